@@ -1,0 +1,28 @@
+/** Reconnect timing of the shared connection (SEMANTICS.md §2). */
+export interface ReconnectOptions {
+  /** Wait after the first failure. */
+  readonly initialDelayMs: number;
+  /** No wait is longer than this. */
+  readonly maxDelayMs: number;
+  /** Each further failure multiplies the wait by this. */
+  readonly multiplier: number;
+}
+
+/** Realm's defaults: 1 s, doubling, capped at 5 min. */
+export const defaultReconnect: ReconnectOptions = { initialDelayMs: 1_000, maxDelayMs: 300_000, multiplier: 2 };
+
+/** The largest share of a delay that jitter removes. */
+export const maxJitterShare = 0.25;
+
+/**
+ * The wait before the next attempt: `base` minus a jitter of up to a quarter of it, so many
+ * clients dropped together do not reconnect together. `random` is in [0, 1).
+ */
+export function jittered(base: number, random: number): number {
+  return base - random * maxJitterShare * base;
+}
+
+/** The base after one more failure: multiplied, never above the cap. */
+export function grown(base: number, options: ReconnectOptions): number {
+  return Math.min(options.maxDelayMs, base * options.multiplier);
+}

@@ -1,0 +1,253 @@
+import { assign, fromCallback, setup } from 'xstate';
+import { defaultReconnect, grown, jittered, type ReconnectOptions } from './backoff.js';
+import { nextRandom } from './random.js';
+
+/** Keepalive timing (SEMANTICS.md §2). */
+export interface KeepaliveOptions {
+  /** A PING goes out this long (minus jitter) after the last PONG or the connection's start. */
+  readonly pingIntervalMs: number;
+  /** With no PONG this long after a PING, the socket is closed as a transient error. */
+  readonly pongTimeoutMs: number;
+}
+
+/** Realm's defaults: PING every 60 s, PONG within 120 s. */
+export const defaultKeepalive: KeepaliveOptions = { pingIntervalMs: 60_000, pongTimeoutMs: 120_000 };
+
+/** The largest share of the ping interval that jitter removes. */
+export const pingJitterShare = 0.1;
+
+/** Configuration of one shared connection. */
+export interface ConnectionInput {
+  readonly reconnect?: Partial<ReconnectOptions>;
+  readonly keepalive?: Partial<KeepaliveOptions>;
+  /** How long the socket stays open after its last session leaves. */
+  readonly lingerMs?: number;
+  /** Seed of the jitter; the runtime passes a random one, tests a fixed one. */
+  readonly seed?: number;
+}
+
+/** The shared connection's memory. */
+export interface ConnectionContext {
+  readonly reconnect: ReconnectOptions;
+  readonly keepalive: KeepaliveOptions;
+  readonly lingerMs: number;
+  /** Attached sessions, in the order they attached. */
+  readonly sessions: readonly string[];
+  /** The base of the next backoff; back to `initialDelayMs` after an IDENT or `reconnect`. */
+  readonly baseDelayMs: number;
+  /** The wait of the current backoff, jitter applied (or the server's). */
+  readonly backoffMs: number;
+  /** The wait before the next PING, jitter applied. */
+  readonly pingDelayMs: number;
+  /** State of the jitter's pseudo-random sequence. */
+  readonly rng: number;
+}
+
+/** Events the shared connection accepts: from sessions, from its socket, and from the user. */
+export type ConnectionEvent =
+  | { readonly type: 'session.attach'; readonly sessionId: string }
+  | { readonly type: 'session.detach'; readonly sessionId: string }
+  | { readonly type: 'socket.open' }
+  /** The socket closed or failed; a server error may name its own backoff. */
+  | { readonly type: 'socket.closed'; readonly backoffMs?: number }
+  /** The first IDENT on this socket: the connection works, so backoff starts over. */
+  | { readonly type: 'server.ident' }
+  | { readonly type: 'pong' }
+  | { readonly type: 'reconnect' };
+
+/** What sessions hear from their connection; the session chart's `connection.*` events. */
+export type ConnectionNotice = 'connection.connecting' | 'connection.open' | 'connection.lost';
+
+/** Parameters of `notify`: tell these sessions about the connection. */
+export interface NotifyParams {
+  readonly sessions: readonly string[];
+  readonly notice: ConnectionNotice;
+}
+
+const everyone =
+  (notice: ConnectionNotice) =>
+  ({ context }: { context: ConnectionContext }): NotifyParams => ({ sessions: context.sessions, notice });
+
+const newcomer =
+  (notice: ConnectionNotice) =>
+  ({ event }: { event: ConnectionEvent }): NotifyParams => ({
+    sessions: event.type === 'session.attach' ? [event.sessionId] : [],
+    notice,
+  });
+
+/**
+ * One WebSocket per (server, user), shared by that user's sessions (SEMANTICS.md §2).
+ *
+ * The first attempt goes out at once; each failure waits the current base minus jitter, and
+ * the base grows by the multiplier up to the cap. An IDENT resets the base, so does
+ * `reconnect`, which also skips a wait under way. Keepalive sends PING after a jittered
+ * interval and drops the socket when no PONG comes in time. After the last session leaves, an
+ * open socket lingers before it closes. The socket itself is the `socket` actor; the runtime
+ * provides it, and `notify` and `sendPing`.
+ */
+export const connectionMachine = setup({
+  types: {
+    context: {} as ConnectionContext,
+    events: {} as ConnectionEvent,
+    input: {} as ConnectionInput,
+  },
+  actors: {
+    /** Opens the socket on start, closes it on stop; sends `socket.*`, `server.ident`, `pong`. */
+    socket: fromCallback(() => () => {}),
+  },
+  actions: {
+    notify: (_: unknown, _params: NotifyParams) => {},
+    sendPing: () => {},
+    addSession: assign({
+      sessions: ({ context, event }) =>
+        event.type === 'session.attach' ? [...context.sessions, event.sessionId] : context.sessions,
+    }),
+    removeSession: assign({
+      sessions: ({ context, event }) =>
+        event.type === 'session.detach' ? context.sessions.filter((id) => id !== event.sessionId) : context.sessions,
+    }),
+    resetBackoff: assign({ baseDelayMs: ({ context }) => context.reconnect.initialDelayMs }),
+    scheduleBackoff: assign(({ context, event }) => {
+      const { value, state } = nextRandom(context.rng);
+      const named = event.type === 'socket.closed' ? event.backoffMs : undefined;
+      return {
+        backoffMs: named ?? jittered(context.baseDelayMs, value),
+        baseDelayMs: grown(context.baseDelayMs, context.reconnect),
+        rng: state,
+      };
+    }),
+    schedulePing: assign(({ context }) => {
+      const { value, state } = nextRandom(context.rng);
+      const interval = context.keepalive.pingIntervalMs;
+      return { pingDelayMs: interval - value * pingJitterShare * interval, rng: state };
+    }),
+  },
+  guards: {
+    isNewSession: ({ context, event }) =>
+      event.type === 'session.attach' && !context.sessions.includes(event.sessionId),
+    isLastSession: ({ context, event }) =>
+      event.type === 'session.detach' && context.sessions.length === 1 && context.sessions[0] === event.sessionId,
+    isAttached: ({ context, event }) => event.type === 'session.detach' && context.sessions.includes(event.sessionId),
+  },
+  delays: {
+    backoff: ({ context }) => context.backoffMs,
+    pingInterval: ({ context }) => context.pingDelayMs,
+    pongTimeout: ({ context }) => context.keepalive.pongTimeoutMs,
+    linger: ({ context }) => context.lingerMs,
+  },
+}).createMachine({
+  id: 'connection',
+  context: ({ input }) => {
+    const reconnect = { ...defaultReconnect, ...input.reconnect };
+    return {
+      reconnect,
+      keepalive: { ...defaultKeepalive, ...input.keepalive },
+      lingerMs: input.lingerMs ?? 30_000,
+      sessions: [],
+      baseDelayMs: reconnect.initialDelayMs,
+      backoffMs: 0,
+      pingDelayMs: 0,
+      rng: input.seed ?? 1,
+    };
+  },
+  initial: 'idle',
+  states: {
+    idle: {
+      on: {
+        'session.attach': { guard: 'isNewSession', target: 'online', actions: 'addSession' },
+      },
+    },
+    online: {
+      invoke: { id: 'socket', src: 'socket' },
+      initial: 'connecting',
+      on: {
+        'socket.closed': { target: 'backingOff' },
+        'session.detach': [
+          { guard: 'isLastSession', target: 'idle', actions: 'removeSession' },
+          { guard: 'isAttached', actions: 'removeSession' },
+        ],
+      },
+      states: {
+        connecting: {
+          entry: { type: 'notify', params: everyone('connection.connecting') },
+          on: {
+            'session.attach': {
+              guard: 'isNewSession',
+              actions: ['addSession', { type: 'notify', params: newcomer('connection.connecting') }],
+            },
+            'socket.open': 'connected',
+          },
+        },
+        connected: {
+          entry: { type: 'notify', params: everyone('connection.open') },
+          initial: 'quiet',
+          on: {
+            'session.attach': {
+              guard: 'isNewSession',
+              actions: ['addSession', { type: 'notify', params: newcomer('connection.open') }],
+            },
+            'session.detach': [
+              { guard: 'isLastSession', target: 'lingering', actions: 'removeSession' },
+              { guard: 'isAttached', actions: 'removeSession' },
+            ],
+            'server.ident': { actions: 'resetBackoff' },
+            reconnect: { actions: 'resetBackoff' },
+          },
+          states: {
+            quiet: {
+              entry: 'schedulePing',
+              after: { pingInterval: 'awaitingPong' },
+            },
+            awaitingPong: {
+              entry: 'sendPing',
+              on: { pong: 'quiet' },
+              after: { pongTimeout: '#connection.backingOff' },
+            },
+          },
+        },
+        lingering: {
+          on: {
+            'session.attach': {
+              guard: 'isNewSession',
+              target: 'connected',
+              actions: 'addSession',
+            },
+            'socket.closed': '#connection.idle',
+          },
+          after: { linger: '#connection.idle' },
+        },
+      },
+    },
+    backingOff: {
+      entry: ['scheduleBackoff', { type: 'notify', params: everyone('connection.lost') }],
+      on: {
+        'session.attach': { guard: 'isNewSession', actions: 'addSession' },
+        'session.detach': [
+          { guard: 'isLastSession', target: 'idle', actions: 'removeSession' },
+          { guard: 'isAttached', actions: 'removeSession' },
+        ],
+        reconnect: { target: 'online', actions: 'resetBackoff' },
+      },
+      after: { backoff: 'online' },
+    },
+  },
+});
+
+/** A configuration whose backoff base takes few values (1, 2, 4 s), so the walk is finite. */
+export const connectionInputs: readonly ConnectionInput[] = [
+  { reconnect: { initialDelayMs: 1_000, maxDelayMs: 4_000, multiplier: 2 }, seed: 7 },
+];
+
+/** The shared connection's alphabet: two sessions, the socket's happenings, the user's reconnect. */
+export const connectionEvents: readonly ConnectionEvent[] = [
+  { type: 'session.attach', sessionId: 'a' },
+  { type: 'session.attach', sessionId: 'b' },
+  { type: 'session.detach', sessionId: 'a' },
+  { type: 'session.detach', sessionId: 'b' },
+  { type: 'socket.open' },
+  { type: 'socket.closed' },
+  { type: 'socket.closed', backoffMs: 250 },
+  { type: 'server.ident' },
+  { type: 'pong' },
+  { type: 'reconnect' },
+];

@@ -1,0 +1,63 @@
+/**
+ * Vocabulary shared by the charts. Plain data only: these values cross the
+ * boundary between the model (machines/) and the runtime (src/).
+ */
+
+/** Which way changesets travel: `upload` is local → server, `download` is server → local. */
+export type Direction = 'upload' | 'download';
+
+/** How long a progress notifier lives; see SEMANTICS.md §3. */
+export type ProgressMode = 'reportIndefinitely' | 'forCurrentlyOutstandingWork';
+
+/** One progress report, as the seeds' `SyncProgress`. */
+export interface SyncProgress {
+  /** Bytes acknowledged (upload) or integrated (download), cumulative over the session. */
+  readonly transferredBytes: number;
+  /** Bytes known to need transfer, cumulative over the session; never below `transferredBytes`. */
+  readonly transferableBytes: number;
+  /** Fraction of the work done, in [0, 1]. */
+  readonly progressEstimate: number;
+}
+
+/** Byte counters of one direction as the runtime measures them (before any notifier's view). */
+export interface ByteCounts {
+  readonly transferred: number;
+  readonly transferable: number;
+}
+
+/** What the session does when the last handle on its store is closed (SEMANTICS.md §1). */
+export type StopPolicy = 'afterChangesUploaded' | 'immediately' | 'liveIndefinitely';
+
+/** How a client reset is handled (SEMANTICS.md §5). */
+export type ClientResetMode =
+  | 'manual'
+  | 'discardUnsyncedChanges'
+  | 'recoverUnsyncedChanges'
+  | 'recoverOrDiscard';
+
+/** The error categories of SEMANTICS.md §5. */
+export type ErrorCategory =
+  | 'transient'
+  | 'session'
+  | 'connection'
+  | 'auth'
+  | 'permission'
+  | 'clientReset'
+  | 'protocol';
+
+/** An error as the chart sees it; the runtime turns it into a `SyncError` at the public API. */
+export interface SyncErrorInfo {
+  readonly code: string;
+  readonly category: ErrorCategory;
+  readonly isFatal: boolean;
+  readonly message: string;
+}
+
+/** The action a user must take for an error, carried by the public `ErrorActionToken`. */
+export type ErrorAction = 'deleteLocalFile' | 'clientResetBackup';
+
+/** The five values of `session.state` (SEMANTICS.md §1). */
+export type SessionState = 'active' | 'dying' | 'inactive' | 'waitingForAccessToken' | 'paused';
+
+/** The three values of `session.connectionState` (SEMANTICS.md §2). */
+export type ConnectionState = 'disconnected' | 'connecting' | 'connected';
