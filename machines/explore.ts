@@ -107,7 +107,8 @@ const defaultKey = (snapshot: AnyMachineSnapshot): string =>
  * Explores every state a machine can reach from its initial state under an alphabet, with
  * XState's pure transition function: nothing runs, no timer starts. Delayed (`after`) and
  * invoked-actor completion events are added for each state from the transitions it declares,
- * so they are walked too. Records which declared transitions were taken, including eventless
+ * so they are walked too; a child's completion is delivered only while that child exists, as
+ * in a running actor. A step that crashes the machine (status `error`) fails the walk. Records which declared transitions were taken, including eventless
  * ones, by listening to the microsteps of an actor scope that executes nothing.
  */
 export function explore<TMachine extends AnyStateMachine>(options: ExploreOptions<TMachine>): Exploration {
@@ -147,8 +148,12 @@ export function explore<TMachine extends AnyStateMachine>(options: ExploreOption
     check?.(snapshot as SnapshotFrom<TMachine>, path);
     if (snapshot.status !== 'active') continue;
     for (const event of [...events, ...builtInEvents(snapshot, events)]) {
+      if (!deliverable(snapshot, event)) continue;
       steps++;
       const next = machine.transition(snapshot as never, event as never, scope as never) as AnyMachineSnapshot;
+      if (next.status === 'error') {
+        throw new Error(`${JSON.stringify(event)} crashed the machine (${String(next.error)}) after:\n  ${path.map((e) => JSON.stringify(e)).join('\n  ')}`);
+      }
       const key = keyOf(next);
       if (paths.has(key)) continue;
       if (paths.size >= maxStates) throw new Error(`more than ${maxStates} states: the alphabet or the key is unbounded`);
@@ -174,4 +179,12 @@ function builtInEvents(snapshot: AnyMachineSnapshot, alphabet: readonly EventObj
     else if (type.startsWith('xstate.done.actor.')) extra.set(type, { type, output: undefined } as EventObject);
   }
   return [...extra.values()];
+}
+
+const childEvent = /^xstate\.(?:done|error)\.actor\.(.+)$/;
+
+/** A child's completion reaches its parent only while that child exists. */
+function deliverable(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
+  const child = childEvent.exec(event.type)?.[1];
+  return child === undefined || child in snapshot.children;
 }

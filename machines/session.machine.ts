@@ -125,13 +125,15 @@ const manualResetParams = ({ event }: { event: SessionEvent }): ReportErrorParam
   action: 'clientResetBackup',
 });
 
+const failedResetMessage = 'the client reset failed and needs the user';
+
 /** The error that fails pending waits when `event` takes the session to `inactive`, if any. */
 function failureOf(event: SessionEvent): SyncErrorInfo | undefined {
-  if (event.type === 'error') return event.error;
+  if (event.type === 'error') return event.error.category === 'clientReset' ? manualResetParams({ event }).error : event.error;
   if (event.type === 'xstate.error.actor.refreshAccessToken') {
     return refreshRefusedError(refreshFailure(event.error).message ?? '');
   }
-  if (event.type === 'xstate.error.actor.clientReset') return manualResetError('the client reset failed and needs the user');
+  if (event.type === 'xstate.error.actor.clientReset') return manualResetError(failedResetMessage);
   return undefined;
 }
 
@@ -366,11 +368,9 @@ export const sessionMachine = setup({
             'user.loggedOut': '#inactive',
             error: [
               { guard: 'isAuthError', target: '#waitingForAccessToken' },
-              {
-                guard: and(['isClientReset', 'resetNeedsUser']),
-                target: '#inactive',
-                actions: { type: 'reportError', params: manualResetParams },
-              },
+              // A reset the running state did not take on itself needs the user: manual mode,
+              // a reset requested again before the last one was acknowledged, or a dying session.
+              { guard: 'isClientReset', target: '#inactive', actions: { type: 'reportError', params: manualResetParams } },
               {
                 guard: 'isFatalError',
                 target: '#inactive',
@@ -407,18 +407,16 @@ export const sessionMachine = setup({
                   },
                 },
                 resetting: {
+                  entry: 'markResetUnacknowledged',
                   invoke: {
                     id: 'clientReset',
                     src: 'clientReset',
-                    onDone: { target: 'running', actions: 'markResetUnacknowledged' },
+                    onDone: 'running',
                     onError: {
                       target: '#inactive',
                       actions: {
                         type: 'reportError',
-                        params: () => ({
-                          error: manualResetError('the client reset failed and needs the user'),
-                          action: 'clientResetBackup' as const,
-                        }),
+                        params: () => ({ error: manualResetError(failedResetMessage), action: 'clientResetBackup' as const }),
                       },
                     },
                   },

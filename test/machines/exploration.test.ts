@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import type { EventObject, SnapshotFrom } from 'xstate';
+import {
+  connectionEvents,
+  connectionInputs,
+  connectionMachine,
+  connectionStateOf,
+  maxJitterShare,
+  notifierChildId,
+  progressEvents,
+  progressInputs,
+  progressMachine,
+  sessionEvents,
+  sessionInputs,
+  sessionMachine,
+  sessionStateOf,
+  waiterChildId,
+  waiterEvents,
+  waiterInputs,
+  waiterMachine,
+} from '../../machines/index.js';
+import { walkAll, type Walk } from './walk.js';
+
+const replay = (path: readonly EventObject[]): string => path.map((e) => JSON.stringify(e)).join('\n  ');
+
+/** Fails with the path that reached a state breaking `rule`. */
+function invariant(holds: boolean, rule: string, path: readonly EventObject[]): void {
+  if (!holds) throw new Error(`invariant broken: ${rule}\nreached by:\n  ${replay(path)}`);
+}
+
+function expectEveryTransitionTaken(walk: Walk): void {
+  console.log(walk.summary);
+  for (const t of walk.declared) console.log(`  ${walk.untaken.includes(t) ? 'NOT TAKEN' : 'taken'}  ${t.key}${t.guard ? ` [${t.guard}]` : ''}`);
+  expect(walk.untaken.map((t) => t.key)).toEqual([]);
+}
+
+describe('exhaustive exploration', () => {
+  it('session: every reachable state keeps §1–§2 invariants and every transition is taken', () => {
+    const walk = walkAll('session', sessionMachine, sessionInputs, sessionEvents, {
+      check: (snapshot, path) => {
+        const state = sessionStateOf(snapshot);
+        const connection = connectionStateOf(snapshot);
+        invariant(
+          state === 'active' || state === 'dying' || connection === 'disconnected',
+          `connection is disconnected in ${state} (was ${connection})`,
+          path,
+        );
+        invariant(
+          state !== 'dying' || !snapshot.context.storeOpen,
+          'a dying session has no open store',
+          path,
+        );
+        const expected = [
+          ...Object.keys(snapshot.context.waiters).map(waiterChildId),
+          ...Object.keys(snapshot.context.notifiers).map(notifierChildId),
+          ...(snapshot.matches({ lifecycle: { waitingForAccessToken: 'refreshing' } }) ? ['refreshAccessToken'] : []),
+          ...(snapshot.matches({ lifecycle: { syncing: { active: 'resetting' } } }) ? ['clientReset'] : []),
+        ].sort();
+        invariant(
+          JSON.stringify(Object.keys(snapshot.children).sort()) === JSON.stringify(expected),
+          `children ${Object.keys(snapshot.children)} are exactly the registered waits, notifiers and invoked effects ${expected}`,
+          path,
+        );
+      },
+    });
+    expectEveryTransitionTaken(walk);
+    expect(walk.states).toBeGreaterThan(100);
+  });
+
+  it('connection: sessions, backoff bounds and linger hold in every reachable state', () => {
+    type Snap = SnapshotFrom<typeof connectionMachine>;
+    const walk = walkAll('connection', connectionMachine, connectionInputs, connectionEvents, {
+      // The jitter's random state and the delays drawn from it are not part of the state.
+      key: (s: Snap) => JSON.stringify({ value: s.value, sessions: s.context.sessions, base: s.context.baseDelayMs }),
+      check: (s: Snap, path) => {
+        const { sessions, baseDelayMs, backoffMs, reconnect } = s.context;
+        invariant(!s.matches('idle') || sessions.length === 0, 'idle has no sessions', path);
+        invariant(!s.matches({ online: 'lingering' }) || sessions.length === 0, 'lingering has no sessions', path);
+        invariant(
+          !(s.matches({ online: 'connecting' }) || s.matches({ online: 'connected' }) || s.matches('backingOff')) ||
+            sessions.length > 0,
+          'a connection in use has sessions',
+          path,
+        );
+        invariant(new Set(sessions).size === sessions.length, 'a session is attached once', path);
+        invariant(
+          baseDelayMs >= reconnect.initialDelayMs && baseDelayMs <= reconnect.maxDelayMs,
+          `base ${baseDelayMs} within [initial, cap]`,
+          path,
+        );
+        const named = path.at(-1)?.type === 'socket.closed' && 'backoffMs' in path.at(-1)!;
+        invariant(
+          !s.matches('backingOff') || named || (backoffMs <= reconnect.maxDelayMs && backoffMs >= (1 - maxJitterShare) * reconnect.initialDelayMs),
+          `backoff ${backoffMs} within jitter of [initial, cap]`,
+          path,
+        );
+      },
+    });
+    expectEveryTransitionTaken(walk);
+  });
+
+  it('progress: every report in every reachable state is bounded', () => {
+    const walk = walkAll('progress', progressMachine, progressInputs, progressEvents, {
+      check: (s, path) => {
+        const last = s.context.last;
+        invariant(last !== undefined, 'a notifier reports at registration', path);
+        if (last === undefined) return;
+        invariant(last.transferredBytes <= last.transferableBytes, 'transferred ≤ transferable', path);
+        invariant(last.progressEstimate >= 0 && last.progressEstimate <= 1, 'estimate in [0, 1]', path);
+      },
+    });
+    expectEveryTransitionTaken(walk);
+  });
+
+  it('waiter: every reachable state is pending or settled for good', () => {
+    const walk = walkAll('waiter', waiterMachine, waiterInputs, waiterEvents, {
+      check: (s, path) => {
+        const settled = ['done', 'aborted', 'failed', 'closed'].some((state) => s.matches(state));
+        invariant(settled === (s.status === 'done'), 'a settled waiter is finished and only then', path);
+      },
+    });
+    expectEveryTransitionTaken(walk);
+  });
+});
