@@ -87,8 +87,11 @@ export function declaredTransitions(machine: AnyStateMachine): DeclaredTransitio
   );
 }
 
-/** Maps each transition object of `machine` to its declared key. */
-function transitionKeys(machine: AnyStateMachine): Map<AnyTransitionDefinition, string> {
+/**
+ * Maps each transition object of `machine` to its declared key, so an inspector of a running
+ * actor (`@xstate.microstep` events carry the transitions taken) can report coverage.
+ */
+export function transitionKeys(machine: AnyStateMachine): Map<AnyTransitionDefinition, string> {
   const keys = new Map<AnyTransitionDefinition, string>();
   const declared = declaredTransitions(machine);
   let i = 0;

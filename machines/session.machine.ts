@@ -1,4 +1,4 @@
-import { and, assign, enqueueActions, fromPromise, not, setup, stateIn } from 'xstate';
+import { and, assign, enqueueActions, fromPromise, not, setup, stateIn, type AnyActorRef } from 'xstate';
 import { progressMachine } from './progress.machine.js';
 import { waiterMachine } from './waiter.machine.js';
 import type {
@@ -112,6 +112,28 @@ const removeKey = <T>(record: Readonly<Record<string, T>>, key: string): Record<
 
 const idOfChild = (actorId: string): string => actorId.slice(actorId.indexOf(':') + 1);
 
+/**
+ * Child ids of the entries of `registry` (of `direction`, if given) that still run. A child
+ * that reached its final state in this same step stays listed until its completion event
+ * releases it, and must not be sent to.
+ */
+function running(
+  self: AnyActorRef,
+  registry: Readonly<Record<string, Direction>>,
+  childId: (id: string) => string,
+  direction?: Direction,
+): string[] {
+  const entries = Object.entries(registry);
+  // With nothing registered there is nothing to filter; this is also the case while the actor
+  // initializes, when its snapshot cannot be read yet.
+  if (entries.length === 0) return [];
+  const children: Readonly<Record<string, AnyActorRef | undefined>> = self.getSnapshot().children ?? {};
+  return entries
+    .filter(([, d]) => direction === undefined || d === direction)
+    .map(([id]) => childId(id))
+    .filter((id) => children[id]?.getSnapshot().status !== 'done');
+}
+
 const errorOf = (event: SessionEvent): SyncErrorInfo =>
   event.type === 'error'
     ? event.error
@@ -189,15 +211,15 @@ export const sessionMachine = setup({
         ? { [event.direction]: { transferred: event.transferred, transferable: event.transferable } }
         : context,
     ),
-    forwardProgress: enqueueActions(({ context, event, enqueue }) => {
+    forwardProgress: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'progress') return;
       const counts = { transferred: event.transferred, transferable: event.transferable };
-      for (const [id, direction] of Object.entries(context.notifiers)) {
-        if (direction === event.direction) enqueue.sendTo(notifierChildId(id), { type: 'progress', ...counts });
+      for (const child of running(self, context.notifiers, notifierChildId, event.direction)) {
+        enqueue.sendTo(child, { type: 'progress', ...counts });
       }
       if (event.direction !== 'upload') return;
-      for (const [id, direction] of Object.entries(context.waiters)) {
-        if (direction === 'upload') enqueue.sendTo(waiterChildId(id), { type: 'progress', transferred: counts.transferred });
+      for (const child of running(self, context.waiters, waiterChildId, 'upload')) {
+        enqueue.sendTo(child, { type: 'progress', transferred: counts.transferred });
       }
     }),
     spawnWaiter: enqueueActions(({ context, event, enqueue }) => {
@@ -225,33 +247,29 @@ export const sessionMachine = setup({
     deliverMarkReply: enqueueActions(({ event, enqueue }) => {
       if (event.type === 'mark.reply') enqueue.sendTo(waiterChildId(event.requestId), { type: 'mark.reply' });
     }),
-    tellWaitersConnected: enqueueActions(({ context, enqueue }) => {
-      for (const [id, direction] of Object.entries(context.waiters)) {
-        if (direction === 'download') enqueue.sendTo(waiterChildId(id), { type: 'connected' });
-      }
+    tellWaitersConnected: enqueueActions(({ context, enqueue, self }) => {
+      for (const child of running(self, context.waiters, waiterChildId, 'download')) enqueue.sendTo(child, { type: 'connected' });
     }),
-    tellWaitersDisconnected: enqueueActions(({ context, enqueue }) => {
-      for (const [id, direction] of Object.entries(context.waiters)) {
-        if (direction === 'download') enqueue.sendTo(waiterChildId(id), { type: 'disconnected' });
-      }
+    tellWaitersDisconnected: enqueueActions(({ context, enqueue, self }) => {
+      for (const child of running(self, context.waiters, waiterChildId, 'download')) enqueue.sendTo(child, { type: 'disconnected' });
     }),
     /**
      * Every way into `inactive` passes here, so no wait is left pending there: waits fail with
      * the error that ended the session, or close. Progress streams end when the session ends
      * for good: its store is closed or its user is gone.
      */
-    settleOnInactive: enqueueActions(({ context, event, enqueue }) => {
+    settleOnInactive: enqueueActions(({ context, event, enqueue, self }) => {
       const error = failureOf(event);
-      for (const id of Object.keys(context.waiters)) {
-        enqueue.sendTo(waiterChildId(id), error === undefined ? { type: 'close' } : { type: 'fail', error });
+      for (const child of running(self, context.waiters, waiterChildId)) {
+        enqueue.sendTo(child, error === undefined ? { type: 'close' } : { type: 'fail', error });
       }
       const userGone = event.type === 'user.loggedOut' || event.type === 'xstate.error.actor.refreshAccessToken';
       if (context.storeOpen && !userGone) return;
-      for (const id of Object.keys(context.notifiers)) enqueue.sendTo(notifierChildId(id), { type: 'end' });
+      for (const child of running(self, context.notifiers, notifierChildId)) enqueue.sendTo(child, { type: 'end' });
     }),
-    failWaiters: enqueueActions(({ context, event, enqueue }) => {
+    failWaiters: enqueueActions(({ context, event, enqueue, self }) => {
       const error = errorOf(event);
-      for (const id of Object.keys(context.waiters)) enqueue.sendTo(waiterChildId(id), { type: 'fail', error });
+      for (const child of running(self, context.waiters, waiterChildId)) enqueue.sendTo(child, { type: 'fail', error });
     }),
     spawnNotifier: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'notifier.add') return;
@@ -266,8 +284,8 @@ export const sessionMachine = setup({
       enqueue.stopChild(notifierChildId(event.id));
       enqueue.assign({ notifiers: removeKey(context.notifiers, event.id) });
     }),
-    endNotifiers: enqueueActions(({ context, enqueue }) => {
-      for (const id of Object.keys(context.notifiers)) enqueue.sendTo(notifierChildId(id), { type: 'end' });
+    endNotifiers: enqueueActions(({ context, enqueue, self }) => {
+      for (const child of running(self, context.notifiers, notifierChildId)) enqueue.sendTo(child, { type: 'end' });
     }),
     releaseChild: enqueueActions(({ context, event, enqueue }) => {
       if (!('actorId' in event)) return;

@@ -115,7 +115,7 @@ describe('exhaustive exploration', () => {
   it('waiter: every reachable state is pending or settled for good', () => {
     const walk = walkAll('waiter', waiterMachine, waiterInputs, waiterEvents, {
       check: (s, path) => {
-        const settled = ['done', 'aborted', 'failed', 'closed'].some((state) => s.matches(state));
+        const settled = (['done', 'aborted', 'failed', 'closed'] as const).some((state) => s.matches(state));
         invariant(settled === (s.status === 'done'), 'a settled waiter is finished and only then', path);
       },
     });
