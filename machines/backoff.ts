@@ -15,14 +15,23 @@ export const defaultReconnect: ReconnectOptions = { initialDelayMs: 1_000, maxDe
 export const maxJitterShare = 0.25;
 
 /**
- * The wait before the next attempt: `base` minus a jitter of up to a quarter of it, so many
- * clients dropped together do not reconnect together. `random` is in [0, 1).
+ * `interval` minus a jitter of up to `share` of it, in whole milliseconds (timers count in
+ * them; a fraction would drift against a clock that adds delays up). `random` is in [0, 1).
+ * For an integer `interval` the result is in [(1 - share) × interval, interval].
  */
-export function jittered(base: number, random: number): number {
-  return base - random * maxJitterShare * base;
+export function jitter(interval: number, share: number, random: number): number {
+  return Math.ceil(interval - random * share * interval);
 }
 
-/** The base after one more failure: multiplied, never above the cap. */
+/**
+ * The wait before the next attempt: `base` minus a jitter of up to a quarter of it, so many
+ * clients dropped together do not reconnect together.
+ */
+export function jittered(base: number, random: number): number {
+  return jitter(base, maxJitterShare, random);
+}
+
+/** The base after one more failure: multiplied, never above the cap, in whole milliseconds. */
 export function grown(base: number, options: ReconnectOptions): number {
-  return Math.min(options.maxDelayMs, base * options.multiplier);
+  return Math.min(options.maxDelayMs, Math.round(base * options.multiplier));
 }

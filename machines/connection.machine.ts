@@ -1,5 +1,5 @@
 import { assign, fromCallback, setup } from 'xstate';
-import { defaultReconnect, grown, jittered, type ReconnectOptions } from './backoff.js';
+import { defaultReconnect, grown, jitter, jittered, type ReconnectOptions } from './backoff.js';
 import { nextRandom } from './random.js';
 
 /** Keepalive timing (SEMANTICS.md §2). */
@@ -118,8 +118,7 @@ export const connectionMachine = setup({
     }),
     schedulePing: assign(({ context }) => {
       const { value, state } = nextRandom(context.rng);
-      const interval = context.keepalive.pingIntervalMs;
-      return { pingDelayMs: interval - value * pingJitterShare * interval, rng: state };
+      return { pingDelayMs: jitter(context.keepalive.pingIntervalMs, pingJitterShare, value), rng: state };
     }),
   },
   guards: {

@@ -1,0 +1,187 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { SimulatedClock, createActor, fromCallback } from 'xstate';
+import { connectionMachine, maxJitterShare, pingJitterShare, type NotifyParams } from '../../machines/index.js';
+
+const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
+const numRuns = Number(process.env.FC_RUNS ?? 1_000);
+
+/** A connection on a simulated clock with a socket the test opens and closes by hand. */
+function harness(input: Parameters<typeof createActor<typeof connectionMachine>>[1] extends infer O ? O extends { input?: infer I } ? I : never : never) {
+  const clock = new SimulatedClock();
+  const log = { sockets: 0, closedSockets: 0, pings: 0, notices: [] as NotifyParams[] };
+  const actor = createActor(
+    connectionMachine.provide({
+      actors: {
+        socket: fromCallback(() => {
+          log.sockets++;
+          return () => {
+            log.closedSockets++;
+          };
+        }),
+      },
+      actions: {
+        notify: (_, params) => {
+          log.notices.push(params);
+        },
+        sendPing: () => {
+          log.pings++;
+        },
+      },
+    }),
+    { input, clock },
+  ).start();
+  return { clock, log, actor, value: () => JSON.stringify(actor.getSnapshot().value) };
+}
+
+type Episode = { kind: 'fail' } | { kind: 'serverBackoff'; ms: number } | { kind: 'connectAndIdent' } | { kind: 'reconnect' };
+const episode: fc.Arbitrary<Episode> = fc.oneof(
+  { weight: 5, arbitrary: fc.constant({ kind: 'fail' as const }) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 10_000 }).map((ms) => ({ kind: 'serverBackoff' as const, ms })) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'connectAndIdent' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'reconnect' as const }) },
+);
+const config = fc.record({
+  initialDelayMs: fc.integer({ min: 10, max: 2_000 }),
+  multiplier: fc.double({ min: 1.1, max: 4, noNaN: true }),
+  capFactor: fc.integer({ min: 1, max: 200 }),
+  seed: fc.integer(),
+});
+
+describe('shared connection (SEMANTICS.md §2)', () => {
+  it('backs off from an immediate first try by a growing, capped, jittered delay; IDENT and reconnect reset it', () => {
+    let waits = 0;
+    fc.assert(
+      fc.property(config, fc.array(episode, { minLength: 1, maxLength: 25 }), (c, episodes) => {
+        const reconnect = { initialDelayMs: c.initialDelayMs, multiplier: c.multiplier, maxDelayMs: c.initialDelayMs * c.capFactor };
+        const h = harness({ reconnect, seed: c.seed });
+        h.actor.send({ type: 'session.attach', sessionId: 's' });
+        expect(h.value()).toBe('{"online":"connecting"}'); // first attempt: no wait at all
+        let base = reconnect.initialDelayMs;
+        for (const e of episodes) {
+          if (e.kind === 'connectAndIdent') {
+            h.actor.send({ type: 'socket.open' });
+            h.actor.send({ type: 'server.ident' });
+            base = reconnect.initialDelayMs;
+            continue;
+          }
+          h.actor.send(e.kind === 'serverBackoff' ? { type: 'socket.closed', backoffMs: e.ms } : { type: 'socket.closed' });
+          expect(h.value()).toBe('"backingOff"');
+          const wait = h.actor.getSnapshot().context.backoffMs;
+          if (e.kind === 'serverBackoff') expect(wait).toBe(e.ms); // the server's word wins
+          else {
+            expect(wait).toBeLessThanOrEqual(base);
+            expect(wait).toBeGreaterThanOrEqual((1 - maxJitterShare) * base);
+            expect(Number.isInteger(wait)).toBe(true);
+          }
+          base = Math.min(reconnect.maxDelayMs, Math.round(base * reconnect.multiplier));
+          waits++;
+          if (e.kind === 'reconnect') {
+            h.actor.send({ type: 'reconnect' });
+            expect(h.value()).toBe('{"online":"connecting"}');
+            base = reconnect.initialDelayMs;
+            continue;
+          }
+          h.clock.increment(Math.max(0, wait - 1));
+          if (wait >= 1) expect(h.value()).toBe('"backingOff"');
+          h.clock.increment(1);
+          expect(h.value()).toBe('{"online":"connecting"}');
+        }
+        h.actor.stop();
+      }),
+      { numRuns, seed },
+    );
+    console.log(`backoff: ${numRuns} runs, seed ${seed}, ${waits} waits checked`);
+  });
+
+  it('draws the same delays from the same seed', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.integer({ min: 1, max: 12 }), (s, failures) => {
+        const delays = () => {
+          const h = harness({ seed: s });
+          h.actor.send({ type: 'session.attach', sessionId: 's' });
+          const out: number[] = [];
+          for (let i = 0; i < failures; i++) {
+            h.actor.send({ type: 'socket.closed' });
+            out.push(h.actor.getSnapshot().context.backoffMs);
+            h.actor.send({ type: 'reconnect' });
+          }
+          return out;
+        };
+        expect(delays()).toEqual(delays());
+      }),
+      { numRuns: Math.min(numRuns, 200), seed },
+    );
+  });
+
+  it('pings after a jittered interval, stays up on PONG and drops the socket when PONG is late', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 10, max: 5_000 }), fc.integer({ min: 10, max: 5_000 }), fc.array(fc.boolean(), { maxLength: 8 }), fc.integer(), (interval, timeout, answers, s) => {
+        const h = harness({ keepalive: { pingIntervalMs: interval, pongTimeoutMs: timeout }, seed: s });
+        h.actor.send({ type: 'session.attach', sessionId: 's' });
+        h.actor.send({ type: 'socket.open' });
+        for (const answered of answers) {
+          const delay = h.actor.getSnapshot().context.pingDelayMs;
+          expect(delay).toBeLessThanOrEqual(interval);
+          expect(delay).toBeGreaterThanOrEqual((1 - pingJitterShare) * interval - 1e-9);
+          const pings = h.log.pings;
+          h.clock.increment(delay);
+          expect(h.log.pings).toBe(pings + 1);
+          expect(h.value()).toBe('{"online":{"connected":"awaitingPong"}}');
+          if (answered) {
+            h.actor.send({ type: 'pong' });
+            expect(h.value()).toBe('{"online":{"connected":"quiet"}}');
+            continue;
+          }
+          h.clock.increment(timeout);
+          expect(h.value()).toBe('"backingOff"');
+          expect(h.log.closedSockets).toBe(h.log.sockets); // the socket was let go
+          expect(h.log.notices.at(-1)).toEqual({ sessions: ['s'], notice: 'connection.lost' });
+          return;
+        }
+      }),
+      { numRuns: Math.min(numRuns, 300), seed },
+    );
+  });
+
+  it('lingers after the last session leaves, keeps the socket for a returning session, then closes', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 60_000 }), fc.boolean(), (linger, comeBack) => {
+        const h = harness({ lingerMs: linger, seed: 1 });
+        h.actor.send({ type: 'session.attach', sessionId: 'a' });
+        h.actor.send({ type: 'session.attach', sessionId: 'b' });
+        h.actor.send({ type: 'socket.open' });
+        h.actor.send({ type: 'session.detach', sessionId: 'a' });
+        expect(h.value()).toContain('connected');
+        h.actor.send({ type: 'session.detach', sessionId: 'b' });
+        expect(h.value()).toBe('{"online":"lingering"}');
+        h.clock.increment(linger - 1);
+        expect(h.log.closedSockets).toBe(0);
+        if (comeBack) {
+          h.actor.send({ type: 'session.attach', sessionId: 'c' });
+          expect(h.value()).toContain('connected');
+          expect(h.log.sockets).toBe(1); // the same socket serves the newcomer
+          expect(h.log.notices.at(-1)).toEqual({ sessions: ['c'], notice: 'connection.open' });
+          return;
+        }
+        h.clock.increment(1);
+        expect(h.value()).toBe('"idle"');
+        expect(h.log.closedSockets).toBe(1);
+      }),
+      { numRuns: Math.min(numRuns, 300), seed },
+    );
+  });
+
+  it('tells a session that joins a live connection that it is open, and one that joins an attempt that it is connecting', () => {
+    const h = harness({ seed: 3 });
+    h.actor.send({ type: 'session.attach', sessionId: 'a' });
+    expect(h.log.notices).toEqual([{ sessions: ['a'], notice: 'connection.connecting' }]);
+    h.actor.send({ type: 'session.attach', sessionId: 'b' });
+    expect(h.log.notices.at(-1)).toEqual({ sessions: ['b'], notice: 'connection.connecting' });
+    h.actor.send({ type: 'socket.open' });
+    expect(h.log.notices.at(-1)).toEqual({ sessions: ['a', 'b'], notice: 'connection.open' });
+    h.actor.send({ type: 'session.attach', sessionId: 'c' });
+    expect(h.log.notices.at(-1)).toEqual({ sessions: ['c'], notice: 'connection.open' });
+    expect(h.log.sockets).toBe(1);
+  });
+});
