@@ -159,8 +159,8 @@ function failureOf(event: SessionEvent): SyncErrorInfo | undefined {
   return undefined;
 }
 
-/** The default for effects that are actors: a promise that never settles, so nothing happens. */
-const fromPromiseNever = fromPromise<never>(() => new Promise<never>(() => {}));
+/** The default for an effect that is an actor: a promise that never settles, so nothing happens. */
+const pending = <T>() => fromPromise<T>(() => new Promise<T>(() => {}));
 
 /**
  * Where a session goes once it may sync again (`resume`, login, a refreshed token): syncing
@@ -193,9 +193,9 @@ export const sessionMachine = setup({
     waiter: waiterMachine,
     progress: progressMachine,
     /** Resolves with a fresh access token; rejects with a `RefreshFailure`. */
-    refreshAccessToken: fromPromiseNever,
+    refreshAccessToken: pending<string>(),
     /** Runs a client reset in the configured mode; rejects when it must fall back to manual. */
-    clientReset: fromPromiseNever,
+    clientReset: pending<void>(),
   },
   actions: {
     joinConnection: () => {},

@@ -29,11 +29,11 @@ class Harness {
   constructor(input: (typeof sessionInputs)[number], coverage: Set<string>) {
     const machine = sessionMachine.provide({
       actors: {
-        refreshAccessToken: fromPromise<never>(
-          () => new Promise((resolve, reject) => (this.refresh = { resolve: resolve as unknown as (v: string) => void, reject })),
+        refreshAccessToken: fromPromise<string>(
+          () => new Promise((resolve, reject) => (this.refresh = { resolve, reject })),
         ),
-        clientReset: fromPromise<never>(
-          () => new Promise((resolve, reject) => (this.reset = { resolve: resolve as unknown as (v: void) => void, reject })),
+        clientReset: fromPromise<void>(
+          () => new Promise((resolve, reject) => (this.reset = { resolve, reject })),
         ),
         waiter: waiterMachine.provide({
           actions: {
