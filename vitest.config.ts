@@ -6,5 +6,7 @@ export default defineConfig({
     // The exhaustive walks and 1,000-run properties take seconds, not milliseconds.
     testTimeout: 180_000,
     hookTimeout: 60_000,
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-output/vitest.json' },
   },
 });

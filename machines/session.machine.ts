@@ -365,16 +365,29 @@ export const sessionMachine = setup({
         inactive: {
           id: 'inactive',
           entry: 'settleOnInactive',
+          initial: 'idle',
           on: {
-            'store.opened': [
-              { guard: 'tokenExpired', target: '#waitingForAccessToken', actions: 'markStoreOpen' },
-              { target: '#active', actions: 'markStoreOpen' },
-            ],
-            resume: [...activation],
-            'user.loggedIn': [...activation],
-            pause: '#paused',
             'store.closed': { actions: ['markStoreClosed', 'endNotifiers'] },
             wait: { guard: 'isNewWaiter', actions: ['spawnWaiter', 'closeNewWaiter'] },
+          },
+          states: {
+            idle: {
+              on: {
+                'store.opened': [
+                  { guard: 'tokenExpired', target: '#waitingForAccessToken', actions: 'markStoreOpen' },
+                  { target: '#active', actions: 'markStoreOpen' },
+                ],
+                // As `activation`, but staying inactive is no transition at all.
+                resume: [...activation.slice(0, -1), {}],
+                'user.loggedIn': [...activation.slice(0, -1), {}],
+                pause: '#paused',
+              },
+            },
+            // The user is gone: nothing revives the session but the user logging in again.
+            loggedOut: {
+              id: 'loggedOut',
+              on: { 'user.loggedIn': [...activation.slice(0, -1), { target: 'idle' }] },
+            },
           },
         },
         syncing: {
@@ -383,7 +396,7 @@ export const sessionMachine = setup({
           initial: 'active',
           on: {
             pause: '#paused',
-            'user.loggedOut': '#inactive',
+            'user.loggedOut': '#loggedOut',
             error: [
               { guard: 'isAuthError', target: '#waitingForAccessToken' },
               // A reset the running state did not take on itself needs the user: manual mode,
@@ -463,7 +476,7 @@ export const sessionMachine = setup({
             'store.opened': { actions: 'markStoreOpen' },
             'store.closed': { target: '#inactive', actions: 'markStoreClosed' },
             pause: '#paused',
-            'user.loggedOut': '#inactive',
+            'user.loggedOut': '#loggedOut',
           },
           states: {
             refreshing: {
@@ -474,7 +487,7 @@ export const sessionMachine = setup({
                 onError: [
                   {
                     guard: 'refreshRefused',
-                    target: '#inactive',
+                    target: '#loggedOut',
                     actions: {
                       type: 'reportError',
                       params: ({ event }) => ({ error: refreshRefusedError(refreshFailure(event.error).message ?? '') }),
@@ -495,7 +508,7 @@ export const sessionMachine = setup({
             resume: [...activation],
             'store.opened': { actions: 'markStoreOpen' },
             'store.closed': { actions: 'markStoreClosed' },
-            'user.loggedOut': '#inactive',
+            'user.loggedOut': '#loggedOut',
           },
         },
       },

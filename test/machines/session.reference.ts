@@ -29,6 +29,8 @@ export interface RefSession {
   state: SessionState;
   connection: ConnectionState;
   storeOpen: boolean;
+  /** The user logged out (or a refresh was refused): only a login revives the session. */
+  loggedOut: boolean;
   uploaded: number;
   committed: number;
   resetting: boolean;
@@ -51,6 +53,7 @@ export function initialRef(input: Required<Pick<SessionInput, 'stopPolicy' | 'cl
     state: 'inactive',
     connection: 'disconnected',
     storeOpen: false,
+    loggedOut: false,
     uploaded: 0,
     committed: 0,
     resetting: false,
@@ -98,6 +101,7 @@ const uploadPending = (m: RefSession): boolean => m.uploaded < m.committed;
 /** The session ends up `inactive`: pending waits fail with `error` or close; streams may end. */
 function becomeInactive(m: RefSession, error: string | undefined, userGone = false): void {
   m.state = 'inactive';
+  m.loggedOut = userGone;
   for (const w of m.waits) if (w.status === 'pending') w.status = error === undefined ? 'closed' : 'failed';
   if (!m.storeOpen || userGone) endNotifiers(m);
 }
@@ -139,6 +143,7 @@ export const liveNotifiers = (m: RefSession): RefNotifier[] => m.notifiers.filte
 export function step(m: RefSession, c: RefCommand, newId: string): void {
   switch (c.type) {
     case 'store.opened':
+      if (m.loggedOut) break; // the runtime refuses to open a store for a logged-out user
       m.storeOpen = true;
       if (m.state === 'inactive' || m.state === 'dying') {
         if (c.tokenExpired) waitForToken(m);
@@ -158,13 +163,16 @@ export function step(m: RefSession, c: RefCommand, newId: string): void {
       else if (m.state === 'inactive') endNotifiers(m);
       break;
     case 'pause':
-      if (m.state !== 'paused') m.state = 'paused';
+      if (m.state !== 'paused' && !m.loggedOut) m.state = 'paused';
       break;
     case 'resume':
-      if (m.state === 'paused' || m.state === 'inactive') activate(m, c.tokenExpired);
+      if ((m.state === 'paused' || m.state === 'inactive') && !m.loggedOut) activate(m, c.tokenExpired);
       break;
     case 'user.loggedIn':
-      if (m.state === 'inactive') activate(m, c.tokenExpired);
+      if (m.state === 'inactive') {
+        m.loggedOut = false;
+        activate(m, c.tokenExpired);
+      }
       break;
     case 'user.loggedOut':
       if (m.state !== 'inactive') becomeInactive(m, undefined, true);
