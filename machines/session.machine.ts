@@ -1,163 +1,24 @@
-import { and, assign, enqueueActions, fromPromise, not, setup, stateIn, type AnyActorRef } from 'xstate';
+import { and, assign, enqueueActions, fromPromise, not, setup, stateIn } from 'xstate';
 import { progressMachine } from './progress.machine.js';
+import { idOfChild, notifierChildId, removeKey, running, waiterChildId } from './session.children.js';
+import {
+  errorOf,
+  failedResetMessage,
+  failureOf,
+  manualResetError,
+  manualResetParams,
+  refreshFailure,
+  refreshRefusedError,
+  reportParams,
+} from './session.errors.js';
+import type { ReportErrorParams, SessionContext, SessionEvent, SessionInput } from './session.types.js';
 import { waiterMachine } from './waiter.machine.js';
-import type {
-  ByteCounts,
-  ClientResetMode,
-  Direction,
-  ErrorAction,
-  ProgressMode,
-  StopPolicy,
-  SyncErrorInfo,
-} from './types.js';
 
-/** Configuration a session actor starts with (the `sync` options that shape its chart). */
-export interface SessionInput {
-  readonly stopPolicy?: StopPolicy;
-  readonly clientResetMode?: ClientResetMode;
-  readonly cancelWaitsOnNonFatalError?: boolean;
-  /** Pause before retrying an access-token refresh that failed for a network reason. */
-  readonly refreshRetryDelayMs?: number;
-}
-
-/** The session's memory. Children are listed by their public id, with their direction. */
-export interface SessionContext {
-  readonly stopPolicy: StopPolicy;
-  readonly clientResetMode: ClientResetMode;
-  readonly cancelWaitsOnNonFatalError: boolean;
-  readonly refreshRetryDelayMs: number;
-  /** Whether a handle on the store is open; decides where a closed or refreshed session goes. */
-  readonly storeOpen: boolean;
-  readonly upload: ByteCounts;
-  readonly download: ByteCounts;
-  readonly waiters: Readonly<Record<string, Direction>>;
-  readonly notifiers: Readonly<Record<string, Direction>>;
-  /** A client reset ran and the server has not yet accepted the fresh state. */
-  readonly resetUnacknowledged: boolean;
-}
-
-/** Facts the runtime attaches to an activation: is the user's access token already expired? */
-interface Activation {
-  readonly tokenExpired: boolean;
-}
-
-/**
- * Every event a session accepts. The runtime turns each outside happening (API call, store
- * event, socket message) into exactly one of these.
- */
-export type SessionEvent =
-  | ({ readonly type: 'store.opened' } & Activation)
-  | { readonly type: 'store.closed' }
-  | { readonly type: 'pause' }
-  | ({ readonly type: 'resume' } & Activation)
-  | ({ readonly type: 'user.loggedIn' } & Activation)
-  | { readonly type: 'user.loggedOut' }
-  | { readonly type: 'error'; readonly error: SyncErrorInfo }
-  | { readonly type: 'connection.connecting' }
-  | { readonly type: 'connection.open' }
-  | { readonly type: 'connection.lost' }
-  | { readonly type: 'server.ident' }
-  | ({ readonly type: 'progress'; readonly direction: Direction } & ByteCounts)
-  | { readonly type: 'wait'; readonly id: string; readonly direction: Direction }
-  | { readonly type: 'wait.abort'; readonly id: string; readonly reason: unknown }
-  | { readonly type: 'mark.reply'; readonly requestId: string }
-  | { readonly type: 'notifier.add'; readonly id: string; readonly direction: Direction; readonly mode: ProgressMode }
-  | { readonly type: 'notifier.remove'; readonly id: string }
-  | { readonly type: 'reset.acknowledged' }
-  | { readonly type: `xstate.done.actor.${string}`; readonly actorId: string; readonly output?: unknown }
-  | { readonly type: `xstate.error.actor.${string}`; readonly error: unknown };
-
-/** Parameters of `reportError`: hand the error (and the action the user must take) to `onError`. */
-export interface ReportErrorParams {
-  readonly error: SyncErrorInfo;
-  readonly action?: ErrorAction;
-}
-
-/** Why a refresh failed, as the `refreshAccessToken` actor rejects: refused (401/403) or not. */
-export interface RefreshFailure {
-  readonly refused: boolean;
-  readonly message?: string;
-}
-
-/** Child actor id of wait `id`. */
-export const waiterChildId = (id: string): string => `wait:${id}`;
-/** Child actor id of progress registration `id`. */
-export const notifierChildId = (id: string): string => `progress:${id}`;
-
-const refreshFailure = (error: unknown): RefreshFailure =>
-  typeof error === 'object' && error !== null && 'refused' in error
-    ? { refused: (error as { refused: unknown }).refused === true, message: String((error as { message?: unknown }).message ?? '') }
-    : { refused: false, message: String(error) };
-
-/** The auth error reported when the server refuses to refresh the access token. */
-export const refreshRefusedError = (message: string): SyncErrorInfo => ({
-  code: 'refreshRefused',
-  category: 'auth',
-  isFatal: true,
-  message: message === '' ? 'the server refused to refresh the access token' : message,
-});
-
-/** The error reported when a client reset cannot run on its own and needs the user. */
-export const manualResetError = (message: string): SyncErrorInfo => ({
-  code: 'clientResetManual',
-  category: 'clientReset',
-  isFatal: true,
-  message,
-});
-
-const removeKey = <T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> => {
-  const { [key]: _removed, ...rest } = record;
-  return rest;
-};
-
-const idOfChild = (actorId: string): string => actorId.slice(actorId.indexOf(':') + 1);
-
-/**
- * Child ids of the entries of `registry` (of `direction`, if given) that still run. A child
- * that reached its final state in this same step stays listed until its completion event
- * releases it, and must not be sent to.
- */
-function running(
-  self: AnyActorRef,
-  registry: Readonly<Record<string, Direction>>,
-  childId: (id: string) => string,
-  direction?: Direction,
-): string[] {
-  const entries = Object.entries(registry);
-  // With nothing registered there is nothing to filter; this is also the case while the actor
-  // initializes, when its snapshot cannot be read yet.
-  if (entries.length === 0) return [];
-  const children: Readonly<Record<string, AnyActorRef | undefined>> = self.getSnapshot().children ?? {};
-  return entries
-    .filter(([, d]) => direction === undefined || d === direction)
-    .map(([id]) => childId(id))
-    .filter((id) => children[id]?.getSnapshot().status !== 'done');
-}
-
-const errorOf = (event: SessionEvent): SyncErrorInfo =>
-  event.type === 'error'
-    ? event.error
-    : { code: 'unknown', category: 'session', isFatal: false, message: `unexpected ${event.type}` };
-
-const reportParams = (error: SyncErrorInfo): ReportErrorParams =>
-  error.category === 'permission' ? { error, action: 'deleteLocalFile' } : { error };
-
-const manualResetParams = ({ event }: { event: SessionEvent }): ReportErrorParams => ({
-  error: manualResetError(`client reset needs the user: ${errorOf(event).message}`),
-  action: 'clientResetBackup',
-});
-
-const failedResetMessage = 'the client reset failed and needs the user';
-
-/** The error that fails pending waits when `event` takes the session to `inactive`, if any. */
-function failureOf(event: SessionEvent): SyncErrorInfo | undefined {
-  if (event.type === 'error') return event.error.category === 'clientReset' ? manualResetParams({ event }).error : event.error;
-  if (event.type === 'xstate.error.actor.refreshAccessToken') {
-    return refreshRefusedError(refreshFailure(event.error).message ?? '');
-  }
-  if (event.type === 'xstate.error.actor.clientReset') return manualResetError(failedResetMessage);
-  return undefined;
-}
+// The chart's vocabulary and alphabet live beside it; importing the machine module gives all.
+export * from './session.alphabet.js';
+export * from './session.children.js';
+export * from './session.errors.js';
+export * from './session.types.js';
 
 /** The default for an effect that is an actor: a promise that never settles, so nothing happens. */
 const pending = <T>() => fromPromise<T>(() => new Promise<T>(() => {}));
@@ -543,60 +404,3 @@ export const sessionMachine = setup({
   },
 });
 
-/** Configurations worth exploring: every stop policy, a manual and an automatic client reset, both wait policies. */
-export const sessionInputs: readonly SessionInput[] = (['afterChangesUploaded', 'immediately', 'liveIndefinitely'] as const).flatMap(
-  (stopPolicy) =>
-    (['manual', 'recoverOrDiscard'] as const).flatMap((clientResetMode) =>
-      [false, true].map((cancelWaitsOnNonFatalError) => ({ stopPolicy, clientResetMode, cancelWaitsOnNonFatalError })),
-    ),
-);
-
-const testError = (category: SyncErrorInfo['category'], isFatal: boolean): SyncErrorInfo => ({
-  code: `test.${category}`,
-  category,
-  isFatal,
-  message: `a ${category} error`,
-});
-
-/**
- * The session's alphabet: every event type it accepts, with payloads that reach both outcomes
- * of each guard (an expired and a valid token; pending and complete uploads; new, known and
- * unknown ids; each error category that steers the chart).
- */
-export const sessionEvents: readonly SessionEvent[] = [
-  { type: 'store.opened', tokenExpired: false },
-  { type: 'store.opened', tokenExpired: true },
-  { type: 'store.closed' },
-  { type: 'pause' },
-  { type: 'resume', tokenExpired: false },
-  { type: 'resume', tokenExpired: true },
-  { type: 'user.loggedIn', tokenExpired: false },
-  { type: 'user.loggedIn', tokenExpired: true },
-  { type: 'user.loggedOut' },
-  { type: 'error', error: testError('auth', false) },
-  { type: 'error', error: testError('clientReset', true) },
-  { type: 'error', error: testError('permission', true) },
-  { type: 'error', error: testError('session', false) },
-  { type: 'connection.connecting' },
-  { type: 'connection.open' },
-  { type: 'connection.lost' },
-  { type: 'server.ident' },
-  { type: 'progress', direction: 'upload', transferred: 0, transferable: 100 },
-  { type: 'progress', direction: 'upload', transferred: 100, transferable: 100 },
-  { type: 'progress', direction: 'download', transferred: 0, transferable: 100 },
-  { type: 'wait', id: 'u1', direction: 'upload' },
-  { type: 'wait', id: 'd1', direction: 'download' },
-  { type: 'wait.abort', id: 'u1', reason: 'aborted by test' },
-  { type: 'mark.reply', requestId: 'd1' },
-  { type: 'notifier.add', id: 'n1', direction: 'upload', mode: 'reportIndefinitely' },
-  { type: 'notifier.remove', id: 'n1' },
-  { type: 'reset.acknowledged' },
-  { type: 'xstate.done.actor.wait:u1', actorId: 'wait:u1' },
-  { type: 'xstate.done.actor.wait:d1', actorId: 'wait:d1' },
-  { type: 'xstate.done.actor.progress:n1', actorId: 'progress:n1' },
-  { type: 'xstate.done.actor.refreshAccessToken', actorId: 'refreshAccessToken' },
-  { type: 'xstate.error.actor.refreshAccessToken', error: { refused: true, message: 'refused by test' } },
-  { type: 'xstate.error.actor.refreshAccessToken', error: { refused: false, message: 'offline' } },
-  { type: 'xstate.done.actor.clientReset', actorId: 'clientReset' },
-  { type: 'xstate.error.actor.clientReset', error: new Error('onBefore threw') },
-];
