@@ -1,0 +1,64 @@
+import * as t from 'io-ts';
+import { JsonCodec } from './json.codec.js';
+
+/** A non-negative integer (versions, byte counts, session ids). */
+export const NatCodec = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, 'Nat');
+
+/** A non-empty string (object types, ids, partitions, file idents). */
+export const NonEmptyStringCodec = t.refinement(t.string, (s) => s.length > 0, 'NonEmptyString');
+
+/**
+ * A hybrid logical clock reading: wall-clock milliseconds, and a counter that orders readings
+ * within one millisecond (and survives a clock that steps back).
+ */
+export const HlcCodec = t.readonly(t.exact(t.type({ wall: NatCodec, counter: NatCodec })), 'Hlc');
+export type Hlc = t.TypeOf<typeof HlcCodec>;
+
+/** Write fields of one document; fields not named keep their values. */
+export const PutCodec = t.readonly(
+  t.exact(t.type({ op: t.literal('put'), type: NonEmptyStringCodec, id: NonEmptyStringCodec, fields: t.record(t.string, JsonCodec) })),
+  'Put',
+);
+/** Delete one document: a tombstone that loses to a later put. */
+export const DeleteCodec = t.readonly(
+  t.exact(t.type({ op: t.literal('delete'), type: NonEmptyStringCodec, id: NonEmptyStringCodec })),
+  'Delete',
+);
+export const OperationCodec = t.union([PutCodec, DeleteCodec], 'Operation');
+export type Operation = t.TypeOf<typeof OperationCodec>;
+
+/**
+ * One local transaction: its operations in order, the HLC reading of its commit, the file
+ * that wrote it (`origin`) and that file's version after it (`clientVersion`, 1, 2, 3, …).
+ * Unknown fields are dropped on decode: what the server stores and fans out is only this.
+ * Operation `i` is stamped (hlc.wall, hlc.counter, origin, i): the total order that decides,
+ * per field, which write wins on every replica.
+ */
+export const ChangesetCodec = t.readonly(
+  t.exact(
+    t.type({
+      clientVersion: NatCodec,
+      origin: NonEmptyStringCodec,
+      hlc: HlcCodec,
+      ops: t.readonlyArray(OperationCodec),
+    }),
+  ),
+  'Changeset',
+);
+export type Changeset = t.TypeOf<typeof ChangesetCodec>;
+
+/** A changeset as the server's history holds it: with the server version it was given. */
+export const ServerChangesetCodec = t.readonly(
+  t.intersection([ChangesetCodec, t.exact(t.type({ serverVersion: NatCodec }))]),
+  'ServerChangeset',
+);
+export type ServerChangeset = t.TypeOf<typeof ServerChangesetCodec>;
+
+/**
+ * Payload bytes of a changeset, the unit of progress (SEMANTICS.md §3): the UTF-8 length of
+ * its JSON. The same changeset counts the same on client and server.
+ */
+export function changesetBytes(changeset: Changeset): number {
+  const { clientVersion, origin, hlc, ops } = changeset;
+  return Buffer.byteLength(JSON.stringify({ clientVersion, origin, hlc, ops }), 'utf8');
+}

@@ -1,0 +1,22 @@
+import * as t from 'io-ts';
+import { NatCodec, ServerChangesetCodec } from '../changeset.codec.js';
+import { DownloadCursorCodec } from '../cursors.codec.js';
+import { SessionIdCodec } from '../session-id.codec.js';
+
+/**
+ * DOWNLOAD: changesets of other files in server-version order, the download cursor after them,
+ * the highest client version of this file the server has integrated (`uploadAck`), and the
+ * bytes still to download after this message.
+ */
+export const DownloadCodec = t.readonly(
+  t.type({
+    type: t.literal('download'),
+    session: SessionIdCodec,
+    changesets: t.readonlyArray(ServerChangesetCodec),
+    cursors: DownloadCursorCodec,
+    uploadAck: NatCodec,
+    downloadableBytes: NatCodec,
+  }),
+  'Download',
+);
+export type Download = t.TypeOf<typeof DownloadCodec>;
