@@ -1,0 +1,93 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TokenIssuer } from './tokens.js';
+import { parseLogin, type UserDirectory } from './users.js';
+
+/** Largest auth request body read; anything longer is refused before it is buffered. */
+const MAX_BODY_BYTES = 16 * 1024;
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new RangeError('body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch {
+        reject(new SyntaxError('body is not JSON'));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+/**
+ * `POST /auth/login` → `{ userId, accessToken, refreshToken }`;
+ * `POST /auth/refresh` with `{ refreshToken }` (or `Authorization: Bearer <refresh token>`) →
+ * `{ userId, accessToken }`. Wrong credentials answer 401, malformed requests 400.
+ * Returns false for any other path, for the caller to answer.
+ */
+export async function handleAuth(
+  req: IncomingMessage,
+  res: ServerResponse,
+  users: UserDirectory,
+  tokens: TokenIssuer,
+  revoked: ReadonlySet<string>,
+): Promise<boolean> {
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  if (path !== '/auth/login' && path !== '/auth/refresh') return false;
+  if (req.method !== 'POST') {
+    reply(res, 405, { error: 'use POST' });
+    return true;
+  }
+  let body: unknown;
+  try {
+    body = await readJson(req);
+  } catch (error) {
+    reply(res, error instanceof RangeError ? 413 : 400, { error: (error as Error).message });
+    return true;
+  }
+  if (path === '/auth/login') {
+    const login = parseLogin(body);
+    if (login === undefined) {
+      reply(res, 400, { error: "expected { provider: 'anonymous' } or { provider: 'emailPassword', email, password }" });
+      return true;
+    }
+    const userId = users.logIn(login);
+    if (userId === undefined || revoked.has(userId)) {
+      reply(res, 401, { error: 'wrong email or password' });
+      return true;
+    }
+    reply(res, 200, { userId, accessToken: await tokens.access(userId), refreshToken: await tokens.refresh(userId) });
+    return true;
+  }
+  const header = req.headers.authorization;
+  const bearer = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+  const refreshToken = typeof body === 'object' && body !== null ? (body as { refreshToken?: unknown }).refreshToken : undefined;
+  const token = typeof refreshToken === 'string' ? refreshToken : bearer;
+  if (token === undefined) {
+    reply(res, 400, { error: 'expected { refreshToken }' });
+    return true;
+  }
+  const check = await tokens.check(token, 'refresh');
+  if (!check.ok || revoked.has(check.userId)) {
+    reply(res, 401, { error: check.ok ? 'the user was logged out' : `the refresh token is ${check.reason}` });
+    return true;
+  }
+  reply(res, 200, { userId: check.userId, accessToken: await tokens.access(check.userId) });
+  return true;
+}

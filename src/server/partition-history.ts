@@ -1,0 +1,204 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { left, right } from 'fp-ts/lib/Either.js';
+import { join } from 'node:path';
+import * as t from 'io-ts';
+import { ChangesetCodec, NatCodec, changesetBytes, type Changeset, type ServerChangeset } from '../protocol/changeset.codec.js';
+import type { Logger } from '../store/logger.js';
+import { openRecordLog, type RecordLog } from '../store/record-log.js';
+
+const EpochRecord = t.type({ k: t.literal('epoch'), epoch: t.string, partition: t.string });
+const ChangesetRecord = t.type({ k: t.literal('cs'), v: NatCodec, c: ChangesetCodec });
+const HistoryRecord = t.union([EpochRecord, ChangesetRecord]);
+type HistoryEntry = t.TypeOf<typeof HistoryRecord>;
+
+/** Where a partition's history file lives: readable prefix plus a hash, so any name is a safe file name. */
+export function historyFileName(partition: string): string {
+  const readable = partition.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
+  return `${readable}-${createHash('sha256').update(partition).digest('hex').slice(0, 16)}.log`;
+}
+
+const newEpoch = (): string => randomBytes(6).toString('hex');
+const encode = (record: HistoryEntry): Buffer => Buffer.from(JSON.stringify(record), 'utf8');
+
+/** What `integrate` did with an upload. */
+export interface Integration {
+  /** Changesets newly in the history (re-sent ones already there are skipped). */
+  readonly added: readonly ServerChangeset[];
+  /** The first changeset refused and why; those after it are not looked at. */
+  readonly refused?: { readonly clientVersion: number; readonly reason: string };
+}
+
+/** One batch of history for a client. */
+export interface HistorySlice {
+  readonly changesets: readonly ServerChangeset[];
+  /** Server version the client has after this batch. */
+  readonly through: number;
+  /** Bytes of other files' changesets still after `through`. */
+  readonly remainingBytes: number;
+}
+
+/**
+ * The durable ordered history of one partition, in the same record log as the local store.
+ * Server versions are 1, 2, 3, … within an epoch; each origin's client versions must arrive
+ * in order (1, 2, 3, …) and one already integrated is skipped, so a re-sent upload is never
+ * applied twice. An upload is on disk (per durability) before `integrate` returns.
+ */
+export class PartitionHistory {
+  private changesets: ServerChangeset[] = [];
+  private bytes: number[] = [];
+  /** prefix[v] = bytes of server versions 1..v. */
+  private prefix: number[] = [0];
+  private readonly lastClientVersion = new Map<string, number>();
+  /** Per origin, its server versions and the running total of its bytes, to subtract a client's own. */
+  private readonly originVersions = new Map<string, { versions: number[]; totals: number[] }>();
+  private epochValue: string;
+
+  private constructor(
+    readonly partition: string,
+    private readonly log: RecordLog,
+    records: readonly HistoryEntry[],
+  ) {
+    let epoch: string | undefined;
+    for (const record of records) {
+      if (record.k === 'epoch') {
+        epoch = record.epoch;
+        this.clear();
+      } else this.add({ ...record.c, serverVersion: record.v });
+    }
+    this.epochValue = epoch ?? newEpoch();
+    if (epoch === undefined) this.log.append([encode({ k: 'epoch', epoch: this.epochValue, partition })]);
+  }
+
+  /** Opens (or creates) the history of `partition` under `dir`. */
+  static open(dir: string, partition: string, options: { durability: 'full' | 'batched'; logger: Logger }): PartitionHistory {
+    // A record that is whole but unreadable, or out of sequence, ends the history there like a
+    // torn tail: the log is cut, so later appends never land behind garbage.
+    let expected = 1;
+    const { log, records } = openRecordLog<HistoryEntry>(join(dir, historyFileName(partition)), {
+      ...options,
+      decode: (payload) => {
+        let decoded: t.Validation<HistoryEntry>;
+        try {
+          decoded = HistoryRecord.decode(JSON.parse(payload.toString('utf8')));
+        } catch {
+          return left('not JSON');
+        }
+        if (decoded._tag === 'Left') return left('not a history record');
+        const record = decoded.right;
+        if (record.k === 'epoch') expected = 1;
+        else if (record.v !== expected++) return left(`server version ${record.v} out of sequence`);
+        return right(record);
+      },
+    });
+    return new PartitionHistory(partition, log, records);
+  }
+
+  /** The history's epoch; cursors from another epoch need a client reset. */
+  get epoch(): string {
+    return this.epochValue;
+  }
+
+  /** The newest server version (0 when empty). */
+  get latest(): number {
+    return this.changesets.length;
+  }
+
+  /** The highest client version of `origin` in the history. */
+  lastIntegrated(origin: string): number {
+    return this.lastClientVersion.get(origin) ?? 0;
+  }
+
+  /** Adds an origin's upload, durably. Stops at the first changeset out of order or not of `origin`. */
+  integrate(origin: string, uploaded: readonly Changeset[]): Integration {
+    const added: ServerChangeset[] = [];
+    let refused: Integration['refused'];
+    let expected = this.lastIntegrated(origin) + 1;
+    for (const changeset of uploaded) {
+      if (changeset.clientVersion < expected) continue; // integrated before: acknowledge, do not apply again
+      if (changeset.origin !== origin) {
+        refused = { clientVersion: changeset.clientVersion, reason: `origin ${changeset.origin} is not this file (${origin})` };
+        break;
+      }
+      if (changeset.clientVersion !== expected) {
+        refused = { clientVersion: changeset.clientVersion, reason: `client version ${changeset.clientVersion} follows ${expected - 1}` };
+        break;
+      }
+      added.push({ ...changeset, serverVersion: this.latest + added.length + 1 });
+      expected++;
+    }
+    if (added.length > 0) {
+      this.log.append(added.map((c) => encode({ k: 'cs', v: c.serverVersion, c: { clientVersion: c.clientVersion, origin: c.origin, hlc: c.hlc, ops: c.ops } })));
+      for (const c of added) this.add(c);
+    }
+    return refused === undefined ? { added } : { added, refused };
+  }
+
+  /** The next batch after `serverVersion` for the file `origin` (its own changesets are left out). */
+  slice(serverVersion: number, origin: string, maxBytes: number): HistorySlice {
+    const out: ServerChangeset[] = [];
+    let size = 0;
+    let through = serverVersion;
+    while (through < this.latest) {
+      const next = this.changesets[through]!;
+      const nextBytes = this.bytes[through]!;
+      if (next.origin !== origin) {
+        if (out.length > 0 && size + nextBytes > maxBytes) break;
+        out.push(next);
+        size += nextBytes;
+      }
+      through++;
+    }
+    return { changesets: out, through, remainingBytes: this.downloadableBytes(through, origin) };
+  }
+
+  /** Bytes of changesets after `serverVersion` that `origin` did not write. */
+  downloadableBytes(serverVersion: number, origin: string): number {
+    const all = this.prefix[this.latest]! - this.prefix[serverVersion]!;
+    const own = this.originVersions.get(origin);
+    if (own === undefined) return all;
+    // Own bytes after serverVersion: total minus those at or before it (binary search).
+    let lo = 0;
+    let hi = own.versions.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (own.versions[mid]! <= serverVersion) lo = mid + 1;
+      else hi = mid;
+    }
+    const ownTotal = own.totals[own.totals.length - 1] ?? 0;
+    const ownBefore = lo === 0 ? 0 : own.totals[lo - 1]!;
+    return all - (ownTotal - ownBefore);
+  }
+
+  /** Starts a new epoch: the history is emptied, and every client of the old one needs a reset. */
+  reset(): string {
+    this.epochValue = newEpoch();
+    this.clear();
+    this.log.rewrite([encode({ k: 'epoch', epoch: this.epochValue, partition: this.partition })]);
+    return this.epochValue;
+  }
+
+  /** Syncs and closes the file. */
+  close(): void {
+    this.log.close();
+  }
+
+  private clear(): void {
+    this.changesets = [];
+    this.bytes = [];
+    this.prefix = [0];
+    this.lastClientVersion.clear();
+    this.originVersions.clear();
+  }
+
+  private add(changeset: ServerChangeset): void {
+    const size = changesetBytes(changeset);
+    this.changesets.push(changeset);
+    this.bytes.push(size);
+    this.prefix.push(this.prefix[this.prefix.length - 1]! + size);
+    this.lastClientVersion.set(changeset.origin, changeset.clientVersion);
+    const own = this.originVersions.get(changeset.origin) ?? { versions: [], totals: [] };
+    own.versions.push(changeset.serverVersion);
+    own.totals.push((own.totals[own.totals.length - 1] ?? 0) + size);
+    this.originVersions.set(changeset.origin, own);
+  }
+}

@@ -1,0 +1,122 @@
+import { mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { silentLogger, type Logger } from '../store/logger.js';
+import { handleAuth } from './auth-routes.js';
+import { resolveServerOptions, type ServerOptions } from './options.js';
+import { PartitionHub } from './partition-hub.js';
+import { SyncConnection } from './sync-connection.js';
+import { loadSecret, TokenIssuer } from './tokens.js';
+import { UserDirectory } from './users.js';
+
+/** The WebSocket subprotocol of this protocol version. */
+export const SUBPROTOCOL = 'sync-session.v1';
+/** The WebSocket path of the sync endpoint. */
+export const SYNC_PATH = '/sync';
+
+/** A running reference sync server. */
+export interface SyncServer {
+  /** Base URL for `App({ baseUrl })`: `http://host:port`; the sync socket is at `ws://host:port/sync`. */
+  readonly url: string;
+  readonly port: number;
+  /** Starts a new history epoch of `partition`; its clients get a `clientReset` error. Returns the epoch. */
+  resetPartition(partition: string): string;
+  /** Logs `userId` out: refresh refused, bound sessions and new binds get `badToken`. */
+  revokeUser(userId: string): void;
+  /** Closes every socket (code 1001), stops listening and closes the histories. */
+  close(): Promise<void>;
+}
+
+function refuseUpgrade(socket: Duplex, status: string, reason: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(reason)}\r\nconnection: close\r\n\r\n${reason}`);
+}
+
+/**
+ * Starts the reference sync server: auth over HTTP and the sync protocol over a WebSocket, on
+ * one port, with each partition's history in `dataDir`. Bad configuration throws a `TypeError`
+ * naming the field before anything is opened.
+ */
+export async function startServer(options: ServerOptions): Promise<SyncServer> {
+  const logger: Logger = options.logger ?? silentLogger;
+  const config = resolveServerOptions(options, logger);
+  mkdirSync(config.dataDir, { recursive: true });
+  const tokens = new TokenIssuer(loadSecret(config.dataDir, config.secret), config.accessTokenTtlMs, config.refreshTokenTtlMs);
+  const users = new UserDirectory(config.users);
+  const revoked = new Set<string>();
+  const hub = new PartitionHub(config.dataDir, { durability: config.durability, logger });
+  const context = {
+    hub,
+    tokens,
+    permissions: config.permissions,
+    revoked,
+    maxMessageBytes: config.maxMessageBytes,
+    downloadBatchBytes: config.downloadBatchBytes,
+    logger,
+    now: Date.now,
+  };
+
+  const http: Server = createServer((req, res) => {
+    handleAuth(req, res, users, tokens, revoked)
+      .then((handled) => {
+        if (handled) return;
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: `no route ${req.method} ${req.url}` }));
+      })
+      .catch((error: unknown) => {
+        logger.warn('auth request failed', { error: String(error) });
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+  });
+  // ws refuses frames past maxPayload by closing with 1009 before we see them; allow some room
+  // above the limit so a slightly-too-big message gets the protocol's own ERROR first.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.maxMessageBytes + 64 * 1024,
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path !== SYNC_PATH) return refuseUpgrade(socket, '404 Not Found', `no WebSocket endpoint at ${path}`);
+    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    if (!offered.includes(SUBPROTOCOL)) return refuseUpgrade(socket, '400 Bad Request', `subprotocol ${SUBPROTOCOL} required`);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      new SyncConnection(ws, context);
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  logger.info('sync server listening', { url: `ws://${host}:${port}${SYNC_PATH}`, dataDir: config.dataDir });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    resetPartition: (partition) => hub.reset(partition),
+    revokeUser: (userId) => {
+      revoked.add(userId);
+    },
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.close(1001, 'server shutting down');
+        wss.close();
+        http.closeAllConnections();
+        http.close(() => {
+          hub.close();
+          resolve();
+        });
+      });
+      return closing;
+    },
+  };
+}

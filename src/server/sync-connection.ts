@@ -1,0 +1,322 @@
+import type { WebSocket } from 'ws';
+import { changesetBytes } from '../protocol/changeset.codec.js';
+import { decodeClientMessage, encodeMessage } from '../protocol/decode.js';
+import { errorCodes, type ErrorCode } from '../protocol/error-codes.js';
+import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
+import type { Bind } from '../protocol/client/bind.codec.js';
+import type { ClientIdent } from '../protocol/client/ident.codec.js';
+import type { Upload } from '../protocol/client/upload.codec.js';
+import type { Logger } from '../store/logger.js';
+import type { Permission } from './options.js';
+import type { PartitionHub, Subscriber } from './partition-hub.js';
+import type { PartitionHistory } from './partition-history.js';
+import type { TokenIssuer } from './tokens.js';
+
+/** What every socket handler shares. */
+export interface SyncContext {
+  readonly hub: PartitionHub;
+  readonly tokens: TokenIssuer;
+  readonly permissions: (userId: string, partition: string) => Permission;
+  readonly revoked: ReadonlySet<string>;
+  readonly maxMessageBytes: number;
+  readonly downloadBatchBytes: number;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+/** Socket close codes (RFC 6455). */
+const PROTOCOL_ERROR = 1002;
+const MESSAGE_TOO_BIG = 1009;
+/** Stop queueing DOWNLOADs while this much is unsent, so a bulk download does not fill memory. */
+const HIGH_WATER_BYTES = 4 * 1024 * 1024;
+
+/** One session bound on this socket. */
+class BoundSession implements Subscriber {
+  fileIdent: string | undefined;
+  /** Server version the client has been sent up to. */
+  position = 0;
+  uploadProgress = { clientVersion: 0, serverVersion: 0 };
+  /** Sends of this session, in order: DOWNLOADs and MARK answers never overtake each other. */
+  outbox: Promise<void> = Promise.resolve();
+  ended = false;
+
+  constructor(
+    readonly id: number,
+    readonly partition: string,
+    readonly userId: string,
+    readonly permission: Permission,
+    readonly tokenExpiresAtMs: number,
+    readonly history: PartitionHistory,
+    private readonly connection: SyncConnection,
+  ) {}
+
+  historyGrew(): void {
+    if (this.fileIdent !== undefined) this.connection.pushDownloads(this, false);
+  }
+
+  partitionReset(): void {
+    this.connection.failSession(this, 'clientReset', `partition ${this.partition} was reset; the local file must be reset too`);
+  }
+}
+
+/**
+ * The sync protocol on one WebSocket: many sessions multiplexed by number. Every frame is
+ * decoded by its codec first; a frame that cannot be tied to a session closes the socket after
+ * an ERROR, an error of one session ends only that session, and nothing is stored before it
+ * was checked.
+ */
+export class SyncConnection {
+  private readonly sessions = new Map<number, BoundSession>();
+  private closed = false;
+  private inbox: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly context: SyncContext,
+  ) {
+    socket.on('message', (data, isBinary) => {
+      const frame = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      // Frames are handled one after the other: a BIND awaiting its token check must not be
+      // overtaken by the IDENT behind it.
+      this.inbox = this.inbox
+        .then(() => this.receive(frame, isBinary))
+        .catch((error: unknown) => context.logger.warn('sync message failed', { error: String(error) }));
+    });
+    socket.on('close', () => this.dispose());
+    socket.on('error', (error) => context.logger.warn('socket error', { error: String(error) }));
+  }
+
+  /** Sends pending DOWNLOADs of `session`; with `ackOnly` at least one, to carry the upload acknowledgement. */
+  pushDownloads(session: BoundSession, ackOnly: boolean): void {
+    this.enqueue(session, async () => {
+      const { history, fileIdent } = session;
+      if (fileIdent === undefined) return;
+      let sent = false;
+      // Bounded: each pass moves `position` forward, and it cannot pass `history.latest`.
+      while (!session.ended && (session.position < history.latest || (ackOnly && !sent))) {
+        const slice = history.slice(session.position, fileIdent, this.context.downloadBatchBytes);
+        const ack = history.lastIntegrated(fileIdent);
+        this.send({
+          type: 'download',
+          session: session.id,
+          changesets: slice.changesets,
+          cursors: { serverVersion: slice.through, clientVersion: ack },
+          uploadAck: ack,
+          downloadableBytes: slice.remainingBytes,
+        });
+        session.position = slice.through;
+        sent = true;
+        if (this.socket.bufferedAmount > HIGH_WATER_BYTES) await this.drained();
+      }
+    });
+  }
+
+  /** Ends `session` with a fatal error of code `code`. */
+  failSession(session: BoundSession, code: ErrorCode, message: string): void {
+    this.sendError(code, message, session.id);
+    this.endSession(session);
+  }
+
+  private async receive(frame: Buffer, isBinary: boolean): Promise<void> {
+    if (this.closed) return;
+    if (frame.length > this.context.maxMessageBytes) {
+      this.sendError('messageTooBig', `a frame of ${frame.length} bytes is over the limit of ${this.context.maxMessageBytes}`);
+      this.close(MESSAGE_TOO_BIG, 'message too big');
+      return;
+    }
+    const decoded = decodeClientMessage(isBinary ? new Uint8Array(frame) : frame.toString('utf8'));
+    if (decoded._tag === 'Left') {
+      const { code, message, session } = decoded.left;
+      const known = session === undefined ? undefined : this.sessions.get(session);
+      if (code === 'badMessage' && known !== undefined) this.failSession(known, code, message);
+      else if (code === 'badMessage' && session !== undefined) this.sendError(code, message, session);
+      else {
+        this.sendError(code, message);
+        this.close(PROTOCOL_ERROR, code);
+      }
+      return;
+    }
+    await this.handle(decoded.right);
+  }
+
+  private async handle(message: ClientMessage): Promise<void> {
+    switch (message.type) {
+      case 'ping':
+        return this.send({ type: 'pong', timestamp: message.timestamp });
+      case 'bind':
+        return this.bind(message);
+      default: {
+        const session = this.sessions.get(message.session);
+        if (session === undefined) {
+          this.sendError('unknownSession', `session ${message.session} is not bound on this socket`, message.session);
+          return;
+        }
+        if (message.type === 'unbind') {
+          this.endSession(session);
+          this.enqueue(session, async () => this.send({ type: 'unbound', session: session.id }));
+          return;
+        }
+        if (message.type === 'ident') return this.ident(session, message);
+        if (!this.tokenValid(session)) return;
+        if (session.fileIdent === undefined) {
+          this.failSession(session, 'notIdentified', `${message.type} before IDENT`);
+          return;
+        }
+        if (message.type === 'upload') return this.upload(session, message);
+        const requestId = message.requestId;
+        this.enqueue(session, async () => this.send({ type: 'mark', session: session.id, requestId }));
+      }
+    }
+  }
+
+  private async bind(message: Bind): Promise<void> {
+    if (this.sessions.has(message.session)) {
+      this.sendError('sessionInUse', `session ${message.session} is already bound on this socket`, message.session);
+      return;
+    }
+    const check = await this.context.tokens.check(message.token, 'access');
+    if (!check.ok || this.context.revoked.has(check.userId)) {
+      const expired = check.ok ? false : check.reason === 'expired';
+      this.sendError(expired ? 'tokenExpired' : 'badToken', expired ? 'the access token expired' : 'the access token is missing, malformed or forged', message.session);
+      return;
+    }
+    const permission = this.context.permissions(check.userId, message.partition);
+    if (permission !== 'read' && permission !== 'readWrite') {
+      this.sendError('permissionDenied', `user ${check.userId} may not read partition ${message.partition}`, message.session);
+      return;
+    }
+    if (this.closed || this.sessions.has(message.session)) return;
+    let history: PartitionHistory;
+    try {
+      history = this.context.hub.history(message.partition);
+    } catch (error) {
+      this.context.logger.warn('cannot open history', { partition: message.partition, error: String(error) });
+      this.sendError('internalError', 'the server cannot open this partition\'s history', message.session);
+      return;
+    }
+    const session = new BoundSession(message.session, message.partition, check.userId, permission, check.expiresAtMs, history, this);
+    this.sessions.set(session.id, session);
+  }
+
+  private ident(session: BoundSession, message: ClientIdent): void {
+    if (session.fileIdent !== undefined) {
+      this.failSession(session, 'badMessage', 'IDENT sent twice for one session');
+      return;
+    }
+    const { history } = session;
+    const cursors = message.cursors;
+    if (cursors !== undefined && cursors.epoch !== history.epoch) {
+      this.failSession(session, 'clientReset', `the client's history (epoch ${cursors.epoch}) was replaced (epoch ${history.epoch})`);
+      return;
+    }
+    const position = cursors?.download.serverVersion ?? 0;
+    const uploaded = cursors?.upload.clientVersion ?? 0;
+    if (position > history.latest || uploaded > history.lastIntegrated(message.fileIdent)) {
+      this.failSession(session, 'badCursor', `cursors past the server's history (server version ${position} of ${history.latest})`);
+      return;
+    }
+    session.fileIdent = message.fileIdent;
+    session.position = position;
+    session.uploadProgress = cursors?.upload ?? { clientVersion: 0, serverVersion: 0 };
+    this.context.hub.subscribe(session.partition, session);
+    this.enqueue(session, async () => this.send({ type: 'ident', session: session.id, fileIdent: message.fileIdent, epoch: history.epoch }));
+    this.pushDownloads(session, true);
+  }
+
+  private upload(session: BoundSession, message: Upload): void {
+    if (session.permission !== 'readWrite' && message.changesets.length > 0) {
+      this.failSession(session, 'permissionDenied', `user ${session.userId} may only read partition ${session.partition}`);
+      return;
+    }
+    const previous = session.uploadProgress;
+    if (message.progress.clientVersion < previous.clientVersion || message.progress.serverVersion < previous.serverVersion) {
+      this.failSession(
+        session,
+        'badCursor',
+        `upload cursor moved back from (${previous.clientVersion}, ${previous.serverVersion}) to (${message.progress.clientVersion}, ${message.progress.serverVersion})`,
+      );
+      return;
+    }
+    if (message.progress.serverVersion > session.history.latest) {
+      this.failSession(session, 'badCursor', `upload cursor names server version ${message.progress.serverVersion} of ${session.history.latest}`);
+      return;
+    }
+    session.uploadProgress = message.progress;
+    const fileIdent = session.fileIdent!;
+    let integration;
+    try {
+      integration = session.history.integrate(fileIdent, message.changesets);
+    } catch (error) {
+      this.context.logger.warn('cannot store upload', { partition: session.partition, error: String(error) });
+      this.sendError('internalError', 'the server could not store the upload; send it again later', session.id);
+      return;
+    }
+    if (integration.refused !== undefined) {
+      this.sendError('badChangeset', `changeset ${integration.refused.clientVersion} refused: ${integration.refused.reason}`, session.id);
+    }
+    this.context.logger.info('integrated', {
+      partition: session.partition,
+      changesets: integration.added.length,
+      bytes: integration.added.reduce((sum, c) => sum + changesetBytes(c), 0),
+    });
+    this.pushDownloads(session, true);
+    if (integration.added.length > 0) this.context.hub.announce(session.partition, session);
+  }
+
+  private tokenValid(session: BoundSession): boolean {
+    if (this.context.now() < session.tokenExpiresAtMs && !this.context.revoked.has(session.userId)) return true;
+    this.failSession(session, 'tokenExpired', 'the access token expired during the session; refresh it and bind again');
+    return false;
+  }
+
+  private endSession(session: BoundSession): void {
+    session.ended = true;
+    this.sessions.delete(session.id);
+    this.context.hub.unsubscribe(session.partition, session);
+  }
+
+  private enqueue(session: BoundSession, step: () => Promise<void>): void {
+    session.outbox = session.outbox.then(step).catch((error: unknown) => {
+      this.context.logger.warn('sending failed', { session: session.id, error: String(error) });
+    });
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.closed || this.socket.bufferedAmount <= HIGH_WATER_BYTES / 2) resolve();
+        else setTimeout(check, 5);
+      };
+      check();
+    });
+  }
+
+  private sendError(code: ErrorCode, message: string, session?: number): void {
+    const info = errorCodes[code];
+    this.send({
+      type: 'error',
+      code,
+      category: info.category,
+      isFatal: info.isFatal,
+      message,
+      tryAgain: info.tryAgain,
+      ...(session === undefined ? {} : { session }),
+    });
+  }
+
+  private send(message: ServerMessage): void {
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(encodeMessage(message, 'server'));
+  }
+
+  private close(code: number, reason: string): void {
+    this.dispose();
+    this.socket.close(code, reason);
+  }
+
+  private dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const session of this.sessions.values()) this.endSession(session);
+  }
+}

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { errors, jwtVerify, SignJWT } from 'jose';
+
+/** The outcome of checking a token: its user, or why not. */
+export type TokenCheck =
+  | { readonly ok: true; readonly userId: string; readonly expiresAtMs: number }
+  | { readonly ok: false; readonly reason: 'expired' | 'invalid' };
+
+/** Signs and checks the server's JWTs (HS256). Access and refresh tokens are told apart by `typ`. */
+export class TokenIssuer {
+  private readonly key: Uint8Array;
+
+  constructor(
+    secret: string,
+    private readonly accessTtlMs: number,
+    private readonly refreshTtlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  /** A short-lived token that BIND carries. */
+  access(userId: string): Promise<string> {
+    return this.sign(userId, 'access', this.accessTtlMs);
+  }
+
+  /** A long-lived token that buys new access tokens at `/auth/refresh`. */
+  refresh(userId: string): Promise<string> {
+    return this.sign(userId, 'refresh', this.refreshTtlMs);
+  }
+
+  /** Checks a token of kind `typ`: signature, kind and expiry. */
+  async check(token: string, typ: 'access' | 'refresh'): Promise<TokenCheck> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: ['HS256'],
+        currentDate: new Date(this.now()),
+        typ,
+      });
+      if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return { ok: false, reason: 'invalid' };
+      return { ok: true, userId: payload.sub, expiresAtMs: payload.exp * 1000 };
+    } catch (error) {
+      return { ok: false, reason: error instanceof errors.JWTExpired ? 'expired' : 'invalid' };
+    }
+  }
+
+  private sign(userId: string, typ: 'access' | 'refresh', ttlMs: number): Promise<string> {
+    const nowSeconds = this.now() / 1000;
+    return new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', typ })
+      .setSubject(userId)
+      .setIssuedAt(Math.floor(nowSeconds))
+      .setJti(randomBytes(8).toString('hex'))
+      .setExpirationTime(nowSeconds + ttlMs / 1000)
+      .sign(this.key);
+  }
+}
+
+/**
+ * The signing secret: the configured one, or the one kept in `dataDir/token-secret` (created
+ * with owner-only permissions on first start, so tokens survive restarts).
+ */
+export function loadSecret(dataDir: string, configured: string | undefined): string {
+  if (configured !== undefined) return configured;
+  const path = join(dataDir, 'token-secret');
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(path, 0o600);
+  return secret;
+}
