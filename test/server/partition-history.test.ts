@@ -1,0 +1,121 @@
+import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { changesetBytes } from '../../src/protocol/index.js';
+import { PartitionHistory } from '../../src/server/partition-history.js';
+import type { Logger } from '../../src/store/logger.js';
+import { putTask } from '../support/changesets.js';
+
+let dir: string;
+let warnings: string[];
+const logger: Logger = { info: () => {}, warn: (message) => warnings.push(message) };
+const open = () => PartitionHistory.open(dir, 'team/1', { durability: 'full', logger });
+const file = () => join(dir, readdirSync(dir).find((f) => f.endsWith('.log'))!);
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'history-'));
+  warnings = [];
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('partition history', () => {
+  it('assigns server versions in order and integrates each client version once', () => {
+    const h = open();
+    expect(h.integrate('a', [putTask('a', 1, 'x'), putTask('a', 2, 'y')]).added.map((c) => c.serverVersion)).toEqual([1, 2]);
+    expect(h.integrate('b', [putTask('b', 1, 'z')]).added.map((c) => c.serverVersion)).toEqual([3]);
+    // A re-sent upload after a reconnect: the known versions are skipped, the new one added.
+    const again = h.integrate('a', [putTask('a', 1, 'x'), putTask('a', 2, 'y'), putTask('a', 3, 'w')]);
+    expect(again.added.map((c) => [c.clientVersion, c.serverVersion])).toEqual([[3, 4]]);
+    expect(h.lastIntegrated('a')).toBe(3);
+    h.close();
+    const reopened = open();
+    expect(reopened.latest).toBe(4);
+    expect(reopened.lastIntegrated('b')).toBe(1);
+    reopened.close();
+  });
+
+  it('refuses a gap and a foreign origin, keeping what came before', () => {
+    const h = open();
+    const gap = h.integrate('a', [putTask('a', 1, 'x'), putTask('a', 3, 'y')]);
+    expect(gap.added).toHaveLength(1);
+    expect(gap.refused).toMatchObject({ clientVersion: 3 });
+    const foreign = h.integrate('a', [putTask('b', 2, 'y')]);
+    expect(foreign.added).toHaveLength(0);
+    expect(foreign.refused?.reason).toContain('origin');
+    h.close();
+  });
+
+  it('slices history for a client without its own changesets and counts what remains', () => {
+    const h = open();
+    h.integrate('a', [putTask('a', 1, 'x'), putTask('a', 2, 'y')]);
+    h.integrate('b', [putTask('b', 1, 'z')]);
+    h.integrate('a', [putTask('a', 3, 'w')]);
+    const bytes = (o: string, v: number, id: string) => changesetBytes(putTask(o, v, id));
+    expect(h.downloadableBytes(0, 'b')).toBe(bytes('a', 1, 'x') + bytes('a', 2, 'y') + bytes('a', 3, 'w'));
+    expect(h.downloadableBytes(0, 'a')).toBe(bytes('b', 1, 'z'));
+    const first = h.slice(0, 'b', 1);
+    expect(first.changesets.map((c) => c.serverVersion)).toEqual([1]);
+    expect(first.remainingBytes).toBe(bytes('a', 2, 'y') + bytes('a', 3, 'w'));
+    const forA = h.slice(0, 'a', 1 << 20);
+    expect(forA).toMatchObject({ through: 4, remainingBytes: 0 });
+    expect(forA.changesets.map((c) => c.origin)).toEqual(['b']);
+    h.close();
+  });
+
+  it('recovers from a torn tail at every cut point, losing only the torn record', () => {
+    const h = open();
+    for (let v = 1; v <= 5; v++) h.integrate('a', [putTask('a', v, `t${v}`)]);
+    h.close();
+    const path = file();
+    const whole = readFileSync(path);
+    const lastRecord = changesetBytes(putTask('a', 5, 't5'));
+    for (let cut = 1; cut < lastRecord; cut += 7) {
+      writeFileSync(path, whole.subarray(0, whole.length - cut));
+      warnings = [];
+      const reopened = open();
+      expect(reopened.latest).toBe(4);
+      expect(warnings.length).toBeGreaterThan(0);
+      // Appends land after the last whole record, and survive the next open.
+      reopened.integrate('a', [putTask('a', 5, 't5b')]);
+      reopened.close();
+      const third = open();
+      expect(third.latest).toBe(5);
+      third.close();
+      writeFileSync(path, whole);
+    }
+  });
+
+  it('recovers from a corrupt tail (a flipped byte) and from a truncated file', () => {
+    const h = open();
+    for (let v = 1; v <= 3; v++) h.integrate('a', [putTask('a', v, `t${v}`)]);
+    h.close();
+    const path = file();
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 5] ^= 0xff;
+    writeFileSync(path, bytes);
+    const reopened = open();
+    expect(reopened.latest).toBe(2);
+    expect(reopened.lastIntegrated('a')).toBe(2);
+    reopened.close();
+    truncateSync(path, statSync(path).size - 3);
+    const again = open();
+    expect(again.latest).toBe(1);
+    again.close();
+  });
+
+  it('starts a new, empty epoch on reset, and keeps it across a restart', () => {
+    const h = open();
+    const before = h.epoch;
+    h.integrate('a', [putTask('a', 1, 'x')]);
+    const after = h.reset();
+    expect(after).not.toBe(before);
+    expect(h.latest).toBe(0);
+    expect(h.lastIntegrated('a')).toBe(0);
+    h.close();
+    const reopened = open();
+    expect(reopened.epoch).toBe(after);
+    expect(reopened.latest).toBe(0);
+    reopened.close();
+  });
+});
