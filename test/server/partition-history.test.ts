@@ -92,7 +92,8 @@ describe('partition history', () => {
     h.close();
     const path = file();
     const bytes = readFileSync(path);
-    bytes[bytes.length - 5] ^= 0xff;
+    const at = bytes.length - 5;
+    bytes.writeUInt8(bytes.readUInt8(at) ^ 0xff, at);
     writeFileSync(path, bytes);
     const reopened = open();
     expect(reopened.latest).toBe(2);

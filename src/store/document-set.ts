@@ -1,0 +1,110 @@
+/**
+ * All documents of a realm, by type and id: the convergent states of `document-state.ts`,
+ * the reader's views of them (cached, since reads outnumber writes), and a running estimate of
+ * their snapshot size.
+ */
+import type { Changeset } from '../protocol/changeset.codec.js';
+import type { Json } from '../protocol/json.codec.js';
+import { applyOperation, visibleFields, type DocumentState } from './document-state.js';
+import { estimateDocumentBytes } from './snapshot-size.js';
+import { stampOf } from './stamp.js';
+
+/** Names one document. */
+export interface DocumentKey {
+  readonly type: string;
+  readonly id: string;
+}
+
+/** A visible document as readers get it. */
+export interface VisibleObject {
+  readonly id: string;
+  readonly fields: Readonly<Record<string, Json>>;
+}
+
+const viewCache = new WeakMap<DocumentState, Readonly<Record<string, Json>> | null>();
+
+/** The visible fields of `doc`, computed once per (immutable) state. */
+function viewOf(doc: DocumentState): Readonly<Record<string, Json>> | undefined {
+  let view = viewCache.get(doc);
+  if (view === undefined) {
+    view = visibleFields(doc) ?? null;
+    viewCache.set(doc, view);
+  }
+  return view ?? undefined;
+}
+
+const NO_OBJECTS: readonly VisibleObject[] = Object.freeze([]);
+
+const byId = (a: VisibleObject, b: VisibleObject): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** A mutable collection of document states. */
+export class DocumentSet {
+  private readonly byType = new Map<string, Map<string, DocumentState>>();
+  private readonly listCache = new Map<string, readonly VisibleObject[]>();
+  private bytes = 0;
+
+  /** Estimated snapshot bytes of every document held (tombstones included). */
+  get estimatedBytes(): number {
+    return this.bytes;
+  }
+
+  /** The state of one document, visible or not. */
+  get(type: string, id: string): DocumentState | undefined {
+    return this.byType.get(type)?.get(id);
+  }
+
+  /** Replaces the state of one document. Returns whether it changed (states are compared by identity). */
+  set(type: string, id: string, doc: DocumentState): boolean {
+    let docs = this.byType.get(type);
+    const before = docs?.get(id);
+    if (before === doc) return false;
+    if (docs === undefined) {
+      docs = new Map();
+      this.byType.set(type, docs);
+    }
+    docs.set(id, doc);
+    this.listCache.delete(type);
+    this.bytes += estimateDocumentBytes(type, id, doc) - estimateDocumentBytes(type, id, before);
+    return true;
+  }
+
+  /** Applies every operation of `changeset`, in order; returns the documents whose state changed, each once. */
+  applyChangeset(changeset: Pick<Changeset, 'hlc' | 'origin' | 'ops'>): DocumentKey[] {
+    const changed = new Map<string, DocumentKey>();
+    changeset.ops.forEach((op, index) => {
+      const next = applyOperation(this.get(op.type, op.id), op, stampOf(changeset, index));
+      // JSON.stringify of the pair cannot collide, unlike a joined string.
+      if (this.set(op.type, op.id, next)) changed.set(JSON.stringify([op.type, op.id]), { type: op.type, id: op.id });
+    });
+    return [...changed.values()];
+  }
+
+  /** The visible fields of one document, or `undefined` if it does not exist for readers. */
+  visible(type: string, id: string): Readonly<Record<string, Json>> | undefined {
+    const doc = this.get(type, id);
+    return doc === undefined ? undefined : viewOf(doc);
+  }
+
+  /** The visible documents of `type`, sorted by id (plain code-unit order, the same everywhere). */
+  list(type: string): readonly VisibleObject[] {
+    const cached = this.listCache.get(type);
+    if (cached !== undefined) return cached;
+    const docs = this.byType.get(type);
+    // Not cached: reading types nobody wrote must not grow the cache.
+    if (docs === undefined) return NO_OBJECTS;
+    const list: VisibleObject[] = [];
+    for (const [id, doc] of docs) {
+      const fields = viewOf(doc);
+      if (fields !== undefined) list.push(Object.freeze({ id, fields }));
+    }
+    list.sort(byId);
+    const frozen = Object.freeze(list);
+    this.listCache.set(type, frozen);
+    return frozen;
+  }
+
+  /** Every document state held, visible or not (what a snapshot keeps). */
+  *entries(): IterableIterator<DocumentKey & { readonly state: DocumentState }> {
+    for (const [type, docs] of this.byType) for (const [id, state] of docs) yield { type, id, state };
+  }
+}

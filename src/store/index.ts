@@ -1,0 +1,23 @@
+/**
+ * The local store: the durable realm file (`RealmFile`), the record log under it (also the
+ * server's history storage), and the convergence rules (HLC, stamps, document states).
+ */
+export { RealmFile, type RealmChange, type RealmCursors, type RealmFileOptions, type RealmListener, type RealmProgress } from './realm-file.js';
+export type { Transaction } from './transaction.js';
+export { openRecordLog, type Durability, type OpenedRecordLog, type RecordDecoder, type RecordLog, type RecordLogOptions } from './record-log.js';
+export { consoleLogger, silentLogger, type Logger } from './logger.js';
+export {
+  ClosedError,
+  CursorRegressionError,
+  InvalidInputError,
+  NotARecordLogError,
+  RecordLogError,
+  StoreError,
+  TransactionStateError,
+} from './store-errors.js';
+export { compareHlc, HLC_ZERO, maxHlc, receive, tick, type Hlc } from './hlc.js';
+export { compareStamps, stampOf, type Stamp } from './stamp.js';
+export { applyDelete, applyOperation, applyPut, EMPTY_DOCUMENT, isVisible, visibleFields, type DocumentState, type FieldState } from './document-state.js';
+export { DocumentSet, type DocumentKey, type VisibleObject } from './document-set.js';
+export { COMPACTION_MIN_FILE_BYTES, DEFAULT_COMPACTION_FACTOR } from './compaction.js';
+export { crc32 } from './crc32.js';

@@ -1,0 +1,72 @@
+/**
+ * What counts as a field value: JSON that survives `JSON.stringify` → `JSON.parse` unchanged,
+ * because every replica (and this file, reopened) only ever sees that round trip. Values that
+ * JSON would silently alter (undefined, NaN, a Date, a sparse array) are refused instead.
+ */
+import type { Json } from '../protocol/json.codec.js';
+
+/**
+ * Why `value` is not a JSON value, naming where inside it (`at`), or `undefined` if it is one.
+ */
+export function jsonValueProblem(value: unknown, at = 'value'): string | undefined {
+  try {
+    return problemIn(value, at, new Set());
+  } catch (error) {
+    if (error instanceof RangeError) return `${at} is nested too deeply`;
+    throw error;
+  }
+}
+
+function problemIn(value: unknown, at: string, path: Set<object>): string | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) ? undefined : `${at} is ${String(value)}, which JSON cannot hold`;
+    case 'object':
+      break;
+    default:
+      return `${at} is ${typeof value === 'function' ? 'a function' : `of type ${typeof value}`}, not a JSON value`;
+  }
+  if (value === null) return undefined;
+  if (path.has(value)) return `${at} refers back to itself (circular)`;
+  path.add(value);
+  try {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        if (!(i in value)) return `${at}[${i}] is a hole in a sparse array`;
+        const problem = problemIn(value[i], `${at}[${i}]`, path);
+        if (problem !== undefined) return problem;
+      }
+      return undefined;
+    }
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+      return `${at} is ${typeof name === 'string' && name !== '' ? `a ${name}` : 'an object with a prototype'}, not a plain JSON object`;
+    }
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return `${at} has a toJSON method, not a plain JSON object`;
+    for (const [key, item] of Object.entries(value)) {
+      const problem = problemIn(item, `${at}.${key}`, path);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  } finally {
+    path.delete(value);
+  }
+}
+
+/** Freezes `value` and everything inside it, so that what a reader is handed cannot change the store. */
+export function deepFreeze<T extends Json>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const item of Object.values(value)) deepFreeze(item as Json);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Own property lookup: plain `record[key]` would find `constructor` or `__proto__` on every object. */
+export function ownValue<V>(record: Readonly<Record<string, V>>, key: string): V | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}

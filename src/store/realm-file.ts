@@ -1,0 +1,407 @@
+/**
+ * The durable local realm file: documents written in transactions, and the sync side (pending
+ * changesets, cursors, progress) the session runtime drives. One record log underneath; every
+ * state change is one record, appended before it takes effect in memory.
+ */
+import { randomBytes } from 'node:crypto';
+import * as E from 'fp-ts/lib/Either.js';
+import { changesetBytes, ServerChangesetCodec, type Changeset, type ServerChangeset } from '../protocol/changeset.codec.js';
+import { DownloadCursorCodec, type DownloadCursor, type UploadCursor } from '../protocol/cursors.codec.js';
+import { readableErrors } from '../protocol/decode.js';
+import type { Json } from '../protocol/json.codec.js';
+import { CompactionPolicy } from './compaction.js';
+import type { DocumentKey, VisibleObject } from './document-set.js';
+import { receive, tick } from './hlc.js';
+import { silentLogger, type Logger } from './logger.js';
+import { RealmState } from './realm-state.js';
+import { openRecordLog, type Durability, type RecordLog } from './record-log.js';
+import { ClosedError, CursorRegressionError, InvalidInputError, StoreError, TransactionStateError } from './store-errors.js';
+import { decodeStoreRecord, encodeStoreRecord, STORE_FORMAT, type StoreRecord } from './store-records.js';
+import { TransactionRecorder, type Transaction } from './transaction.js';
+
+export type { Transaction } from './transaction.js';
+export type { Durability } from './record-log.js';
+
+/** Options of {@link RealmFile.open}. */
+export interface RealmFileOptions {
+  /** The file; created with its directory if missing. */
+  path: string;
+  /** When a commit is on stable storage (see {@link Durability}). Default `full`. */
+  durability?: Durability;
+  /** Recovery, compaction and listener failures are reported here. Default: silent. */
+  logger?: Logger;
+  /** The physical clock in ms (HLC input); injectable for tests. Default `Date.now`. */
+  now?: () => number;
+  /** See `DEFAULT_COMPACTION_FACTOR` in `compaction.ts`. Default 4. */
+  compactionFactor?: number;
+}
+
+/** What a listener is told after a commit: the documents whose state changed, and who wrote. */
+export interface RealmChange {
+  readonly changed: ReadonlyArray<DocumentKey>;
+  readonly origin: 'local' | 'remote';
+}
+
+/** A change listener. */
+export type RealmListener = (change: RealmChange) => void;
+
+/** Byte counts of SEMANTICS.md §3, per direction. */
+export interface RealmProgress {
+  readonly upload: { readonly transferred: number; readonly transferable: number };
+  readonly download: { readonly transferred: number; readonly transferable: number };
+}
+
+/** The sync cursors and the server history (epoch) they belong to. */
+export interface RealmCursors {
+  readonly upload: UploadCursor;
+  readonly download: DownloadCursor;
+  readonly epoch: string | undefined;
+}
+
+const isNat = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+/**
+ * A realm file. All methods are synchronous except {@link flush}; one instance per file per
+ * process (opening the same path twice throws).
+ */
+export class RealmFile {
+  private readonly listeners = new Set<RealmListener>();
+  private readonly policy: CompactionPolicy;
+  private writing = false;
+  private closed = false;
+  /** Last client version known to be on stable storage: only those may be uploaded (see {@link pendingChangesets}). */
+  private durableVersion: number;
+
+  private constructor(
+    readonly path: string,
+    readonly fileIdent: string,
+    private readonly log: RecordLog,
+    private readonly state: RealmState,
+    private readonly logger: Logger,
+    private readonly now: () => number,
+    compactionFactor: number | undefined,
+  ) {
+    this.policy = new CompactionPolicy(compactionFactor);
+    this.durableVersion = state.clientVersion;
+  }
+
+  /**
+   * Opens (or creates) the realm file at `options.path`. A torn or corrupt tail is cut at the
+   * last whole record and reported through the logger; a new file gets a fresh random ident.
+   */
+  static open(options: RealmFileOptions): RealmFile {
+    if (typeof options !== 'object' || options === null) throw new InvalidInputError('RealmFile.open needs an options object');
+    const { path, durability, now = Date.now, compactionFactor } = options;
+    const logger = options.logger ?? silentLogger;
+    if (typeof path !== 'string' || path.length === 0) throw new InvalidInputError('RealmFile.open: path must be a non-empty string');
+    if (typeof now !== 'function') throw new InvalidInputError('RealmFile.open: now must be a function returning milliseconds');
+    // Checked before the file is touched, so a bad option never leaves a file behind.
+    new CompactionPolicy(compactionFactor);
+
+    const state = new RealmState();
+    const { log } = openRecordLog(path, {
+      ...(durability === undefined ? {} : { durability }),
+      logger,
+      decode: (payload: Buffer) => E.chain((record: StoreRecord) => state.replay(record))(decodeStoreRecord(payload)),
+    });
+    try {
+      let ident = state.fileIdent;
+      if (ident === undefined) {
+        ident = randomBytes(8).toString('hex');
+        const header: StoreRecord = { kind: 'header', format: STORE_FORMAT, fileIdent: ident };
+        log.append([encodeStoreRecord(header)]);
+        state.apply(header);
+        logger.info('created realm file', { path: log.path, fileIdent: ident });
+      }
+      const realm = new RealmFile(path, ident, log, state, logger, now, compactionFactor);
+      realm.maybeCompact();
+      return realm;
+    } catch (error) {
+      log.close();
+      throw error;
+    }
+  }
+
+  /** Whether {@link close} was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Version of the last local changeset (0 if none). */
+  get clientVersion(): number {
+    return this.state.clientVersion;
+  }
+
+  /**
+   * Upload cursor: the last client version the server acknowledged, and the server version this
+   * file had integrated when it committed that changeset. Download cursor: as last integrated.
+   */
+  get cursors(): RealmCursors {
+    return Object.freeze({ upload: this.state.upload, download: this.state.download, epoch: this.state.epoch });
+  }
+
+  /**
+   * Progress bytes: upload transferable counts every local changeset ever committed, transferred
+   * those acknowledged; download transferred counts every changeset a DOWNLOAD delivered (echoes
+   * of this file's own included: they were transferred), transferable adds the last
+   * `downloadableBytes` reported.
+   */
+  get progress(): RealmProgress {
+    return this.state.progress;
+  }
+
+  /**
+   * Runs `fn` as one atomic transaction: its operations become one changeset, one record, one
+   * append; durable (per durability) before listeners hear of it. If `fn` throws, nothing is
+   * written and the exception propagates; if it records nothing, nothing is written. Reads
+   * inside `fn` see the state before the transaction. Returns what `fn` returned.
+   */
+  write<T>(fn: (tx: Transaction) => T): T {
+    this.assertOpen('write to');
+    if (this.writing) throw new TransactionStateError('write() inside write(): a transaction cannot contain another one');
+    if (typeof fn !== 'function') throw new InvalidInputError('write() needs a function (tx) => …');
+    const tx = new TransactionRecorder();
+    let result: T;
+    this.writing = true;
+    try {
+      result = fn(tx);
+    } finally {
+      this.writing = false;
+      tx.end();
+    }
+    if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+      throw new TransactionStateError('the write() callback returned a promise: transactions are synchronous, nothing was written');
+    }
+    const ops = tx.operations;
+    if (ops.length === 0) return result;
+    const changeset: Changeset = {
+      clientVersion: this.state.clientVersion + 1,
+      origin: this.fileIdent,
+      hlc: tick(this.state.hlc, this.now()),
+      ops,
+    };
+    this.commit({ kind: 'local', changeset, serverVersion: this.state.download.serverVersion }, 'local');
+    return result;
+  }
+
+  /** The visible documents of `type`, sorted by id. The array and its objects are frozen. */
+  objects(type: string): ReadonlyArray<VisibleObject> {
+    this.assertOpen('read from');
+    checkType(type);
+    return this.state.documents.list(type);
+  }
+
+  /** The visible fields of document (type, id), frozen, or `undefined` if it does not exist (or was deleted). */
+  objectForPrimaryKey(type: string, id: string): Readonly<Record<string, Json>> | undefined {
+    this.assertOpen('read from');
+    checkType(type);
+    if (typeof id !== 'string' || id.length === 0) throw new InvalidInputError('objectForPrimaryKey: the id must be a non-empty string');
+    return this.state.documents.visible(type, id);
+  }
+
+  /**
+   * Calls `listener` after each commit that changed documents (local writes and integrated
+   * downloads), once durable per durability: synchronously at the end of the commit with `full`,
+   * after the batch fsync with `batched`. Never inside a transaction; an exception in a listener
+   * is logged and swallowed. Returns the unsubscribe function.
+   */
+  addListener(listener: RealmListener): () => void {
+    this.assertOpen('listen to');
+    if (typeof listener !== 'function') throw new InvalidInputError('addListener needs a function');
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Resolves once every commit so far is on stable storage (at once with `full`, or once closed). */
+  flush(): Promise<void> {
+    return this.closed ? Promise.resolve() : this.log.flush();
+  }
+
+  /**
+   * Local changesets with a client version above `afterClientVersion`, in order. Only those not
+   * yet acknowledged are kept, and only those already on stable storage are returned: with
+   * `batched` durability a changeset becomes uploadable after its fsync, because one uploaded and
+   * then lost to a power failure would have its client version reused for different content.
+   */
+  pendingChangesets(afterClientVersion: number): Changeset[] {
+    this.assertOpen('read pending changesets of');
+    if (!isNat(afterClientVersion)) throw new InvalidInputError(`pendingChangesets: ${String(afterClientVersion)} is not a client version`);
+    const out: Changeset[] = [];
+    for (const { changeset } of this.state.pending) {
+      if (changeset.clientVersion > this.durableVersion) break;
+      if (changeset.clientVersion > afterClientVersion) out.push(changeset);
+    }
+    return out;
+  }
+
+  /**
+   * The server integrated local changesets up to `clientVersion`. Monotonic: a value at or below
+   * the current acknowledgement is ignored; one above {@link clientVersion} throws.
+   */
+  acknowledgeUpload(clientVersion: number): void {
+    this.assertSyncCall('acknowledge an upload to');
+    if (!isNat(clientVersion)) throw new InvalidInputError(`acknowledgeUpload: ${String(clientVersion)} is not a client version`);
+    if (clientVersion > this.state.clientVersion) {
+      throw new InvalidInputError(`acknowledgeUpload(${clientVersion}): this file's last changeset is ${this.state.clientVersion}`);
+    }
+    if (clientVersion <= this.state.upload.clientVersion) return;
+    const entry = this.state.pending.find((p) => p.changeset.clientVersion === clientVersion);
+    if (entry === undefined) throw new StoreError(`acknowledgeUpload(${clientVersion}): no pending changeset has that version (internal inconsistency)`);
+    this.commit({ kind: 'ack', clientVersion, serverVersion: entry.serverVersion }, 'local');
+  }
+
+  /**
+   * Applies a DOWNLOAD: the changesets (those whose origin is this file are skipped: they are
+   * applied already), the download cursor after them and the bytes still downloadable (if
+   * omitted, the last value reported stays), all in one record, so they are durable together.
+   * A cursor that moves back throws {@link CursorRegressionError}. Listeners hear `remote`.
+   */
+  integrateDownload(changesets: readonly ServerChangeset[], cursor: { serverVersion: number; clientVersion: number }, downloadableBytes?: number): void {
+    this.assertSyncCall('integrate a download into');
+    if (!Array.isArray(changesets)) throw new InvalidInputError('integrateDownload: changesets must be an array');
+    changesets.forEach((c, i) => {
+      const decoded = ServerChangesetCodec.decode(c);
+      if (E.isLeft(decoded)) throw new InvalidInputError(`integrateDownload: changeset ${i} is not a server changeset: ${readableErrors(decoded.left)}`);
+    });
+    if (!DownloadCursorCodec.is(cursor)) throw new InvalidInputError(`integrateDownload: bad download cursor ${safeJson(cursor)}`);
+    if (downloadableBytes !== undefined && !isNat(downloadableBytes)) throw new InvalidInputError(`integrateDownload: downloadableBytes ${String(downloadableBytes)} is not a byte count`);
+    const current = this.state.download;
+    if (cursor.serverVersion < current.serverVersion || cursor.clientVersion < current.clientVersion) {
+      throw new CursorRegressionError(`download cursor would move back from ${safeJson(current)} to ${safeJson(cursor)}`);
+    }
+    if (cursor.clientVersion > this.state.clientVersion) {
+      throw new InvalidInputError(`integrateDownload: the cursor names client version ${cursor.clientVersion}, but this file's last changeset is ${this.state.clientVersion}`);
+    }
+    const remote = changesets.filter((c) => c.origin !== this.fileIdent);
+    const receivedBytes = changesets.reduce((sum, c) => sum + changesetBytes(c), 0);
+    const downloadable = downloadableBytes ?? this.state.downloadable;
+    if (changesets.length === 0 && downloadable === this.state.downloadable && cursor.serverVersion === current.serverVersion && cursor.clientVersion === current.clientVersion) {
+      return;
+    }
+    const physical = this.now();
+    this.commit(
+      {
+        kind: 'remote',
+        // Only the changeset's own fields: a wire object may carry more, and the record must hold what the codec reads.
+        changesets: remote.map(({ clientVersion, origin, hlc, ops, serverVersion }) => ({ clientVersion, origin, hlc, ops, serverVersion })),
+        cursor: { serverVersion: cursor.serverVersion, clientVersion: cursor.clientVersion },
+        receivedBytes,
+        downloadableBytes: downloadable,
+        hlc: remote.reduce((last, c) => receive(last, c.hlc, physical), this.state.hlc),
+      },
+      'remote',
+    );
+  }
+
+  /** Records the server history (epoch) the cursors belong to; setting the current epoch again does nothing. */
+  setEpoch(epoch: string): void {
+    this.assertSyncCall('set the epoch of');
+    if (typeof epoch !== 'string' || epoch.length === 0) throw new InvalidInputError('setEpoch: the epoch must be a non-empty string');
+    if (epoch === this.state.epoch) return;
+    this.commit({ kind: 'epoch', epoch }, 'local');
+  }
+
+  /**
+   * Rewrites the file as one snapshot (plus the unacknowledged changesets inside it) now,
+   * whatever its size. Commits do this on their own when it pays (see `compaction.ts`).
+   */
+  compact(): void {
+    this.assertSyncCall('compact');
+    this.rewriteAsSnapshot('requested');
+  }
+
+  /** Syncs and closes the file. Idempotent. Listeners are dropped; batched notifications not yet delivered are not. */
+  close(): void {
+    if (this.closed) return;
+    if (this.writing) throw new TransactionStateError('close() inside write(): let the transaction finish first');
+    this.closed = true;
+    this.listeners.clear();
+    this.log.close();
+  }
+
+  /** Appends `record` (after checking it decodes back and fits the state), then applies it and tells listeners. */
+  private commit(record: StoreRecord, origin: 'local' | 'remote'): void {
+    const payload = encodeStoreRecord(record);
+    // What is applied is what a reopen will read: the record decoded back from its own bytes.
+    const decoded = decodeStoreRecord(payload);
+    if (E.isLeft(decoded)) throw new StoreError(`internal error: a ${record.kind} record would not decode (${decoded.left}); nothing was written`);
+    const problem = this.state.check(decoded.right);
+    if (problem !== undefined) throw new InvalidInputError(`cannot commit a ${record.kind} record: ${problem}`);
+    this.log.append([payload]);
+    const changed = this.state.apply(decoded.right);
+    this.maybeCompact();
+    const version = this.state.clientVersion;
+    if (this.log.durability === 'full') {
+      this.durableVersion = version;
+      if (changed.length > 0) this.notify({ changed: Object.freeze(changed), origin });
+      return;
+    }
+    this.log.flush().then(
+      () => {
+        this.durableVersion = Math.max(this.durableVersion, version);
+        if (changed.length > 0 && !this.closed) this.notify({ changed: Object.freeze(changed), origin });
+      },
+      (error: unknown) => this.logger.warn('a batched commit could not be made durable; listeners were not called', { path: this.path, error: String(error) }),
+    );
+  }
+
+  private notify(change: RealmChange): void {
+    for (const listener of [...this.listeners]) {
+      // A listener may close the realm: the others are not called on a closed file.
+      if (this.closed) return;
+      try {
+        listener(change);
+      } catch (error) {
+        this.logger.warn('a realm listener threw; the exception was ignored', { path: this.path, error: error instanceof Error ? error.stack ?? error.message : String(error) });
+      }
+    }
+  }
+
+  private maybeCompact(): void {
+    if (this.policy.shouldCompact(this.log.sizeBytes, this.state.estimatedSnapshotBytes)) this.rewriteAsSnapshot('automatic');
+  }
+
+  private rewriteAsSnapshot(reason: string): void {
+    const estimated = this.state.estimatedSnapshotBytes;
+    const before = this.log.sizeBytes;
+    const payload = encodeStoreRecord(this.state.snapshot());
+    // Never replace a file with one that would not open: decode and check the snapshot first.
+    const problem = E.fold((left: string) => left, (record: StoreRecord) => new RealmState().check(record))(decodeStoreRecord(payload));
+    if (problem !== undefined) {
+      this.logger.warn('compaction skipped: the snapshot would not read back', { path: this.path, problem });
+      return;
+    }
+    try {
+      this.log.rewrite([payload]);
+    } catch (error) {
+      this.logger.warn('compaction failed; the file keeps its records', { path: this.path, error: String(error) });
+      return;
+    }
+    this.policy.calibrate(estimated, payload.length);
+    this.durableVersion = this.state.clientVersion;
+    this.logger.info('compacted realm file', { path: this.path, reason, bytesBefore: before, bytesAfter: this.log.sizeBytes, estimatedSnapshotBytes: estimated });
+  }
+
+  private assertOpen(verb: string): void {
+    if (this.closed) throw new ClosedError(`cannot ${verb} realm file ${this.path}: it is closed`);
+  }
+
+  private assertSyncCall(verb: string): void {
+    this.assertOpen(verb);
+    if (this.writing) throw new TransactionStateError(`cannot ${verb} realm file ${this.path} inside write()`);
+  }
+}
+
+function checkType(type: unknown): void {
+  if (typeof type !== 'string' || type.length === 0) throw new InvalidInputError('the type must be a non-empty string');
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

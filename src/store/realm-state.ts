@@ -1,0 +1,225 @@
+/**
+ * Everything a realm file knows, in memory, as a fold over its records: opening a file replays
+ * them through {@link RealmState.replay}, and a live commit goes through the same `check` and
+ * `apply`, so the state after a restart is by construction the state before it. No I/O here.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import { changesetBytes, type Changeset, type Hlc } from '../protocol/changeset.codec.js';
+import type { DownloadCursor, UploadCursor } from '../protocol/cursors.codec.js';
+import type { Json } from '../protocol/json.codec.js';
+import { DocumentSet, type DocumentKey } from './document-set.js';
+import { HLC_ZERO, maxHlc } from './hlc.js';
+import { deepFreeze } from './json-value.js';
+import { documentToEntry, entryToDocument } from './snapshot.js';
+import { STORE_FORMAT, type SnapshotRecord, type StoreRecord } from './store-records.js';
+
+/** A local changeset not yet acknowledged, with what uploading and acknowledging it needs. */
+export interface PendingChangeset {
+  readonly changeset: Changeset;
+  /** The download cursor's server version when it was committed. */
+  readonly serverVersion: number;
+  /** Its progress bytes (`changesetBytes`). */
+  readonly bytes: number;
+}
+
+/** Snapshot bytes besides documents and pending changesets: ident, versions, cursors, counters, punctuation. */
+const SNAPSHOT_BASE_BYTES = 400;
+/** Snapshot bytes of one pending entry besides its changeset. */
+const PENDING_ENTRY_BYTES = 40;
+
+/** The in-memory state of a realm file. Mutated only through {@link RealmState.apply}. */
+export class RealmState {
+  readonly documents = new DocumentSet();
+  private ident: string | undefined;
+  private version = 0;
+  private clock: Hlc = HLC_ZERO;
+  private epochValue: string | undefined;
+  private uploadCursor: UploadCursor = { clientVersion: 0, serverVersion: 0 };
+  private downloadCursor: DownloadCursor = { serverVersion: 0, clientVersion: 0 };
+  private uploadTransferable = 0;
+  private uploadTransferred = 0;
+  private downloadTransferred = 0;
+  private downloadableBytes = 0;
+  private unacknowledged: PendingChangeset[] = [];
+  private unacknowledgedBytes = 0;
+
+  /** The file's ident, once its header or snapshot has been applied. */
+  get fileIdent(): string | undefined {
+    return this.ident;
+  }
+  /** Version of the last local changeset (0 if none). */
+  get clientVersion(): number {
+    return this.version;
+  }
+  /** The greatest HLC reading this file has issued or seen. */
+  get hlc(): Hlc {
+    return this.clock;
+  }
+  get epoch(): string | undefined {
+    return this.epochValue;
+  }
+  get upload(): UploadCursor {
+    return this.uploadCursor;
+  }
+  get download(): DownloadCursor {
+    return this.downloadCursor;
+  }
+  /** Local changesets the server has not acknowledged, in client-version order. */
+  get pending(): readonly PendingChangeset[] {
+    return this.unacknowledged;
+  }
+  /** The counters of SEMANTICS.md §3. */
+  get progress(): { readonly upload: { readonly transferred: number; readonly transferable: number }; readonly download: { readonly transferred: number; readonly transferable: number } } {
+    return {
+      upload: { transferred: this.uploadTransferred, transferable: this.uploadTransferable },
+      download: { transferred: this.downloadTransferred, transferable: this.downloadTransferred + this.downloadableBytes },
+    };
+  }
+  /** The last `downloadableBytes` the server reported. */
+  get downloadable(): number {
+    return this.downloadableBytes;
+  }
+
+  /** A running estimate of the bytes {@link snapshot} would encode to, without encoding it. */
+  get estimatedSnapshotBytes(): number {
+    return SNAPSHOT_BASE_BYTES + this.documents.estimatedBytes + this.unacknowledgedBytes + this.unacknowledged.length * PENDING_ENTRY_BYTES;
+  }
+
+  /** Checks then applies a record read from the file; a `Left` means the log is corrupt from this record on. */
+  replay(record: StoreRecord): E.Either<string, DocumentKey[]> {
+    const problem = this.check(record);
+    return problem === undefined ? E.right(this.apply(record)) : E.left(problem);
+  }
+
+  /** Why `record` cannot follow the records applied so far, or `undefined` if it can. */
+  check(record: StoreRecord): string | undefined {
+    if (this.ident === undefined) {
+      if (record.kind === 'header') return undefined;
+      if (record.kind === 'snapshot') return snapshotProblem(record);
+      return `the first record must be a header or a snapshot, not ${record.kind}`;
+    }
+    switch (record.kind) {
+      case 'header':
+      case 'snapshot':
+        return `a ${record.kind} record can only be the first record`;
+      case 'local':
+        if (record.changeset.origin !== this.ident) return `local changeset from origin ${record.changeset.origin}, but this file is ${this.ident}`;
+        if (record.changeset.clientVersion !== this.version + 1) return `local changeset ${record.changeset.clientVersion} does not follow ${this.version}`;
+        return undefined;
+      case 'remote':
+        if (record.cursor.serverVersion < this.downloadCursor.serverVersion || record.cursor.clientVersion < this.downloadCursor.clientVersion) {
+          return `download cursor ${JSON.stringify(record.cursor)} moves back from ${JSON.stringify(this.downloadCursor)}`;
+        }
+        if (record.cursor.clientVersion > this.version) return `download cursor names client version ${record.cursor.clientVersion} beyond ${this.version}`;
+        return undefined;
+      case 'ack':
+        return record.clientVersion > this.version ? `acknowledgement of client version ${record.clientVersion} beyond ${this.version}` : undefined;
+      case 'epoch':
+        return undefined;
+    }
+  }
+
+  /** Applies a record that passed {@link check}; returns the documents whose state changed. */
+  apply(record: StoreRecord): DocumentKey[] {
+    // Records end up in the state (values, pending changesets): frozen, nobody can edit them behind the log's back.
+    deepFreeze(record as unknown as Json);
+    switch (record.kind) {
+      case 'header':
+        this.ident = record.fileIdent;
+        return [];
+      case 'snapshot':
+        return this.load(record);
+      case 'local': {
+        const { changeset } = record;
+        const changed = this.documents.applyChangeset(changeset);
+        const bytes = changesetBytes(changeset);
+        this.version = changeset.clientVersion;
+        this.clock = maxHlc(this.clock, changeset.hlc);
+        this.uploadTransferable += bytes;
+        this.unacknowledged.push({ changeset, serverVersion: record.serverVersion, bytes });
+        this.unacknowledgedBytes += bytes;
+        return changed;
+      }
+      case 'remote': {
+        const changed = new Map<string, DocumentKey>();
+        for (const changeset of record.changesets) {
+          for (const key of this.documents.applyChangeset(changeset)) changed.set(JSON.stringify([key.type, key.id]), key);
+        }
+        this.downloadCursor = record.cursor;
+        this.downloadTransferred += record.receivedBytes;
+        this.downloadableBytes = record.downloadableBytes;
+        this.clock = maxHlc(this.clock, record.hlc);
+        return [...changed.values()];
+      }
+      case 'ack': {
+        if (record.clientVersion <= this.uploadCursor.clientVersion) return [];
+        const split = this.unacknowledged.findIndex((p) => p.changeset.clientVersion > record.clientVersion);
+        const acknowledged = split === -1 ? this.unacknowledged : this.unacknowledged.slice(0, split);
+        const bytes = acknowledged.reduce((sum, p) => sum + p.bytes, 0);
+        this.unacknowledged = split === -1 ? [] : this.unacknowledged.slice(split);
+        this.unacknowledgedBytes -= bytes;
+        this.uploadTransferred += bytes;
+        this.uploadCursor = { clientVersion: record.clientVersion, serverVersion: record.serverVersion };
+        return [];
+      }
+      case 'epoch':
+        this.epochValue = record.epoch;
+        return [];
+    }
+  }
+
+  /** The whole state as one record (compaction). */
+  snapshot(): SnapshotRecord {
+    if (this.ident === undefined) throw new Error('cannot snapshot a realm state that has no file ident');
+    return {
+      kind: 'snapshot',
+      format: STORE_FORMAT,
+      fileIdent: this.ident,
+      clientVersion: this.version,
+      hlc: this.clock,
+      epoch: this.epochValue ?? null,
+      upload: this.uploadCursor,
+      download: this.downloadCursor,
+      progress: {
+        uploadTransferable: this.uploadTransferable,
+        uploadTransferred: this.uploadTransferred,
+        downloadTransferred: this.downloadTransferred,
+        downloadableBytes: this.downloadableBytes,
+      },
+      documents: Array.from(this.documents.entries(), ({ type, id, state }) => documentToEntry(type, id, state)),
+      pending: this.unacknowledged.map(({ changeset, serverVersion }) => ({ changeset, serverVersion })),
+    };
+  }
+
+  private load(record: SnapshotRecord): DocumentKey[] {
+    this.ident = record.fileIdent;
+    this.version = record.clientVersion;
+    this.clock = record.hlc;
+    this.epochValue = record.epoch ?? undefined;
+    this.uploadCursor = record.upload;
+    this.downloadCursor = record.download;
+    this.uploadTransferable = record.progress.uploadTransferable;
+    this.uploadTransferred = record.progress.uploadTransferred;
+    this.downloadTransferred = record.progress.downloadTransferred;
+    this.downloadableBytes = record.progress.downloadableBytes;
+    this.unacknowledged = record.pending.map(({ changeset, serverVersion }) => ({ changeset, serverVersion, bytes: changesetBytes(changeset) }));
+    this.unacknowledgedBytes = this.unacknowledged.reduce((sum, p) => sum + p.bytes, 0);
+    return record.documents.map((entry) => {
+      this.documents.set(entry.type, entry.id, entryToDocument(entry));
+      return { type: entry.type, id: entry.id };
+    });
+  }
+}
+
+/** Why a snapshot is inconsistent in itself (pending changesets must continue the acknowledged version up to `clientVersion`). */
+function snapshotProblem(record: SnapshotRecord): string | undefined {
+  const { clientVersion, upload, download, pending, fileIdent, progress } = record;
+  if (upload.clientVersion > clientVersion || download.clientVersion > clientVersion) return 'snapshot cursors name client versions beyond its own';
+  if (progress.uploadTransferred > progress.uploadTransferable) return 'snapshot has more upload bytes transferred than transferable';
+  for (const [i, entry] of pending.entries()) {
+    if (entry.changeset.origin !== fileIdent) return `snapshot pending changeset from origin ${entry.changeset.origin}`;
+    if (entry.changeset.clientVersion !== upload.clientVersion + 1 + i) return `snapshot pending changeset ${entry.changeset.clientVersion} out of sequence`;
+  }
+  if (upload.clientVersion + pending.length !== clientVersion) return 'snapshot pending changesets do not reach its client version';
+  return undefined;
+}

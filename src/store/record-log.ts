@@ -1,0 +1,336 @@
+/**
+ * The append-only record log: a file of checksummed records (layout in `record-framing.ts`).
+ * Bytes in, bytes out: the local realm file stores its changesets in it, the server its
+ * per-partition history. All calls are synchronous except `flush()`; one process, one writer.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import { fsyncDirectory, makeDirectoryDurably, readFully, removeQuietly, writeFileDurably, writeFully } from './durable-fs.js';
+import { silentLogger, type Logger } from './logger.js';
+import { RECORD_LOG_MAGIC, checkMagic, encodeRecords, payloadProblem, readRecordAt } from './record-framing.js';
+import { ClosedError, InvalidInputError, NotARecordLogError, RecordLogError } from './store-errors.js';
+
+/**
+ * When an append is on stable storage. `full`: before `append` returns (fdatasync per commit),
+ * so a commit that returned survives kill -9 and power loss. `batched`: at the end of the
+ * current event-loop tick, one fdatasync for all appends of the tick; `flush()` says when.
+ * A crash (of the process, not the machine) loses nothing in either mode: the bytes are in the
+ * kernel's page cache as soon as `append` returns.
+ */
+export type Durability = 'full' | 'batched';
+
+/** Options of {@link openRecordLog}. */
+export interface RecordLogOptions {
+  readonly durability?: Durability;
+  /** Receives the recovery report (a cut tail) and background failures. Default: silent. */
+  readonly logger?: Logger;
+}
+
+/**
+ * Turns a payload into a record value on open, or says why it is not one. Called once per
+ * record, in file order; the first `Left` ends the log there, exactly like a bad checksum, so a
+ * caller can cut at records that are whole but not meaningful (undecodable, out of sequence).
+ */
+export type RecordDecoder<T> = (payload: Buffer, index: number) => E.Either<string, T>;
+
+/** An open record log. */
+export interface RecordLog {
+  readonly path: string;
+  readonly durability: Durability;
+  /** Current size of the file in bytes, magic included. */
+  readonly sizeBytes: number;
+  readonly isClosed: boolean;
+  /** Appends the records of one commit with one write call (then fdatasync in `full` mode). */
+  append(payloads: readonly Uint8Array[]): void;
+  /** Resolves once everything appended so far is on stable storage; at once if it already is. */
+  flush(): Promise<void>;
+  /** Atomically replaces the whole content with `payloads` (compaction): old or new file survives a crash, whole. */
+  rewrite(payloads: readonly Uint8Array[]): void;
+  /** Syncs what is pending and closes the file. Idempotent. */
+  close(): void;
+}
+
+/** What {@link openRecordLog} found. */
+export interface OpenedRecordLog<T> {
+  readonly log: RecordLog;
+  /** Every whole record, in order (Buffers share one allocation: copy one to keep it alone). */
+  readonly records: T[];
+  /** Bytes cut from a torn or corrupt tail (0 for a clean file). */
+  readonly recovered: { readonly truncatedBytes: number };
+}
+
+/** Paths of the logs open in this process: two writers on one file would interleave records. */
+const openPaths = new Set<string>();
+
+/** The scratch file next to `file` used by atomic replacement (same directory, so rename is atomic). */
+export const tempPathOf = (file: string): string => `${file}.tmp`;
+
+/**
+ * Opens the record log at `file`, creating it (and its directory) if missing. A torn or corrupt
+ * tail is cut at the last whole record and reported through `logger.warn`; a file that does not
+ * start with the magic is refused with {@link NotARecordLogError} and left untouched.
+ */
+export function openRecordLog(file: string, options?: RecordLogOptions): OpenedRecordLog<Buffer>;
+/** Opens the log and decodes each record with `decode`, cutting the log at the first record it refuses. */
+export function openRecordLog<T>(file: string, options: RecordLogOptions & { readonly decode: RecordDecoder<T> }): OpenedRecordLog<T>;
+export function openRecordLog<T>(
+  file: string,
+  options: RecordLogOptions & { readonly decode?: RecordDecoder<T> } = {},
+): OpenedRecordLog<T | Buffer> {
+  if (typeof file !== 'string' || file.length === 0) throw new InvalidInputError('a record log needs a file path');
+  const durability = options.durability ?? 'full';
+  if (durability !== 'full' && durability !== 'batched') {
+    throw new InvalidInputError(`durability must be 'full' or 'batched', not ${String(durability)}`);
+  }
+  const logger = options.logger ?? silentLogger;
+  const decode: RecordDecoder<T | Buffer> = options.decode ?? ((payload) => E.right(payload));
+  const absolute = path.resolve(file);
+  if (openPaths.has(absolute)) throw new RecordLogError(`record log ${absolute} is already open in this process`);
+
+  const dir = path.dirname(absolute);
+  makeDirectoryDurably(dir);
+  const temp = tempPathOf(absolute);
+  if (fs.existsSync(temp)) {
+    // Left by a creation or compaction that crashed before its rename: the real file is whole.
+    fs.rmSync(temp, { force: true });
+    logger.info('removed the scratch file of an interrupted rewrite', { path: temp });
+  }
+  if (!fs.existsSync(absolute)) {
+    writeFileDurably(temp, RECORD_LOG_MAGIC);
+    fs.renameSync(temp, absolute);
+    fsyncDirectory(dir);
+  }
+
+  const fd = fs.openSync(absolute, 'r+');
+  try {
+    const bytes = readFully(fd);
+    const magic = checkMagic(bytes.subarray(0, RECORD_LOG_MAGIC.length));
+    if (magic === 'foreign') {
+      throw new NotARecordLogError(`${absolute} is not a record log (it does not start with ${RECORD_LOG_MAGIC.toString('latin1')}); refusing to touch it`);
+    }
+    if (magic === 'torn') {
+      writeFully(fd, RECORD_LOG_MAGIC, 0);
+      fs.ftruncateSync(fd, RECORD_LOG_MAGIC.length);
+      fs.fsyncSync(fd);
+      if (bytes.length > 0) logger.warn('record log header was torn; rewrote it', { path: absolute, bytes: bytes.length });
+      openPaths.add(absolute);
+      return { log: new FileRecordLog(absolute, fd, RECORD_LOG_MAGIC.length, durability, logger), records: [], recovered: { truncatedBytes: 0 } };
+    }
+
+    const records: Array<T | Buffer> = [];
+    let offset = RECORD_LOG_MAGIC.length;
+    let problem: string | undefined;
+    while (offset < bytes.length) {
+      const frame = readRecordAt(bytes, offset);
+      if (E.isLeft(frame)) {
+        problem = frame.left;
+        break;
+      }
+      const value = decode(frame.right.payload, records.length);
+      if (E.isLeft(value)) {
+        problem = `record ${records.length} is whole but invalid: ${value.left}`;
+        break;
+      }
+      records.push(value.right);
+      offset = frame.right.next;
+    }
+    const truncatedBytes = bytes.length - offset;
+    if (truncatedBytes > 0) {
+      fs.ftruncateSync(fd, offset);
+      fs.fsyncSync(fd);
+      logger.warn('record log tail was torn or corrupt; cut it at the last whole record', {
+        path: absolute,
+        reason: problem,
+        keptRecords: records.length,
+        keptBytes: offset,
+        truncatedBytes,
+      });
+    } else if (offset > RECORD_LOG_MAGIC.length) {
+      // A batched writer killed before its fsync leaves records only in the page cache: what
+      // open returns must not vanish at the next power loss, so it is made durable now.
+      fs.fdatasyncSync(fd);
+    }
+    openPaths.add(absolute);
+    return { log: new FileRecordLog(absolute, fd, offset, durability, logger), records, recovered: { truncatedBytes } };
+  } catch (error) {
+    fs.closeSync(fd);
+    throw error;
+  }
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+class FileRecordLog implements RecordLog {
+  private closed = false;
+  /** Set by a failed write or fsync: what reached the disk is unknown, so no more writes. */
+  private failure: RecordLogError | undefined;
+  private unsynced = false;
+  private scheduled: NodeJS.Immediate | undefined;
+  private waiters: Waiter[] = [];
+
+  constructor(
+    readonly path: string,
+    private fd: number,
+    private size: number,
+    readonly durability: Durability,
+    private readonly logger: Logger,
+  ) {}
+
+  get sizeBytes(): number {
+    return this.size;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  append(payloads: readonly Uint8Array[]): void {
+    this.assertWritable('append to');
+    if (payloads.length === 0) return;
+    checkPayloads(payloads);
+    const bytes = encodeRecords(payloads);
+    const before = this.size;
+    try {
+      writeFully(this.fd, bytes, before);
+    } catch (error) {
+      this.undoAppend(before, error);
+      throw new RecordLogError(`could not append to ${this.path}: ${messageOf(error)}`, { cause: error });
+    }
+    this.size = before + bytes.length;
+    if (this.durability === 'full') {
+      try {
+        fs.fdatasyncSync(this.fd);
+      } catch (error) {
+        this.size = before;
+        this.undoAppend(before, error);
+        throw this.fail(`could not fsync ${this.path}: ${messageOf(error)}`, error);
+      }
+    } else {
+      this.unsynced = true;
+      this.scheduled ??= setImmediate(() => {
+        this.scheduled = undefined;
+        this.syncPending();
+      });
+    }
+  }
+
+  flush(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.closed || !this.unsynced) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  rewrite(payloads: readonly Uint8Array[]): void {
+    this.assertWritable('rewrite');
+    checkPayloads(payloads);
+    const bytes = encodeRecords(payloads, true);
+    const temp = tempPathOf(this.path);
+    try {
+      writeFileDurably(temp, bytes);
+      fs.renameSync(temp, this.path);
+    } catch (error) {
+      // Before the rename the old file is untouched: the log goes on as it was.
+      removeQuietly(temp);
+      throw new RecordLogError(`could not rewrite ${this.path}: ${messageOf(error)}`, { cause: error });
+    }
+    // From here the new file is in place: the old descriptor points at an unlinked inode.
+    let reopened: number;
+    try {
+      reopened = fs.openSync(this.path, 'r+');
+    } catch (error) {
+      // The old descriptor stays (valid, if useless) so that close() has something to close.
+      throw this.fail(`could not reopen ${this.path} after rewriting it: ${messageOf(error)}`, error);
+    }
+    fs.closeSync(this.fd);
+    this.fd = reopened;
+    this.size = bytes.length;
+    try {
+      fsyncDirectory(path.dirname(this.path));
+    } catch (error) {
+      throw this.fail(`could not fsync the directory of ${this.path} after rewriting it: ${messageOf(error)}`, error);
+    }
+    // Everything ever appended is superseded by content that is now durable.
+    this.unsynced = false;
+    this.settleWaiters();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    openPaths.delete(this.path);
+    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    let error: unknown;
+    try {
+      if (this.unsynced && this.failure === undefined) fs.fdatasyncSync(this.fd);
+      this.unsynced = false;
+    } catch (e) {
+      error = e;
+      this.failure = new RecordLogError(`could not fsync ${this.path} while closing it: ${messageOf(e)}`, { cause: e });
+    }
+    fs.closeSync(this.fd);
+    this.settleWaiters();
+    if (error !== undefined) throw this.failure;
+  }
+
+  private syncPending(): void {
+    if (this.closed || this.failure !== undefined || !this.unsynced) return this.settleWaiters();
+    try {
+      // Synchronous on purpose: an async fsync still in flight when `close()` runs would race
+      // the descriptor being closed (and reused). One blocking fsync per tick is the batch.
+      fs.fdatasyncSync(this.fd);
+      this.unsynced = false;
+    } catch (error) {
+      this.fail(`could not fsync ${this.path}: ${messageOf(error)}`, error);
+      this.logger.warn('batched fsync failed; the record log refuses further writes', { path: this.path, error: messageOf(error) });
+    }
+    this.settleWaiters();
+  }
+
+  private settleWaiters(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) {
+      if (this.failure !== undefined) w.reject(this.failure);
+      else w.resolve();
+    }
+  }
+
+  private undoAppend(before: number, cause: unknown): void {
+    try {
+      fs.ftruncateSync(this.fd, before);
+    } catch {
+      this.fail(`could not undo a failed append to ${this.path}: ${messageOf(cause)}`, cause);
+    }
+  }
+
+  private fail(message: string, cause: unknown): RecordLogError {
+    this.failure ??= new RecordLogError(message, { cause });
+    return this.failure;
+  }
+
+  private assertWritable(verb: string): void {
+    if (this.closed) throw new ClosedError(`cannot ${verb} record log ${this.path}: it is closed`);
+    if (this.failure !== undefined) {
+      throw new RecordLogError(`cannot ${verb} record log ${this.path} after an earlier I/O failure (${this.failure.message}); reopen it`, {
+        cause: this.failure,
+      });
+    }
+  }
+}
+
+function checkPayloads(payloads: readonly Uint8Array[]): void {
+  payloads.forEach((p, i) => {
+    if (!(p instanceof Uint8Array)) throw new InvalidInputError(`record payload ${i} is not a Uint8Array`);
+    const problem = payloadProblem(p);
+    if (problem !== undefined) throw new InvalidInputError(`record payload ${i}: ${problem}`);
+  });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

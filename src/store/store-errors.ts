@@ -1,0 +1,43 @@
+/**
+ * The errors the store throws at its API. Inside, failures are values (`Either`); these classes
+ * are what a caller sees, each naming one kind of mistake so that it can be told apart with
+ * `instanceof` without parsing messages.
+ */
+
+/** Base class of every error thrown by `src/store`. */
+export class StoreError extends Error {
+  override readonly name: string = 'StoreError';
+}
+
+/** An argument the store cannot accept: an empty type or id, a field value that is not JSON, a version out of range. */
+export class InvalidInputError extends StoreError {
+  override readonly name: string = 'InvalidInputError';
+}
+
+/** An operation on a realm file or record log after `close()`. */
+export class ClosedError extends StoreError {
+  override readonly name: string = 'ClosedError';
+}
+
+/** A call that is not allowed at this point of a transaction: a write inside a write, a transaction used after it ended. */
+export class TransactionStateError extends StoreError {
+  override readonly name: string = 'TransactionStateError';
+}
+
+/** A sync cursor that would move back (SEMANTICS: cursors are monotonic; the runtime reports it as a `protocol` error). */
+export class CursorRegressionError extends StoreError {
+  override readonly name: string = 'CursorRegressionError';
+}
+
+/** A file that is not a record log (wrong magic): never repaired, never overwritten. */
+export class NotARecordLogError extends StoreError {
+  override readonly name: string = 'NotARecordLogError';
+}
+
+/**
+ * An I/O failure of a record log. After a failed fsync the log refuses further writes: what the
+ * kernel kept of the failed write is unknown, so the only safe way on is to reopen and recover.
+ */
+export class RecordLogError extends StoreError {
+  override readonly name: string = 'RecordLogError';
+}

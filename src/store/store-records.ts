@@ -1,0 +1,162 @@
+/**
+ * The records of a realm file, one JSON object (UTF-8) per record-log payload, each decoded
+ * with its io-ts codec on open. A record that passes its checksum but not its codec is treated
+ * as corruption (the log is cut there), so everything written here must decode: the realm file
+ * decodes every record it builds before appending it.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { ChangesetCodec, HlcCodec, NatCodec, NonEmptyStringCodec, ServerChangesetCodec } from '../protocol/changeset.codec.js';
+import { DownloadCursorCodec, UploadCursorCodec } from '../protocol/cursors.codec.js';
+import { readableErrors } from '../protocol/decode.js';
+import { JsonCodec } from '../protocol/json.codec.js';
+
+/** Version of the record vocabulary below; a reader refuses a header or snapshot of another. */
+export const STORE_FORMAT = 1;
+const FormatCodec = t.literal(STORE_FORMAT);
+
+/** First record of a file that has never been compacted: who this file is. */
+export const HeaderRecordCodec = t.readonly(
+  t.type({ kind: t.literal('header'), format: FormatCodec, fileIdent: NonEmptyStringCodec }),
+  'HeaderRecord',
+);
+/** A decoded {@link HeaderRecordCodec}. */
+export type HeaderRecord = t.TypeOf<typeof HeaderRecordCodec>;
+
+/** A local changeset that the server has not acknowledged yet, with the server version integrated when it was committed. */
+export const PendingEntryCodec = t.readonly(t.type({ changeset: ChangesetCodec, serverVersion: NatCodec }), 'PendingEntry');
+/** A decoded {@link PendingEntryCodec}. */
+export type PendingEntry = t.TypeOf<typeof PendingEntryCodec>;
+
+/** One local transaction. `serverVersion` is the download cursor at commit (the upload cursor's second half, once acknowledged). */
+export const LocalRecordCodec = t.readonly(
+  t.type({ kind: t.literal('local'), changeset: ChangesetCodec, serverVersion: NatCodec }),
+  'LocalRecord',
+);
+/** A decoded {@link LocalRecordCodec}. */
+export type LocalRecord = t.TypeOf<typeof LocalRecordCodec>;
+
+/**
+ * One integrated DOWNLOAD: the other files' changesets (this file's own echoes are not kept:
+ * they are applied already), the download cursor after them, the bytes the message carried
+ * (echoes included: they were transferred), what the server still had, and the HLC after
+ * receiving them. One record, so data and cursor are durable together or not at all.
+ */
+export const RemoteRecordCodec = t.readonly(
+  t.type({
+    kind: t.literal('remote'),
+    changesets: t.readonlyArray(ServerChangesetCodec),
+    cursor: DownloadCursorCodec,
+    receivedBytes: NatCodec,
+    downloadableBytes: NatCodec,
+    hlc: HlcCodec,
+  }),
+  'RemoteRecord',
+);
+/** A decoded {@link RemoteRecordCodec}. */
+export type RemoteRecord = t.TypeOf<typeof RemoteRecordCodec>;
+
+/** The server integrated local changesets up to `clientVersion`; `serverVersion` completes the upload cursor. */
+export const AckRecordCodec = t.readonly(
+  t.type({ kind: t.literal('ack'), clientVersion: NatCodec, serverVersion: NatCodec }),
+  'AckRecord',
+);
+/** A decoded {@link AckRecordCodec}. */
+export type AckRecord = t.TypeOf<typeof AckRecordCodec>;
+
+/** The server history this file's cursors belong to. */
+export const EpochRecordCodec = t.readonly(t.type({ kind: t.literal('epoch'), epoch: NonEmptyStringCodec }), 'EpochRecord');
+/** A decoded {@link EpochRecordCodec}. */
+export type EpochRecord = t.TypeOf<typeof EpochRecordCodec>;
+
+/** A stamp as a tuple `[wall, counter, origin, opIndex]`: snapshots hold one per field, so it is kept short. */
+export const StampTupleCodec = t.readonly(t.tuple([NatCodec, NatCodec, NonEmptyStringCodec, NatCodec]), 'StampTuple');
+/** A decoded {@link StampTupleCodec}. */
+export type StampTuple = t.TypeOf<typeof StampTupleCodec>;
+
+/** One field of a snapshot document: `[name, value, stamp]`. A tuple, not an object key, so any name (even `__proto__`) is safe. */
+export const FieldEntryCodec = t.readonly(t.tuple([t.string, JsonCodec, StampTupleCodec]), 'FieldEntry');
+/** A decoded {@link FieldEntryCodec}. */
+export type FieldEntry = t.TypeOf<typeof FieldEntryCodec>;
+
+/** One document of a snapshot, tombstone included (it must keep beating late, older puts). */
+export const DocumentEntryCodec = t.readonly(
+  t.type({
+    type: NonEmptyStringCodec,
+    id: NonEmptyStringCodec,
+    fields: t.readonlyArray(FieldEntryCodec),
+    tombstone: t.union([StampTupleCodec, t.null]),
+  }),
+  'DocumentEntry',
+);
+/** A decoded {@link DocumentEntryCodec}. */
+export type DocumentEntry = t.TypeOf<typeof DocumentEntryCodec>;
+
+/** The byte counters of SEMANTICS.md §3, persisted so progress survives a restart. */
+export const ProgressCountersCodec = t.readonly(
+  t.type({
+    uploadTransferable: NatCodec,
+    uploadTransferred: NatCodec,
+    downloadTransferred: NatCodec,
+    downloadableBytes: NatCodec,
+  }),
+  'ProgressCounters',
+);
+/** A decoded {@link ProgressCountersCodec}. */
+export type ProgressCounters = t.TypeOf<typeof ProgressCountersCodec>;
+
+/**
+ * The whole state of a file in one record: what compaction writes as the first (and only)
+ * record. Unacknowledged changesets ride along in `pending`, so they can still be uploaded.
+ */
+export const SnapshotRecordCodec = t.readonly(
+  t.type({
+    kind: t.literal('snapshot'),
+    format: FormatCodec,
+    fileIdent: NonEmptyStringCodec,
+    clientVersion: NatCodec,
+    hlc: HlcCodec,
+    epoch: t.union([NonEmptyStringCodec, t.null]),
+    upload: UploadCursorCodec,
+    download: DownloadCursorCodec,
+    progress: ProgressCountersCodec,
+    documents: t.readonlyArray(DocumentEntryCodec),
+    pending: t.readonlyArray(PendingEntryCodec),
+  }),
+  'SnapshotRecord',
+);
+/** A decoded {@link SnapshotRecordCodec}. */
+export type SnapshotRecord = t.TypeOf<typeof SnapshotRecordCodec>;
+
+/** Any record of a realm file. */
+export type StoreRecord = HeaderRecord | LocalRecord | RemoteRecord | AckRecord | EpochRecord | SnapshotRecord;
+
+const codecs: Readonly<Record<StoreRecord['kind'], t.Decoder<unknown, StoreRecord>>> = {
+  header: HeaderRecordCodec,
+  local: LocalRecordCodec,
+  remote: RemoteRecordCodec,
+  ack: AckRecordCodec,
+  epoch: EpochRecordCodec,
+  snapshot: SnapshotRecordCodec,
+};
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The bytes of a record. */
+export function encodeStoreRecord(record: StoreRecord): Buffer {
+  return Buffer.from(JSON.stringify(record), 'utf8');
+}
+
+/** Decodes one payload: UTF-8, JSON, a known `kind`, its codec. Never throws. */
+export function decodeStoreRecord(payload: Uint8Array): E.Either<string, StoreRecord> {
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(payload));
+  } catch {
+    return E.left('not UTF-8 JSON');
+  }
+  const kind = typeof value === 'object' && value !== null && 'kind' in value ? (value as { kind: unknown }).kind : undefined;
+  const codec = typeof kind === 'string' && Object.hasOwn(codecs, kind) ? codecs[kind as StoreRecord['kind']] : undefined;
+  if (codec === undefined) return E.left(`unknown record kind ${JSON.stringify(kind) ?? String(kind)}`);
+  return E.mapLeft((errors: t.Errors) => `${kind as string} record: ${readableErrors(errors)}`)(codec.decode(value));
+}

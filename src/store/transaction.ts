@@ -1,0 +1,73 @@
+/**
+ * The write side of one transaction: it checks each call at once (so a bad call throws where
+ * it was made) and records operations; the realm file turns them into one changeset at commit.
+ */
+import type { Operation } from '../protocol/changeset.codec.js';
+import type { Json } from '../protocol/json.codec.js';
+import { jsonValueProblem } from './json-value.js';
+import { InvalidInputError, TransactionStateError } from './store-errors.js';
+
+/** What a `write` callback may do. Operations take effect together, at commit, in call order. */
+export interface Transaction {
+  /** Sets the named fields of document (type, id), creating it if needed; fields not named keep their values. */
+  put(type: string, id: string, fields: Readonly<Record<string, Json>>): void;
+  /** Deletes document (type, id): a tombstone that hides every field written before it. */
+  delete(type: string, id: string): void;
+}
+
+/** A {@link Transaction} that records its operations until {@link TransactionRecorder.end}. */
+export class TransactionRecorder implements Transaction {
+  private readonly recorded: Operation[] = [];
+  private open = true;
+
+  /** The operations recorded so far. */
+  get operations(): readonly Operation[] {
+    return this.recorded;
+  }
+
+  put(type: string, id: string, fields: Readonly<Record<string, Json>>): void {
+    this.assertOpen('put');
+    checkKey('put', type, id);
+    const where = `put(${JSON.stringify(type)}, ${JSON.stringify(id)})`;
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+      throw new InvalidInputError(`${where}: fields must be a plain object of field values`);
+    }
+    const problem = jsonValueProblem(fields, 'fields');
+    if (problem !== undefined) throw new InvalidInputError(`${where}: ${problem}`);
+    if (Object.keys(fields).length === 0) {
+      // A document is visible only through a field written after its last delete: an empty put would do nothing.
+      throw new InvalidInputError(`${where}: no fields given; a document exists only through its fields`);
+    }
+    // A copy, so that the caller changing its object after put() does not change the transaction.
+    const copy = JSON.parse(JSON.stringify(fields)) as Record<string, Json>;
+    this.recorded.push({ op: 'put', type, id, fields: copy });
+  }
+
+  delete(type: string, id: string): void {
+    this.assertOpen('delete');
+    checkKey('delete', type, id);
+    this.recorded.push({ op: 'delete', type, id });
+  }
+
+  /** Ends the transaction: later calls (from a callback that kept `tx`) throw. */
+  end(): void {
+    this.open = false;
+  }
+
+  private assertOpen(verb: string): void {
+    if (!this.open) throw new TransactionStateError(`cannot ${verb}: this transaction is over (its write() has returned)`);
+  }
+}
+
+function checkKey(verb: string, type: unknown, id: unknown): void {
+  if (typeof type !== 'string' || type.length === 0) throw new InvalidInputError(`${verb}: the type must be a non-empty string, not ${show(type)}`);
+  if (typeof id !== 'string' || id.length === 0) throw new InvalidInputError(`${verb}(${JSON.stringify(type)}): the id must be a non-empty string, not ${show(id)}`);
+}
+
+function show(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return `a ${typeof value}`;
+  }
+}

@@ -1,0 +1,113 @@
+import fc from 'fast-check';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type SyncServer } from '../../src/server/index.js';
+import { DocumentSet } from '../../src/store/document-set.js';
+import { RealmFile } from '../../src/store/realm-file.js';
+import { SyncDriver } from '../support/sync-driver.js';
+import { is, logIn, WireClient, type Login } from '../support/wire-client.js';
+
+const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
+const numRuns = Number(process.env.FC_CONVERGENCE_RUNS ?? 200);
+
+type Step =
+  | { kind: 'put'; client: number; id: string; field: 'a' | 'b'; value: number }
+  | { kind: 'delete'; client: number; id: string }
+  | { kind: 'upload'; client: number }
+  | { kind: 'disconnect'; client: number }
+  | { kind: 'reconnect'; client: number };
+
+const step = (clients: number): fc.Arbitrary<Step> => {
+  const client = fc.nat(clients - 1);
+  const id = fc.constantFrom('d0', 'd1', 'd2');
+  return fc.oneof(
+    { weight: 5, arbitrary: fc.record({ kind: fc.constant('put' as const), client, id, field: fc.constantFrom('a' as const, 'b' as const), value: fc.nat(99) }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), client, id }) },
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('upload' as const), client }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('disconnect' as const), client }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('reconnect' as const), client }) },
+  );
+};
+const schedule = fc.integer({ min: 2, max: 5 }).chain((clients) => fc.tuple(fc.constant(clients), fc.array(step(clients), { minLength: 5, maxLength: 40, size: 'large' })));
+
+let root: string;
+let server: SyncServer;
+let user: Login;
+let run = 0;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'convergence-'));
+  server = await startServer({ dataDir: join(root, 'server') });
+  user = await logIn(server.url);
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** The documents the server's history holds, replayed from what it serves a new client. */
+async function serverDocuments(partition: string): Promise<DocumentSet> {
+  const reader = await WireClient.connect(server.url);
+  reader.send({ type: 'bind', session: 1, partition, token: user.accessToken });
+  reader.send({ type: 'ident', session: 1, fileIdent: 'server-view' });
+  const docs = new DocumentSet();
+  for (;;) {
+    const d = await reader.next(is('download', 1));
+    if (d.type === 'download') d.changesets.forEach((c) => docs.applyChangeset(c));
+    if (d.type === 'download' && d.downloadableBytes === 0) break;
+  }
+  reader.close();
+  return docs;
+}
+
+describe('convergence (ARCHITECTURE.md, the data plane)', () => {
+  it('every replica and the server hold identical documents once all is uploaded and downloaded', async () => {
+    let steps = 0;
+    let conflicts = 0;
+    await fc.assert(
+      fc.asyncProperty(schedule, async ([clients, plan]) => {
+        const partition = `run-${++run}`;
+        const dir = join(root, partition);
+        const realms = Array.from({ length: clients }, (_, c) => RealmFile.open({ path: join(dir, `c${c}.realm`), durability: 'batched' }));
+        const drivers = realms.map((realm) => new SyncDriver(realm, server.url, user.accessToken, partition));
+        const connect = async (c: number) => {
+          drivers[c] = new SyncDriver(realms[c]!, server.url, user.accessToken, partition);
+          await drivers[c]!.connect();
+        };
+        try {
+          await Promise.all(drivers.map((_, c) => connect(c)));
+          const writers = new Map<string, Set<number>>();
+          for (const s of plan) {
+            steps++;
+            const driver = drivers[s.client]!;
+            if (s.kind === 'put' || s.kind === 'delete') {
+              const key = s.id;
+              writers.set(key, (writers.get(key) ?? new Set()).add(s.client));
+            }
+            if (s.kind === 'put') realms[s.client]!.write((tx) => tx.put('Doc', s.id, { [s.field]: s.value }));
+            else if (s.kind === 'delete') realms[s.client]!.write((tx) => tx.delete('Doc', s.id));
+            else if (s.kind === 'upload') driver.upload();
+            else if (s.kind === 'disconnect') driver.drop();
+            else if (!driver.connected) await connect(s.client);
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          conflicts += [...writers.values()].filter((w) => w.size > 1).length;
+          for (let c = 0; c < clients; c++) if (!drivers[c]!.connected) await connect(c);
+          // Upload everything first, then one more round: each MARK then follows every upload.
+          for (const driver of drivers) await driver.syncAll();
+          for (const driver of drivers) await driver.syncAll();
+          const expected = (await serverDocuments(partition)).list('Doc');
+          for (const realm of realms) expect(realm.objects('Doc')).toEqual(expected);
+        } finally {
+          drivers.forEach((d) => d.close());
+          realms.forEach((r) => r.close());
+        }
+      }),
+      { numRuns, seed },
+    );
+    console.log(`convergence: ${numRuns} runs, seed ${seed}, ${steps} steps, ${conflicts} documents written by more than one client`);
+    expect(conflicts).toBeGreaterThan(0);
+  }, 300_000);
+});

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { crc32 } from '../../src/store/crc32.js';
+
+const bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+
+describe('crc32 (IEEE)', () => {
+  it('matches the published check values', () => {
+    expect(crc32(bytes(''))).toBe(0);
+    expect(crc32(bytes('a'))).toBe(0xe8b7be43);
+    expect(crc32(bytes('123456789'))).toBe(0xcbf43926);
+    expect(crc32(bytes('The quick brown fox jumps over the lazy dog'))).toBe(0x414fa339);
+    expect(crc32(new Uint8Array(32))).toBe(0x190a55ad);
+    expect(crc32(new Uint8Array(32).fill(0xff))).toBe(0xff6cab0b);
+  });
+
+  it('continues over pieces', () => {
+    const whole = bytes('The quick brown fox jumps over the lazy dog');
+    for (const cut of [0, 1, 10, whole.length]) {
+      expect(crc32(whole.subarray(cut), crc32(whole.subarray(0, cut)))).toBe(crc32(whole));
+    }
+  });
+
+  it('sees a single flipped bit', () => {
+    const data = Buffer.from('123456789');
+    const before = crc32(data);
+    data[4] = (data[4] ?? 0) ^ 0x10;
+    expect(crc32(data)).not.toBe(before);
+  });
+});
