@@ -1,7 +1,7 @@
 /**
- * sync-session: the client entry point. The session runtime (App, Realm, SyncSession) lands
- * on top of the charts in `sync-session/machines`; until then this exports the vocabulary and
- * the error classes its API is built on.
+ * sync-session: the client entry point. `App` logs users in, `Realm.open` opens a local file
+ * and its sync session, `SyncSession` is the seeds' session API over the charts in
+ * `sync-session/machines`.
  */
 export type {
   ClientResetMode,
@@ -14,4 +14,14 @@ export type {
   StopPolicy,
   SyncProgress,
 } from '../machines/types.js';
+export { App } from './client/app.js';
+export type { AppConfig } from './client/app-config.js';
+export { Credentials } from './client/credentials.js';
 export { SessionClosedError, SyncError, type ErrorActionToken } from './client/errors.js';
+export { Realm, type RealmConfiguration } from './client/realm.js';
+export { Stream, type Observer, type Subscription } from './client/stream.js';
+export type { ClientResetConfig, SyncConfiguration } from './client/sync-config.js';
+export { SyncManager } from './client/sync-manager.js';
+export { SyncSession, type ConnectionStateChange, type ProgressNotificationToken } from './client/sync-session.js';
+export { User } from './client/user.js';
+export type { Transport, TransportHandlers, TransportSocket } from './transport/transport.js';

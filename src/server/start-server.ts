@@ -11,10 +11,9 @@ import { SyncConnection } from './sync-connection.js';
 import { loadSecret, TokenIssuer } from './tokens.js';
 import { UserDirectory } from './users.js';
 
-/** The WebSocket subprotocol of this protocol version. */
-export const SUBPROTOCOL = 'sync-session.v1';
-/** The WebSocket path of the sync endpoint. */
-export const SYNC_PATH = '/sync';
+import { SUBPROTOCOL, SYNC_PATH } from '../protocol/endpoint.js';
+
+export { SUBPROTOCOL, SYNC_PATH };
 
 /** A running reference sync server. */
 export interface SyncServer {

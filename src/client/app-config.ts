@@ -1,0 +1,72 @@
+import type { InspectionEvent, Observer } from 'xstate';
+import type { KeepaliveOptions } from '../../machines/connection.machine.js';
+import type { ReconnectOptions } from '../../machines/backoff.js';
+import type { Logger } from '../store/logger.js';
+import { silentLogger } from '../store/logger.js';
+import type { Transport } from '../transport/transport.js';
+
+/** Options of `new App(...)`. */
+export interface AppConfig {
+  /** The server's base URL, as `startServer` returns it: `http://host:port`. */
+  readonly baseUrl: string;
+  /** Where local realm files go when `Realm.open` is given no path. */
+  readonly storageDir: string;
+  readonly reconnect?: Partial<ReconnectOptions>;
+  readonly keepalive?: Partial<KeepaliveOptions>;
+  /** How long a shared socket stays open after its last session leaves. Default 30 s. */
+  readonly lingerMs?: number;
+  /** Receives the inspection events of every session and connection actor. */
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  readonly logger?: Logger;
+  /** The socket implementation; WebSockets by default. */
+  readonly transport?: Transport;
+}
+
+/** `AppConfig` checked, with defaults. */
+export interface ResolvedAppConfig {
+  readonly baseUrl: string;
+  readonly storageDir: string;
+  readonly reconnect: Partial<ReconnectOptions>;
+  readonly keepalive: Partial<KeepaliveOptions>;
+  readonly lingerMs: number;
+  readonly inspect: AppConfig['inspect'];
+  readonly logger: Logger;
+  readonly transport: Transport | undefined;
+}
+
+const nonNegative = (field: string, value: unknown): void => {
+  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
+    throw new TypeError(`App: ${field} must be a non-negative number, got ${String(value)}`);
+  }
+};
+
+/** Checks an app configuration; bad configuration throws a `TypeError` naming the field. */
+export function resolveAppConfig(config: AppConfig): ResolvedAppConfig {
+  if (typeof config !== 'object' || config === null) throw new TypeError('App: config must be an object');
+  let url: URL;
+  try {
+    url = new URL(config.baseUrl);
+  } catch {
+    throw new TypeError(`App: baseUrl must be an http(s) URL, got ${String(config.baseUrl)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`App: baseUrl must be an http(s) URL, got ${config.baseUrl}`);
+  if (typeof config.storageDir !== 'string' || config.storageDir === '') throw new TypeError('App: storageDir must be a non-empty path');
+  nonNegative('reconnect.initialDelayMs', config.reconnect?.initialDelayMs);
+  nonNegative('reconnect.maxDelayMs', config.reconnect?.maxDelayMs);
+  if (config.reconnect?.multiplier !== undefined && !(config.reconnect.multiplier >= 1)) {
+    throw new TypeError(`App: reconnect.multiplier must be at least 1, got ${config.reconnect.multiplier}`);
+  }
+  nonNegative('keepalive.pingIntervalMs', config.keepalive?.pingIntervalMs);
+  nonNegative('keepalive.pongTimeoutMs', config.keepalive?.pongTimeoutMs);
+  nonNegative('lingerMs', config.lingerMs);
+  return {
+    baseUrl: url.origin,
+    storageDir: config.storageDir,
+    reconnect: config.reconnect ?? {},
+    keepalive: config.keepalive ?? {},
+    lingerMs: config.lingerMs ?? 30_000,
+    inspect: config.inspect,
+    logger: config.logger ?? silentLogger,
+    transport: config.transport,
+  };
+}

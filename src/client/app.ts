@@ -1,0 +1,41 @@
+import { requestLogin } from './auth-client.js';
+import { resolveAppConfig, type AppConfig, type ResolvedAppConfig } from './app-config.js';
+import { Credentials } from './credentials.js';
+import { SyncManager } from './sync-manager.js';
+import { User } from './user.js';
+
+/** The app each user logged in with, so `Realm.open` finds the runtime of a user. */
+const appsOfUsers = new WeakMap<User, App>();
+
+/** A client of one sync server: logs users in and runs their sessions. */
+export class App {
+  readonly config: ResolvedAppConfig;
+  readonly syncManager: SyncManager;
+
+  /** Checks the configuration (a `TypeError` names a bad field) and opens nothing yet. */
+  constructor(config: AppConfig) {
+    this.config = resolveAppConfig(config);
+    this.syncManager = new SyncManager(this.config);
+  }
+
+  /** Logs in with `credentials` at the server's `/auth/login`. */
+  async logIn(credentials: Credentials): Promise<User> {
+    if (!(credentials instanceof Credentials)) throw new TypeError('App.logIn: credentials must come from Credentials.anonymous() or Credentials.emailPassword()');
+    const tokens = await requestLogin(this.config.baseUrl, credentials.body);
+    const user = new User(this.config.baseUrl, tokens);
+    appsOfUsers.set(user, this);
+    return user;
+  }
+
+  /** Closes every socket and store of this app. */
+  close(): void {
+    this.syncManager.close();
+  }
+
+  /** @internal The app `user` logged in with. */
+  static of(user: User): App {
+    const app = appsOfUsers.get(user);
+    if (app === undefined) throw new TypeError('Realm.open: sync.user must be a User from app.logIn');
+    return app;
+  }
+}

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { Json } from '../protocol/json.codec.js';
+import type { RealmChange, RealmFile } from '../store/realm-file.js';
+import type { Transaction } from '../store/transaction.js';
+import { App } from './app.js';
+import { checkSyncConfiguration, type SyncConfiguration } from './sync-config.js';
+import { realmSessions } from './realm-sessions.js';
+import type { SyncSession } from './sync-session.js';
+
+/** Options of `Realm.open`. */
+export interface RealmConfiguration {
+  /** The file; for a synced realm, under the app's `storageDir` by user and partition if absent. */
+  readonly path?: string;
+  readonly sync?: SyncConfiguration;
+}
+
+const partitionFileName = (partition: string): string =>
+  `${partition.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}-${createHash('sha256').update(partition).digest('hex').slice(0, 12)}.realm`;
+
+
+/** A handle on a local realm file, synced when opened with `sync`. */
+export class Realm {
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly file: RealmFile,
+    private readonly onClose: () => void,
+  ) {}
+
+  /**
+   * Opens a handle on a realm; with `sync`, creates or revives the one session of its path.
+   * Bad configuration throws a `TypeError` naming the field before anything is opened.
+   */
+  static async open(config: RealmConfiguration): Promise<Realm> {
+    if (typeof config !== 'object' || config === null) throw new TypeError('Realm.open: configuration must be an object');
+    if (config.path !== undefined && (typeof config.path !== 'string' || config.path === '')) throw new TypeError('Realm.open: path must be a non-empty string');
+    if (config.sync === undefined) {
+      if (config.path === undefined) throw new TypeError('Realm.open: a local realm needs a path');
+      const { RealmFile } = await import('../store/realm-file.js');
+      const file = RealmFile.open({ path: config.path });
+      return new Realm(config.path, file, () => file.close());
+    }
+    checkSyncConfiguration(config.sync);
+    const app = App.of(config.sync.user);
+    const path = config.path ?? join(app.config.storageDir, config.sync.user.id, partitionFileName(config.sync.partition));
+    const { file, session } = app.syncManager.openHandle(path, config.sync);
+    const realm = new Realm(path, file, () => app.syncManager.closeHandle(path));
+    if (session !== undefined) realmSessions.set(realm, session);
+    return realm;
+  }
+
+  /** The session of a synced realm; `undefined` for a local one. */
+  get syncSession(): SyncSession | undefined {
+    return realmSessions.get(this);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** One atomic transaction: durable when `write` returns (with the default durability). */
+  write<T>(fn: (tx: Transaction) => T): T {
+    this.assertOpen('write');
+    return this.file.write(fn);
+  }
+
+  /** Visible documents of `type`, sorted by id. */
+  objects(type: string): ReadonlyArray<{ readonly id: string; readonly fields: Readonly<Record<string, Json>> }> {
+    this.assertOpen('objects');
+    return this.file.objects(type);
+  }
+
+  objectForPrimaryKey(type: string, id: string): Readonly<Record<string, Json>> | undefined {
+    this.assertOpen('objectForPrimaryKey');
+    return this.file.objectForPrimaryKey(type, id);
+  }
+
+  /** Calls `listener` after each commit, local or downloaded; returns the unsubscribe. */
+  addListener(listener: (change: RealmChange) => void): () => void {
+    this.assertOpen('addListener');
+    return this.file.addListener(listener);
+  }
+
+  /** Closes this handle; the last handle applies the session's stop policy. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose();
+  }
+
+  private assertOpen(verb: string): void {
+    if (this.closed) throw new Error(`Realm.${verb}: the realm at ${this.path} is closed`);
+  }
+}

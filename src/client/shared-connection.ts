@@ -1,0 +1,160 @@
+import { createActor, fromCallback, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { connectionMachine, type ConnectionEvent, type ConnectionNotice } from '../../machines/connection.machine.js';
+import type { KeepaliveOptions } from '../../machines/connection.machine.js';
+import type { ReconnectOptions } from '../../machines/backoff.js';
+import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from '../protocol/index.js';
+import type { Logger } from '../store/logger.js';
+import type { Transport, TransportSocket } from '../transport/transport.js';
+
+/** A session as its connection sees it. */
+export interface ConnectionMember {
+  /** Unique among the connection's members (the session's realm path). */
+  readonly memberId: string;
+  /** The shared socket is connecting, open, or lost. */
+  notice(notice: ConnectionNotice): void;
+  /** A server message for one of the session numbers this member holds. */
+  deliver(message: ServerMessage): void;
+}
+
+/** How a shared connection is set up. */
+export interface SharedConnectionOptions {
+  readonly url: string;
+  readonly transport: Transport;
+  readonly reconnect: Partial<ReconnectOptions>;
+  readonly keepalive: Partial<KeepaliveOptions>;
+  readonly lingerMs: number;
+  readonly logger: Logger;
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  readonly seed?: number;
+}
+
+/**
+ * One socket per (server, user), shared by that user's sessions: the connection chart
+ * (`connection.machine.ts`) decides when to open, back off, ping and linger; this runs its
+ * effects (the socket, notices to sessions, PING) and routes server messages to sessions by
+ * session number. A number is used for one BIND only, so a late answer to an old binding never
+ * reaches the next one.
+ */
+export class SharedConnection {
+  readonly actor: Actor<typeof connectionMachine>;
+  private socket: TransportSocket | undefined;
+  private readonly members = new Map<string, ConnectionMember>();
+  private readonly routes = new Map<number, ConnectionMember>();
+  private nextNumber = 1;
+
+  constructor(private readonly options: SharedConnectionOptions) {
+    const machine = connectionMachine.provide({
+      actors: {
+        socket: fromCallback(({ sendBack }) => {
+          let live = true;
+          let namedBackoff: number | undefined;
+          const socket = options.transport.connect(options.url, {
+            open: () => {
+              if (live) sendBack({ type: 'socket.open' });
+            },
+            frame: (text) => {
+              if (!live) return;
+              const decoded = decodeServerMessage(text);
+              if (decoded._tag === 'Left') {
+                options.logger.warn('server sent a frame that is no message; dropping the socket', { reason: decoded.left.message });
+                socket.close();
+                return;
+              }
+              const message = decoded.right;
+              if (message.type === 'pong') sendBack({ type: 'pong' });
+              else if (message.type === 'ident') sendBack({ type: 'server.ident' });
+              if (message.type === 'error' && message.session === undefined) {
+                options.logger.warn('connection error from the server', { code: message.code, message: message.message });
+                namedBackoff = message.backoffMs;
+                return;
+              }
+              if ('session' in message && message.session !== undefined) this.routes.get(message.session)?.deliver(message);
+            },
+            closed: (reason) => {
+              if (!live) return;
+              live = false;
+              this.socket = undefined;
+              options.logger.info('socket closed', { reason });
+              sendBack(namedBackoff === undefined ? { type: 'socket.closed' } : { type: 'socket.closed', backoffMs: namedBackoff });
+            },
+          });
+          this.socket = socket;
+          return () => {
+            live = false;
+            if (this.socket === socket) this.socket = undefined;
+            socket.close();
+          };
+        }),
+      },
+      actions: {
+        notify: (_, { sessions, notice }) => {
+          if (notice === 'connection.lost') this.routes.clear();
+          // Delivered after this transition: one actor never runs inside another's action.
+          const members = sessions.map((id) => this.members.get(id));
+          queueMicrotask(() => members.forEach((member) => member?.notice(notice)));
+        },
+        sendPing: () => this.send({ type: 'ping', timestamp: Date.now() }),
+      },
+    });
+    this.actor = createActor(machine, {
+      input: {
+        reconnect: options.reconnect,
+        keepalive: options.keepalive,
+        lingerMs: options.lingerMs,
+        seed: options.seed ?? Math.floor(Math.random() * 2 ** 31),
+      },
+      ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+    });
+    this.actor.start();
+  }
+
+  /** The session joins: the chart opens the socket if needed and tells it how things stand. */
+  attach(member: ConnectionMember): void {
+    this.members.set(member.memberId, member);
+    this.post({ type: 'session.attach', sessionId: member.memberId });
+  }
+
+  /** The session leaves; the last one to leave starts the linger. */
+  detach(member: ConnectionMember): void {
+    for (const [number, routed] of this.routes) if (routed === member) this.routes.delete(number);
+    this.members.delete(member.memberId);
+    this.post({ type: 'session.detach', sessionId: member.memberId });
+  }
+
+  /** A fresh session number routed to `member`, for one BIND. */
+  route(member: ConnectionMember): number {
+    const number = this.nextNumber++;
+    this.routes.set(number, member);
+    return number;
+  }
+
+  /** Stops routing `number` (after UNBIND). */
+  unroute(number: number): void {
+    this.routes.delete(number);
+  }
+
+  /** Sends on the socket if it is open; a message sent while it is not would be lost anyway. */
+  send(message: ClientMessage): void {
+    this.socket?.send(encodeMessage(message, 'client'));
+  }
+
+  /** Skips a backoff under way and resets it (SEMANTICS.md §2). */
+  reconnect(): void {
+    this.post({ type: 'reconnect' });
+  }
+
+  /**
+   * Sends to the connection actor after the current step: sessions call this from their own
+   * actions, and an actor's transition must not run inside another actor's action.
+   */
+  private post(event: ConnectionEvent): void {
+    queueMicrotask(() => this.actor.send(event));
+  }
+
+  /** Closes the socket for good (the app is shutting down). */
+  stop(): void {
+    this.actor.stop();
+    this.members.clear();
+    this.routes.clear();
+  }
+}

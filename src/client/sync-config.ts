@@ -1,0 +1,39 @@
+import type { ClientResetMode, StopPolicy } from '../../machines/types.js';
+import type { SyncError } from './errors.js';
+import type { SyncSession } from './sync-session.js';
+import { User } from './user.js';
+
+/** Client reset handling (SEMANTICS.md §5). */
+export interface ClientResetConfig {
+  readonly mode: ClientResetMode;
+  readonly onBefore?: (localRealm: unknown) => void;
+  readonly onAfter?: (before: unknown, after: unknown, didRecover: boolean) => void;
+}
+
+/** The `sync` options of `Realm.open`. */
+export interface SyncConfiguration {
+  readonly user: User;
+  readonly partition: string;
+  readonly stopPolicy?: StopPolicy;
+  readonly clientReset?: ClientResetConfig;
+  readonly onError?: (session: SyncSession, error: SyncError) => void;
+  readonly cancelWaitsOnNonFatalError?: boolean;
+}
+
+const stopPolicies: readonly StopPolicy[] = ['afterChangesUploaded', 'immediately', 'liveIndefinitely'];
+const resetModes: readonly ClientResetMode[] = ['manual', 'discardUnsyncedChanges', 'recoverUnsyncedChanges', 'recoverOrDiscard'];
+
+/** Checks the `sync` options before anything is opened; bad ones throw a `TypeError` naming the field. */
+export function checkSyncConfiguration(sync: SyncConfiguration): void {
+  if (typeof sync !== 'object' || sync === null) throw new TypeError('Realm.open: sync must be an object');
+  if (!(sync.user instanceof User)) throw new TypeError('Realm.open: sync.user must be a User from app.logIn');
+  if (!sync.user.isLoggedIn) throw new TypeError(`Realm.open: sync.user ${sync.user.id} is logged out`);
+  if (typeof sync.partition !== 'string' || sync.partition === '') throw new TypeError('Realm.open: sync.partition must be a non-empty string');
+  if (sync.stopPolicy !== undefined && !stopPolicies.includes(sync.stopPolicy)) {
+    throw new TypeError(`Realm.open: sync.stopPolicy must be one of ${stopPolicies.join(', ')}; got ${String(sync.stopPolicy)}`);
+  }
+  if (sync.clientReset !== undefined && !resetModes.includes(sync.clientReset.mode)) {
+    throw new TypeError(`Realm.open: sync.clientReset.mode must be one of ${resetModes.join(', ')}; got ${String(sync.clientReset.mode)}`);
+  }
+  if (sync.onError !== undefined && typeof sync.onError !== 'function') throw new TypeError('Realm.open: sync.onError must be a function');
+}

@@ -1,0 +1,145 @@
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { syncUrl } from '../protocol/endpoint.js';
+import type { ErrorActionToken } from './errors.js';
+import { RealmFile } from '../store/realm-file.js';
+import { wsTransport } from '../transport/ws-transport.js';
+import type { ResolvedAppConfig } from './app-config.js';
+import { SharedConnection } from './shared-connection.js';
+import type { SyncConfiguration } from './sync-config.js';
+import { SyncSession } from './sync-session.js';
+import type { User } from './user.js';
+
+/** A store file and how many `Realm` handles hold it. */
+interface OpenStore {
+  readonly file: RealmFile;
+  handles: number;
+}
+
+/**
+ * The runtime's registry: one session per realm path (created and revived here only), one
+ * shared connection per user, and the store files, which stay open while a handle or a syncing
+ * session needs them.
+ */
+export class SyncManager {
+  private readonly sessions = new Map<string, SyncSession>();
+  private readonly stores = new Map<string, OpenStore>();
+  private readonly connections = new Map<string, SharedConnection>();
+
+  /** @internal Made by `App`. */
+  constructor(private readonly config: ResolvedAppConfig) {}
+
+  /** Every session of `user`. */
+  getAllSessionsFor(user: User): SyncSession[] {
+    return [...this.sessions.values()].filter((s) => s.user === user);
+  }
+
+  /** The session of the realm at `path`, if one was ever opened. */
+  getExistingSession(path: string): SyncSession | undefined {
+    return this.sessions.get(path);
+  }
+
+  /** Skips the reconnect delay of every connection now. */
+  reconnect(): void {
+    for (const connection of this.connections.values()) connection.reconnect();
+  }
+
+  /** @internal Opens a handle on the store at `path`, and creates or revives its session. */
+  openHandle(path: string, sync: SyncConfiguration | undefined): { file: RealmFile; session: SyncSession | undefined } {
+    const existing = this.sessions.get(path);
+    if (existing !== undefined && sync !== undefined) {
+      const config = existing.configuration();
+      if (config !== undefined && (config.user !== sync.user || config.partition !== sync.partition)) {
+        throw new TypeError(`Realm.open: ${path} is already synced for user ${config.user.id}, partition ${config.partition}`);
+      }
+    }
+    let store = this.stores.get(path);
+    if (store === undefined) {
+      store = { file: RealmFile.open({ path, logger: this.config.logger }), handles: 0 };
+      this.stores.set(path, store);
+    }
+    store.handles++;
+    if (sync === undefined) return { file: store.file, session: undefined };
+    let session = existing;
+    if (session === undefined || session.configuration() === undefined) {
+      session = new SyncSession(path, sync, store.file, { connectionFor: (user) => this.connectionFor(user), logger: this.config.logger, inspect: this.config.inspect });
+      this.sessions.set(path, session);
+      const created = session;
+      created.observe(() => this.release(path));
+    }
+    session.storeOpened(store.file);
+    return { file: store.file, session };
+  }
+
+  /** @internal Closes one handle; the last one applies the session's stop policy. */
+  closeHandle(path: string): void {
+    const store = this.stores.get(path);
+    if (store === undefined || store.handles === 0) return;
+    store.handles--;
+    if (store.handles > 0) return;
+    const session = this.sessions.get(path);
+    if (session === undefined) {
+      this.closeStore(path);
+      return;
+    }
+    session.storeClosed();
+    this.release(path);
+  }
+
+  /**
+   * Runs an error's action on a closed realm: `deleteLocalFile` removes the file,
+   * `clientResetBackup` moves it to a backup path (returned). The session of the path is
+   * forgotten, so the next open starts fresh.
+   */
+  runErrorAction(token: ErrorActionToken): string | undefined {
+    if (this.stores.has(token.realmPath)) throw new Error(`immediatelyHandleError: close every handle on ${token.realmPath} first`);
+    this.sessions.delete(token.realmPath);
+    if (!existsSync(token.realmPath)) return undefined;
+    if (token.action === 'deleteLocalFile') {
+      rmSync(token.realmPath);
+      return undefined;
+    }
+    const backup = `${token.realmPath}.backup-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(token.realmPath, backup);
+    return backup;
+  }
+
+  /** Closes every connection and store (the app is done). */
+  close(): void {
+    for (const connection of this.connections.values()) connection.stop();
+    this.connections.clear();
+    for (const path of [...this.stores.keys()]) this.closeStore(path);
+  }
+
+  private connectionFor(user: User): SharedConnection {
+    let connection = this.connections.get(user.id);
+    if (connection === undefined) {
+      connection = new SharedConnection({
+        url: syncUrl(this.config.baseUrl),
+        transport: this.config.transport ?? wsTransport,
+        reconnect: this.config.reconnect,
+        keepalive: this.config.keepalive,
+        lingerMs: this.config.lingerMs,
+        logger: this.config.logger,
+        ...(this.config.inspect === undefined ? {} : { inspect: this.config.inspect }),
+      });
+      this.connections.set(user.id, connection);
+    }
+    return connection;
+  }
+
+  /** Closes the store file of `path` once no handle holds it and its session will not sync it. */
+  private release(path: string): void {
+    const store = this.stores.get(path);
+    const session = this.sessions.get(path);
+    if (store === undefined || store.handles > 0 || (session !== undefined && !session.releasable)) return;
+    this.closeStore(path);
+  }
+
+  private closeStore(path: string): void {
+    const store = this.stores.get(path);
+    if (store === undefined) return;
+    this.stores.delete(path);
+    this.sessions.get(path)?.storeReleased();
+    store.file.close();
+  }
+}

@@ -1,0 +1,442 @@
+import { createActor, fromPromise, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { progressMachine } from '../../machines/progress.machine.js';
+import { sessionMachine } from '../../machines/session.machine.js';
+import type { SessionEvent } from '../../machines/session.types.js';
+import { connectionStateOf, isActiveState, sessionStateOf } from '../../machines/state.js';
+import type { ConnectionState, Direction, ProgressMode, SessionState, SyncErrorInfo, SyncProgress } from '../../machines/types.js';
+import { waiterMachine } from '../../machines/waiter.machine.js';
+import type { Changeset, ServerMessage } from '../protocol/index.js';
+import { changesetBytes } from '../protocol/index.js';
+import type { Logger } from '../store/logger.js';
+import type { RealmFile } from '../store/realm-file.js';
+import { SessionClosedError, SyncError, type ErrorActionToken } from './errors.js';
+import type { ConnectionMember, SharedConnection } from './shared-connection.js';
+import { Broadcast, Stream, type Sink } from './stream.js';
+import type { SyncConfiguration } from './sync-config.js';
+import { realmSessions } from './realm-sessions.js';
+import type { SyncManager } from './sync-manager.js';
+import type { User } from './user.js';
+
+/** One change of `connectionState`, in the order (previous, current). */
+export interface ConnectionStateChange {
+  readonly previous: ConnectionState;
+  readonly current: ConnectionState;
+}
+
+/** Ends a progress registration made with `addProgressNotification`. */
+export interface ProgressNotificationToken {
+  invalidate(): void;
+}
+
+/** What a session needs from the runtime around it. */
+export interface SessionHost {
+  connectionFor(user: User): SharedConnection;
+  readonly logger: Logger;
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+/** Most changeset bytes in one UPLOAD; the server's default frame limit is far above. */
+const UPLOAD_BATCH_BYTES = 1024 * 1024;
+
+let nextId = 0;
+const newId = (prefix: string): string => `${prefix}${++nextId}`;
+
+/**
+ * A sync session (the seeds' `Session` / `RLMSyncSession`): the session chart of
+ * `machines/session.machine.ts` running as an actor, with the runtime's effects provided. The
+ * runtime turns every happening (API call, local commit, socket message) into one event for
+ * the actor; the state you read is the chart's.
+ */
+export class SyncSession implements ConnectionMember {
+  readonly memberId: string;
+  private readonly actor: Actor<typeof sessionMachine>;
+  private connection: SharedConnection | undefined;
+  /** The user's shared connection, made up front: an actor is never created inside an action. */
+  private readonly sharedConnection: SharedConnection;
+  private number: number | undefined;
+  private sentThrough = 0;
+  private store: RealmFile | undefined;
+  private stopListening: (() => void) | undefined;
+  private readonly waits = new Map<string, { resolve: () => void; reject: (error: unknown) => void }>();
+  private readonly sinks = new Map<string, Sink<SyncProgress>>();
+  private readonly connectionChanges = new Broadcast<ConnectionStateChange>();
+  private lastConnection: ConnectionState = 'disconnected';
+  private lastProgress = '';
+  private valid = true;
+
+  /** @internal Sessions are made by the runtime (`Realm.open`), never by users. */
+  constructor(
+    readonly realmPath: string,
+    private readonly config: SyncConfiguration,
+    store: RealmFile,
+    private readonly host: SessionHost,
+  ) {
+    this.memberId = realmPath;
+    this.store = store;
+    this.sharedConnection = host.connectionFor(config.user);
+    const machine = sessionMachine.provide({
+      actions: {
+        joinConnection: () => {
+          this.connection = this.sharedConnection;
+          this.connection.attach(this);
+        },
+        leaveConnection: () => {
+          const connection = this.connection;
+          if (connection === undefined) return;
+          if (this.number !== undefined) {
+            connection.send({ type: 'unbind', session: this.number });
+            connection.unroute(this.number);
+            this.number = undefined;
+          }
+          connection.detach(this);
+          this.connection = undefined;
+        },
+        bind: () => this.bind(),
+        reportError: (_, { error, action }) => queueMicrotask(() => this.report(error, action)),
+      },
+      actors: {
+        refreshAccessToken: fromPromise(() => this.user.refreshAccessToken()),
+        clientReset: fromPromise<void>(async () => {
+          // Automatic client reset lands with a later step; until then every reset needs the user.
+          throw new Error('automatic client reset is not available yet');
+        }),
+        waiter: waiterMachine.provide({
+          actions: {
+            sendMark: (_, { id }) => {
+              if (this.number !== undefined) this.connection?.send({ type: 'mark', session: this.number, requestId: id });
+            },
+            settle: (_, settled) => {
+              const wait = this.waits.get(settled.id);
+              this.waits.delete(settled.id);
+              if (wait === undefined) return;
+              if (settled.outcome === 'done') wait.resolve();
+              else if (settled.outcome === 'aborted') wait.reject(settled.reason);
+              else if (settled.outcome === 'failed') wait.reject(new SyncError(settled.error));
+              else wait.reject(new SessionClosedError());
+            },
+          },
+        }),
+        progress: progressMachine.provide({
+          actions: {
+            // User callbacks run after the step, so one calling back into the session is safe.
+            report: (_, { id, progress }) => queueMicrotask(() => this.sinks.get(id)?.next(progress)),
+            finish: (_, { id }) =>
+              queueMicrotask(() => {
+                const sink = this.sinks.get(id);
+                this.sinks.delete(id);
+                sink?.complete();
+              }),
+          },
+        }),
+      },
+    });
+    this.actor = createActor(machine, {
+      input: {
+        ...(config.stopPolicy === undefined ? {} : { stopPolicy: config.stopPolicy }),
+        ...(config.clientReset === undefined ? {} : { clientResetMode: config.clientReset.mode }),
+        ...(config.cancelWaitsOnNonFatalError === undefined ? {} : { cancelWaitsOnNonFatalError: config.cancelWaitsOnNonFatalError }),
+      },
+      ...(host.inspect === undefined ? {} : { inspect: host.inspect }),
+    });
+    this.actor.subscribe((snapshot) => {
+      const current = connectionStateOf(snapshot);
+      if (current !== this.lastConnection) {
+        const previous = this.lastConnection;
+        this.lastConnection = current;
+        this.connectionChanges.push({ previous, current });
+      }
+    });
+    this.actor.start();
+    this.listenToStore(store);
+    this.user.listen({ loggedOut: () => this.loggedOut() });
+    this.pushProgress();
+  }
+
+  /** The user that owns the session. */
+  get user(): User {
+    return this.config.user;
+  }
+
+  /** `active | dying | inactive | waitingForAccessToken | paused` (SEMANTICS.md §1). */
+  get state(): SessionState {
+    return sessionStateOf(this.actor.getSnapshot());
+  }
+
+  /** `disconnected | connecting | connected` (SEMANTICS.md §2). */
+  get connectionState(): ConnectionState {
+    return connectionStateOf(this.actor.getSnapshot());
+  }
+
+  /** True in `active` and `dying`. */
+  get isActive(): boolean {
+    return isActiveState(this.actor.getSnapshot());
+  }
+
+  /** Every change of `connectionState`, as `{ previous, current }`. */
+  get connectionStateChanges(): Stream<ConnectionStateChange> {
+    return this.connectionChanges.stream;
+  }
+
+  /** The sync configuration while the session is valid; `undefined` once its user logged out. */
+  configuration(): SyncConfiguration | undefined {
+    return this.valid ? this.config : undefined;
+  }
+
+  /** Stops syncing until `resume()`; sticky across reopening the store. */
+  pause(): void {
+    this.send({ type: 'pause' });
+  }
+
+  /** Syncs again after `pause()` (or after an error left the session inactive). */
+  resume(): void {
+    this.send({ type: 'resume', tokenExpired: this.user.accessTokenExpired });
+  }
+
+  /** Skips the reconnect delay now (SEMANTICS.md §2). */
+  reconnect(): void {
+    this.connection?.reconnect();
+  }
+
+  /** Resolves once every local change committed before the call is acknowledged by the server. */
+  waitForUpload(signal?: AbortSignal): Promise<void> {
+    return this.wait('upload', signal);
+  }
+
+  /** Resolves once every server change that existed when the server answered is integrated locally. */
+  waitForDownload(signal?: AbortSignal): Promise<void> {
+    return this.wait('download', signal);
+  }
+
+  /** A stream of progress reports; each subscription registers its own notifier. */
+  getProgressStream(direction: Direction, mode: ProgressMode): Stream<SyncProgress> {
+    checkProgressArguments(direction, mode);
+    return new Stream<SyncProgress>((sink) => {
+      if (!this.valid) {
+        sink.complete();
+        return;
+      }
+      const id = newId('p');
+      this.sinks.set(id, sink);
+      this.send({ type: 'notifier.add', id, direction, mode });
+      return () => {
+        if (this.sinks.delete(id)) this.send({ type: 'notifier.remove', id });
+      };
+    });
+  }
+
+  /** Calls `callback` with progress reports until the token is invalidated; `undefined` for an invalid session. */
+  addProgressNotification(direction: Direction, mode: ProgressMode, callback: (progress: SyncProgress) => void): ProgressNotificationToken | undefined {
+    if (typeof callback !== 'function') throw new TypeError('addProgressNotification: callback must be a function');
+    if (!this.valid) return undefined;
+    const subscription = this.getProgressStream(direction, mode).subscribe(callback);
+    return { invalidate: () => subscription.unsubscribe() };
+  }
+
+  /** The session of a synced realm handle; `undefined` for a local realm. */
+  static forRealm(realm: object): SyncSession | undefined {
+    return realmSessions.get(realm);
+  }
+
+  /**
+   * Runs an error's action now (SEMANTICS.md §5): deletes the local file, or moves it to a
+   * backup path so the next open starts fresh. The realm must be closed.
+   */
+  static immediatelyHandleError(token: ErrorActionToken, syncManager: SyncManager): string | undefined {
+    return syncManager.runErrorAction(token);
+  }
+
+  toString(): string {
+    return `SyncSession(${this.realmPath}, ${this.state}, ${this.connectionState})`;
+  }
+
+  // --- the runtime's side ---------------------------------------------------------------------
+
+  /** @internal A handle on the store was opened. */
+  storeOpened(store: RealmFile): void {
+    if (store !== this.store) {
+      this.store = store;
+      this.listenToStore(store);
+    }
+    this.send({ type: 'store.opened', tokenExpired: this.user.accessTokenExpired });
+  }
+
+  /** @internal The last handle on the store was closed. */
+  storeClosed(): void {
+    this.send({ type: 'store.closed' });
+  }
+
+  /** @internal Whether the runtime may close the store file: nothing will sync it any more. */
+  get releasable(): boolean {
+    return this.state === 'inactive';
+  }
+
+  /** @internal The store file was closed. */
+  storeReleased(): void {
+    this.stopListening?.();
+    this.stopListening = undefined;
+    this.store = undefined;
+  }
+
+  /** @internal Subscribes to the session actor's snapshots. */
+  observe(listener: () => void): () => void {
+    const subscription = this.actor.subscribe(listener);
+    return () => subscription.unsubscribe();
+  }
+
+  /** @internal */
+  notice(notice: 'connection.connecting' | 'connection.open' | 'connection.lost'): void {
+    if (notice === 'connection.lost') this.number = undefined;
+    this.send({ type: notice });
+  }
+
+  /** @internal A message from the server for this session's binding. */
+  deliver(message: ServerMessage): void {
+    const store = this.store;
+    switch (message.type) {
+      case 'ident':
+        if (store !== undefined && store.cursors.epoch !== message.epoch) store.setEpoch(message.epoch);
+        this.send({ type: 'server.ident' });
+        this.upload();
+        return;
+      case 'download':
+        if (store === undefined) return;
+        try {
+          store.integrateDownload(message.changesets, message.cursors, message.downloadableBytes);
+          if (message.uploadAck > store.cursors.upload.clientVersion) store.acknowledgeUpload(message.uploadAck);
+        } catch (error) {
+          this.send({ type: 'error', error: { code: 'badDownload', category: 'protocol', isFatal: true, message: String(error) } });
+          return;
+        }
+        this.pushProgress();
+        return;
+      case 'mark':
+        this.send({ type: 'mark.reply', requestId: message.requestId });
+        return;
+      case 'error':
+        this.send({
+          type: 'error',
+          error: { code: message.code, category: message.category, isFatal: message.isFatal, message: message.message },
+        });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private bind(): void {
+    const connection = this.connection;
+    const store = this.store;
+    if (connection === undefined || store === undefined) return;
+    this.number = connection.route(this);
+    const { upload, download, epoch } = store.cursors;
+    connection.send({ type: 'bind', session: this.number, partition: this.config.partition, token: this.user.accessToken });
+    connection.send({
+      type: 'ident',
+      session: this.number,
+      fileIdent: store.fileIdent,
+      ...(epoch === undefined ? {} : { cursors: { epoch, upload, download } }),
+    });
+    this.sentThrough = upload.clientVersion;
+  }
+
+  /** Sends what the server has not been sent on this binding, in batches. */
+  private upload(): void {
+    const store = this.store;
+    if (store === undefined || this.number === undefined || this.connectionState !== 'connected') return;
+    const pending = store.pendingChangesets(this.sentThrough);
+    let batch: Changeset[] = [];
+    let bytes = 0;
+    const flush = () => {
+      if (batch.length === 0 || this.number === undefined) return;
+      this.sentThrough = batch[batch.length - 1]!.clientVersion;
+      this.connection?.send({
+        type: 'upload',
+        session: this.number,
+        changesets: batch,
+        progress: { clientVersion: this.sentThrough, serverVersion: store.cursors.download.serverVersion },
+      });
+      batch = [];
+      bytes = 0;
+    };
+    for (const changeset of pending) {
+      const size = changesetBytes(changeset);
+      if (bytes + size > UPLOAD_BATCH_BYTES) flush();
+      batch.push(changeset);
+      bytes += size;
+    }
+    flush();
+  }
+
+  /** Tells the chart the byte counts, when they changed. */
+  private pushProgress(): void {
+    const store = this.store;
+    if (store === undefined) return;
+    const { upload, download } = store.progress;
+    const key = `${upload.transferred}/${upload.transferable}/${download.transferred}/${download.transferable}`;
+    if (key === this.lastProgress) return;
+    this.lastProgress = key;
+    this.send({ type: 'progress', direction: 'upload', ...upload });
+    this.send({ type: 'progress', direction: 'download', ...download });
+  }
+
+  private listenToStore(store: RealmFile): void {
+    this.stopListening?.();
+    this.stopListening = store.addListener(({ origin }) => {
+      if (origin !== 'local') return;
+      this.pushProgress();
+      this.upload();
+    });
+    this.pushProgress();
+  }
+
+  private wait(direction: Direction, signal: AbortSignal | undefined): Promise<void> {
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('wait: signal must be an AbortSignal');
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const id = newId(direction === 'upload' ? 'u' : 'd');
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => this.send({ type: 'wait.abort', id, reason: signal?.reason });
+      const cleanup = () => signal?.removeEventListener('abort', onAbort);
+      this.waits.set(id, {
+        resolve: () => {
+          cleanup();
+          resolve();
+        },
+        reject: (error) => {
+          cleanup();
+          reject(error);
+        },
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.send({ type: 'wait', id, direction });
+    });
+  }
+
+  private loggedOut(): void {
+    this.send({ type: 'user.loggedOut' });
+    this.valid = false;
+  }
+
+  private report(error: SyncErrorInfo, action: 'deleteLocalFile' | 'clientResetBackup' | undefined): void {
+    const syncError = new SyncError(error, action === undefined ? undefined : { action, realmPath: this.realmPath });
+    if (this.config.onError === undefined) {
+      this.host.logger.warn('sync error', { path: this.realmPath, code: error.code, message: error.message });
+      return;
+    }
+    try {
+      this.config.onError(this, syncError);
+    } catch (thrown) {
+      this.host.logger.warn('onError threw', { error: String(thrown) });
+    }
+  }
+
+  private send(event: SessionEvent): void {
+    this.actor.send(event);
+  }
+}
+
+function checkProgressArguments(direction: Direction, mode: ProgressMode): void {
+  if (direction !== 'upload' && direction !== 'download') throw new TypeError(`progress: direction must be 'upload' or 'download', got ${String(direction)}`);
+  if (mode !== 'reportIndefinitely' && mode !== 'forCurrentlyOutstandingWork') {
+    throw new TypeError(`progress: mode must be 'reportIndefinitely' or 'forCurrentlyOutstandingWork', got ${String(mode)}`);
+  }
+}

@@ -1,0 +1,84 @@
+import { AuthRefusedError, requestRefresh, tokenExpiry, type Tokens } from './auth-client.js';
+
+/** What a user's sessions hear from it. */
+export interface UserListener {
+  loggedOut(): void;
+}
+
+/** A logged-in user of an `App`. */
+export class User {
+  readonly id: string;
+  private access: string;
+  private readonly refresh: string;
+  private loggedIn = true;
+  private readonly listeners = new Set<UserListener>();
+  private refreshing: Promise<string> | undefined;
+
+  /** @internal Made by `App.logIn`. */
+  constructor(
+    private readonly baseUrl: string,
+    tokens: Tokens,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.id = tokens.userId;
+    this.access = tokens.accessToken;
+    this.refresh = tokens.refreshToken;
+  }
+
+  get isLoggedIn(): boolean {
+    return this.loggedIn;
+  }
+
+  /** The current access token (what BIND carries). */
+  get accessToken(): string {
+    return this.access;
+  }
+
+  /** True when the access token has expired (or will within a second) by its own claim. */
+  get accessTokenExpired(): boolean {
+    const exp = tokenExpiry(this.access);
+    return exp !== undefined && exp - 1_000 <= this.now();
+  }
+
+  /**
+   * Gets a new access token. A refusal by the server (401/403) logs the user out and rejects
+   * with `{ refused: true }`; a network failure rejects with `{ refused: false }`. Concurrent
+   * calls share one request.
+   */
+  refreshAccessToken(): Promise<string> {
+    if (!this.loggedIn) return Promise.reject({ refused: true, message: 'the user is logged out' });
+    this.refreshing ??= requestRefresh(this.baseUrl, this.refresh)
+      .then((token) => {
+        this.access = token;
+        return token;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof AuthRefusedError) {
+          this.logOut();
+          throw { refused: true, message: error.message };
+        }
+        throw { refused: false, message: error instanceof Error ? error.message : String(error) };
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
+  }
+
+  /** Logs out: every session of the user goes `inactive` and its waits reject. */
+  logOut(): void {
+    if (!this.loggedIn) return;
+    this.loggedIn = false;
+    for (const listener of [...this.listeners]) listener.loggedOut();
+  }
+
+  /** @internal Sessions listen for the logout. */
+  listen(listener: UserListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  toString(): string {
+    return `User(${this.id}${this.loggedIn ? '' : ', logged out'})`;
+  }
+}

@@ -1,0 +1,30 @@
+import { WebSocket } from 'ws';
+import { SUBPROTOCOL } from '../protocol/endpoint.js';
+import type { Transport } from './transport.js';
+
+/** WebSockets with the protocol's subprotocol: the default transport. */
+export const wsTransport: Transport = {
+  connect(url, handlers) {
+    const socket = new WebSocket(url, SUBPROTOCOL);
+    let closed = false;
+    const close = (reason: string) => {
+      if (closed) return;
+      closed = true;
+      handlers.closed(reason);
+    };
+    socket.on('open', () => handlers.open());
+    socket.on('message', (data: Buffer, isBinary) => handlers.frame(isBinary ? data.toString('utf8') : data.toString()));
+    socket.on('close', (code, reason) => close(`closed ${code} ${reason.toString()}`));
+    socket.on('error', (error) => close(error.message));
+    return {
+      send: (frame) => {
+        if (socket.readyState === WebSocket.OPEN) socket.send(frame);
+      },
+      close: () => {
+        close('closed by the client');
+        if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
+        else socket.close();
+      },
+    };
+  },
+};
