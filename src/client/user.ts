@@ -54,7 +54,9 @@ export class User {
       })
       .catch((error: unknown) => {
         if (error instanceof AuthRefusedError) {
-          this.logOut();
+          // The session that asked hears the refusal (and reports it) before the logout
+          // reaches every session of the user.
+          setImmediate(() => this.logOut());
           throw { refused: true, message: error.message };
         }
         throw { refused: false, message: error instanceof Error ? error.message : String(error) };
