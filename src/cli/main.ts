@@ -1,16 +1,15 @@
 import { runModelDemo } from '../demo/model-demo.js';
+import { runSyncDemo } from '../demo/sync-demo.js';
 import { serve } from './serve.js';
 
 /** What `sync-session help` prints. */
 export const usage = `usage: sync-session <command>
 
 commands:
-  demo      walk the session chart through a sync story and print what a user sees
-  serve     run the reference sync server (serve --help for its options)
-  help      print this text
-
-The two-client demo over real sockets and the live inspector arrive with the session
-runtime; see README.md.`;
+  demo        an embedded server and two clients syncing on one partition (the main job)
+  model-demo  walk the session chart alone through a sync story
+  serve       run the reference sync server (serve --help for its options)
+  help        print this text`;
 
 /** Runs one command line; resolves with the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -19,7 +18,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'serve':
       return serve(rest);
     case 'demo': {
-      console.log('sync-session demo: the session chart (machines/session.machine.ts) driven through one story\n');
+      const result = await runSyncDemo();
+      return result.replicasEqual ? 0 : 1;
+    }
+    case 'model-demo': {
+      console.log('sync-session model-demo: the session chart (machines/session.machine.ts) driven through one story\n');
       const final = runModelDemo();
       console.log(`\nfinal state: ${final}`);
       return final === 'inactive' ? 0 : 1;

@@ -19,9 +19,9 @@ describe('command line', () => {
     expect(out.join('\n')).toContain('demo');
   });
 
-  it('runs the demo to a clean exit', async () => {
+  it('runs the model demo to a clean exit', async () => {
     vi.spyOn(console, 'log').mockImplementation(() => {});
-    expect(await main(['demo'])).toBe(0);
+    expect(await main(['model-demo'])).toBe(0);
   });
 
   it('refuses bad serve arguments with exit code 2 before opening anything', async () => {
