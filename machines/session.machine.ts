@@ -140,6 +140,9 @@ export const sessionMachine = setup({
       });
       enqueue.assign({ notifiers: { ...context.notifiers, [event.id]: event.direction } });
     }),
+    endNewNotifier: enqueueActions(({ event, enqueue }) => {
+      if (event.type === 'notifier.add') enqueue.sendTo(notifierChildId(event.id), { type: 'end' });
+    }),
     removeNotifier: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'notifier.remove') return;
       enqueue.stopChild(notifierChildId(event.id));
@@ -230,10 +233,16 @@ export const sessionMachine = setup({
           on: {
             'store.closed': { actions: ['markStoreClosed', 'endNotifiers'] },
             wait: { guard: 'isNewWaiter', actions: ['spawnWaiter', 'closeNewWaiter'] },
+            // A session that ended for good (its store closed) ends a new stream at once.
+            'notifier.add': [
+              { guard: and(['isNewNotifier', not('storeOpen')]), actions: ['spawnNotifier', 'endNewNotifier'] },
+              { guard: 'isNewNotifier', actions: 'spawnNotifier' },
+            ],
           },
           states: {
             idle: {
               on: {
+                'user.loggedOut': { target: '#loggedOut', actions: 'endNotifiers' },
                 'store.opened': [
                   { guard: 'tokenExpired', target: '#waitingForAccessToken', actions: 'markStoreOpen' },
                   { target: '#active', actions: 'markStoreOpen' },
@@ -247,7 +256,11 @@ export const sessionMachine = setup({
             // The user is gone: nothing revives the session but the user logging in again.
             loggedOut: {
               id: 'loggedOut',
-              on: { 'user.loggedIn': [...activation.slice(0, -1), { target: 'idle' }] },
+              on: {
+                'user.loggedIn': [...activation.slice(0, -1), { target: 'idle' }],
+                'store.opened': { actions: 'markStoreOpen' },
+                'notifier.add': { guard: 'isNewNotifier', actions: ['spawnNotifier', 'endNewNotifier'] },
+              },
             },
           },
         },

@@ -55,7 +55,13 @@ function decodeWith<M>(
   const type = typeof value === 'object' && value !== null && 'type' in value ? (value as { type: unknown }).type : undefined;
   const codec = typeof type === 'string' && Object.hasOwn(codecs, type) ? codecs[type] : undefined;
   if (codec === undefined) return left({ code: 'unknownMessage', message: `no message has type ${describe(type)}` });
-  const decoded = codec.decode(value);
+  let decoded: t.Validation<M>;
+  try {
+    decoded = codec.decode(value);
+  } catch (error) {
+    // A codec should not throw; if one does (a pathological input), the frame is still refused.
+    return left({ code: 'badMessage', message: `${type}: cannot be read (${error instanceof Error ? error.message : String(error)})` });
+  }
   if (decoded._tag === 'Right') return right(decoded.right);
   const session = (value as { session?: unknown }).session;
   return left({

@@ -143,8 +143,8 @@ export const liveNotifiers = (m: RefSession): RefNotifier[] => m.notifiers.filte
 export function step(m: RefSession, c: RefCommand, newId: string): void {
   switch (c.type) {
     case 'store.opened':
-      if (m.loggedOut) break; // the runtime refuses to open a store for a logged-out user
       m.storeOpen = true;
+      if (m.loggedOut) break; // nothing but a login revives a logged-out user's session
       if (m.state === 'inactive' || m.state === 'dying') {
         if (c.tokenExpired) waitForToken(m);
         else m.state = 'active';
@@ -176,6 +176,10 @@ export function step(m: RefSession, c: RefCommand, newId: string): void {
       break;
     case 'user.loggedOut':
       if (m.state !== 'inactive') becomeInactive(m, undefined, true);
+      else if (!m.loggedOut) {
+        m.loggedOut = true;
+        endNotifiers(m);
+      }
       break;
     case 'error': {
       if (!syncing(m)) break;
@@ -236,9 +240,12 @@ export function step(m: RefSession, c: RefCommand, newId: string): void {
       if (w && m.connection === 'connected') w.status = 'done';
       break;
     }
-    case 'notifier.add':
-      m.notifiers.push({ id: newId, live: true, ended: false });
+    case 'notifier.add': {
+      // Registered on a session that ended for good: one report, then the end.
+      const endedForGood = m.state === 'inactive' && (!m.storeOpen || m.loggedOut);
+      m.notifiers.push({ id: newId, live: !endedForGood, ended: endedForGood });
       break;
+    }
     case 'notifier.remove': {
       const n = pick(liveNotifiers(m), c.pick);
       if (n) n.live = false;
