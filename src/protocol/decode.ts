@@ -10,7 +10,12 @@ export interface DecodeFailure {
 }
 
 const describe = (value: unknown): string => {
-  const text = JSON.stringify(value);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    return 'a value too deep or too odd to show';
+  }
   return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
 };
 

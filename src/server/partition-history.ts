@@ -7,7 +7,11 @@ import type { Logger } from '../store/logger.js';
 import { openRecordLog, type RecordLog } from '../store/record-log.js';
 
 const EpochRecord = t.type({ k: t.literal('epoch'), epoch: t.string, partition: t.string });
-const ChangesetRecord = t.type({ k: t.literal('cs'), v: NatCodec, c: ChangesetCodec });
+const ChangesetRecord = t.intersection([
+  t.type({ k: t.literal('cs'), v: NatCodec, c: ChangesetCodec }),
+  // The user whose upload brought the changeset: a file ident belongs to one user.
+  t.partial({ u: t.string }),
+]);
 const HistoryRecord = t.union([EpochRecord, ChangesetRecord]);
 type HistoryEntry = t.TypeOf<typeof HistoryRecord>;
 
@@ -49,6 +53,8 @@ export class PartitionHistory {
   /** prefix[v] = bytes of server versions 1..v. */
   private prefix: number[] = [0];
   private readonly lastClientVersion = new Map<string, number>();
+  /** The user each file ident belongs to. */
+  private readonly owners = new Map<string, string>();
   /** Per origin, its server versions and the running total of its bytes, to subtract a client's own. */
   private readonly originVersions = new Map<string, { versions: number[]; totals: number[] }>();
   private epochValue: string;
@@ -63,7 +69,7 @@ export class PartitionHistory {
       if (record.k === 'epoch') {
         epoch = record.epoch;
         this.clear();
-      } else this.add({ ...record.c, serverVersion: record.v });
+      } else this.add({ ...record.c, serverVersion: record.v }, record.u);
     }
     this.epochValue = epoch ?? newEpoch();
     if (epoch === undefined) this.log.append([encode({ k: 'epoch', epoch: this.epochValue, partition })]);
@@ -108,17 +114,25 @@ export class PartitionHistory {
     return this.lastClientVersion.get(origin) ?? 0;
   }
 
-  /** Adds an origin's upload, durably. Stops at the first changeset out of order or not of `origin`. */
-  integrate(origin: string, uploaded: readonly Changeset[]): Integration {
+  /** The user file `origin` belongs to, if it ever uploaded. */
+  ownerOf(origin: string): string | undefined {
+    return this.owners.get(origin);
+  }
+
+  /**
+   * Adds the upload of file `origin` by `userId`, durably (per durability; see `flush`). Stops
+   * at the first changeset out of order or not of `origin`.
+   */
+  integrate(origin: string, uploaded: readonly Changeset[], userId?: string): Integration {
     const added: ServerChangeset[] = [];
     let refused: Integration['refused'];
     let expected = this.lastIntegrated(origin) + 1;
     for (const changeset of uploaded) {
-      if (changeset.clientVersion < expected) continue; // integrated before: acknowledge, do not apply again
       if (changeset.origin !== origin) {
         refused = { clientVersion: changeset.clientVersion, reason: `origin ${changeset.origin} is not this file (${origin})` };
         break;
       }
+      if (changeset.clientVersion < expected) continue; // integrated before: acknowledge, do not apply again
       if (changeset.clientVersion !== expected) {
         refused = { clientVersion: changeset.clientVersion, reason: `client version ${changeset.clientVersion} follows ${expected - 1}` };
         break;
@@ -127,8 +141,12 @@ export class PartitionHistory {
       expected++;
     }
     if (added.length > 0) {
-      this.log.append(added.map((c) => encode({ k: 'cs', v: c.serverVersion, c: { clientVersion: c.clientVersion, origin: c.origin, hlc: c.hlc, ops: c.ops } })));
-      for (const c of added) this.add(c);
+      this.log.append(
+        added.map((c) =>
+          encode({ k: 'cs', v: c.serverVersion, c: { clientVersion: c.clientVersion, origin: c.origin, hlc: c.hlc, ops: c.ops }, ...(userId === undefined ? {} : { u: userId }) }),
+        ),
+      );
+      for (const c of added) this.add(c, userId);
     }
     return refused === undefined ? { added } : { added, refused };
   }
@@ -171,10 +189,17 @@ export class PartitionHistory {
 
   /** Starts a new epoch: the history is emptied, and every client of the old one needs a reset. */
   reset(): string {
-    this.epochValue = newEpoch();
+    const epoch = newEpoch();
+    // The file first: if the rewrite fails, memory still matches the old file.
+    this.log.rewrite([encode({ k: 'epoch', epoch, partition: this.partition })]);
+    this.epochValue = epoch;
     this.clear();
-    this.log.rewrite([encode({ k: 'epoch', epoch: this.epochValue, partition: this.partition })]);
-    return this.epochValue;
+    return epoch;
+  }
+
+  /** Resolves once every integrated upload is on stable storage (at once with `full` durability). */
+  flush(): Promise<void> {
+    return this.log.flush();
   }
 
   /** Syncs and closes the file. */
@@ -188,9 +213,11 @@ export class PartitionHistory {
     this.prefix = [0];
     this.lastClientVersion.clear();
     this.originVersions.clear();
+    this.owners.clear();
   }
 
-  private add(changeset: ServerChangeset): void {
+  private add(changeset: ServerChangeset, userId: string | undefined): void {
+    if (userId !== undefined && !this.owners.has(changeset.origin)) this.owners.set(changeset.origin, userId);
     const size = changesetBytes(changeset);
     this.changesets.push(changeset);
     this.bytes.push(size);

@@ -15,22 +15,39 @@ export interface Subscriber {
  * place that knows who must hear about an upload.
  */
 export class PartitionHub {
-  private readonly histories = new Map<string, PartitionHistory>();
+  private readonly histories = new Map<string, { history: PartitionHistory; users: number }>();
   private readonly subscribers = new Map<string, Set<Subscriber>>();
+  private closed = false;
 
   constructor(
     private readonly dataDir: string,
     private readonly options: { durability: 'full' | 'batched'; logger: Logger },
   ) {}
 
-  /** The history of `partition`, opened if needed. */
-  history(partition: string): PartitionHistory {
-    let history = this.histories.get(partition);
-    if (history === undefined) {
-      history = PartitionHistory.open(join(this.dataDir, 'partitions'), partition, this.options);
-      this.histories.set(partition, history);
+  /**
+   * The history of `partition`, opened if needed, for one more session; `release` it when the
+   * session ends, so a partition nobody uses holds no open file.
+   */
+  acquire(partition: string): PartitionHistory {
+    if (this.closed) throw new Error('the server is shutting down');
+    let entry = this.histories.get(partition);
+    if (entry === undefined) {
+      entry = { history: PartitionHistory.open(join(this.dataDir, 'partitions'), partition, this.options), users: 0 };
+      this.histories.set(partition, entry);
     }
-    return history;
+    entry.users++;
+    return entry.history;
+  }
+
+  /** One session of `partition` is over; the last one closes the history. */
+  release(partition: string): void {
+    const entry = this.histories.get(partition);
+    if (entry === undefined) return;
+    entry.users--;
+    if (entry.users > 0) return;
+    this.histories.delete(partition);
+    this.subscribers.delete(partition);
+    entry.history.close();
   }
 
   subscribe(partition: string, subscriber: Subscriber): void {
@@ -40,7 +57,9 @@ export class PartitionHub {
   }
 
   unsubscribe(partition: string, subscriber: Subscriber): void {
-    this.subscribers.get(partition)?.delete(subscriber);
+    const set = this.subscribers.get(partition);
+    set?.delete(subscriber);
+    if (set?.size === 0) this.subscribers.delete(partition);
   }
 
   /** Tells every session of `partition` but `except` that its history grew. */
@@ -50,13 +69,16 @@ export class PartitionHub {
 
   /** Starts a new epoch of `partition`; its bound sessions are told to reset. */
   reset(partition: string): string {
-    const epoch = this.history(partition).reset();
+    const epoch = this.acquire(partition).reset();
     for (const subscriber of [...(this.subscribers.get(partition) ?? [])]) subscriber.partitionReset();
+    this.release(partition);
     return epoch;
   }
 
+  /** Closes every history; no partition opens after this. */
   close(): void {
-    for (const history of this.histories.values()) history.close();
+    this.closed = true;
+    for (const { history } of this.histories.values()) history.close();
     this.histories.clear();
     this.subscribers.clear();
   }

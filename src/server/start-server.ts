@@ -29,6 +29,7 @@ export interface SyncServer {
 }
 
 function refuseUpgrade(socket: Duplex, status: string, reason: string): void {
+  if (socket.destroyed) return;
   socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(reason)}\r\nconnection: close\r\n\r\n${reason}`);
 }
 
@@ -45,7 +46,11 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
   const users = new UserDirectory(config.users);
   const revoked = new Set<string>();
   const hub = new PartitionHub(config.dataDir, { durability: config.durability, logger });
+  const connections = new Set<SyncConnection>();
+  let closingStarted = false;
   const context = {
+    closing: () => closingStarted,
+    disposed: (connection: SyncConnection) => connections.delete(connection),
     hub,
     tokens,
     permissions: config.permissions,
@@ -77,13 +82,27 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path !== SYNC_PATH) return refuseUpgrade(socket, '404 Not Found', `no WebSocket endpoint at ${path}`);
-    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
-    if (!offered.includes(SUBPROTOCOL)) return refuseUpgrade(socket, '400 Bad Request', `subprotocol ${SUBPROTOCOL} required`);
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      new SyncConnection(ws, context);
-    });
+    // A client that resets mid-handshake, or sends a path no URL parser takes, must not take
+    // the server down with it.
+    socket.on('error', () => socket.destroy());
+    try {
+      if (closingStarted) return refuseUpgrade(socket, '503 Service Unavailable', 'the server is shutting down');
+      let path: string;
+      try {
+        path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      } catch {
+        return refuseUpgrade(socket, '400 Bad Request', 'unreadable path');
+      }
+      if (path !== SYNC_PATH) return refuseUpgrade(socket, '404 Not Found', `no WebSocket endpoint at ${path}`);
+      const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+      if (!offered.includes(SUBPROTOCOL)) return refuseUpgrade(socket, '400 Bad Request', `subprotocol ${SUBPROTOCOL} required`);
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        connections.add(new SyncConnection(ws, context));
+      });
+    } catch (error) {
+      logger.warn('upgrade failed', { error: String(error) });
+      socket.destroy();
+    }
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -104,17 +123,23 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
     resetPartition: (partition) => hub.reset(partition),
     revokeUser: (userId) => {
       revoked.add(userId);
+      for (const connection of connections) connection.revoke(userId);
     },
     close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        for (const client of wss.clients) client.close(1001, 'server shutting down');
+      closing ??= (async () => {
+        closingStarted = true;
+        for (const connection of [...connections]) connection.shutdown();
+        // Give clients a moment to close; then cut whatever is left.
+        const deadline = Date.now() + 1_000;
+        while ([...wss.clients].some((c) => c.readyState !== c.CLOSED) && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        for (const client of wss.clients) client.terminate();
         wss.close();
         http.closeAllConnections();
-        http.close(() => {
-          hub.close();
-          resolve();
-        });
-      });
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+        hub.close();
+      })();
       return closing;
     },
   };

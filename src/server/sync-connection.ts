@@ -22,6 +22,10 @@ export interface SyncContext {
   readonly downloadBatchBytes: number;
   readonly logger: Logger;
   readonly now: () => number;
+  /** True once the server started closing: no new session is bound. */
+  readonly closing: () => boolean;
+  /** The socket is gone. */
+  readonly disposed: (connection: SyncConnection) => void;
 }
 
 /** Socket close codes (RFC 6455). */
@@ -51,7 +55,7 @@ class BoundSession implements Subscriber {
   ) {}
 
   historyGrew(): void {
-    if (this.fileIdent !== undefined) this.connection.pushDownloads(this, false);
+    if (this.fileIdent !== undefined && this.connection.tokenValid(this)) this.connection.pushDownloads(this, false);
   }
 
   partitionReset(): void {
@@ -92,23 +96,56 @@ export class SyncConnection {
       const { history, fileIdent } = session;
       if (fileIdent === undefined) return;
       let sent = false;
-      // Bounded: each pass moves `position` forward, and it cannot pass `history.latest`.
-      while (!session.ended && (session.position < history.latest || (ackOnly && !sent))) {
-        const slice = history.slice(session.position, fileIdent, this.context.downloadBatchBytes);
-        const ack = history.lastIntegrated(fileIdent);
-        this.send({
-          type: 'download',
-          session: session.id,
-          changesets: slice.changesets,
-          cursors: { serverVersion: slice.through, clientVersion: ack },
-          uploadAck: ack,
-          downloadableBytes: slice.remainingBytes,
-        });
-        session.position = slice.through;
-        sent = true;
-        if (this.socket.bufferedAmount > HIGH_WATER_BYTES) await this.drained();
+      try {
+        // Bounded: each pass moves `position` forward, and it cannot pass `history.latest`.
+        while (!session.ended && (session.position < history.latest || (ackOnly && !sent))) {
+          // One budget per socket: wait before sending, whichever session's turn it is.
+          if (this.socket.bufferedAmount > HIGH_WATER_BYTES) await this.drained();
+          if (session.ended || this.closed) return;
+          const slice = history.slice(session.position, fileIdent, this.context.downloadBatchBytes);
+          const ack = history.lastIntegrated(fileIdent);
+          this.send({
+            type: 'download',
+            session: session.id,
+            changesets: slice.changesets,
+            cursors: { serverVersion: slice.through, clientVersion: ack },
+            uploadAck: ack,
+            downloadableBytes: slice.remainingBytes,
+          });
+          session.position = slice.through;
+          sent = true;
+        }
+      } catch (error) {
+        // A DOWNLOAD that cannot be sent must not be skipped silently: the session ends, so no
+        // MARK behind it is answered as if it had gone out.
+        this.context.logger.warn('cannot send download', { partition: session.partition, error: String(error) });
+        this.failSession(session, 'internalError', 'the server could not send this partition\'s history');
       }
     });
+  }
+
+  /** Ends every session of `userId` on this socket: the user was logged out. */
+  revoke(userId: string): void {
+    for (const session of [...this.sessions.values()]) {
+      if (session.userId === userId) this.failSession(session, 'badToken', 'the user was logged out');
+    }
+  }
+
+  /** Tells the client the server is going away, and closes the socket. */
+  shutdown(): void {
+    this.sendError('serverShuttingDown', 'the server is shutting down; reconnect later');
+    this.close(1001, 'server shutting down');
+  }
+
+  /** Whether `session` may still be served; ends it with the fitting auth error when not. */
+  tokenValid(session: BoundSession): boolean {
+    if (this.context.revoked.has(session.userId)) {
+      this.failSession(session, 'badToken', 'the user was logged out');
+      return false;
+    }
+    if (this.context.now() < session.tokenExpiresAtMs) return true;
+    this.failSession(session, 'tokenExpired', 'the access token expired during the session; refresh it and bind again');
+    return false;
   }
 
   /** Ends `session` with a fatal error of code `code`. */
@@ -156,15 +193,17 @@ export class SyncConnection {
           this.enqueue(session, async () => this.send({ type: 'unbound', session: session.id }));
           return;
         }
-        if (message.type === 'ident') return this.ident(session, message);
         if (!this.tokenValid(session)) return;
+        if (message.type === 'ident') return this.ident(session, message);
         if (session.fileIdent === undefined) {
           this.failSession(session, 'notIdentified', `${message.type} before IDENT`);
           return;
         }
         if (message.type === 'upload') return this.upload(session, message);
         const requestId = message.requestId;
-        this.enqueue(session, async () => this.send({ type: 'mark', session: session.id, requestId }));
+        this.enqueue(session, async () => {
+          if (!session.ended) this.send({ type: 'mark', session: session.id, requestId });
+        });
       }
     }
   }
@@ -186,9 +225,13 @@ export class SyncConnection {
       return;
     }
     if (this.closed || this.sessions.has(message.session)) return;
+    if (this.context.closing()) {
+      this.sendError('serverShuttingDown', 'the server is shutting down; reconnect later', message.session);
+      return;
+    }
     let history: PartitionHistory;
     try {
-      history = this.context.hub.history(message.partition);
+      history = this.context.hub.acquire(message.partition);
     } catch (error) {
       this.context.logger.warn('cannot open history', { partition: message.partition, error: String(error) });
       this.sendError('internalError', 'the server cannot open this partition\'s history', message.session);
@@ -209,6 +252,11 @@ export class SyncConnection {
       this.failSession(session, 'clientReset', `the client's history (epoch ${cursors.epoch}) was replaced (epoch ${history.epoch})`);
       return;
     }
+    const owner = history.ownerOf(message.fileIdent);
+    if (owner !== undefined && owner !== session.userId) {
+      this.failSession(session, 'permissionDenied', `file ${message.fileIdent} belongs to another user`);
+      return;
+    }
     const position = cursors?.download.serverVersion ?? 0;
     const uploaded = cursors?.upload.clientVersion ?? 0;
     if (position > history.latest || uploaded > history.lastIntegrated(message.fileIdent)) {
@@ -223,7 +271,7 @@ export class SyncConnection {
     this.pushDownloads(session, true);
   }
 
-  private upload(session: BoundSession, message: Upload): void {
+  private async upload(session: BoundSession, message: Upload): Promise<void> {
     if (session.permission !== 'readWrite' && message.changesets.length > 0) {
       this.failSession(session, 'permissionDenied', `user ${session.userId} may only read partition ${session.partition}`);
       return;
@@ -245,7 +293,9 @@ export class SyncConnection {
     const fileIdent = session.fileIdent!;
     let integration;
     try {
-      integration = session.history.integrate(fileIdent, message.changesets);
+      integration = session.history.integrate(fileIdent, message.changesets, session.userId);
+      // Acknowledged only once on stable storage, whatever the durability.
+      if (integration.added.length > 0) await session.history.flush();
     } catch (error) {
       this.context.logger.warn('cannot store upload', { partition: session.partition, error: String(error) });
       this.sendError('internalError', 'the server could not store the upload; send it again later', session.id);
@@ -263,16 +313,12 @@ export class SyncConnection {
     if (integration.added.length > 0) this.context.hub.announce(session.partition, session);
   }
 
-  private tokenValid(session: BoundSession): boolean {
-    if (this.context.now() < session.tokenExpiresAtMs && !this.context.revoked.has(session.userId)) return true;
-    this.failSession(session, 'tokenExpired', 'the access token expired during the session; refresh it and bind again');
-    return false;
-  }
-
   private endSession(session: BoundSession): void {
+    if (session.ended) return;
     session.ended = true;
     this.sessions.delete(session.id);
     this.context.hub.unsubscribe(session.partition, session);
+    this.context.hub.release(session.partition);
   }
 
   private enqueue(session: BoundSession, step: () => Promise<void>): void {
@@ -317,6 +363,7 @@ export class SyncConnection {
   private dispose(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const session of this.sessions.values()) this.endSession(session);
+    for (const session of [...this.sessions.values()]) this.endSession(session);
+    this.context.disposed(this);
   }
 }

@@ -65,14 +65,18 @@ export class TokenIssuer {
 export function loadSecret(dataDir: string, configured: string | undefined): string {
   if (configured !== undefined) return configured;
   const path = join(dataDir, 'token-secret');
+  let stored: string | undefined;
   try {
-    return readFileSync(path, 'utf8').trim();
+    stored = readFileSync(path, 'utf8').trim();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
+  // A secret too short to sign with (an empty file left by a crash) is replaced; the tokens
+  // it signed are void anyway.
+  if (stored !== undefined && stored.length >= 32) return stored;
   mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(32).toString('hex');
-  writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: stored === undefined ? 'wx' : 'w' });
   chmodSync(path, 0o600);
   return secret;
 }

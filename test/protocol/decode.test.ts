@@ -53,6 +53,21 @@ describe('protocol codecs', () => {
     );
   });
 
+  it('never throws on values nested to any depth, in any field', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 20_000 }), fc.constantFrom('fields', 'hlc', 'top'), (depth, where) => {
+        const deep = `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+        const frame =
+          where === 'top'
+            ? `{"type":"ping","timestamp":${deep}}`
+            : upload([{ op: 'put', type: 'T', id: 'a', fields: { v: 'DEEP' } }]).replace('"DEEP"', where === 'fields' ? deep : '1').replace('{"wall":1,"counter":0}', where === 'hlc' ? deep : '{"wall":1,"counter":0}');
+        const result = decodeClientMessage(frame);
+        if (depth >= 32 || where !== 'fields') expect(result._tag).toBe('Left');
+      }),
+      { numRuns: 200, seed },
+    );
+  });
+
   it('names the error code and the path of what is wrong', () => {
     expect(failure('not json').code).toBe('badJson');
     expect(failure('{"type":"gossip"}')).toEqual({ code: 'unknownMessage', message: 'no message has type "gossip"' });

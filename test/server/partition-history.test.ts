@@ -120,3 +120,17 @@ describe('partition history', () => {
     reopened.close();
   });
 });
+
+describe('partition history ownership', () => {
+  it('refuses a changeset of another origin even below the expected version, and remembers who owns a file', () => {
+    const h = open();
+    h.integrate('a', [putTask('a', 1, 'x')], 'alice');
+    const foreign = h.integrate('a', [putTask('b', 1, 'y')], 'alice');
+    expect(foreign.refused?.reason).toContain('origin b');
+    expect(h.ownerOf('a')).toBe('alice');
+    h.close();
+    const reopened = open();
+    expect(reopened.ownerOf('a')).toBe('alice');
+    reopened.close();
+  });
+});
