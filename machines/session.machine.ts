@@ -173,7 +173,7 @@ export const sessionMachine = setup({
     progressCompletesUpload: ({ event }) =>
       event.type === 'progress' && event.direction === 'upload' && event.transferred >= event.transferable,
     isConnected: stateIn('#session.connection.connected'),
-    wantsConnection: stateIn('#session.lifecycle.syncing'),
+    wantsConnection: and([stateIn('#session.lifecycle.syncing'), not(stateIn('#session.lifecycle.syncing.active.resetting'))]),
     isNewWaiter: ({ context, event }) => event.type === 'wait' && !(event.id in context.waiters),
     hasWaiter: ({ context, event }) => event.type === 'wait.abort' && event.id in context.waiters,
     hasDownloadWaiter: ({ context, event }) =>
@@ -311,12 +311,14 @@ export const sessionMachine = setup({
                     error: { guard: and(['isClientReset', not('resetNeedsUser')]), target: 'resetting' },
                   },
                 },
+                // The server ended the binding; the session leaves the connection while its file
+                // starts over, and joins again (a fresh BIND and IDENT) once it has.
                 resetting: {
-                  entry: 'markResetUnacknowledged',
+                  entry: ['markResetUnacknowledged', 'leaveConnection'],
                   invoke: {
                     id: 'clientReset',
                     src: 'clientReset',
-                    onDone: 'running',
+                    onDone: { target: 'running', actions: 'joinConnection' },
                     onError: {
                       target: '#inactive',
                       actions: {

@@ -15,6 +15,10 @@ export interface AppConfig {
   readonly keepalive?: Partial<KeepaliveOptions>;
   /** How long a shared socket stays open after its last session leaves. Default 30 s. */
   readonly lingerMs?: number;
+  /** Wait before retrying a token refresh that failed for a network reason. Default 5 s. */
+  readonly refreshRetryDelayMs?: number;
+  /** The wall clock that decides whether an access token has expired (`Date.now`); tests move it. */
+  readonly clock?: () => number;
   /** Receives the inspection events of every session and connection actor. */
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   readonly logger?: Logger;
@@ -29,6 +33,8 @@ export interface ResolvedAppConfig {
   readonly reconnect: Partial<ReconnectOptions>;
   readonly keepalive: Partial<KeepaliveOptions>;
   readonly lingerMs: number;
+  readonly refreshRetryDelayMs: number;
+  readonly clock: () => number;
   readonly inspect: AppConfig['inspect'];
   readonly logger: Logger;
   readonly transport: Transport | undefined;
@@ -59,12 +65,16 @@ export function resolveAppConfig(config: AppConfig): ResolvedAppConfig {
   nonNegative('keepalive.pingIntervalMs', config.keepalive?.pingIntervalMs);
   nonNegative('keepalive.pongTimeoutMs', config.keepalive?.pongTimeoutMs);
   nonNegative('lingerMs', config.lingerMs);
+  nonNegative('refreshRetryDelayMs', config.refreshRetryDelayMs);
+  if (config.clock !== undefined && typeof config.clock !== 'function') throw new TypeError('App: clock must be a function returning milliseconds');
   return {
     baseUrl: url.origin,
     storageDir: config.storageDir,
     reconnect: config.reconnect ?? {},
     keepalive: config.keepalive ?? {},
     lingerMs: config.lingerMs ?? 30_000,
+    refreshRetryDelayMs: config.refreshRetryDelayMs ?? 5_000,
+    clock: config.clock ?? Date.now,
     inspect: config.inspect,
     logger: config.logger ?? silentLogger,
     transport: config.transport,

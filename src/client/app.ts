@@ -11,6 +11,7 @@ const appsOfUsers = new WeakMap<User, App>();
 export class App {
   readonly config: ResolvedAppConfig;
   readonly syncManager: SyncManager;
+  private readonly users = new Map<string, User>();
 
   /** Checks the configuration (a `TypeError` names a bad field) and opens nothing yet. */
   constructor(config: AppConfig) {
@@ -22,7 +23,14 @@ export class App {
   async logIn(credentials: Credentials): Promise<User> {
     if (!(credentials instanceof Credentials)) throw new TypeError('App.logIn: credentials must come from Credentials.anonymous() or Credentials.emailPassword()');
     const tokens = await requestLogin(this.config.baseUrl, credentials.body);
-    const user = new User(this.config.baseUrl, tokens);
+    // The same identity is the same User object, as in the Realm SDKs: its sessions revive.
+    const known = this.users.get(tokens.userId);
+    if (known !== undefined) {
+      known.relogIn(tokens);
+      return known;
+    }
+    const user = new User(this.config.baseUrl, tokens, this.config.clock);
+    this.users.set(user.id, user);
     appsOfUsers.set(user, this);
     return user;
   }

@@ -41,6 +41,7 @@ export class SharedConnection {
   private readonly members = new Map<string, ConnectionMember>();
   private readonly routes = new Map<number, ConnectionMember>();
   private nextNumber = 1;
+  private stopped = false;
 
   constructor(private readonly options: SharedConnectionOptions) {
     const machine = connectionMachine.provide({
@@ -148,11 +149,14 @@ export class SharedConnection {
    * actions, and an actor's transition must not run inside another actor's action.
    */
   private post(event: ConnectionEvent): void {
-    queueMicrotask(() => this.actor.send(event));
+    queueMicrotask(() => {
+      if (!this.stopped) this.actor.send(event);
+    });
   }
 
   /** Closes the socket for good (the app is shutting down). */
   stop(): void {
+    this.stopped = true;
     this.actor.stop();
     this.members.clear();
     this.routes.clear();

@@ -61,10 +61,18 @@ export class SyncManager {
     if (sync === undefined) return { file: store.file, session: undefined };
     let session = existing;
     if (session === undefined || session.configuration() === undefined) {
-      session = new SyncSession(path, sync, store.file, { connectionFor: (user) => this.connectionFor(user), logger: this.config.logger, inspect: this.config.inspect });
+      session = new SyncSession(path, sync, store.file, {
+        connectionFor: (user) => this.connectionFor(user),
+        logger: this.config.logger,
+        inspect: this.config.inspect,
+        refreshRetryDelayMs: this.config.refreshRetryDelayMs,
+      });
       this.sessions.set(path, session);
       const created = session;
-      created.observe(() => this.release(path));
+      created.observe(() => {
+        this.release(path);
+        this.reacquire(path, created);
+      });
     }
     session.storeOpened(store.file);
     return { file: store.file, session };
@@ -133,6 +141,17 @@ export class SyncManager {
     const session = this.sessions.get(path);
     if (store === undefined || store.handles > 0 || (session !== undefined && !session.releasable)) return;
     this.closeStore(path);
+  }
+
+  /**
+   * A session whose file was released syncs again (a login or `resume()` revived it with no
+   * handle open): the runtime opens the file for it, as it kept it open for a dying session.
+   */
+  private reacquire(path: string, session: SyncSession): void {
+    if (!session.isActive || this.stores.has(path) || this.sessions.get(path) !== session) return;
+    const file = RealmFile.open({ path, logger: this.config.logger });
+    this.stores.set(path, { file, handles: 0 });
+    session.storeAttached(file);
   }
 
   private closeStore(path: string): void {

@@ -33,6 +33,8 @@ export interface SessionHost {
   connectionFor(user: User): SharedConnection;
   readonly logger: Logger;
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Wait before retrying a token refresh that failed for a network reason. */
+  readonly refreshRetryDelayMs?: number;
 }
 
 /** Most changeset bytes in one UPLOAD; the server's default frame limit is far above. */
@@ -63,6 +65,8 @@ export class SyncSession implements ConnectionMember {
   private lastConnection: ConnectionState = 'disconnected';
   private lastProgress = '';
   private valid = true;
+  /** A client reset ran and no DOWNLOAD has come since. */
+  private awaitingResetAck = false;
 
   /** @internal Sessions are made by the runtime (`Realm.open`), never by users. */
   constructor(
@@ -96,10 +100,7 @@ export class SyncSession implements ConnectionMember {
       },
       actors: {
         refreshAccessToken: fromPromise(() => this.user.refreshAccessToken()),
-        clientReset: fromPromise<void>(async () => {
-          // Automatic client reset lands with a later step; until then every reset needs the user.
-          throw new Error('automatic client reset is not available yet');
-        }),
+        clientReset: fromPromise<void>(async () => this.runClientReset()),
         waiter: waiterMachine.provide({
           actions: {
             sendMark: (_, { id }) => {
@@ -135,6 +136,7 @@ export class SyncSession implements ConnectionMember {
         ...(config.stopPolicy === undefined ? {} : { stopPolicy: config.stopPolicy }),
         ...(config.clientReset === undefined ? {} : { clientResetMode: config.clientReset.mode }),
         ...(config.cancelWaitsOnNonFatalError === undefined ? {} : { cancelWaitsOnNonFatalError: config.cancelWaitsOnNonFatalError }),
+        ...(host.refreshRetryDelayMs === undefined ? {} : { refreshRetryDelayMs: host.refreshRetryDelayMs }),
       },
       ...(host.inspect === undefined ? {} : { inspect: host.inspect }),
     });
@@ -148,7 +150,13 @@ export class SyncSession implements ConnectionMember {
     });
     this.actor.start();
     this.listenToStore(store);
-    this.user.listen({ loggedOut: () => this.loggedOut() });
+    this.user.listen({
+      loggedOut: () => this.loggedOut(),
+      loggedIn: () => {
+        this.valid = true;
+        this.send({ type: 'user.loggedIn', tokenExpired: this.user.accessTokenExpired });
+      },
+    });
     this.pushProgress();
   }
 
@@ -260,6 +268,12 @@ export class SyncSession implements ConnectionMember {
     this.send({ type: 'store.opened', tokenExpired: this.user.accessTokenExpired });
   }
 
+  /** @internal The runtime reopened the store for this session, with no handle on it. */
+  storeAttached(store: RealmFile): void {
+    this.store = store;
+    this.listenToStore(store);
+  }
+
   /** @internal The last handle on the store was closed. */
   storeClosed(): void {
     this.send({ type: 'store.closed' });
@@ -308,6 +322,11 @@ export class SyncSession implements ConnectionMember {
           return;
         }
         this.pushProgress();
+        if (this.awaitingResetAck) {
+          // The server took the fresh file: a reset requested from now on is a new one.
+          this.awaitingResetAck = false;
+          this.send({ type: 'reset.acknowledged' });
+        }
         return;
       case 'mark':
         this.send({ type: 'mark.reply', requestId: message.requestId });
@@ -321,6 +340,37 @@ export class SyncSession implements ConnectionMember {
       default:
         return;
     }
+  }
+
+  /**
+   * A client reset in the configured mode (SEMANTICS.md §5): `onBefore` with the documents as
+   * they were, the file started over (discarding, or replaying what was not uploaded),
+   * `onAfter` with before, after and whether it recovered. Anything thrown rejects, and the
+   * chart falls back to manual.
+   */
+  private async runClientReset(): Promise<void> {
+    const store = this.store;
+    if (store === undefined) throw new Error('the store is closed');
+    const reset = this.config.clientReset;
+    const mode = reset?.mode ?? 'recoverOrDiscard';
+    const before = store.snapshotDocuments();
+    reset?.onBefore?.(before);
+    let recovered = false;
+    if (mode === 'discardUnsyncedChanges') store.resetForClientReset('discard');
+    else if (mode === 'recoverUnsyncedChanges') recovered = store.resetForClientReset('recover').recovered;
+    else {
+      try {
+        recovered = store.resetForClientReset('recover').recovered;
+      } catch (error) {
+        this.host.logger.warn('recovering unsynced changes failed; discarding them', { error: String(error) });
+        store.resetForClientReset('discard');
+      }
+    }
+    this.sentThrough = 0;
+    this.awaitingResetAck = true;
+    this.lastProgress = '';
+    this.pushProgress();
+    reset?.onAfter?.(before, store.snapshotDocuments(), recovered);
   }
 
   private bind(): void {

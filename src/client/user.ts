@@ -3,13 +3,14 @@ import { AuthRefusedError, requestRefresh, tokenExpiry, type Tokens } from './au
 /** What a user's sessions hear from it. */
 export interface UserListener {
   loggedOut(): void;
+  loggedIn(): void;
 }
 
 /** A logged-in user of an `App`. */
 export class User {
   readonly id: string;
   private access: string;
-  private readonly refresh: string;
+  private refresh: string;
   private loggedIn = true;
   private readonly listeners = new Set<UserListener>();
   private refreshing: Promise<string> | undefined;
@@ -65,6 +66,15 @@ export class User {
         this.refreshing = undefined;
       });
     return this.refreshing;
+  }
+
+  /** @internal The same user logged in again (`App.logIn`): fresh tokens, and its sessions may sync. */
+  relogIn(tokens: Tokens): void {
+    this.access = tokens.accessToken;
+    this.refresh = tokens.refreshToken;
+    this.loggedIn = true;
+    // Every login counts: it revives a session left inactive, logged out or not (SEMANTICS.md §1).
+    for (const listener of [...this.listeners]) listener.loggedIn();
   }
 
   /** Logs out: every session of the user goes `inactive` and its waits reject. */

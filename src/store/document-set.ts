@@ -103,6 +103,17 @@ export class DocumentSet {
     return frozen;
   }
 
+  /**
+   * Every visible document, by type (types with none left out, in code-unit order), each list as
+   * {@link list} gives it. Frozen throughout, and later writes replace lists rather than edit
+   * them, so what this returns never changes.
+   */
+  visibleByType(): Readonly<Record<string, readonly VisibleObject[]>> {
+    const types = [...this.byType.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    // Object.fromEntries defines properties (a type named `__proto__` stays a type).
+    return Object.freeze(Object.fromEntries(types.map((type) => [type, this.list(type)] as const).filter(([, list]) => list.length > 0)));
+  }
+
   /** Every document state held, visible or not (what a snapshot keeps). */
   *entries(): IterableIterator<DocumentKey & { readonly state: DocumentState }> {
     for (const [type, docs] of this.byType) for (const [id, state] of docs) yield { type, id, state };

@@ -3,6 +3,7 @@
  * server's history storage), and the convergence rules (HLC, stamps, document states).
  */
 export { RealmFile, type RealmChange, type RealmCursors, type RealmFileOptions, type RealmListener, type RealmProgress } from './realm-file.js';
+export type { ClientResetMode, ClientResetResult } from './client-reset.js';
 export type { Transaction } from './transaction.js';
 export { openRecordLog, type Durability, type OpenedRecordLog, type RecordDecoder, type RecordLog, type RecordLogOptions } from './record-log.js';
 export { consoleLogger, silentLogger, type Logger } from './logger.js';

@@ -70,3 +70,16 @@ export function deepFreeze<T extends Json>(value: T): T {
 export function ownValue<V>(record: Readonly<Record<string, V>>, key: string): V | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
+
+/** Whether two JSON values are equal; object key order does not matter (it depends on write order, not content). */
+export function jsonEqual(a: Json, b: Json): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => jsonEqual(item, b[i] as Json));
+  }
+  const [x, y] = [a as { readonly [key: string]: Json }, b as { readonly [key: string]: Json }];
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  return keys.every((key) => Object.hasOwn(y, key) && jsonEqual(x[key] as Json, y[key] as Json));
+}

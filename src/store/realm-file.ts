@@ -5,10 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
-import { changesetBytes, ServerChangesetCodec, type Changeset, type ServerChangeset } from '../protocol/changeset.codec.js';
+import { changesetBytes, ServerChangesetCodec, type Changeset, type Operation, type ServerChangeset } from '../protocol/changeset.codec.js';
 import { DownloadCursorCodec, type DownloadCursor, type UploadCursor } from '../protocol/cursors.codec.js';
 import { readableErrors } from '../protocol/decode.js';
 import type { Json } from '../protocol/json.codec.js';
+import { clientResetSnapshot, visiblyChanged, type ClientResetMode, type ClientResetResult } from './client-reset.js';
 import { CompactionPolicy } from './compaction.js';
 import type { DocumentKey, VisibleObject } from './document-set.js';
 import { receive, tick } from './hlc.js';
@@ -21,6 +22,7 @@ import { TransactionRecorder, type Transaction } from './transaction.js';
 
 export type { Transaction } from './transaction.js';
 export type { Durability } from './record-log.js';
+export type { ClientResetMode, ClientResetResult } from './client-reset.js';
 
 /** Options of {@link RealmFile.open}. */
 export interface RealmFileOptions {
@@ -71,12 +73,18 @@ export class RealmFile {
   private closed = false;
   /** Last client version known to be on stable storage: only those may be uploaded (see {@link pendingChangesets}). */
   private durableVersion: number;
+  /**
+   * Counts client resets: client versions start over at a reset, so a batched fsync that
+   * completes after one must not report an older, higher version as durable.
+   */
+  private resets = 0;
 
   private constructor(
     readonly path: string,
-    readonly fileIdent: string,
+    private ident: string,
     private readonly log: RecordLog,
-    private readonly state: RealmState,
+    /** Replaced whole by a client reset; otherwise changed only through `apply`. */
+    private state: RealmState,
     private readonly logger: Logger,
     private readonly now: () => number,
     compactionFactor: number | undefined,
@@ -107,7 +115,7 @@ export class RealmFile {
     try {
       let ident = state.fileIdent;
       if (ident === undefined) {
-        ident = randomBytes(8).toString('hex');
+        ident = newFileIdent();
         const header: StoreRecord = { kind: 'header', format: STORE_FORMAT, fileIdent: ident };
         log.append([encodeStoreRecord(header)]);
         state.apply(header);
@@ -120,6 +128,11 @@ export class RealmFile {
       log.close();
       throw error;
     }
+  }
+
+  /** Who this file is to the server: 16 random hex digits, new after each {@link resetForClientReset}. */
+  get fileIdent(): string {
+    return this.ident;
   }
 
   /** Whether {@link close} was called. */
@@ -174,14 +187,67 @@ export class RealmFile {
     }
     const ops = tx.operations;
     if (ops.length === 0) return result;
-    const changeset: Changeset = {
-      clientVersion: this.state.clientVersion + 1,
-      origin: this.fileIdent,
-      hlc: tick(this.state.hlc, this.now()),
-      ops,
-    };
-    this.commit({ kind: 'local', changeset, serverVersion: this.state.download.serverVersion }, 'local');
+    this.commit(this.localRecord(ops), 'local');
     return result;
+  }
+
+  /**
+   * Starts the file over for a new server history (a client reset). `discard` drops every
+   * document and every unacknowledged local changeset; `recover` drops the documents too, then
+   * replays the operations of each unacknowledged changeset, in order, as a new local changeset
+   * (fresh HLC stamps, so they win over the older server state they will meet). Either way the
+   * file gets a new random ident (the server's history of the old one is gone), client version 0,
+   * zero cursors and no epoch ({@link setEpoch} sets the new one); the HLC never goes back, and
+   * progress stays monotonic (see `clientResetSnapshot`).
+   *
+   * The reset state replaces the file in one atomic rewrite before the replay, and each replayed
+   * changeset is its own commit after it: a crash leaves the old file, or the reset file with a
+   * prefix of the replay. If the rewrite throws, nothing changed in memory (the log may then
+   * refuse further writes: reopen). Listeners hear one `remote` change naming every document
+   * whose visible state changed. Throws inside {@link write} and on a closed file.
+   */
+  resetForClientReset(mode: ClientResetMode): ClientResetResult {
+    this.assertSyncCall('reset');
+    if (mode !== 'discard' && mode !== 'recover') throw new InvalidInputError(`resetForClientReset: mode must be 'discard' or 'recover', not ${safeJson(mode)}`);
+    const previousFileIdent = this.ident;
+    const before = this.state;
+    const unsynced = before.pending.map((p) => p.changeset);
+    let ident = newFileIdent();
+    while (ident === previousFileIdent) ident = newFileIdent();
+
+    const payload = encodeStoreRecord(clientResetSnapshot(before, ident));
+    // The reset state is built from the record's own bytes, as a reopen will read them.
+    const decoded = decodeStoreRecord(payload);
+    const fresh = new RealmState();
+    const problem = E.isLeft(decoded) ? decoded.left : fresh.check(decoded.right);
+    if (problem !== undefined || E.isLeft(decoded)) throw new StoreError(`internal error: the client reset snapshot would not read back (${problem}); nothing was written`);
+    this.log.rewrite([payload]);
+    fresh.apply(decoded.right);
+    this.state = fresh;
+    this.ident = ident;
+    this.resets += 1;
+    this.durableVersion = 0;
+    this.logger.info('client reset', { path: this.path, mode, previousFileIdent, fileIdent: ident, unsyncedChangesets: unsynced.length });
+
+    const touched: DocumentKey[] = Array.from(before.documents.entries(), ({ type, id }) => ({ type, id }));
+    try {
+      if (mode === 'recover') {
+        for (const changeset of unsynced) for (const key of this.append(this.localRecord(changeset.ops))) touched.push(key);
+      }
+    } finally {
+      // Even if the replay failed part way, the reset happened: readers must hear of it.
+      this.announce(visiblyChanged(before.documents, this.state.documents, touched), 'remote');
+    }
+    return Object.freeze({ unsyncedChangesets: unsynced.length, recovered: mode === 'recover', previousFileIdent });
+  }
+
+  /**
+   * A frozen copy of every visible document, by type (types without any left out): what a
+   * client reset's `onBefore`/`onAfter` callbacks read. Later writes do not change it.
+   */
+  snapshotDocuments(): Readonly<Record<string, ReadonlyArray<VisibleObject>>> {
+    this.assertOpen('read from');
+    return this.state.documents.visibleByType();
   }
 
   /** The visible documents of `type`, sorted by id. The array and its objects are frozen. */
@@ -321,8 +387,24 @@ export class RealmFile {
     this.log.close();
   }
 
-  /** Appends `record` (after checking it decodes back and fits the state), then applies it and tells listeners. */
+  /** The record of the next local changeset, made of `ops`. */
+  private localRecord(ops: readonly Operation[]): StoreRecord {
+    const changeset: Changeset = {
+      clientVersion: this.state.clientVersion + 1,
+      origin: this.ident,
+      hlc: tick(this.state.hlc, this.now()),
+      ops,
+    };
+    return { kind: 'local', changeset, serverVersion: this.state.download.serverVersion };
+  }
+
+  /** Appends `record`, applies it, and tells listeners once it is durable. */
   private commit(record: StoreRecord, origin: 'local' | 'remote'): void {
+    this.announce(this.append(record), origin);
+  }
+
+  /** Appends `record` (after checking it decodes back and fits the state) and applies it; returns the documents it changed. */
+  private append(record: StoreRecord): DocumentKey[] {
     const payload = encodeStoreRecord(record);
     // What is applied is what a reopen will read: the record decoded back from its own bytes.
     const decoded = decodeStoreRecord(payload);
@@ -332,15 +414,21 @@ export class RealmFile {
     this.log.append([payload]);
     const changed = this.state.apply(decoded.right);
     this.maybeCompact();
+    return changed;
+  }
+
+  /** Once what was appended so far is durable: the changesets become uploadable, listeners hear of `changed`. */
+  private announce(changed: DocumentKey[], origin: 'local' | 'remote'): void {
     const version = this.state.clientVersion;
     if (this.log.durability === 'full') {
       this.durableVersion = version;
       if (changed.length > 0) this.notify({ changed: Object.freeze(changed), origin });
       return;
     }
+    const resets = this.resets;
     this.log.flush().then(
       () => {
-        this.durableVersion = Math.max(this.durableVersion, version);
+        if (resets === this.resets) this.durableVersion = Math.max(this.durableVersion, version);
         if (changed.length > 0 && !this.closed) this.notify({ changed: Object.freeze(changed), origin });
       },
       (error: unknown) => this.logger.warn('a batched commit could not be made durable; listeners were not called', { path: this.path, error: String(error) }),
@@ -392,6 +480,11 @@ export class RealmFile {
     this.assertOpen(verb);
     if (this.writing) throw new TransactionStateError(`cannot ${verb} realm file ${this.path} inside write()`);
   }
+}
+
+/** A fresh file ident: 8 random bytes in hex. */
+function newFileIdent(): string {
+  return randomBytes(8).toString('hex');
 }
 
 function checkType(type: unknown): void {

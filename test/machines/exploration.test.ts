@@ -46,6 +46,11 @@ describe('exhaustive exploration', () => {
           path,
         );
         invariant(
+          !snapshot.matches({ lifecycle: { syncing: { active: 'resetting' } } }) || connection === 'disconnected',
+          'a session resetting its file is off the connection',
+          path,
+        );
+        invariant(
           state !== 'dying' || !snapshot.context.storeOpen,
           'a dying session has no open store',
           path,

@@ -96,6 +96,8 @@ export type RefCommand =
   | { type: 'tick'; ms: number };
 
 const syncing = (m: RefSession): boolean => m.state === 'active' || m.state === 'dying';
+/** A session resetting its file has left the connection until the reset is done. */
+const wantsConnection = (m: RefSession): boolean => syncing(m) && !m.resetting;
 const uploadPending = (m: RefSession): boolean => m.uploaded < m.committed;
 
 /** The session ends up `inactive`: pending waits fail with `error` or close; streams may end. */
@@ -203,10 +205,10 @@ export function step(m: RefSession, c: RefCommand, newId: string): void {
       break;
     }
     case 'connection.connecting':
-      if (syncing(m) && m.connection === 'disconnected') m.connection = 'connecting';
+      if (wantsConnection(m) && m.connection === 'disconnected') m.connection = 'connecting';
       break;
     case 'connection.open':
-      if (syncing(m) && m.connection === 'disconnected') m.connection = 'connecting';
+      if (wantsConnection(m) && m.connection === 'disconnected') m.connection = 'connecting';
       break;
     case 'connection.lost':
       m.connection = 'disconnected';
@@ -288,7 +290,7 @@ export function step(m: RefSession, c: RefCommand, newId: string): void {
   }
   // §1–§2: only a syncing session has a connection, a refresh runs only while waiting for a
   // token, a reset only while active.
-  if (!syncing(m)) m.connection = 'disconnected';
-  if (m.state !== 'waitingForAccessToken') m.refresh = 'none';
   if (m.state !== 'active') m.resetting = false;
+  if (!wantsConnection(m)) m.connection = 'disconnected';
+  if (m.state !== 'waitingForAccessToken') m.refresh = 'none';
 }
