@@ -20,7 +20,7 @@ export { Credentials } from './client/credentials.js';
 export { SessionClosedError, SyncError, type ErrorActionToken } from './client/errors.js';
 export { Realm, type RealmConfiguration } from './client/realm.js';
 export { Stream, type Observer, type Subscription } from './client/stream.js';
-export type { ClientResetConfig, SyncConfiguration } from './client/sync-config.js';
+export type { ClientResetConfig, DocumentsSnapshot, SyncConfiguration } from './client/sync-config.js';
 export { SyncManager } from './client/sync-manager.js';
 export { SyncSession, type ConnectionStateChange, type ProgressNotificationToken } from './client/sync-session.js';
 export { User } from './client/user.js';

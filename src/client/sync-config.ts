@@ -1,13 +1,21 @@
 import type { ClientResetMode, StopPolicy } from '../../machines/types.js';
+import type { Json } from '../protocol/json.codec.js';
 import type { SyncError } from './errors.js';
 import type { SyncSession } from './sync-session.js';
 import { User } from './user.js';
 
-/** Client reset handling (SEMANTICS.md §5). */
+/** Every visible document of a realm at one moment, by type: what reset callbacks read. */
+export type DocumentsSnapshot = Readonly<Record<string, ReadonlyArray<{ readonly id: string; readonly fields: Readonly<Record<string, Json>> }>>>;
+
+/**
+ * Client reset handling (SEMANTICS.md §5). `onBefore` sees the documents as they were;
+ * `onAfter` sees them before and after, and whether unsynced changes were recovered. An
+ * exception in either turns the reset into `manual`.
+ */
 export interface ClientResetConfig {
   readonly mode: ClientResetMode;
-  readonly onBefore?: (localRealm: unknown) => void;
-  readonly onAfter?: (before: unknown, after: unknown, didRecover: boolean) => void;
+  readonly onBefore?: (before: DocumentsSnapshot) => void;
+  readonly onAfter?: (before: DocumentsSnapshot, after: DocumentsSnapshot, didRecover: boolean) => void;
 }
 
 /** The `sync` options of `Realm.open`. */

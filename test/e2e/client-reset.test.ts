@@ -1,0 +1,88 @@
+import { existsSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Realm, SyncSession } from '../../src/index.js';
+import { eventually, Harness } from './harness.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h.close();
+});
+
+/** A client with one synced task, then a local change the server never got, then the partition reset. */
+async function resetWithUnsyncedChange(mode: 'discardUnsyncedChanges' | 'recoverUnsyncedChanges' | 'recoverOrDiscard' | 'manual') {
+  h = await new Harness().start();
+  const calls: string[] = [];
+  const before: unknown[] = [];
+  const a = await h.client('p', {
+    clientReset: {
+      mode,
+      onBefore: (docs) => {
+        calls.push('onBefore');
+        before.push(docs);
+      },
+      onAfter: (_b, _after, didRecover) => calls.push(`onAfter(${didRecover})`),
+    },
+  });
+  const s = a.realm.syncSession!;
+  a.realm.write((tx) => tx.put('Task', 'synced', { n: 1 }));
+  await s.waitForUpload(AbortSignal.timeout(5_000));
+  s.pause();
+  a.realm.write((tx) => tx.put('Task', 'unsynced', { n: 2 }));
+  h.server.resetPartition('p');
+  const other = await h.client('p');
+  other.realm.write((tx) => tx.put('Task', 'after-reset', { n: 3 }));
+  await other.realm.syncSession!.waitForUpload(AbortSignal.timeout(5_000));
+  s.resume();
+  return { a, s, calls, before, other };
+}
+
+describe('client reset against a real partition reset', () => {
+  it('discardUnsyncedChanges: the file starts over from the new history; onBefore and onAfter run', async () => {
+    const { a, s, calls } = await resetWithUnsyncedChange('discardUnsyncedChanges');
+    await eventually(() => calls.length === 2, 'the reset callbacks');
+    await s.waitForDownload(AbortSignal.timeout(5_000));
+    expect(calls).toEqual(['onBefore', 'onAfter(false)']);
+    expect(a.realm.objects('Task').map((o) => o.id)).toEqual(['after-reset']);
+    expect(s.state).toBe('active');
+    expect(a.errors).toEqual([]);
+  });
+
+  it('recoverUnsyncedChanges: changes not yet uploaded are replayed on the fresh state and uploaded', async () => {
+    const { a, s, calls, other } = await resetWithUnsyncedChange('recoverUnsyncedChanges');
+    await eventually(() => calls.length === 2, 'the reset callbacks');
+    await s.waitForUpload(AbortSignal.timeout(5_000));
+    await s.waitForDownload(AbortSignal.timeout(5_000));
+    expect(calls).toEqual(['onBefore', 'onAfter(true)']);
+    expect(a.realm.objects('Task').map((o) => o.id)).toEqual(['after-reset', 'unsynced']);
+    await other.realm.syncSession!.waitForDownload(AbortSignal.timeout(5_000));
+    expect(other.realm.objects('Task')).toEqual(a.realm.objects('Task'));
+  });
+
+  it('manual: the session stops, reports a clientReset error whose token moves the file to a backup', async () => {
+    const { a, s } = await resetWithUnsyncedChange('manual');
+    await eventually(() => s.state === 'inactive', 'inactive');
+    await eventually(() => a.errors.length > 0, 'onError');
+    const error = a.errors[0]!;
+    expect(error).toMatchObject({ category: 'clientReset', isFatal: true });
+    expect(error.actionToken?.action).toBe('clientResetBackup');
+    a.realm.close();
+    const backup = SyncSession.immediatelyHandleError(error.actionToken!, a.app.syncManager);
+    expect(backup).toMatch(/\.backup-/);
+    expect(existsSync(backup!)).toBe(true);
+    expect(existsSync(a.realm.path)).toBe(false);
+    const fresh = await Realm.open({ sync: { user: a.user, partition: 'p' } });
+    await fresh.syncSession!.waitForDownload(AbortSignal.timeout(5_000));
+    expect(fresh.objects('Task').map((o) => o.id)).toEqual(['after-reset']);
+  });
+
+  it('an exception in onBefore turns the reset into manual', async () => {
+    h = await new Harness().start();
+    const a = await h.client('p', { clientReset: { mode: 'recoverOrDiscard', onBefore: () => { throw new Error('not now'); } } });
+    const s = a.realm.syncSession!;
+    await eventually(() => s.connectionState === 'connected', 'connected');
+    h.server.resetPartition('p');
+    await eventually(() => s.state === 'inactive', 'inactive');
+    await eventually(() => a.errors.length > 0, 'onError');
+    expect(a.errors[0]).toMatchObject({ category: 'clientReset', actionToken: { action: 'clientResetBackup' } });
+  });
+});
