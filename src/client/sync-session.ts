@@ -219,10 +219,7 @@ export class SyncSession implements ConnectionMember {
   getProgressStream(direction: Direction, mode: ProgressMode): Stream<SyncProgress> {
     checkProgressArguments(direction, mode);
     return new Stream<SyncProgress>((sink) => {
-      if (!this.valid) {
-        sink.complete();
-        return;
-      }
+      // Registered even on a session that ended for good: the chart reports once and ends it.
       const id = newId('p');
       this.sinks.set(id, sink);
       this.send({ type: 'notifier.add', id, direction, mode });
