@@ -255,7 +255,8 @@ async function run(w: World, name: StepName): Promise<boolean> {
       w.apply({ type: 'error', category: 'session', isFatal: false });
       return true;
     case 'clientReset':
-      if (!connected) return false;
+      // Also while stalled and rebinding after a reset: the second request of a loop.
+      if (!connected && !(w.stalled && m.connection === 'connecting')) return false;
       proxy.inject(injectError('clientReset', 'clientReset', true));
       w.apply({ type: 'error', category: 'clientReset', isFatal: true });
       return true;
@@ -404,6 +405,9 @@ const curated: ReadonlyArray<[PathConfig, StepName[]]> = [
   [after, ['refreshOffline', 'authError', 'logout']],
   [after, ['resetWillFail', 'clientReset']],
   [after, ['clientReset', 'write', 'waitUpload']],
+  [after, ['stall', 'clientReset', 'clientReset', 'unstall']],
+  [after, ['fatalError', 'addNotifier', 'waitUpload', 'write', 'waitUpload', 'pause', 'resume']],
+  [immediately, ['close', 'resumeExpired']],
   [{ ...after, manualReset: true }, ['clientReset']],
   [{ ...after, cancelWaits: true }, ['pause', 'write', 'waitUpload', 'resume', 'sessionError', 'waitDownload', 'sessionError']],
   [after, ['sessionError', 'waitDownload', 'drop', 'addNotifier', 'write', 'removeNotifier']],
