@@ -13,10 +13,12 @@ export class App {
   readonly syncManager: SyncManager;
   private readonly users = new Map<string, User>();
 
-  /** Checks the configuration (a `TypeError` names a bad field) and opens nothing yet. */
+  /** Checks the configuration (a `TypeError` names a bad field), runs pending error actions, opens nothing yet. */
   constructor(config: AppConfig) {
     this.config = resolveAppConfig(config);
     this.syncManager = new SyncManager(this.config);
+    // Error actions an earlier run reported and nobody ran (SEMANTICS.md §5) run now, before any file opens.
+    this.syncManager.runPendingActions();
   }
 
   /** Logs in with `credentials` at the server's `/auth/login`. */

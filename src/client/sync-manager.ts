@@ -1,6 +1,6 @@
-import { existsSync, renameSync, rmSync } from 'node:fs';
 import { syncUrl } from '../protocol/endpoint.js';
 import type { ErrorActionToken } from './errors.js';
+import { PendingActions, runErrorAction } from './pending-actions.js';
 import { RealmFile } from '../store/realm-file.js';
 import { wsTransport } from '../transport/ws-transport.js';
 import type { ResolvedAppConfig } from './app-config.js';
@@ -25,8 +25,12 @@ export class SyncManager {
   private readonly stores = new Map<string, OpenStore>();
   private readonly connections = new Map<string, SharedConnection>();
 
+  private readonly pending: PendingActions;
+
   /** @internal Made by `App`. */
-  constructor(private readonly config: ResolvedAppConfig) {}
+  constructor(private readonly config: ResolvedAppConfig) {
+    this.pending = new PendingActions(config.storageDir);
+  }
 
   /** Every session of `user`. */
   getAllSessionsFor(user: User): SyncSession[] {
@@ -66,6 +70,7 @@ export class SyncManager {
         logger: this.config.logger,
         inspect: this.config.inspect,
         refreshRetryDelayMs: this.config.refreshRetryDelayMs,
+        recordErrorAction: (token) => this.recordErrorAction(token),
       });
       this.sessions.set(path, session);
       const created = session;
@@ -101,14 +106,27 @@ export class SyncManager {
   runErrorAction(token: ErrorActionToken): string | undefined {
     if (this.stores.has(token.realmPath)) throw new Error(`immediatelyHandleError: close every handle on ${token.realmPath} first`);
     this.sessions.delete(token.realmPath);
-    if (!existsSync(token.realmPath)) return undefined;
-    if (token.action === 'deleteLocalFile') {
-      rmSync(token.realmPath);
-      return undefined;
-    }
-    const backup = `${token.realmPath}.backup-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    renameSync(token.realmPath, backup);
+    const backup = runErrorAction(token);
+    this.pending.remove(token.realmPath);
     return backup;
+  }
+
+  /** @internal An error with an action was reported: it runs at the next app start unless run before. */
+  recordErrorAction(token: ErrorActionToken): void {
+    this.pending.add(token);
+  }
+
+  /** @internal At app start: runs the actions left by an earlier run (their files are not open yet). */
+  runPendingActions(): void {
+    for (const token of this.pending.list()) {
+      try {
+        runErrorAction(token);
+        this.config.logger.info('ran a pending error action', { action: token.action, path: token.realmPath });
+      } catch (error) {
+        this.config.logger.warn('a pending error action failed', { action: token.action, path: token.realmPath, error: String(error) });
+      }
+      this.pending.remove(token.realmPath);
+    }
   }
 
   /** Closes every connection and store (the app is done). */

@@ -35,6 +35,8 @@ export interface SessionHost {
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** Wait before retrying a token refresh that failed for a network reason. */
   readonly refreshRetryDelayMs?: number;
+  /** Keeps an error's action to run at the next app start. */
+  readonly recordErrorAction?: (token: ErrorActionToken) => void;
 }
 
 /** Most changeset bytes in one UPLOAD; the server's default frame limit is far above. */
@@ -464,7 +466,9 @@ export class SyncSession implements ConnectionMember {
   }
 
   private report(error: SyncErrorInfo, action: 'deleteLocalFile' | 'clientResetBackup' | undefined): void {
-    const syncError = new SyncError(error, action === undefined ? undefined : { action, realmPath: this.realmPath });
+    const token = action === undefined ? undefined : { action, realmPath: this.realmPath };
+    if (token !== undefined) this.host.recordErrorAction?.(token);
+    const syncError = new SyncError(error, token);
     if (this.config.onError === undefined) {
       this.host.logger.warn('sync error', { path: this.realmPath, code: error.code, message: error.message });
       return;

@@ -78,6 +78,20 @@ describe('errors and auth against a real server', () => {
     expect(fresh.syncSession).not.toBe(s);
   });
 
+  it('an error action not run with immediatelyHandleError runs at the next App start', async () => {
+    h = await new Harness().start({ permissions: (_u, partition) => (partition === 'ro' ? 'read' : 'readWrite') });
+    const storageDir = `${h.dir}/app-pending`;
+    const app = h.app({ storageDir });
+    const a = await h.client('ro', {}, app);
+    a.realm.write((tx) => tx.put('Task', 'forbidden', { n: 1 }));
+    await eventually(() => a.errors.length > 0, 'onError');
+    a.realm.close();
+    app.close();
+    expect(existsSync(a.realm.path)).toBe(true);
+    h.app({ storageDir }); // the next start of the same app
+    expect(existsSync(a.realm.path)).toBe(false);
+  });
+
   it('a server restart is survived with no lost or duplicated change', async () => {
     h = await new Harness().start();
     const port = h.server.port;

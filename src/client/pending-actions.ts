@@ -1,0 +1,61 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ErrorActionToken } from './errors.js';
+
+const FILE = 'pending-error-actions.json';
+
+const isToken = (value: unknown): value is ErrorActionToken =>
+  typeof value === 'object' &&
+  value !== null &&
+  ((value as ErrorActionToken).action === 'deleteLocalFile' || (value as ErrorActionToken).action === 'clientResetBackup') &&
+  typeof (value as ErrorActionToken).realmPath === 'string';
+
+/**
+ * Error actions not run yet, kept in the app's storage directory: SEMANTICS.md §5 says an
+ * action not run with `immediatelyHandleError` runs at the next `App` start.
+ */
+export class PendingActions {
+  private readonly path: string;
+
+  constructor(private readonly storageDir: string) {
+    this.path = join(storageDir, FILE);
+  }
+
+  list(): ErrorActionToken[] {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(this.path, 'utf8'));
+      return Array.isArray(parsed) ? parsed.filter(isToken) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  add(token: ErrorActionToken): void {
+    const list = this.list().filter((t) => t.realmPath !== token.realmPath);
+    this.save([...list, token]);
+  }
+
+  remove(realmPath: string): void {
+    this.save(this.list().filter((t) => t.realmPath !== realmPath));
+  }
+
+  private save(list: readonly ErrorActionToken[]): void {
+    mkdirSync(this.storageDir, { recursive: true });
+    // Write and rename: a crash leaves the old list or the new one, never half of one.
+    const tmp = `${this.path}.tmp`;
+    writeFileSync(tmp, JSON.stringify(list));
+    renameSync(tmp, this.path);
+  }
+}
+
+/** Runs one error action on a closed realm file; returns the backup path for a client reset. */
+export function runErrorAction(token: ErrorActionToken): string | undefined {
+  if (!existsSync(token.realmPath)) return undefined;
+  if (token.action === 'deleteLocalFile') {
+    rmSync(token.realmPath);
+    return undefined;
+  }
+  const backup = `${token.realmPath}.backup-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  renameSync(token.realmPath, backup);
+  return backup;
+}
