@@ -5,8 +5,7 @@ import type { RealmChange, RealmFile } from '../store/realm-file.js';
 import type { Transaction } from '../store/transaction.js';
 import { App } from './app.js';
 import { checkSyncConfiguration, type SyncConfiguration } from './sync-config.js';
-import { realmSessions } from './realm-sessions.js';
-import type { SyncSession } from './sync-session.js';
+import { realmSessions, type SyncSession } from './sync-session.js';
 
 /** Options of `Realm.open`. */
 export interface RealmConfiguration {

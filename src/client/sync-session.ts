@@ -13,8 +13,6 @@ import { SessionClosedError, SyncError, type ErrorActionToken } from './errors.j
 import type { ConnectionMember, SharedConnection } from './shared-connection.js';
 import { Broadcast, Stream, type Sink } from './stream.js';
 import type { SyncConfiguration } from './sync-config.js';
-import { realmSessions } from './realm-sessions.js';
-import type { SyncManager } from './sync-manager.js';
 import type { User } from './user.js';
 
 /** One change of `connectionState`, in the order (previous, current). */
@@ -26,6 +24,14 @@ export interface ConnectionStateChange {
 /** Ends a progress registration made with `addProgressNotification`. */
 export interface ProgressNotificationToken {
   invalidate(): void;
+}
+
+/** The session of each synced realm handle (`Realm.syncSession` and `SyncSession.forRealm` read it). */
+export const realmSessions = new WeakMap<object, SyncSession>();
+
+/** What runs an error's action: `app.syncManager`. */
+export interface ErrorActionRunner {
+  runErrorAction(token: ErrorActionToken): string | undefined;
 }
 
 /** What a session needs from the runtime around it. */
@@ -248,7 +254,7 @@ export class SyncSession implements ConnectionMember {
    * Runs an error's action now (SEMANTICS.md §5): deletes the local file, or moves it to a
    * backup path so the next open starts fresh. The realm must be closed.
    */
-  static immediatelyHandleError(token: ErrorActionToken, syncManager: SyncManager): string | undefined {
+  static immediatelyHandleError(token: ErrorActionToken, syncManager: ErrorActionRunner): string | undefined {
     return syncManager.runErrorAction(token);
   }
 
