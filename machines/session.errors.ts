@@ -52,3 +52,11 @@ export function failureOf(event: SessionEvent): SyncErrorInfo | undefined {
   return undefined;
 }
 
+
+/** What fails an upload wait whose changes a client reset discarded or replayed. */
+export const resetReplacedUploads: SyncErrorInfo = {
+  code: 'clientResetReplacedUploads',
+  category: 'clientReset',
+  isFatal: false,
+  message: 'a client reset replaced the local changes this wait was for; wait again for the replayed ones',
+};

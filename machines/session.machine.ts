@@ -2,6 +2,7 @@ import { and, assign, enqueueActions, fromPromise, not, setup, stateIn } from 'x
 import { progressMachine } from './progress.machine.js';
 import { idOfChild, notifierChildId, removeKey, running, waiterChildId } from './session.children.js';
 import {
+  resetReplacedUploads,
   errorOf,
   failedResetMessage,
   failureOf,
@@ -83,6 +84,12 @@ export const sessionMachine = setup({
         enqueue.sendTo(child, { type: 'progress', transferred: counts.transferred });
       }
     }),
+    forwardProgressToNotifiers: enqueueActions(({ context, event, enqueue, self }) => {
+      if (event.type !== 'progress') return;
+      for (const child of running(self, context.notifiers, notifierChildId, event.direction)) {
+        enqueue.sendTo(child, { type: 'progress', transferred: event.transferred, transferable: event.transferable });
+      }
+    }),
     spawnWaiter: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'wait') return;
       enqueue.spawnChild('waiter', {
@@ -127,6 +134,14 @@ export const sessionMachine = setup({
       const userGone = event.type === 'user.loggedOut' || event.type === 'xstate.error.actor.refreshAccessToken';
       if (context.storeOpen && !userGone) return;
       for (const child of running(self, context.notifiers, notifierChildId)) enqueue.sendTo(child, { type: 'end' });
+    }),
+    /**
+     * After a client reset, the changes an upload wait was for were discarded or replayed as
+     * new changesets: the wait cannot tell, so it fails rather than resolve for changes the
+     * server never got.
+     */
+    failUploadWaiters: enqueueActions(({ context, enqueue, self }) => {
+      for (const child of running(self, context.waiters, waiterChildId, 'upload')) enqueue.sendTo(child, { type: 'fail', error: resetReplacedUploads });
     }),
     failWaiters: enqueueActions(({ context, event, enqueue, self }) => {
       const error = errorOf(event);
@@ -315,10 +330,13 @@ export const sessionMachine = setup({
                 // starts over, and joins again (a fresh BIND and IDENT) once it has.
                 resetting: {
                   entry: ['markResetUnacknowledged', 'leaveConnection'],
+                  // The file's counters jump while it starts over: notifiers see it, upload waits
+                  // do not (they fail when the reset is done, see failUploadWaiters).
+                  on: { progress: { actions: ['recordProgress', 'forwardProgressToNotifiers'] } },
                   invoke: {
                     id: 'clientReset',
                     src: 'clientReset',
-                    onDone: { target: 'running', actions: 'joinConnection' },
+                    onDone: { target: 'running', actions: ['failUploadWaiters', 'joinConnection'] },
                     onError: {
                       target: '#inactive',
                       actions: {

@@ -12,6 +12,7 @@ export class App {
   readonly config: ResolvedAppConfig;
   readonly syncManager: SyncManager;
   private readonly users = new Map<string, User>();
+  private closed = false;
 
   /** Checks the configuration (a `TypeError` names a bad field), runs pending error actions, opens nothing yet. */
   constructor(config: AppConfig) {
@@ -23,6 +24,7 @@ export class App {
 
   /** Logs in with `credentials` at the server's `/auth/login`. */
   async logIn(credentials: Credentials): Promise<User> {
+    if (this.closed) throw new Error('App.logIn: the app is closed');
     if (!(credentials instanceof Credentials)) throw new TypeError('App.logIn: credentials must come from Credentials.anonymous() or Credentials.emailPassword()');
     const tokens = await requestLogin(this.config.baseUrl, credentials.body);
     // The same identity is the same User object, as in the Realm SDKs: its sessions revive.
@@ -39,6 +41,7 @@ export class App {
 
   /** Closes every socket and store of this app. */
   close(): void {
+    this.closed = true;
     this.syncManager.close();
   }
 

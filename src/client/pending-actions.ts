@@ -36,7 +36,8 @@ export class PendingActions {
   }
 
   remove(realmPath: string): void {
-    this.save(this.list().filter((t) => t.realmPath !== realmPath));
+    const list = this.list();
+    if (list.some((t) => t.realmPath === realmPath)) this.save(list.filter((t) => t.realmPath !== realmPath));
   }
 
   private save(list: readonly ErrorActionToken[]): void {

@@ -31,10 +31,27 @@ const MAX_BUFFERED = 10_000;
  * own notifier), and leaving a `for await` loop unsubscribes.
  */
 export class Stream<T> implements AsyncIterable<T> {
-  constructor(private readonly source: Source<T>) {}
+  /**
+   * @param source starts producing for one subscriber
+   * @param onObserverError hears what an observer throws; the stream, and the process, go on
+   */
+  constructor(
+    private readonly source: Source<T>,
+    private readonly onObserverError: (error: unknown) => void = (error) => console.error('sync-session: a stream observer threw', error),
+  ) {}
 
   subscribe(observerOrNext: Observer<T> | ((value: T) => void)): Subscription {
-    const observer: Observer<T> = typeof observerOrNext === 'function' ? { next: observerOrNext } : observerOrNext;
+    const given: Observer<T> = typeof observerOrNext === 'function' ? { next: observerOrNext } : observerOrNext;
+    const guard =
+      <A extends unknown[]>(fn: ((...args: A) => void) | undefined) =>
+      (...args: A): void => {
+        try {
+          fn?.(...args);
+        } catch (error) {
+          this.onObserverError(error);
+        }
+      };
+    const observer: Observer<T> = { next: guard(given.next?.bind(given)), error: guard(given.error?.bind(given)), complete: guard(given.complete?.bind(given)) };
     let open = true;
     let teardown: (() => void) | void;
     const stop = () => {
@@ -117,14 +134,18 @@ export class Broadcast<T> {
   private ended = false;
 
   /** A stream of what is pushed from now on. */
-  readonly stream = new Stream<T>((sink) => {
-    if (this.ended) {
-      sink.complete();
-      return;
-    }
-    this.sinks.add(sink);
-    return () => this.sinks.delete(sink);
-  });
+  readonly stream: Stream<T>;
+
+  constructor(onObserverError?: (error: unknown) => void) {
+    this.stream = new Stream<T>((sink) => {
+      if (this.ended) {
+        sink.complete();
+        return;
+      }
+      this.sinks.add(sink);
+      return () => this.sinks.delete(sink);
+    }, onObserverError);
+  }
 
   push(value: T): void {
     for (const sink of [...this.sinks]) sink.next(value);

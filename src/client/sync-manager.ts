@@ -26,6 +26,7 @@ export class SyncManager {
   private readonly connections = new Map<string, SharedConnection>();
 
   private readonly pending: PendingActions;
+  private closed = false;
 
   /** @internal Made by `App`. */
   constructor(private readonly config: ResolvedAppConfig) {
@@ -49,6 +50,7 @@ export class SyncManager {
 
   /** @internal Opens a handle on the store at `path`, and creates or revives its session. */
   openHandle(path: string, sync: SyncConfiguration | undefined): { file: RealmFile; session: SyncSession | undefined } {
+    if (this.closed) throw new Error('Realm.open: the app is closed');
     const existing = this.sessions.get(path);
     if (existing !== undefined && sync !== undefined) {
       const config = existing.configuration();
@@ -65,12 +67,14 @@ export class SyncManager {
     if (sync === undefined) return { file: store.file, session: undefined };
     let session = existing;
     if (session === undefined || session.configuration() === undefined) {
+      session?.dispose();
       session = new SyncSession(path, sync, store.file, {
         connectionFor: (user) => this.connectionFor(user),
         logger: this.config.logger,
         inspect: this.config.inspect,
         refreshRetryDelayMs: this.config.refreshRetryDelayMs,
         recordErrorAction: (token) => this.recordErrorAction(token),
+        clearErrorAction: (realmPath) => this.pending.remove(realmPath),
       });
       this.sessions.set(path, session);
       const created = session;
@@ -105,6 +109,7 @@ export class SyncManager {
    */
   runErrorAction(token: ErrorActionToken): string | undefined {
     if (this.stores.has(token.realmPath)) throw new Error(`immediatelyHandleError: close every handle on ${token.realmPath} first`);
+    this.sessions.get(token.realmPath)?.dispose();
     this.sessions.delete(token.realmPath);
     const backup = runErrorAction(token);
     this.pending.remove(token.realmPath);
@@ -131,6 +136,9 @@ export class SyncManager {
 
   /** Closes every connection and store (the app is done). */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const session of this.sessions.values()) session.dispose();
     for (const connection of this.connections.values()) connection.stop();
     this.connections.clear();
     for (const path of [...this.stores.keys()]) this.closeStore(path);

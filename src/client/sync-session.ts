@@ -43,6 +43,8 @@ export interface SessionHost {
   readonly refreshRetryDelayMs?: number;
   /** Keeps an error's action to run at the next app start. */
   readonly recordErrorAction?: (token: ErrorActionToken) => void;
+  /** Forgets the recorded action of `realmPath`: the server accepted the session again. */
+  readonly clearErrorAction?: (realmPath: string) => void;
 }
 
 /** Most changeset bytes in one UPLOAD; the server's default frame limit is far above. */
@@ -69,7 +71,10 @@ export class SyncSession implements ConnectionMember {
   private stopListening: (() => void) | undefined;
   private readonly waits = new Map<string, { resolve: () => void; reject: (error: unknown) => void }>();
   private readonly sinks = new Map<string, Sink<SyncProgress>>();
-  private readonly connectionChanges = new Broadcast<ConnectionStateChange>();
+  private readonly connectionChanges: Broadcast<ConnectionStateChange>;
+  private readonly stopUserListening: () => void;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private disposed = false;
   private lastConnection: ConnectionState = 'disconnected';
   private lastProgress = '';
   private valid = true;
@@ -85,6 +90,7 @@ export class SyncSession implements ConnectionMember {
   ) {
     this.memberId = realmPath;
     this.store = store;
+    this.connectionChanges = new Broadcast<ConnectionStateChange>(this.observerFailed);
     this.sharedConnection = host.connectionFor(config.user);
     const machine = sessionMachine.provide({
       actions: {
@@ -158,7 +164,7 @@ export class SyncSession implements ConnectionMember {
     });
     this.actor.start();
     this.listenToStore(store);
-    this.user.listen({
+    this.stopUserListening = this.user.listen({
       loggedOut: () => this.loggedOut(),
       loggedIn: () => {
         this.valid = true;
@@ -234,7 +240,7 @@ export class SyncSession implements ConnectionMember {
       return () => {
         if (this.sinks.delete(id)) this.send({ type: 'notifier.remove', id });
       };
-    });
+    }, this.observerFailed);
   }
 
   /** Calls `callback` with progress reports until the token is invalidated; `undefined` for an invalid session. */
@@ -255,6 +261,10 @@ export class SyncSession implements ConnectionMember {
    * backup path so the next open starts fresh. The realm must be closed.
    */
   static immediatelyHandleError(token: ErrorActionToken, syncManager: ErrorActionRunner): string | undefined {
+    if (typeof token !== 'object' || token === null || typeof token.realmPath !== 'string') {
+      throw new TypeError('immediatelyHandleError: token must be the actionToken of a SyncError');
+    }
+    if (typeof syncManager?.runErrorAction !== 'function') throw new TypeError('immediatelyHandleError: syncManager must be app.syncManager');
     return syncManager.runErrorAction(token);
   }
 
@@ -286,7 +296,32 @@ export class SyncSession implements ConnectionMember {
 
   /** @internal Whether the runtime may close the store file: nothing will sync it any more. */
   get releasable(): boolean {
-    return this.state === 'inactive';
+    // A paused session syncs nothing either; `resume()` gets its file back (SyncManager.reacquire).
+    return this.state === 'inactive' || this.state === 'paused';
+  }
+
+  /**
+   * @internal The runtime lets go of this session for good (the app closed, or its file was
+   * deleted or moved): pending waits reject with `SessionClosedError`, streams end, and
+   * nothing of it stays subscribed or running.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.valid = false;
+    clearTimeout(this.retryTimer);
+    for (const wait of [...this.waits.values()]) wait.reject(new SessionClosedError('the app closed or let go of this session'));
+    this.waits.clear();
+    for (const sink of [...this.sinks.values()]) sink.complete();
+    this.sinks.clear();
+    this.connectionChanges.end();
+    this.stopUserListening();
+    this.stopListening?.();
+    if (this.connection !== undefined) {
+      if (this.number !== undefined) this.connection.send({ type: 'unbind', session: this.number });
+      this.connection.detach(this);
+    }
+    this.actor.stop();
   }
 
   /** @internal The store file was closed. */
@@ -314,6 +349,8 @@ export class SyncSession implements ConnectionMember {
     switch (message.type) {
       case 'ident':
         if (store !== undefined && store.cursors.epoch !== message.epoch) store.setEpoch(message.epoch);
+        // The server took the session again: an error action recorded before no longer applies.
+        this.host.clearErrorAction?.(this.realmPath);
         this.send({ type: 'server.ident' });
         this.upload();
         return;
@@ -337,6 +374,13 @@ export class SyncSession implements ConnectionMember {
         this.send({ type: 'mark.reply', requestId: message.requestId });
         return;
       case 'error':
+        if (message.category === 'connection' && store !== undefined) {
+          // The server could not store or read history for this session: what was sent since
+          // the last acknowledgement goes again, after a pause (SEMANTICS.md §5: try again).
+          this.sentThrough = store.cursors.upload.clientVersion;
+          clearTimeout(this.retryTimer);
+          this.retryTimer = setTimeout(() => this.upload(), message.backoffMs ?? 1_000);
+        }
         this.send({
           type: 'error',
           error: { code: message.code, category: message.category, isFatal: message.isFatal, message: message.message },
@@ -473,7 +517,13 @@ export class SyncSession implements ConnectionMember {
 
   private report(error: SyncErrorInfo, action: 'deleteLocalFile' | 'clientResetBackup' | undefined): void {
     const token = action === undefined ? undefined : { action, realmPath: this.realmPath };
-    if (token !== undefined) this.host.recordErrorAction?.(token);
+    if (token !== undefined) {
+      try {
+        this.host.recordErrorAction?.(token);
+      } catch (error) {
+        this.host.logger.warn('cannot record the error action for the next start', { path: this.realmPath, error: String(error) });
+      }
+    }
     const syncError = new SyncError(error, token);
     if (this.config.onError === undefined) {
       this.host.logger.warn('sync error', { path: this.realmPath, code: error.code, message: error.message });
@@ -486,8 +536,12 @@ export class SyncSession implements ConnectionMember {
     }
   }
 
+  private readonly observerFailed = (error: unknown): void => {
+    this.host.logger.warn('a progress or connection observer threw', { path: this.realmPath, error: String(error) });
+  };
+
   private send(event: SessionEvent): void {
-    this.actor.send(event);
+    if (!this.disposed) this.actor.send(event);
   }
 }
 

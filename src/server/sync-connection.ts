@@ -157,7 +157,13 @@ export class SyncConnection {
   private async receive(frame: Buffer, isBinary: boolean): Promise<void> {
     if (this.closed) return;
     if (frame.length > this.context.maxMessageBytes) {
-      this.sendError('messageTooBig', `a frame of ${frame.length} bytes is over the limit of ${this.context.maxMessageBytes}`);
+      // Too big to decode, but its opening usually names the session: that session ends, so a
+      // client does not reconnect and send the same frame again forever.
+      const named = /^\s*\{\s*"type"\s*:\s*"[a-z]+"\s*,\s*"session"\s*:\s*(\d{1,9})/.exec(frame.subarray(0, 200).toString('latin1'));
+      const session = named === null ? undefined : this.sessions.get(Number(named[1]));
+      const message = `a frame of ${frame.length} bytes is over the limit of ${this.context.maxMessageBytes}`;
+      if (session !== undefined) this.failSession(session, 'messageTooBig', message);
+      else this.sendError('messageTooBig', message);
       this.close(MESSAGE_TOO_BIG, 'message too big');
       return;
     }

@@ -218,10 +218,12 @@ export function step(m: RefSession, c: RefCommand, newId: string): void {
       break;
     case 'commit':
       m.committed += c.bytes;
+      // Every progress report carries the acknowledged bytes: an upload wait may settle on any.
+      if (!m.resetting) settleUploads(m);
       break;
     case 'ack':
       m.uploaded = Math.min(m.committed, m.uploaded + c.bytes);
-      settleUploads(m);
+      if (!m.resetting) settleUploads(m);
       if (m.state === 'dying' && !uploadPending(m)) becomeInactive(m, undefined);
       break;
     case 'wait': {
@@ -275,7 +277,11 @@ export function step(m: RefSession, c: RefCommand, newId: string): void {
       }
       break;
     case 'reset.succeeds':
-      if (m.resetting) m.resetting = false;
+      if (m.resetting) {
+        m.resetting = false;
+        // The changes pending upload waits were for were discarded or replayed anew.
+        for (const w of m.waits) if (w.status === 'pending' && w.direction === 'upload') w.status = 'failed';
+      }
       break;
     case 'reset.fails':
       if (m.resetting) {
