@@ -77,9 +77,6 @@ export class SyncSession implements ConnectionMember {
   private disposed = false;
   private lastConnection: ConnectionState = 'disconnected';
   private lastProgress = '';
-  private valid = true;
-  /** A client reset ran and no DOWNLOAD has come since. */
-  private awaitingResetAck = false;
 
   /** @internal Sessions are made by the runtime (`Realm.open`), never by users. */
   constructor(
@@ -167,7 +164,6 @@ export class SyncSession implements ConnectionMember {
     this.stopUserListening = this.user.listen({
       loggedOut: () => this.loggedOut(),
       loggedIn: () => {
-        this.valid = true;
         this.send({ type: 'user.loggedIn', tokenExpired: this.user.accessTokenExpired });
       },
     });
@@ -202,6 +198,11 @@ export class SyncSession implements ConnectionMember {
   /** The sync configuration while the session is valid; `undefined` once its user logged out. */
   configuration(): SyncConfiguration | undefined {
     return this.valid ? this.config : undefined;
+  }
+
+  /** Valid while the runtime holds the session and its user is not logged out (the chart says which). */
+  private get valid(): boolean {
+    return !this.disposed && !this.actor.getSnapshot().matches({ lifecycle: { inactive: 'loggedOut' } });
   }
 
   /** Stops syncing until `resume()`; sticky across reopening the store. */
@@ -308,7 +309,6 @@ export class SyncSession implements ConnectionMember {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.valid = false;
     clearTimeout(this.retryTimer);
     for (const wait of [...this.waits.values()]) wait.reject(new SessionClosedError('the app closed or let go of this session'));
     this.waits.clear();
@@ -364,11 +364,8 @@ export class SyncSession implements ConnectionMember {
           return;
         }
         this.pushProgress();
-        if (this.awaitingResetAck) {
-          // The server took the fresh file: a reset requested from now on is a new one.
-          this.awaitingResetAck = false;
-          this.send({ type: 'reset.acknowledged' });
-        }
+        // The server took the fresh file after a reset: a reset requested from now on is a new one.
+        if (this.actor.getSnapshot().context.resetUnacknowledged) this.send({ type: 'reset.acknowledged' });
         return;
       case 'mark':
         this.send({ type: 'mark.reply', requestId: message.requestId });
@@ -416,7 +413,6 @@ export class SyncSession implements ConnectionMember {
       }
     }
     this.sentThrough = 0;
-    this.awaitingResetAck = true;
     this.lastProgress = '';
     this.pushProgress();
     reset?.onAfter?.(before, store.snapshotDocuments(), recovered);
@@ -512,7 +508,6 @@ export class SyncSession implements ConnectionMember {
 
   private loggedOut(): void {
     this.send({ type: 'user.loggedOut' });
-    this.valid = false;
   }
 
   private report(error: SyncErrorInfo, action: 'deleteLocalFile' | 'clientResetBackup' | undefined): void {
