@@ -10,9 +10,9 @@ export interface Client {
   close(): void;
 }
 
-export async function newClient(baseUrl: string, label: string): Promise<Client> {
+export async function newClient(baseUrl: string, label: string, durability: 'full' | 'batched' = 'full'): Promise<Client> {
   const storage = tempDir(`client-${label}`);
-  const app = new App({ baseUrl, storageDir: storage.dir, lingerMs: 0 });
+  const app = new App({ baseUrl, storageDir: storage.dir, lingerMs: 0, durability });
   const user = await app.logIn(Credentials.anonymous());
   return {
     app,

@@ -2,9 +2,8 @@
  * Benchmark 1: 10,000 single-put transactions on client A until all are visible on client B,
  * through the server (each server in its own process, both clients in this one). Per run a new
  * partition / room. Subjects:
- * - the project with the server's durability 'batched' (the target) and 'full' (reported too);
- *   the clients are the runtime's, whose realm files are always 'full' (Realm.open has no
- *   durability option: see the report's notes);
+ * - the project with durability 'batched' (the target) and 'full' (reported too), for the
+ *   server and both clients (`App({ durability })`);
  * - Yjs over y-websocket (yjs, y-websocket client, @y/websocket-server), one Y.Map.set per
  *   transaction;
  * - Hocuspocus (server + provider), one Y.Map.set per transaction.
@@ -27,8 +26,8 @@ function project(durability: 'full' | 'batched'): { run: RunFn; close(): Promise
   return {
     run: async (run) => {
       server ??= await spawnServer({ durability });
-      const a = await newClient(server.url, `fanout-a-${durability}-${run}`);
-      const b = await newClient(server.url, `fanout-b-${durability}-${run}`);
+      const a = await newClient(server.url, `fanout-a-${durability}-${run}`, durability);
+      const b = await newClient(server.url, `fanout-b-${durability}-${run}`, durability);
       try {
         const partition = `fanout-${durability}-${run}`;
         const ra = await a.open(partition);
@@ -139,7 +138,7 @@ export const fanoutPeers: Benchmark = {
           { metric: 'A→B hocuspocus', unit: 'ms', value: ms('hocuspocus') },
           { metric: "project 'batched': A's write loop", unit: 'ms', value: results.projectBatched!.metrics.writeLoopMs! },
         ],
-        notes: ["client realm files are always durability 'full': Realm.open/SyncManager open RealmFile without a durability option, so only the server is 'batched'"],
+        notes: ["durability applies to the server and both clients (App({ durability }))"],
       };
     } finally {
       for (const s of Object.values(subjects)) await s.close();

@@ -17,6 +17,11 @@ export interface AppConfig {
   readonly lingerMs?: number;
   /** Wait before retrying a token refresh that failed for a network reason. Default 5 s. */
   readonly refreshRetryDelayMs?: number;
+  /**
+   * When a local commit is on disk: `full` (default) before `write` returns; `batched` once
+   * per event-loop tick, trading the last tick's commits on power loss for speed.
+   */
+  readonly durability?: 'full' | 'batched';
   /** The wall clock that decides whether an access token has expired (`Date.now`); tests move it. */
   readonly clock?: () => number;
   /** Receives the inspection events of every session and connection actor. */
@@ -35,6 +40,7 @@ export interface ResolvedAppConfig {
   readonly lingerMs: number;
   readonly refreshRetryDelayMs: number;
   readonly clock: () => number;
+  readonly durability: 'full' | 'batched';
   readonly inspect: AppConfig['inspect'];
   readonly logger: Logger;
   readonly transport: Transport | undefined;
@@ -66,6 +72,9 @@ export function resolveAppConfig(config: AppConfig): ResolvedAppConfig {
   nonNegative('keepalive.pongTimeoutMs', config.keepalive?.pongTimeoutMs);
   nonNegative('lingerMs', config.lingerMs);
   nonNegative('refreshRetryDelayMs', config.refreshRetryDelayMs);
+  if (config.durability !== undefined && config.durability !== 'full' && config.durability !== 'batched') {
+    throw new TypeError(`App: durability must be 'full' or 'batched', got ${String(config.durability)}`);
+  }
   if (config.clock !== undefined && typeof config.clock !== 'function') throw new TypeError('App: clock must be a function returning milliseconds');
   return {
     baseUrl: url.origin,
@@ -75,6 +84,7 @@ export function resolveAppConfig(config: AppConfig): ResolvedAppConfig {
     lingerMs: config.lingerMs ?? 30_000,
     refreshRetryDelayMs: config.refreshRetryDelayMs ?? 5_000,
     clock: config.clock ?? Date.now,
+    durability: config.durability ?? 'full',
     inspect: config.inspect,
     logger: config.logger ?? silentLogger,
     transport: config.transport,

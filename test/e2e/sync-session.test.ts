@@ -32,6 +32,16 @@ describe('SyncSession against a real server', () => {
     expect(String(sa)).toContain('active');
   });
 
+  it("App({ durability: 'batched' }): commits still upload and survive a reopen", async () => {
+    const app = h.app({ durability: 'batched' });
+    const a = await h.client('p', {}, app);
+    for (let i = 0; i < 20; i++) a.realm.write((tx) => tx.put('Task', `b${i}`, { i }));
+    await a.realm.syncSession!.waitForUpload(AbortSignal.timeout(5_000));
+    a.realm.close();
+    const again = await Realm.open({ sync: { user: a.user, partition: 'p' } });
+    expect(again.objects('Task')).toHaveLength(20);
+  });
+
   it('one WebSocket per user, shared by all its sessions', async () => {
     const app = h.app();
     const user = await app.logIn(Credentials.anonymous());
@@ -152,6 +162,7 @@ describe('SyncSession against a real server', () => {
     expect(() => new App({ baseUrl: 'ftp://x', storageDir: h.dir })).toThrow(/baseUrl/);
     expect(() => new App({ baseUrl: h.server.url, storageDir: '' })).toThrow(/storageDir/);
     expect(() => new App({ baseUrl: h.server.url, storageDir: h.dir, reconnect: { initialDelayMs: -1 } })).toThrow(/reconnect.initialDelayMs/);
+    expect(() => new App({ baseUrl: h.server.url, storageDir: h.dir, durability: 'sometimes' as never })).toThrow(/durability/);
     await expect(Realm.open({ sync: { user: undefined as never, partition: 'p' } })).rejects.toThrow(/sync.user/);
     await expect(Realm.open({ sync: { user: a.user, partition: '' } })).rejects.toThrow(/sync.partition/);
     await expect(Realm.open({ sync: { user: a.user, partition: 'p', stopPolicy: 'never' as never } })).rejects.toThrow(/sync.stopPolicy/);
