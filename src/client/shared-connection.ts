@@ -14,6 +14,8 @@ export interface ConnectionMember {
   notice(notice: ConnectionNotice): void;
   /** A server message for one of the session numbers this member holds. */
   deliver(message: ServerMessage): void;
+  /** The server sent something that is no message: a protocol error for every bound session. */
+  serverViolatedProtocol(reason: string): void;
 }
 
 /** How a shared connection is set up. */
@@ -57,7 +59,11 @@ export class SharedConnection {
               if (!live) return;
               const decoded = decodeServerMessage(text);
               if (decoded._tag === 'Left') {
+                // SEMANTICS.md §5: a malformed message is a protocol error of the sessions that
+                // could have received it; the socket is closed.
                 options.logger.warn('server sent a frame that is no message; dropping the socket', { reason: decoded.left.message });
+                const bound = new Set(this.routes.values());
+                queueMicrotask(() => bound.forEach((member) => member.serverViolatedProtocol(decoded.left.message)));
                 socket.close();
                 return;
               }

@@ -343,6 +343,11 @@ export class SyncSession implements ConnectionMember {
     this.send({ type: notice });
   }
 
+  /** @internal The server broke the protocol on the socket this session was bound on. */
+  serverViolatedProtocol(reason: string): void {
+    this.send({ type: 'error', error: { code: 'badServerMessage', category: 'protocol', isFatal: true, message: `the server sent a malformed message: ${reason}` } });
+  }
+
   /** @internal A message from the server for this session's binding. */
   deliver(message: ServerMessage): void {
     const store = this.store;

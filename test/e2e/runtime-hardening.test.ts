@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Credentials, Realm, SessionClosedError, SyncSession } from '../../src/index.js';
+import { FaultProxy } from '../support/fault-proxy.js';
 import { eventually, Harness } from './harness.js';
 
 let h: Harness;
@@ -94,6 +95,22 @@ describe('runtime hardening (found in review)', () => {
     other.write((tx) => tx.put('Task', 'fine', { n: 1 }));
     await other.syncSession!.waitForUpload(AbortSignal.timeout(5_000));
     expect(h.sockets.get(app)).toBeLessThanOrEqual(3);
+  });
+
+  it('a malformed frame from the server is a reported protocol error: the session goes inactive', async () => {
+    h = await new Harness().start();
+    const proxy = await new FaultProxy(h.server.url).start();
+    try {
+      const a = await h.client('p', {}, h.app({ baseUrl: proxy.url }));
+      const s = a.realm.syncSession!;
+      await eventually(() => s.connectionState === 'connected', 'connected');
+      proxy.inject(() => ({ type: 'download', session: 'not a number' }));
+      await eventually(() => s.state === 'inactive', 'inactive');
+      await eventually(() => a.errors.length > 0, 'onError');
+      expect(a.errors[0]).toMatchObject({ code: 'badServerMessage', category: 'protocol', isFatal: true });
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('an upload wait across a client reset fails instead of resolving for changes the server never got', async () => {
