@@ -5,6 +5,9 @@ import type { Logger } from '../store/logger.js';
 import { silentLogger } from '../store/logger.js';
 import type { Transport } from '../transport/transport.js';
 
+/** An XState inspection observer, as `createActor(…, { inspect })` takes it. */
+export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+
 /** Options of `new App(...)`. */
 export interface AppConfig {
   /** The server's base URL, as `startServer` returns it: `http://host:port`. */
@@ -25,7 +28,7 @@ export interface AppConfig {
   /** The wall clock that decides whether an access token has expired (`Date.now`); tests move it. */
   readonly clock?: () => number;
   /** Receives the inspection events of every session and connection actor. */
-  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  readonly inspect?: InspectObserver;
   readonly logger?: Logger;
   /** The socket implementation; WebSockets by default. */
   readonly transport?: Transport;

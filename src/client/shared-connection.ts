@@ -1,10 +1,8 @@
-import { createActor, fromCallback, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, fromCallback, type Actor } from 'xstate';
 import { connectionMachine, type ConnectionEvent, type ConnectionNotice } from '../../machines/connection.machine.js';
-import type { KeepaliveOptions } from '../../machines/connection.machine.js';
-import type { ReconnectOptions } from '../../machines/backoff.js';
 import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from '../protocol/index.js';
-import type { Logger } from '../store/logger.js';
 import type { Transport, TransportSocket } from '../transport/transport.js';
+import type { ResolvedAppConfig } from './app-config.js';
 
 /** A session as its connection sees it. */
 export interface ConnectionMember {
@@ -18,15 +16,11 @@ export interface ConnectionMember {
   serverViolatedProtocol(reason: string): void;
 }
 
-/** How a shared connection is set up. */
-export interface SharedConnectionOptions {
+/** How a shared connection is set up: the app's timing, logger and inspector, and where to connect. */
+export interface SharedConnectionOptions extends Pick<ResolvedAppConfig, 'reconnect' | 'keepalive' | 'lingerMs' | 'logger' | 'inspect'> {
   readonly url: string;
   readonly transport: Transport;
-  readonly reconnect: Partial<ReconnectOptions>;
-  readonly keepalive: Partial<KeepaliveOptions>;
-  readonly lingerMs: number;
-  readonly logger: Logger;
-  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Seed of the backoff jitter; random unless a test fixes it. */
   readonly seed?: number;
 }
 

@@ -147,15 +147,7 @@ export class SyncManager {
   private connectionFor(user: User): SharedConnection {
     let connection = this.connections.get(user.id);
     if (connection === undefined) {
-      connection = new SharedConnection({
-        url: syncUrl(this.config.baseUrl),
-        transport: this.config.transport ?? wsTransport,
-        reconnect: this.config.reconnect,
-        keepalive: this.config.keepalive,
-        lingerMs: this.config.lingerMs,
-        logger: this.config.logger,
-        ...(this.config.inspect === undefined ? {} : { inspect: this.config.inspect }),
-      });
+      connection = new SharedConnection({ ...this.config, url: syncUrl(this.config.baseUrl), transport: this.config.transport ?? wsTransport });
       this.connections.set(user.id, connection);
     }
     return connection;

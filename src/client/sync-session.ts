@@ -1,4 +1,4 @@
-import { createActor, fromPromise, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, fromPromise, type Actor } from 'xstate';
 import { progressMachine } from '../../machines/progress.machine.js';
 import { sessionMachine } from '../../machines/session.machine.js';
 import type { SessionEvent } from '../../machines/session.types.js';
@@ -8,6 +8,7 @@ import { waiterMachine } from '../../machines/waiter.machine.js';
 import type { Changeset, ServerMessage } from '../protocol/index.js';
 import { changesetBytes } from '../protocol/index.js';
 import type { Logger } from '../store/logger.js';
+import type { InspectObserver } from './app-config.js';
 import type { RealmFile } from '../store/realm-file.js';
 import { SessionClosedError, SyncError, type ErrorActionToken } from './errors.js';
 import type { ConnectionMember, SharedConnection } from './shared-connection.js';
@@ -38,7 +39,7 @@ export interface ErrorActionRunner {
 export interface SessionHost {
   connectionFor(user: User): SharedConnection;
   readonly logger: Logger;
-  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  readonly inspect?: InspectObserver | undefined;
   /** Wait before retrying a token refresh that failed for a network reason. */
   readonly refreshRetryDelayMs?: number;
   /** Keeps an error's action to run at the next app start. */
