@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.js';
 import { logIn } from '../support/wire-client.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -16,8 +17,7 @@ describe('sync-session serve', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
     try {
-      const deadline = Date.now() + 20_000;
-      while (!/listening on ws:\/\/127\.0\.0\.1:\d+\/sync/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await eventually(() => /listening on ws:\/\/127\.0\.0\.1:\d+\/sync/.test(out), 'the listening line', 20_000);
       const port = /127\.0\.0\.1:(\d+)\/sync/.exec(out)?.[1];
       expect(port).toBeDefined();
       const login = await logIn(`http://127.0.0.1:${port}`);

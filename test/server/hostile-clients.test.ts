@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../src/protocol/index.js';
 import { startServer, type SyncServer } from '../../src/server/index.js';
 import { putTask } from '../support/changesets.js';
+import { eventually } from '../support/eventually.js';
 import { is, logIn, WireClient, type Login } from '../support/wire-client.js';
 
 let dir: string;
@@ -123,9 +124,7 @@ describe('hostile clients', () => {
       c.close();
       await c.closed;
     }
-    const deadline = Date.now() + 2_000;
-    while (openDataFiles().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(openDataFiles()).toEqual([]);
+    await eventually(() => openDataFiles().length === 0, 'every history file closed', 2_000);
     const live = await open();
     await bound(live, 'kept', 'k');
     expect(openDataFiles()).toHaveLength(1);
