@@ -103,11 +103,15 @@ export const sessionMachine = setup({
       });
       enqueue.assign({ waiters: { ...context.waiters, [event.id]: event.direction } });
     }),
+    // Only a download wait cares about the connection (it sends a MARK).
     connectNewWaiter: enqueueActions(({ event, enqueue }) => {
-      if (event.type === 'wait') enqueue.sendTo(waiterChildId(event.id), { type: 'connected' });
+      if (event.type === 'wait' && event.direction === 'download') enqueue.sendTo(waiterChildId(event.id), { type: 'connected' });
     }),
-    closeNewWaiter: enqueueActions(({ event, enqueue }) => {
-      if (event.type === 'wait') enqueue.sendTo(waiterChildId(event.id), { type: 'close' });
+    // An upload wait with nothing pending is done the moment it starts; only the others close.
+    closeNewWaiter: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'wait') return;
+      if (event.direction === 'upload' && context.upload.transferred >= context.upload.transferable) return;
+      enqueue.sendTo(waiterChildId(event.id), { type: 'close' });
     }),
     abortWaiter: enqueueActions(({ event, enqueue }) => {
       if (event.type === 'wait.abort') enqueue.sendTo(waiterChildId(event.id), { type: 'abort', reason: event.reason });
