@@ -16,8 +16,15 @@ export const defaultKeepalive: KeepaliveOptions = { pingIntervalMs: 60_000, pong
 /** The largest share of the ping interval that jitter removes. */
 export const pingJitterShare = 0.1;
 
-/** Configuration of one shared connection. */
+/** Whose socket this is, for inspectors; the chart never reads it. */
+export interface ConnectionLabel {
+  readonly userId: string;
+  readonly baseUrl: string;
+}
+
+/** Configuration a shared-connection actor starts with. */
 export interface ConnectionInput {
+  readonly label?: ConnectionLabel;
   readonly reconnect?: Partial<ReconnectOptions>;
   readonly keepalive?: Partial<KeepaliveOptions>;
   /** How long the socket stays open after its last session leaves. */
@@ -28,6 +35,8 @@ export interface ConnectionInput {
 
 /** The shared connection's memory. */
 export interface ConnectionContext {
+  /** Descriptive only (see `ConnectionLabel`). */
+  readonly label?: ConnectionLabel;
   readonly reconnect: ReconnectOptions;
   readonly keepalive: KeepaliveOptions;
   readonly lingerMs: number;
@@ -139,6 +148,7 @@ export const connectionMachine = setup({
   context: ({ input }) => {
     const reconnect = { ...defaultReconnect, ...input.reconnect };
     return {
+      ...(input.label === undefined ? {} : { label: input.label }),
       reconnect,
       keepalive: { ...defaultKeepalive, ...input.keepalive },
       lingerMs: input.lingerMs ?? 30_000,

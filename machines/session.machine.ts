@@ -218,6 +218,7 @@ export const sessionMachine = setup({
   id: 'session',
   type: 'parallel',
   context: ({ input }) => ({
+    ...(input.label === undefined ? {} : { label: input.label }),
     stopPolicy: input.stopPolicy ?? 'afterChangesUploaded',
     clientResetMode: input.clientResetMode ?? 'recoverOrDiscard',
     cancelWaitsOnNonFatalError: input.cancelWaitsOnNonFatalError ?? false,

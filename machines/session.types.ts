@@ -1,8 +1,19 @@
 /** The session chart's input, memory and events: the contract between the chart and the runtime. */
 import type { ByteCounts, ClientResetMode, Direction, ErrorAction, ProgressMode, StopPolicy, SyncErrorInfo } from './types.js';
 
+/**
+ * Who a session is, for inspectors: the chart never reads it, it only carries it so that every
+ * snapshot says which realm file, user and partition it belongs to.
+ */
+export interface SessionLabel {
+  readonly realmPath: string;
+  readonly userId: string;
+  readonly partition: string;
+}
+
 /** Configuration a session actor starts with (the `sync` options that shape its chart). */
 export interface SessionInput {
+  readonly label?: SessionLabel;
   readonly stopPolicy?: StopPolicy;
   readonly clientResetMode?: ClientResetMode;
   readonly cancelWaitsOnNonFatalError?: boolean;
@@ -12,6 +23,8 @@ export interface SessionInput {
 
 /** The session's memory. Children are listed by their public id, with their direction. */
 export interface SessionContext {
+  /** Descriptive only (see `SessionLabel`); absent when the runtime gave none. */
+  readonly label?: SessionLabel;
   readonly stopPolicy: StopPolicy;
   readonly clientResetMode: ClientResetMode;
   readonly cancelWaitsOnNonFatalError: boolean;

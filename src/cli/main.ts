@@ -1,14 +1,17 @@
 import { runModelDemo } from '../demo/model-demo.js';
-import { runSyncDemo } from '../demo/sync-demo.js';
+import { demo } from './demo.js';
+import { inspect } from './inspect.js';
 import { serve } from './serve.js';
 
 /** What `sync-session help` prints. */
 export const usage = `usage: sync-session <command>
 
 commands:
-  demo        an embedded server and two clients syncing on one partition (the main job)
+  demo        an embedded server and two clients syncing on one partition (the main job);
+              demo --hold keeps it running (and its viewer usable) until Ctrl-C
   model-demo  walk the session chart alone through a sync story
   serve       run the reference sync server (serve --help for its options)
+  inspect     run the inspector relay and its viewer page (inspect --help)
   help        print this text`;
 
 /** Runs one command line; resolves with the process exit code. */
@@ -17,10 +20,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return serve(rest);
-    case 'demo': {
-      const result = await runSyncDemo();
-      return result.replicasEqual ? 0 : 1;
-    }
+    case 'inspect':
+      return inspect(rest);
+    case 'demo':
+      return demo(rest);
     case 'model-demo': {
       console.log('sync-session model-demo: the session chart (machines/session.machine.ts) driven through one story\n');
       const final = runModelDemo();

@@ -4,6 +4,7 @@ import type { ReconnectOptions } from '../../machines/backoff.js';
 import type { Logger } from '../store/logger.js';
 import { silentLogger } from '../store/logger.js';
 import type { Transport } from '../transport/transport.js';
+import { createRelayInspector, DEFAULT_INSPECT_URL } from '../inspect/relay-inspector.js';
 
 /** An XState inspection observer, as `createActor(…, { inspect })` takes it. */
 export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
@@ -27,8 +28,12 @@ export interface AppConfig {
   readonly durability?: 'full' | 'batched';
   /** The wall clock that decides whether an access token has expired (`Date.now`); tests move it. */
   readonly clock?: () => number;
-  /** Receives the inspection events of every session and connection actor. */
-  readonly inspect?: InspectObserver;
+  /**
+   * Inspection of every session and connection actor (and their children): an XState
+   * inspection observer; `true` to send them to a relay started by `sync-session inspect` on
+   * its default port (`ws://127.0.0.1:9777`); or `{ url }` for a relay elsewhere on this machine.
+   */
+  readonly inspect?: InspectObserver | true | { readonly url: string };
   readonly logger?: Logger;
   /** The socket implementation; WebSockets by default. */
   readonly transport?: Transport;
@@ -44,7 +49,10 @@ export interface ResolvedAppConfig {
   readonly refreshRetryDelayMs: number;
   readonly clock: () => number;
   readonly durability: 'full' | 'batched';
-  readonly inspect: AppConfig['inspect'];
+  /** Where inspection events go, if anywhere (a relay's observer when `inspect` named a relay). */
+  readonly inspect: InspectObserver | undefined;
+  /** Closes the relay link that `inspect: true | { url }` opened; called by `app.close()`. */
+  readonly stopInspect: () => void;
   readonly logger: Logger;
   readonly transport: Transport | undefined;
 }
@@ -79,6 +87,8 @@ export function resolveAppConfig(config: AppConfig): ResolvedAppConfig {
     throw new TypeError(`App: durability must be 'full' or 'batched', got ${String(config.durability)}`);
   }
   if (config.clock !== undefined && typeof config.clock !== 'function') throw new TypeError('App: clock must be a function returning milliseconds');
+  const logger = config.logger ?? silentLogger;
+  const inspection = resolveInspect(config.inspect, logger);
   return {
     baseUrl: url.origin,
     storageDir: config.storageDir,
@@ -88,8 +98,26 @@ export function resolveAppConfig(config: AppConfig): ResolvedAppConfig {
     refreshRetryDelayMs: config.refreshRetryDelayMs ?? 5_000,
     clock: config.clock ?? Date.now,
     durability: config.durability ?? 'full',
-    inspect: config.inspect,
-    logger: config.logger ?? silentLogger,
+    ...inspection,
+    logger,
     transport: config.transport,
   };
+}
+
+/** Reads the `inspect` option; a relay address opens the link to it now (it retries on its own). */
+function resolveInspect(inspect: AppConfig['inspect'], logger: Logger): Pick<ResolvedAppConfig, 'inspect' | 'stopInspect'> {
+  const none = () => undefined;
+  if (inspect === undefined) return { inspect: undefined, stopInspect: none };
+  if (typeof inspect === 'function') return { inspect, stopInspect: none };
+  if (inspect === true || (typeof inspect === 'object' && inspect !== null && 'url' in inspect)) {
+    const url = inspect === true ? DEFAULT_INSPECT_URL : inspect.url;
+    if (typeof url !== 'string' || !/^wss?:\/\/./.test(url)) throw new TypeError(`App: inspect.url must be a ws:// URL, got ${String(url)}`);
+    const relay = createRelayInspector({ url, logger });
+    // The inspector converts events on a 0 ms timer; stopping after those lets the last ones out.
+    return { inspect: relay.inspect, stopInspect: () => void setTimeout(() => relay.stop(), 0) };
+  }
+  if (typeof inspect === 'object' && inspect !== null && typeof (inspect as { next?: unknown }).next === 'function') {
+    return { inspect: inspect as InspectObserver, stopInspect: none };
+  }
+  throw new TypeError('App: inspect must be an inspection observer, true, or { url }');
 }

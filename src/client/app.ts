@@ -43,6 +43,7 @@ export class App {
   close(): void {
     this.closed = true;
     this.syncManager.close();
+    this.config.stopInspect();
   }
 
   /** @internal The app `user` logged in with. */

@@ -1,5 +1,5 @@
 import { createActor, fromCallback, type Actor } from 'xstate';
-import { connectionMachine, type ConnectionEvent, type ConnectionNotice } from '../../machines/connection.machine.js';
+import { connectionMachine, type ConnectionEvent, type ConnectionLabel, type ConnectionNotice } from '../../machines/connection.machine.js';
 import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from '../protocol/index.js';
 import type { Transport, TransportSocket } from '../transport/transport.js';
 import type { ResolvedAppConfig } from './app-config.js';
@@ -20,6 +20,8 @@ export interface ConnectionMember {
 export interface SharedConnectionOptions extends Pick<ResolvedAppConfig, 'reconnect' | 'keepalive' | 'lingerMs' | 'logger' | 'inspect'> {
   readonly url: string;
   readonly transport: Transport;
+  /** Whose socket this is, carried in the chart's context for inspectors. */
+  readonly label?: ConnectionLabel;
   /** Seed of the backoff jitter; random unless a test fixes it. */
   readonly seed?: number;
 }
@@ -99,6 +101,7 @@ export class SharedConnection {
     });
     this.actor = createActor(machine, {
       input: {
+        ...(options.label === undefined ? {} : { label: options.label }),
         reconnect: options.reconnect,
         keepalive: options.keepalive,
         lingerMs: options.lingerMs,

@@ -147,7 +147,12 @@ export class SyncManager {
   private connectionFor(user: User): SharedConnection {
     let connection = this.connections.get(user.id);
     if (connection === undefined) {
-      connection = new SharedConnection({ ...this.config, url: syncUrl(this.config.baseUrl), transport: this.config.transport ?? wsTransport });
+      connection = new SharedConnection({
+        ...this.config,
+        url: syncUrl(this.config.baseUrl),
+        transport: this.config.transport ?? wsTransport,
+        label: { userId: user.id, baseUrl: this.config.baseUrl },
+      });
       this.connections.set(user.id, connection);
     }
     return connection;

@@ -145,6 +145,7 @@ export class SyncSession implements ConnectionMember {
     });
     this.actor = createActor(machine, {
       input: {
+        label: { realmPath, userId: config.user.id, partition: config.partition },
         ...(config.stopPolicy === undefined ? {} : { stopPolicy: config.stopPolicy }),
         ...(config.clientReset === undefined ? {} : { clientResetMode: config.clientReset.mode }),
         ...(config.cancelWaitsOnNonFatalError === undefined ? {} : { cancelWaitsOnNonFatalError: config.cancelWaitsOnNonFatalError }),

@@ -1,22 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App } from '../client/app.js';
-import { Credentials } from '../client/credentials.js';
-import { Realm } from '../client/realm.js';
 import type { SyncSession } from '../client/sync-session.js';
-import { startServer } from '../server/start-server.js';
+import { holdDemo } from './demo-hold.js';
+import { startDemo, type DemoSetupOptions } from './demo-setup.js';
 import { progressBar } from './model-demo.js';
 
 /** What the demo prints to; tests collect it. */
 export type Print = (line: string) => void;
 
-/** Options of the demo: where its data goes (a fresh temporary folder by default). */
-export interface SyncDemoOptions {
-  readonly dataDir?: string;
+/** Options of the demo. */
+export interface SyncDemoOptions extends DemoSetupOptions {
   readonly print?: Print;
   /** Writes each client makes while paused. */
   readonly pausedWrites?: number;
+  /**
+   * Keep the demo running after its story (a small write every few seconds, a pause now and
+   * then) until the signal aborts; the CLI's `--hold` passes one that Ctrl-C aborts.
+   */
+  readonly hold?: AbortSignal;
 }
 
 /** What the demo ended with. */
@@ -40,26 +39,24 @@ function watch(name: string, session: SyncSession, print: Print): void {
 /**
  * The main job: an embedded server and two clients on one partition, showing what a user came
  * for — state and connection changes as they happen, progress, a pause with writes while paused,
- * a resume, both waits resolving, and both replicas equal at the end.
+ * a resume, both waits resolving, and both replicas equal at the end — while the inspector's
+ * viewer shows the same sessions' charts live.
  */
 export async function runSyncDemo(options: SyncDemoOptions = {}): Promise<SyncDemoResult> {
   const print = options.print ?? console.log;
-  const ownDir = options.dataDir === undefined;
-  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'sync-session-demo-'));
-  const server = await startServer({ dataDir: join(dir, 'server') });
-  print(`server listening at ${server.url.replace('http', 'ws')}/sync, data in ${dir}`);
-  const apps = ['alice', 'bob'].map((name) => new App({ baseUrl: server.url, storageDir: join(dir, name), lingerMs: 200 }));
+  const demo = await startDemo(options);
   try {
-    const users = await Promise.all(apps.map((app) => app.logIn(Credentials.anonymous())));
-    const realms = await Promise.all(users.map((user) => Realm.open({ sync: { user, partition: 'team-1' } })));
-    const [alice, bob] = realms.map((realm) => realm.syncSession!) as [SyncSession, SyncSession];
+    print(`server listening at ${demo.server.url.replace('http', 'ws')}/sync, data in ${demo.dir}`);
+    if (demo.relay !== undefined) print(`inspector: open ${demo.relay.url} to watch the sessions live${options.hold === undefined ? ' (npm start -- --hold keeps them running)' : ''}`);
+    const [alice, bob] = demo.clients.map((client) => client.session) as [SyncSession, SyncSession];
+    const [aliceRealm, bobRealm] = demo.clients.map((client) => client.realm);
     print(`\nalice: ${alice}\nbob:   ${bob}`);
     watch('alice', alice, print);
     watch('bob', bob, print);
 
     print('\n• alice writes 3 tasks, bob 2; both wait for upload');
-    realms[0]!.write((tx) => ['a1', 'a2', 'a3'].forEach((id) => tx.put('Task', id, { title: `task ${id}`, done: false })));
-    realms[1]!.write((tx) => ['b1', 'b2'].forEach((id) => tx.put('Task', id, { title: `task ${id}`, done: false })));
+    aliceRealm!.write((tx) => ['a1', 'a2', 'a3'].forEach((id) => tx.put('Task', id, { title: `task ${id}`, done: false })));
+    bobRealm!.write((tx) => ['b1', 'b2'].forEach((id) => tx.put('Task', id, { title: `task ${id}`, done: false })));
     await Promise.all([alice.waitForUpload(AbortSignal.timeout(10_000)), bob.waitForUpload(AbortSignal.timeout(10_000))]);
     print('  both uploads acknowledged');
 
@@ -67,8 +64,8 @@ export async function runSyncDemo(options: SyncDemoOptions = {}): Promise<SyncDe
     alice.pause();
     print(`  alice: ${alice.state} / ${alice.connectionState}`);
     const writes = options.pausedWrites ?? 3;
-    for (let i = 0; i < writes; i++) realms[0]!.write((tx) => tx.put('Task', `offline-${i}`, { title: `written while paused ${i}`, done: i % 2 === 0 }));
-    realms[1]!.write((tx) => tx.put('Task', 'a1', { done: true }));
+    for (let i = 0; i < writes; i++) aliceRealm!.write((tx) => tx.put('Task', `offline-${i}`, { title: `written while paused ${i}`, done: i % 2 === 0 }));
+    bobRealm!.write((tx) => tx.put('Task', 'a1', { done: true }));
     await settled();
 
     print('\n• alice resumes; both wait for upload and download');
@@ -77,15 +74,14 @@ export async function runSyncDemo(options: SyncDemoOptions = {}): Promise<SyncDe
     await Promise.all([alice.waitForDownload(AbortSignal.timeout(10_000)), bob.waitForDownload(AbortSignal.timeout(10_000))]);
     print('  both waits resolved');
 
-    const [a, b] = realms.map((realm) => JSON.stringify(realm.objects('Task')));
-    const documents = realms[0]!.objects('Task').length;
-    print(`\nalice has ${documents} tasks, bob has ${realms[1]!.objects('Task').length}: replicas ${a === b ? 'equal' : 'DIFFER'}`);
-    for (const realm of realms) realm.close();
+    const [a, b] = [aliceRealm!, bobRealm!].map((realm) => JSON.stringify(realm.objects('Task')));
+    const documents = aliceRealm!.objects('Task').length;
+    print(`\nalice has ${documents} tasks, bob has ${bobRealm!.objects('Task').length}: replicas ${a === b ? 'equal' : 'DIFFER'}`);
+    if (options.hold !== undefined) await holdDemo(demo, options.hold, print);
+    for (const client of demo.clients) client.realm.close();
     print(`after close: alice ${alice.state}, bob ${bob.state}`);
     return { replicasEqual: a === b, documents };
   } finally {
-    for (const app of apps) app.close();
-    await server.close();
-    if (ownDir) rmSync(dir, { recursive: true, force: true });
+    await demo.close();
   }
 }

@@ -1,0 +1,194 @@
+// @ts-check
+/**
+ * The viewer's model, apart from the page: relay frames in, what the page shows out. Plain
+ * JavaScript (checked by TypeScript through these JSDoc types), so the browser loads it as it
+ * is and the tests run it in Node.
+ */
+
+/**
+ * @typedef {{ status: string, value?: unknown, context?: unknown }} WireSnapshot
+ * @typedef {{ type: '@xstate.actor', sessionId: string, name?: string, parentId?: string, createdAt?: string, snapshot: WireSnapshot }} ActorFrame
+ * @typedef {{ type: '@xstate.snapshot', sessionId: string, createdAt?: string, event: { type: string }, snapshot: WireSnapshot }} SnapshotFrame
+ * @typedef {{ type: '@xstate.event', sessionId: string, createdAt?: string, event: { type: string } }} EventFrame
+ * @typedef {ActorFrame | SnapshotFrame | EventFrame} Frame
+ * @typedef {{ at: number, event: string, snapshot: WireSnapshot }} Step
+ * @typedef {{ id: string, name: string, parentId: string | undefined, createdAt: number, snapshot: WireSnapshot, history: Step[] }} ActorRecord
+ * @typedef {{ actors: Map<string, ActorRecord>, historyLimit: number }} Model
+ * @typedef {{ realmPath: string, userId: string, partition: string }} SessionLabel
+ * @typedef {{ transferred: number, transferable: number }} ByteCounts
+ * @typedef {{ id: string, direction: string, since: number, transferred: number | undefined, target: number | undefined }} PendingWait
+ * @typedef {{ id: string, label: SessionLabel, state: string, connection: string, upload: ByteCounts, download: ByteCounts, waits: PendingWait[], snapshot: WireSnapshot, history: Step[] }} SessionView
+ */
+
+/** @param {number} [historyLimit] how many steps each actor's timeline keeps @returns {Model} */
+export function createModel(historyLimit = 500) {
+  return { actors: new Map(), historyLimit };
+}
+
+/** @param {unknown} value @returns {value is Record<string, unknown>} */
+const isRecord = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** @param {string | undefined} text @returns {number} */
+const timeOf = (text) => {
+  const at = Number(text);
+  return Number.isFinite(at) && at > 0 ? at : Date.now();
+};
+
+/**
+ * Applies one frame. Actors that stop leave the model; a frame for an actor never announced is
+ * ignored (it belongs to a listener that joined before this page).
+ * @param {Model} model @param {Frame} frame
+ */
+export function applyFrame(model, frame) {
+  if (frame.type === '@xstate.actor') {
+    const known = model.actors.get(frame.sessionId);
+    const at = timeOf(frame.createdAt);
+    model.actors.set(frame.sessionId, {
+      id: frame.sessionId,
+      name: frame.name ?? frame.sessionId,
+      parentId: frame.parentId,
+      // A re-announcement (the app's link to the relay came back) keeps what the page knew.
+      createdAt: known?.createdAt ?? at,
+      snapshot: frame.snapshot,
+      history: known?.history ?? [{ at, event: 'xstate.init', snapshot: frame.snapshot }],
+    });
+    return;
+  }
+  if (frame.type !== '@xstate.snapshot') return;
+  const actor = model.actors.get(frame.sessionId);
+  if (actor === undefined) return;
+  if (frame.snapshot.status !== 'active') {
+    model.actors.delete(frame.sessionId);
+    return;
+  }
+  actor.snapshot = frame.snapshot;
+  actor.history.push({ at: timeOf(frame.createdAt), event: frame.event.type, snapshot: frame.snapshot });
+  if (actor.history.length > model.historyLimit) actor.history.splice(0, actor.history.length - model.historyLimit);
+}
+
+/**
+ * The chart paths a state value makes active: `session`, `session.lifecycle`,
+ * `session.lifecycle.paused`, …, the ids of the drawn `state:` groups.
+ * @param {string} root the machine id @param {unknown} value @returns {string[]}
+ */
+export function activePaths(root, value) {
+  if (typeof value === 'string') return [root, `${root}.${value}`];
+  if (!isRecord(value)) return [root];
+  return [root, ...Object.entries(value).flatMap(([key, child]) => activePaths(`${root}.${key}`, child))];
+}
+
+/**
+ * `session.state` of a session snapshot value, as the runtime names it.
+ * @param {unknown} value @returns {string}
+ */
+export function sessionStateOf(value) {
+  const lifecycle = isRecord(value) ? value['lifecycle'] : undefined;
+  if (isRecord(lifecycle) && 'syncing' in lifecycle) {
+    const syncing = lifecycle['syncing'];
+    return syncing === 'dying' ? 'dying' : 'active';
+  }
+  if (typeof lifecycle === 'string') return lifecycle;
+  if (isRecord(lifecycle)) return Object.keys(lifecycle)[0] ?? 'unknown';
+  return 'unknown';
+}
+
+/** @param {unknown} value @returns {string} */
+const connectionOf = (value) => {
+  const connection = isRecord(value) ? value['connection'] : undefined;
+  return typeof connection === 'string' ? connection : 'unknown';
+};
+
+/** @param {unknown} value @returns {ByteCounts} */
+const countsOf = (value) => {
+  const counts = isRecord(value) ? value : {};
+  return {
+    transferred: typeof counts['transferred'] === 'number' ? counts['transferred'] : 0,
+    transferable: typeof counts['transferable'] === 'number' ? counts['transferable'] : 0,
+  };
+};
+
+/** @param {unknown} value @returns {SessionLabel | undefined} */
+const labelOf = (value) => {
+  if (!isRecord(value)) return undefined;
+  const { realmPath, userId, partition } = value;
+  return typeof realmPath === 'string' && typeof userId === 'string' && typeof partition === 'string' ? { realmPath, userId, partition } : undefined;
+};
+
+/** @param {ActorRecord} actor @returns {boolean} */
+const isSession = (actor) => actor.name === 'session' && isRecord(actor.snapshot.value) && 'lifecycle' in actor.snapshot.value;
+
+/**
+ * The view of one session actor, as of `snapshot` (its latest unless the page looks back).
+ * @param {Model} model @param {ActorRecord} actor @param {WireSnapshot} [snapshot] @returns {SessionView | undefined}
+ */
+export function sessionView(model, actor, snapshot = actor.snapshot) {
+  const context = isRecord(snapshot.context) ? snapshot.context : {};
+  const label = labelOf(context['label']);
+  if (label === undefined) return undefined;
+  const waiters = isRecord(context['waiters']) ? context['waiters'] : {};
+  /** @type {PendingWait[]} */
+  const waits = Object.entries(waiters).map(([id, direction]) => {
+    const child = model.actors.get(childId(model, actor.id, `wait:${id}`) ?? '');
+    const childContext = child !== undefined && isRecord(child.snapshot.context) ? child.snapshot.context : {};
+    return {
+      id,
+      direction: String(direction),
+      since: child?.createdAt ?? firstSeen(actor, id),
+      transferred: typeof childContext['transferred'] === 'number' ? childContext['transferred'] : undefined,
+      target: typeof childContext['target'] === 'number' ? childContext['target'] : undefined,
+    };
+  });
+  return {
+    id: actor.id,
+    label,
+    state: sessionStateOf(snapshot.value),
+    connection: connectionOf(snapshot.value),
+    upload: countsOf(context['upload']),
+    download: countsOf(context['download']),
+    waits,
+    snapshot,
+    history: actor.history,
+  };
+}
+
+/** @param {Model} model @param {string} parentId @param {string} name @returns {string | undefined} */
+function childId(model, parentId, name) {
+  for (const actor of model.actors.values()) if (actor.parentId === parentId && actor.name === name) return actor.id;
+  return undefined;
+}
+
+/** When the session's timeline first listed wait `id`. @param {ActorRecord} actor @param {string} id */
+function firstSeen(actor, id) {
+  for (const step of actor.history) {
+    const context = isRecord(step.snapshot.context) ? step.snapshot.context : {};
+    if (isRecord(context['waiters']) && id in context['waiters']) return step.at;
+  }
+  return Date.now();
+}
+
+/** Every live session, by realm path. @param {Model} model @returns {SessionView[]} */
+export function liveSessions(model) {
+  /** @type {SessionView[]} */
+  const views = [];
+  for (const actor of model.actors.values()) {
+    if (!isSession(actor)) continue;
+    const view = sessionView(model, actor);
+    if (view !== undefined) views.push(view);
+  }
+  return views.sort((a, b) => a.label.realmPath.localeCompare(b.label.realmPath) || a.id.localeCompare(b.id));
+}
+
+/**
+ * The shared connection actor of `userId` (the socket its sessions use), if alive.
+ * @param {Model} model @param {string} userId @returns {ActorRecord | undefined}
+ */
+export function connectionOfUser(model, userId) {
+  /** @type {ActorRecord | undefined} */
+  let found;
+  for (const actor of model.actors.values()) {
+    const context = isRecord(actor.snapshot.context) ? actor.snapshot.context : {};
+    const label = isRecord(context['label']) ? context['label'] : {};
+    if (actor.name === 'connection' && label['userId'] === userId) found = actor;
+  }
+  return found;
+}

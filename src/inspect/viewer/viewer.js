@@ -1,0 +1,203 @@
+// @ts-check
+/**
+ * The viewer page: the live sessions on the left; for the selected one its charts with the
+ * active states lit, its connection, progress bars and pending waits; its event timeline on the
+ * right, where clicking an event shows the session as it was right after it.
+ */
+import { showChart } from './chart-view.js';
+import { linkToRelay } from './relay-link.js';
+import { applyFrame, connectionOfUser, createModel, liveSessions, sessionView } from './viewer-model.js';
+
+/** @typedef {import('./viewer-model.js').Frame} Frame */
+/** @typedef {import('./viewer-model.js').SessionView} SessionView */
+/** @typedef {import('./viewer-model.js').ByteCounts} ByteCounts */
+
+let model = createModel();
+/** @type {string | undefined} */
+let selected;
+/** @type {number | undefined} the timeline step shown instead of the present */
+let pinned;
+let renderQueued = false;
+
+/** @param {string} id @returns {HTMLElement} */
+const byId = (id) => {
+  const element = document.getElementById(id);
+  if (element === null) throw new Error(`viewer: #${id} is missing from the page`);
+  return element;
+};
+
+/** @param {unknown} value @returns {value is Frame} */
+const isFrame = (value) =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (/** @type {{ type?: unknown }} */ (value).type) === 'string' &&
+  typeof (/** @type {{ sessionId?: unknown }} */ (value).sessionId) === 'string';
+
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    render();
+  });
+}
+
+/** @param {string} path */
+const baseName = (path) => path.slice(path.lastIndexOf('/') + 1);
+
+/** @param {number} at */
+const clock = (at) => new Date(at).toISOString().slice(11, 23);
+
+/** @param {string} tag @param {string} [className] @param {string} [text] */
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className !== undefined) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** @param {SessionView[]} sessions */
+function renderSessionList(sessions) {
+  const list = byId('session-list');
+  list.replaceChildren(
+    ...sessions.map((session) => {
+      const item = element('li', session.id === selected ? 'session selected' : 'session');
+      item.dataset['sessionId'] = session.id;
+      item.dataset['state'] = session.state;
+      item.dataset['connection'] = session.connection;
+      item.append(
+        element('span', 'path', baseName(session.label.realmPath)),
+        element('span', 'meta', `user ${session.label.userId.slice(0, 8)} · ${session.label.partition}`),
+        element('span', `badge state-${session.state}`, session.state),
+        element('span', `badge connection-${session.connection}`, session.connection),
+      );
+      item.title = session.label.realmPath;
+      item.addEventListener('click', () => {
+        selected = session.id;
+        pinned = undefined;
+        scheduleRender();
+      });
+      return item;
+    }),
+  );
+  byId('session-count').textContent = `${sessions.length} live session${sessions.length === 1 ? '' : 's'}`;
+}
+
+/** @param {string} id @param {ByteCounts} counts */
+function renderBar(id, counts) {
+  const bar = byId(id);
+  const share = counts.transferable === 0 ? 1 : Math.min(1, counts.transferred / counts.transferable);
+  bar.dataset['transferred'] = String(counts.transferred);
+  bar.dataset['transferable'] = String(counts.transferable);
+  const fill = /** @type {HTMLElement} */ (bar.querySelector('.fill'));
+  fill.style.width = `${(share * 100).toFixed(1)}%`;
+  const label = /** @type {HTMLElement} */ (bar.querySelector('.label'));
+  label.textContent = `${counts.transferred} / ${counts.transferable} B (${Math.round(share * 100)}%)`;
+}
+
+/** @param {SessionView} view */
+function renderWaits(view) {
+  const now = Date.now();
+  byId('wait-list').replaceChildren(
+    ...(view.waits.length === 0
+      ? [element('li', 'none', 'none')]
+      : view.waits.map((wait) => {
+          const item = element('li', 'wait');
+          item.dataset['waitId'] = wait.id;
+          const reached = wait.target === undefined ? '' : ` · ${wait.transferred ?? 0}/${wait.target} B`;
+          item.textContent = `${wait.direction} ${wait.id} · waiting ${((now - wait.since) / 1000).toFixed(1)} s${reached}`;
+          return item;
+        })),
+  );
+}
+
+/** @param {SessionView} view */
+function renderTimeline(view) {
+  const list = byId('event-list');
+  const steps = view.history;
+  list.replaceChildren(
+    ...steps
+      .map((step, index) => {
+        const item = element('li', index === pinned ? 'step pinned' : 'step');
+        item.dataset['index'] = String(index);
+        item.dataset['event'] = step.event;
+        item.append(element('span', 'at', clock(step.at)), element('span', 'event', step.event));
+        item.addEventListener('click', () => {
+          pinned = index;
+          scheduleRender();
+        });
+        return item;
+      })
+      .reverse(),
+  );
+  const mode = byId('view-mode');
+  const step = pinned === undefined ? undefined : steps[pinned];
+  mode.dataset['mode'] = step === undefined ? 'live' : 'past';
+  byId('view-mode-text').textContent = step === undefined ? 'live' : `as it was after event #${pinned} (${step.event}, ${clock(step.at)})`;
+}
+
+function render() {
+  const sessions = liveSessions(model);
+  if (selected === undefined || !sessions.some((s) => s.id === selected)) {
+    selected = sessions[0]?.id;
+    pinned = undefined;
+  }
+  renderSessionList(sessions);
+  const actor = selected === undefined ? undefined : model.actors.get(selected);
+  const detail = byId('detail');
+  if (actor === undefined) {
+    detail.dataset['empty'] = 'true';
+    return;
+  }
+  delete detail.dataset['empty'];
+  const step = pinned === undefined ? undefined : actor.history[pinned];
+  const view = sessionView(model, actor, step?.snapshot);
+  if (view === undefined) return;
+  byId('summary-path').textContent = view.label.realmPath;
+  byId('summary-user').textContent = view.label.userId;
+  byId('summary-partition').textContent = view.label.partition;
+  byId('summary-state').textContent = view.state;
+  byId('summary-connection').textContent = view.connection;
+  renderBar('upload-bar', view.upload);
+  renderBar('download-bar', view.download);
+  renderWaits(view);
+  renderTimeline(view);
+  void showChart(byId('session-chart'), 'session', view.snapshot.value);
+  const socket = connectionOfUser(model, view.label.userId);
+  void showChart(byId('connection-chart'), 'connection', socket?.snapshot.value);
+}
+
+for (const button of document.querySelectorAll('button.zoom')) {
+  button.addEventListener('click', () => {
+    const chart = byId(/** @type {HTMLElement} */ (button).dataset['chart'] ?? '');
+    const zoomed = chart.classList.toggle('zoomed');
+    button.textContent = zoomed ? 'fit width' : 'actual size';
+  });
+}
+
+byId('live-button').addEventListener('click', () => {
+  pinned = undefined;
+  scheduleRender();
+});
+
+linkToRelay({
+  up: () => {
+    // The relay replays everything alive; start from nothing so nothing stale survives.
+    model = createModel();
+    byId('relay-status').dataset['status'] = 'connected';
+    byId('relay-status').textContent = 'relay connected';
+    scheduleRender();
+  },
+  down: () => {
+    byId('relay-status').dataset['status'] = 'disconnected';
+    byId('relay-status').textContent = 'relay unreachable, retrying';
+  },
+  frame: (frame) => {
+    if (!isFrame(frame)) return;
+    applyFrame(model, frame);
+    scheduleRender();
+  },
+});
+
+// Wait ages grow without any frame arriving.
+setInterval(scheduleRender, 500);

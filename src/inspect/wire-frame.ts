@@ -1,0 +1,88 @@
+/**
+ * Turns `@statelyai/inspect`'s inspection events into relay frames that survive JSON: actor
+ * references become `{ id }`, functions and cycles drop out, and only the parts of a snapshot
+ * an inspector draws (status, value, context, output, error) are kept. An actor frame's
+ * snapshot is the live object, whose `machine` field alone would be most of the frame.
+ */
+import type { StatelyInspectionEvent } from '@statelyai/inspect';
+import type { ActorFrame, InspectionFrame } from './inspection-frame.js';
+
+/** How deep a context or event is written before the rest is cut. */
+const MAX_DEPTH = 24;
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+const isActorRef = (value: object): value is { id: string; sessionId: string } =>
+  typeof (value as { sessionId?: unknown }).sessionId === 'string' && typeof (value as { send?: unknown }).send === 'function';
+
+/** A JSON copy of `value`; what JSON cannot hold becomes a short marker string. */
+export function toJson(value: unknown, depth = 0, ancestors: Set<object> = new Set()): Json | undefined {
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value !== 'object') return undefined;
+  if (isActorRef(value)) return { id: value.id };
+  if (ancestors.has(value)) return '[circular]';
+  if (depth >= MAX_DEPTH) return '[deep]';
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((item) => toJson(item, depth + 1, ancestors) ?? null);
+    const out: { [key: string]: Json } = {};
+    for (const [key, item] of Object.entries(value)) {
+      const copy = toJson(item, depth + 1, ancestors);
+      if (copy !== undefined) out[key] = copy;
+    }
+    return out;
+  } finally {
+    ancestors.delete(value);
+  }
+}
+
+interface SnapshotLike {
+  readonly status?: unknown;
+  readonly value?: unknown;
+  readonly context?: unknown;
+  readonly output?: unknown;
+  readonly error?: unknown;
+}
+
+/** The drawn parts of a snapshot, as JSON. */
+export function wireSnapshot(snapshot: unknown): ActorFrame['snapshot'] {
+  const s = (typeof snapshot === 'object' && snapshot !== null ? snapshot : {}) as SnapshotLike;
+  const out: { status: string; value?: unknown; context?: unknown; output?: unknown; error?: unknown } = {
+    status: typeof s.status === 'string' ? s.status : 'active',
+  };
+  for (const key of ['value', 'context', 'output', 'error'] as const) {
+    const copy = toJson(s[key]);
+    if (copy !== undefined) out[key] = copy;
+  }
+  return out;
+}
+
+const eventOf = (event: unknown): { type: string } => {
+  const copy = toJson(event);
+  return typeof copy === 'object' && copy !== null && !Array.isArray(copy) && typeof copy['type'] === 'string'
+    ? (copy as { type: string })
+    : { type: 'unknown' };
+};
+
+/** The relay frame of one inspection event. */
+export function toWireFrame(event: StatelyInspectionEvent): InspectionFrame {
+  const base = { sessionId: event.sessionId, rootId: event.rootId, createdAt: event.createdAt };
+  switch (event.type) {
+    case '@xstate.actor':
+      return {
+        ...base,
+        type: '@xstate.actor',
+        name: event.name,
+        parentId: event.parentId,
+        definition: event.definition,
+        snapshot: wireSnapshot(event.snapshot),
+      };
+    case '@xstate.snapshot':
+      return { ...base, type: '@xstate.snapshot', event: eventOf(event.event), snapshot: wireSnapshot(event.snapshot) };
+    case '@xstate.event':
+      return { ...base, type: '@xstate.event', event: eventOf(event.event), sourceId: event.sourceId };
+  }
+}

@@ -1,0 +1,35 @@
+import { createActor, createMachine } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { decodeFrame } from '../../src/inspect/inspection-frame.js';
+import { toJson, toWireFrame, wireSnapshot } from '../../src/inspect/wire-frame.js';
+
+describe('wire frames', () => {
+  it('writes cycles, functions, actor refs, errors and odd numbers as JSON', () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic['self'] = cyclic;
+    const ref = createActor(createMachine({ id: 'm' }));
+    expect(toJson({ cyclic, fn: () => 1, ref, error: new RangeError('no'), nan: Number.NaN, big: 10n, list: [undefined, 1] })).toEqual({
+      cyclic: { a: 1, self: '[circular]' },
+      ref: { id: ref.id },
+      error: { name: 'RangeError', message: 'no' },
+      nan: 'NaN',
+      big: '10',
+      list: [null, 1],
+    });
+  });
+
+  it('cuts what is nested too deep', () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 40; i++) deep = { deeper: deep };
+    expect(JSON.stringify(toJson(deep))).toContain('[deep]');
+  });
+
+  it('keeps only the drawn parts of a live snapshot, and the frame decodes at the relay', () => {
+    const actor = createActor(createMachine({ id: 'm', initial: 'a', context: { n: 1 }, states: { a: {} } })).start();
+    const snapshot = wireSnapshot(actor.getSnapshot());
+    expect(snapshot).toEqual({ status: 'active', value: 'a', context: { n: 1 } });
+    const frame = toWireFrame({ type: '@xstate.actor', name: 'm', sessionId: actor.sessionId, parentId: undefined, rootId: actor.sessionId, definition: '{}', createdAt: '5', id: 'i', _version: '1', snapshot: actor.getSnapshot() });
+    expect(decodeFrame(JSON.stringify(frame))).toMatchObject({ type: '@xstate.actor', name: 'm', snapshot });
+    actor.stop();
+  });
+});
