@@ -31,4 +31,21 @@ describe('command line', () => {
     expect(await main(['serve', '--colour'])).toBe(2);
     expect(errors.join('\n')).toContain('--port must be an integer');
   });
+
+  it('refuses bad inspect and demo arguments with exit code 2, and prints their help', async () => {
+    const errors: string[] = [];
+    const out: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((line: string) => errors.push(line));
+    vi.spyOn(console, 'log').mockImplementation((line: string) => out.push(line));
+    expect(await main(['inspect', '--port', '99999'])).toBe(2);
+    expect(await main(['inspect', '--open'])).toBe(2);
+    expect(await main(['demo', '--inspect-port', 'x'])).toBe(2);
+    expect(await main(['demo', '--forever'])).toBe(2);
+    expect(errors.join('\n')).toContain('--port must be an integer');
+    expect(errors.join('\n')).toContain('--inspect-port must be an integer');
+    expect(await main(['inspect', '--help'])).toBe(0);
+    expect(await main(['demo', '--help'])).toBe(0);
+    expect(out.join('\n')).toContain('viewer page at http://HOST:PORT/');
+    expect(out.join('\n')).toContain('--hold keeps everything');
+  });
 });

@@ -1,10 +1,13 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.js';
 import { runSyncDemo } from '../../src/demo/sync-demo.js';
 
 describe('the main job (npm start)', () => {
   it('syncs two clients through a pause and ends with equal replicas', async () => {
     const lines: string[] = [];
-    const result = await runSyncDemo({ print: (line) => lines.push(line) });
+    const result = await runSyncDemo({ print: (line) => lines.push(line), inspectPort: 0 });
     const text = lines.join('\n');
     expect(result).toEqual({ replicasEqual: true, documents: 8 });
     expect(text).toContain('alice: connection connected → disconnected   (session paused)');
@@ -12,5 +15,29 @@ describe('the main job (npm start)', () => {
     expect(text).toMatch(/alice: upload +\[#+\] 100%/);
     expect(text).toMatch(/bob: download +\[/);
     expect(text).toContain('after close: alice inactive, bob inactive');
+    expect(text).toMatch(/inspector: open http:\/\/127\.0\.0\.1:\d+\/ to watch the sessions live \(npm start -- --hold keeps them running\)/);
   }, 30_000);
+
+  it('npm start -- --hold: keeps the demo and its viewer up until Ctrl-C, then exits 0', async () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'demo', '--hold', '--inspect-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (data: Buffer) => (out += data.toString()));
+    child.stderr.on('data', (data: Buffer) => (out += data.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await eventually(() => out.includes('holding:'), 'the demo holding', 20_000);
+      const viewer = /inspector: open (http:\/\/\S+)/.exec(out)![1]!;
+      // Still up well after the story ended, with the writes of the held demo going on.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      const page = await fetch(viewer);
+      expect(page.status).toBe(200);
+      expect(out).not.toContain('after close');
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(out).toContain('after close: alice inactive, bob inactive');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 40_000);
 });

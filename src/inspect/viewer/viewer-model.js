@@ -50,7 +50,7 @@ export function applyFrame(model, frame) {
       // A re-announcement (the app's link to the relay came back) keeps what the page knew.
       createdAt: known?.createdAt ?? at,
       snapshot: frame.snapshot,
-      history: known?.history ?? [{ at, event: 'xstate.init', snapshot: frame.snapshot }],
+      history: known?.history ?? [{ at, event: 'announced', snapshot: frame.snapshot }],
     });
     return;
   }

@@ -1,0 +1,152 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startDemo } from '../../src/demo/demo-setup.js';
+import { launchBrowser, screenshot } from '../support/browser.js';
+import { Harness } from './harness.js';
+
+const cleanup: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+/** Whether the drawn state `path` of the chart in `#chartId` is lit, once it is `lit` (at most 10 s). */
+async function expectLit(page: Page, path: string, lit = true, chartId = 'session-chart'): Promise<void> {
+  await page.waitForFunction(
+    ([chart, id, want]) => document.querySelector(`#${chart} [id="state:${id}"]`)?.classList.contains('active') === want,
+    [chartId, path, lit] as const,
+    { timeout: 10_000 },
+  );
+}
+
+const sessionItem = (page: Page, realmPath: string) => page.locator(`#session-list li[title="${realmPath}"]`);
+
+describe('the inspector viewer in Chromium', () => {
+  it('draws a running demo: pause lights paused and disconnected, the bars move during a sync, the timeline looks back', async () => {
+    const demo = await startDemo({ inspectPort: 0 });
+    const browser = await launchBrowser();
+    cleanup.push(() => demo.close(), () => browser.close());
+    const page = await browser.page();
+    await page.goto(demo.relay!.url);
+    const [alice, bob] = demo.clients;
+    await sessionItem(page, alice.realm.path).click();
+    await expect.poll(() => sessionItem(page, bob.realm.path).count()).toBe(1);
+    await expectLit(page, 'session.lifecycle.syncing.active.running');
+    await expectLit(page, 'session.connection.connected');
+    await expectLit(page, 'connection.online.connected', true, 'connection-chart');
+
+    alice.session.pause();
+    await expectLit(page, 'session.lifecycle.paused');
+    await expectLit(page, 'session.connection.disconnected');
+    await expectLit(page, 'session.lifecycle.syncing', false);
+    expect(await page.locator('#summary-state').textContent()).toBe('paused');
+
+    // A wait made while paused is listed, with its age, until the resume settles it.
+    alice.realm.write((tx) => tx.put('Task', 'while-paused', { title: 'x' }));
+    const waited = alice.session.waitForUpload(AbortSignal.timeout(20_000));
+    await page.locator('#wait-list li.wait').first().waitFor({ timeout: 10_000 });
+    expect(await page.locator('#wait-list').textContent()).toMatch(/upload .* waiting \d+\.\d s/);
+
+    // Record every value the upload bar shows from here on.
+    await page.evaluate(() => {
+      const bar = document.getElementById('upload-bar')!;
+      const seen: string[] = [];
+      (window as unknown as { barValues: string[] }).barValues = seen;
+      new MutationObserver(() => seen.push(`${bar.dataset['transferred']}/${bar.dataset['transferable']}`)).observe(bar, { attributes: true });
+    });
+    alice.session.resume();
+    await waited;
+    await expectLit(page, 'session.lifecycle.syncing.active.running');
+    await page.locator('#wait-list li.none').waitFor();
+    // A sync big enough to take several frames of the page.
+    for (let batch = 0; batch < 40; batch++) {
+      alice.realm.write((tx) => {
+        for (let i = 0; i < 25; i++) tx.put('Task', `bulk-${batch}-${i}`, { title: 'x'.repeat(1_000) });
+      });
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    await alice.session.waitForUpload(AbortSignal.timeout(30_000));
+    await page.waitForFunction(() => {
+      const bar = document.getElementById('upload-bar')!;
+      return bar.dataset['transferred'] === bar.dataset['transferable'] && Number(bar.dataset['transferred']) > 1_000_000;
+    });
+    const values = await page.evaluate(() => (window as unknown as { barValues: string[] }).barValues);
+    const distinct = [...new Set(values)].map((v) => v.split('/').map(Number) as [number, number]);
+    expect(distinct.length, `upload bar values: ${distinct.join(' ')}`).toBeGreaterThanOrEqual(3);
+    const transferred = distinct.map(([t]) => t);
+    expect(transferred).toEqual([...transferred].sort((a, b) => a - b));
+    expect(distinct.some(([t, total]) => t < total), 'the bar showed a sync in flight').toBe(true);
+
+    // Looking back: the step after 'pause' shows the session paused again, then back to live.
+    await page.locator('#event-list li[data-event="pause"]').first().click();
+    await expectLit(page, 'session.lifecycle.paused');
+    expect(await page.locator('#view-mode').getAttribute('data-mode')).toBe('past');
+    await screenshot(page, 'inspector-looking-back');
+    await page.locator('#live-button').click();
+    await expectLit(page, 'session.lifecycle.syncing.active.running');
+
+    // Bob's download bar ends full once he has everything.
+    await bob.session.waitForDownload(AbortSignal.timeout(30_000));
+    await sessionItem(page, bob.realm.path).click();
+    await page.waitForFunction(() => {
+      const bar = document.getElementById('download-bar')!;
+      return Number(bar.dataset['transferred']) > 1_000_000 && bar.dataset['transferred'] === bar.dataset['transferable'];
+    });
+    const shot = await screenshot(page, 'inspector');
+    console.info(`inspector screenshot: ${shot}; upload bar showed ${distinct.length} values`);
+    expect(browser.errors).toEqual([]);
+  });
+
+  it('survives a relay killed and restarted: the page reconnects and shows the sessions again', async () => {
+    const port = await freePort();
+    let relay = await startRelayProcess(port);
+    const h = await new Harness().start();
+    const browser = await launchBrowser();
+    cleanup.push(() => h.close(), () => browser.close(), () => relay.kill('SIGKILL'));
+    const { realm } = await h.client('p', {}, h.app({ inspect: { url: `ws://127.0.0.1:${port}` } }));
+    const page = await browser.page();
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await sessionItem(page, realm.path).waitFor({ timeout: 10_000 });
+
+    relay.kill('SIGKILL');
+    await page.locator('#relay-status[data-status="disconnected"]').waitFor({ timeout: 10_000 });
+    realm.syncSession!.pause();
+    relay = await startRelayProcess(port);
+    await page.locator('#relay-status[data-status="connected"]').waitFor({ timeout: 15_000 });
+    await sessionItem(page, realm.path).waitFor({ timeout: 15_000 });
+    // It shows the session as it is now: paused while the relay was away.
+    await expectLit(page, 'session.lifecycle.paused');
+    await screenshot(page, 'inspector-after-relay-restart');
+    // The one failed load is the page's own link while the relay was down.
+    expect(browser.errors.filter((e) => !e.includes('ERR_CONNECTION_REFUSED'))).toEqual([]);
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** `sync-session inspect --port PORT` in a child process, once it listens. */
+function startRelayProcess(port: number): Promise<ChildProcess> {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'inspect', '--port', String(port)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`relay did not start: ${out}`)), 20_000);
+    child.stdout!.on('data', (data: Buffer) => {
+      out += data.toString();
+      if (out.includes('viewer at')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.stderr!.on('data', (data: Buffer) => (out += data.toString()));
+    child.once('exit', (code) => reject(new Error(`relay exited with ${code}: ${out}`)));
+  });
+}
