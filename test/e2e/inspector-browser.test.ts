@@ -15,11 +15,31 @@ afterEach(async () => {
 /** Whether the drawn state `path` of the chart in `#chartId` is lit, once it is `lit` (at most 10 s). */
 async function expectLit(page: Page, path: string, lit = true, chartId = 'session-chart'): Promise<void> {
   await page.waitForFunction(
-    ([chart, id, want]) => document.querySelector(`#${chart} [id="state:${id}"]`)?.classList.contains('active') === want,
+    ([chart, id, want]) => (globalThis as unknown as PageGlobals).document.querySelector(`#${chart} [id="state:${id}"]`)?.classList.contains('active') === want,
     [chartId, path, lit] as const,
     { timeout: 10_000 },
   );
 }
+
+/**
+ * The few page globals the checks below touch, typed here because the test program has no DOM
+ * library (the functions run in the page, where they exist).
+ */
+interface PageElement {
+  readonly dataset: Record<string, string | undefined>;
+  readonly classList: { contains(name: string): boolean };
+}
+interface PageGlobals {
+  readonly document: { getElementById(id: string): PageElement | null; querySelector(selector: string): PageElement | null };
+  readonly MutationObserver: new (callback: () => void) => { observe(target: PageElement, options: { attributes: boolean }): void };
+  barValues: string[];
+}
+
+/** Whether `#id`'s bar shows a finished transfer of more than `bytes`. */
+const barFull = ([id, bytes]: readonly [string, number]) => {
+  const bar = (globalThis as unknown as PageGlobals).document.getElementById(id)!;
+  return Number(bar.dataset['transferred']) > bytes && bar.dataset['transferred'] === bar.dataset['transferable'];
+};
 
 const sessionItem = (page: Page, realmPath: string) => page.locator(`#session-list li[title="${realmPath}"]`);
 
@@ -51,10 +71,10 @@ describe('the inspector viewer in Chromium', () => {
 
     // Record every value the upload bar shows from here on.
     await page.evaluate(() => {
-      const bar = document.getElementById('upload-bar')!;
-      const seen: string[] = [];
-      (window as unknown as { barValues: string[] }).barValues = seen;
-      new MutationObserver(() => seen.push(`${bar.dataset['transferred']}/${bar.dataset['transferable']}`)).observe(bar, { attributes: true });
+      const page = globalThis as unknown as PageGlobals;
+      const bar = page.document.getElementById('upload-bar')!;
+      page.barValues = [];
+      new page.MutationObserver(() => page.barValues.push(`${bar.dataset['transferred']}/${bar.dataset['transferable']}`)).observe(bar, { attributes: true });
     });
     alice.session.resume();
     await waited;
@@ -68,11 +88,8 @@ describe('the inspector viewer in Chromium', () => {
       await new Promise((resolve) => setTimeout(resolve, 15));
     }
     await alice.session.waitForUpload(AbortSignal.timeout(30_000));
-    await page.waitForFunction(() => {
-      const bar = document.getElementById('upload-bar')!;
-      return bar.dataset['transferred'] === bar.dataset['transferable'] && Number(bar.dataset['transferred']) > 1_000_000;
-    });
-    const values = await page.evaluate(() => (window as unknown as { barValues: string[] }).barValues);
+    await page.waitForFunction(barFull, ['upload-bar', 1_000_000] as const);
+    const values = await page.evaluate(() => (globalThis as unknown as PageGlobals).barValues);
     const distinct = [...new Set(values)].map((v) => v.split('/').map(Number) as [number, number]);
     expect(distinct.length, `upload bar values: ${distinct.join(' ')}`).toBeGreaterThanOrEqual(3);
     const transferred = distinct.map(([t]) => t);
@@ -90,10 +107,7 @@ describe('the inspector viewer in Chromium', () => {
     // Bob's download bar ends full once he has everything.
     await bob.session.waitForDownload(AbortSignal.timeout(30_000));
     await sessionItem(page, bob.realm.path).click();
-    await page.waitForFunction(() => {
-      const bar = document.getElementById('download-bar')!;
-      return Number(bar.dataset['transferred']) > 1_000_000 && bar.dataset['transferred'] === bar.dataset['transferable'];
-    });
+    await page.waitForFunction(barFull, ['download-bar', 1_000_000] as const);
     const shot = await screenshot(page, 'inspector');
     console.info(`inspector screenshot: ${shot}; upload bar showed ${distinct.length} values`);
     expect(browser.errors).toEqual([]);
