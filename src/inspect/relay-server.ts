@@ -110,8 +110,7 @@ function serveAsset(assets: Map<string, Asset>, request: IncomingMessage, respon
   response.writeHead(200, {
     'content-type': asset.contentType,
     'cache-control': 'no-store',
-    // The page loads nothing from outside this relay.
-    'content-security-policy': "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'",
+    'content-security-policy': asset.policy,
   });
   response.end(request.method === 'HEAD' ? undefined : asset.body);
 }

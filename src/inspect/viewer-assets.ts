@@ -6,7 +6,14 @@ import { fileURLToPath } from 'node:url';
 export interface Asset {
   readonly body: Buffer;
   readonly contentType: string;
+  /** Its Content-Security-Policy: nothing from outside this machine, but for the Stately bridge. */
+  readonly policy: string;
 }
+
+/** Our viewer loads nothing from anywhere but the relay. */
+const OFFLINE_POLICY = "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'";
+/** The bridge page frames the Stately inspector, and nothing else from outside. */
+const STATELY_POLICY = `${OFFLINE_POLICY}; frame-src https://stately.ai`;
 
 /** The package folder: the same from `src/` (tsx) and from `dist/src/` (installed). */
 function packageRoot(): string {
@@ -28,6 +35,8 @@ const types: Record<string, string> = {
 /** URL path → file under the package folder. A fixed list: no request names a file of its own choosing. */
 const routes: Record<string, string> = {
   '/': 'src/inspect/viewer/index.html',
+  '/stately': 'src/inspect/viewer/stately.html',
+  '/viewer/stately-bridge.js': 'src/inspect/viewer/stately-bridge.js',
   '/viewer/viewer.css': 'src/inspect/viewer/viewer.css',
   '/viewer/viewer.js': 'src/inspect/viewer/viewer.js',
   '/viewer/viewer-model.js': 'src/inspect/viewer/viewer-model.js',
@@ -48,7 +57,11 @@ export function loadViewerAssets(): Map<string, Asset> {
   const assets = new Map<string, Asset>();
   for (const [path, file] of Object.entries(routes)) {
     const extension = file.slice(file.lastIndexOf('.') + 1);
-    assets.set(path, { body: readFileSync(join(root, file)), contentType: types[extension] ?? 'application/octet-stream' });
+    assets.set(path, {
+      body: readFileSync(join(root, file)),
+      contentType: types[extension] ?? 'application/octet-stream',
+      policy: path === '/stately' ? STATELY_POLICY : OFFLINE_POLICY,
+    });
   }
   return assets;
 }

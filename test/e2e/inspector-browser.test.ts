@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDemo } from '../../src/demo/demo-setup.js';
+import { startInspectorRelay } from '../../src/inspect/relay-server.js';
 import { launchBrowser, screenshot } from '../support/browser.js';
 import { Harness } from './harness.js';
 
@@ -135,6 +136,37 @@ describe('the inspector viewer in Chromium', () => {
     await screenshot(page, 'inspector-after-relay-restart');
     // The one failed load is the page's own link while the relay was down.
     expect(browser.errors.filter((e) => !e.includes('ERR_CONNECTION_REFUSED'))).toEqual([]);
+  });
+});
+
+describe('the Stately bridge page (/stately)', () => {
+  it('hands the relayed frames to the inspector frame once it says it is ready', async () => {
+    const relay = await startInspectorRelay({ port: 0 });
+    const h = await new Harness().start();
+    const browser = await launchBrowser();
+    cleanup.push(() => relay.close(), () => h.close(), () => browser.close());
+    await h.client('p', {}, h.app({ inspect: { url: relay.wsUrl } }));
+    const page = await browser.page();
+    // stately.ai is not reachable from tests: a stand-in answers for it, in the same frame and
+    // with the same handshake (@statelyai.connected), and keeps what it is sent.
+    await page.route('https://stately.ai/**', (route) =>
+      route.fulfill({
+        contentType: 'text/html',
+        body: `<script>
+          window.received = [];
+          addEventListener('message', (e) => window.received.push(e.data));
+          setTimeout(() => parent.postMessage({ type: '@statelyai.connected' }, '*'), 300);
+        </script>`,
+      }),
+    );
+    await page.goto(new URL('/stately', relay.url).href);
+    const inspector = page.frames().find((frame) => frame.url().startsWith('https://stately.ai/'))!;
+    await inspector.waitForFunction(
+      () => ((globalThis as unknown as { received: { type?: string; name?: string }[] }).received ?? []).some((e) => e.type === '@xstate.actor' && e.name === 'session'),
+      undefined,
+      { timeout: 10_000 },
+    );
+    expect(browser.errors).toEqual([]);
   });
 });
 
