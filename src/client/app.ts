@@ -14,7 +14,10 @@ export class App {
   private readonly users = new Map<string, User>();
   private closed = false;
 
-  /** Checks the configuration (a `TypeError` names a bad field), runs pending error actions, opens nothing yet. */
+  /**
+   * Checks the configuration (a `TypeError` names a bad field) and runs pending error actions;
+   * opens no file or sync socket yet (only the inspector's relay link, if `inspect` names one).
+   */
   constructor(config: AppConfig) {
     this.config = resolveAppConfig(config);
     this.syncManager = new SyncManager(this.config);

@@ -6,8 +6,22 @@
 import { isRight } from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 
-/** The biggest frame the relay reads; a session's snapshot is a few kilobytes. */
+/** The biggest frame the relay reads; a session's actor frame is about 7 KB, a step under 1 KB. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
+
+/**
+ * How deep a frame may nest. Apps cut their frames at 24 levels (`wire-frame.ts`); anything far
+ * deeper is hostile, and would overflow the stack when written out again.
+ */
+export const MAX_FRAME_DEPTH = 64;
+
+/** Whether `value` nests deeper than `limit`; stops looking at the limit, so it cannot overflow. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit === 0) return true;
+  for (const child of Object.values(value)) if (nestsDeeperThan(child, limit - 1)) return true;
+  return false;
+}
 
 const eventObject = t.type({ type: t.string });
 const snapshotObject = t.intersection([
@@ -40,8 +54,8 @@ export type InspectionFrame = ActorFrame | SnapshotFrame | EventFrame;
 const frameCodec = t.union([actorFrame, snapshotFrame, eventFrame]);
 
 /**
- * Reads one frame, or `undefined` when it is not one: not text, too big, not JSON, or not one
- * of the three frame shapes. Never throws.
+ * Reads one frame, or `undefined` when it is not one: not text, too big, not JSON, nested too
+ * deep, or not one of the three frame shapes. Never throws.
  */
 export function decodeFrame(data: unknown): InspectionFrame | undefined {
   if (typeof data !== 'string' || data.length > MAX_FRAME_BYTES) return undefined;
@@ -51,6 +65,7 @@ export function decodeFrame(data: unknown): InspectionFrame | undefined {
   } catch {
     return undefined;
   }
+  if (nestsDeeperThan(parsed, MAX_FRAME_DEPTH)) return undefined;
   const decoded = frameCodec.decode(parsed);
   return isRight(decoded) ? decoded.right : undefined;
 }

@@ -47,12 +47,15 @@ export class RelayAdapter implements Adapter {
     this.connect();
   }
 
-  /** Closes the link for good. */
+  /** Closes the link for good; a relay that does not answer the close is cut off after 1 s. */
   stop(): void {
     this.running = false;
     clearTimeout(this.retry);
-    this.socket?.close();
+    const socket = this.socket;
     this.socket = undefined;
+    if (socket === undefined) return;
+    socket.close();
+    setTimeout(() => socket.terminate(), 1_000).unref();
   }
 
   /** Sends one inspection event, or keeps only its effect on the live actors while the link is down. */
@@ -68,15 +71,24 @@ export class RelayAdapter implements Adapter {
   }
 
   private connect(): void {
-    const socket = new WebSocket(this.options.url);
+    let url: URL;
+    try {
+      url = new URL(this.options.url);
+    } catch {
+      this.options.logger.warn('inspector relay address is not a URL; not inspecting', { url: this.options.url });
+      return;
+    }
+    // A source only sends: the relay neither replays to it nor passes it what others send.
+    url.searchParams.set('role', 'source');
+    const socket = new WebSocket(url);
     this.socket = socket;
+    // Inspection never keeps a process alive: the app's own sockets and timers decide that.
+    socket.on('upgrade', (response) => response.socket.unref());
     socket.on('open', () => {
       this.delayMs = this.initialDelayMs;
       this.options.logger.info('inspector relay connected', { url: this.options.url });
       for (const frame of this.live.frames()) socket.send(JSON.stringify(frame));
     });
-    // The relay sends what other apps inspect; an app has no use for it.
-    socket.on('message', () => undefined);
     // A refused or broken link ends in 'close', which retries; the error itself says nothing more.
     socket.on('error', () => undefined);
     socket.on('close', () => {

@@ -5,54 +5,75 @@ import { LiveActors } from './live-actors.js';
 export interface RelayHubLimits {
   /** Live actors kept for replay. */
   readonly actors?: number;
-  /** Recent snapshot and event frames kept for replay (the viewers' timelines). */
-  readonly recentFrames?: number;
+  /** Bytes (characters) of live actors kept for replay: their announcements and latest steps. */
+  readonly actorBytes?: number;
+  /** Bytes (characters) of recent snapshot and event frames kept for replay (the viewers' timelines). */
+  readonly recentBytes?: number;
 }
 
 /** What one incoming frame came to: the text to pass on, or why it was dropped. */
 export type RelayVerdict = { readonly forward: string } | { readonly dropped: 'malformed' };
 
 /**
+ * Who a client is: a `source` (an app's `RelayAdapter`) only sends, so it is neither replayed
+ * to nor sent what others send; a `viewer` (our page, the Stately bridge, or a client that
+ * does not say) receives everything.
+ */
+export type RelayRole = 'source' | 'viewer';
+
+interface Recent {
+  readonly sessionId: string;
+  readonly text: string;
+}
+
+/**
  * The relay's bookkeeping, apart from its sockets. Actor ids are only unique inside one
  * process, so every id a client sends is prefixed with that client's tag (`c3/x:0`); two apps
- * on one relay never collide. The hub keeps the live actors and a ring of recent frames, so a
- * viewer that connects late, or again after the relay restarted, is told everything alive.
+ * on one relay never collide, and one client cannot speak for another's actors. The hub keeps
+ * the live actors and a ring of recent frames, each bounded in bytes, so a viewer that
+ * connects late, or again after the relay restarted, is told everything alive.
  */
 export class RelayHub {
   private readonly live: LiveActors;
-  private readonly recent: InspectionFrame[] = [];
-  private readonly recentLimit: number;
-  private readonly owned = new Map<string, Set<string>>();
+  private readonly recent: Recent[] = [];
+  private recentStart = 0;
+  private recentBytes = 0;
+  private readonly maxRecentBytes: number;
+  private readonly tags = new Set<string>();
   private nextTag = 1;
   private malformedCount = 0;
 
   constructor(limits: RelayHubLimits = {}) {
-    this.live = new LiveActors(limits.actors ?? 10_000);
-    this.recentLimit = limits.recentFrames ?? 5_000;
+    this.live = new LiveActors({ actors: limits.actors ?? 10_000, bytes: limits.actorBytes ?? 64 * 1024 * 1024 });
+    this.maxRecentBytes = limits.recentBytes ?? 16 * 1024 * 1024;
   }
 
-  /** A client connected: its tag, and the frames that bring it up to date. */
-  join(): { readonly tag: string; readonly replay: string[] } {
+  /** A client connected: its tag, and (for a viewer) the frames that bring it up to date. */
+  join(role: RelayRole = 'viewer'): { readonly tag: string; readonly replay: string[] } {
     const tag = `c${this.nextTag++}`;
-    this.owned.set(tag, new Set());
-    const actors = this.live.frames();
-    const recent = this.recent.filter((frame) => this.live.has(frame.sessionId));
-    return { tag, replay: [...actors, ...recent].map((frame) => JSON.stringify(frame)) };
+    this.tags.add(tag);
+    if (role === 'source') return { tag, replay: [] };
+    const actors = this.live.frames().map((frame) => JSON.stringify(frame));
+    const recent: string[] = [];
+    for (let i = this.recentStart; i < this.recent.length; i++) {
+      const entry = this.recent[i]!;
+      if (this.live.has(entry.sessionId)) recent.push(entry.text);
+    }
+    return { tag, replay: [...actors, ...recent] };
   }
 
-  /** A client sent `data`: the frame to pass on to every other client, or nothing. */
+  /** A client sent `data`: the frame to pass on to every viewer but the sender, or nothing. */
   receive(tag: string, data: unknown): RelayVerdict {
-    const frame = decodeFrame(data);
-    const owned = this.owned.get(tag);
-    if (frame === undefined || owned === undefined) {
+    const frame = this.tags.has(tag) ? decodeFrame(data) : undefined;
+    if (frame === undefined) {
       this.malformedCount++;
       return { dropped: 'malformed' };
     }
     const tagged = retag(frame, tag);
-    this.live.apply(tagged);
-    if (tagged.type === '@xstate.actor') owned.add(tagged.sessionId);
-    else this.remember(tagged);
-    return { forward: JSON.stringify(tagged) };
+    const text = JSON.stringify(tagged);
+    this.live.apply(tagged, text.length);
+    if (tagged.type !== '@xstate.actor') this.remember(tagged.sessionId, text);
+    return { forward: text };
   }
 
   /**
@@ -61,12 +82,10 @@ export class RelayHub {
    * a new tag, if it comes back.
    */
   leave(tag: string): string[] {
-    const owned = this.owned.get(tag);
-    this.owned.delete(tag);
-    if (owned === undefined) return [];
+    if (!this.tags.delete(tag)) return [];
     const frames: string[] = [];
     for (const actor of this.live.frames()) {
-      if (!owned.has(actor.sessionId)) continue;
+      if (!actor.sessionId.startsWith(`${tag}/`)) continue;
       const stopped = stoppedFrame(actor);
       this.live.apply(stopped);
       frames.push(JSON.stringify(stopped));
@@ -84,10 +103,18 @@ export class RelayHub {
     return this.live.size;
   }
 
-  private remember(frame: InspectionFrame): void {
-    this.recent.push(frame);
-    // Trimmed in batches, so the ring costs O(1) a frame on average.
-    if (this.recent.length > this.recentLimit * 1.25) this.recent.splice(0, this.recent.length - this.recentLimit);
+  private remember(sessionId: string, text: string): void {
+    this.recent.push({ sessionId, text });
+    this.recentBytes += text.length;
+    while (this.recentBytes > this.maxRecentBytes && this.recentStart < this.recent.length) {
+      this.recentBytes -= this.recent[this.recentStart]!.text.length;
+      this.recentStart++;
+    }
+    // The dropped head is cut off in batches, so the ring costs O(1) a frame on average.
+    if (this.recentStart > 1_024 && this.recentStart * 2 > this.recent.length) {
+      this.recent.splice(0, this.recentStart);
+      this.recentStart = 0;
+    }
   }
 }
 

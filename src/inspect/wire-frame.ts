@@ -28,7 +28,8 @@ export function toJson(value: unknown, depth = 0, ancestors: Set<object> = new S
   ancestors.add(value);
   try {
     if (Array.isArray(value)) return value.map((item) => toJson(item, depth + 1, ancestors) ?? null);
-    const out: { [key: string]: Json } = {};
+    // No prototype: a `__proto__` key is then an ordinary key, copied like any other.
+    const out = Object.create(null) as { [key: string]: Json };
     for (const [key, item] of Object.entries(value)) {
       const copy = toJson(item, depth + 1, ancestors);
       if (copy !== undefined) out[key] = copy;

@@ -56,13 +56,35 @@ describe('the relay hub', () => {
   });
 
   it('keeps its memory bounded', () => {
-    const hub = new RelayHub({ actors: 10, recentFrames: 20 });
+    const hub = new RelayHub({ actors: 10, recentBytes: 20 * step('x:99', 'v999').length });
     const { tag } = hub.join();
     for (let i = 0; i < 100; i++) hub.receive(tag, actorFrame(`x:${i}`));
     for (let i = 0; i < 1_000; i++) hub.receive(tag, step('x:99', `v${i}`));
     expect(hub.actors).toBe(10);
     const replay = hub.join().replay;
-    expect(replay.length).toBeLessThanOrEqual(10 + 25);
+    expect(replay.length).toBeLessThanOrEqual(10 + 20);
     expect(parse(replay.at(-1)!).snapshot!.value).toBe('v999');
+  });
+
+  it('replays nothing to a source, and lets no client speak for another', () => {
+    const hub = new RelayHub();
+    const first = hub.join().tag;
+    hub.receive(first, actorFrame('x:0'));
+    expect(hub.join('source').replay).toEqual([]);
+    const second = hub.join().tag;
+    const forged = hub.receive(second, step(`${first}/x:0`, 'stolen', 'stopped'));
+    expect('forward' in forged && parse(forged.forward).sessionId).toBe(`${second}/${first}/x:0`);
+    expect(hub.actors).toBe(1);
+    expect(hub.leave(second)).toEqual([]);
+    expect(hub.leave(first)).toHaveLength(1);
+  });
+
+  it('keeps live actors within their byte budget, forgetting the oldest', () => {
+    const size = actorFrame('x:0').length + 8;
+    const hub = new RelayHub({ actorBytes: 5 * size });
+    const { tag } = hub.join();
+    for (let i = 0; i < 20; i++) hub.receive(tag, actorFrame(`x:${i}`));
+    expect(hub.actors).toBeLessThanOrEqual(5);
+    expect(parse(hub.join().replay.at(-1)!).sessionId).toBe(`${tag}/x:19`);
   });
 });

@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createWebSocketReceiver } from '@statelyai/inspect';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { App } from '../../src/client/app.js';
+import { startDemo } from '../../src/demo/demo-setup.js';
 import { startInspectorRelay, type InspectorRelay } from '../../src/inspect/relay-server.js';
 import { Harness, eventually } from '../e2e/harness.js';
 
@@ -115,5 +120,104 @@ describe('the inspector relay', () => {
   it('refuses a bad inspect option by name', () => {
     expect(() => new App({ baseUrl: 'http://127.0.0.1:1', storageDir: '/tmp/x', inspect: { url: 'http://127.0.0.1:9777' } })).toThrow(/inspect.url must be a ws:\/\/ URL/);
     expect(() => new App({ baseUrl: 'http://127.0.0.1:1', storageDir: '/tmp/x', inspect: 5 as never })).toThrow(/inspect must be an inspection observer, true, or \{ url \}/);
+  });
+
+  it('lets browsers in only from its own pages, and Node clients (no Origin) always', async () => {
+    const relay = await startInspectorRelay({ port: 0 });
+    cleanup.push(() => relay.close());
+    const attempt = (origin?: string) =>
+      new Promise<string>((resolve) => {
+        const socket = new WebSocket(relay.wsUrl, origin === undefined ? {} : { origin });
+        socket.once('open', () => {
+          socket.close();
+          resolve('open');
+        });
+        socket.once('unexpected-response', (_request, response) => resolve(String(response.statusCode)));
+        socket.once('error', () => resolve('error'));
+      });
+    expect(await attempt('http://evil.example')).toBe('403');
+    expect(await attempt('http://localhost:1')).toBe('403');
+    expect(await attempt(new URL(relay.url).origin)).toBe('open');
+    expect(await attempt(`http://localhost:${relay.port}`)).toBe('open');
+    expect(await attempt()).toBe('open');
+  });
+
+  it('sends an app (a source) nothing of what other apps send', async () => {
+    const relay = await startInspectorRelay({ port: 0 });
+    const h = await new Harness().start();
+    cleanup.push(() => relay.close(), () => h.close());
+    const source = new WebSocket(`${relay.wsUrl}/?role=source`);
+    const heard: string[] = [];
+    source.on('message', (data) => heard.push(data.toString()));
+    await new Promise((resolve) => source.once('open', resolve));
+    const viewer = await listen(relay);
+    await h.client('p', {}, h.app({ inspect: { url: relay.wsUrl } }));
+    await eventually(() => sessionsIn(viewer.frames).length === 1, 'the viewer hears the app');
+    const late = new WebSocket(`${relay.wsUrl}/?role=source`);
+    late.on('message', (data) => heard.push(data.toString()));
+    await new Promise((resolve) => late.once('open', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(heard).toEqual([]);
+    source.close();
+    late.close();
+  });
+
+  it('fails cleanly on a taken port, and the demo then takes a free one', async () => {
+    const relay = await startInspectorRelay({ port: 0 });
+    cleanup.push(() => relay.close());
+    await expect(startInspectorRelay({ port: relay.port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    const demo = await startDemo({ inspectPort: relay.port });
+    cleanup.push(() => demo.close());
+    expect(demo.relay!.port).not.toBe(relay.port);
+  });
+
+  it('survives a request line no URL parser accepts, and a frame nested far too deep', async () => {
+    const relay = await startInspectorRelay({ port: 0 });
+    cleanup.push(() => relay.close());
+    const reply = await new Promise<string>((resolve) => {
+      const socket = connect(relay.port, '127.0.0.1', () => socket.write('GET http://[ HTTP/1.1\r\nHost: x\r\n\r\n'));
+      socket.once('data', (data) => {
+        resolve(data.toString().split('\r\n')[0]!);
+        socket.destroy();
+      });
+    });
+    expect(reply).toBe('HTTP/1.1 400 Bad Request');
+    const viewer = await listen(relay);
+    const hostile = new WebSocket(relay.wsUrl);
+    await new Promise((resolve) => hostile.once('open', resolve));
+    hostile.send(`{"type":"@xstate.actor","sessionId":"x","name":"session","snapshot":{"status":"active","context":${'['.repeat(200_000)}${']'.repeat(200_000)}}}`);
+    await eventually(() => relay.malformed() === 1, 'the deep frame dropped');
+    expect((await fetch(relay.url)).status).toBe(200);
+    expect(viewer.frames).toEqual([]);
+    hostile.close();
+  });
+
+  it('lets an inspected app close at once even when the relay never answers the close', async () => {
+    // A "relay" that completes the WebSocket handshake and then reads and answers nothing.
+    const mute = createHttpServer();
+    const cut: boolean[] = [];
+    mute.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
+      const accept = createHash('sha1').update(`${request.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+      socket.on('data', () => undefined);
+      socket.on('error', () => undefined);
+      // The HTTP server's sockets allow half-open: the app hanging up shows as 'end'.
+      socket.on('end', () => {
+        cut.push(true);
+        socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise<void>((resolve) => mute.close(() => resolve())));
+    const port = (mute.address() as { port: number }).port;
+    let opened = false;
+    mute.once('upgrade', () => (opened = true));
+    const app = new App({ baseUrl: 'http://127.0.0.1:1', storageDir: '/tmp/unused-inspect-app', inspect: { url: `ws://127.0.0.1:${port}` } });
+    await eventually(() => opened, 'the link open');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const closedAt = Date.now();
+    app.close();
+    await eventually(() => cut.length === 1, 'the link cut within the 1 s grace', 3_000);
+    expect(Date.now() - closedAt).toBeLessThan(2_500);
   });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { sessionMachine } from '../../machines/session.machine.js';
 import { decodeFrame, type InspectionFrame } from '../../src/inspect/inspection-frame.js';
 import { toWireFrame } from '../../src/inspect/wire-frame.js';
-import { activePaths, applyFrame, createModel, liveSessions, sessionStateOf } from '../../src/inspect/viewer/viewer-model.js';
+import { activePaths, applyFrame, createModel, liveSessions, sessionStateOf, sessionView, timeOf } from '../../src/inspect/viewer/viewer-model.js';
 
 /** A real session chart, inspected through the same conversion an app uses, into frames as the relay passes them. */
 function inspectedSession() {
@@ -79,5 +79,26 @@ describe('the viewer model', () => {
     applyFrame(model, { type: '@xstate.actor', sessionId: 'a', name: 'session', snapshot: { status: 'active', value: 'v0' } });
     for (let i = 1; i <= 10; i++) applyFrame(model, { type: '@xstate.snapshot', sessionId: 'a', event: { type: `e${i}` }, snapshot: { status: 'active', value: `v${i}` } });
     expect(model.actors.get('a')!.history.map((s) => s.event)).toEqual(['e8', 'e9', 'e10']);
+  });
+
+  it("orders a late joiner's timeline by time: the recent steps first, the announcement (the present) last", () => {
+    const model = createModel();
+    const label = { realmPath: '/r', userId: 'u', partition: 'p' };
+    const at = Date.now();
+    applyFrame(model, { type: '@xstate.actor', sessionId: 's', name: 'session', createdAt: String(at - 5_000), snapshot: { status: 'active', value: { lifecycle: 'paused', connection: 'disconnected' }, context: { label } } });
+    applyFrame(model, { type: '@xstate.snapshot', sessionId: 's', createdAt: String(at - 2_000), event: { type: 'store.opened' }, snapshot: { status: 'active', value: { lifecycle: { syncing: { active: 'running' } }, connection: 'connecting' }, context: { label } } });
+    applyFrame(model, { type: '@xstate.snapshot', sessionId: 's', createdAt: String(at - 1_000), event: { type: 'pause' }, snapshot: { status: 'active', value: { lifecycle: 'paused', connection: 'disconnected' }, context: { label } } });
+    const history = model.actors.get('s')!.history;
+    expect(history.map((step) => step.event)).toEqual(['store.opened', 'pause', 'announced']);
+    // Steps keep their number when earlier ones are trimmed or later ones inserted.
+    expect(new Set(history.map((step) => step.seq)).size).toBe(3);
+    const looked = sessionView(model, model.actors.get('s')!, history[0]);
+    expect([looked!.state, looked!.connection]).toEqual(['active', 'connecting']);
+  });
+
+  it('takes no timestamp a Date cannot hold', () => {
+    const before = Date.now();
+    for (const text of ['9e15', '-1', 'soon', undefined, 'Infinity']) expect(timeOf(text)).toBeGreaterThanOrEqual(before);
+    expect(timeOf('1700000000000')).toBe(1_700_000_000_000);
   });
 });

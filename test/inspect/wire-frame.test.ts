@@ -18,6 +18,12 @@ describe('wire frames', () => {
     });
   });
 
+  it('copies a __proto__ key as an ordinary key, touching no prototype', () => {
+    const copy = toJson(JSON.parse('{"__proto__": {"polluted": true}, "a": 1}'));
+    expect(JSON.stringify(copy)).toBe('{"__proto__":{"polluted":true},"a":1}');
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
   it('cuts what is nested too deep', () => {
     let deep: unknown = 'bottom';
     for (let i = 0; i < 40; i++) deep = { deeper: deep };

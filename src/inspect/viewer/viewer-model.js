@@ -11,9 +11,9 @@
  * @typedef {{ type: '@xstate.snapshot', sessionId: string, createdAt?: string, event: { type: string }, snapshot: WireSnapshot }} SnapshotFrame
  * @typedef {{ type: '@xstate.event', sessionId: string, createdAt?: string, event: { type: string } }} EventFrame
  * @typedef {ActorFrame | SnapshotFrame | EventFrame} Frame
- * @typedef {{ at: number, event: string, snapshot: WireSnapshot }} Step
+ * @typedef {{ seq: number, at: number, event: string, snapshot: WireSnapshot }} Step
  * @typedef {{ id: string, name: string, parentId: string | undefined, createdAt: number, snapshot: WireSnapshot, history: Step[] }} ActorRecord
- * @typedef {{ actors: Map<string, ActorRecord>, historyLimit: number }} Model
+ * @typedef {{ actors: Map<string, ActorRecord>, historyLimit: number, nextSeq: number }} Model
  * @typedef {{ realmPath: string, userId: string, partition: string }} SessionLabel
  * @typedef {{ transferred: number, transferable: number }} ByteCounts
  * @typedef {{ id: string, direction: string, since: number, transferred: number | undefined, target: number | undefined }} PendingWait
@@ -22,17 +22,34 @@
 
 /** @param {number} [historyLimit] how many steps each actor's timeline keeps @returns {Model} */
 export function createModel(historyLimit = 500) {
-  return { actors: new Map(), historyLimit };
+  return { actors: new Map(), historyLimit, nextSeq: 1 };
 }
 
 /** @param {unknown} value @returns {value is Record<string, unknown>} */
 const isRecord = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** @param {string | undefined} text @returns {number} */
-const timeOf = (text) => {
+/** The latest time a `Date` can hold; a timestamp past it would make every clock reading throw. */
+const MAX_TIME = 8.64e15;
+
+/** A frame's time, or now when it carries none that a `Date` can hold. @param {string | undefined} text @returns {number} */
+export const timeOf = (text) => {
   const at = Number(text);
-  return Number.isFinite(at) && at > 0 ? at : Date.now();
+  return Number.isFinite(at) && at > 0 && at <= MAX_TIME ? at : Date.now();
 };
+
+/**
+ * Adds a step in time order. Frames arrive in order, but a viewer that joins late gets each
+ * actor's announcement (stamped when the page got it, with the present state) before the recent
+ * steps that led there.
+ * @param {Model} model @param {ActorRecord} actor @param {Omit<Step, 'seq'>} step
+ */
+function addStep(model, actor, step) {
+  const history = actor.history;
+  let index = history.length;
+  while (index > 0 && (history[index - 1]?.at ?? 0) > step.at) index--;
+  history.splice(index, 0, { ...step, seq: model.nextSeq++ });
+  if (history.length > model.historyLimit) history.splice(0, history.length - model.historyLimit);
+}
 
 /**
  * Applies one frame. Actors that stop leave the model; a frame for an actor never announced is
@@ -42,16 +59,18 @@ const timeOf = (text) => {
 export function applyFrame(model, frame) {
   if (frame.type === '@xstate.actor') {
     const known = model.actors.get(frame.sessionId);
-    const at = timeOf(frame.createdAt);
-    model.actors.set(frame.sessionId, {
+    /** @type {ActorRecord} */
+    const actor = {
       id: frame.sessionId,
       name: frame.name ?? frame.sessionId,
       parentId: frame.parentId,
       // A re-announcement (the app's link to the relay came back) keeps what the page knew.
-      createdAt: known?.createdAt ?? at,
+      createdAt: known?.createdAt ?? timeOf(frame.createdAt),
       snapshot: frame.snapshot,
-      history: known?.history ?? [{ at, event: 'announced', snapshot: frame.snapshot }],
-    });
+      history: known?.history ?? [],
+    };
+    model.actors.set(frame.sessionId, actor);
+    if (known === undefined) addStep(model, actor, { at: Date.now(), event: 'announced', snapshot: frame.snapshot });
     return;
   }
   if (frame.type !== '@xstate.snapshot') return;
@@ -62,8 +81,24 @@ export function applyFrame(model, frame) {
     return;
   }
   actor.snapshot = frame.snapshot;
-  actor.history.push({ at: timeOf(frame.createdAt), event: frame.event.type, snapshot: frame.snapshot });
-  if (actor.history.length > model.historyLimit) actor.history.splice(0, actor.history.length - model.historyLimit);
+  addStep(model, actor, { at: timeOf(frame.createdAt), event: frame.event.type, snapshot: frame.snapshot });
+}
+
+/**
+ * The children of every actor, by parent id: built once per look, so finding a session's waits
+ * does not scan every actor.
+ * @param {Model} model @returns {Map<string, ActorRecord[]>}
+ */
+export function childrenByParent(model) {
+  /** @type {Map<string, ActorRecord[]>} */
+  const index = new Map();
+  for (const actor of model.actors.values()) {
+    if (actor.parentId === undefined) continue;
+    const siblings = index.get(actor.parentId);
+    if (siblings === undefined) index.set(actor.parentId, [actor]);
+    else siblings.push(actor);
+  }
+  return index;
 }
 
 /**
@@ -118,18 +153,22 @@ const labelOf = (value) => {
 const isSession = (actor) => actor.name === 'session' && isRecord(actor.snapshot.value) && 'lifecycle' in actor.snapshot.value;
 
 /**
- * The view of one session actor, as of `snapshot` (its latest unless the page looks back).
- * @param {Model} model @param {ActorRecord} actor @param {WireSnapshot} [snapshot] @returns {SessionView | undefined}
+ * The view of one session actor: its present, or (given `step`) as it was right after that
+ * step — then wait ages end at the step, and what the waits had transferred, which the page
+ * only knows for the present, is left out.
+ * @param {Model} model @param {ActorRecord} actor @param {Step} [step] @param {Map<string, ActorRecord[]>} [children]
+ * @returns {SessionView | undefined}
  */
-export function sessionView(model, actor, snapshot = actor.snapshot) {
+export function sessionView(model, actor, step, children = childrenByParent(model)) {
+  const snapshot = step?.snapshot ?? actor.snapshot;
   const context = isRecord(snapshot.context) ? snapshot.context : {};
   const label = labelOf(context['label']);
   if (label === undefined) return undefined;
   const waiters = isRecord(context['waiters']) ? context['waiters'] : {};
   /** @type {PendingWait[]} */
   const waits = Object.entries(waiters).map(([id, direction]) => {
-    const child = model.actors.get(childId(model, actor.id, `wait:${id}`) ?? '');
-    const childContext = child !== undefined && isRecord(child.snapshot.context) ? child.snapshot.context : {};
+    const child = children.get(actor.id)?.find((c) => c.name === `wait:${id}`);
+    const childContext = child !== undefined && step === undefined && isRecord(child.snapshot.context) ? child.snapshot.context : {};
     return {
       id,
       direction: String(direction),
@@ -151,12 +190,6 @@ export function sessionView(model, actor, snapshot = actor.snapshot) {
   };
 }
 
-/** @param {Model} model @param {string} parentId @param {string} name @returns {string | undefined} */
-function childId(model, parentId, name) {
-  for (const actor of model.actors.values()) if (actor.parentId === parentId && actor.name === name) return actor.id;
-  return undefined;
-}
-
 /** When the session's timeline first listed wait `id`. @param {ActorRecord} actor @param {string} id */
 function firstSeen(actor, id) {
   for (const step of actor.history) {
@@ -168,15 +201,19 @@ function firstSeen(actor, id) {
 
 /** Every live session, by realm path. @param {Model} model @returns {SessionView[]} */
 export function liveSessions(model) {
+  const children = childrenByParent(model);
   /** @type {SessionView[]} */
   const views = [];
   for (const actor of model.actors.values()) {
     if (!isSession(actor)) continue;
-    const view = sessionView(model, actor);
+    const view = sessionView(model, actor, undefined, children);
     if (view !== undefined) views.push(view);
   }
   return views.sort((a, b) => a.label.realmPath.localeCompare(b.label.realmPath) || a.id.localeCompare(b.id));
 }
+
+/** What names a session across relay restarts, when its actor ids change. @param {SessionView} view */
+export const sessionKey = (view) => `${view.label.userId}\u0000${view.label.realmPath}`;
 
 /**
  * The shared connection actor of `userId` (the socket its sessions use), if alive.

@@ -6,17 +6,19 @@
  */
 import { showChart } from './chart-view.js';
 import { linkToRelay } from './relay-link.js';
-import { applyFrame, connectionOfUser, createModel, liveSessions, sessionView } from './viewer-model.js';
+import { applyFrame, connectionOfUser, createModel, liveSessions, sessionKey, sessionView } from './viewer-model.js';
 
 /** @typedef {import('./viewer-model.js').Frame} Frame */
 /** @typedef {import('./viewer-model.js').SessionView} SessionView */
 /** @typedef {import('./viewer-model.js').ByteCounts} ByteCounts */
 
 let model = createModel();
-/** @type {string | undefined} */
+/** @type {string | undefined} the selected session's key: its user and path, which survive a relay restart */
 let selected;
-/** @type {number | undefined} the timeline step shown instead of the present */
+/** @type {number | undefined} the `seq` of the timeline step shown instead of the present */
 let pinned;
+/** @type {string | undefined} why the pinned step is shown no more */
+let unpinnedBecause;
 let renderQueued = false;
 
 /** @param {string} id @returns {HTMLElement} */
@@ -61,7 +63,7 @@ function renderSessionList(sessions) {
   const list = byId('session-list');
   list.replaceChildren(
     ...sessions.map((session) => {
-      const item = element('li', session.id === selected ? 'session selected' : 'session');
+      const item = element('li', sessionKey(session) === selected ? 'session selected' : 'session');
       item.dataset['sessionId'] = session.id;
       item.dataset['state'] = session.state;
       item.dataset['connection'] = session.connection;
@@ -73,14 +75,16 @@ function renderSessionList(sessions) {
       );
       item.title = session.label.realmPath;
       item.addEventListener('click', () => {
-        selected = session.id;
+        selected = sessionKey(session);
         pinned = undefined;
         scheduleRender();
       });
       return item;
     }),
   );
-  byId('session-count').textContent = `${sessions.length} live session${sessions.length === 1 ? '' : 's'}`;
+  // A session lives from its realm's first open until its app closes or drops it; it may be inactive.
+  const syncing = sessions.filter((s) => s.state === 'active' || s.state === 'dying').length;
+  byId('session-count').textContent = `${sessions.length} session${sessions.length === 1 ? '' : 's'}, ${syncing} syncing`;
 }
 
 /** @param {string} id @param {ByteCounts} counts */
@@ -95,9 +99,8 @@ function renderBar(id, counts) {
   label.textContent = `${counts.transferred} / ${counts.transferable} B (${Math.round(share * 100)}%)`;
 }
 
-/** @param {SessionView} view */
-function renderWaits(view) {
-  const now = Date.now();
+/** @param {SessionView} view @param {number} now the present, or the time of the step looked back at */
+function renderWaits(view, now) {
   byId('wait-list').replaceChildren(
     ...(view.waits.length === 0
       ? [element('li', 'none', 'none')]
@@ -118,12 +121,14 @@ function renderTimeline(view) {
   list.replaceChildren(
     ...steps
       .map((step, index) => {
-        const item = element('li', index === pinned ? 'step pinned' : 'step');
+        const item = element('li', step.seq === pinned ? 'step pinned' : 'step');
         item.dataset['index'] = String(index);
+        item.dataset['seq'] = String(step.seq);
         item.dataset['event'] = step.event;
         item.append(element('span', 'at', clock(step.at)), element('span', 'event', step.event));
         item.addEventListener('click', () => {
-          pinned = index;
+          pinned = step.seq;
+          unpinnedBecause = undefined;
           scheduleRender();
         });
         return item;
@@ -131,37 +136,64 @@ function renderTimeline(view) {
       .reverse(),
   );
   const mode = byId('view-mode');
-  const step = pinned === undefined ? undefined : steps[pinned];
+  const index = steps.findIndex((step) => step.seq === pinned);
+  const step = steps[index];
   mode.dataset['mode'] = step === undefined ? 'live' : 'past';
-  byId('view-mode-text').textContent = step === undefined ? 'live' : `as it was after event #${pinned} (${step.event}, ${clock(step.at)})`;
+  byId('view-mode-text').textContent =
+    step === undefined ? `live${unpinnedBecause === undefined ? '' : ` (${unpinnedBecause})`}` : `as it was after event #${index} (${step.event}, ${clock(step.at)})`;
+}
+
+/**
+ * Runs one part of the page; a part that fails says so in place and the others still show.
+ * @param {string} id @param {() => void} draw
+ */
+function section(id, draw) {
+  const target = byId(id);
+  try {
+    draw();
+    delete target.dataset['failed'];
+  } catch (error) {
+    target.dataset['failed'] = String(error);
+  }
 }
 
 function render() {
   const sessions = liveSessions(model);
-  if (selected === undefined || !sessions.some((s) => s.id === selected)) {
-    selected = sessions[0]?.id;
+  let current = sessions.find((s) => sessionKey(s) === selected);
+  if (current === undefined) {
+    current = sessions[0];
+    selected = current === undefined ? undefined : sessionKey(current);
     pinned = undefined;
   }
-  renderSessionList(sessions);
-  const actor = selected === undefined ? undefined : model.actors.get(selected);
+  section('sessions', () => renderSessionList(sessions));
+  const actor = current === undefined ? undefined : model.actors.get(current.id);
   const detail = byId('detail');
   if (actor === undefined) {
     detail.dataset['empty'] = 'true';
     return;
   }
   delete detail.dataset['empty'];
-  const step = pinned === undefined ? undefined : actor.history[pinned];
-  const view = sessionView(model, actor, step?.snapshot);
+  const step = pinned === undefined ? undefined : actor.history.find((s) => s.seq === pinned);
+  if (pinned !== undefined && step === undefined) {
+    // Its timeline moved past the step (only the latest steps are kept).
+    pinned = undefined;
+    unpinnedBecause = 'the step looked at is no longer kept';
+  }
+  const view = sessionView(model, actor, step);
   if (view === undefined) return;
-  byId('summary-path').textContent = view.label.realmPath;
-  byId('summary-user').textContent = view.label.userId;
-  byId('summary-partition').textContent = view.label.partition;
-  byId('summary-state').textContent = view.state;
-  byId('summary-connection').textContent = view.connection;
-  renderBar('upload-bar', view.upload);
-  renderBar('download-bar', view.download);
-  renderWaits(view);
-  renderTimeline(view);
+  section('summary', () => {
+    byId('summary-path').textContent = view.label.realmPath;
+    byId('summary-user').textContent = view.label.userId;
+    byId('summary-partition').textContent = view.label.partition;
+    byId('summary-state').textContent = view.state;
+    byId('summary-connection').textContent = view.connection;
+  });
+  section('bars', () => {
+    renderBar('upload-bar', view.upload);
+    renderBar('download-bar', view.download);
+  });
+  section('wait-list', () => renderWaits(view, step?.at ?? Date.now()));
+  section('timeline', () => renderTimeline(view));
   void showChart(byId('session-chart'), 'session', view.snapshot.value);
   const socket = connectionOfUser(model, view.label.userId);
   void showChart(byId('connection-chart'), 'connection', socket?.snapshot.value);
@@ -177,6 +209,7 @@ for (const button of document.querySelectorAll('button.zoom')) {
 
 byId('live-button').addEventListener('click', () => {
   pinned = undefined;
+  unpinnedBecause = undefined;
   scheduleRender();
 });
 
@@ -184,13 +217,17 @@ linkToRelay({
   up: () => {
     // The relay replays everything alive; start from nothing so nothing stale survives.
     model = createModel();
+    pinned = undefined;
+    document.body.dataset['relay'] = 'connected';
     byId('relay-status').dataset['status'] = 'connected';
     byId('relay-status').textContent = 'relay connected';
     scheduleRender();
   },
   down: () => {
+    // What is shown stays, greyed: it is the last known state, not the present.
+    document.body.dataset['relay'] = 'disconnected';
     byId('relay-status').dataset['status'] = 'disconnected';
-    byId('relay-status').textContent = 'relay unreachable, retrying';
+    byId('relay-status').textContent = 'relay unreachable, retrying (showing the last known state)';
   },
   frame: (frame) => {
     if (!isFrame(frame)) return;
