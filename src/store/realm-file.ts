@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
-import { changesetBytes, ServerChangesetCodec, type Changeset, type Operation, type ServerChangeset } from '../protocol/changeset.codec.js';
+import { ServerChangesetCodec, type Changeset, type Operation, type ServerChangeset } from '../protocol/changeset.codec.js';
 import { DownloadCursorCodec, type DownloadCursor, type UploadCursor } from '../protocol/cursors.codec.js';
 import { readableErrors } from '../protocol/decode.js';
 import type { Json } from '../protocol/json.codec.js';
@@ -17,7 +17,8 @@ import { silentLogger, type Logger } from './logger.js';
 import { RealmState } from './realm-state.js';
 import { openRecordLog, type Durability, type RecordLog } from './record-log.js';
 import { ClosedError, CursorRegressionError, InvalidInputError, StoreError, TransactionStateError } from './store-errors.js';
-import { decodeStoreRecord, encodeStoreRecord, STORE_FORMAT, type StoreRecord } from './store-records.js';
+import { encodeRemoteChangesets, encodeRemoteRecord } from './remote-record.js';
+import { decodeStoreRecord, encodeStoreRecord, STORE_FORMAT, type RemoteRecord, type StoreRecord } from './store-records.js';
 import { TransactionRecorder, type Transaction } from './transaction.js';
 
 export type { Transaction } from './transaction.js';
@@ -294,12 +295,8 @@ export class RealmFile {
   pendingChangesets(afterClientVersion: number): Changeset[] {
     this.assertOpen('read pending changesets of');
     if (!isNat(afterClientVersion)) throw new InvalidInputError(`pendingChangesets: ${String(afterClientVersion)} is not a client version`);
-    const out: Changeset[] = [];
-    for (const { changeset } of this.state.pending) {
-      if (changeset.clientVersion > this.durableVersion) break;
-      if (changeset.clientVersion > afterClientVersion) out.push(changeset);
-    }
-    return out;
+    // O(result), not O(pending): a session asks after every commit while thousands may be unacknowledged.
+    return this.state.pendingBetween(afterClientVersion, this.durableVersion).map((p) => p.changeset);
   }
 
   /**
@@ -313,7 +310,7 @@ export class RealmFile {
       throw new InvalidInputError(`acknowledgeUpload(${clientVersion}): this file's last changeset is ${this.state.clientVersion}`);
     }
     if (clientVersion <= this.state.upload.clientVersion) return;
-    const entry = this.state.pending.find((p) => p.changeset.clientVersion === clientVersion);
+    const entry = this.state.pendingEntry(clientVersion);
     if (entry === undefined) throw new StoreError(`acknowledgeUpload(${clientVersion}): no pending changeset has that version (internal inconsistency)`);
     this.commit({ kind: 'ack', clientVersion, serverVersion: entry.serverVersion }, 'local');
   }
@@ -327,10 +324,24 @@ export class RealmFile {
   integrateDownload(changesets: readonly ServerChangeset[], cursor: { serverVersion: number; clientVersion: number }, downloadableBytes?: number): void {
     this.assertSyncCall('integrate a download into');
     if (!Array.isArray(changesets)) throw new InvalidInputError('integrateDownload: changesets must be an array');
-    changesets.forEach((c, i) => {
-      const decoded = ServerChangesetCodec.decode(c);
-      if (E.isLeft(decoded)) throw new InvalidInputError(`integrateDownload: changeset ${i} is not a server changeset: ${readableErrors(decoded.left)}`);
+    // What is stored is what the codec reads: the decoded value (unknown keys dropped), not the argument.
+    const decoded = changesets.map((c, i) => {
+      const result = ServerChangesetCodec.decode(c);
+      if (E.isLeft(result)) throw new InvalidInputError(`integrateDownload: changeset ${i} is not a server changeset: ${readableErrors(result.left)}`);
+      return result.right;
     });
+    this.integrateDecodedDownload(decoded, cursor, downloadableBytes);
+  }
+
+  /**
+   * @internal {@link integrateDownload} for changesets that `ServerChangesetCodec` (or a message
+   * codec containing it, as `decodeServerMessage` applies to every DOWNLOAD) has already decoded:
+   * they are not validated again. The session runtime calls this with what it decoded from the
+   * wire; anything else must call {@link integrateDownload}. The cursor and byte count are
+   * still checked here.
+   */
+  integrateDecodedDownload(changesets: readonly ServerChangeset[], cursor: { serverVersion: number; clientVersion: number }, downloadableBytes?: number): void {
+    this.assertSyncCall('integrate a download into');
     if (!DownloadCursorCodec.is(cursor)) throw new InvalidInputError(`integrateDownload: bad download cursor ${safeJson(cursor)}`);
     if (downloadableBytes !== undefined && !isNat(downloadableBytes)) throw new InvalidInputError(`integrateDownload: downloadableBytes ${String(downloadableBytes)} is not a byte count`);
     const current = this.state.download;
@@ -340,25 +351,21 @@ export class RealmFile {
     if (cursor.clientVersion > this.state.clientVersion) {
       throw new InvalidInputError(`integrateDownload: the cursor names client version ${cursor.clientVersion}, but this file's last changeset is ${this.state.clientVersion}`);
     }
-    const remote = changesets.filter((c) => c.origin !== this.fileIdent);
-    const receivedBytes = changesets.reduce((sum, c) => sum + changesetBytes(c), 0);
     const downloadable = downloadableBytes ?? this.state.downloadable;
     if (changesets.length === 0 && downloadable === this.state.downloadable && cursor.serverVersion === current.serverVersion && cursor.clientVersion === current.clientVersion) {
       return;
     }
+    const encoded = encodeRemoteChangesets(changesets, this.fileIdent);
     const physical = this.now();
-    this.commit(
-      {
-        kind: 'remote',
-        // Only the changeset's own fields: a wire object may carry more, and the record must hold what the codec reads.
-        changesets: remote.map(({ clientVersion, origin, hlc, ops, serverVersion }) => ({ clientVersion, origin, hlc, ops, serverVersion })),
-        cursor: { serverVersion: cursor.serverVersion, clientVersion: cursor.clientVersion },
-        receivedBytes,
-        downloadableBytes: downloadable,
-        hlc: remote.reduce((last, c) => receive(last, c.hlc, physical), this.state.hlc),
-      },
-      'remote',
-    );
+    const record: RemoteRecord = {
+      kind: 'remote',
+      changesets: encoded.remote,
+      cursor: { serverVersion: cursor.serverVersion, clientVersion: cursor.clientVersion },
+      receivedBytes: encoded.receivedBytes,
+      downloadableBytes: downloadable,
+      hlc: encoded.remote.reduce((last, c) => receive(last, c.hlc, physical), this.state.hlc),
+    };
+    this.commit(record, 'remote', encodeRemoteRecord(record, encoded.json));
   }
 
   /** Records the server history (epoch) the cursors belong to; setting the current epoch again does nothing. */
@@ -399,20 +406,28 @@ export class RealmFile {
   }
 
   /** Appends `record`, applies it, and tells listeners once it is durable. */
-  private commit(record: StoreRecord, origin: 'local' | 'remote'): void {
-    this.announce(this.append(record), origin);
+  private commit(record: StoreRecord, origin: 'local' | 'remote', payload?: Buffer): void {
+    this.announce(this.append(record, payload), origin);
   }
 
-  /** Appends `record` (after checking it decodes back and fits the state) and applies it; returns the documents it changed. */
-  private append(record: StoreRecord): DocumentKey[] {
-    const payload = encodeStoreRecord(record);
-    // What is applied is what a reopen will read: the record decoded back from its own bytes.
-    const decoded = decodeStoreRecord(payload);
-    if (E.isLeft(decoded)) throw new StoreError(`internal error: a ${record.kind} record would not decode (${decoded.left}); nothing was written`);
-    const problem = this.state.check(decoded.right);
+  /**
+   * Appends `record` (after checking it fits the state) and applies it; returns the documents it
+   * changed. `payload` is its encoding when the caller built it already (`encodeStoreRecord`
+   * otherwise).
+   *
+   * What is applied must be what a reopen will read. That is not checked here by decoding the
+   * bytes back (a second parse and a full codec walk per commit): every part of a record is
+   * checked once, where it enters, against the same codecs' rules — field values by the
+   * transaction (JSON values within the protocol's depth), downloaded changesets by their codec,
+   * versions, cursors and counts by the callers — and the rest (idents, HLC readings, record
+   * kinds) is built here from values of those types. test/store/record-roundtrip.test.ts checks
+   * the property itself: every record a realm file appends decodes to what it applied.
+   */
+  private append(record: StoreRecord, payload: Buffer = encodeStoreRecord(record)): DocumentKey[] {
+    const problem = this.state.check(record);
     if (problem !== undefined) throw new InvalidInputError(`cannot commit a ${record.kind} record: ${problem}`);
     this.log.append([payload]);
-    const changed = this.state.apply(decoded.right);
+    const changed = this.state.apply(record);
     this.maybeCompact();
     return changed;
   }

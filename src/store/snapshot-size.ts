@@ -20,8 +20,16 @@ const fieldSizes = new WeakMap<FieldState, number>();
 
 const stampBytes = (stamp: Stamp): number => STAMP_BYTES + stamp.origin.length;
 
-/** Estimated snapshot bytes of one JSON value (its serialized length; exact for ASCII). */
+/** Characters `JSON.stringify` escapes in a string (surrogates: only lone ones, but any sends a string the slow way). */
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * Estimated snapshot bytes of one JSON value (its serialized length; exact for ASCII). A string
+ * with nothing to escape is its length plus two quotes, measured without serializing it: large
+ * string fields (a DOWNLOAD brings thousands) would otherwise each be copied just to be counted.
+ */
 export function jsonBytes(value: Json): number {
+  if (typeof value === 'string' && !ESCAPED.test(value)) return value.length + 2;
   return JSON.stringify(value).length;
 }
 
