@@ -1,16 +1,14 @@
-import { createActor, fromPromise, type Actor } from 'xstate';
-import { progressMachine } from '../../machines/progress.machine.js';
-import { sessionMachine } from '../../machines/session.machine.js';
+import type { Actor } from 'xstate';
 import type { SessionEvent } from '../../machines/session.types.js';
 import { connectionStateOf, isActiveState, sessionStateOf } from '../../machines/state.js';
 import type { ConnectionState, Direction, ProgressMode, SessionState, SyncErrorInfo, SyncProgress } from '../../machines/types.js';
-import { waiterMachine } from '../../machines/waiter.machine.js';
 import type { Changeset, ServerMessage } from '../protocol/index.js';
 import { changesetBytes } from '../protocol/index.js';
 import type { Logger } from '../store/logger.js';
 import type { InspectObserver } from './app-config.js';
 import type { RealmFile } from '../store/realm-file.js';
 import { SessionClosedError, SyncError, type ErrorActionToken } from './errors.js';
+import { createSessionActor, type runtimeSessionMachine } from './session-actor.js';
 import type { ConnectionMember, SharedConnection } from './shared-connection.js';
 import { Broadcast, Stream, type Sink } from './stream.js';
 import type { SyncConfiguration } from './sync-config.js';
@@ -62,7 +60,7 @@ const newId = (prefix: string): string => `${prefix}${++nextId}`;
  */
 export class SyncSession implements ConnectionMember {
   readonly memberId: string;
-  private readonly actor: Actor<typeof sessionMachine>;
+  private readonly actor: Actor<typeof runtimeSessionMachine>;
   private connection: SharedConnection | undefined;
   /** The user's shared connection, made up front: an actor is never created inside an action. */
   private readonly sharedConnection: SharedConnection;
@@ -90,8 +88,8 @@ export class SyncSession implements ConnectionMember {
     this.store = store;
     this.connectionChanges = new Broadcast<ConnectionStateChange>(this.observerFailed);
     this.sharedConnection = host.connectionFor(config.user);
-    const machine = sessionMachine.provide({
-      actions: {
+    this.actor = createSessionActor(
+      {
         joinConnection: () => {
           this.connection = this.sharedConnection;
           this.connection.attach(this);
@@ -108,50 +106,38 @@ export class SyncSession implements ConnectionMember {
           this.connection = undefined;
         },
         bind: () => this.bind(),
-        reportError: (_, { error, action }) => queueMicrotask(() => this.report(error, action)),
+        reportError: ({ error, action }) => queueMicrotask(() => this.report(error, action)),
+        refreshAccessToken: () => this.user.refreshAccessToken(),
+        runClientReset: async () => this.runClientReset(),
+        sendMark: (id) => {
+          if (this.number !== undefined) this.connection?.send({ type: 'mark', session: this.number, requestId: id });
+        },
+        settle: (settled) => {
+          const wait = this.waits.get(settled.id);
+          this.waits.delete(settled.id);
+          if (wait === undefined) return;
+          if (settled.outcome === 'done') wait.resolve();
+          else if (settled.outcome === 'aborted') wait.reject(settled.reason);
+          else if (settled.outcome === 'failed') wait.reject(new SyncError(settled.error));
+          else wait.reject(new SessionClosedError());
+        },
+        // User callbacks run after the step, so one calling back into the session is safe.
+        report: (id, progress) => queueMicrotask(() => this.sinks.get(id)?.next(progress)),
+        finish: (id) =>
+          queueMicrotask(() => {
+            const sink = this.sinks.get(id);
+            this.sinks.delete(id);
+            sink?.complete();
+          }),
       },
-      actors: {
-        refreshAccessToken: fromPromise(() => this.user.refreshAccessToken()),
-        clientReset: fromPromise<void>(async () => this.runClientReset()),
-        waiter: waiterMachine.provide({
-          actions: {
-            sendMark: (_, { id }) => {
-              if (this.number !== undefined) this.connection?.send({ type: 'mark', session: this.number, requestId: id });
-            },
-            settle: (_, settled) => {
-              const wait = this.waits.get(settled.id);
-              this.waits.delete(settled.id);
-              if (wait === undefined) return;
-              if (settled.outcome === 'done') wait.resolve();
-              else if (settled.outcome === 'aborted') wait.reject(settled.reason);
-              else if (settled.outcome === 'failed') wait.reject(new SyncError(settled.error));
-              else wait.reject(new SessionClosedError());
-            },
-          },
-        }),
-        progress: progressMachine.provide({
-          actions: {
-            // User callbacks run after the step, so one calling back into the session is safe.
-            report: (_, { id, progress }) => queueMicrotask(() => this.sinks.get(id)?.next(progress)),
-            finish: (_, { id }) =>
-              queueMicrotask(() => {
-                const sink = this.sinks.get(id);
-                this.sinks.delete(id);
-                sink?.complete();
-              }),
-          },
-        }),
-      },
-    });
-    this.actor = createActor(machine, {
-      input: {
+      {
         ...(config.stopPolicy === undefined ? {} : { stopPolicy: config.stopPolicy }),
         ...(config.clientReset === undefined ? {} : { clientResetMode: config.clientReset.mode }),
         ...(config.cancelWaitsOnNonFatalError === undefined ? {} : { cancelWaitsOnNonFatalError: config.cancelWaitsOnNonFatalError }),
         ...(host.refreshRetryDelayMs === undefined ? {} : { refreshRetryDelayMs: host.refreshRetryDelayMs }),
       },
-      ...(host.inspect === undefined ? {} : { inspect: host.inspect }),
-    });
+      host.inspect,
+    );
     this.actor.subscribe((snapshot) => {
       const current = connectionStateOf(snapshot);
       if (current !== this.lastConnection) {
