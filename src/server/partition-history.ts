@@ -72,7 +72,12 @@ export class PartitionHistory {
       } else this.add({ ...record.c, serverVersion: record.v }, record.u);
     }
     this.epochValue = epoch ?? newEpoch();
-    if (epoch === undefined) this.log.append([encode({ k: 'epoch', epoch: this.epochValue, partition })]);
+    // Not synced on its own (one fsync per partition created, thousands when thousands of
+    // sessions bind at once): the first integrated upload syncs it with itself. Lost to power
+    // failure before that, the history had no changeset; it reopens with a new epoch, and a
+    // client that was told the old one gets a client reset (SEMANTICS.md §5) of a file whose
+    // changesets the server never acknowledged: they are re-sent, nothing is lost.
+    if (epoch === undefined) this.log.appendLazily([encode({ k: 'epoch', epoch: this.epochValue, partition })]);
   }
 
   /** Opens (or creates) the history of `partition` under `dir`. */

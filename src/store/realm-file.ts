@@ -118,7 +118,10 @@ export class RealmFile {
       if (ident === undefined) {
         ident = newFileIdent();
         const header: StoreRecord = { kind: 'header', format: STORE_FORMAT, fileIdent: ident };
-        log.append([encodeStoreRecord(header)]);
+        // Not synced on its own: a header lost to power failure before anything else in the
+        // file was synced leaves a file that opens as new (another ident); nothing written to
+        // it was reported durable, and the first commit that is syncs the header with it.
+        log.appendLazily([encodeStoreRecord(header)]);
         state.apply(header);
         logger.info('created realm file', { path: log.path, fileIdent: ident });
       }
@@ -373,7 +376,17 @@ export class RealmFile {
     this.assertSyncCall('set the epoch of');
     if (typeof epoch !== 'string' || epoch.length === 0) throw new InvalidInputError('setEpoch: the epoch must be a non-empty string');
     if (epoch === this.state.epoch) return;
-    this.commit({ kind: 'epoch', epoch }, 'local');
+    const record: StoreRecord = { kind: 'epoch', epoch };
+    const problem = this.state.check(record);
+    if (problem !== undefined) throw new InvalidInputError(`cannot commit an epoch record: ${problem}`);
+    // Not synced on its own (one fsync per session bind, thousands when thousands bind): the
+    // epoch only qualifies cursors, and every record that moves a cursor (a download, an
+    // acknowledgement) is synced after it, which syncs it too. Lost to power failure with no
+    // such record after it, the file reopens with no epoch (an epoch is only ever set on a
+    // file that has none: a new one, or one a client reset started over) and cursors at zero:
+    // its next IDENT carries no cursors, as the first one did, and the server starts it over.
+    this.log.appendLazily([encodeStoreRecord(record)]);
+    this.state.apply(record);
   }
 
   /**

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { fsyncDirectory, makeDirectoryDurably, readFully, removeQuietly, writeFileDurably, writeFully } from './durable-fs.js';
+import { fsyncDirectory, makeDirectoryDurably, noteNewEntry, readFully, removeQuietly, syncDirectoryIfPending, writeFileDurably, writeFully } from './durable-fs.js';
 import { silentLogger, type Logger } from './logger.js';
 import { RECORD_LOG_MAGIC, checkMagic, encodeRecords, payloadProblem, readRecordAt } from './record-framing.js';
 import { ClosedError, InvalidInputError, NotARecordLogError, RecordLogError } from './store-errors.js';
@@ -43,6 +43,14 @@ export interface RecordLog {
   readonly isClosed: boolean;
   /** Appends the records of one commit with one write call (then fdatasync in `full` mode). */
   append(payloads: readonly Uint8Array[]): void;
+  /**
+   * Appends records that need not be durable on their own: they reach stable storage with the
+   * next append that is synced (`full`: the next `append`; `batched`: the next batch), since
+   * one fdatasync covers everything written to the file before it. For records whose loss at
+   * power failure is harmless as long as no later record depends on them — and a later record
+   * that does is synced after them. Not covered by `flush()` or `close()` on their own.
+   */
+  appendLazily(payloads: readonly Uint8Array[]): void;
   /** Resolves once everything appended so far is on stable storage; at once if it already is. */
   flush(): Promise<void>;
   /** Atomically replaces the whole content with `payloads` (compaction): old or new file survives a crash, whole. */
@@ -96,16 +104,25 @@ export function openRecordLog<T>(
     fs.rmSync(temp, { force: true });
     logger.info('removed the scratch file of an interrupted rewrite', { path: temp });
   }
-  if (!fs.existsSync(absolute)) {
-    writeFileDurably(temp, RECORD_LOG_MAGIC);
-    fs.renameSync(temp, absolute);
-    fsyncDirectory(dir);
+  const created = createQuietly(absolute);
+  if (created !== undefined) {
+    // A new file is neither synced nor its directory: nothing in it is promised durable yet.
+    // The first synced append makes both durable (the directory once for all files created in
+    // it meanwhile). Lost to power failure before that, the file comes back missing, empty, a
+    // prefix of the magic or (on some file systems) zero-filled, and each of those opens as a
+    // new log — nothing that was ever reported durable is lost.
+    noteNewEntry(dir);
+    openPaths.add(absolute);
+    return { log: new FileRecordLog(absolute, created, RECORD_LOG_MAGIC.length, durability, logger, true), records: [], recovered: { truncatedBytes: 0 } };
   }
 
   const fd = fs.openSync(absolute, 'r+');
   try {
     const bytes = readFully(fd);
-    const magic = checkMagic(bytes.subarray(0, RECORD_LOG_MAGIC.length));
+    let magic = checkMagic(bytes.subarray(0, RECORD_LOG_MAGIC.length));
+    // All zeros: a creation whose bytes never reached the disk, on a file system that shows
+    // such blocks as zeros after a crash. It holds nothing, so it is a new log, not a foreign file.
+    if (magic === 'foreign' && bytes.every((b) => b === 0)) magic = 'torn';
     if (magic === 'foreign') {
       throw new NotARecordLogError(`${absolute} is not a record log (it does not start with ${RECORD_LOG_MAGIC.toString('latin1')}); refusing to touch it`);
     }
@@ -114,8 +131,9 @@ export function openRecordLog<T>(
       fs.ftruncateSync(fd, RECORD_LOG_MAGIC.length);
       fs.fsyncSync(fd);
       if (bytes.length > 0) logger.warn('record log header was torn; rewrote it', { path: absolute, bytes: bytes.length });
+      noteNewEntry(dir);
       openPaths.add(absolute);
-      return { log: new FileRecordLog(absolute, fd, RECORD_LOG_MAGIC.length, durability, logger), records: [], recovered: { truncatedBytes: 0 } };
+      return { log: new FileRecordLog(absolute, fd, RECORD_LOG_MAGIC.length, durability, logger, true), records: [], recovered: { truncatedBytes: 0 } };
     }
 
     const records: Array<T | Buffer> = [];
@@ -136,9 +154,15 @@ export function openRecordLog<T>(
       offset = frame.right.next;
     }
     const truncatedBytes = bytes.length - offset;
+    if (offset > RECORD_LOG_MAGIC.length) {
+      // The file may have been created by a process that died before its first sync (see
+      // above): its name is made durable with the records open returns.
+      noteNewEntry(dir);
+    }
     if (truncatedBytes > 0) {
       fs.ftruncateSync(fd, offset);
       fs.fsyncSync(fd);
+      syncDirectoryIfPending(dir);
       logger.warn('record log tail was torn or corrupt; cut it at the last whole record', {
         path: absolute,
         reason: problem,
@@ -150,9 +174,14 @@ export function openRecordLog<T>(
       // A batched writer killed before its fsync leaves records only in the page cache: what
       // open returns must not vanish at the next power loss, so it is made durable now.
       fs.fdatasyncSync(fd);
+      syncDirectoryIfPending(dir);
     }
     openPaths.add(absolute);
-    return { log: new FileRecordLog(absolute, fd, offset, durability, logger), records, recovered: { truncatedBytes } };
+    // An empty log (magic only) found on disk may be one created lazily: its entry is synced
+    // with its first synced append, like a new one.
+    const entryPending = offset === RECORD_LOG_MAGIC.length;
+    if (entryPending) noteNewEntry(dir);
+    return { log: new FileRecordLog(absolute, fd, offset, durability, logger, entryPending), records, recovered: { truncatedBytes } };
   } catch (error) {
     fs.closeSync(fd);
     throw error;
@@ -172,12 +201,17 @@ class FileRecordLog implements RecordLog {
   private scheduled: NodeJS.Immediate | undefined;
   private waiters: Waiter[] = [];
 
+  /**
+   * @param entryPending the file was created (or found empty) without syncing its directory:
+   *   the first sync syncs the directory too (see `syncDirectoryIfPending`).
+   */
   constructor(
     readonly path: string,
     private fd: number,
     private size: number,
     readonly durability: Durability,
     private readonly logger: Logger,
+    private entryPending = false,
   ) {}
 
   get sizeBytes(): number {
@@ -189,21 +223,11 @@ class FileRecordLog implements RecordLog {
   }
 
   append(payloads: readonly Uint8Array[]): void {
-    this.assertWritable('append to');
-    if (payloads.length === 0) return;
-    checkPayloads(payloads);
-    const bytes = encodeRecords(payloads);
     const before = this.size;
-    try {
-      writeFully(this.fd, bytes, before);
-    } catch (error) {
-      this.undoAppend(before, error);
-      throw new RecordLogError(`could not append to ${this.path}: ${messageOf(error)}`, { cause: error });
-    }
-    this.size = before + bytes.length;
+    if (!this.write(payloads)) return;
     if (this.durability === 'full') {
       try {
-        fs.fdatasyncSync(this.fd);
+        this.sync();
       } catch (error) {
         this.size = before;
         this.undoAppend(before, error);
@@ -215,6 +239,36 @@ class FileRecordLog implements RecordLog {
         this.scheduled = undefined;
         this.syncPending();
       });
+    }
+  }
+
+  appendLazily(payloads: readonly Uint8Array[]): void {
+    this.write(payloads);
+  }
+
+  /** Writes the records at the end of the file (no sync); false if there were none. */
+  private write(payloads: readonly Uint8Array[]): boolean {
+    this.assertWritable('append to');
+    if (payloads.length === 0) return false;
+    checkPayloads(payloads);
+    const bytes = encodeRecords(payloads);
+    const before = this.size;
+    try {
+      writeFully(this.fd, bytes, before);
+    } catch (error) {
+      this.undoAppend(before, error);
+      throw new RecordLogError(`could not append to ${this.path}: ${messageOf(error)}`, { cause: error });
+    }
+    this.size = before + bytes.length;
+    return true;
+  }
+
+  /** fdatasync, and the directory entry if it was never synced: after it, everything written is durable. */
+  private sync(): void {
+    fs.fdatasyncSync(this.fd);
+    if (this.entryPending) {
+      syncDirectoryIfPending(path.dirname(this.path));
+      this.entryPending = false;
     }
   }
 
@@ -253,8 +307,9 @@ class FileRecordLog implements RecordLog {
     } catch (error) {
       throw this.fail(`could not fsync the directory of ${this.path} after rewriting it: ${messageOf(error)}`, error);
     }
-    // Everything ever appended is superseded by content that is now durable.
+    // Everything ever appended is superseded by content that is now durable, name included.
     this.unsynced = false;
+    this.entryPending = false;
     this.settleWaiters();
   }
 
@@ -266,7 +321,7 @@ class FileRecordLog implements RecordLog {
     this.scheduled = undefined;
     let error: unknown;
     try {
-      if (this.unsynced && this.failure === undefined) fs.fdatasyncSync(this.fd);
+      if (this.unsynced && this.failure === undefined) this.sync();
       this.unsynced = false;
     } catch (e) {
       error = e;
@@ -282,7 +337,7 @@ class FileRecordLog implements RecordLog {
     try {
       // Synchronous on purpose: an async fsync still in flight when `close()` runs would race
       // the descriptor being closed (and reused). One blocking fsync per tick is the batch.
-      fs.fdatasyncSync(this.fd);
+      this.sync();
       this.unsynced = false;
     } catch (error) {
       this.fail(`could not fsync ${this.path}: ${messageOf(error)}`, error);
@@ -321,6 +376,28 @@ class FileRecordLog implements RecordLog {
       });
     }
   }
+}
+
+/**
+ * Creates `file` holding only the magic, unless it exists; returns its open descriptor, or
+ * `undefined` if the file was already there. Not synced (see the caller).
+ */
+function createQuietly(file: string): number | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx+');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw error;
+  }
+  try {
+    writeFully(fd, RECORD_LOG_MAGIC, 0);
+  } catch (error) {
+    fs.closeSync(fd);
+    removeQuietly(file);
+    throw error;
+  }
+  return fd;
 }
 
 function checkPayloads(payloads: readonly Uint8Array[]): void {
