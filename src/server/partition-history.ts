@@ -87,6 +87,8 @@ export class PartitionHistory {
     let expected = 1;
     const { log, records } = openRecordLog<HistoryEntry>(join(dir, historyFileName(partition)), {
       ...options,
+      // A partition bound and never written to costs no file (see PartitionHub.release).
+      createLazily: true,
       decode: (payload) => {
         let decoded: t.Validation<HistoryEntry>;
         try {
@@ -205,6 +207,11 @@ export class PartitionHistory {
   /** Resolves once every integrated upload is on stable storage (at once with `full` durability). */
   flush(): Promise<void> {
     return this.log.flush();
+  }
+
+  /** Whether the history's file has not been created yet (nothing integrated, no reset): closing it would create it. */
+  get unwritten(): boolean {
+    return !this.log.fileCreated;
   }
 
   /** Syncs and closes the file. */

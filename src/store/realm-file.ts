@@ -37,6 +37,13 @@ export interface RealmFileOptions {
   now?: () => number;
   /** See `DEFAULT_COMPACTION_FACTOR` in `compaction.ts`. Default 4. */
   compactionFactor?: number;
+  /**
+   * If the file does not exist, create it at the first commit that is synced, or at `close`,
+   * not at open (see `RecordLogOptions.createLazily`). The sync runtime opens files this way:
+   * a session that binds and never writes (thousands on one socket) costs no file creation
+   * until it closes. Default false.
+   */
+  createLazily?: boolean;
 }
 
 /** What a listener is told after a commit: the documents whose state changed, and who wrote. */
@@ -110,6 +117,7 @@ export class RealmFile {
     const state = new RealmState();
     const { log } = openRecordLog(path, {
       ...(durability === undefined ? {} : { durability }),
+      createLazily: options.createLazily === true,
       logger,
       decode: (payload: Buffer) => E.chain((record: StoreRecord) => state.replay(record))(decodeStoreRecord(payload)),
     });

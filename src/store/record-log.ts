@@ -25,6 +25,13 @@ export interface RecordLogOptions {
   readonly durability?: Durability;
   /** Receives the recovery report (a cut tail) and background failures. Default: silent. */
   readonly logger?: Logger;
+  /**
+   * If the file does not exist, do not create it yet: records appended lazily are kept in
+   * memory, and the file is created (holding them) by the first `append`, a `rewrite`, or
+   * `close`. Opening many logs that may never be written to then costs no file creation (one
+   * costs about half a millisecond of metadata I/O on a small VM's ext4). Default false.
+   */
+  readonly createLazily?: boolean;
 }
 
 /**
@@ -41,6 +48,8 @@ export interface RecordLog {
   /** Current size of the file in bytes, magic included. */
   readonly sizeBytes: number;
   readonly isClosed: boolean;
+  /** False while a log opened with `createLazily` has no file yet. */
+  readonly fileCreated: boolean;
   /** Appends the records of one commit with one write call (then fdatasync in `full` mode). */
   append(payloads: readonly Uint8Array[]): void;
   /**
@@ -104,7 +113,11 @@ export function openRecordLog<T>(
     fs.rmSync(temp, { force: true });
     logger.info('removed the scratch file of an interrupted rewrite', { path: temp });
   }
-  const created = createQuietly(absolute);
+  if (options.createLazily === true && !fs.existsSync(absolute)) {
+    openPaths.add(absolute);
+    return { log: new FileRecordLog(absolute, undefined, RECORD_LOG_MAGIC.length, durability, logger, true), records: [], recovered: { truncatedBytes: 0 } };
+  }
+  const created = createQuietly(absolute, RECORD_LOG_MAGIC);
   if (created !== undefined) {
     // A new file is neither synced nor its directory: nothing in it is promised durable yet.
     // The first synced append makes both durable (the directory once for all files created in
@@ -200,14 +213,17 @@ class FileRecordLog implements RecordLog {
   private unsynced = false;
   private scheduled: NodeJS.Immediate | undefined;
   private waiters: Waiter[] = [];
+  /** Framed records appended lazily before the file exists (`fd` undefined): its first content after the magic. */
+  private unwritten: Buffer[] = [];
 
   /**
+   * @param fd the open file, or `undefined` for one not created yet (`createLazily`)
    * @param entryPending the file was created (or found empty) without syncing its directory:
    *   the first sync syncs the directory too (see `syncDirectoryIfPending`).
    */
   constructor(
     readonly path: string,
-    private fd: number,
+    private fd: number | undefined,
     private size: number,
     readonly durability: Durability,
     private readonly logger: Logger,
@@ -220,6 +236,10 @@ class FileRecordLog implements RecordLog {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  get fileCreated(): boolean {
+    return this.fd !== undefined;
   }
 
   append(payloads: readonly Uint8Array[]): void {
@@ -243,18 +263,24 @@ class FileRecordLog implements RecordLog {
   }
 
   appendLazily(payloads: readonly Uint8Array[]): void {
-    this.write(payloads);
+    this.write(payloads, true);
   }
 
   /** Writes the records at the end of the file (no sync); false if there were none. */
-  private write(payloads: readonly Uint8Array[]): boolean {
+  private write(payloads: readonly Uint8Array[], lazily = false): boolean {
     this.assertWritable('append to');
     if (payloads.length === 0) return false;
     checkPayloads(payloads);
     const bytes = encodeRecords(payloads);
     const before = this.size;
+    if (this.fd === undefined && lazily) {
+      this.unwritten.push(bytes);
+      this.size = before + bytes.length;
+      return true;
+    }
+    const fd = this.fd ?? this.create();
     try {
-      writeFully(this.fd, bytes, before);
+      writeFully(fd, bytes, before);
     } catch (error) {
       this.undoAppend(before, error);
       throw new RecordLogError(`could not append to ${this.path}: ${messageOf(error)}`, { cause: error });
@@ -263,8 +289,27 @@ class FileRecordLog implements RecordLog {
     return true;
   }
 
+  /**
+   * Creates the file of a log opened with `createLazily`, holding the magic and what was
+   * appended lazily so far; not synced, like any new log (see `openRecordLog`).
+   */
+  private create(): number {
+    let fd: number | undefined;
+    try {
+      fd = createQuietly(this.path, Buffer.concat([RECORD_LOG_MAGIC, ...this.unwritten]));
+    } catch (error) {
+      throw this.fail(`could not create ${this.path}: ${messageOf(error)}`, error);
+    }
+    if (fd === undefined) throw this.fail(`${this.path} was created by someone else while this log was open; refusing to write into it`, undefined);
+    noteNewEntry(path.dirname(this.path));
+    this.unwritten = [];
+    this.fd = fd;
+    return fd;
+  }
+
   /** fdatasync, and the directory entry if it was never synced: after it, everything written is durable. */
   private sync(): void {
+    if (this.fd === undefined) return; // only lazy records, in memory: nothing is promised about them
     fs.fdatasyncSync(this.fd);
     if (this.entryPending) {
       syncDirectoryIfPending(path.dirname(this.path));
@@ -299,8 +344,9 @@ class FileRecordLog implements RecordLog {
       // The old descriptor stays (valid, if useless) so that close() has something to close.
       throw this.fail(`could not reopen ${this.path} after rewriting it: ${messageOf(error)}`, error);
     }
-    fs.closeSync(this.fd);
+    if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = reopened;
+    this.unwritten = [];
     this.size = bytes.length;
     try {
       fsyncDirectory(path.dirname(this.path));
@@ -321,13 +367,16 @@ class FileRecordLog implements RecordLog {
     this.scheduled = undefined;
     let error: unknown;
     try {
+      // A lazily created log is created now, with what was appended to it (not synced: the
+      // same promise as for records appended lazily to a log whose file exists).
+      if (this.fd === undefined && this.failure === undefined) this.create();
       if (this.unsynced && this.failure === undefined) this.sync();
       this.unsynced = false;
     } catch (e) {
       error = e;
-      this.failure = new RecordLogError(`could not fsync ${this.path} while closing it: ${messageOf(e)}`, { cause: e });
+      this.failure = new RecordLogError(`could not sync or create ${this.path} while closing it: ${messageOf(e)}`, { cause: e });
     }
-    fs.closeSync(this.fd);
+    if (this.fd !== undefined) fs.closeSync(this.fd);
     this.settleWaiters();
     if (error !== undefined) throw this.failure;
   }
@@ -356,6 +405,7 @@ class FileRecordLog implements RecordLog {
   }
 
   private undoAppend(before: number, cause: unknown): void {
+    if (this.fd === undefined) return;
     try {
       fs.ftruncateSync(this.fd, before);
     } catch {
@@ -379,10 +429,10 @@ class FileRecordLog implements RecordLog {
 }
 
 /**
- * Creates `file` holding only the magic, unless it exists; returns its open descriptor, or
- * `undefined` if the file was already there. Not synced (see the caller).
+ * Creates `file` holding `content`, unless it exists; returns its open descriptor, or
+ * `undefined` if the file was already there. Not synced (see the callers).
  */
-function createQuietly(file: string): number | undefined {
+function createQuietly(file: string, content: Uint8Array): number | undefined {
   let fd: number;
   try {
     fd = fs.openSync(file, 'wx+');
@@ -391,7 +441,7 @@ function createQuietly(file: string): number | undefined {
     throw error;
   }
   try {
-    writeFully(fd, RECORD_LOG_MAGIC, 0);
+    writeFully(fd, content, 0);
   } catch (error) {
     fs.closeSync(fd);
     removeQuietly(file);

@@ -243,6 +243,36 @@ describe('record log: recovery', () => {
     }
   });
 
+  it('createLazily: no file until a synced append or close; lazily appended records come first', () => {
+    for (const end of ['append', 'close'] as const) {
+      const file = join(tempDir(), 'lazy', `log-${end}`);
+      const { log } = openRecordLog(file, { createLazily: true });
+      log.appendLazily([buf('header')]);
+      expect(fs.existsSync(file)).toBe(false);
+      expect(log.fileCreated).toBe(false);
+      expect(log.sizeBytes).toBe(RECORD_LOG_MAGIC.length + RECORD_HEADER_BYTES + 'header'.length);
+      if (end === 'append') {
+        log.append([buf('first')]);
+        expect(log.fileCreated).toBe(true);
+        expect(fs.statSync(file).size).toBe(log.sizeBytes);
+      }
+      log.close();
+      const reopened = openRecordLog(file, { createLazily: true });
+      expect(texts(reopened.records)).toEqual(end === 'append' ? ['header', 'first'] : ['header']);
+      reopened.log.close();
+    }
+  });
+
+  it('createLazily: a file someone else created meanwhile is not written into', () => {
+    const file = join(tempDir(), 'raced');
+    const { log } = openRecordLog(file, { createLazily: true });
+    fs.writeFileSync(file, 'theirs');
+    expect(() => log.append([buf('x')])).toThrow(RecordLogError);
+    expect(fs.readFileSync(file, 'utf8')).toBe('theirs');
+    log.close();
+    expect(fs.readFileSync(file, 'utf8')).toBe('theirs');
+  });
+
   it('treats an empty file as new', () => {
     const file = join(tempDir(), 'log');
     fs.writeFileSync(file, '');
