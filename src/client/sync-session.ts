@@ -76,6 +76,7 @@ export class SyncSession implements ConnectionMember {
   private disposed = false;
   private lastConnection: ConnectionState = 'disconnected';
   private lastProgress = '';
+  private uploadScheduled = false;
 
   /** @internal Sessions are made by the runtime (`Realm.open`), never by users. */
   constructor(
@@ -427,6 +428,20 @@ export class SyncSession implements ConnectionMember {
     this.sentThrough = upload.clientVersion;
   }
 
+  /**
+   * Uploads once the current burst of commits is over (a microtask later): a loop of writes
+   * then goes out as one UPLOAD (batched by size), not one per transaction, and the server
+   * integrates and fsyncs it once.
+   */
+  private scheduleUpload(): void {
+    if (this.uploadScheduled) return;
+    this.uploadScheduled = true;
+    queueMicrotask(() => {
+      this.uploadScheduled = false;
+      this.upload();
+    });
+  }
+
   /** Sends what the server has not been sent on this binding, in batches. */
   private upload(): void {
     const store = this.store;
@@ -471,8 +486,9 @@ export class SyncSession implements ConnectionMember {
     this.stopListening?.();
     this.stopListening = store.addListener(({ origin }) => {
       if (origin !== 'local') return;
+      // Progress at once: a wait started right after this commit must count it.
       this.pushProgress();
-      this.upload();
+      this.scheduleUpload();
     });
     this.pushProgress();
   }

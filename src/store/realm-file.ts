@@ -86,6 +86,14 @@ export class RealmFile {
    * completes after one must not report an older, higher version as durable.
    */
   private resets = 0;
+  /**
+   * Batched commits not yet known durable: the file offset each ended at, and the client version
+   * after it, in commit order. A sync covers every commit that ended before it, so when one
+   * completes, all of those become uploadable at once (not one per commit as their
+   * notifications arrive: a session would send one UPLOAD per changeset).
+   */
+  private awaitingSync: Array<{ readonly end: number; readonly version: number }> = [];
+  private awaitingHead = 0;
 
   private constructor(
     readonly path: string,
@@ -239,6 +247,7 @@ export class RealmFile {
     this.ident = ident;
     this.resets += 1;
     this.durableVersion = 0;
+    this.clearAwaitingSync();
     this.logger.info('client reset', { path: this.path, mode, previousFileIdent, fileIdent: ident, unsyncedChangesets: unsynced.length });
 
     const touched: DocumentKey[] = Array.from(before.documents.entries(), ({ type, id }) => ({ type, id }));
@@ -462,13 +471,33 @@ export class RealmFile {
       return;
     }
     const resets = this.resets;
+    this.awaitingSync.push({ end: this.log.sizeBytes, version });
     this.log.flush().then(
       () => {
-        if (resets === this.resets) this.durableVersion = Math.max(this.durableVersion, version);
+        if (resets === this.resets) {
+          this.durableVersion = Math.max(this.durableVersion, version);
+          this.advanceDurableVersion();
+        }
         if (changed.length > 0 && !this.closed) this.notify({ changed: Object.freeze(changed), origin });
       },
       (error: unknown) => this.logger.warn('a batched commit could not be made durable; listeners were not called', { path: this.path, error: String(error) }),
     );
+  }
+
+  /** Every batched commit the log's last sync covered is durable: their changesets may be uploaded. */
+  private advanceDurableVersion(): void {
+    const synced = this.log.syncedBytes;
+    while (this.awaitingHead < this.awaitingSync.length && this.awaitingSync[this.awaitingHead]!.end <= synced) {
+      this.durableVersion = Math.max(this.durableVersion, this.awaitingSync[this.awaitingHead]!.version);
+      this.awaitingHead++;
+    }
+    if (this.awaitingHead === this.awaitingSync.length) this.clearAwaitingSync();
+  }
+
+  /** After a rewrite, offsets of earlier commits mean nothing (and all of them are durable). */
+  private clearAwaitingSync(): void {
+    this.awaitingSync = [];
+    this.awaitingHead = 0;
   }
 
   private notify(change: RealmChange): void {
@@ -505,6 +534,7 @@ export class RealmFile {
     }
     this.policy.calibrate(estimated, payload.length);
     this.durableVersion = this.state.clientVersion;
+    this.clearAwaitingSync();
     this.logger.info('compacted realm file', { path: this.path, reason, bytesBefore: before, bytesAfter: this.log.sizeBytes, estimatedSnapshotBytes: estimated });
   }
 

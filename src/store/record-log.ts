@@ -50,6 +50,11 @@ export interface RecordLog {
   readonly isClosed: boolean;
   /** False while a log opened with `createLazily` has no file yet. */
   readonly fileCreated: boolean;
+  /**
+   * How many bytes of the file the last completed sync covered: every append that ended at or
+   * before this offset is on stable storage (an fdatasync covers all that was written before it).
+   */
+  readonly syncedBytes: number;
   /** Appends the records of one commit with one write call (then fdatasync in `full` mode). */
   append(payloads: readonly Uint8Array[]): void;
   /**
@@ -215,6 +220,8 @@ class FileRecordLog implements RecordLog {
   private waiters: Waiter[] = [];
   /** Framed records appended lazily before the file exists (`fd` undefined): its first content after the magic. */
   private unwritten: Buffer[] = [];
+  /** See {@link RecordLog.syncedBytes}. */
+  private synced = 0;
 
   /**
    * @param fd the open file, or `undefined` for one not created yet (`createLazily`)
@@ -240,6 +247,10 @@ class FileRecordLog implements RecordLog {
 
   get fileCreated(): boolean {
     return this.fd !== undefined;
+  }
+
+  get syncedBytes(): number {
+    return this.synced;
   }
 
   append(payloads: readonly Uint8Array[]): void {
@@ -310,11 +321,13 @@ class FileRecordLog implements RecordLog {
   /** fdatasync, and the directory entry if it was never synced: after it, everything written is durable. */
   private sync(): void {
     if (this.fd === undefined) return; // only lazy records, in memory: nothing is promised about them
+    const size = this.size;
     fs.fdatasyncSync(this.fd);
     if (this.entryPending) {
       syncDirectoryIfPending(path.dirname(this.path));
       this.entryPending = false;
     }
+    this.synced = size;
   }
 
   flush(): Promise<void> {
@@ -356,6 +369,7 @@ class FileRecordLog implements RecordLog {
     // Everything ever appended is superseded by content that is now durable, name included.
     this.unsynced = false;
     this.entryPending = false;
+    this.synced = this.size;
     this.settleWaiters();
   }
 
