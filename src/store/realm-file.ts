@@ -332,7 +332,10 @@ export class RealmFile {
     if (clientVersion <= this.state.upload.clientVersion) return;
     const entry = this.state.pendingEntry(clientVersion);
     if (entry === undefined) throw new StoreError(`acknowledgeUpload(${clientVersion}): no pending changeset has that version (internal inconsistency)`);
-    this.commit({ kind: 'ack', clientVersion, serverVersion: entry.serverVersion }, 'local');
+    // Not synced on its own (see `commitLazily`): lost to power failure, the acknowledged
+    // changesets are pending again, and uploading them again is harmless — the server skips
+    // the client versions it integrated and acknowledges them again.
+    this.commitLazily({ kind: 'ack', clientVersion, serverVersion: entry.serverVersion });
   }
 
   /**
@@ -385,7 +388,13 @@ export class RealmFile {
       downloadableBytes: downloadable,
       hlc: encoded.remote.reduce((last, c) => receive(last, c.hlc, physical), this.state.hlc),
     };
-    this.commit(record, 'remote', encodeRemoteRecord(record, encoded.json));
+    const payload = encodeRemoteRecord(record, encoded.json);
+    // A DOWNLOAD with nothing from other files only moves the cursor past this file's own
+    // echoes and updates what is left to download: not synced on its own (see
+    // `commitLazily`). Lost to power failure, the cursor is older and the server sends those
+    // changesets again, which integrating is harmless (they are this file's own, applied).
+    if (record.changesets.length === 0) this.commitLazily(record, payload);
+    else this.commit(record, 'remote', payload);
   }
 
   /** Records the server history (epoch) the cursors belong to; setting the current epoch again does nothing. */
@@ -394,16 +403,13 @@ export class RealmFile {
     if (typeof epoch !== 'string' || epoch.length === 0) throw new InvalidInputError('setEpoch: the epoch must be a non-empty string');
     if (epoch === this.state.epoch) return;
     const record: StoreRecord = { kind: 'epoch', epoch };
-    const problem = this.state.check(record);
-    if (problem !== undefined) throw new InvalidInputError(`cannot commit an epoch record: ${problem}`);
     // Not synced on its own (one fsync per session bind, thousands when thousands bind): the
     // epoch only qualifies cursors, and every record that moves a cursor (a download, an
     // acknowledgement) is synced after it, which syncs it too. Lost to power failure with no
     // such record after it, the file reopens with no epoch (an epoch is only ever set on a
     // file that has none: a new one, or one a client reset started over) and cursors at zero:
     // its next IDENT carries no cursors, as the first one did, and the server starts it over.
-    this.log.appendLazily([encodeStoreRecord(record)]);
-    this.state.apply(record);
+    this.commitLazily(record);
   }
 
   /**
@@ -438,6 +444,21 @@ export class RealmFile {
   /** Appends `record`, applies it, and tells listeners once it is durable. */
   private commit(record: StoreRecord, origin: 'local' | 'remote', payload?: Buffer): void {
     this.announce(this.append(record, payload), origin);
+  }
+
+  /**
+   * Appends and applies a record that changes no document and no client version, without a
+   * sync of its own (`RecordLog.appendLazily`): it becomes durable with the next synced commit.
+   * Only for sync bookkeeping whose loss at power failure costs a repeated transfer, never
+   * data: losing it also loses every record after it (the log is cut at its first missing
+   * record), so nothing durable can depend on one that is gone.
+   */
+  private commitLazily(record: StoreRecord, payload: Buffer = encodeStoreRecord(record)): void {
+    const problem = this.state.check(record);
+    if (problem !== undefined) throw new InvalidInputError(`cannot commit a ${record.kind} record: ${problem}`);
+    this.log.appendLazily([payload]);
+    this.state.apply(record);
+    this.maybeCompact();
   }
 
   /**
