@@ -61,6 +61,8 @@ describe('partition history', () => {
     const forA = h.slice(0, 'a', 1 << 20);
     expect(forA).toMatchObject({ through: 4, remainingBytes: 0 });
     expect(forA.changesets.map((c) => c.origin)).toEqual(['b']);
+    // The JSON kept per changeset is the changeset, as DOWNLOAD frames carry it.
+    for (const slice of [first, forA, h.slice(0, 'c', 1 << 20)]) expect(slice.changesetJson.map((j) => JSON.parse(j))).toEqual(slice.changesets);
     h.close();
   });
 
