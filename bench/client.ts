@@ -13,7 +13,7 @@ export interface Client {
 export async function newClient(baseUrl: string, label: string, durability: 'full' | 'batched' = 'full'): Promise<Client> {
   const storage = tempDir(`client-${label}`);
   const app = new App({ baseUrl, storageDir: storage.dir, lingerMs: 0, durability });
-  const user = await app.logIn(Credentials.anonymous());
+  const user = await logInWithRetry(app);
   return {
     app,
     user,
@@ -27,4 +27,20 @@ export async function newClient(baseUrl: string, label: string, durability: 'ful
       storage.remove();
     },
   };
+}
+
+/**
+ * Setup, not measured: a log-in whose request fails at the network level is tried again (at most
+ * three times). Between runs fetch may reuse a pooled keep-alive connection the server is just
+ * closing after its idle timeout, which fails the request; it says nothing about the runtime.
+ */
+async function logInWithRetry(app: App): Promise<User> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await app.logIn(Credentials.anonymous());
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof Error) || !/fetch failed/.test(`${error.message} ${String(error.cause ?? '')}`)) throw error;
+      process.stderr.write(`  log-in failed at the network level (${error.message}); trying again\n`);
+    }
+  }
 }

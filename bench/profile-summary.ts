@@ -1,8 +1,9 @@
 /**
  * Summarises a `node --cpu-prof` profile (as written by `BENCH_CPU_PROF=1 npm run bench -- name`
- * into bench/profiles/): self time by function and by file, top entries.
+ * into bench/profiles/<name>/, servers into bench/profiles/server-PID-N/): self time by function and
+ * by file, top entries. Each directory also holds a small profile of tsx's loader thread.
  *
- *   npx tsx bench/profile-summary.ts bench/profiles/store-commit.cpuprofile [top]
+ *   npx tsx bench/profile-summary.ts bench/profiles/store-commit/CPU.*.cpuprofile [top]
  */
 import { readFileSync } from 'node:fs';
 
@@ -26,7 +27,7 @@ const self = new Map<number, number>();
 profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 
-const short = (url: string): string => url.replace(/^file:\/\//, '').replace(/.*\/node_modules\//, 'nm:').replace(/.*\/work\/main\//, '');
+const short = (url: string): string => url.replace(/^file:\/\//, '').replace(/.*\/node_modules\//, 'nm:').replace(/.*\/work\/[^/]+\//, '');
 const byFn = new Map<string, number>();
 const byFile = new Map<string, number>();
 for (const [id, us] of self) {

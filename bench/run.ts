@@ -4,8 +4,9 @@
  * event loop; `--expose-gc` for heap figures), prints its progress on stderr and its report as
  * one JSON line on stdout; this process collects the lines, echoes them and prints the table.
  *
- * BENCH_SCALE=0.1 for a quick run; BENCH_CPU_PROF=1 writes a `node --cpu-prof` profile of each
- * benchmark process to bench/profiles/. A benchmark that fails or is not there is reported as
+ * BENCH_SCALE=0.1 for a quick run; BENCH_CPU_PROF=1 writes `node --cpu-prof` profiles of each
+ * benchmark process to bench/profiles/<name>/ (and of each sync server it starts to
+ * bench/profiles/server-PID-N/; the largest file of a directory is the main thread). A benchmark that fails or is not there is reported as
  * skipped; the exit code is then 1.
  */
 import { spawn } from 'node:child_process';
@@ -43,9 +44,11 @@ async function child(name: string): Promise<void> {
 function runChild(name: string): Promise<{ report?: BenchReport; error?: string }> {
   const args = ['--import', 'tsx', '--expose-gc'];
   if (process.env.BENCH_CPU_PROF === '1') {
-    const dir = join(here, 'profiles');
+    // One directory per benchmark, Node's default names inside: tsx's loader thread writes a
+    // profile too, and under one fixed name the two would overwrite each other.
+    const dir = join(here, 'profiles', name);
     mkdirSync(dir, { recursive: true });
-    args.push('--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name}.cpuprofile`);
+    args.push('--cpu-prof', '--cpu-prof-dir', dir);
   }
   args.push(join(here, 'run.ts'), '--child', name);
   return new Promise((resolve) => {

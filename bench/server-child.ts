@@ -9,7 +9,7 @@
  * Run by `spawnServer()` from bench code; not a benchmark itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,10 +27,22 @@ export interface ServerChild {
   close(): Promise<void>;
 }
 
-/** Starts server-child.ts in its own Node process. */
+let spawned = 0;
+
+/** Starts server-child.ts in its own Node process (profiled too under BENCH_CPU_PROF=1). */
 export async function spawnServer(options: { durability?: 'full' | 'batched' } = {}): Promise<ServerChild> {
   const here = dirname(fileURLToPath(import.meta.url));
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(here, 'server-child.ts')], {
+  const args = ['--import', 'tsx'];
+  if (process.env.BENCH_CPU_PROF === '1') {
+    // The server's share of the time, beside the benchmark process's own profile (run.ts).
+    // Node's default file names (pid, thread, sequence): tsx's loader thread writes a profile of
+    // its own, which one fixed name would let overwrite the server's.
+    const dir = join(here, 'profiles', `server-${process.pid}-${++spawned}`);
+    mkdirSync(dir, { recursive: true });
+    args.push('--cpu-prof', '--cpu-prof-dir', dir);
+  }
+  args.push(join(here, 'server-child.ts'));
+  const proc = spawn(process.execPath, args, {
     cwd: join(here, '..'),
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, BENCH_SERVER_DURABILITY: options.durability ?? 'full' },

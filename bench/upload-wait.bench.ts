@@ -3,7 +3,9 @@
  * latency of one durable round trip through the runtime, the server in another process. Two
  * baselines measured in the same run between the same two processes: a raw `ws` request/ack
  * round trip (the server child's plain ws endpoint), and one write+fdatasync of the same record
- * size. Target: median ≤ 3 × raw + 2 × fsync (client commit fsync + server integrate fsync).
+ * size. Target (the issue's formula): latency ≤ 3 × (raw + 2 fsyncs), the 2 fsyncs being the
+ * client's commit and the server's integration. The stricter 3 × raw + 2 × fsync, which this
+ * benchmark reported as the target before, is reported beside it for comparison.
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -84,16 +86,26 @@ export const uploadWait: Benchmark = {
         const value = subjects.writeWaitForUpload!.metrics[metric]!;
         const rawRtt = subjects.rawWsRoundTrip!.metrics[metric]!;
         const fsync = subjects.fdatasync!.metrics[metric]!;
-        const bound = 3 * rawRtt.median + 2 * fsync.median;
+        const of = (raw: number, sync: number) => 3 * (raw + 2 * sync);
+        const bound = of(rawRtt.median, fsync.median);
         rows.push({
           metric: `${metric} latency`,
           unit: 'ms',
           value,
-          baselineName: `3×raw+2×fsync (raw ${rawRtt.median.toFixed(3)}, fsync ${fsync.median.toFixed(3)})`,
-          baseline: { median: bound, min: 3 * rawRtt.min + 2 * fsync.min, max: 3 * rawRtt.max + 2 * fsync.max, runs: [] },
+          baselineName: `3×(raw+2×fsync) (raw ${rawRtt.median.toFixed(3)}, fsync ${fsync.median.toFixed(3)})`,
+          baseline: { median: bound, min: of(rawRtt.min, fsync.min), max: of(rawRtt.max, fsync.max), runs: [] },
           ratio: value.median / bound,
           target: '≤ 1× bound',
           met: value.median <= bound,
+        });
+        const strict = 3 * rawRtt.median + 2 * fsync.median;
+        rows.push({
+          metric: `${metric} latency vs 3×raw+2×fsync (stricter, for comparison)`,
+          unit: 'ms',
+          value,
+          baselineName: '3×raw+2×fsync',
+          baseline: { median: strict, min: 3 * rawRtt.min + 2 * fsync.min, max: 3 * rawRtt.max + 2 * fsync.max, runs: [] },
+          ratio: value.median / strict,
         });
       }
       return {

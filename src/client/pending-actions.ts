@@ -16,12 +16,24 @@ const isToken = (value: unknown): value is ErrorActionToken =>
  */
 export class PendingActions {
   private readonly path: string;
+  /**
+   * The list as last read or written. The file belongs to this app's storage directory (one
+   * app per directory), so after the first read memory is authoritative: every bound session
+   * asks to clear its entry (`remove`), and reading the file each time cost thousands of failed
+   * reads when thousands bind.
+   */
+  private cached: readonly ErrorActionToken[] | undefined;
 
   constructor(private readonly storageDir: string) {
     this.path = join(storageDir, FILE);
   }
 
   list(): ErrorActionToken[] {
+    this.cached ??= this.read();
+    return [...this.cached];
+  }
+
+  private read(): ErrorActionToken[] {
     try {
       const parsed: unknown = JSON.parse(readFileSync(this.path, 'utf8'));
       return Array.isArray(parsed) ? parsed.filter(isToken) : [];
@@ -46,6 +58,7 @@ export class PendingActions {
     const tmp = `${this.path}.tmp`;
     writeFileSync(tmp, JSON.stringify(list));
     renameSync(tmp, this.path);
+    this.cached = [...list];
   }
 }
 

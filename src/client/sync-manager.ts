@@ -60,7 +60,7 @@ export class SyncManager {
     }
     let store = this.stores.get(path);
     if (store === undefined) {
-      store = { file: RealmFile.open({ path, logger: this.config.logger, durability: this.config.durability }), handles: 0 };
+      store = { file: RealmFile.open({ path, logger: this.config.logger, durability: this.config.durability, createLazily: true }), handles: 0 };
       this.stores.set(path, store);
     }
     store.handles++;
@@ -172,7 +172,7 @@ export class SyncManager {
    */
   private reacquire(path: string, session: SyncSession): void {
     if (!session.isActive || this.stores.has(path) || this.sessions.get(path) !== session) return;
-    const file = RealmFile.open({ path, logger: this.config.logger, durability: this.config.durability });
+    const file = RealmFile.open({ path, logger: this.config.logger, durability: this.config.durability, createLazily: true });
     this.stores.set(path, { file, handles: 0 });
     session.storeAttached(file);
   }

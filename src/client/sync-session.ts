@@ -1,16 +1,14 @@
-import { createActor, fromPromise, type Actor } from 'xstate';
-import { progressMachine } from '../../machines/progress.machine.js';
-import { sessionMachine } from '../../machines/session.machine.js';
+import type { Actor } from 'xstate';
 import type { SessionEvent } from '../../machines/session.types.js';
 import { connectionStateOf, isActiveState, sessionStateOf } from '../../machines/state.js';
 import type { ConnectionState, Direction, ProgressMode, SessionState, SyncErrorInfo, SyncProgress } from '../../machines/types.js';
-import { waiterMachine } from '../../machines/waiter.machine.js';
 import type { Changeset, ServerMessage } from '../protocol/index.js';
 import { changesetBytes } from '../protocol/index.js';
 import type { Logger } from '../store/logger.js';
 import type { InspectObserver } from './app-config.js';
 import type { RealmFile } from '../store/realm-file.js';
 import { SessionClosedError, SyncError, type ErrorActionToken } from './errors.js';
+import { createSessionActor, type runtimeSessionMachine } from './session-actor.js';
 import type { ConnectionMember, SharedConnection } from './shared-connection.js';
 import { Broadcast, Stream, type Sink } from './stream.js';
 import type { SyncConfiguration } from './sync-config.js';
@@ -62,7 +60,7 @@ const newId = (prefix: string): string => `${prefix}${++nextId}`;
  */
 export class SyncSession implements ConnectionMember {
   readonly memberId: string;
-  private readonly actor: Actor<typeof sessionMachine>;
+  private readonly actor: Actor<typeof runtimeSessionMachine>;
   private connection: SharedConnection | undefined;
   /** The user's shared connection, made up front: an actor is never created inside an action. */
   private readonly sharedConnection: SharedConnection;
@@ -78,6 +76,7 @@ export class SyncSession implements ConnectionMember {
   private disposed = false;
   private lastConnection: ConnectionState = 'disconnected';
   private lastProgress = '';
+  private uploadScheduled = false;
 
   /** @internal Sessions are made by the runtime (`Realm.open`), never by users. */
   constructor(
@@ -90,8 +89,8 @@ export class SyncSession implements ConnectionMember {
     this.store = store;
     this.connectionChanges = new Broadcast<ConnectionStateChange>(this.observerFailed);
     this.sharedConnection = host.connectionFor(config.user);
-    const machine = sessionMachine.provide({
-      actions: {
+    this.actor = createSessionActor(
+      {
         joinConnection: () => {
           this.connection = this.sharedConnection;
           this.connection.attach(this);
@@ -108,51 +107,39 @@ export class SyncSession implements ConnectionMember {
           this.connection = undefined;
         },
         bind: () => this.bind(),
-        reportError: (_, { error, action }) => queueMicrotask(() => this.report(error, action)),
+        reportError: ({ error, action }) => queueMicrotask(() => this.report(error, action)),
+        refreshAccessToken: () => this.user.refreshAccessToken(),
+        runClientReset: async () => this.runClientReset(),
+        sendMark: (id) => {
+          if (this.number !== undefined) this.connection?.send({ type: 'mark', session: this.number, requestId: id });
+        },
+        settle: (settled) => {
+          const wait = this.waits.get(settled.id);
+          this.waits.delete(settled.id);
+          if (wait === undefined) return;
+          if (settled.outcome === 'done') wait.resolve();
+          else if (settled.outcome === 'aborted') wait.reject(settled.reason);
+          else if (settled.outcome === 'failed') wait.reject(new SyncError(settled.error));
+          else wait.reject(new SessionClosedError());
+        },
+        // User callbacks run after the step, so one calling back into the session is safe.
+        report: (id, progress) => queueMicrotask(() => this.sinks.get(id)?.next(progress)),
+        finish: (id) =>
+          queueMicrotask(() => {
+            const sink = this.sinks.get(id);
+            this.sinks.delete(id);
+            sink?.complete();
+          }),
       },
-      actors: {
-        refreshAccessToken: fromPromise(() => this.user.refreshAccessToken()),
-        clientReset: fromPromise<void>(async () => this.runClientReset()),
-        waiter: waiterMachine.provide({
-          actions: {
-            sendMark: (_, { id }) => {
-              if (this.number !== undefined) this.connection?.send({ type: 'mark', session: this.number, requestId: id });
-            },
-            settle: (_, settled) => {
-              const wait = this.waits.get(settled.id);
-              this.waits.delete(settled.id);
-              if (wait === undefined) return;
-              if (settled.outcome === 'done') wait.resolve();
-              else if (settled.outcome === 'aborted') wait.reject(settled.reason);
-              else if (settled.outcome === 'failed') wait.reject(new SyncError(settled.error));
-              else wait.reject(new SessionClosedError());
-            },
-          },
-        }),
-        progress: progressMachine.provide({
-          actions: {
-            // User callbacks run after the step, so one calling back into the session is safe.
-            report: (_, { id, progress }) => queueMicrotask(() => this.sinks.get(id)?.next(progress)),
-            finish: (_, { id }) =>
-              queueMicrotask(() => {
-                const sink = this.sinks.get(id);
-                this.sinks.delete(id);
-                sink?.complete();
-              }),
-          },
-        }),
-      },
-    });
-    this.actor = createActor(machine, {
-      input: {
+      {
         label: { realmPath, userId: config.user.id, partition: config.partition },
         ...(config.stopPolicy === undefined ? {} : { stopPolicy: config.stopPolicy }),
         ...(config.clientReset === undefined ? {} : { clientResetMode: config.clientReset.mode }),
         ...(config.cancelWaitsOnNonFatalError === undefined ? {} : { cancelWaitsOnNonFatalError: config.cancelWaitsOnNonFatalError }),
         ...(host.refreshRetryDelayMs === undefined ? {} : { refreshRetryDelayMs: host.refreshRetryDelayMs }),
       },
-      ...(host.inspect === undefined ? {} : { inspect: host.inspect }),
-    });
+      host.inspect,
+    );
     this.actor.subscribe((snapshot) => {
       const current = connectionStateOf(snapshot);
       if (current !== this.lastConnection) {
@@ -364,7 +351,8 @@ export class SyncSession implements ConnectionMember {
       case 'download':
         if (store === undefined) return;
         try {
-          store.integrateDownload(message.changesets, message.cursors, message.downloadableBytes);
+          // decodeServerMessage decoded the changesets with their codec already: not again.
+          store.integrateDecodedDownload(message.changesets, message.cursors, message.downloadableBytes);
           if (message.uploadAck > store.cursors.upload.clientVersion) store.acknowledgeUpload(message.uploadAck);
         } catch (error) {
           this.send({ type: 'error', error: { code: 'badDownload', category: 'protocol', isFatal: true, message: String(error) } });
@@ -441,6 +429,20 @@ export class SyncSession implements ConnectionMember {
     this.sentThrough = upload.clientVersion;
   }
 
+  /**
+   * Uploads once the current burst of commits is over (a microtask later): a loop of writes
+   * then goes out as one UPLOAD (batched by size), not one per transaction, and the server
+   * integrates and fsyncs it once.
+   */
+  private scheduleUpload(): void {
+    if (this.uploadScheduled) return;
+    this.uploadScheduled = true;
+    queueMicrotask(() => {
+      this.uploadScheduled = false;
+      this.upload();
+    });
+  }
+
   /** Sends what the server has not been sent on this binding, in batches. */
   private upload(): void {
     const store = this.store;
@@ -485,8 +487,9 @@ export class SyncSession implements ConnectionMember {
     this.stopListening?.();
     this.stopListening = store.addListener(({ origin }) => {
       if (origin !== 'local') return;
+      // Progress at once: a wait started right after this commit must count it.
       this.pushProgress();
-      this.upload();
+      this.scheduleUpload();
     });
     this.pushProgress();
   }

@@ -14,6 +14,7 @@ export * from './client/ping.codec.js';
 export * from './client/unbind.codec.js';
 export * from './client/upload.codec.js';
 export * from './server/download.codec.js';
+export * from './server/download-frame.js';
 export * from './server/error.codec.js';
 export * from './server/ident.codec.js';
 export * from './server/mark.codec.js';

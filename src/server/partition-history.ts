@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { left, right } from 'fp-ts/lib/Either.js';
 import { join } from 'node:path';
 import * as t from 'io-ts';
-import { ChangesetCodec, NatCodec, changesetBytes, type Changeset, type ServerChangeset } from '../protocol/changeset.codec.js';
+import { ChangesetCodec, NatCodec, type Changeset, type ServerChangeset } from '../protocol/changeset.codec.js';
 import type { Logger } from '../store/logger.js';
 import { openRecordLog, type RecordLog } from '../store/record-log.js';
 
@@ -35,6 +35,8 @@ export interface Integration {
 /** One batch of history for a client. */
 export interface HistorySlice {
   readonly changesets: readonly ServerChangeset[];
+  /** The JSON text of each of `changesets`, in order, as a DOWNLOAD carries it (see `encodeDownloadFrame`). */
+  readonly changesetJson: readonly string[];
   /** Server version the client has after this batch. */
   readonly through: number;
   /** Bytes of other files' changesets still after `through`. */
@@ -49,6 +51,11 @@ export interface HistorySlice {
  */
 export class PartitionHistory {
   private changesets: ServerChangeset[] = [];
+  /**
+   * The JSON of each changeset, made once when it is added: every DOWNLOAD that carries it (to
+   * every client of the partition, and to each new one) reuses it instead of encoding again.
+   */
+  private json: string[] = [];
   private bytes: number[] = [];
   /** prefix[v] = bytes of server versions 1..v. */
   private prefix: number[] = [0];
@@ -72,7 +79,12 @@ export class PartitionHistory {
       } else this.add({ ...record.c, serverVersion: record.v }, record.u);
     }
     this.epochValue = epoch ?? newEpoch();
-    if (epoch === undefined) this.log.append([encode({ k: 'epoch', epoch: this.epochValue, partition })]);
+    // Not synced on its own (one fsync per partition created, thousands when thousands of
+    // sessions bind at once): the first integrated upload syncs it with itself. Lost to power
+    // failure before that, the history had no changeset; it reopens with a new epoch, and a
+    // client that was told the old one gets a client reset (SEMANTICS.md §5) of a file whose
+    // changesets the server never acknowledged: they are re-sent, nothing is lost.
+    if (epoch === undefined) this.log.appendLazily([encode({ k: 'epoch', epoch: this.epochValue, partition })]);
   }
 
   /** Opens (or creates) the history of `partition` under `dir`. */
@@ -82,6 +94,8 @@ export class PartitionHistory {
     let expected = 1;
     const { log, records } = openRecordLog<HistoryEntry>(join(dir, historyFileName(partition)), {
       ...options,
+      // A partition bound and never written to costs no file (see PartitionHub.release).
+      createLazily: true,
       decode: (payload) => {
         let decoded: t.Validation<HistoryEntry>;
         try {
@@ -154,6 +168,7 @@ export class PartitionHistory {
   /** The next batch after `serverVersion` for the file `origin` (its own changesets are left out). */
   slice(serverVersion: number, origin: string, maxBytes: number): HistorySlice {
     const out: ServerChangeset[] = [];
+    const json: string[] = [];
     let size = 0;
     let through = serverVersion;
     while (through < this.latest) {
@@ -162,11 +177,12 @@ export class PartitionHistory {
       if (next.origin !== origin) {
         if (out.length > 0 && size + nextBytes > maxBytes) break;
         out.push(next);
+        json.push(this.json[through]!);
         size += nextBytes;
       }
       through++;
     }
-    return { changesets: out, through, remainingBytes: this.downloadableBytes(through, origin) };
+    return { changesets: out, changesetJson: json, through, remainingBytes: this.downloadableBytes(through, origin) };
   }
 
   /** Bytes of changesets after `serverVersion` that `origin` did not write. */
@@ -202,6 +218,11 @@ export class PartitionHistory {
     return this.log.flush();
   }
 
+  /** Whether the history's file has not been created yet (nothing integrated, no reset): closing it would create it. */
+  get unwritten(): boolean {
+    return !this.log.fileCreated;
+  }
+
   /** Syncs and closes the file. */
   close(): void {
     this.log.close();
@@ -209,6 +230,7 @@ export class PartitionHistory {
 
   private clear(): void {
     this.changesets = [];
+    this.json = [];
     this.bytes = [];
     this.prefix = [0];
     this.lastClientVersion.clear();
@@ -218,7 +240,12 @@ export class PartitionHistory {
 
   private add(changeset: ServerChangeset, userId: string | undefined): void {
     if (userId !== undefined && !this.owners.has(changeset.origin)) this.owners.set(changeset.origin, userId);
-    const size = changesetBytes(changeset);
+    const { clientVersion, origin, hlc, ops, serverVersion } = changeset;
+    // The object `changesetBytes` measures: its text gives both the size and the wire form.
+    const text = JSON.stringify({ clientVersion, origin, hlc, ops });
+    const size = Buffer.byteLength(text, 'utf8');
+    // A safe non-negative integer's decimal form is valid JSON: it joins as a fifth member.
+    this.json.push(`${text.slice(0, -1)},"serverVersion":${serverVersion}}`);
     this.changesets.push(changeset);
     this.bytes.push(size);
     this.prefix.push(this.prefix[this.prefix.length - 1]! + size);

@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import { changesetBytes } from '../protocol/changeset.codec.js';
 import { decodeClientMessage, encodeMessage } from '../protocol/decode.js';
 import { errorCodes, type ErrorCode } from '../protocol/error-codes.js';
+import { encodeDownloadFrame } from '../protocol/server/download-frame.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
 import type { Bind } from '../protocol/client/bind.codec.js';
 import type { ClientIdent } from '../protocol/client/ident.codec.js';
@@ -104,14 +105,13 @@ export class SyncConnection {
           if (session.ended || this.closed) return;
           const slice = history.slice(session.position, fileIdent, this.context.downloadBatchBytes);
           const ack = history.lastIntegrated(fileIdent);
-          this.send({
-            type: 'download',
-            session: session.id,
-            changesets: slice.changesets,
-            cursors: { serverVersion: slice.through, clientVersion: ack },
-            uploadAck: ack,
-            downloadableBytes: slice.remainingBytes,
-          });
+          // The changesets' JSON was made once, when they entered the history.
+          this.sendFrame(
+            encodeDownloadFrame(
+              { session: session.id, cursors: { serverVersion: slice.through, clientVersion: ack }, uploadAck: ack, downloadableBytes: slice.remainingBytes },
+              slice.changesetJson,
+            ),
+          );
           session.position = slice.through;
           sent = true;
         }
@@ -357,8 +357,12 @@ export class SyncConnection {
   }
 
   private send(message: ServerMessage): void {
+    this.sendFrame(encodeMessage(message, 'server'));
+  }
+
+  private sendFrame(frame: string): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(encodeMessage(message, 'server'));
+    this.socket.send(frame);
   }
 
   private close(code: number, reason: string): void {

@@ -37,6 +37,12 @@ const NO_OBJECTS: readonly VisibleObject[] = Object.freeze([]);
 
 const byId = (a: VisibleObject, b: VisibleObject): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
+/**
+ * A map key naming one document. The type's length leads, so no two (type, id) pairs share a
+ * key (unlike a plain join), at a fraction of the cost of `JSON.stringify([type, id])`.
+ */
+export const documentKeyOf = (type: string, id: string): string => `${type.length}:${type}${id}`;
+
 /** A mutable collection of document states. */
 export class DocumentSet {
   private readonly byType = new Map<string, Map<string, DocumentState>>();
@@ -73,8 +79,7 @@ export class DocumentSet {
     const changed = new Map<string, DocumentKey>();
     changeset.ops.forEach((op, index) => {
       const next = applyOperation(this.get(op.type, op.id), op, stampOf(changeset, index));
-      // JSON.stringify of the pair cannot collide, unlike a joined string.
-      if (this.set(op.type, op.id, next)) changed.set(JSON.stringify([op.type, op.id]), { type: op.type, id: op.id });
+      if (this.set(op.type, op.id, next)) changed.set(documentKeyOf(op.type, op.id), { type: op.type, id: op.id });
     });
     return [...changed.values()];
   }

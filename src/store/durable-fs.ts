@@ -29,15 +29,46 @@ export function readFully(fd: number): Buffer {
 }
 
 /**
+ * Directories holding an entry created since their last fsync. Creating a file does not sync
+ * its directory at once: the entry must be durable only before something in the file is
+ * promised durable, and one directory fsync then covers every file created in it so far
+ * (thousands of realm files created together cost one, not thousands).
+ */
+const unsyncedDirectories = new Set<string>();
+
+/** Records that `dir` got a new entry that is not durable yet (see {@link syncDirectoryIfPending}). */
+export function noteNewEntry(dir: string): void {
+  unsyncedDirectories.add(path.resolve(dir));
+}
+
+/**
+ * Makes the entries created in `dir` durable, if any were noted since its last fsync. After it
+ * returns, every file {@link noteNewEntry} was called for before the call keeps its name across
+ * power loss.
+ */
+export function syncDirectoryIfPending(dir: string): void {
+  if (unsyncedDirectories.has(path.resolve(dir))) fsyncDirectory(dir);
+}
+
+/**
  * Makes a directory entry change (a created or renamed file) durable. Without it, a file whose
  * data was fsynced can still vanish after power loss, because its name was never written.
  */
 export function fsyncDirectory(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
+  // Forgotten before the fsync, which covers every entry made before it; remembered again if
+  // it fails, so another file of the directory does not take its entry for durable.
+  const key = path.resolve(dir);
+  const wasPending = unsyncedDirectories.delete(key);
   try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (error) {
+    if (wasPending) unsyncedDirectories.add(key);
+    throw error;
   }
 }
 

@@ -7,17 +7,20 @@ import type { Json } from '../protocol/json.codec.js';
 
 /**
  * Why `value` is not a JSON value, naming where inside it (`at`), or `undefined` if it is one.
+ * With `maxDepth`, an object or array at that depth or deeper (`value` itself is at depth 0) is
+ * refused too: the protocol's codecs refuse such values, so one accepted here would be written
+ * and then fail to read back.
  */
-export function jsonValueProblem(value: unknown, at = 'value'): string | undefined {
+export function jsonValueProblem(value: unknown, at = 'value', maxDepth = Number.POSITIVE_INFINITY): string | undefined {
   try {
-    return problemIn(value, at, new Set());
+    return problemIn(value, at, new Set(), 0, maxDepth);
   } catch (error) {
     if (error instanceof RangeError) return `${at} is nested too deeply`;
     throw error;
   }
 }
 
-function problemIn(value: unknown, at: string, path: Set<object>): string | undefined {
+function problemIn(value: unknown, at: string, path: Set<object>, depth: number, maxDepth: number): string | undefined {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -30,13 +33,14 @@ function problemIn(value: unknown, at: string, path: Set<object>): string | unde
       return `${at} is ${typeof value === 'function' ? 'a function' : `of type ${typeof value}`}, not a JSON value`;
   }
   if (value === null) return undefined;
+  if (depth >= maxDepth) return `${at} is nested too deeply (objects and arrays nest at most ${maxDepth} levels here)`;
   if (path.has(value)) return `${at} refers back to itself (circular)`;
   path.add(value);
   try {
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         if (!(i in value)) return `${at}[${i}] is a hole in a sparse array`;
-        const problem = problemIn(value[i], `${at}[${i}]`, path);
+        const problem = problemIn(value[i], `${at}[${i}]`, path, depth + 1, maxDepth);
         if (problem !== undefined) return problem;
       }
       return undefined;
@@ -48,7 +52,7 @@ function problemIn(value: unknown, at: string, path: Set<object>): string | unde
     }
     if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return `${at} has a toJSON method, not a plain JSON object`;
     for (const [key, item] of Object.entries(value)) {
-      const problem = problemIn(item, `${at}.${key}`, path);
+      const problem = problemIn(item, `${at}.${key}`, path, depth + 1, maxDepth);
       if (problem !== undefined) return problem;
     }
     return undefined;

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
-import { changesetBytes, ServerChangesetCodec, type Changeset, type Operation, type ServerChangeset } from '../protocol/changeset.codec.js';
+import { ServerChangesetCodec, type Changeset, type Operation, type ServerChangeset } from '../protocol/changeset.codec.js';
 import { DownloadCursorCodec, type DownloadCursor, type UploadCursor } from '../protocol/cursors.codec.js';
 import { readableErrors } from '../protocol/decode.js';
 import type { Json } from '../protocol/json.codec.js';
@@ -17,7 +17,8 @@ import { silentLogger, type Logger } from './logger.js';
 import { RealmState } from './realm-state.js';
 import { openRecordLog, type Durability, type RecordLog } from './record-log.js';
 import { ClosedError, CursorRegressionError, InvalidInputError, StoreError, TransactionStateError } from './store-errors.js';
-import { decodeStoreRecord, encodeStoreRecord, STORE_FORMAT, type StoreRecord } from './store-records.js';
+import { encodeRemoteChangesets, encodeRemoteRecord } from './remote-record.js';
+import { decodeStoreRecord, encodeStoreRecord, STORE_FORMAT, type RemoteRecord, type StoreRecord } from './store-records.js';
 import { TransactionRecorder, type Transaction } from './transaction.js';
 
 export type { Transaction } from './transaction.js';
@@ -36,6 +37,13 @@ export interface RealmFileOptions {
   now?: () => number;
   /** See `DEFAULT_COMPACTION_FACTOR` in `compaction.ts`. Default 4. */
   compactionFactor?: number;
+  /**
+   * If the file does not exist, create it at the first commit that is synced, or at `close`,
+   * not at open (see `RecordLogOptions.createLazily`). The sync runtime opens files this way:
+   * a session that binds and never writes (thousands on one socket) costs no file creation
+   * until it closes. Default false.
+   */
+  createLazily?: boolean;
 }
 
 /** What a listener is told after a commit: the documents whose state changed, and who wrote. */
@@ -78,6 +86,14 @@ export class RealmFile {
    * completes after one must not report an older, higher version as durable.
    */
   private resets = 0;
+  /**
+   * Batched commits not yet known durable: the file offset each ended at, and the client version
+   * after it, in commit order. A sync covers every commit that ended before it, so when one
+   * completes, all of those become uploadable at once (not one per commit as their
+   * notifications arrive: a session would send one UPLOAD per changeset).
+   */
+  private awaitingSync: Array<{ readonly end: number; readonly version: number }> = [];
+  private awaitingHead = 0;
 
   private constructor(
     readonly path: string,
@@ -109,6 +125,7 @@ export class RealmFile {
     const state = new RealmState();
     const { log } = openRecordLog(path, {
       ...(durability === undefined ? {} : { durability }),
+      createLazily: options.createLazily === true,
       logger,
       decode: (payload: Buffer) => E.chain((record: StoreRecord) => state.replay(record))(decodeStoreRecord(payload)),
     });
@@ -117,7 +134,10 @@ export class RealmFile {
       if (ident === undefined) {
         ident = newFileIdent();
         const header: StoreRecord = { kind: 'header', format: STORE_FORMAT, fileIdent: ident };
-        log.append([encodeStoreRecord(header)]);
+        // Not synced on its own: a header lost to power failure before anything else in the
+        // file was synced leaves a file that opens as new (another ident); nothing written to
+        // it was reported durable, and the first commit that is syncs the header with it.
+        log.appendLazily([encodeStoreRecord(header)]);
         state.apply(header);
         logger.info('created realm file', { path: log.path, fileIdent: ident });
       }
@@ -227,6 +247,7 @@ export class RealmFile {
     this.ident = ident;
     this.resets += 1;
     this.durableVersion = 0;
+    this.clearAwaitingSync();
     this.logger.info('client reset', { path: this.path, mode, previousFileIdent, fileIdent: ident, unsyncedChangesets: unsynced.length });
 
     const touched: DocumentKey[] = Array.from(before.documents.entries(), ({ type, id }) => ({ type, id }));
@@ -294,12 +315,8 @@ export class RealmFile {
   pendingChangesets(afterClientVersion: number): Changeset[] {
     this.assertOpen('read pending changesets of');
     if (!isNat(afterClientVersion)) throw new InvalidInputError(`pendingChangesets: ${String(afterClientVersion)} is not a client version`);
-    const out: Changeset[] = [];
-    for (const { changeset } of this.state.pending) {
-      if (changeset.clientVersion > this.durableVersion) break;
-      if (changeset.clientVersion > afterClientVersion) out.push(changeset);
-    }
-    return out;
+    // O(result), not O(pending): a session asks after every commit while thousands may be unacknowledged.
+    return this.state.pendingBetween(afterClientVersion, this.durableVersion).map((p) => p.changeset);
   }
 
   /**
@@ -313,9 +330,12 @@ export class RealmFile {
       throw new InvalidInputError(`acknowledgeUpload(${clientVersion}): this file's last changeset is ${this.state.clientVersion}`);
     }
     if (clientVersion <= this.state.upload.clientVersion) return;
-    const entry = this.state.pending.find((p) => p.changeset.clientVersion === clientVersion);
+    const entry = this.state.pendingEntry(clientVersion);
     if (entry === undefined) throw new StoreError(`acknowledgeUpload(${clientVersion}): no pending changeset has that version (internal inconsistency)`);
-    this.commit({ kind: 'ack', clientVersion, serverVersion: entry.serverVersion }, 'local');
+    // Not synced on its own (see `commitLazily`): lost to power failure, the acknowledged
+    // changesets are pending again, and uploading them again is harmless — the server skips
+    // the client versions it integrated and acknowledges them again.
+    this.commitLazily({ kind: 'ack', clientVersion, serverVersion: entry.serverVersion });
   }
 
   /**
@@ -327,10 +347,24 @@ export class RealmFile {
   integrateDownload(changesets: readonly ServerChangeset[], cursor: { serverVersion: number; clientVersion: number }, downloadableBytes?: number): void {
     this.assertSyncCall('integrate a download into');
     if (!Array.isArray(changesets)) throw new InvalidInputError('integrateDownload: changesets must be an array');
-    changesets.forEach((c, i) => {
-      const decoded = ServerChangesetCodec.decode(c);
-      if (E.isLeft(decoded)) throw new InvalidInputError(`integrateDownload: changeset ${i} is not a server changeset: ${readableErrors(decoded.left)}`);
+    // What is stored is what the codec reads: the decoded value (unknown keys dropped), not the argument.
+    const decoded = changesets.map((c, i) => {
+      const result = ServerChangesetCodec.decode(c);
+      if (E.isLeft(result)) throw new InvalidInputError(`integrateDownload: changeset ${i} is not a server changeset: ${readableErrors(result.left)}`);
+      return result.right;
     });
+    this.integrateDecodedDownload(decoded, cursor, downloadableBytes);
+  }
+
+  /**
+   * @internal {@link integrateDownload} for changesets that `ServerChangesetCodec` (or a message
+   * codec containing it, as `decodeServerMessage` applies to every DOWNLOAD) has already decoded:
+   * they are not validated again. The session runtime calls this with what it decoded from the
+   * wire; anything else must call {@link integrateDownload}. The cursor and byte count are
+   * still checked here.
+   */
+  integrateDecodedDownload(changesets: readonly ServerChangeset[], cursor: { serverVersion: number; clientVersion: number }, downloadableBytes?: number): void {
+    this.assertSyncCall('integrate a download into');
     if (!DownloadCursorCodec.is(cursor)) throw new InvalidInputError(`integrateDownload: bad download cursor ${safeJson(cursor)}`);
     if (downloadableBytes !== undefined && !isNat(downloadableBytes)) throw new InvalidInputError(`integrateDownload: downloadableBytes ${String(downloadableBytes)} is not a byte count`);
     const current = this.state.download;
@@ -340,25 +374,27 @@ export class RealmFile {
     if (cursor.clientVersion > this.state.clientVersion) {
       throw new InvalidInputError(`integrateDownload: the cursor names client version ${cursor.clientVersion}, but this file's last changeset is ${this.state.clientVersion}`);
     }
-    const remote = changesets.filter((c) => c.origin !== this.fileIdent);
-    const receivedBytes = changesets.reduce((sum, c) => sum + changesetBytes(c), 0);
     const downloadable = downloadableBytes ?? this.state.downloadable;
     if (changesets.length === 0 && downloadable === this.state.downloadable && cursor.serverVersion === current.serverVersion && cursor.clientVersion === current.clientVersion) {
       return;
     }
+    const encoded = encodeRemoteChangesets(changesets, this.fileIdent);
     const physical = this.now();
-    this.commit(
-      {
-        kind: 'remote',
-        // Only the changeset's own fields: a wire object may carry more, and the record must hold what the codec reads.
-        changesets: remote.map(({ clientVersion, origin, hlc, ops, serverVersion }) => ({ clientVersion, origin, hlc, ops, serverVersion })),
-        cursor: { serverVersion: cursor.serverVersion, clientVersion: cursor.clientVersion },
-        receivedBytes,
-        downloadableBytes: downloadable,
-        hlc: remote.reduce((last, c) => receive(last, c.hlc, physical), this.state.hlc),
-      },
-      'remote',
-    );
+    const record: RemoteRecord = {
+      kind: 'remote',
+      changesets: encoded.remote,
+      cursor: { serverVersion: cursor.serverVersion, clientVersion: cursor.clientVersion },
+      receivedBytes: encoded.receivedBytes,
+      downloadableBytes: downloadable,
+      hlc: encoded.remote.reduce((last, c) => receive(last, c.hlc, physical), this.state.hlc),
+    };
+    const payload = encodeRemoteRecord(record, encoded.json);
+    // A DOWNLOAD with nothing from other files only moves the cursor past this file's own
+    // echoes and updates what is left to download: not synced on its own (see
+    // `commitLazily`). Lost to power failure, the cursor is older and the server sends those
+    // changesets again, which integrating is harmless (they are this file's own, applied).
+    if (record.changesets.length === 0) this.commitLazily(record, payload);
+    else this.commit(record, 'remote', payload);
   }
 
   /** Records the server history (epoch) the cursors belong to; setting the current epoch again does nothing. */
@@ -366,7 +402,14 @@ export class RealmFile {
     this.assertSyncCall('set the epoch of');
     if (typeof epoch !== 'string' || epoch.length === 0) throw new InvalidInputError('setEpoch: the epoch must be a non-empty string');
     if (epoch === this.state.epoch) return;
-    this.commit({ kind: 'epoch', epoch }, 'local');
+    const record: StoreRecord = { kind: 'epoch', epoch };
+    // Not synced on its own (one fsync per session bind, thousands when thousands bind): the
+    // epoch only qualifies cursors, and every record that moves a cursor (a download, an
+    // acknowledgement) is synced after it, which syncs it too. Lost to power failure with no
+    // such record after it, the file reopens with no epoch (an epoch is only ever set on a
+    // file that has none: a new one, or one a client reset started over) and cursors at zero:
+    // its next IDENT carries no cursors, as the first one did, and the server starts it over.
+    this.commitLazily(record);
   }
 
   /**
@@ -399,20 +442,43 @@ export class RealmFile {
   }
 
   /** Appends `record`, applies it, and tells listeners once it is durable. */
-  private commit(record: StoreRecord, origin: 'local' | 'remote'): void {
-    this.announce(this.append(record), origin);
+  private commit(record: StoreRecord, origin: 'local' | 'remote', payload?: Buffer): void {
+    this.announce(this.append(record, payload), origin);
   }
 
-  /** Appends `record` (after checking it decodes back and fits the state) and applies it; returns the documents it changed. */
-  private append(record: StoreRecord): DocumentKey[] {
-    const payload = encodeStoreRecord(record);
-    // What is applied is what a reopen will read: the record decoded back from its own bytes.
-    const decoded = decodeStoreRecord(payload);
-    if (E.isLeft(decoded)) throw new StoreError(`internal error: a ${record.kind} record would not decode (${decoded.left}); nothing was written`);
-    const problem = this.state.check(decoded.right);
+  /**
+   * Appends and applies a record that changes no document and no client version, without a
+   * sync of its own (`RecordLog.appendLazily`): it becomes durable with the next synced commit.
+   * Only for sync bookkeeping whose loss at power failure costs a repeated transfer, never
+   * data: losing it also loses every record after it (the log is cut at its first missing
+   * record), so nothing durable can depend on one that is gone.
+   */
+  private commitLazily(record: StoreRecord, payload: Buffer = encodeStoreRecord(record)): void {
+    const problem = this.state.check(record);
+    if (problem !== undefined) throw new InvalidInputError(`cannot commit a ${record.kind} record: ${problem}`);
+    this.log.appendLazily([payload]);
+    this.state.apply(record);
+    this.maybeCompact();
+  }
+
+  /**
+   * Appends `record` (after checking it fits the state) and applies it; returns the documents it
+   * changed. `payload` is its encoding when the caller built it already (`encodeStoreRecord`
+   * otherwise).
+   *
+   * What is applied must be what a reopen will read. That is not checked here by decoding the
+   * bytes back (a second parse and a full codec walk per commit): every part of a record is
+   * checked once, where it enters, against the same codecs' rules — field values by the
+   * transaction (JSON values within the protocol's depth), downloaded changesets by their codec,
+   * versions, cursors and counts by the callers — and the rest (idents, HLC readings, record
+   * kinds) is built here from values of those types. test/store/record-roundtrip.test.ts checks
+   * the property itself: every record a realm file appends decodes to what it applied.
+   */
+  private append(record: StoreRecord, payload: Buffer = encodeStoreRecord(record)): DocumentKey[] {
+    const problem = this.state.check(record);
     if (problem !== undefined) throw new InvalidInputError(`cannot commit a ${record.kind} record: ${problem}`);
     this.log.append([payload]);
-    const changed = this.state.apply(decoded.right);
+    const changed = this.state.apply(record);
     this.maybeCompact();
     return changed;
   }
@@ -426,13 +492,33 @@ export class RealmFile {
       return;
     }
     const resets = this.resets;
+    this.awaitingSync.push({ end: this.log.sizeBytes, version });
     this.log.flush().then(
       () => {
-        if (resets === this.resets) this.durableVersion = Math.max(this.durableVersion, version);
+        if (resets === this.resets) {
+          this.durableVersion = Math.max(this.durableVersion, version);
+          this.advanceDurableVersion();
+        }
         if (changed.length > 0 && !this.closed) this.notify({ changed: Object.freeze(changed), origin });
       },
       (error: unknown) => this.logger.warn('a batched commit could not be made durable; listeners were not called', { path: this.path, error: String(error) }),
     );
+  }
+
+  /** Every batched commit the log's last sync covered is durable: their changesets may be uploaded. */
+  private advanceDurableVersion(): void {
+    const synced = this.log.syncedBytes;
+    while (this.awaitingHead < this.awaitingSync.length && this.awaitingSync[this.awaitingHead]!.end <= synced) {
+      this.durableVersion = Math.max(this.durableVersion, this.awaitingSync[this.awaitingHead]!.version);
+      this.awaitingHead++;
+    }
+    if (this.awaitingHead === this.awaitingSync.length) this.clearAwaitingSync();
+  }
+
+  /** After a rewrite, offsets of earlier commits mean nothing (and all of them are durable). */
+  private clearAwaitingSync(): void {
+    this.awaitingSync = [];
+    this.awaitingHead = 0;
   }
 
   private notify(change: RealmChange): void {
@@ -469,6 +555,7 @@ export class RealmFile {
     }
     this.policy.calibrate(estimated, payload.length);
     this.durableVersion = this.state.clientVersion;
+    this.clearAwaitingSync();
     this.logger.info('compacted realm file', { path: this.path, reason, bytesBefore: before, bytesAfter: this.log.sizeBytes, estimatedSnapshotBytes: estimated });
   }
 

@@ -7,7 +7,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { changesetBytes, type Changeset, type Hlc } from '../protocol/changeset.codec.js';
 import type { DownloadCursor, UploadCursor } from '../protocol/cursors.codec.js';
 import type { Json } from '../protocol/json.codec.js';
-import { DocumentSet, type DocumentKey } from './document-set.js';
+import { DocumentSet, documentKeyOf, type DocumentKey } from './document-set.js';
 import { HLC_ZERO, maxHlc } from './hlc.js';
 import { deepFreeze } from './json-value.js';
 import { documentToEntry, entryToDocument } from './snapshot.js';
@@ -40,7 +40,13 @@ export class RealmState {
   private uploadTransferred = 0;
   private downloadTransferred = 0;
   private downloadableBytes = 0;
-  private unacknowledged: PendingChangeset[] = [];
+  /**
+   * Unacknowledged changesets are `queue[head..]`: an acknowledgement moves `head` instead of
+   * copying the rest (a session acknowledges one changeset at a time while thousands may be
+   * pending), and the acknowledged prefix is dropped once it is half the array.
+   */
+  private queue: PendingChangeset[] = [];
+  private head = 0;
   private unacknowledgedBytes = 0;
 
   /** The file's ident, once its header or snapshot has been applied. */
@@ -64,9 +70,36 @@ export class RealmState {
   get download(): DownloadCursor {
     return this.downloadCursor;
   }
-  /** Local changesets the server has not acknowledged, in client-version order. */
+  /** Local changesets the server has not acknowledged, in client-version order (a copy: O(pending)). */
   get pending(): readonly PendingChangeset[] {
-    return this.unacknowledged;
+    return this.queue.slice(this.head);
+  }
+
+  /** How many local changesets the server has not acknowledged. */
+  get pendingCount(): number {
+    return this.queue.length - this.head;
+  }
+
+  /**
+   * The unacknowledged changesets with a client version in (`after`, `through`], in order.
+   * O(result): pending client versions are consecutive (each local record follows the last,
+   * each acknowledgement drops a prefix), so the first one's index is arithmetic.
+   */
+  pendingBetween(after: number, through: number): PendingChangeset[] {
+    const first = this.queue[this.head];
+    if (first === undefined) return [];
+    const base = first.changeset.clientVersion;
+    const from = this.head + Math.max(0, after + 1 - base);
+    const to = Math.min(this.queue.length, this.head + Math.max(0, through + 1 - base));
+    return from < to ? this.queue.slice(from, to) : [];
+  }
+
+  /** The unacknowledged changeset of client version `clientVersion`, if there is one. O(1), as {@link pendingBetween}. */
+  pendingEntry(clientVersion: number): PendingChangeset | undefined {
+    const first = this.queue[this.head];
+    if (first === undefined) return undefined;
+    const entry = this.queue[this.head + clientVersion - first.changeset.clientVersion];
+    return entry?.changeset.clientVersion === clientVersion ? entry : undefined;
   }
   /** The counters of SEMANTICS.md §3. */
   get progress(): { readonly upload: { readonly transferred: number; readonly transferable: number }; readonly download: { readonly transferred: number; readonly transferable: number } } {
@@ -82,7 +115,7 @@ export class RealmState {
 
   /** A running estimate of the bytes {@link snapshot} would encode to, without encoding it. */
   get estimatedSnapshotBytes(): number {
-    return SNAPSHOT_BASE_BYTES + this.documents.estimatedBytes + this.unacknowledgedBytes + this.unacknowledged.length * PENDING_ENTRY_BYTES;
+    return SNAPSHOT_BASE_BYTES + this.documents.estimatedBytes + this.unacknowledgedBytes + this.pendingCount * PENDING_ENTRY_BYTES;
   }
 
   /** Checks then applies a record read from the file; a `Left` means the log is corrupt from this record on. */
@@ -136,14 +169,14 @@ export class RealmState {
         this.version = changeset.clientVersion;
         this.clock = maxHlc(this.clock, changeset.hlc);
         this.uploadTransferable += bytes;
-        this.unacknowledged.push({ changeset, serverVersion: record.serverVersion, bytes });
+        this.queue.push({ changeset, serverVersion: record.serverVersion, bytes });
         this.unacknowledgedBytes += bytes;
         return changed;
       }
       case 'remote': {
         const changed = new Map<string, DocumentKey>();
         for (const changeset of record.changesets) {
-          for (const key of this.documents.applyChangeset(changeset)) changed.set(JSON.stringify([key.type, key.id]), key);
+          for (const key of this.documents.applyChangeset(changeset)) changed.set(documentKeyOf(key.type, key.id), key);
         }
         this.downloadCursor = record.cursor;
         this.downloadTransferred += record.receivedBytes;
@@ -153,10 +186,18 @@ export class RealmState {
       }
       case 'ack': {
         if (record.clientVersion <= this.uploadCursor.clientVersion) return [];
-        const split = this.unacknowledged.findIndex((p) => p.changeset.clientVersion > record.clientVersion);
-        const acknowledged = split === -1 ? this.unacknowledged : this.unacknowledged.slice(0, split);
-        const bytes = acknowledged.reduce((sum, p) => sum + p.bytes, 0);
-        this.unacknowledged = split === -1 ? [] : this.unacknowledged.slice(split);
+        let bytes = 0;
+        while (this.head < this.queue.length && this.queue[this.head]!.changeset.clientVersion <= record.clientVersion) {
+          bytes += this.queue[this.head]!.bytes;
+          this.head++;
+        }
+        if (this.head === this.queue.length) {
+          this.queue = [];
+          this.head = 0;
+        } else if (this.head * 2 >= this.queue.length) {
+          this.queue = this.queue.slice(this.head);
+          this.head = 0;
+        }
         this.unacknowledgedBytes -= bytes;
         this.uploadTransferred += bytes;
         this.uploadCursor = { clientVersion: record.clientVersion, serverVersion: record.serverVersion };
@@ -187,7 +228,7 @@ export class RealmState {
         downloadableBytes: this.downloadableBytes,
       },
       documents: Array.from(this.documents.entries(), ({ type, id, state }) => documentToEntry(type, id, state)),
-      pending: this.unacknowledged.map(({ changeset, serverVersion }) => ({ changeset, serverVersion })),
+      pending: this.pending.map(({ changeset, serverVersion }) => ({ changeset, serverVersion })),
     };
   }
 
@@ -202,8 +243,9 @@ export class RealmState {
     this.uploadTransferred = record.progress.uploadTransferred;
     this.downloadTransferred = record.progress.downloadTransferred;
     this.downloadableBytes = record.progress.downloadableBytes;
-    this.unacknowledged = record.pending.map(({ changeset, serverVersion }) => ({ changeset, serverVersion, bytes: changesetBytes(changeset) }));
-    this.unacknowledgedBytes = this.unacknowledged.reduce((sum, p) => sum + p.bytes, 0);
+    this.queue = record.pending.map(({ changeset, serverVersion }) => ({ changeset, serverVersion, bytes: changesetBytes(changeset) }));
+    this.head = 0;
+    this.unacknowledgedBytes = this.queue.reduce((sum, p) => sum + p.bytes, 0);
     return record.documents.map((entry) => {
       this.documents.set(entry.type, entry.id, entryToDocument(entry));
       return { type: entry.type, id: entry.id };

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { fsyncDirectory, makeDirectoryDurably, readFully, removeQuietly, writeFileDurably, writeFully } from './durable-fs.js';
+import { fsyncDirectory, makeDirectoryDurably, noteNewEntry, readFully, removeQuietly, syncDirectoryIfPending, writeFileDurably, writeFully } from './durable-fs.js';
 import { silentLogger, type Logger } from './logger.js';
 import { RECORD_LOG_MAGIC, checkMagic, encodeRecords, payloadProblem, readRecordAt } from './record-framing.js';
 import { ClosedError, InvalidInputError, NotARecordLogError, RecordLogError } from './store-errors.js';
@@ -25,6 +25,13 @@ export interface RecordLogOptions {
   readonly durability?: Durability;
   /** Receives the recovery report (a cut tail) and background failures. Default: silent. */
   readonly logger?: Logger;
+  /**
+   * If the file does not exist, do not create it yet: records appended lazily are kept in
+   * memory, and the file is created (holding them) by the first `append`, a `rewrite`, or
+   * `close`. Opening many logs that may never be written to then costs no file creation (one
+   * costs about half a millisecond of metadata I/O on a small VM's ext4). Default false.
+   */
+  readonly createLazily?: boolean;
 }
 
 /**
@@ -41,8 +48,23 @@ export interface RecordLog {
   /** Current size of the file in bytes, magic included. */
   readonly sizeBytes: number;
   readonly isClosed: boolean;
+  /** False while a log opened with `createLazily` has no file yet. */
+  readonly fileCreated: boolean;
+  /**
+   * How many bytes of the file the last completed sync covered: every append that ended at or
+   * before this offset is on stable storage (an fdatasync covers all that was written before it).
+   */
+  readonly syncedBytes: number;
   /** Appends the records of one commit with one write call (then fdatasync in `full` mode). */
   append(payloads: readonly Uint8Array[]): void;
+  /**
+   * Appends records that need not be durable on their own: they reach stable storage with the
+   * next append that is synced (`full`: the next `append`; `batched`: the next batch), since
+   * one fdatasync covers everything written to the file before it. For records whose loss at
+   * power failure is harmless as long as no later record depends on them — and a later record
+   * that does is synced after them. Not covered by `flush()` or `close()` on their own.
+   */
+  appendLazily(payloads: readonly Uint8Array[]): void;
   /** Resolves once everything appended so far is on stable storage; at once if it already is. */
   flush(): Promise<void>;
   /** Atomically replaces the whole content with `payloads` (compaction): old or new file survives a crash, whole. */
@@ -96,16 +118,29 @@ export function openRecordLog<T>(
     fs.rmSync(temp, { force: true });
     logger.info('removed the scratch file of an interrupted rewrite', { path: temp });
   }
-  if (!fs.existsSync(absolute)) {
-    writeFileDurably(temp, RECORD_LOG_MAGIC);
-    fs.renameSync(temp, absolute);
-    fsyncDirectory(dir);
+  if (options.createLazily === true && !fs.existsSync(absolute)) {
+    openPaths.add(absolute);
+    return { log: new FileRecordLog(absolute, undefined, RECORD_LOG_MAGIC.length, durability, logger, true), records: [], recovered: { truncatedBytes: 0 } };
+  }
+  const created = createQuietly(absolute, RECORD_LOG_MAGIC);
+  if (created !== undefined) {
+    // A new file is neither synced nor its directory: nothing in it is promised durable yet.
+    // The first synced append makes both durable (the directory once for all files created in
+    // it meanwhile). Lost to power failure before that, the file comes back missing, empty, a
+    // prefix of the magic or (on some file systems) zero-filled, and each of those opens as a
+    // new log — nothing that was ever reported durable is lost.
+    noteNewEntry(dir);
+    openPaths.add(absolute);
+    return { log: new FileRecordLog(absolute, created, RECORD_LOG_MAGIC.length, durability, logger, true), records: [], recovered: { truncatedBytes: 0 } };
   }
 
   const fd = fs.openSync(absolute, 'r+');
   try {
     const bytes = readFully(fd);
-    const magic = checkMagic(bytes.subarray(0, RECORD_LOG_MAGIC.length));
+    let magic = checkMagic(bytes.subarray(0, RECORD_LOG_MAGIC.length));
+    // All zeros: a creation whose bytes never reached the disk, on a file system that shows
+    // such blocks as zeros after a crash. It holds nothing, so it is a new log, not a foreign file.
+    if (magic === 'foreign' && bytes.every((b) => b === 0)) magic = 'torn';
     if (magic === 'foreign') {
       throw new NotARecordLogError(`${absolute} is not a record log (it does not start with ${RECORD_LOG_MAGIC.toString('latin1')}); refusing to touch it`);
     }
@@ -114,8 +149,9 @@ export function openRecordLog<T>(
       fs.ftruncateSync(fd, RECORD_LOG_MAGIC.length);
       fs.fsyncSync(fd);
       if (bytes.length > 0) logger.warn('record log header was torn; rewrote it', { path: absolute, bytes: bytes.length });
+      noteNewEntry(dir);
       openPaths.add(absolute);
-      return { log: new FileRecordLog(absolute, fd, RECORD_LOG_MAGIC.length, durability, logger), records: [], recovered: { truncatedBytes: 0 } };
+      return { log: new FileRecordLog(absolute, fd, RECORD_LOG_MAGIC.length, durability, logger, true), records: [], recovered: { truncatedBytes: 0 } };
     }
 
     const records: Array<T | Buffer> = [];
@@ -136,9 +172,15 @@ export function openRecordLog<T>(
       offset = frame.right.next;
     }
     const truncatedBytes = bytes.length - offset;
+    if (offset > RECORD_LOG_MAGIC.length) {
+      // The file may have been created by a process that died before its first sync (see
+      // above): its name is made durable with the records open returns.
+      noteNewEntry(dir);
+    }
     if (truncatedBytes > 0) {
       fs.ftruncateSync(fd, offset);
       fs.fsyncSync(fd);
+      syncDirectoryIfPending(dir);
       logger.warn('record log tail was torn or corrupt; cut it at the last whole record', {
         path: absolute,
         reason: problem,
@@ -150,9 +192,14 @@ export function openRecordLog<T>(
       // A batched writer killed before its fsync leaves records only in the page cache: what
       // open returns must not vanish at the next power loss, so it is made durable now.
       fs.fdatasyncSync(fd);
+      syncDirectoryIfPending(dir);
     }
     openPaths.add(absolute);
-    return { log: new FileRecordLog(absolute, fd, offset, durability, logger), records, recovered: { truncatedBytes } };
+    // An empty log (magic only) found on disk may be one created lazily: its entry is synced
+    // with its first synced append, like a new one.
+    const entryPending = offset === RECORD_LOG_MAGIC.length;
+    if (entryPending) noteNewEntry(dir);
+    return { log: new FileRecordLog(absolute, fd, offset, durability, logger, entryPending), records, recovered: { truncatedBytes } };
   } catch (error) {
     fs.closeSync(fd);
     throw error;
@@ -171,13 +218,23 @@ class FileRecordLog implements RecordLog {
   private unsynced = false;
   private scheduled: NodeJS.Immediate | undefined;
   private waiters: Waiter[] = [];
+  /** Framed records appended lazily before the file exists (`fd` undefined): its first content after the magic. */
+  private unwritten: Buffer[] = [];
+  /** See {@link RecordLog.syncedBytes}. */
+  private synced = 0;
 
+  /**
+   * @param fd the open file, or `undefined` for one not created yet (`createLazily`)
+   * @param entryPending the file was created (or found empty) without syncing its directory:
+   *   the first sync syncs the directory too (see `syncDirectoryIfPending`).
+   */
   constructor(
     readonly path: string,
-    private fd: number,
+    private fd: number | undefined,
     private size: number,
     readonly durability: Durability,
     private readonly logger: Logger,
+    private entryPending = false,
   ) {}
 
   get sizeBytes(): number {
@@ -188,22 +245,20 @@ class FileRecordLog implements RecordLog {
     return this.closed;
   }
 
+  get fileCreated(): boolean {
+    return this.fd !== undefined;
+  }
+
+  get syncedBytes(): number {
+    return this.synced;
+  }
+
   append(payloads: readonly Uint8Array[]): void {
-    this.assertWritable('append to');
-    if (payloads.length === 0) return;
-    checkPayloads(payloads);
-    const bytes = encodeRecords(payloads);
     const before = this.size;
-    try {
-      writeFully(this.fd, bytes, before);
-    } catch (error) {
-      this.undoAppend(before, error);
-      throw new RecordLogError(`could not append to ${this.path}: ${messageOf(error)}`, { cause: error });
-    }
-    this.size = before + bytes.length;
+    if (!this.write(payloads)) return;
     if (this.durability === 'full') {
       try {
-        fs.fdatasyncSync(this.fd);
+        this.sync();
       } catch (error) {
         this.size = before;
         this.undoAppend(before, error);
@@ -216,6 +271,63 @@ class FileRecordLog implements RecordLog {
         this.syncPending();
       });
     }
+  }
+
+  appendLazily(payloads: readonly Uint8Array[]): void {
+    this.write(payloads, true);
+  }
+
+  /** Writes the records at the end of the file (no sync); false if there were none. */
+  private write(payloads: readonly Uint8Array[], lazily = false): boolean {
+    this.assertWritable('append to');
+    if (payloads.length === 0) return false;
+    checkPayloads(payloads);
+    const bytes = encodeRecords(payloads);
+    const before = this.size;
+    if (this.fd === undefined && lazily) {
+      this.unwritten.push(bytes);
+      this.size = before + bytes.length;
+      return true;
+    }
+    const fd = this.fd ?? this.create();
+    try {
+      writeFully(fd, bytes, before);
+    } catch (error) {
+      this.undoAppend(before, error);
+      throw new RecordLogError(`could not append to ${this.path}: ${messageOf(error)}`, { cause: error });
+    }
+    this.size = before + bytes.length;
+    return true;
+  }
+
+  /**
+   * Creates the file of a log opened with `createLazily`, holding the magic and what was
+   * appended lazily so far; not synced, like any new log (see `openRecordLog`).
+   */
+  private create(): number {
+    let fd: number | undefined;
+    try {
+      fd = createQuietly(this.path, Buffer.concat([RECORD_LOG_MAGIC, ...this.unwritten]));
+    } catch (error) {
+      throw this.fail(`could not create ${this.path}: ${messageOf(error)}`, error);
+    }
+    if (fd === undefined) throw this.fail(`${this.path} was created by someone else while this log was open; refusing to write into it`, undefined);
+    noteNewEntry(path.dirname(this.path));
+    this.unwritten = [];
+    this.fd = fd;
+    return fd;
+  }
+
+  /** fdatasync, and the directory entry if it was never synced: after it, everything written is durable. */
+  private sync(): void {
+    if (this.fd === undefined) return; // only lazy records, in memory: nothing is promised about them
+    const size = this.size;
+    fs.fdatasyncSync(this.fd);
+    if (this.entryPending) {
+      syncDirectoryIfPending(path.dirname(this.path));
+      this.entryPending = false;
+    }
+    this.synced = size;
   }
 
   flush(): Promise<void> {
@@ -245,16 +357,19 @@ class FileRecordLog implements RecordLog {
       // The old descriptor stays (valid, if useless) so that close() has something to close.
       throw this.fail(`could not reopen ${this.path} after rewriting it: ${messageOf(error)}`, error);
     }
-    fs.closeSync(this.fd);
+    if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = reopened;
+    this.unwritten = [];
     this.size = bytes.length;
     try {
       fsyncDirectory(path.dirname(this.path));
     } catch (error) {
       throw this.fail(`could not fsync the directory of ${this.path} after rewriting it: ${messageOf(error)}`, error);
     }
-    // Everything ever appended is superseded by content that is now durable.
+    // Everything ever appended is superseded by content that is now durable, name included.
     this.unsynced = false;
+    this.entryPending = false;
+    this.synced = this.size;
     this.settleWaiters();
   }
 
@@ -266,13 +381,16 @@ class FileRecordLog implements RecordLog {
     this.scheduled = undefined;
     let error: unknown;
     try {
-      if (this.unsynced && this.failure === undefined) fs.fdatasyncSync(this.fd);
+      // A lazily created log is created now, with what was appended to it (not synced: the
+      // same promise as for records appended lazily to a log whose file exists).
+      if (this.fd === undefined && this.failure === undefined) this.create();
+      if (this.unsynced && this.failure === undefined) this.sync();
       this.unsynced = false;
     } catch (e) {
       error = e;
-      this.failure = new RecordLogError(`could not fsync ${this.path} while closing it: ${messageOf(e)}`, { cause: e });
+      this.failure = new RecordLogError(`could not sync or create ${this.path} while closing it: ${messageOf(e)}`, { cause: e });
     }
-    fs.closeSync(this.fd);
+    if (this.fd !== undefined) fs.closeSync(this.fd);
     this.settleWaiters();
     if (error !== undefined) throw this.failure;
   }
@@ -282,7 +400,7 @@ class FileRecordLog implements RecordLog {
     try {
       // Synchronous on purpose: an async fsync still in flight when `close()` runs would race
       // the descriptor being closed (and reused). One blocking fsync per tick is the batch.
-      fs.fdatasyncSync(this.fd);
+      this.sync();
       this.unsynced = false;
     } catch (error) {
       this.fail(`could not fsync ${this.path}: ${messageOf(error)}`, error);
@@ -301,6 +419,7 @@ class FileRecordLog implements RecordLog {
   }
 
   private undoAppend(before: number, cause: unknown): void {
+    if (this.fd === undefined) return;
     try {
       fs.ftruncateSync(this.fd, before);
     } catch {
@@ -321,6 +440,28 @@ class FileRecordLog implements RecordLog {
       });
     }
   }
+}
+
+/**
+ * Creates `file` holding `content`, unless it exists; returns its open descriptor, or
+ * `undefined` if the file was already there. Not synced (see the callers).
+ */
+function createQuietly(file: string, content: Uint8Array): number | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx+');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw error;
+  }
+  try {
+    writeFully(fd, content, 0);
+  } catch (error) {
+    fs.closeSync(fd);
+    removeQuietly(file);
+    throw error;
+  }
+  return fd;
 }
 
 function checkPayloads(payloads: readonly Uint8Array[]): void {

@@ -3,7 +3,7 @@
  * it was made) and records operations; the realm file turns them into one changeset at commit.
  */
 import type { Operation } from '../protocol/changeset.codec.js';
-import type { Json } from '../protocol/json.codec.js';
+import { MAX_JSON_DEPTH, type Json } from '../protocol/json.codec.js';
 import { jsonValueProblem } from './json-value.js';
 import { InvalidInputError, TransactionStateError } from './store-errors.js';
 
@@ -32,7 +32,10 @@ export class TransactionRecorder implements Transaction {
     if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
       throw new InvalidInputError(`${where}: fields must be a plain object of field values`);
     }
-    const problem = jsonValueProblem(fields, 'fields');
+    // Field values are checked once here, against the protocol's own limits (depth included):
+    // the commit encodes what was recorded without decoding it back (see RealmFile.append).
+    // `fields` is one level above its values, hence the + 1.
+    const problem = jsonValueProblem(fields, 'fields', MAX_JSON_DEPTH + 1);
     if (problem !== undefined) throw new InvalidInputError(`${where}: ${problem}`);
     if (Object.keys(fields).length === 0) {
       // A document is visible only through a field written after its last delete: an empty put would do nothing.

@@ -127,6 +127,10 @@ describe('hostile clients', () => {
     await eventually(() => openDataFiles().length === 0, 'every history file closed', 2_000);
     const live = await open();
     await bound(live, 'kept', 'k');
+    // A history is created with its first upload (histories are created lazily).
+    expect(openDataFiles()).toHaveLength(0);
+    live.send({ type: 'upload', session: 1, changesets: [putTask('k', 1, 'k1')], progress: { clientVersion: 1, serverVersion: 0 } });
+    await live.next((m) => m.type === 'download' && m.uploadAck === 1);
     expect(openDataFiles()).toHaveLength(1);
     const shutdownNotice = live.next(is('error'));
     await server.close();

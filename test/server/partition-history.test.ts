@@ -1,9 +1,10 @@
-import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { changesetBytes } from '../../src/protocol/index.js';
 import { PartitionHistory } from '../../src/server/partition-history.js';
+import { PartitionHub } from '../../src/server/partition-hub.js';
 import type { Logger } from '../../src/store/logger.js';
 import { putTask } from '../support/changesets.js';
 
@@ -60,6 +61,8 @@ describe('partition history', () => {
     const forA = h.slice(0, 'a', 1 << 20);
     expect(forA).toMatchObject({ through: 4, remainingBytes: 0 });
     expect(forA.changesets.map((c) => c.origin)).toEqual(['b']);
+    // The JSON kept per changeset is the changeset, as DOWNLOAD frames carry it.
+    for (const slice of [first, forA, h.slice(0, 'c', 1 << 20)]) expect(slice.changesetJson.map((j) => JSON.parse(j))).toEqual(slice.changesets);
     h.close();
   });
 
@@ -131,6 +134,30 @@ describe('partition history ownership', () => {
     h.close();
     const reopened = open();
     expect(reopened.ownerOf('a')).toBe('alice');
+    reopened.close();
+  });
+});
+
+describe('partition hub: histories created lazily', () => {
+  it('an empty partition costs no file; released and acquired again it keeps its epoch; its file is made at close', () => {
+    const hub = new PartitionHub(dir, { durability: 'full', logger });
+    const partitions = join(dir, 'partitions');
+    const list = () => (existsSync(partitions) ? readdirSync(partitions) : []);
+    const first = hub.acquire('empty');
+    const epoch = first.epoch;
+    expect(list()).toEqual([]);
+    hub.release('empty');
+    expect(hub.acquire('empty').epoch).toBe(epoch);
+    hub.release('empty');
+    expect(list()).toEqual([]);
+    const written = hub.acquire('written');
+    written.integrate('f1', [putTask('f1', 1, 'a')]);
+    expect(list()).toHaveLength(1);
+    hub.release('written');
+    hub.close();
+    expect(list()).toHaveLength(2);
+    const reopened = PartitionHistory.open(partitions, 'empty', { durability: 'full', logger });
+    expect(reopened.epoch).toBe(epoch);
     reopened.close();
   });
 });

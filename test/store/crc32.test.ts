@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc32 } from '../../src/store/crc32.js';
+import { crc32, tableCrc32 } from '../../src/store/crc32.js';
 
 const bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 
@@ -25,5 +25,14 @@ describe('crc32 (IEEE)', () => {
     const before = crc32(data);
     data[4] = (data[4] ?? 0) ^ 0x10;
     expect(crc32(data)).not.toBe(before);
+  });
+
+  it('the native and the table-driven implementations agree', () => {
+    for (let n = 0; n < 300; n += 7) {
+      const data = Buffer.alloc(n);
+      for (let i = 0; i < n; i++) data[i] = (i * 131 + n) & 0xff;
+      expect(crc32(data)).toBe(tableCrc32(data));
+      expect(crc32(data, 0x12345678)).toBe(tableCrc32(data, 0x12345678));
+    }
   });
 });

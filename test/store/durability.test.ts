@@ -33,3 +33,21 @@ describe('durability modes', () => {
     );
   });
 });
+
+describe("'batched': uploadable changesets", () => {
+  it('none before the sync; after it, every commit it covered at once (from the first notification on)', async () => {
+    const realm = RealmFile.open({ path: join(tempDir(), 'uploadable.realm'), durability: 'batched' });
+    const seen: number[] = [];
+    realm.addListener(() => seen.push(realm.pendingChangesets(0).length));
+    for (let i = 0; i < 5; i++) realm.write((tx) => tx.put('Doc', `d${i}`, { i }));
+    expect(realm.pendingChangesets(0)).toEqual([]);
+    await realm.flush();
+    expect(seen).toEqual([5, 5, 5, 5, 5]);
+    // A commit made after the sync waits for the next one.
+    realm.write((tx) => tx.put('Doc', 'late', { i: 5 }));
+    expect(realm.pendingChangesets(0)).toHaveLength(5);
+    await realm.flush();
+    expect(realm.pendingChangesets(0)).toHaveLength(6);
+    realm.close();
+  });
+});

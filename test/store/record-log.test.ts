@@ -195,6 +195,84 @@ describe('record log: recovery', () => {
     expect(texts(openRecordLog(file).records)).toEqual(['x']);
   });
 
+  it('treats an all-zero file as new (a lazily created file whose bytes never reached the disk) and warns', () => {
+    const file = join(tempDir(), 'log');
+    fs.writeFileSync(file, Buffer.alloc(4096));
+    const logger = new RecordingLogger();
+    const { log, records } = openRecordLog(file, { logger });
+    expect(records).toEqual([]);
+    expect(logger.warnings).toHaveLength(1);
+    log.append([buf('x')]);
+    log.close();
+    expect(texts(openRecordLog(file).records)).toEqual(['x']);
+  });
+
+  it('a file that is not all zeros and lacks the magic is still refused', () => {
+    const file = join(tempDir(), 'log');
+    const content = Buffer.alloc(64);
+    content[63] = 1;
+    fs.writeFileSync(file, content);
+    expect(() => openRecordLog(file)).toThrow(NotARecordLogError);
+    expect(fs.readFileSync(file).equals(content)).toBe(true);
+  });
+
+  it('lazily appended records are in the file in order with the others, and read back', () => {
+    for (const durability of ['full', 'batched'] as const) {
+      const file = join(tempDir(), `lazy-${durability}`);
+      const { log } = openRecordLog(file, { durability });
+      log.appendLazily([buf('a')]);
+      log.append([buf('b')]);
+      log.appendLazily([buf('c'), buf('d')]);
+      log.close();
+      const reopened = openRecordLog(file);
+      expect(texts(reopened.records)).toEqual(['a', 'b', 'c', 'd']);
+      reopened.log.close();
+    }
+  });
+
+  it('creates no scratch file when it creates a log, and many logs of one directory open and sync alike', () => {
+    const dir = join(tempDir(), 'many');
+    const logs = Array.from({ length: 20 }, (_, i) => openRecordLog(join(dir, `log-${i}`)).log);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    logs.forEach((log, i) => log.append([buf(`r${i}`)]));
+    logs.forEach((log) => log.close());
+    for (let i = 0; i < 20; i++) {
+      const reopened = openRecordLog(join(dir, `log-${i}`));
+      expect(texts(reopened.records)).toEqual([`r${i}`]);
+      reopened.log.close();
+    }
+  });
+
+  it('createLazily: no file until a synced append or close; lazily appended records come first', () => {
+    for (const end of ['append', 'close'] as const) {
+      const file = join(tempDir(), 'lazy', `log-${end}`);
+      const { log } = openRecordLog(file, { createLazily: true });
+      log.appendLazily([buf('header')]);
+      expect(fs.existsSync(file)).toBe(false);
+      expect(log.fileCreated).toBe(false);
+      expect(log.sizeBytes).toBe(RECORD_LOG_MAGIC.length + RECORD_HEADER_BYTES + 'header'.length);
+      if (end === 'append') {
+        log.append([buf('first')]);
+        expect(log.fileCreated).toBe(true);
+        expect(fs.statSync(file).size).toBe(log.sizeBytes);
+      }
+      log.close();
+      const reopened = openRecordLog(file, { createLazily: true });
+      expect(texts(reopened.records)).toEqual(end === 'append' ? ['header', 'first'] : ['header']);
+      reopened.log.close();
+    }
+  });
+
+  it('createLazily: a file someone else created meanwhile is not written into', () => {
+    const file = join(tempDir(), 'raced');
+    const { log } = openRecordLog(file, { createLazily: true });
+    fs.writeFileSync(file, 'theirs');
+    expect(() => log.append([buf('x')])).toThrow(RecordLogError);
+    expect(fs.readFileSync(file, 'utf8')).toBe('theirs');
+    log.close();
+    expect(fs.readFileSync(file, 'utf8')).toBe('theirs');
+  });
+
   it('treats an empty file as new', () => {
     const file = join(tempDir(), 'log');
     fs.writeFileSync(file, '');
