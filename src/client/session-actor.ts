@@ -7,15 +7,16 @@
  * finds its session through the actor system it runs in (a session actor and the waiters,
  * notifiers and promises it spawns share one system, and no two sessions do).
  */
-import { createActor, fromPromise, type Actor, type ActorSystem, type InspectionEvent, type Observer } from 'xstate';
-
-/** Any actor system (xstate does not export its own alias for this). */
-type AnyActorSystem = ActorSystem<any>;
+import { createActor, fromPromise, type Actor, type ActorSystem } from 'xstate';
 import { progressMachine } from '../../machines/progress.machine.js';
 import { sessionMachine } from '../../machines/session.machine.js';
 import type { ReportErrorParams, SessionInput } from '../../machines/session.types.js';
 import type { SyncProgress } from '../../machines/types.js';
 import { waiterMachine, type SettleParams } from '../../machines/waiter.machine.js';
+import type { InspectObserver } from './app-config.js';
+
+/** Any actor system (xstate does not export its own alias for this). */
+type AnyActorSystem = ActorSystem<any>;
 
 /** What the chart's effects do for one session. */
 export interface SessionEffects {
@@ -74,7 +75,7 @@ export const runtimeSessionMachine = sessionMachine.provide({
 export function createSessionActor(
   effects: SessionEffects,
   input: SessionInput,
-  inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined,
+  inspect: InspectObserver | undefined,
 ): Actor<typeof runtimeSessionMachine> {
   const actor = createActor(runtimeSessionMachine, { input, ...(inspect === undefined ? {} : { inspect }) });
   effectsBySystem.set(actor.system, effects);
