@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { runSyncDemo } from '../demo/sync-demo.js';
+import { portFrom, readCommandLine } from './args.js';
 
 /** What `sync-session demo --help` prints. */
 export const demoUsage = `usage: sync-session demo [--hold] [--inspect-port 9777 | --no-inspect]
@@ -10,26 +10,11 @@ running after the story, with a write every few seconds, until Ctrl-C.`;
 
 /** `sync-session demo` (what `npm start` runs). Exit code 0 when the replicas ended equal. */
 export async function demo(argv: readonly string[]): Promise<number> {
-  let values: { hold?: boolean; 'inspect-port'?: string; 'no-inspect'?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: { hold: { type: 'boolean' }, 'inspect-port': { type: 'string' }, 'no-inspect': { type: 'boolean' }, help: { type: 'boolean' } },
-      strict: true,
-    }));
-  } catch (error) {
-    console.error(`sync-session demo: ${(error as Error).message}\n\n${demoUsage}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(demoUsage);
-    return 0;
-  }
-  const port = values['inspect-port'] === undefined ? undefined : Number(values['inspect-port']);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
-    console.error(`sync-session demo: --inspect-port must be an integer 0..65535, got ${values['inspect-port']}`);
-    return 2;
-  }
+  const read = readCommandLine('demo', demoUsage, argv, { hold: 'boolean', 'inspect-port': 'string', 'no-inspect': 'boolean' });
+  if ('exit' in read) return read.exit;
+  const { values } = read;
+  const port = portFrom('demo', 'inspect-port', values['inspect-port'], undefined);
+  if (port === 'bad') return 2;
   let hold: AbortController | undefined;
   if (values.hold) {
     hold = new AbortController();

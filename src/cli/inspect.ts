@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { DEFAULT_INSPECT_PORT } from '../inspect/relay-inspector.js';
 import { startInspectorRelay } from '../inspect/relay-server.js';
 import { consoleLogger } from '../store/logger.js';
+import { portFrom, readCommandLine } from './args.js';
 
 /** What `sync-session inspect --help` prints. */
 export const inspectUsage = `usage: sync-session inspect [--port ${DEFAULT_INSPECT_PORT}] [--host 127.0.0.1]
@@ -13,22 +13,11 @@ inspector can read the same WebSocket. Loads nothing from outside this machine. 
 
 /** `sync-session inspect`: the relay and its viewer, until a signal. Exit code 2 for bad arguments. */
 export async function inspect(argv: readonly string[]): Promise<number> {
-  let values: { port?: string; host?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({ args: [...argv], options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean' } }, strict: true }));
-  } catch (error) {
-    console.error(`sync-session inspect: ${(error as Error).message}\n\n${inspectUsage}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(inspectUsage);
-    return 0;
-  }
-  const port = Number(values.port ?? String(DEFAULT_INSPECT_PORT));
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    console.error(`sync-session inspect: --port must be an integer 0..65535, got ${values.port}`);
-    return 2;
-  }
+  const read = readCommandLine('inspect', inspectUsage, argv, { port: 'string', host: 'string' });
+  if ('exit' in read) return read.exit;
+  const { values } = read;
+  const port = portFrom('inspect', 'port', values.port, DEFAULT_INSPECT_PORT);
+  if (port === 'bad' || port === undefined) return 2;
   const relay = await startInspectorRelay({ port, host: values.host ?? '127.0.0.1', logger: consoleLogger });
   console.log(`sync-session inspector: viewer at ${relay.url}, relay at ${relay.wsUrl} (App({ inspect: { url: '${relay.wsUrl}' } }))`);
   await new Promise<void>((resolve) => {

@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { consoleLogger } from '../store/logger.js';
 import { startServer } from '../server/index.js';
+import { portFrom, readCommandLine } from './args.js';
 
 /** What `sync-session serve --help` prints. */
 export const serveUsage = `usage: sync-session serve [--port 9090] [--host 127.0.0.1] [--data ./sync-data]
@@ -13,26 +13,11 @@ each partition's history under --data. Stops on Ctrl-C (SIGINT) or SIGTERM.`;
  * code once it stopped, or 2 for bad arguments (before anything is opened).
  */
 export async function serve(argv: readonly string[]): Promise<number> {
-  let values: { port?: string; host?: string; data?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: { port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean' } },
-      strict: true,
-    }));
-  } catch (error) {
-    console.error(`sync-session serve: ${(error as Error).message}\n\n${serveUsage}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(serveUsage);
-    return 0;
-  }
-  const port = Number(values.port ?? '9090');
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    console.error(`sync-session serve: --port must be an integer 0..65535, got ${values.port}`);
-    return 2;
-  }
+  const read = readCommandLine('serve', serveUsage, argv, { port: 'string', host: 'string', data: 'string' });
+  if ('exit' in read) return read.exit;
+  const { values } = read;
+  const port = portFrom('serve', 'port', values.port, 9090);
+  if (port === 'bad' || port === undefined) return 2;
   const server = await startServer({ port, host: values.host ?? '127.0.0.1', dataDir: values.data ?? './sync-data', logger: consoleLogger });
   console.log(`sync-session server listening on ${server.url.replace(/^http/, 'ws')}/sync (auth: ${server.url}/auth/login), data in ${values.data ?? './sync-data'}`);
   await new Promise<void>((resolve) => {

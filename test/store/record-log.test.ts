@@ -183,21 +183,12 @@ describe('record log: recovery', () => {
     openRecordLog(file).log.close();
   });
 
-  it('repairs a torn magic header (a creation that never finished) and warns', () => {
+  it.each([
+    ['a torn magic header (a creation that never finished)', RECORD_LOG_MAGIC.subarray(0, 3)],
+    ['an all-zero file (a lazily created file whose bytes never reached the disk)', Buffer.alloc(4096)],
+  ])('treats %s as a new log, and warns', (_what, content) => {
     const file = join(tempDir(), 'log');
-    fs.writeFileSync(file, RECORD_LOG_MAGIC.subarray(0, 3));
-    const logger = new RecordingLogger();
-    const { log, records } = openRecordLog(file, { logger });
-    expect(records).toEqual([]);
-    expect(logger.warnings).toHaveLength(1);
-    log.append([buf('x')]);
-    log.close();
-    expect(texts(openRecordLog(file).records)).toEqual(['x']);
-  });
-
-  it('treats an all-zero file as new (a lazily created file whose bytes never reached the disk) and warns', () => {
-    const file = join(tempDir(), 'log');
-    fs.writeFileSync(file, Buffer.alloc(4096));
+    fs.writeFileSync(file, content);
     const logger = new RecordingLogger();
     const { log, records } = openRecordLog(file, { logger });
     expect(records).toEqual([]);
