@@ -5,23 +5,10 @@
  */
 import { isRight } from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
+import { JsonCodec } from '../protocol/json.codec.js';
 
 /** The biggest frame the relay reads; a session's actor frame is about 7 KB, a step under 1 KB. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
-
-/**
- * How deep a frame may nest. Apps cut their frames at 24 levels (`wire-frame.ts`); anything far
- * deeper is hostile, and would overflow the stack when written out again.
- */
-export const MAX_FRAME_DEPTH = 64;
-
-/** Whether `value` nests deeper than `limit`; stops looking at the limit, so it cannot overflow. */
-function nestsDeeperThan(value: unknown, limit: number): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (limit === 0) return true;
-  for (const child of Object.values(value)) if (nestsDeeperThan(child, limit - 1)) return true;
-  return false;
-}
 
 const eventObject = t.type({ type: t.string });
 const snapshotObject = t.intersection([
@@ -65,7 +52,9 @@ export function decodeFrame(data: unknown): InspectionFrame | undefined {
   } catch {
     return undefined;
   }
-  if (nestsDeeperThan(parsed, MAX_FRAME_DEPTH)) return undefined;
+  // The protocol's own depth limit (32): apps cut contexts at 24 levels (`wire-frame.ts`), and
+  // a frame nested far deeper would overflow the stack when written out again.
+  if (!JsonCodec.is(parsed)) return undefined;
   const decoded = frameCodec.decode(parsed);
   return isRight(decoded) ? decoded.right : undefined;
 }

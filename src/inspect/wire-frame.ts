@@ -5,12 +5,14 @@
  * snapshot is the live object, whose `machine` field alone would be most of the frame.
  */
 import type { StatelyInspectionEvent } from '@statelyai/inspect';
+import type { Json } from '../protocol/json.codec.js';
 import type { ActorFrame, InspectionFrame } from './inspection-frame.js';
 
-/** How deep a context or event is written before the rest is cut. */
+/**
+ * How deep a context or event is written before the rest is cut: with the frame's own two
+ * levels, under the protocol's `MAX_JSON_DEPTH`, which the relay enforces.
+ */
 const MAX_DEPTH = 24;
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const isActorRef = (value: object): value is { id: string; sessionId: string } =>
   typeof (value as { sessionId?: unknown }).sessionId === 'string' && typeof (value as { send?: unknown }).send === 'function';
@@ -63,9 +65,8 @@ export function wireSnapshot(snapshot: unknown): ActorFrame['snapshot'] {
 
 const eventOf = (event: unknown): { type: string } => {
   const copy = toJson(event);
-  return typeof copy === 'object' && copy !== null && !Array.isArray(copy) && typeof copy['type'] === 'string'
-    ? (copy as { type: string })
-    : { type: 'unknown' };
+  const type = typeof copy === 'object' && copy !== null && !Array.isArray(copy) ? (copy as { readonly type?: Json }).type : undefined;
+  return typeof type === 'string' ? (copy as { type: string }) : { type: 'unknown' };
 };
 
 /** The relay frame of one inspection event. */

@@ -1,14 +1,20 @@
+import type { StatelyInspectionEvent } from '@statelyai/inspect';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, MAX_FRAME_BYTES, MAX_FRAME_DEPTH } from '../../src/inspect/inspection-frame.js';
+import { MAX_JSON_DEPTH } from '../../src/protocol/json.codec.js';
+import { decodeFrame, MAX_FRAME_BYTES } from '../../src/inspect/inspection-frame.js';
+import { toWireFrame } from '../../src/inspect/wire-frame.js';
 
 const nest = (depth: number): unknown => (depth === 0 ? 1 : [nest(depth - 1)]);
 
 const actor = { type: '@xstate.actor', sessionId: 'x:0', name: 'session', createdAt: '1', snapshot: { status: 'active', value: 'idle', context: {} } };
 
 describe('decodeFrame', () => {
-  it('reads frames nested as deep as apps write them', () => {
-    expect(decodeFrame(JSON.stringify({ ...actor, snapshot: { status: 'active', context: nest(MAX_FRAME_DEPTH - 4) } }))).toBeDefined();
+  it('reads frames nested as deep as apps write them (an app cuts a deeper context)', () => {
+    const event = { type: '@xstate.snapshot', sessionId: 'x:0', rootId: 'x:0', createdAt: '1', id: 'i', _version: '1', event: { type: 'e' }, snapshot: { status: 'active', value: 'a', context: nest(100) } };
+    const frame = toWireFrame(event as unknown as StatelyInspectionEvent);
+    expect(JSON.stringify(frame)).toContain('[deep]');
+    expect(decodeFrame(JSON.stringify(frame))).toBeDefined();
   });
 
   it('reads the three frame shapes', () => {
@@ -27,7 +33,7 @@ describe('decodeFrame', () => {
     ['an event without type', JSON.stringify({ type: '@xstate.event', sessionId: 'x', event: {} })],
     ['too big', JSON.stringify({ ...actor, name: 'x'.repeat(MAX_FRAME_BYTES) })],
     ['nested too deep to write out again', `{"type":"@xstate.actor","sessionId":"x","snapshot":{"status":"active","context":${'['.repeat(200_000)}${']'.repeat(200_000)}}}`],
-    ['nested just past the limit', JSON.stringify({ ...actor, snapshot: { status: 'active', context: nest(MAX_FRAME_DEPTH) } })],
+    ['nested just past the limit', JSON.stringify({ ...actor, snapshot: { status: 'active', context: nest(MAX_JSON_DEPTH) } })],
   ])('drops %s', (_what, data) => {
     expect(decodeFrame(data)).toBeUndefined();
   });

@@ -215,9 +215,8 @@ describe('the inspector relay', () => {
     const app = new App({ baseUrl: 'http://127.0.0.1:1', storageDir: '/tmp/unused-inspect-app', inspect: { url: `ws://127.0.0.1:${port}` } });
     await eventually(() => opened, 'the link open');
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const closedAt = Date.now();
     app.close();
-    await eventually(() => cut.length === 1, 'the link cut within the 1 s grace', 3_000);
-    expect(Date.now() - closedAt).toBeLessThan(2_500);
+    // Left to ws, an unanswered close is cut after 30 s; the adapter cuts it itself.
+    await eventually(() => cut.length === 1, 'the link cut without an answer to the close', 5_000);
   });
 });

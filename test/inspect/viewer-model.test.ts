@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { sessionMachine } from '../../machines/session.machine.js';
 import { decodeFrame, type InspectionFrame } from '../../src/inspect/inspection-frame.js';
 import { toWireFrame } from '../../src/inspect/wire-frame.js';
-import { activePaths, applyFrame, createModel, liveSessions, sessionStateOf, sessionView, timeOf } from '../../src/inspect/viewer/viewer-model.js';
+import { connectionStateOf, sessionStateOf as runtimeSessionStateOf } from '../../machines/state.js';
+import { activePaths, applyFrame, connectionOf as liveConnection, createModel, liveSessions, sessionStateOf, sessionView, timeOf } from '../../src/inspect/viewer/viewer-model.js';
 
 /** A real session chart, inspected through the same conversion an app uses, into frames as the relay passes them. */
 function inspectedSession() {
@@ -55,6 +56,29 @@ describe('the viewer model', () => {
     await drain();
     for (const frame of frames.splice(0)) applyFrame(model, frame);
     expect(liveSessions(model)).toEqual([]);
+  });
+
+  it('names every state value of the chart as machines/state.ts does (the page has its own copy)', () => {
+    const lifecycle = ['inactive.idle', 'inactive.loggedOut', 'syncing.active.running', 'syncing.active.resetting', 'syncing.dying', 'waitingForAccessToken.refreshing', 'waitingForAccessToken.retrying', 'paused'];
+    const nested = (path: string): unknown => path.split('.').reduceRight<unknown>((inner, key) => (inner === undefined ? key : { [key]: inner }), undefined);
+    let compared = 0;
+    for (const leaf of lifecycle) {
+      for (const connection of ['disconnected', 'connecting', 'connected']) {
+        const value = { lifecycle: nested(leaf), connection };
+        const snapshot = sessionMachine.resolveState({ value: value as never, context: {} as never });
+        expect(sessionStateOf(value), leaf).toBe(runtimeSessionStateOf(snapshot));
+        expect(liveConnection(value)).toBe(connectionStateOf(snapshot));
+        compared++;
+      }
+    }
+    // Every leaf of the lifecycle region, as the chart declares them.
+    const leaves = (node: { states: Record<string, unknown> }, prefix: string): string[] =>
+      Object.entries(node.states).flatMap(([key, child]) => {
+        const states = (child as { states: Record<string, unknown> }).states;
+        return Object.keys(states).length === 0 ? [`${prefix}${key}`] : leaves(child as { states: Record<string, unknown> }, `${prefix}${key}.`);
+      });
+    expect(leaves(sessionMachine.root.states['lifecycle']!, '').sort()).toEqual([...lifecycle].sort());
+    expect(compared).toBe(24);
   });
 
   it('names the state as the runtime does', () => {

@@ -127,8 +127,8 @@ export function sessionStateOf(value) {
   return 'unknown';
 }
 
-/** @param {unknown} value @returns {string} */
-const connectionOf = (value) => {
+/** `session.connectionState` of a session snapshot value. @param {unknown} value @returns {string} */
+export const connectionOf = (value) => {
   const connection = isRecord(value) ? value['connection'] : undefined;
   return typeof connection === 'string' ? connection : 'unknown';
 };
