@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { eventually } from '../support/eventually.js';
+import { startTsxProcess } from '../support/tsx-process.js';
 import { runSyncDemo } from '../../src/demo/sync-demo.js';
 
 describe('the main job (npm start)', () => {
@@ -19,25 +17,18 @@ describe('the main job (npm start)', () => {
   }, 30_000);
 
   it('npm start -- --hold: keeps the demo and its viewer up until Ctrl-C, then exits 0', async () => {
-    const root = fileURLToPath(new URL('../..', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'demo', '--hold', '--inspect-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (data: Buffer) => (out += data.toString()));
-    child.stderr.on('data', (data: Buffer) => (out += data.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const demo = await startTsxProcess(['src/cli.ts', 'demo', '--hold', '--inspect-port', '0'], (out) => out.includes('holding:'));
     try {
-      await eventually(() => out.includes('holding:'), 'the demo holding', 20_000);
-      const viewer = /inspector: open (http:\/\/\S+)/.exec(out)![1]!;
+      const viewer = /inspector: open (http:\/\/\S+)/.exec(demo.output())![1]!;
       // Still up well after the story ended, with the writes of the held demo going on.
       await new Promise((resolve) => setTimeout(resolve, 2_500));
       const page = await fetch(viewer);
       expect(page.status).toBe(200);
-      expect(out).not.toContain('after close');
-      child.kill('SIGINT');
-      expect(await exited).toBe(0);
-      expect(out).toContain('after close: alice inactive, bob inactive');
+      expect(demo.output()).not.toContain('after close');
+      expect(await demo.stop('SIGINT')).toBe(0);
+      expect(demo.output()).toContain('after close: alice inactive, bob inactive');
     } finally {
-      child.kill('SIGKILL');
+      await demo.stop();
     }
   }, 40_000);
 });

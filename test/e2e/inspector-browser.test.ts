@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDemo } from '../../src/demo/demo-setup.js';
 import { startInspectorRelay } from '../../src/inspect/relay-server.js';
 import { launchBrowser, screenshot } from '../support/browser.js';
+import { startTsxProcess, type TsxProcess } from '../support/tsx-process.js';
 import { Harness } from './harness.js';
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
@@ -119,7 +118,7 @@ describe('the inspector viewer in Chromium', () => {
     let relay = await startRelayProcess(port);
     const h = await new Harness().start();
     const browser = await launchBrowser();
-    cleanup.push(() => h.close(), () => browser.close(), () => relay.kill('SIGKILL'));
+    cleanup.push(() => h.close(), () => browser.close(), () => relay.stop());
     const { realm } = await h.client('p', {}, h.app({ inspect: { url: `ws://127.0.0.1:${port}` } }));
     const page = await browser.page();
     // The chart's first fetch fails, as it does when the relay dies while the page loads it:
@@ -129,7 +128,7 @@ describe('the inspector viewer in Chromium', () => {
     await page.goto(`http://127.0.0.1:${port}/`);
     await sessionItem(page, realm.path).waitFor({ timeout: 10_000 });
 
-    relay.kill('SIGKILL');
+    await relay.stop();
     await page.locator('#relay-status[data-status="disconnected"]').waitFor({ timeout: 10_000 });
     realm.syncSession!.pause();
     relay = await startRelayProcess(port);
@@ -184,20 +183,5 @@ async function freePort(): Promise<number> {
 }
 
 /** `sync-session inspect --port PORT` in a child process, once it listens. */
-function startRelayProcess(port: number): Promise<ChildProcess> {
-  const root = fileURLToPath(new URL('../..', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'inspect', '--port', String(port)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`relay did not start: ${out}`)), 20_000);
-    child.stdout!.on('data', (data: Buffer) => {
-      out += data.toString();
-      if (out.includes('viewer at')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.stderr!.on('data', (data: Buffer) => (out += data.toString()));
-    child.once('exit', (code) => reject(new Error(`relay exited with ${code}: ${out}`)));
-  });
-}
+const startRelayProcess = (port: number): Promise<TsxProcess> =>
+  startTsxProcess(['src/cli.ts', 'inspect', '--port', String(port)], (out) => out.includes('viewer at'));
