@@ -218,14 +218,15 @@ export class PartitionHistory {
     return this.log.flush();
   }
 
-  /** Whether the history's file has not been created yet (nothing integrated, no reset): closing it would create it. */
-  get unwritten(): boolean {
-    return !this.log.fileCreated;
-  }
 
-  /** Syncs and closes the file. */
+  /**
+   * Syncs and closes the file. A history whose file was never created (nothing integrated, no
+   * reset) closes with nothing on disk: its epoch was never durable, and clients that hold it
+   * with nothing downloaded or acknowledged take the next one without a reset
+   * (`SyncConnection.ident`).
+   */
   close(): void {
-    this.log.close();
+    this.log.close({ createMissing: false });
   }
 
   private clear(): void {

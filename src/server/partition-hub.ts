@@ -39,17 +39,12 @@ export class PartitionHub {
     return entry.history;
   }
 
-  /**
-   * One session of `partition` is over; the last one closes the history, unless its file was
-   * never created (nothing was uploaded to it): that one stays open, in memory only, so that
-   * its epoch stays what its clients were told without creating a file per partition bound
-   * (benchmark 4 binds and unbinds thousands). Its file is created when the server closes.
-   */
+  /** One session of `partition` is over; the last one closes the history. */
   release(partition: string): void {
     const entry = this.histories.get(partition);
     if (entry === undefined) return;
     entry.users--;
-    if (entry.users > 0 || entry.history.unwritten) return;
+    if (entry.users > 0) return;
     this.histories.delete(partition);
     this.subscribers.delete(partition);
     entry.history.close();

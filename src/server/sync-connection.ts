@@ -253,10 +253,18 @@ export class SyncConnection {
       return;
     }
     const { history } = session;
-    const cursors = message.cursors;
+    let cursors = message.cursors;
     if (cursors !== undefined && cursors.epoch !== history.epoch) {
-      this.failSession(session, 'clientReset', `the client's history (epoch ${cursors.epoch}) was replaced (epoch ${history.epoch})`);
-      return;
+      // A client with nothing of the old history (nothing downloaded, nothing acknowledged: only
+      // its own commits) has nothing a reset would replace: it takes the new epoch, as a new
+      // client with offline commits would. This is how a partition whose epoch was never durable
+      // (bound, never written, then released or the server stopped or crashed) costs nothing.
+      const holdsNothing = cursors.download.serverVersion === 0 && cursors.upload.clientVersion === 0 && cursors.upload.serverVersion === 0;
+      if (!holdsNothing) {
+        this.failSession(session, 'clientReset', `the client's history (epoch ${cursors.epoch}) was replaced (epoch ${history.epoch})`);
+        return;
+      }
+      cursors = undefined;
     }
     const owner = history.ownerOf(message.fileIdent);
     if (owner !== undefined && owner !== session.userId) {

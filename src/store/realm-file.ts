@@ -403,13 +403,15 @@ export class RealmFile {
     if (typeof epoch !== 'string' || epoch.length === 0) throw new InvalidInputError('setEpoch: the epoch must be a non-empty string');
     if (epoch === this.state.epoch) return;
     const record: StoreRecord = { kind: 'epoch', epoch };
-    // Not synced on its own (one fsync per session bind, thousands when thousands bind): the
-    // epoch only qualifies cursors, and every record that moves a cursor (a download, an
-    // acknowledgement) is synced after it, which syncs it too. Lost to power failure with no
-    // such record after it, the file reopens with no epoch (an epoch is only ever set on a
-    // file that has none: a new one, or one a client reset started over) and cursors at zero:
+    // A file's first epoch is not synced on its own (one fsync per session bind, thousands when
+    // thousands bind): the epoch only qualifies cursors, and every record that moves a cursor
+    // (a download, an acknowledgement) is synced after it, which syncs it too. Lost to power
+    // failure with no such record after it, the file reopens with no epoch and cursors at zero:
     // its next IDENT carries no cursors, as the first one did, and the server starts it over.
-    this.commitLazily(record);
+    // An epoch that replaces another (the server's empty history started a new one) is synced,
+    // so a reopen never presents the old epoch to a history that has since grown.
+    if (this.state.epoch === undefined) this.commitLazily(record);
+    else this.commit(record, 'remote');
   }
 
   /**

@@ -69,8 +69,12 @@ export interface RecordLog {
   flush(): Promise<void>;
   /** Atomically replaces the whole content with `payloads` (compaction): old or new file survives a crash, whole. */
   rewrite(payloads: readonly Uint8Array[]): void;
-  /** Syncs what is pending and closes the file. Idempotent. */
-  close(): void;
+  /**
+   * Syncs what is pending and closes the file. Idempotent. A lazily created log whose file does
+   * not exist yet is created now, unless `createMissing` is false: then it closes with nothing
+   * on disk, and what was appended to it lazily is dropped.
+   */
+  close(options?: { readonly createMissing?: boolean }): void;
 }
 
 /** What {@link openRecordLog} found. */
@@ -373,7 +377,7 @@ class FileRecordLog implements RecordLog {
     this.settleWaiters();
   }
 
-  close(): void {
+  close(options: { readonly createMissing?: boolean } = {}): void {
     if (this.closed) return;
     this.closed = true;
     openPaths.delete(this.path);
@@ -383,7 +387,7 @@ class FileRecordLog implements RecordLog {
     try {
       // A lazily created log is created now, with what was appended to it (not synced: the
       // same promise as for records appended lazily to a log whose file exists).
-      if (this.fd === undefined && this.failure === undefined) this.create();
+      if (this.fd === undefined && this.failure === undefined && options.createMissing !== false) this.create();
       if (this.unsynced && this.failure === undefined) this.sync();
       this.unsynced = false;
     } catch (e) {

@@ -13,9 +13,12 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const WRITES = 150;
 
 /** Every changeset in the history, by origin, as a fresh reader downloads it. */
-async function historyByOrigin(url: string, token: string): Promise<Map<string, number[]>> {
+const historyByOrigin = (url: string, token: string) => historyOf(url, token, 'crash');
+
+/** Every changeset in `partition`'s history, by origin, as a fresh reader downloads it. */
+async function historyOf(url: string, token: string, partition: string): Promise<Map<string, number[]>> {
   const reader = await WireClient.connect(url);
-  reader.send({ type: 'bind', session: 1, partition: 'crash', token });
+  reader.send({ type: 'bind', session: 1, partition, token });
   reader.send({ type: 'ident', session: 1, fileIdent: `reader-${Date.now()}` });
   const byOrigin = new Map<string, number[]>();
   for (;;) {
@@ -77,4 +80,37 @@ describe('server killed with SIGKILL while clients upload', () => {
     realms.forEach((realm) => realm.close());
     await server.kill();
   }, 120_000);
+});
+
+describe('server killed before anything was written to a partition', () => {
+  it("costs its clients no reset: the partition's epoch was never durable, and a client holding nothing of it takes the new one", async () => {
+    const dataDir = join(root, 'empty-partition');
+    let server: ServerProcess = await startServerProcess(dataDir);
+    const user = await logIn(server.url);
+    const realm = RealmFile.open({ path: join(root, 'offline-writer.realm') });
+    let driver = new SyncDriver(realm, server.url, user.accessToken, 'never-written');
+    await driver.connect();
+    const firstEpoch = realm.cursors.epoch;
+    expect(firstEpoch).toBeDefined();
+    driver.close();
+    // Offline: a durable commit (full durability) made against that epoch.
+    realm.write((tx) => tx.put('Task', 'offline', { title: 'written while the server was down' }));
+    await server.kill();
+
+    server = await startServerProcess(dataDir);
+    driver = new SyncDriver(realm, server.url, user.accessToken, 'never-written');
+    await driver.connect();
+    await driver.syncAll();
+    expect(driver.errors).toEqual([]);
+    expect(realm.cursors.epoch).not.toBe(firstEpoch);
+    driver.close();
+    realm.close();
+    // The epoch that replaced the first one was synced: a reopen presents the new one.
+    const reopened = RealmFile.open({ path: join(root, 'offline-writer.realm') });
+    expect(reopened.cursors.epoch).not.toBe(firstEpoch);
+    reopened.close();
+    const history = await historyOf(server.url, user.accessToken, 'never-written');
+    expect(history.get(realm.fileIdent)).toEqual([1]);
+    await server.kill();
+  });
 });

@@ -93,8 +93,15 @@ describe('sync endpoint', () => {
     const late = await WireClient.connect(server.url);
     sockets.push(late);
     late.send({ type: 'bind', session: 1, partition: 'p', token: user.accessToken });
-    late.send({ type: 'ident', session: 1, fileIdent: 'late', cursors: { epoch: oldEpoch, upload: { clientVersion: 0, serverVersion: 0 }, download: { serverVersion: 0, clientVersion: 0 } } });
+    late.send({ type: 'ident', session: 1, fileIdent: 'late', cursors: { epoch: oldEpoch, upload: { clientVersion: 1, serverVersion: 0 }, download: { serverVersion: 0, clientVersion: 0 } } });
     expect(await late.next(is('error', 1))).toMatchObject({ code: 'clientReset' });
+    // A client that holds nothing of the old epoch (only its own, never acknowledged commits)
+    // has nothing to reset: it is answered with the new epoch.
+    const empty = await WireClient.connect(server.url);
+    sockets.push(empty);
+    empty.send({ type: 'bind', session: 1, partition: 'p', token: user.accessToken });
+    empty.send({ type: 'ident', session: 1, fileIdent: 'empty', cursors: { epoch: oldEpoch, upload: { clientVersion: 0, serverVersion: 0 }, download: { serverVersion: 0, clientVersion: 0 } } });
+    expect(await empty.next(is('ident', 1))).toMatchObject({ epoch: newEpoch });
   });
 
   it('an access token that expires during the session gets tokenExpired at the next upload; a fresh one binds again', async () => {
