@@ -59,6 +59,29 @@ export type ServerChangeset = t.TypeOf<typeof ServerChangesetCodec>;
  * its JSON. The same changeset counts the same on client and server.
  */
 export function changesetBytes(changeset: Changeset): number {
-  const { clientVersion, origin, hlc, ops } = changeset;
-  return Buffer.byteLength(JSON.stringify({ clientVersion, origin, hlc, ops }), 'utf8');
+  return Buffer.byteLength(changesetText(changeset), 'utf8');
+}
+
+/** The JSON `changesetBytes` measures: the changeset's own four fields. */
+const changesetText = ({ clientVersion, origin, hlc, ops }: Changeset): string => JSON.stringify({ clientVersion, origin, hlc, ops });
+
+/**
+ * A server changeset's JSON as `ServerChangesetCodec` encodes it (its fields, then
+ * `serverVersion`) and its `changesetBytes`, from one serialization: for those that keep a
+ * changeset's text to splice into frames and records (`withChangesetsJson`).
+ */
+export function serverChangesetJson(changeset: ServerChangeset): { readonly json: string; readonly bytes: number } {
+  const text = changesetText(changeset);
+  // `text` ends in `}`; a server version is a safe non-negative integer, whose decimal is valid JSON.
+  return { json: `${text.slice(0, -1)},"serverVersion":${changeset.serverVersion}}`, bytes: Buffer.byteLength(text, 'utf8') };
+}
+
+/**
+ * The JSON object of `leading`'s members, then `"changesets"` holding `changesetJson` (texts
+ * from `serverChangesetJson`, trusted as such), then `trailing`'s members.
+ */
+export function withChangesetsJson(leading: object, changesetJson: readonly string[], trailing: object): string {
+  const head = JSON.stringify(leading).slice(1, -1);
+  const tail = JSON.stringify(trailing).slice(1);
+  return `{${head === '' ? '' : `${head},`}"changesets":[${changesetJson.join(',')}]${tail === '}' ? '}' : `,${tail}`}`;
 }

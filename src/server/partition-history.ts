@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { left, right } from 'fp-ts/lib/Either.js';
 import { join } from 'node:path';
 import * as t from 'io-ts';
-import { ChangesetCodec, NatCodec, type Changeset, type ServerChangeset } from '../protocol/changeset.codec.js';
+import { ChangesetCodec, NatCodec, serverChangesetJson, type Changeset, type ServerChangeset } from '../protocol/changeset.codec.js';
 import type { Logger } from '../store/logger.js';
 import { openRecordLog, type RecordLog } from '../store/record-log.js';
 
@@ -34,8 +34,7 @@ export interface Integration {
 
 /** One batch of history for a client. */
 export interface HistorySlice {
-  readonly changesets: readonly ServerChangeset[];
-  /** The JSON text of each of `changesets`, in order, as a DOWNLOAD carries it (see `encodeDownloadFrame`). */
+  /** The JSON text of each changeset, in order, as a DOWNLOAD carries it (see `encodeDownloadFrame`). */
   readonly changesetJson: readonly string[];
   /** Server version the client has after this batch. */
   readonly through: number;
@@ -167,7 +166,6 @@ export class PartitionHistory {
 
   /** The next batch after `serverVersion` for the file `origin` (its own changesets are left out). */
   slice(serverVersion: number, origin: string, maxBytes: number): HistorySlice {
-    const out: ServerChangeset[] = [];
     const json: string[] = [];
     let size = 0;
     let through = serverVersion;
@@ -175,14 +173,13 @@ export class PartitionHistory {
       const next = this.changesets[through]!;
       const nextBytes = this.bytes[through]!;
       if (next.origin !== origin) {
-        if (out.length > 0 && size + nextBytes > maxBytes) break;
-        out.push(next);
+        if (json.length > 0 && size + nextBytes > maxBytes) break;
         json.push(this.json[through]!);
         size += nextBytes;
       }
       through++;
     }
-    return { changesets: out, changesetJson: json, through, remainingBytes: this.downloadableBytes(through, origin) };
+    return { changesetJson: json, through, remainingBytes: this.downloadableBytes(through, origin) };
   }
 
   /** Bytes of changesets after `serverVersion` that `origin` did not write. */
@@ -241,12 +238,9 @@ export class PartitionHistory {
 
   private add(changeset: ServerChangeset, userId: string | undefined): void {
     if (userId !== undefined && !this.owners.has(changeset.origin)) this.owners.set(changeset.origin, userId);
-    const { clientVersion, origin, hlc, ops, serverVersion } = changeset;
-    // The object `changesetBytes` measures: its text gives both the size and the wire form.
-    const text = JSON.stringify({ clientVersion, origin, hlc, ops });
-    const size = Buffer.byteLength(text, 'utf8');
-    // A safe non-negative integer's decimal form is valid JSON: it joins as a fifth member.
-    this.json.push(`${text.slice(0, -1)},"serverVersion":${serverVersion}}`);
+    // One serialization gives both the wire form and the progress size.
+    const { json, bytes: size } = serverChangesetJson(changeset);
+    this.json.push(json);
     this.changesets.push(changeset);
     this.bytes.push(size);
     this.prefix.push(this.prefix[this.prefix.length - 1]! + size);

@@ -6,7 +6,7 @@
  * record agree by construction, and the record is the same JSON value `encodeStoreRecord`
  * would produce (only key order may differ, which no reader depends on).
  */
-import type { ServerChangeset } from '../protocol/changeset.codec.js';
+import { serverChangesetJson, withChangesetsJson, type ServerChangeset } from '../protocol/changeset.codec.js';
 import type { RemoteRecord } from './store-records.js';
 
 /** What {@link encodeRemoteChangesets} found in a DOWNLOAD's changesets. */
@@ -29,14 +29,12 @@ export function encodeRemoteChangesets(changesets: readonly ServerChangeset[], o
   const json: string[] = [];
   let receivedBytes = 0;
   for (const { clientVersion, origin, hlc, ops, serverVersion } of changesets) {
-    // Exactly the object `changesetBytes` serializes, so the count is the same everywhere.
-    const text = JSON.stringify({ clientVersion, origin, hlc, ops });
-    receivedBytes += Buffer.byteLength(text, 'utf8');
+    const changeset = { clientVersion, origin, hlc, ops, serverVersion };
+    const encoded = serverChangesetJson(changeset);
+    receivedBytes += encoded.bytes;
     if (origin === ownIdent) continue;
-    remote.push({ clientVersion, origin, hlc, ops, serverVersion });
-    // `text` is a JSON object ending in `}`: the server version joins it as a fifth member.
-    // A server version is a safe non-negative integer, whose decimal form is valid JSON.
-    json.push(`${text.slice(0, -1)},"serverVersion":${serverVersion}}`);
+    remote.push(changeset);
+    json.push(encoded.json);
   }
   return { remote, json, receivedBytes };
 }
@@ -48,7 +46,5 @@ export function encodeRemoteChangesets(changesets: readonly ServerChangeset[], o
 export function encodeRemoteRecord(record: RemoteRecord, changesetJson: readonly string[]): Buffer {
   if (changesetJson.length !== record.changesets.length) throw new Error('encodeRemoteRecord: one JSON text per changeset is needed');
   const { kind, cursor, receivedBytes, downloadableBytes, hlc } = record;
-  const rest = JSON.stringify({ cursor, receivedBytes, downloadableBytes, hlc });
-  const text = `{"kind":${JSON.stringify(kind)},"changesets":[${changesetJson.join(',')}],${rest.slice(1)}`;
-  return Buffer.from(text, 'utf8');
+  return Buffer.from(withChangesetsJson({ kind }, changesetJson, { cursor, receivedBytes, downloadableBytes, hlc }), 'utf8');
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { changesetBytes } from '../../src/protocol/index.js';
+import { changesetBytes, type ServerChangeset } from '../../src/protocol/index.js';
 import { PartitionHistory } from '../../src/server/partition-history.js';
 import { PartitionHub } from '../../src/server/partition-hub.js';
 import type { Logger } from '../../src/store/logger.js';
@@ -55,14 +55,17 @@ describe('partition history', () => {
     const bytes = (o: string, v: number, id: string) => changesetBytes(putTask(o, v, id));
     expect(h.downloadableBytes(0, 'b')).toBe(bytes('a', 1, 'x') + bytes('a', 2, 'y') + bytes('a', 3, 'w'));
     expect(h.downloadableBytes(0, 'a')).toBe(bytes('b', 1, 'z'));
+    // The JSON kept per changeset is the changeset with its server version, as DOWNLOAD frames carry it.
+    const changesetsOf = (slice: { changesetJson: readonly string[] }) => slice.changesetJson.map((j) => JSON.parse(j) as ServerChangeset);
     const first = h.slice(0, 'b', 1);
-    expect(first.changesets.map((c) => c.serverVersion)).toEqual([1]);
+    expect(changesetsOf(first)).toEqual([{ ...putTask('a', 1, 'x'), serverVersion: 1 }]);
     expect(first.remainingBytes).toBe(bytes('a', 2, 'y') + bytes('a', 3, 'w'));
     const forA = h.slice(0, 'a', 1 << 20);
     expect(forA).toMatchObject({ through: 4, remainingBytes: 0 });
-    expect(forA.changesets.map((c) => c.origin)).toEqual(['b']);
-    // The JSON kept per changeset is the changeset, as DOWNLOAD frames carry it.
-    for (const slice of [first, forA, h.slice(0, 'c', 1 << 20)]) expect(slice.changesetJson.map((j) => JSON.parse(j))).toEqual(slice.changesets);
+    expect(changesetsOf(forA)).toEqual([{ ...putTask('b', 1, 'z'), serverVersion: 3 }]);
+    expect(changesetsOf(h.slice(0, 'c', 1 << 20)).map((c) => [c.origin, c.clientVersion, c.serverVersion])).toEqual([
+      ['a', 1, 1], ['a', 2, 2], ['b', 1, 3], ['a', 3, 4],
+    ]);
     h.close();
   });
 

@@ -4,6 +4,7 @@
  * and splicing it in avoids encoding it per message. The frame is the JSON of the same message
  * `encodeMessage` would produce (key order aside), as the protocol tests check.
  */
+import { withChangesetsJson } from '../changeset.codec.js';
 import type { Download } from './download.codec.js';
 
 /** A DOWNLOAD without its changesets, which come as JSON texts. */
@@ -15,10 +16,9 @@ export type DownloadWithoutChangesets = Omit<Download, 'type' | 'changesets'>;
  */
 export function encodeDownloadFrame(message: DownloadWithoutChangesets, changesetJson: readonly string[]): string {
   const { session, cursors, uploadAck, downloadableBytes } = message;
-  const rest = JSON.stringify({
+  return withChangesetsJson({ type: 'download', session }, changesetJson, {
     cursors: { serverVersion: cursors.serverVersion, clientVersion: cursors.clientVersion },
     uploadAck,
     downloadableBytes,
   });
-  return `{"type":"download","session":${JSON.stringify(session)},"changesets":[${changesetJson.join(',')}],${rest.slice(1)}`;
 }
