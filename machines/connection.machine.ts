@@ -1,5 +1,6 @@
 import { assign, fromCallback, setup } from 'xstate';
 import { defaultReconnect, grown, jitter, jittered, type ReconnectOptions } from './backoff.js';
+import { MemberSet } from './member-set.js';
 import { nextRandom } from './random.js';
 
 /** Keepalive timing (SEMANTICS.md §2). */
@@ -40,8 +41,8 @@ export interface ConnectionContext {
   readonly reconnect: ReconnectOptions;
   readonly keepalive: KeepaliveOptions;
   readonly lingerMs: number;
-  /** Attached sessions, in the order they attached. */
-  readonly sessions: readonly string[];
+  /** Attached sessions, in the order they attached (JSON shows their ids as an array). */
+  readonly sessions: MemberSet;
   /** The base of the next backoff; back to `initialDelayMs` after an IDENT or `reconnect`. */
   readonly baseDelayMs: number;
   /** The wait of the current backoff, jitter applied (or the server's). */
@@ -75,7 +76,7 @@ export interface NotifyParams {
 
 const everyone =
   (notice: ConnectionNotice) =>
-  ({ context }: { context: ConnectionContext }): NotifyParams => ({ sessions: context.sessions, notice });
+  ({ context }: { context: ConnectionContext }): NotifyParams => ({ sessions: context.sessions.ids(), notice });
 
 const newcomer =
   (notice: ConnectionNotice) =>
@@ -109,11 +110,11 @@ export const connectionMachine = setup({
     sendPing: () => {},
     addSession: assign({
       sessions: ({ context, event }) =>
-        event.type === 'session.attach' ? [...context.sessions, event.sessionId] : context.sessions,
+        event.type === 'session.attach' ? context.sessions.with(event.sessionId) : context.sessions,
     }),
     removeSession: assign({
       sessions: ({ context, event }) =>
-        event.type === 'session.detach' ? context.sessions.filter((id) => id !== event.sessionId) : context.sessions,
+        event.type === 'session.detach' ? context.sessions.without(event.sessionId) : context.sessions,
     }),
     resetBackoff: assign({ baseDelayMs: ({ context }) => context.reconnect.initialDelayMs }),
     scheduleBackoff: assign(({ context, event }) => {
@@ -132,10 +133,10 @@ export const connectionMachine = setup({
   },
   guards: {
     isNewSession: ({ context, event }) =>
-      event.type === 'session.attach' && !context.sessions.includes(event.sessionId),
+      event.type === 'session.attach' && !context.sessions.has(event.sessionId),
     isLastSession: ({ context, event }) =>
-      event.type === 'session.detach' && context.sessions.length === 1 && context.sessions[0] === event.sessionId,
-    isAttached: ({ context, event }) => event.type === 'session.detach' && context.sessions.includes(event.sessionId),
+      event.type === 'session.detach' && context.sessions.size === 1 && context.sessions.has(event.sessionId),
+    isAttached: ({ context, event }) => event.type === 'session.detach' && context.sessions.has(event.sessionId),
   },
   delays: {
     backoff: ({ context }) => context.backoffMs,
@@ -152,7 +153,7 @@ export const connectionMachine = setup({
       reconnect,
       keepalive: { ...defaultKeepalive, ...input.keepalive },
       lingerMs: input.lingerMs ?? 30_000,
-      sessions: [],
+      sessions: MemberSet.empty,
       baseDelayMs: reconnect.initialDelayMs,
       backoffMs: 0,
       pingDelayMs: 0,

@@ -9,6 +9,7 @@ export * from './progress.report.js';
 export * from './progress.machine.js';
 export * from './waiter.machine.js';
 export * from './session.machine.js';
+export * from './member-set.js';
 export * from './connection.machine.js';
 export * from './state.js';
 export * from './explore.js';

@@ -78,7 +78,8 @@ describe('exhaustive exploration', () => {
       // The jitter's random state and the delays drawn from it are not part of the state.
       key: (s: Snap) => JSON.stringify({ value: s.value, sessions: s.context.sessions, base: s.context.baseDelayMs }),
       check: (s: Snap, path) => {
-        const { sessions, baseDelayMs, backoffMs, reconnect } = s.context;
+        const { baseDelayMs, backoffMs, reconnect } = s.context;
+        const sessions = s.context.sessions.ids();
         invariant(!s.matches('idle') || sessions.length === 0, 'idle has no sessions', path);
         invariant(!s.matches({ online: 'lingering' }) || sessions.length === 0, 'lingering has no sessions', path);
         invariant(
@@ -87,7 +88,7 @@ describe('exhaustive exploration', () => {
           'a connection in use has sessions',
           path,
         );
-        invariant(new Set(sessions).size === sessions.length, 'a session is attached once', path);
+        invariant(new Set(sessions).size === sessions.length && sessions.length === s.context.sessions.size, 'a session is attached once', path);
         invariant(
           baseDelayMs >= reconnect.initialDelayMs && baseDelayMs <= reconnect.maxDelayMs,
           `base ${baseDelayMs} within [initial, cap]`,
