@@ -11,20 +11,25 @@ import { JsonCodec } from '../protocol/json.codec.js';
 export const MAX_FRAME_BYTES = 1024 * 1024;
 
 const eventObject = t.type({ type: t.string });
+/** What every frame may carry besides its own fields: the sender's package version and event id. */
+const stamp = t.partial({ _version: t.string, id: t.union([t.string, t.null]) });
 const snapshotObject = t.intersection([
   t.type({ status: t.string }),
   t.partial({ value: t.unknown, context: t.unknown }),
 ]);
 
 const actorFrame = t.intersection([
+  stamp,
   t.type({ type: t.literal('@xstate.actor'), sessionId: t.string, snapshot: snapshotObject }),
   t.partial({ name: t.string, parentId: t.union([t.string, t.undefined]), rootId: t.union([t.string, t.undefined]), createdAt: t.string, definition: t.union([t.string, t.undefined]) }),
 ]);
 const snapshotFrame = t.intersection([
+  stamp,
   t.type({ type: t.literal('@xstate.snapshot'), sessionId: t.string, snapshot: snapshotObject, event: eventObject }),
   t.partial({ rootId: t.union([t.string, t.undefined]), createdAt: t.string }),
 ]);
 const eventFrame = t.intersection([
+  stamp,
   t.type({ type: t.literal('@xstate.event'), sessionId: t.string, event: eventObject }),
   t.partial({ sourceId: t.union([t.string, t.undefined]), rootId: t.union([t.string, t.undefined]), createdAt: t.string }),
 ]);

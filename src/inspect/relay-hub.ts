@@ -140,5 +140,8 @@ function stoppedFrame(actor: ActorFrame): InspectionFrame {
     createdAt: Date.now().toString(),
     event: { type: 'xstate.stop' },
     snapshot: { ...actor.snapshot, status: 'stopped' },
+    // Stamped like its sender's frames, so a Stately receiver takes it too.
+    ...(actor._version === undefined ? {} : { _version: actor._version }),
+    id: null,
   };
 }

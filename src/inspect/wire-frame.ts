@@ -27,6 +27,9 @@ export function toJson(value: unknown, depth = 0, ancestors: Set<object> = new S
   if (ancestors.has(value)) return '[circular]';
   if (depth >= MAX_DEPTH) return '[deep]';
   if (value instanceof Error) return { name: value.name, message: value.message };
+  // A value that says how JSON shows it (a Date, the connection chart's MemberSet) is shown so.
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return toJson(toJSON.call(value), depth, ancestors);
   ancestors.add(value);
   try {
     if (Array.isArray(value)) return value.map((item) => toJson(item, depth + 1, ancestors) ?? null);
@@ -71,7 +74,9 @@ const eventOf = (event: unknown): { type: string } => {
 
 /** The relay frame of one inspection event. */
 export function toWireFrame(event: StatelyInspectionEvent): InspectionFrame {
-  const base = { sessionId: event.sessionId, rootId: event.rootId, createdAt: event.createdAt };
+  // `_version` and `id` stay: the Stately inspector's receivers take only events that carry a
+  // string `_version` (`isStatelyInspectionEvent` in @statelyai/inspect).
+  const base = { sessionId: event.sessionId, rootId: event.rootId, createdAt: event.createdAt, _version: event._version, id: event.id ?? null };
   switch (event.type) {
     case '@xstate.actor':
       return {

@@ -97,19 +97,44 @@ describe('the inspector viewer in Chromium', () => {
     expect(distinct.some(([t, total]) => t < total), 'the bar showed a sync in flight').toBe(true);
 
     // Looking back: the step after 'pause' shows the session paused again, then back to live.
-    await page.locator('#event-list li[data-event="pause"]').first().click();
+    // The press is held while new steps arrive and the timeline is redrawn under it.
+    await page.locator('#event-list li[data-event="pause"]').first().hover();
+    await page.mouse.down();
+    for (let i = 0; i < 5; i++) {
+      alice.realm.write((tx) => tx.put('Task', `during-press-${i}`, { title: 'y' }));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    await page.mouse.up();
     await expectLit(page, 'session.lifecycle.paused');
     expect(await page.locator('#view-mode').getAttribute('data-mode')).toBe('past');
     await screenshot(page, 'inspector-looking-back');
     await page.locator('#live-button').click();
     await expectLit(page, 'session.lifecycle.syncing.active.running');
 
-    // Bob's download bar ends full once he has everything.
+    // Bob's download bar moves while he receives a sync, and ends full once he has everything.
     await bob.session.waitForDownload(AbortSignal.timeout(30_000));
     await sessionItem(page, bob.realm.path).click();
     await page.waitForFunction(barFull, ['download-bar', 1_000_000] as const);
+    await page.evaluate(() => {
+      const page = globalThis as unknown as PageGlobals;
+      const bar = page.document.getElementById('download-bar')!;
+      page.barValues = [];
+      new page.MutationObserver(() => page.barValues.push(`${bar.dataset['transferred']}/${bar.dataset['transferable']}`)).observe(bar, { attributes: true });
+    });
+    for (let batch = 0; batch < 40; batch++) {
+      alice.realm.write((tx) => {
+        for (let i = 0; i < 25; i++) tx.put('Task', `more-${batch}-${i}`, { title: 'z'.repeat(1_000) });
+      });
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    await alice.session.waitForUpload(AbortSignal.timeout(30_000));
+    await bob.session.waitForDownload(AbortSignal.timeout(30_000));
+    await page.waitForFunction(barFull, ['download-bar', 2_000_000] as const);
+    const downloaded = [...new Set(await page.evaluate(() => (globalThis as unknown as PageGlobals).barValues))].map((v) => v.split('/').map(Number) as [number, number]);
+    expect(downloaded.length, `download bar values: ${downloaded.join(' ')}`).toBeGreaterThanOrEqual(3);
+    expect(downloaded.map(([t]) => t)).toEqual(downloaded.map(([t]) => t).sort((a, b) => a - b));
     const shot = await screenshot(page, 'inspector');
-    console.info(`inspector screenshot: ${shot}; upload bar showed ${distinct.length} values`);
+    console.info(`inspector screenshot: ${shot}; upload bar showed ${distinct.length} values, download bar ${downloaded.length}`);
     expect(browser.errors).toEqual([]);
   });
 
@@ -152,13 +177,16 @@ describe('the Stately bridge page (/stately)', () => {
     await h.client('p', {}, h.app({ inspect: { url: relay.wsUrl } }));
     const page = await browser.page();
     // stately.ai is not reachable from tests: a stand-in answers for it, in the same frame and
-    // with the same handshake (@statelyai.connected), and keeps what it is sent.
+    // with the same handshake (@statelyai.connected), and keeps what it is sent if it passes
+    // the check @statelyai/inspect's receivers apply (a string type and a string _version).
     await page.route('https://stately.ai/**', (route) =>
       route.fulfill({
         contentType: 'text/html',
         body: `<script>
           window.received = [];
-          addEventListener('message', (e) => window.received.push(e.data));
+          addEventListener('message', (e) => {
+            if (typeof e.data === 'object' && e.data !== null && typeof e.data.type === 'string' && typeof e.data._version === 'string') window.received.push(e.data);
+          });
           setTimeout(() => parent.postMessage({ type: '@statelyai.connected' }, '*'), 300);
         </script>`,
       }),

@@ -109,12 +109,14 @@ describe('the inspector relay', () => {
     const relay = await startInspectorRelay({ port: 0 });
     const h = await new Harness().start();
     cleanup.push(() => relay.close(), () => h.close());
-    const received: { type: string; name?: string }[] = [];
+    const received: { type: string; name?: string; _version?: unknown }[] = [];
     createWebSocketReceiver({ server: relay.wsUrl }).subscribe((event) => received.push(event as { type: string; name?: string }));
     await new Promise((resolve) => setTimeout(resolve, 200));
     await h.client('p', {}, h.app({ inspect: { url: relay.wsUrl } }));
     await eventually(() => received.some((e) => e.type === '@xstate.actor' && e.name === 'session'), 'the Stately receiver got the session');
     expect(received.some((e) => e.type === '@xstate.snapshot')).toBe(true);
+    // The package's browser receiver (the Stately inspector's side) takes only stamped events.
+    expect(received.filter((e) => typeof e._version !== 'string')).toEqual([]);
   });
 
   it('refuses a bad inspect option by name', () => {

@@ -1,5 +1,6 @@
 import { createActor, createMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { MemberSet } from '../../machines/index.js';
 import { decodeFrame } from '../../src/inspect/inspection-frame.js';
 import { toJson, toWireFrame, wireSnapshot } from '../../src/inspect/wire-frame.js';
 
@@ -24,6 +25,10 @@ describe('wire frames', () => {
     expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
   });
 
+  it('shows a value with toJSON as JSON would (a Date, a MemberSet)', () => {
+    expect(toJson({ at: new Date(0), members: MemberSet.of(['a', 'b']) })).toEqual({ at: '1970-01-01T00:00:00.000Z', members: ['a', 'b'] });
+  });
+
   it('cuts what is nested too deep', () => {
     let deep: unknown = 'bottom';
     for (let i = 0; i < 40; i++) deep = { deeper: deep };
@@ -35,7 +40,8 @@ describe('wire frames', () => {
     const snapshot = wireSnapshot(actor.getSnapshot());
     expect(snapshot).toEqual({ status: 'active', value: 'a', context: { n: 1 } });
     const frame = toWireFrame({ type: '@xstate.actor', name: 'm', sessionId: actor.sessionId, parentId: undefined, rootId: actor.sessionId, definition: '{}', createdAt: '5', id: 'i', _version: '1', snapshot: actor.getSnapshot() });
-    expect(decodeFrame(JSON.stringify(frame))).toMatchObject({ type: '@xstate.actor', name: 'm', snapshot });
+    // Stamped as @statelyai/inspect's receivers require (a string `_version`).
+    expect(decodeFrame(JSON.stringify(frame))).toMatchObject({ type: '@xstate.actor', name: 'm', snapshot, _version: '1', id: 'i' });
     actor.stop();
   });
 });

@@ -58,12 +58,24 @@ function element(tag, className, text) {
   return node;
 }
 
+/**
+ * Replaces the items of `list` only when what they show changed: the page renders on every
+ * frame and twice a second, and an item replaced under a pressed mouse never gets its click.
+ * @param {HTMLElement} list @param {string} key what the items show @param {() => HTMLElement[]} build
+ */
+function replaceItems(list, key, build) {
+  if (list.dataset['shows'] === key) return;
+  list.dataset['shows'] = key;
+  list.replaceChildren(...build());
+}
+
 /** @param {SessionView[]} sessions */
 function renderSessionList(sessions) {
-  const list = byId('session-list');
-  list.replaceChildren(
-    ...sessions.map((session) => {
+  const key = JSON.stringify([selected, sessions.map((s) => [s.id, s.state, s.connection, s.label])]);
+  replaceItems(byId('session-list'), key, () =>
+    sessions.map((session) => {
       const item = element('li', sessionKey(session) === selected ? 'session selected' : 'session');
+      item.dataset['key'] = sessionKey(session);
       item.dataset['sessionId'] = session.id;
       item.dataset['state'] = session.state;
       item.dataset['connection'] = session.connection;
@@ -74,11 +86,6 @@ function renderSessionList(sessions) {
         element('span', `badge connection-${session.connection}`, session.connection),
       );
       item.title = session.label.realmPath;
-      item.addEventListener('click', () => {
-        selected = sessionKey(session);
-        pinned = undefined;
-        scheduleRender();
-      });
       return item;
     }),
   );
@@ -116,21 +123,16 @@ function renderWaits(view, now) {
 
 /** @param {SessionView} view */
 function renderTimeline(view) {
-  const list = byId('event-list');
   const steps = view.history;
-  list.replaceChildren(
-    ...steps
+  const key = JSON.stringify([pinned, steps.length, steps[0]?.seq, steps.at(-1)?.seq]);
+  replaceItems(byId('event-list'), key, () =>
+    steps
       .map((step, index) => {
         const item = element('li', step.seq === pinned ? 'step pinned' : 'step');
         item.dataset['index'] = String(index);
         item.dataset['seq'] = String(step.seq);
         item.dataset['event'] = step.event;
         item.append(element('span', 'at', clock(step.at)), element('span', 'event', step.event));
-        item.addEventListener('click', () => {
-          pinned = step.seq;
-          unpinnedBecause = undefined;
-          scheduleRender();
-        });
         return item;
       })
       .reverse(),
@@ -206,6 +208,34 @@ for (const button of document.querySelectorAll('button.zoom')) {
     button.textContent = zoomed ? 'fit width' : 'actual size';
   });
 }
+
+/**
+ * Calls `choose` with the item of `list` under a press of the primary button. On press, not on
+ * click, and on the list, not on its items: a list whose items change while the button is down
+ * still takes the press.
+ * @param {string} listId @param {(item: HTMLElement) => void} choose
+ */
+function onItemPress(listId, choose) {
+  byId(listId).addEventListener('pointerdown', (event) => {
+    if (event.button !== 0 || !(event.target instanceof Element)) return;
+    const item = event.target.closest('li');
+    if (item instanceof HTMLElement) choose(item);
+  });
+}
+
+onItemPress('session-list', (item) => {
+  if (item.dataset['key'] === undefined) return;
+  selected = item.dataset['key'];
+  pinned = undefined;
+  scheduleRender();
+});
+
+onItemPress('event-list', (item) => {
+  if (item.dataset['seq'] === undefined) return;
+  pinned = Number(item.dataset['seq']);
+  unpinnedBecause = undefined;
+  scheduleRender();
+});
 
 byId('live-button').addEventListener('click', () => {
   pinned = undefined;
