@@ -236,10 +236,11 @@ describe('record log: recovery', () => {
 
   it('createLazily: no file until a synced append or close; lazily appended records come first', () => {
     for (const end of ['append', 'close'] as const) {
-      const file = join(tempDir(), 'lazy', `log-${end}`);
+      const file = join(tempDir(), 'lazy', end, `log-${end}`);
       const { log } = openRecordLog(file, { createLazily: true });
       log.appendLazily([buf('header')]);
-      expect(fs.existsSync(file)).toBe(false);
+      // Not even its directory: it is made with the file.
+      expect(fs.existsSync(join(tempDir(), 'lazy', end))).toBe(false);
       expect(log.fileCreated).toBe(false);
       expect(log.sizeBytes).toBe(RECORD_LOG_MAGIC.length + RECORD_HEADER_BYTES + 'header'.length);
       if (end === 'append') {
@@ -252,6 +253,17 @@ describe('record log: recovery', () => {
       expect(texts(reopened.records)).toEqual(end === 'append' ? ['header', 'first'] : ['header']);
       reopened.log.close();
     }
+  });
+
+  it('createLazily: a rewrite before the file exists makes its directory and the file', () => {
+    const file = join(tempDir(), 'lazy-rewrite', 'deeper', 'log');
+    const { log } = openRecordLog(file, { createLazily: true });
+    log.rewrite([buf('snapshot')]);
+    log.append([buf('after')]);
+    log.close();
+    const reopened = openRecordLog(file, { createLazily: true });
+    expect(texts(reopened.records)).toEqual(['snapshot', 'after']);
+    reopened.log.close();
   });
 
   it('createLazily: a file someone else created meanwhile is not written into', () => {
