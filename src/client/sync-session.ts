@@ -75,7 +75,6 @@ export class SyncSession implements ConnectionMember {
   private retryTimer: NodeJS.Timeout | undefined;
   private disposed = false;
   private lastConnection: ConnectionState = 'disconnected';
-  private lastProgress = '';
   private uploadScheduled = false;
 
   /** @internal Sessions are made by the runtime (`Realm.open`), never by users. */
@@ -408,7 +407,6 @@ export class SyncSession implements ConnectionMember {
       }
     }
     this.sentThrough = 0;
-    this.lastProgress = '';
     this.pushProgress();
     reset?.onAfter?.(before, store.snapshotDocuments(), recovered);
   }
@@ -471,16 +469,21 @@ export class SyncSession implements ConnectionMember {
     flush();
   }
 
-  /** Tells the chart the byte counts, when they changed. */
+  /**
+   * Tells the chart the byte counts of each direction whose counts differ from what the chart
+   * holds (every `progress` event is recorded in its context): a new session of an empty file
+   * sends nothing, a commit only its upload counts.
+   */
   private pushProgress(): void {
     const store = this.store;
     if (store === undefined) return;
-    const { upload, download } = store.progress;
-    const key = `${upload.transferred}/${upload.transferable}/${download.transferred}/${download.transferable}`;
-    if (key === this.lastProgress) return;
-    this.lastProgress = key;
-    this.send({ type: 'progress', direction: 'upload', ...upload });
-    this.send({ type: 'progress', direction: 'download', ...download });
+    const progress = store.progress;
+    const { context } = this.actor.getSnapshot();
+    for (const direction of ['upload', 'download'] as const) {
+      const counts = progress[direction];
+      const known = context[direction];
+      if (counts.transferred !== known.transferred || counts.transferable !== known.transferable) this.send({ type: 'progress', direction, ...counts });
+    }
   }
 
   private listenToStore(store: RealmFile): void {

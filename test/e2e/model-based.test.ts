@@ -405,6 +405,8 @@ const curated: ReadonlyArray<[PathConfig, StepName[]]> = [
   [after, ['refreshOffline', 'authError', 'logout']],
   [after, ['resetWillFail', 'clientReset']],
   [after, ['clientReset', 'write', 'waitUpload']],
+  // A reset with a change not yet acknowledged: its counters move while the file starts over.
+  [after, ['stall', 'write', 'clientReset', 'unstall']],
   [after, ['stall', 'clientReset', 'clientReset', 'unstall']],
   [after, ['fatalError', 'addNotifier', 'waitUpload', 'write', 'waitUpload', 'pause', 'resume']],
   [immediately, ['close', 'resumeExpired']],
