@@ -9,7 +9,9 @@ export interface UserListener {
 /** A logged-in user of an `App`. */
 export class User {
   readonly id: string;
-  private access: string;
+  private access!: string;
+  /** The access token's claimed expiry, read once per token (every session asks at every open). */
+  private accessExpiry: number | undefined;
   private refresh: string;
   private loggedIn = true;
   private readonly listeners = new Set<UserListener>();
@@ -22,7 +24,7 @@ export class User {
     private readonly now: () => number = Date.now,
   ) {
     this.id = tokens.userId;
-    this.access = tokens.accessToken;
+    this.setAccess(tokens.accessToken);
     this.refresh = tokens.refreshToken;
   }
 
@@ -37,7 +39,7 @@ export class User {
 
   /** True when the access token has expired (or will within a second) by its own claim. */
   get accessTokenExpired(): boolean {
-    const exp = tokenExpiry(this.access);
+    const exp = this.accessExpiry;
     return exp !== undefined && exp - 1_000 <= this.now();
   }
 
@@ -50,7 +52,7 @@ export class User {
     if (!this.loggedIn) return Promise.reject({ refused: true, message: 'the user is logged out' });
     this.refreshing ??= requestRefresh(this.baseUrl, this.refresh)
       .then((token) => {
-        this.access = token;
+        this.setAccess(token);
         return token;
       })
       .catch((error: unknown) => {
@@ -70,11 +72,16 @@ export class User {
 
   /** @internal The same user logged in again (`App.logIn`): fresh tokens, and its sessions may sync. */
   relogIn(tokens: Tokens): void {
-    this.access = tokens.accessToken;
+    this.setAccess(tokens.accessToken);
     this.refresh = tokens.refreshToken;
     this.loggedIn = true;
     // Every login counts: it revives a session left inactive, logged out or not (SEMANTICS.md §1).
     for (const listener of [...this.listeners]) listener.loggedIn();
+  }
+
+  private setAccess(token: string): void {
+    this.access = token;
+    this.accessExpiry = tokenExpiry(token);
   }
 
   /** Logs out: every session of the user goes `inactive` and its waits reject. */
