@@ -1,4 +1,5 @@
 import * as t from 'io-ts';
+import { readChangeset, readServerChangeset } from './changeset.reader.js';
 import { JsonCodec } from './json.codec.js';
 
 /** A non-negative integer (versions, byte counts, session ids). */
@@ -34,7 +35,7 @@ export type Operation = t.TypeOf<typeof OperationCodec>;
  * Operation `i` is stamped (hlc.wall, hlc.counter, origin, i): the total order that decides,
  * per field, which write wins on every replica.
  */
-export const ChangesetCodec = t.readonly(
+const ChangesetShape = t.readonly(
   t.exact(
     t.type({
       clientVersion: NatCodec,
@@ -45,14 +46,41 @@ export const ChangesetCodec = t.readonly(
   ),
   'Changeset',
 );
-export type Changeset = t.TypeOf<typeof ChangesetCodec>;
+export type Changeset = t.TypeOf<typeof ChangesetShape>;
 
 /** A changeset as the server's history holds it: with the server version it was given. */
-export const ServerChangesetCodec = t.readonly(
-  t.intersection([ChangesetCodec, t.exact(t.type({ serverVersion: NatCodec }))]),
+const ServerChangesetShape = t.readonly(
+  t.intersection([ChangesetShape, t.exact(t.type({ serverVersion: NatCodec }))]),
   'ServerChangeset',
 );
-export type ServerChangeset = t.TypeOf<typeof ServerChangesetCodec>;
+export type ServerChangeset = t.TypeOf<typeof ServerChangesetShape>;
+
+/**
+ * `shape` with its accepting path written out (`changeset.reader.ts`): what `read` accepts is
+ * what `shape` would give; anything else goes to `shape`, so refusals read as before.
+ */
+function withReader<A>(shape: t.Type<A, A, unknown>, read: (u: unknown) => A | undefined): t.Type<A, A, unknown> {
+  return new t.Type<A, A, unknown>(
+    shape.name,
+    shape.is,
+    (u, context) => {
+      const value = read(u);
+      if (value !== undefined) return t.success(value);
+      // The shape decides, in the context it would have had in this codec's place, so its
+      // errors (and their readable paths, `readableErrors`) are exactly its own.
+      const last = context[context.length - 1];
+      return shape.validate(u, last === undefined ? context : [...context.slice(0, -1), { ...last, type: shape }]);
+    },
+    shape.encode,
+  );
+}
+
+/** Codec of a `Changeset` (the shape above). */
+export const ChangesetCodec: t.Type<Changeset, Changeset, unknown> = withReader(ChangesetShape, readChangeset);
+/** Codec of a `ServerChangeset` (the shape above). */
+export const ServerChangesetCodec: t.Type<ServerChangeset, ServerChangeset, unknown> = withReader(ServerChangesetShape, readServerChangeset);
+/** The composed codecs alone, to hold the readers to them in tests. */
+export const changesetShapes = { ChangesetShape, ServerChangesetShape } as const;
 
 /**
  * Payload bytes of a changeset, the unit of progress (SEMANTICS.md §3): the UTF-8 length of
