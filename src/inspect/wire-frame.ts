@@ -29,7 +29,16 @@ export function toJson(value: unknown, depth = 0, ancestors: Set<object> = new S
   if (value instanceof Error) return { name: value.name, message: value.message };
   // A value that says how JSON shows it (a Date, the connection chart's MemberSet) is shown so.
   const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') return toJson(toJSON.call(value), depth, ancestors);
+  if (typeof toJSON === 'function') {
+    // One level deeper, so a toJSON that answers with its own object ends at the depth limit.
+    let shown: unknown;
+    try {
+      shown = toJSON.call(value);
+    } catch {
+      return '[toJSON failed]';
+    }
+    return toJson(shown, depth + 1, ancestors);
+  }
   ancestors.add(value);
   try {
     if (Array.isArray(value)) return value.map((item) => toJson(item, depth + 1, ancestors) ?? null);

@@ -27,6 +27,9 @@ describe('wire frames', () => {
 
   it('shows a value with toJSON as JSON would (a Date, a MemberSet)', () => {
     expect(toJson({ at: new Date(0), members: MemberSet.of(['a', 'b']) })).toEqual({ at: '1970-01-01T00:00:00.000Z', members: ['a', 'b'] });
+    const selfish = { toJSON(): unknown { return this; } };
+    const throwing = { toJSON(): unknown { throw new Error('no'); } };
+    expect(toJson({ selfish, throwing })).toEqual({ selfish: '[deep]', throwing: '[toJSON failed]' });
   });
 
   it('cuts what is nested too deep', () => {
