@@ -41,6 +41,19 @@ const barFull = ([id, bytes]: readonly [string, number]) => {
   return Number(bar.dataset['transferred']) > bytes && bar.dataset['transferred'] === bar.dataset['transferable'];
 };
 
+/** From now on, records every value `#id`'s bar shows (read back with `barValuesSeen`). */
+const recordBar = (page: Page, id: string): Promise<void> =>
+  page.evaluate((barId) => {
+    const page = globalThis as unknown as PageGlobals;
+    const bar = page.document.getElementById(barId)!;
+    page.barValues = [];
+    new page.MutationObserver(() => page.barValues.push(`${bar.dataset['transferred']}/${bar.dataset['transferable']}`)).observe(bar, { attributes: true });
+  }, id);
+
+/** The distinct [transferred, transferable] pairs the recorded bar showed, in order. */
+const barValuesSeen = async (page: Page): Promise<[number, number][]> =>
+  [...new Set(await page.evaluate(() => (globalThis as unknown as PageGlobals).barValues))].map((v) => v.split('/').map(Number) as [number, number]);
+
 const sessionItem = (page: Page, realmPath: string) => page.locator(`#session-list li[title="${realmPath}"]`);
 
 describe('the inspector viewer in Chromium', () => {
@@ -69,13 +82,7 @@ describe('the inspector viewer in Chromium', () => {
     await page.locator('#wait-list li.wait').first().waitFor({ timeout: 10_000 });
     expect(await page.locator('#wait-list').textContent()).toMatch(/upload .* waiting \d+\.\d s/);
 
-    // Record every value the upload bar shows from here on.
-    await page.evaluate(() => {
-      const page = globalThis as unknown as PageGlobals;
-      const bar = page.document.getElementById('upload-bar')!;
-      page.barValues = [];
-      new page.MutationObserver(() => page.barValues.push(`${bar.dataset['transferred']}/${bar.dataset['transferable']}`)).observe(bar, { attributes: true });
-    });
+    await recordBar(page, 'upload-bar');
     alice.session.resume();
     await waited;
     await expectLit(page, 'session.lifecycle.syncing.active.running');
@@ -89,8 +96,7 @@ describe('the inspector viewer in Chromium', () => {
     }
     await alice.session.waitForUpload(AbortSignal.timeout(30_000));
     await page.waitForFunction(barFull, ['upload-bar', 1_000_000] as const);
-    const values = await page.evaluate(() => (globalThis as unknown as PageGlobals).barValues);
-    const distinct = [...new Set(values)].map((v) => v.split('/').map(Number) as [number, number]);
+    const distinct = await barValuesSeen(page);
     expect(distinct.length, `upload bar values: ${distinct.join(' ')}`).toBeGreaterThanOrEqual(3);
     const transferred = distinct.map(([t]) => t);
     expect(transferred).toEqual([...transferred].sort((a, b) => a - b));
@@ -115,12 +121,7 @@ describe('the inspector viewer in Chromium', () => {
     await bob.session.waitForDownload(AbortSignal.timeout(30_000));
     await sessionItem(page, bob.realm.path).click();
     await page.waitForFunction(barFull, ['download-bar', 1_000_000] as const);
-    await page.evaluate(() => {
-      const page = globalThis as unknown as PageGlobals;
-      const bar = page.document.getElementById('download-bar')!;
-      page.barValues = [];
-      new page.MutationObserver(() => page.barValues.push(`${bar.dataset['transferred']}/${bar.dataset['transferable']}`)).observe(bar, { attributes: true });
-    });
+    await recordBar(page, 'download-bar');
     for (let batch = 0; batch < 40; batch++) {
       alice.realm.write((tx) => {
         for (let i = 0; i < 25; i++) tx.put('Task', `more-${batch}-${i}`, { title: 'z'.repeat(1_000) });
@@ -130,7 +131,7 @@ describe('the inspector viewer in Chromium', () => {
     await alice.session.waitForUpload(AbortSignal.timeout(30_000));
     await bob.session.waitForDownload(AbortSignal.timeout(30_000));
     await page.waitForFunction(barFull, ['download-bar', 2_000_000] as const);
-    const downloaded = [...new Set(await page.evaluate(() => (globalThis as unknown as PageGlobals).barValues))].map((v) => v.split('/').map(Number) as [number, number]);
+    const downloaded = await barValuesSeen(page);
     expect(downloaded.length, `download bar values: ${downloaded.join(' ')}`).toBeGreaterThanOrEqual(3);
     expect(downloaded.map(([t]) => t)).toEqual(downloaded.map(([t]) => t).sort((a, b) => a - b));
     const shot = await screenshot(page, 'inspector');

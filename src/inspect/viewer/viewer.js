@@ -64,10 +64,13 @@ function element(tag, className, text) {
  * @param {HTMLElement} list @param {string} key what the items show @param {() => HTMLElement[]} build
  */
 function replaceItems(list, key, build) {
-  if (list.dataset['shows'] === key) return;
-  list.dataset['shows'] = key;
+  if (shownKeys.get(list) === key) return;
+  shownKeys.set(list, key);
   list.replaceChildren(...build());
 }
+
+/** @type {WeakMap<HTMLElement, string>} what each list's items show now */
+const shownKeys = new WeakMap();
 
 /** @param {SessionView[]} sessions */
 function renderSessionList(sessions) {
