@@ -41,7 +41,10 @@ export interface ConnectionContext {
   readonly reconnect: ReconnectOptions;
   readonly keepalive: KeepaliveOptions;
   readonly lingerMs: number;
-  /** Attached sessions, in the order they attached (JSON shows their ids as an array). */
+  /**
+   * Attached sessions, in the order they attached. JSON shows their ids as an array; a snapshot
+   * restored from JSON needs `MemberSet.of(ids)` back in this place.
+   */
   readonly sessions: MemberSet;
   /** The base of the next backoff; back to `initialDelayMs` after an IDENT or `reconnect`. */
   readonly baseDelayMs: number;
