@@ -1,17 +1,4 @@
-/**
- * An immutable set of ids that keeps the order they were added in, for a chart's context.
- *
- * The connection chart kept its sessions in an array copied and searched on every attach, so
- * binding n sessions cost O(n²): 10,000 sessions keyed by their realm paths spent 3.4 s in
- * `includes` alone. Here `with`, `without` and `has` copy one path of a fixed two-level hash
- * trie (64 × 64 buckets) and share the rest, so every version stays valid — the explorer
- * branches from old snapshots — at a cost that does not grow with the set until the buckets
- * fill (tens of thousands of ids). Listing in order sorts by an add counter: O(n log n), paid
- * only when everyone is told something.
- *
- * JSON (snapshots, inspection frames, the explorer's state keys) sees just the ids in order,
- * so two sets with the same ids in the same order serialize the same however they were built.
- */
+/** The connection chart's set of attached sessions (see `MemberSet`). */
 interface Entry {
   readonly id: string;
   /** Position in the add order. */
@@ -48,6 +35,20 @@ function hash(id: string): number {
   return (h ^ (h >>> 12) ^ (h >>> 24)) & 0xfff;
 }
 
+/**
+ * An immutable set of ids that keeps the order they were added in, for a chart's context.
+ *
+ * The connection chart kept its sessions in an array copied and searched on every attach, so
+ * binding n sessions cost O(n²): 10,000 sessions keyed by their realm paths spent 3.4 s in
+ * `includes` alone. Here `with`, `without` and `has` copy one path of a fixed two-level hash
+ * trie (64 × 64 buckets) and share the rest, so every version stays valid — the explorer
+ * branches from old snapshots — at a cost that does not grow with the set until the buckets
+ * fill (tens of thousands of ids). Listing in order sorts by an add counter: O(n log n), paid
+ * only when everyone is told something.
+ *
+ * JSON (snapshots, inspection frames, the explorer's state keys) sees just the ids in order,
+ * so two sets with the same ids in the same order serialize the same however they were built.
+ */
 export class MemberSet {
   /** The empty set. */
   static readonly empty: MemberSet = new MemberSet(emptyRoot(), 0, 0);

@@ -70,9 +70,10 @@ export function readChangeset(u: unknown): Changeset | undefined {
 
 /** What `ServerChangesetCodec` decodes `u` to, or `undefined` to let the codec decide. */
 export function readServerChangeset(u: unknown): ServerChangeset | undefined {
-  const serverVersion = plain(u)?.['serverVersion'];
+  const o = plain(u);
+  const serverVersion = o?.['serverVersion'];
   if (!isNat(serverVersion)) return undefined;
-  const changeset = readChangeset(u);
+  const changeset = readChangeset(o);
   if (changeset === undefined) return undefined;
   const { clientVersion, origin, hlc, ops } = changeset;
   return { clientVersion, origin, hlc, ops, serverVersion };
