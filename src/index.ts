@@ -17,7 +17,15 @@ export type {
 export { App } from './client/app.js';
 export type { AppConfig } from './client/app-config.js';
 export { Credentials } from './client/credentials.js';
-export { SessionClosedError, SyncError, type ErrorActionToken } from './client/errors.js';
+export {
+  InvalidActionTokenError,
+  MalformedAuthResponseError,
+  MAX_AUTH_TOKEN_LENGTH,
+  MAX_USER_ID_LENGTH,
+  SessionClosedError,
+  SyncError,
+  type ErrorActionToken,
+} from './client/errors.js';
 export { Realm, type RealmConfiguration } from './client/realm.js';
 export { Stream, type Observer, type Subscription } from './client/stream.js';
 export type { ClientResetConfig, DocumentsSnapshot, SyncConfiguration } from './client/sync-config.js';

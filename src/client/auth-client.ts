@@ -1,3 +1,5 @@
+import { MalformedAuthResponseError, MAX_AUTH_TOKEN_LENGTH, MAX_USER_ID_LENGTH } from './errors.js';
+
 /** Tokens a login returns. */
 export interface Tokens {
   readonly userId: string;
@@ -16,6 +18,8 @@ export class AuthRefusedError extends Error {
   }
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 async function post(baseUrl: string, path: string, body: unknown): Promise<unknown> {
   const res = await fetch(`${baseUrl}${path}`, {
     method: 'POST',
@@ -23,27 +27,42 @@ async function post(baseUrl: string, path: string, body: unknown): Promise<unkno
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(15_000),
   });
-  const payload = (await res.json().catch(() => ({}))) as { error?: unknown };
-  if (res.status === 401 || res.status === 403) throw new AuthRefusedError(res.status, String(payload.error ?? res.statusText));
-  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${String(payload.error ?? res.statusText)}`);
+  const payload: unknown = await res.json().catch(() => ({}));
+  const error = isObject(payload) ? payload.error : undefined;
+  if (res.status === 401 || res.status === 403) throw new AuthRefusedError(res.status, String(error ?? res.statusText));
+  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${String(error ?? res.statusText)}`);
   return payload;
 }
 
-const isString = (value: unknown): value is string => typeof value === 'string' && value !== '';
+/** A string the protocol allows for a field of at most `max` characters. */
+const isBounded = (value: unknown, max: number): value is string => typeof value === 'string' && value !== '' && value.length <= max;
 
-/** `POST /auth/login`. */
+/**
+ * `POST /auth/login`. The answer is checked before anything uses it: the user id names a
+ * directory under `storageDir` (encoded, but a megabyte of id is still refused) and the tokens
+ * go into every BIND; a malformed answer throws {@link MalformedAuthResponseError}.
+ */
 export async function requestLogin(baseUrl: string, body: Readonly<Record<string, string>>): Promise<Tokens> {
-  const payload = (await post(baseUrl, '/auth/login', body)) as Partial<Tokens>;
-  if (!isString(payload.userId) || !isString(payload.accessToken) || !isString(payload.refreshToken)) {
-    throw new Error('/auth/login answered without userId, accessToken and refreshToken');
+  const payload = await post(baseUrl, '/auth/login', body);
+  if (
+    !isObject(payload) ||
+    !isBounded(payload.userId, MAX_USER_ID_LENGTH) ||
+    !isBounded(payload.accessToken, MAX_AUTH_TOKEN_LENGTH) ||
+    !isBounded(payload.refreshToken, MAX_AUTH_TOKEN_LENGTH)
+  ) {
+    throw new MalformedAuthResponseError(
+      `/auth/login answered without a userId (a non-empty string of at most ${MAX_USER_ID_LENGTH} characters) and accessToken and refreshToken (non-empty strings of at most ${MAX_AUTH_TOKEN_LENGTH} characters)`,
+    );
   }
   return { userId: payload.userId, accessToken: payload.accessToken, refreshToken: payload.refreshToken };
 }
 
-/** `POST /auth/refresh`: a new access token. */
+/** `POST /auth/refresh`: a new access token; a malformed answer throws {@link MalformedAuthResponseError}. */
 export async function requestRefresh(baseUrl: string, refreshToken: string): Promise<string> {
-  const payload = (await post(baseUrl, '/auth/refresh', { refreshToken })) as { accessToken?: unknown };
-  if (!isString(payload.accessToken)) throw new Error('/auth/refresh answered without an accessToken');
+  const payload = await post(baseUrl, '/auth/refresh', { refreshToken });
+  if (!isObject(payload) || !isBounded(payload.accessToken, MAX_AUTH_TOKEN_LENGTH)) {
+    throw new MalformedAuthResponseError(`/auth/refresh answered without an accessToken (a non-empty string of at most ${MAX_AUTH_TOKEN_LENGTH} characters)`);
+  }
   return payload.accessToken;
 }
 

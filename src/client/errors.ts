@@ -40,3 +40,29 @@ export class SessionClosedError extends Error {
     super(message);
   }
 }
+
+/**
+ * An error action refused: `immediatelyHandleError` was given something that is not a token
+ * this runtime issued to `onError` (an object of the same shape is not one), or an action
+ * recorded in `pending-error-actions.json` named a path that is not a realm file under
+ * `storageDir`. Nothing was deleted or moved. A `TypeError`, as bad arguments are.
+ */
+export class InvalidActionTokenError extends TypeError {
+  override readonly name = 'InvalidActionTokenError';
+}
+
+/**
+ * The auth endpoint answered a login or refresh with 2xx but not with what the protocol says:
+ * a `userId` that is not a non-empty string of at most {@link MAX_USER_ID_LENGTH} characters, or
+ * tokens that are not non-empty strings of at most {@link MAX_AUTH_TOKEN_LENGTH} characters.
+ * Nothing was stored or opened with it.
+ */
+export class MalformedAuthResponseError extends Error {
+  override readonly name = 'MalformedAuthResponseError';
+}
+
+/** The longest `userId` a login answer may carry (characters). */
+export const MAX_USER_ID_LENGTH = 256;
+
+/** The longest access or refresh token a login or refresh answer may carry (characters). */
+export const MAX_AUTH_TOKEN_LENGTH = 16 * 1024;

@@ -1,14 +1,24 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ErrorActionToken } from './errors.js';
+import type { ErrorAction } from '../../machines/types.js';
+import { makeDirectoryDurably, PRIVATE_FILE_MODE } from '../store/durable-fs.js';
 
 const FILE = 'pending-error-actions.json';
 
-const isToken = (value: unknown): value is ErrorActionToken =>
+/**
+ * An error action as kept on disk: plain data, which anyone able to write to `storageDir` can
+ * forge, so it is checked again before it runs (`resolveRecordedRealmPath`).
+ */
+export interface RecordedAction {
+  readonly action: ErrorAction;
+  readonly realmPath: string;
+}
+
+const isRecord = (value: unknown): value is RecordedAction =>
   typeof value === 'object' &&
   value !== null &&
-  ((value as ErrorActionToken).action === 'deleteLocalFile' || (value as ErrorActionToken).action === 'clientResetBackup') &&
-  typeof (value as ErrorActionToken).realmPath === 'string';
+  ((value as RecordedAction).action === 'deleteLocalFile' || (value as RecordedAction).action === 'clientResetBackup') &&
+  typeof (value as RecordedAction).realmPath === 'string';
 
 /**
  * Error actions not run yet, kept in the app's storage directory: SEMANTICS.md §5 says an
@@ -22,29 +32,29 @@ export class PendingActions {
    * asks to clear its entry (`remove`), and reading the file each time cost thousands of failed
    * reads when thousands bind.
    */
-  private cached: readonly ErrorActionToken[] | undefined;
+  private cached: readonly RecordedAction[] | undefined;
 
   constructor(private readonly storageDir: string) {
     this.path = join(storageDir, FILE);
   }
 
-  list(): ErrorActionToken[] {
+  list(): RecordedAction[] {
     this.cached ??= this.read();
     return [...this.cached];
   }
 
-  private read(): ErrorActionToken[] {
+  private read(): RecordedAction[] {
     try {
       const parsed: unknown = JSON.parse(readFileSync(this.path, 'utf8'));
-      return Array.isArray(parsed) ? parsed.filter(isToken) : [];
+      return Array.isArray(parsed) ? parsed.filter(isRecord).map(({ action, realmPath }) => ({ action, realmPath })) : [];
     } catch {
       return [];
     }
   }
 
-  add(token: ErrorActionToken): void {
+  add(token: RecordedAction): void {
     const list = this.list().filter((t) => t.realmPath !== token.realmPath);
-    this.save([...list, token]);
+    this.save([...list, { action: token.action, realmPath: token.realmPath }]);
   }
 
   remove(realmPath: string): void {
@@ -52,24 +62,33 @@ export class PendingActions {
     if (list.some((t) => t.realmPath === realmPath)) this.save(list.filter((t) => t.realmPath !== realmPath));
   }
 
-  private save(list: readonly ErrorActionToken[]): void {
-    mkdirSync(this.storageDir, { recursive: true });
-    // Write and rename: a crash leaves the old list or the new one, never half of one.
+  private save(list: readonly RecordedAction[]): void {
+    makeDirectoryDurably(this.storageDir);
+    // Write and rename: a crash leaves the old list or the new one, never half of one. Private
+    // (0600) whatever the umask: the list names the user's realm files.
     const tmp = `${this.path}.tmp`;
-    writeFileSync(tmp, JSON.stringify(list));
+    writeFileSync(tmp, JSON.stringify(list), { mode: PRIVATE_FILE_MODE });
+    chmodSync(tmp, PRIVATE_FILE_MODE);
     renameSync(tmp, this.path);
     this.cached = [...list];
   }
 }
 
-/** Runs one error action on a closed realm file; returns the backup path for a client reset. */
-export function runErrorAction(token: ErrorActionToken): string | undefined {
-  if (!existsSync(token.realmPath)) return undefined;
-  if (token.action === 'deleteLocalFile') {
-    rmSync(token.realmPath);
+/**
+ * Runs one error action on a closed realm file; returns the backup path for a client reset.
+ * The caller has decided that `realmPath` may be acted on (an issued token, or a recorded
+ * action whose path was checked).
+ */
+export function runErrorAction(action: ErrorAction, realmPath: string): string | undefined {
+  if (!existsSync(realmPath)) return undefined;
+  if (action === 'deleteLocalFile') {
+    rmSync(realmPath);
     return undefined;
   }
-  const backup = `${token.realmPath}.backup-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  renameSync(token.realmPath, backup);
+  const backup = `${realmPath}.backup-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  renameSync(realmPath, backup);
+  // A file made before realm files were private keeps its mode through the rename; a backup is
+  // the user's data all the same.
+  chmodSync(backup, PRIVATE_FILE_MODE);
   return backup;
 }

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Json } from '../protocol/json.codec.js';
 import type { RealmChange, RealmFile } from '../store/realm-file.js';
 import type { Transaction } from '../store/transaction.js';
 import { App } from './app.js';
+import { defaultRealmPath, legacyRealmPath } from './file-names.js';
 import { checkSyncConfiguration, type SyncConfiguration } from './sync-config.js';
 import { realmSessions, type SyncSession } from './sync-session.js';
 
@@ -14,9 +14,17 @@ export interface RealmConfiguration {
   readonly sync?: SyncConfiguration;
 }
 
-const partitionFileName = (partition: string): string =>
-  `${partition.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}-${createHash('sha256').update(partition).digest('hex').slice(0, 12)}.realm`;
-
+/**
+ * The file of a synced realm opened without a path. The user id comes from the server: encoded
+ * like the partition, it cannot lead out of `storageDir`. A file an earlier version left under
+ * the raw id (a plain one only) is kept using, so its unsynced changes are not stranded.
+ */
+function syncedRealmPath(storageDir: string, userId: string, partition: string): string {
+  const path = defaultRealmPath(storageDir, userId, partition);
+  if (existsSync(path)) return path;
+  const legacy = legacyRealmPath(storageDir, userId, partition);
+  return legacy !== undefined && existsSync(legacy) ? legacy : path;
+}
 
 /** A handle on a local realm file, synced when opened with `sync`. */
 export class Realm {
@@ -43,7 +51,7 @@ export class Realm {
     }
     checkSyncConfiguration(config.sync);
     const app = App.of(config.sync.user);
-    const path = config.path ?? join(app.config.storageDir, config.sync.user.id, partitionFileName(config.sync.partition));
+    const path = config.path ?? syncedRealmPath(app.config.storageDir, config.sync.user.id, config.sync.partition);
     const { file, session } = app.syncManager.openHandle(path, config.sync);
     const realm = new Realm(path, file, () => app.syncManager.closeHandle(path));
     if (session !== undefined) realmSessions.set(realm, session);

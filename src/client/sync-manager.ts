@@ -1,6 +1,9 @@
 import { syncUrl } from '../protocol/endpoint.js';
-import type { ErrorActionToken } from './errors.js';
+import type { ErrorAction } from '../../machines/types.js';
+import { isIssuedBy, issueErrorActionToken, useUpErrorActionToken } from './action-token.js';
+import { InvalidActionTokenError, type ErrorActionToken } from './errors.js';
 import { PendingActions, runErrorAction } from './pending-actions.js';
+import { checkRecordablePath, resolveRecordedRealmPath } from './recorded-action-path.js';
 import { RealmFile } from '../store/realm-file.js';
 import { wsTransport } from '../transport/ws-transport.js';
 import type { ResolvedAppConfig } from './app-config.js';
@@ -73,6 +76,7 @@ export class SyncManager {
         logger: this.config.logger,
         inspect: this.config.inspect,
         refreshRetryDelayMs: this.config.refreshRetryDelayMs,
+        issueErrorActionToken: (action, realmPath) => this.issueErrorActionToken(action, realmPath),
         recordErrorAction: (token) => this.recordErrorAction(token),
         clearErrorAction: (realmPath) => this.pending.remove(realmPath),
       });
@@ -105,32 +109,66 @@ export class SyncManager {
   /**
    * Runs an error's action on a closed realm: `deleteLocalFile` removes the file,
    * `clientResetBackup` moves it to a backup path (returned). The session of the path is
-   * forgotten, so the next open starts fresh.
+   * forgotten, so the next open starts fresh. Only a token this manager issued (the
+   * `actionToken` of a `SyncError` it reported) is run, once; anything else, an object of the
+   * same shape included, throws {@link InvalidActionTokenError} and touches nothing.
    */
   runErrorAction(token: ErrorActionToken): string | undefined {
+    if (!isIssuedBy(token, this)) {
+      throw new InvalidActionTokenError('immediatelyHandleError: token must be the actionToken of a SyncError this app reported (and not run yet)');
+    }
     if (this.stores.has(token.realmPath)) throw new Error(`immediatelyHandleError: close every handle on ${token.realmPath} first`);
     this.sessions.get(token.realmPath)?.dispose();
     this.sessions.delete(token.realmPath);
-    const backup = runErrorAction(token);
+    const backup = runErrorAction(token.action, token.realmPath);
+    useUpErrorActionToken(token);
     this.pending.remove(token.realmPath);
     return backup;
   }
 
-  /** @internal An error with an action was reported: it runs at the next app start unless run before. */
+  /** @internal The token a session's error carries: only this manager runs it. */
+  issueErrorActionToken(action: ErrorAction, realmPath: string): ErrorActionToken {
+    return issueErrorActionToken(this, action, realmPath);
+  }
+
+  /**
+   * @internal An error with an action was reported: it runs at the next app start unless run
+   * before. Only a realm file under `storageDir` is recorded: the next start runs nothing
+   * elsewhere (see {@link runPendingActions}), so a realm opened at a path of its own gets its
+   * action through `immediatelyHandleError` only.
+   */
   recordErrorAction(token: ErrorActionToken): void {
+    try {
+      checkRecordablePath(this.config.storageDir, token.realmPath);
+    } catch (error) {
+      if (!(error instanceof InvalidActionTokenError)) throw error;
+      this.config.logger.info('an error action outside storageDir is not kept for the next start', { action: token.action, path: token.realmPath });
+      return;
+    }
     this.pending.add(token);
   }
 
-  /** @internal At app start: runs the actions left by an earlier run (their files are not open yet). */
+  /**
+   * @internal At app start: runs the actions left by an earlier run (their files are not open
+   * yet). The list is a file anyone with write access to `storageDir` could have written, so
+   * an action runs only on a realm file under the real `storageDir`; any other is refused with
+   * a logged {@link InvalidActionTokenError} (a bad entry must not stop the app from starting).
+   */
   runPendingActions(): void {
-    for (const token of this.pending.list()) {
+    for (const recorded of this.pending.list()) {
       try {
-        runErrorAction(token);
-        this.config.logger.info('ran a pending error action', { action: token.action, path: token.realmPath });
+        const path = resolveRecordedRealmPath(this.config.storageDir, recorded.realmPath);
+        if (path !== undefined) runErrorAction(recorded.action, path);
+        this.config.logger.info('ran a pending error action', { action: recorded.action, path: recorded.realmPath });
       } catch (error) {
-        this.config.logger.warn('a pending error action failed', { action: token.action, path: token.realmPath, error: String(error) });
+        const refused = error instanceof InvalidActionTokenError;
+        this.config.logger.warn(refused ? 'refused a pending error action' : 'a pending error action failed', {
+          action: recorded.action,
+          path: recorded.realmPath,
+          error: String(error),
+        });
       }
-      this.pending.remove(token.realmPath);
+      this.pending.remove(recorded.realmPath);
     }
   }
 

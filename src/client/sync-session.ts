@@ -1,13 +1,13 @@
 import type { Actor } from 'xstate';
 import type { SessionEvent } from '../../machines/session.types.js';
 import { connectionStateOf, isActiveState, sessionStateOf } from '../../machines/state.js';
-import type { ConnectionState, Direction, ProgressMode, SessionState, SyncErrorInfo, SyncProgress } from '../../machines/types.js';
+import type { ConnectionState, Direction, ErrorAction, ProgressMode, SessionState, SyncErrorInfo, SyncProgress } from '../../machines/types.js';
 import type { Changeset, ServerMessage } from '../protocol/index.js';
 import { changesetBytes } from '../protocol/index.js';
 import type { Logger } from '../store/logger.js';
 import type { InspectObserver } from './app-config.js';
 import type { RealmFile } from '../store/realm-file.js';
-import { SessionClosedError, SyncError, type ErrorActionToken } from './errors.js';
+import { InvalidActionTokenError, SessionClosedError, SyncError, type ErrorActionToken } from './errors.js';
 import { createSessionActor, type runtimeSessionMachine } from './session-actor.js';
 import type { ConnectionMember, SharedConnection } from './shared-connection.js';
 import { Broadcast, Stream, type Sink } from './stream.js';
@@ -40,6 +40,8 @@ export interface SessionHost {
   readonly inspect?: InspectObserver | undefined;
   /** Wait before retrying a token refresh that failed for a network reason. */
   readonly refreshRetryDelayMs?: number;
+  /** The token of an error's action: an object only the runtime that issued it will run. */
+  readonly issueErrorActionToken: (action: ErrorAction, realmPath: string) => ErrorActionToken;
   /** Keeps an error's action to run at the next app start. */
   readonly recordErrorAction?: (token: ErrorActionToken) => void;
   /** Forgets the recorded action of `realmPath`: the server accepted the session again. */
@@ -247,11 +249,13 @@ export class SyncSession implements ConnectionMember {
 
   /**
    * Runs an error's action now (SEMANTICS.md §5): deletes the local file, or moves it to a
-   * backup path so the next open starts fresh. The realm must be closed.
+   * backup path so the next open starts fresh. The realm must be closed. `token` must be the
+   * `actionToken` of a `SyncError` that `syncManager`'s app reported; anything else (an object
+   * of the same shape included) throws `InvalidActionTokenError` and touches no file.
    */
   static immediatelyHandleError(token: ErrorActionToken, syncManager: ErrorActionRunner): string | undefined {
     if (typeof token !== 'object' || token === null || typeof token.realmPath !== 'string') {
-      throw new TypeError('immediatelyHandleError: token must be the actionToken of a SyncError');
+      throw new InvalidActionTokenError('immediatelyHandleError: token must be the actionToken of a SyncError');
     }
     if (typeof syncManager?.runErrorAction !== 'function') throw new TypeError('immediatelyHandleError: syncManager must be app.syncManager');
     return syncManager.runErrorAction(token);
@@ -524,7 +528,7 @@ export class SyncSession implements ConnectionMember {
   }
 
   private report(error: SyncErrorInfo, action: 'deleteLocalFile' | 'clientResetBackup' | undefined): void {
-    const token = action === undefined ? undefined : { action, realmPath: this.realmPath };
+    const token = action === undefined ? undefined : this.host.issueErrorActionToken(action, this.realmPath);
     if (token !== undefined) {
       try {
         this.host.recordErrorAction?.(token);

@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { makeDirectoryDurably } from '../store/durable-fs.js';
 import { silentLogger, type Logger } from '../store/logger.js';
 import { handleAuth } from './auth-routes.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
@@ -41,7 +41,8 @@ function refuseUpgrade(socket: Duplex, status: string, reason: string): void {
 export async function startServer(options: ServerOptions): Promise<SyncServer> {
   const logger: Logger = options.logger ?? silentLogger;
   const config = resolveServerOptions(options, logger);
-  mkdirSync(config.dataDir, { recursive: true });
+  // Private (0700) whatever the umask: the histories in it are every user's data.
+  makeDirectoryDurably(config.dataDir);
   const tokens = new TokenIssuer(loadSecret(config.dataDir, config.secret), config.accessTokenTtlMs, config.refreshTokenTtlMs);
   const users = new UserDirectory(config.users);
   const revoked = new Set<string>();

@@ -1,7 +1,8 @@
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errors, jwtVerify, SignJWT } from 'jose';
+import { makeDirectoryDurably } from '../store/durable-fs.js';
 
 /** The outcome of checking a token: its user, or why not. */
 export type TokenCheck =
@@ -96,7 +97,7 @@ export function loadSecret(dataDir: string, configured: string | undefined): str
   // A secret too short to sign with (an empty file left by a crash) is replaced; the tokens
   // it signed are void anyway.
   if (stored !== undefined && stored.length >= 32) return stored;
-  mkdirSync(dataDir, { recursive: true });
+  makeDirectoryDurably(dataDir);
   const secret = randomBytes(32).toString('hex');
   writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: stored === undefined ? 'wx' : 'w' });
   chmodSync(path, 0o600);

@@ -5,6 +5,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+/**
+ * The mode of every file the store creates: realm files and histories hold a user's data, so
+ * only their owner reads them. Passed to `open` and set again with `fchmod` where a file may
+ * already exist, so the result does not depend on the process umask.
+ */
+export const PRIVATE_FILE_MODE = 0o600;
+
+/** The mode of every directory the store creates (see {@link PRIVATE_FILE_MODE}). */
+export const PRIVATE_DIRECTORY_MODE = 0o700;
+
 /** Writes all of `bytes` at `position`, looping over short writes (allowed by POSIX, rare on regular files). */
 export function writeFully(fd: number, bytes: Uint8Array, position: number): void {
   let done = 0;
@@ -77,8 +87,10 @@ export function fsyncDirectory(dir: string): void {
  * removed. The first half of an atomic replace: the caller renames it into place.
  */
 export function writeFileDurably(file: string, bytes: Uint8Array): void {
-  const fd = fs.openSync(file, 'w');
+  const fd = fs.openSync(file, 'w', PRIVATE_FILE_MODE);
   try {
+    // A scratch file left behind keeps its old mode through `w`: the rename must not publish it.
+    fs.fchmodSync(fd, PRIVATE_FILE_MODE);
     writeFully(fd, bytes, 0);
     fs.fsyncSync(fd);
   } catch (error) {
@@ -94,13 +106,15 @@ export function writeFileDurably(file: string, bytes: Uint8Array): void {
  * file later made durable inside it cannot lose its path to power loss.
  */
 export function makeDirectoryDurably(dir: string): void {
-  const first = fs.mkdirSync(dir, { recursive: true });
+  const first = fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   if (first === undefined) return;
   const created: string[] = [];
   for (let d = path.resolve(dir); ; d = path.dirname(d)) {
     created.push(d);
     if (d === path.resolve(first) || d === path.dirname(d)) break;
   }
+  // mkdir's mode is masked by the umask; the directories made here are private whatever it is.
+  for (const d of created) fs.chmodSync(d, PRIVATE_DIRECTORY_MODE);
   for (const d of created.reverse()) fsyncDirectory(path.dirname(d));
 }
 

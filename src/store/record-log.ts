@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { fsyncDirectory, makeDirectoryDurably, noteNewEntry, readFully, removeQuietly, syncDirectoryIfPending, writeFileDurably, writeFully } from './durable-fs.js';
+import { fsyncDirectory, makeDirectoryDurably, noteNewEntry, PRIVATE_FILE_MODE, readFully, removeQuietly, syncDirectoryIfPending, writeFileDurably, writeFully } from './durable-fs.js';
 import { silentLogger, type Logger } from './logger.js';
 import { RECORD_LOG_MAGIC, checkMagic, encodeRecords, payloadProblem, readRecordAt } from './record-framing.js';
 import { ClosedError, InvalidInputError, NotARecordLogError, RecordLogError } from './store-errors.js';
@@ -460,12 +460,14 @@ class FileRecordLog implements RecordLog {
 function createQuietly(file: string, content: Uint8Array): number | undefined {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'wx+');
+    fd = fs.openSync(file, 'wx+', PRIVATE_FILE_MODE);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
     throw error;
   }
   try {
+    // open's mode is masked by the umask; a log holds a user's data, so it is private whatever it is.
+    fs.fchmodSync(fd, PRIVATE_FILE_MODE);
     writeFully(fd, content, 0);
   } catch (error) {
     fs.closeSync(fd);
