@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { App, Credentials, MalformedAuthResponseError, MAX_USER_ID_LENGTH, Realm } from '../../src/index.js';
+import { defaultRealmPath, legacyRealmPath } from '../../src/client/file-names.js';
+import { RealmFile } from '../../src/store/realm-file.js';
 import { FakeAuthServer } from '../support/fake-auth-server.js';
 
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
@@ -73,6 +75,24 @@ describe('a hostile auth endpoint', () => {
     const outside = walk(root).filter((p) => !inside(storageDir, p) && !storageDir.startsWith(p));
     expect(outside).toEqual([]);
     console.log(`hostile auth: 60 runs, seed ${seed}, ${server.logins} logins, ${opened} realm files written, all under storageDir, ${outside.length} entries outside`);
+  });
+
+  it('a realm an earlier version left under a plain raw user id is still found, not stranded', async () => {
+    const { app, storageDir } = appOf();
+    const legacy = legacyRealmPath(storageDir, 'user-0123456789abcdef', 'p')!;
+    const old = RealmFile.open({ path: legacy });
+    old.write((tx) => tx.put('Task', 'unsynced', { n: 1 }));
+    old.close();
+    server.answer = { userId: 'user-0123456789abcdef', accessToken: 'access', refreshToken: 'refresh' };
+    const user = await app.logIn(Credentials.anonymous());
+    const realm = await Realm.open({ sync: { user, partition: 'p', stopPolicy: 'immediately' } });
+    expect(realm.path).toBe(legacy);
+    expect(realm.objectForPrimaryKey('Task', 'unsynced')).toEqual({ n: 1 });
+    realm.close();
+    // A new partition of the same user goes to the encoded directory.
+    const fresh = await Realm.open({ sync: { user, partition: 'q', stopPolicy: 'immediately' } });
+    expect(fresh.path).toBe(defaultRealmPath(storageDir, user.id, 'q'));
+    fresh.close();
   });
 
   it('a malformed login answer is refused with MalformedAuthResponseError, and nothing is stored', async () => {
