@@ -59,7 +59,8 @@ describe('resetPartition keeps what was acknowledged; deletePartition is the des
     expect(late.realm.objects('Task')).toEqual(acknowledged);
     console.log(
       `resetPartition: ${N} documents acknowledged; after the reset a (recoverOrDiscard) holds ${a.realm.objects('Task').length}, ` +
-        `b (discard) ${b.realm.objects('Task').length}, a new client ${late.realm.objects('Task').length}`,
+        `b (discard) ${b.realm.objects('Task').length}, a new client ${late.realm.objects('Task').length}; onAfter saw (before → after) ` +
+        `a ${a.resets[0]!.before} → ${a.resets[0]!.after}, b ${b.resets[0]!.before} → ${b.resets[0]!.after}`,
     );
 
     // Writes after the reset sync as before.
