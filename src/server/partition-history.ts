@@ -5,6 +5,7 @@ import * as t from 'io-ts';
 import { ChangesetCodec, NatCodec, serverChangesetJson, type Changeset, type ServerChangeset } from '../protocol/changeset.codec.js';
 import type { Logger } from '../store/logger.js';
 import { openRecordLog, type RecordLog } from '../store/record-log.js';
+import { partitionSeed } from './partition-seed.js';
 
 const EpochRecord = t.type({ k: t.literal('epoch'), epoch: t.string, partition: t.string });
 const ChangesetRecord = t.intersection([
@@ -200,13 +201,35 @@ export class PartitionHistory {
     return all - (ownTotal - ownBefore);
   }
 
-  /** Starts a new epoch: the history is emptied, and every client of the old one needs a reset. */
+  /**
+   * Starts a new epoch that begins with the partition's documents as of now (`partitionSeed`:
+   * every winning field and tombstone with its original stamp), so nothing acknowledged is
+   * lost; every client of the old epoch needs a client reset, and downloads them again. The
+   * new epoch replaces the file atomically: a crash leaves the old epoch or the whole new one.
+   */
   reset(): string {
+    const seed = partitionSeed(this.changesets.map((changeset) => {
+      const owner = this.owners.get(changeset.origin);
+      return owner === undefined ? { changeset } : { changeset, owner };
+    }));
+    return this.startEpoch(seed.map(({ changeset, owner }, i) => ({ ...changeset, serverVersion: i + 1, owner })));
+  }
+
+  /** Starts a new, empty epoch: the partition's documents are gone from the server. Destructive. */
+  wipe(): string {
+    return this.startEpoch([]);
+  }
+
+  private startEpoch(first: ReadonlyArray<ServerChangeset & { readonly owner: string | undefined }>): string {
     const epoch = newEpoch();
     // The file first: if the rewrite fails, memory still matches the old file.
-    this.log.rewrite([encode({ k: 'epoch', epoch, partition: this.partition })]);
+    this.log.rewrite([
+      encode({ k: 'epoch', epoch, partition: this.partition }),
+      ...first.map(({ owner, ...c }) => encode({ k: 'cs', v: c.serverVersion, c: { clientVersion: c.clientVersion, origin: c.origin, hlc: c.hlc, ops: c.ops }, ...(owner === undefined ? {} : { u: owner }) })),
+    ]);
     this.epochValue = epoch;
     this.clear();
+    for (const { owner, ...c } of first) this.add(c, owner);
     return epoch;
   }
 

@@ -67,12 +67,25 @@ export class PartitionHub {
     for (const subscriber of this.subscribers.get(partition) ?? []) if (subscriber !== except) subscriber.historyGrew();
   }
 
-  /** Starts a new epoch of `partition`; its bound sessions are told to reset. */
+  /** Starts a new epoch of `partition` that begins with its documents; its bound sessions are told to reset. */
   reset(partition: string): string {
-    const epoch = this.acquire(partition).reset();
-    for (const subscriber of [...(this.subscribers.get(partition) ?? [])]) subscriber.partitionReset();
-    this.release(partition);
-    return epoch;
+    return this.newEpoch(partition, (history) => history.reset());
+  }
+
+  /** Starts a new, empty epoch of `partition` (its documents are gone); its bound sessions are told to reset. */
+  delete(partition: string): string {
+    return this.newEpoch(partition, (history) => history.wipe());
+  }
+
+  private newEpoch(partition: string, start: (history: PartitionHistory) => string): string {
+    const history = this.acquire(partition);
+    try {
+      const epoch = start(history);
+      for (const subscriber of [...(this.subscribers.get(partition) ?? [])]) subscriber.partitionReset();
+      return epoch;
+    } finally {
+      this.release(partition);
+    }
   }
 
   /** Closes every history; no partition opens after this. */

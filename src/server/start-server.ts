@@ -20,8 +20,21 @@ export interface SyncServer {
   /** Base URL for `App({ baseUrl })`: `http://host:port`; the sync socket is at `ws://host:port/sync`. */
   readonly url: string;
   readonly port: number;
-  /** Starts a new history epoch of `partition`; its clients get a `clientReset` error. Returns the epoch. */
+  /**
+   * Starts a new history epoch of `partition` that begins with the partition's documents as of
+   * now (every field and tombstone with its original stamp), so nothing acknowledged is lost:
+   * its clients get a `clientReset` error and download the documents again. Durable, and
+   * atomic across a crash (the old epoch or the whole new one), when it returns. Returns the
+   * epoch.
+   */
   resetPartition(partition: string): string;
+  /**
+   * **Destructive**: starts a new, empty history epoch of `partition`, so the server forgets
+   * every document of it; its clients get a `clientReset` error, and a client reset empties
+   * their files (changes they had not uploaded are kept or dropped per their reset mode).
+   * Returns the epoch.
+   */
+  deletePartition(partition: string): string;
   /** Logs `userId` out: refresh refused, bound sessions and new binds get `badToken`. */
   revokeUser(userId: string): void;
   /** Closes every socket (code 1001), stops listening and closes the histories. */
@@ -122,6 +135,7 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
     url: `http://${host}:${port}`,
     port,
     resetPartition: (partition) => hub.reset(partition),
+    deletePartition: (partition) => hub.delete(partition),
     revokeUser: (userId) => {
       revoked.add(userId);
       for (const connection of connections) connection.revoke(userId);

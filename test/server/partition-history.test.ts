@@ -111,11 +111,35 @@ describe('partition history', () => {
     again.close();
   });
 
-  it('starts a new, empty epoch on reset, and keeps it across a restart', () => {
+  it('starts a new epoch on reset that begins with the documents, and keeps both across a restart', () => {
+    const h = open();
+    const before = h.epoch;
+    h.integrate('a', [putTask('a', 1, 'x'), putTask('a', 2, 'x', { n: 2, title: 't' }), putTask('a', 3, 'y')], 'alice');
+    h.integrate('b', [{ clientVersion: 1, origin: 'b', hlc: { wall: 1_004, counter: 0 }, ops: [{ op: 'delete', type: 'Task', id: 'y' }] }], 'bob');
+    const after = h.reset();
+    expect(after).not.toBe(before);
+    // a's first changeset was overwritten by its second, its third by b's later delete (whose
+    // tombstone stays); what is left keeps its own stamps.
+    const seeded = [
+      { ...putTask('a', 2, 'x', { n: 2, title: 't' }), serverVersion: 1 },
+      { clientVersion: 1, origin: 'b', hlc: { wall: 1_004, counter: 0 }, ops: [{ op: 'delete', type: 'Task', id: 'y' }], serverVersion: 2 },
+    ];
+    const read = (history: PartitionHistory) => history.slice(0, 'reader', 1 << 20).changesetJson.map((json) => JSON.parse(json) as unknown);
+    expect(read(h)).toEqual(seeded);
+    expect(h.ownerOf('a')).toBe('alice');
+    h.close();
+    const reopened = open();
+    expect(reopened.epoch).toBe(after);
+    expect(read(reopened)).toEqual(seeded);
+    expect(reopened.ownerOf('b')).toBe('bob');
+    reopened.close();
+  });
+
+  it('starts a new, empty epoch on wipe, and keeps it across a restart', () => {
     const h = open();
     const before = h.epoch;
     h.integrate('a', [putTask('a', 1, 'x')]);
-    const after = h.reset();
+    const after = h.wipe();
     expect(after).not.toBe(before);
     expect(h.latest).toBe(0);
     expect(h.lastIntegrated('a')).toBe(0);
