@@ -16,7 +16,7 @@ export {
   StoreError,
   TransactionStateError,
 } from './store-errors.js';
-export { compareHlc, HLC_ZERO, maxHlc, receive, tick, type Hlc } from './hlc.js';
+export { compareHlc, HLC_MAX, HLC_ZERO, MAX_HLC_COUNTER, MAX_HLC_WALL, maxHlc, receive, tick, type Hlc } from './hlc.js';
 export { compareStamps, stampOf, type Stamp } from './stamp.js';
 export { applyDelete, applyOperation, applyPut, EMPTY_DOCUMENT, isVisible, visibleFields, type DocumentState, type FieldState } from './document-state.js';
 export { DocumentSet, type DocumentKey, type VisibleObject } from './document-set.js';
