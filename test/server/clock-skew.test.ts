@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Changeset } from '../../src/protocol/index.js';
 import { startServer } from '../../src/server/index.js';
+import { stampProblem } from '../../src/server/stamp-check.js';
 import { MAX_HLC_COUNTER } from '../../src/store/hlc.js';
 import { Harness } from '../e2e/harness.js';
 import { is, logIn, WireClient } from '../support/wire-client.js';
@@ -124,5 +125,14 @@ describe('server: stamps from the far future are refused (clockSkew)', () => {
       await expect(startServer({ dataDir: '/nonexistent/never-made', maxClockSkewMs: bad as number })).rejects.toThrow(TypeError);
       await expect(startServer({ dataDir: '/nonexistent/never-made', maxClockSkewMs: bad as number })).rejects.toThrow('maxClockSkewMs');
     }
+  });
+
+  it('stampProblem: at the skew is taken, one millisecond past it is not; at the counter bound is taken, one past it is not', () => {
+    const now = 1_764_081_000_000;
+    expect(stampProblem({ wall: now + 600_000, counter: 0 }, now, 600_000)).toBeUndefined();
+    expect(stampProblem({ wall: now + 600_001, counter: 0 }, now, 600_000)).toContain('ahead');
+    expect(stampProblem({ wall: 0, counter: MAX_HLC_COUNTER }, now, 600_000)).toBeUndefined();
+    expect(stampProblem({ wall: 0, counter: MAX_HLC_COUNTER + 1 }, now, 600_000)).toContain('counter');
+    expect(stampProblem(HOSTILE, now, 600_000)).toContain('ahead');
   });
 });
