@@ -110,6 +110,9 @@ export interface OpenedRecordLog<T> {
   readonly refused: readonly RefusedRecord[];
 }
 
+/** Refused records warned of one by one on open; the rest are counted in one warning. */
+const MAX_REFUSAL_WARNINGS = 10;
+
 /** Paths of the logs open in this process: two writers on one file would interleave records. */
 const openPaths = new Set<string>();
 
@@ -208,9 +211,13 @@ export function openRecordLog<T>(
         // Cutting here would take every later record with it; this one alone is left out.
         const entry = { index, offset, bytes: frame.right.payload.length, reason: value.left };
         refused.push(entry);
-        logger.warn('record log: a whole record was refused; left it out and read on', { path: absolute, ...entry });
+        // One warning each for the first few; a file of thousands refused (say, a newer format) gets a count, not a flood.
+        if (refused.length <= MAX_REFUSAL_WARNINGS) logger.warn('record log: a whole record was refused; left it out and read on', { path: absolute, ...entry });
       } else records.push(value.right);
       offset = frame.right.next;
+    }
+    if (refused.length > MAX_REFUSAL_WARNINGS) {
+      logger.warn('record log: more whole records were refused and left out', { path: absolute, refused: refused.length, notWarnedOf: refused.length - MAX_REFUSAL_WARNINGS });
     }
     const truncatedBytes = bytes.length - offset;
     if (offset > RECORD_LOG_MAGIC.length) {

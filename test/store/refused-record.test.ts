@@ -134,4 +134,18 @@ describe("record log: refusedRecords 'skip' against the default 'cut'", () => {
     expect(cut.recovered.truncatedBytes).toBe(before.length - (8 + 9));
     cut.log.close();
   });
+
+  it('many refused records: each is in `refused`, the logger hears of the first ten and a count', () => {
+    const path = join(tempDir(), 'many.log');
+    const { log } = openRecordLog(path);
+    log.append(Array.from({ length: 30 }, (_, i) => Buffer.from(i % 6 === 0 ? `ok${i}` : `bad${i}`)));
+    log.close();
+    const logger = new RecordingLogger();
+    const opened = openRecordLog(path, { logger, refusedRecords: 'skip', decode: (p) => (p.toString().startsWith('ok') ? E.right(p.toString()) : E.left('refused')) });
+    expect(opened.records).toEqual(['ok0', 'ok6', 'ok12', 'ok18', 'ok24']);
+    expect(opened.refused).toHaveLength(25);
+    expect(logger.warnings).toHaveLength(11);
+    expect(logger.warnings.at(-1)?.details).toMatchObject({ refused: 25, notWarnedOf: 15 });
+    opened.log.close();
+  });
 });
