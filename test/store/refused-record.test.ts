@@ -141,7 +141,7 @@ describe("record log: refusedRecords 'skip' against the default 'cut'", () => {
     log.append(Array.from({ length: 30 }, (_, i) => Buffer.from(i % 6 === 0 ? `ok${i}` : `bad${i}`)));
     log.close();
     const logger = new RecordingLogger();
-    const opened = openRecordLog(path, { logger, refusedRecords: 'skip', decode: (p) => (p.toString().startsWith('ok') ? E.right(p.toString()) : E.left('refused')) });
+    const opened = openRecordLog(path, { logger, refusedRecords: 'skip', decode: (p: Buffer) => (p.toString().startsWith('ok') ? E.right(p.toString()) : E.left('refused')) });
     expect(opened.records).toEqual(['ok0', 'ok6', 'ok12', 'ok18', 'ok24']);
     expect(opened.refused).toHaveLength(25);
     expect(logger.warnings).toHaveLength(11);
