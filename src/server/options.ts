@@ -31,6 +31,11 @@ export interface ServerOptions {
   readonly secret?: string;
   /** Most bytes of changesets in one DOWNLOAD. Default 1 MiB. */
   readonly downloadBatchBytes?: number;
+  /**
+   * How far (ms) an uploaded changeset's HLC wall may run ahead of the server's clock; one
+   * further ahead is refused with `clockSkew`. Default 10 minutes.
+   */
+  readonly maxClockSkewMs?: number;
   /** `full` (default): every integrated upload is fsynced before it is acknowledged. */
   readonly durability?: 'full' | 'batched';
   readonly logger?: Logger;
@@ -81,6 +86,7 @@ export function resolveServerOptions(options: ServerOptions, logger: Logger): Re
     refreshTokenTtlMs: positive('refreshTokenTtlMs', options.refreshTokenTtlMs, 30 * 24 * 3_600_000),
     maxMessageBytes: positive('maxMessageBytes', options.maxMessageBytes, 16 * 1024 * 1024),
     downloadBatchBytes: positive('downloadBatchBytes', options.downloadBatchBytes, 1024 * 1024),
+    maxClockSkewMs: positive('maxClockSkewMs', options.maxClockSkewMs, 10 * 60_000),
     durability: options.durability ?? 'full',
     secret: options.secret,
     logger,

@@ -29,8 +29,11 @@ const encode = (record: HistoryEntry): Buffer => Buffer.from(JSON.stringify(reco
 export interface Integration {
   /** Changesets newly in the history (re-sent ones already there are skipped). */
   readonly added: readonly ServerChangeset[];
-  /** The first changeset refused and why; those after it are not looked at. */
-  readonly refused?: { readonly clientVersion: number; readonly reason: string };
+  /**
+   * The first changeset refused, why, and the error code that says so (`clockSkew` for a stamp
+   * `checkStamp` refused); those after it are not looked at.
+   */
+  readonly refused?: { readonly clientVersion: number; readonly reason: string; readonly code: 'badChangeset' | 'clockSkew' };
 }
 
 /** One batch of history for a client. */
@@ -135,20 +138,26 @@ export class PartitionHistory {
 
   /**
    * Adds the upload of file `origin` by `userId`, durably (per durability; see `flush`). Stops
-   * at the first changeset out of order or not of `origin`.
+   * at the first changeset out of order, not of `origin`, or whose stamp `checkStamp` refuses
+   * (asked only of changesets not integrated before).
    */
-  integrate(origin: string, uploaded: readonly Changeset[], userId?: string): Integration {
+  integrate(origin: string, uploaded: readonly Changeset[], userId?: string, checkStamp?: (hlc: Changeset['hlc']) => string | undefined): Integration {
     const added: ServerChangeset[] = [];
     let refused: Integration['refused'];
     let expected = this.lastIntegrated(origin) + 1;
     for (const changeset of uploaded) {
       if (changeset.origin !== origin) {
-        refused = { clientVersion: changeset.clientVersion, reason: `origin ${changeset.origin} is not this file (${origin})` };
+        refused = { clientVersion: changeset.clientVersion, reason: `origin ${changeset.origin} is not this file (${origin})`, code: 'badChangeset' };
         break;
       }
       if (changeset.clientVersion < expected) continue; // integrated before: acknowledge, do not apply again
       if (changeset.clientVersion !== expected) {
-        refused = { clientVersion: changeset.clientVersion, reason: `client version ${changeset.clientVersion} follows ${expected - 1}` };
+        refused = { clientVersion: changeset.clientVersion, reason: `client version ${changeset.clientVersion} follows ${expected - 1}`, code: 'badChangeset' };
+        break;
+      }
+      const stampRefusal = checkStamp?.(changeset.hlc);
+      if (stampRefusal !== undefined) {
+        refused = { clientVersion: changeset.clientVersion, reason: stampRefusal, code: 'clockSkew' };
         break;
       }
       added.push({ ...changeset, serverVersion: this.latest + added.length + 1 });

@@ -71,6 +71,7 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
     revoked,
     maxMessageBytes: config.maxMessageBytes,
     downloadBatchBytes: config.downloadBatchBytes,
+    maxClockSkewMs: config.maxClockSkewMs,
     logger,
     now: Date.now,
   };

@@ -11,6 +11,7 @@ import type { Logger } from '../store/logger.js';
 import type { Permission } from './options.js';
 import type { PartitionHub, Subscriber } from './partition-hub.js';
 import type { PartitionHistory } from './partition-history.js';
+import { stampProblem } from './stamp-check.js';
 import type { TokenIssuer } from './tokens.js';
 
 /** What every socket handler shares. */
@@ -21,6 +22,8 @@ export interface SyncContext {
   readonly revoked: ReadonlySet<string>;
   readonly maxMessageBytes: number;
   readonly downloadBatchBytes: number;
+  /** How far ahead of `now` an uploaded stamp's wall may run (`ServerOptions.maxClockSkewMs`). */
+  readonly maxClockSkewMs: number;
   readonly logger: Logger;
   readonly now: () => number;
   /** True once the server started closing: no new session is bound. */
@@ -307,7 +310,8 @@ export class SyncConnection {
     const fileIdent = session.fileIdent!;
     let integration;
     try {
-      integration = session.history.integrate(fileIdent, message.changesets, session.userId);
+      const now = this.context.now();
+      integration = session.history.integrate(fileIdent, message.changesets, session.userId, (hlc) => stampProblem(hlc, now, this.context.maxClockSkewMs));
       // Acknowledged only once on stable storage, whatever the durability.
       if (integration.added.length > 0) await session.history.flush();
     } catch (error) {
@@ -316,7 +320,7 @@ export class SyncConnection {
       return;
     }
     if (integration.refused !== undefined) {
-      this.sendError('badChangeset', `changeset ${integration.refused.clientVersion} refused: ${integration.refused.reason}`, session.id);
+      this.sendError(integration.refused.code, `changeset ${integration.refused.clientVersion} refused: ${integration.refused.reason}`, session.id);
     }
     this.context.logger.info('integrated', {
       partition: session.partition,

@@ -22,31 +22,85 @@ export function maxHlc(a: Hlc, b: Hlc): Hlc {
   return compareHlc(a, b) >= 0 ? a : b;
 }
 
-/** The reading for a local event: greater than `last`, and at least the physical time. */
+/**
+ * The greatest wall a reading may hold: the greatest integer the codec (`NatCodec`, safe
+ * integers) accepts. A wall beyond it is no time any clock shows, so readings never get there.
+ */
+export const MAX_HLC_WALL = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The greatest counter a reading may hold, 2^32 − 1. When a reading's counter is at it, the next
+ * reading carries instead of counting: wall + 1 ms, counter 0 (see {@link tick}). So the counter
+ * stays far inside what every codec accepts whatever stamps arrive, and a counter beyond this
+ * bound was not made by this clock: the server refuses one (`clockSkew`, PROTOCOL.md).
+ */
+export const MAX_HLC_COUNTER = 0xffff_ffff;
+
+/** The greatest reading: where the clock saturates (stays) instead of leaving the codec's range. */
+export const HLC_MAX: Hlc = Object.freeze({ wall: MAX_HLC_WALL, counter: MAX_HLC_COUNTER });
+
+/** Whether `hlc` is within both bounds: a reading this clock can issue. */
+export function isBoundedHlc(hlc: Hlc): boolean {
+  return hlc.wall <= MAX_HLC_WALL && hlc.counter <= MAX_HLC_COUNTER;
+}
+
+/**
+ * The least reading within the bounds that is at least `hlc`: `hlc` itself when it is within
+ * them; a counter beyond its bound carries into the wall; beyond both, {@link HLC_MAX}. Stamps
+ * written before the bounds existed, or received from a replica that ignores them, go through
+ * this before the clock counts on from them.
+ */
+export function boundedHlc(hlc: Hlc): Hlc {
+  if (hlc.wall > MAX_HLC_WALL || (hlc.wall === MAX_HLC_WALL && hlc.counter > MAX_HLC_COUNTER)) return HLC_MAX;
+  if (hlc.counter > MAX_HLC_COUNTER) return { wall: hlc.wall + 1, counter: 0 };
+  return hlc;
+}
+
+/**
+ * The next reading after a bounded `hlc`: counter + 1, or at the counter's bound a carry (wall
+ * + 1, counter 0), or at {@link HLC_MAX} that reading again: the one place where readings stop
+ * increasing, rather than leave the range every codec accepts.
+ */
+function successor(hlc: Hlc): Hlc {
+  if (hlc.counter < MAX_HLC_COUNTER) return { wall: hlc.wall, counter: hlc.counter + 1 };
+  if (hlc.wall < MAX_HLC_WALL) return { wall: hlc.wall + 1, counter: 0 };
+  return HLC_MAX;
+}
+
+/**
+ * The reading for a local event: greater than `last`, and at least the physical time. Always
+ * within the bounds ({@link MAX_HLC_WALL}, {@link MAX_HLC_COUNTER}), whatever `last` is; equal
+ * to `last` only at {@link HLC_MAX}.
+ */
 export function tick(last: Hlc, physicalNowMs: number): Hlc {
   const physical = physicalMs(physicalNowMs);
-  if (physical > last.wall) return { wall: physical, counter: 0 };
-  return { wall: last.wall, counter: last.counter + 1 };
+  const from = boundedHlc(last);
+  if (physical > from.wall) return { wall: physical, counter: 0 };
+  return successor(from);
 }
 
 /**
  * The reading after receiving `remote`: greater than both `last` and `remote`, so the next
- * local stamp beats every stamp this replica has seen.
+ * local stamp beats every stamp this replica has seen. Within the bounds whatever `remote` is
+ * (a hostile `{ wall: 2^53 − 1, counter: 2^53 − 1 }` gives {@link HLC_MAX}); not greater only
+ * where {@link HLC_MAX} is reached.
  */
 export function receive(last: Hlc, remote: Hlc, physicalNowMs: number): Hlc {
   const physical = physicalMs(physicalNowMs);
-  const wall = Math.max(physical, last.wall, remote.wall);
-  if (wall === last.wall && wall === remote.wall) return { wall, counter: Math.max(last.counter, remote.counter) + 1 };
-  if (wall === last.wall) return { wall, counter: last.counter + 1 };
-  if (wall === remote.wall) return { wall, counter: remote.counter + 1 };
+  const mine = boundedHlc(last);
+  const theirs = boundedHlc(remote);
+  const wall = Math.max(physical, mine.wall, theirs.wall);
+  if (wall === mine.wall && wall === theirs.wall) return successor({ wall, counter: Math.max(mine.counter, theirs.counter) });
+  if (wall === mine.wall) return successor(mine);
+  if (wall === theirs.wall) return successor(theirs);
   return { wall, counter: 0 };
 }
 
 /**
- * A clock reading as a whole non-negative millisecond count. A clock that returns garbage
- * (NaN, negative) must not poison stamps: it is treated as the epoch, which makes the HLC run on
- * its counter alone until the clock recovers.
+ * A clock reading as a whole non-negative millisecond count within {@link MAX_HLC_WALL}. A
+ * clock that returns garbage (NaN, negative) must not poison stamps: it is treated as the
+ * epoch, which makes the HLC run on its counter alone until the clock recovers.
  */
 function physicalMs(ms: number): number {
-  return Number.isFinite(ms) && ms > 0 ? Math.floor(ms) : 0;
+  return Number.isFinite(ms) && ms > 0 ? Math.min(Math.floor(ms), MAX_HLC_WALL) : 0;
 }

@@ -15,15 +15,16 @@ import type { DocumentKey, VisibleObject } from './document-set.js';
 import { receive, tick } from './hlc.js';
 import { silentLogger, type Logger } from './logger.js';
 import { RealmState } from './realm-state.js';
-import { openRecordLog, type Durability, type RecordLog } from './record-log.js';
+import { openRecordLog, type Durability, type RecordLog, type RefusedRecord } from './record-log.js';
 import { ClosedError, CursorRegressionError, InvalidInputError, StoreError, TransactionStateError } from './store-errors.js';
 import { encodeRemoteChangesets, encodeRemoteRecord } from './remote-record.js';
-import { decodeStoreRecord, encodeStoreRecord, STORE_FORMAT, type RemoteRecord, type StoreRecord } from './store-records.js';
+import { decodeStoreRecord, encodeStoreRecord, STORE_FORMAT, storeRecordProblem, type RemoteRecord, type StoreRecord } from './store-records.js';
 import { TransactionRecorder, type Transaction } from './transaction.js';
 
 export type { Transaction } from './transaction.js';
 export type { Durability } from './record-log.js';
 export type { ClientResetMode, ClientResetResult } from './client-reset.js';
+export type { RefusedRecord } from './record-log.js';
 
 /** Options of {@link RealmFile.open}. */
 export interface RealmFileOptions {
@@ -44,6 +45,18 @@ export interface RealmFileOptions {
    * until it closes. Default false.
    */
   createLazily?: boolean;
+}
+
+/**
+ * What opening a realm file found beyond its records: a torn or corrupt tail cut off, whole
+ * records whose content was refused (left out, the records after them kept), and local
+ * changesets read with a new stamp because the one they were written with was past the safe
+ * integers (written by a clock before the HLC had bounds; see `decodeStoreRecord`).
+ */
+export interface RealmOpenReport {
+  readonly truncatedBytes: number;
+  readonly refusedRecords: readonly RefusedRecord[];
+  readonly restampedChangesets: number;
 }
 
 /** What a listener is told after a commit: the documents whose state changed, and who wrote. */
@@ -104,6 +117,8 @@ export class RealmFile {
     private readonly logger: Logger,
     private readonly now: () => number,
     compactionFactor: number | undefined,
+    /** What opening this file found besides its records: a cut tail, refused records, restamped changesets. */
+    readonly openReport: RealmOpenReport,
   ) {
     this.policy = new CompactionPolicy(compactionFactor);
     this.durableVersion = state.clientVersion;
@@ -111,7 +126,10 @@ export class RealmFile {
 
   /**
    * Opens (or creates) the realm file at `options.path`. A torn or corrupt tail is cut at the
-   * last whole record and reported through the logger; a new file gets a fresh random ident.
+   * last whole record and reported through the logger; a whole record whose content is refused
+   * (a codec, or the sequence of the records before it) is left out and reported, and the
+   * records after it are kept ({@link openReport} says what was found); a new file gets a fresh
+   * random ident.
    */
   static open(options: RealmFileOptions): RealmFile {
     if (typeof options !== 'object' || options === null) throw new InvalidInputError('RealmFile.open needs an options object');
@@ -123,12 +141,25 @@ export class RealmFile {
     new CompactionPolicy(compactionFactor);
 
     const state = new RealmState();
-    const { log } = openRecordLog(path, {
+    let restampedChangesets = 0;
+    // A stamp past the safe integers is read as the file's next reading (see `decodeStoreRecord`).
+    const restamp = () => {
+      restampedChangesets++;
+      return tick(state.hlc, 0);
+    };
+    const { log, recovered, refused } = openRecordLog(path, {
       ...(durability === undefined ? {} : { durability }),
       createLazily: options.createLazily === true,
       logger,
-      decode: (payload: Buffer) => E.chain((record: StoreRecord) => state.replay(record))(decodeStoreRecord(payload)),
+      // Every record stands on its own, checked against the state before it: one refused must
+      // not take the commits after it (SEMANTICS: nothing acknowledged is lost).
+      refusedRecords: 'skip',
+      decode: (payload: Buffer) => E.chain((record: StoreRecord) => state.replay(record))(decodeStoreRecord(payload, restamp)),
     });
+    const openReport: RealmOpenReport = Object.freeze({ truncatedBytes: recovered.truncatedBytes, refusedRecords: Object.freeze([...refused]), restampedChangesets });
+    if (restampedChangesets > 0) {
+      logger.warn('realm file: local changesets stamped past the safe integers (before the HLC had bounds) were read with new stamps', { path, restampedChangesets });
+    }
     try {
       let ident = state.fileIdent;
       if (ident === undefined) {
@@ -141,7 +172,7 @@ export class RealmFile {
         state.apply(header);
         logger.info('created realm file', { path: log.path, fileIdent: ident });
       }
-      const realm = new RealmFile(path, ident, log, state, logger, now, compactionFactor);
+      const realm = new RealmFile(path, ident, log, state, logger, now, compactionFactor, openReport);
       realm.maybeCompact();
       return realm;
     } catch (error) {
@@ -456,7 +487,7 @@ export class RealmFile {
    * record), so nothing durable can depend on one that is gone.
    */
   private commitLazily(record: StoreRecord, payload: Buffer = encodeStoreRecord(record)): void {
-    const problem = this.state.check(record);
+    const problem = this.state.check(record) ?? storeRecordProblem(record);
     if (problem !== undefined) throw new InvalidInputError(`cannot commit a ${record.kind} record: ${problem}`);
     this.log.appendLazily([payload]);
     this.state.apply(record);
@@ -477,7 +508,7 @@ export class RealmFile {
    * the property itself: every record a realm file appends decodes to what it applied.
    */
   private append(record: StoreRecord, payload: Buffer = encodeStoreRecord(record)): DocumentKey[] {
-    const problem = this.state.check(record);
+    const problem = this.state.check(record) ?? storeRecordProblem(record);
     if (problem !== undefined) throw new InvalidInputError(`cannot commit a ${record.kind} record: ${problem}`);
     this.log.append([payload]);
     const changed = this.state.apply(record);

@@ -32,12 +32,22 @@ export interface RecordLogOptions {
    * costs about half a millisecond of metadata I/O on a small VM's ext4). Default false.
    */
   readonly createLazily?: boolean;
+  /**
+   * What a whole record (its length and checksum hold) that `decode` refuses does to the log.
+   * `cut` (default): the log ends there, like at a torn tail. `skip`: the record stays in the
+   * file but not in `records`, is reported (`refused`, `logger.warn`), and the records after it
+   * are read on: for a log whose records stand on their own, where one refused record must not
+   * take every later commit with it. A torn or corrupt tail is cut either way.
+   */
+  readonly refusedRecords?: 'cut' | 'skip';
 }
 
 /**
  * Turns a payload into a record value on open, or says why it is not one. Called once per
- * record, in file order; the first `Left` ends the log there, exactly like a bad checksum, so a
- * caller can cut at records that are whole but not meaningful (undecodable, out of sequence).
+ * whole record, in file order, with its index among the file's whole records; a `Left` ends the
+ * log there, exactly like a bad checksum (or, with `refusedRecords: 'skip'`, leaves that record
+ * out), so a caller can refuse records that are whole but not meaningful (undecodable, out of
+ * sequence).
  */
 export type RecordDecoder<T> = (payload: Buffer, index: number) => E.Either<string, T>;
 
@@ -77,14 +87,31 @@ export interface RecordLog {
   close(options?: { readonly createMissing?: boolean }): void;
 }
 
+/** A whole record that `decode` refused and `refusedRecords: 'skip'` left out. */
+export interface RefusedRecord {
+  /** Its index among the file's whole records. */
+  readonly index: number;
+  /** Where its header starts in the file. */
+  readonly offset: number;
+  /** Its payload's length. */
+  readonly bytes: number;
+  /** Why `decode` refused it. */
+  readonly reason: string;
+}
+
 /** What {@link openRecordLog} found. */
 export interface OpenedRecordLog<T> {
   readonly log: RecordLog;
-  /** Every whole record, in order (Buffers share one allocation: copy one to keep it alone). */
+  /** Every whole record `decode` accepted, in order (Buffers share one allocation: copy one to keep it alone). */
   readonly records: T[];
   /** Bytes cut from a torn or corrupt tail (0 for a clean file). */
   readonly recovered: { readonly truncatedBytes: number };
+  /** Whole records left out (`refusedRecords: 'skip'`), in file order; empty otherwise. */
+  readonly refused: readonly RefusedRecord[];
 }
+
+/** Refused records warned of one by one on open; the rest are counted in one warning. */
+const MAX_REFUSAL_WARNINGS = 10;
 
 /** Paths of the logs open in this process: two writers on one file would interleave records. */
 const openPaths = new Set<string>();
@@ -98,7 +125,7 @@ export const tempPathOf = (file: string): string => `${file}.tmp`;
  * start with the magic is refused with {@link NotARecordLogError} and left untouched.
  */
 export function openRecordLog(file: string, options?: RecordLogOptions): OpenedRecordLog<Buffer>;
-/** Opens the log and decodes each record with `decode`, cutting the log at the first record it refuses. */
+/** Opens the log and decodes each record with `decode`, cutting the log at the first record it refuses (or skipping it, per `refusedRecords`). */
 export function openRecordLog<T>(file: string, options: RecordLogOptions & { readonly decode: RecordDecoder<T> }): OpenedRecordLog<T>;
 export function openRecordLog<T>(
   file: string,
@@ -111,6 +138,8 @@ export function openRecordLog<T>(
   }
   const logger = options.logger ?? silentLogger;
   const decode: RecordDecoder<T | Buffer> = options.decode ?? ((payload) => E.right(payload));
+  const refusedRecords = options.refusedRecords ?? 'cut';
+  if (refusedRecords !== 'cut' && refusedRecords !== 'skip') throw new InvalidInputError(`refusedRecords must be 'cut' or 'skip', not ${String(refusedRecords)}`);
   const absolute = path.resolve(file);
   if (openPaths.has(absolute)) throw new RecordLogError(`record log ${absolute} is already open in this process`);
 
@@ -121,7 +150,7 @@ export function openRecordLog<T>(
     // opened in bench/). A scratch file a crashed rewrite left beside it is overwritten by the
     // next rewrite, or removed by the first open that finds the log.
     openPaths.add(absolute);
-    return { log: new FileRecordLog(absolute, undefined, RECORD_LOG_MAGIC.length, durability, logger, true), records: [], recovered: { truncatedBytes: 0 } };
+    return { log: new FileRecordLog(absolute, undefined, RECORD_LOG_MAGIC.length, durability, logger, true), records: [], recovered: { truncatedBytes: 0 }, refused: [] };
   }
   makeDirectoryDurably(dir);
   const temp = tempPathOf(absolute);
@@ -139,7 +168,7 @@ export function openRecordLog<T>(
     // new log — nothing that was ever reported durable is lost.
     noteNewEntry(dir);
     openPaths.add(absolute);
-    return { log: new FileRecordLog(absolute, created, RECORD_LOG_MAGIC.length, durability, logger, true), records: [], recovered: { truncatedBytes: 0 } };
+    return { log: new FileRecordLog(absolute, created, RECORD_LOG_MAGIC.length, durability, logger, true), records: [], recovered: { truncatedBytes: 0 }, refused: [] };
   }
 
   const fd = fs.openSync(absolute, 'r+');
@@ -159,25 +188,36 @@ export function openRecordLog<T>(
       if (bytes.length > 0) logger.warn('record log header was torn; rewrote it', { path: absolute, bytes: bytes.length });
       noteNewEntry(dir);
       openPaths.add(absolute);
-      return { log: new FileRecordLog(absolute, fd, RECORD_LOG_MAGIC.length, durability, logger, true), records: [], recovered: { truncatedBytes: 0 } };
+      return { log: new FileRecordLog(absolute, fd, RECORD_LOG_MAGIC.length, durability, logger, true), records: [], recovered: { truncatedBytes: 0 }, refused: [] };
     }
 
     const records: Array<T | Buffer> = [];
+    const refused: RefusedRecord[] = [];
     let offset = RECORD_LOG_MAGIC.length;
     let problem: string | undefined;
-    while (offset < bytes.length) {
+    for (let index = 0; offset < bytes.length; index++) {
       const frame = readRecordAt(bytes, offset);
       if (E.isLeft(frame)) {
         problem = frame.left;
         break;
       }
-      const value = decode(frame.right.payload, records.length);
+      const value = decode(frame.right.payload, index);
       if (E.isLeft(value)) {
-        problem = `record ${records.length} is whole but invalid: ${value.left}`;
-        break;
-      }
-      records.push(value.right);
+        if (refusedRecords === 'cut') {
+          problem = `record ${index} is whole but invalid: ${value.left}`;
+          break;
+        }
+        // Whole and checksummed: what was written is all there, only its content is refused.
+        // Cutting here would take every later record with it; this one alone is left out.
+        const entry = { index, offset, bytes: frame.right.payload.length, reason: value.left };
+        refused.push(entry);
+        // One warning each for the first few; a file of thousands refused (say, a newer format) gets a count, not a flood.
+        if (refused.length <= MAX_REFUSAL_WARNINGS) logger.warn('record log: a whole record was refused; left it out and read on', { path: absolute, ...entry });
+      } else records.push(value.right);
       offset = frame.right.next;
+    }
+    if (refused.length > MAX_REFUSAL_WARNINGS) {
+      logger.warn('record log: more whole records were refused and left out', { path: absolute, refused: refused.length, notWarnedOf: refused.length - MAX_REFUSAL_WARNINGS });
     }
     const truncatedBytes = bytes.length - offset;
     if (offset > RECORD_LOG_MAGIC.length) {
@@ -207,7 +247,7 @@ export function openRecordLog<T>(
     // with its first synced append, like a new one.
     const entryPending = offset === RECORD_LOG_MAGIC.length;
     if (entryPending) noteNewEntry(dir);
-    return { log: new FileRecordLog(absolute, fd, offset, durability, logger, entryPending), records, recovered: { truncatedBytes } };
+    return { log: new FileRecordLog(absolute, fd, offset, durability, logger, entryPending), records, recovered: { truncatedBytes }, refused };
   } catch (error) {
     fs.closeSync(fd);
     throw error;

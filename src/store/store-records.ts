@@ -1,8 +1,10 @@
 /**
  * The records of a realm file, one JSON object (UTF-8) per record-log payload, each decoded
- * with its io-ts codec on open. A record that passes its checksum but not its codec is treated
- * as corruption (the log is cut there), so everything written here must decode: the realm file
- * decodes every record it builds before appending it.
+ * with its io-ts codec on open. A record that passes its checksum but not its codec is refused:
+ * the realm file leaves it out and reports it (its later records are read on), so everything
+ * written here must decode: every record the realm file builds is made of values checked
+ * against these codecs' rules, and {@link storeRecordProblem} refuses the few a bounded clock
+ * and counter could still push out of range before anything is appended.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
@@ -10,6 +12,7 @@ import { ChangesetCodec, HlcCodec, NatCodec, NonEmptyStringCodec, ServerChangese
 import { DownloadCursorCodec, UploadCursorCodec } from '../protocol/cursors.codec.js';
 import { readableErrors } from '../protocol/decode.js';
 import { JsonCodec } from '../protocol/json.codec.js';
+import { isBoundedHlc, type Hlc } from './hlc.js';
 
 /** Version of the record vocabulary below; a reader refuses a header or snapshot of another. */
 export const STORE_FORMAT = 1;
@@ -147,14 +150,59 @@ export function encodeStoreRecord(record: StoreRecord): Buffer {
   return Buffer.from(JSON.stringify(record), 'utf8');
 }
 
-/** Decodes one payload: UTF-8, JSON, a known `kind`, its codec. Never throws. */
-export function decodeStoreRecord(payload: Uint8Array): E.Either<string, StoreRecord> {
+/**
+ * Why the realm file must not append `record` although it is well typed, or `undefined`: an
+ * HLC reading beyond the clock's bounds, or a client version past the safe integers. Readers
+ * would refuse such a record; it is refused before it is written instead. O(1): the rest of a
+ * record is checked where it enters (see `RealmFile.append`).
+ */
+export function storeRecordProblem(record: StoreRecord): string | undefined {
+  switch (record.kind) {
+    case 'local':
+      if (!Number.isSafeInteger(record.changeset.clientVersion)) return `client version ${record.changeset.clientVersion} is past the safe integers`;
+      return isBoundedHlc(record.changeset.hlc) ? undefined : `its stamp ${JSON.stringify(record.changeset.hlc)} is beyond the clock's bounds`;
+    case 'remote':
+    case 'snapshot':
+      return isBoundedHlc(record.hlc) ? undefined : `its clock reading ${JSON.stringify(record.hlc)} is beyond the clock's bounds`;
+    default:
+      return undefined;
+  }
+}
+
+/** An integer JSON.parse gave beyond the safe ones (2^53 and up): what clocks before the bounds wrote. */
+const isPastSafe = (n: unknown): boolean => typeof n === 'number' && Number.isInteger(n) && n > Number.MAX_SAFE_INTEGER;
+
+/**
+ * A `local` record whose changeset's stamp holds an integer past the safe ones, with that stamp
+ * replaced by `restamp()`; anything else unchanged. Only a clock before the HLC's bounds wrote
+ * such a stamp (counting on from a hostile one), and no server ever took the changeset (every
+ * codec refuses the number), so no replica has seen it: giving it the file's next reading
+ * changes nothing anyone agreed on, and keeps the commit instead of refusing it.
+ */
+function restampedLocal(value: unknown, restamp: () => Hlc): unknown {
+  if (typeof value !== 'object' || value === null || (value as { kind?: unknown }).kind !== 'local') return value;
+  const changeset = (value as { changeset?: unknown }).changeset;
+  if (typeof changeset !== 'object' || changeset === null) return value;
+  const hlc = (changeset as { hlc?: unknown }).hlc;
+  if (typeof hlc !== 'object' || hlc === null) return value;
+  const { wall, counter } = hlc as { wall?: unknown; counter?: unknown };
+  if (!isPastSafe(wall) && !isPastSafe(counter)) return value;
+  return { ...value, changeset: { ...changeset, hlc: restamp() } };
+}
+
+/**
+ * Decodes one payload: UTF-8, JSON, a known `kind`, its codec. Never throws. With `restamp`,
+ * a `local` record stamped past the safe integers (written before the HLC had bounds) is read
+ * with the stamp `restamp()` gives instead of being refused (see `restampedLocal`).
+ */
+export function decodeStoreRecord(payload: Uint8Array, restamp?: () => Hlc): E.Either<string, StoreRecord> {
   let value: unknown;
   try {
     value = JSON.parse(utf8.decode(payload));
   } catch {
     return E.left('not UTF-8 JSON');
   }
+  if (restamp !== undefined) value = restampedLocal(value, restamp);
   const kind = typeof value === 'object' && value !== null && 'kind' in value ? (value as { kind: unknown }).kind : undefined;
   const codec = typeof kind === 'string' && Object.hasOwn(codecs, kind) ? codecs[kind as StoreRecord['kind']] : undefined;
   if (codec === undefined) return E.left(`unknown record kind ${JSON.stringify(kind) ?? String(kind)}`);

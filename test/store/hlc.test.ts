@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareHlc, HLC_ZERO, receive, tick, type Hlc } from '../../src/store/hlc.js';
+import { HlcCodec } from '../../src/protocol/changeset.codec.js';
+import { compareHlc, HLC_MAX, HLC_ZERO, MAX_HLC_COUNTER, MAX_HLC_WALL, receive, tick, type Hlc } from '../../src/store/hlc.js';
 
 const hlc = fc.record({ wall: fc.nat(1_000), counter: fc.nat(5) });
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
@@ -45,5 +46,52 @@ describe('hybrid logical clock', () => {
       { numRuns: runs, seed },
     );
     console.log(`hlc monotonicity property: ${runs} runs, seed ${seed}`);
+  });
+
+  it('a counter at its bound carries into the wall; the greatest reading saturates', () => {
+    expect(tick({ wall: 1_000, counter: MAX_HLC_COUNTER }, 5)).toEqual({ wall: 1_001, counter: 0 });
+    expect(receive({ wall: 1_000, counter: MAX_HLC_COUNTER }, { wall: 1_000, counter: 3 }, 5)).toEqual({ wall: 1_001, counter: 0 });
+    const hostile = { wall: Number.MAX_SAFE_INTEGER, counter: Number.MAX_SAFE_INTEGER };
+    expect(receive(HLC_ZERO, hostile, Date.now())).toEqual(HLC_MAX);
+    expect(tick(HLC_MAX, Date.now())).toEqual(HLC_MAX);
+    // Written by a clock before the bound (2^53 + 1 rounds to 2^53): carried back into range.
+    expect(tick({ wall: 7, counter: 2 ** 53 }, 0)).toEqual({ wall: 8, counter: 1 });
+    expect(tick(HLC_ZERO, 1e300)).toEqual({ wall: MAX_HLC_WALL, counter: 0 });
+  });
+
+  it('property: whatever it is given, the clock issues readings its codec accepts, within the bounds, never going back', () => {
+    const runs = 1_000;
+    const edge = fc.constantFrom(0, 1, MAX_HLC_COUNTER - 1, MAX_HLC_COUNTER, MAX_HLC_COUNTER + 1, 2 ** 52, MAX_HLC_WALL - 1, MAX_HLC_WALL);
+    const component = fc.oneof(fc.nat(1_000), edge, fc.maxSafeNat());
+    const extreme = fc.record({ wall: component, counter: component });
+    const physical = fc.oneof(fc.nat(1_000), edge, fc.double(), fc.constantFrom(Number.NaN, -1, Number.POSITIVE_INFINITY, 1e300));
+    let events = 0;
+    let saturated = 0;
+    let carried = 0;
+    fc.assert(
+      fc.property(extreme, fc.array(fc.tuple(fc.boolean(), extreme, physical), { minLength: 1, maxLength: 40 }), (start, steps) => {
+        let last: Hlc = start;
+        for (const [isReceive, remote, now] of steps) {
+          const next = isReceive ? receive(last, remote, now) : tick(last, now);
+          events++;
+          expect(HlcCodec.is(next)).toBe(true);
+          expect(next.wall).toBeLessThanOrEqual(MAX_HLC_WALL);
+          expect(next.counter).toBeLessThanOrEqual(MAX_HLC_COUNTER);
+          expect(Number.isSafeInteger(next.wall) && Number.isSafeInteger(next.counter)).toBe(true);
+          const top = compareHlc(next, HLC_MAX) === 0;
+          if (top) saturated++;
+          if (last.counter >= MAX_HLC_COUNTER && next.counter === 0 && next.wall === last.wall + 1) carried++;
+          // Strictly later than everything seen, except where the greatest reading is reached.
+          if (!top) {
+            expect(compareHlc(next, last)).toBeGreaterThan(0);
+            if (isReceive) expect(compareHlc(next, remote)).toBeGreaterThan(0);
+          } else expect(compareHlc(next, last) >= 0 || compareHlc(last, HLC_MAX) > 0).toBe(true);
+          if (Number.isFinite(now) && now > 0) expect(next.wall).toBeGreaterThanOrEqual(Math.min(Math.floor(now), MAX_HLC_WALL));
+          last = next;
+        }
+      }),
+      { numRuns: runs, seed },
+    );
+    console.log(`hlc bounds property: ${runs} runs, seed ${seed}, ${events} readings, ${saturated} at the greatest reading, ${carried} carried from a counter at or past its bound`);
   });
 });

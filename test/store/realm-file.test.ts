@@ -416,7 +416,7 @@ describe('realm file: reopening restores everything', () => {
 });
 
 describe('realm file: corruption', () => {
-  it('a record that passes its CRC but does not decode is cut like a torn tail, with a warning', () => {
+  it('a record that passes its CRC but does not decode is left out with a warning; the records after it are kept', () => {
     const file = realmPath();
     const realm = RealmFile.open({ path: file });
     realm.write((tx) => tx.put('T', '1', { v: 1 }));
@@ -429,15 +429,16 @@ describe('realm file: corruption', () => {
     const logger = new RecordingLogger();
     const reopened = RealmFile.open({ path: file, logger });
     expect(reopened.objects('T').map((o) => o.id)).toEqual(['1', '2']);
-    expect(reopened.cursors.epoch).toBeUndefined();
+    expect(reopened.cursors.epoch).toBe('after the bad record');
     expect(logger.warnings).toHaveLength(1);
     expect(String(logger.warnings[0]?.details?.reason)).toMatch(/local record/);
+    expect(reopened.openReport.refusedRecords).toHaveLength(1);
     reopened.write((tx) => tx.put('T', '3', { v: 3 }));
     expect(reopened.clientVersion).toBe(3);
     reopened.close();
   });
 
-  it('a whole, decodable record out of sequence (a skipped client version) is cut too', () => {
+  it('a whole, decodable record out of sequence (a skipped client version) is left out too', () => {
     const file = realmPath();
     const realm = RealmFile.open({ path: file, now: () => 5 });
     realm.write((tx) => tx.put('T', '1', { v: 1 }));
