@@ -488,12 +488,20 @@ export class SyncSession implements ConnectionMember {
 
   private listenToStore(store: RealmFile): void {
     this.stopListening?.();
-    this.stopListening = store.addListener(({ origin }) => {
+    // Progress the moment `write` returns, durable or not yet (`batched`): the chart's upload
+    // transferable is then every committed changeset, so a wait called next targets them all
+    // (SEMANTICS.md §4), and a store closed next leaves the session dying, not inactive.
+    const stopCommits = store.addCommitListener(() => this.pushProgress());
+    // Uploads only once durable: only those changesets are handed out (`pendingChangesets`).
+    const stopChanges = store.addListener(({ origin }) => {
       if (origin !== 'local') return;
-      // Progress at once: a wait started right after this commit must count it.
       this.pushProgress();
       this.scheduleUpload();
     });
+    this.stopListening = () => {
+      stopCommits();
+      stopChanges();
+    };
     this.pushProgress();
   }
 

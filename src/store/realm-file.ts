@@ -76,6 +76,7 @@ const isNat = (n: unknown): n is number => typeof n === 'number' && Number.isSaf
  */
 export class RealmFile {
   private readonly listeners = new Set<RealmListener>();
+  private readonly commitListeners = new Set<() => void>();
   private readonly policy: CompactionPolicy;
   private writing = false;
   private closed = false;
@@ -208,6 +209,7 @@ export class RealmFile {
     const ops = tx.operations;
     if (ops.length === 0) return result;
     this.commit(this.localRecord(ops), 'local');
+    this.notifyCommitted();
     return result;
   }
 
@@ -298,6 +300,21 @@ export class RealmFile {
     this.listeners.add(listener);
     return () => {
       this.listeners.delete(listener);
+    };
+  }
+
+  /**
+   * Calls `listener` at the end of every local commit, synchronously and before it is durable
+   * under `batched` (unlike {@link addListener}): the sync runtime counts a commit as soon as
+   * `write` returned, so a `waitForUpload` called next covers it. An exception in a listener is
+   * logged and swallowed. Returns the unsubscribe function.
+   */
+  addCommitListener(listener: () => void): () => void {
+    this.assertOpen('listen to');
+    if (typeof listener !== 'function') throw new InvalidInputError('addCommitListener needs a function');
+    this.commitListeners.add(listener);
+    return () => {
+      this.commitListeners.delete(listener);
     };
   }
 
@@ -429,6 +446,7 @@ export class RealmFile {
     if (this.writing) throw new TransactionStateError('close() inside write(): let the transaction finish first');
     this.closed = true;
     this.listeners.clear();
+    this.commitListeners.clear();
     this.log.close();
   }
 
@@ -531,6 +549,17 @@ export class RealmFile {
         listener(change);
       } catch (error) {
         this.logger.warn('a realm listener threw; the exception was ignored', { path: this.path, error: error instanceof Error ? error.stack ?? error.message : String(error) });
+      }
+    }
+  }
+
+  private notifyCommitted(): void {
+    for (const listener of [...this.commitListeners]) {
+      if (this.closed) return;
+      try {
+        listener();
+      } catch (error) {
+        this.logger.warn('a realm commit listener threw; the exception was ignored', { path: this.path, error: error instanceof Error ? error.stack ?? error.message : String(error) });
       }
     }
   }
