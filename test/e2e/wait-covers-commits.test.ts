@@ -5,8 +5,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { App, Credentials, Realm } from '../../src/index.js';
-import { silentLogger } from '../../src/store/logger.js';
+import { Credentials, Realm, silentLogger } from '../../src/index.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { eventually, Harness } from './harness.js';
 
