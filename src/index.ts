@@ -26,3 +26,4 @@ export { SyncSession, type ConnectionStateChange, type ProgressNotificationToken
 export { User } from './client/user.js';
 export type { Transport, TransportHandlers, TransportSocket } from './transport/transport.js';
 export { consoleLogger, silentLogger, stderrLogger, type Logger } from './store/logger.js';
+export { InvalidInputError } from './store/store-errors.js';

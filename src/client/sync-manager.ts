@@ -6,7 +6,8 @@ import { wsTransport } from '../transport/ws-transport.js';
 import type { ResolvedAppConfig } from './app-config.js';
 import { SharedConnection } from './shared-connection.js';
 import type { SyncConfiguration } from './sync-config.js';
-import { SyncSession } from './sync-session.js';
+import { SyncSession, type ServerLimits } from './sync-session.js';
+import { DEFAULT_MAX_CHANGESET_BYTES, DEFAULT_MAX_MESSAGE_BYTES } from '../protocol/limits.js';
 import type { User } from './user.js';
 
 /** A store file and how many `Realm` handles hold it. */
@@ -27,6 +28,8 @@ export class SyncManager {
 
   private readonly pending: PendingActions;
   private closed = false;
+  /** The server's limits, as the last IDENT of any session named them (before any: the default server's). */
+  private readonly serverLimits: ServerLimits = { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, maxChangesetBytes: DEFAULT_MAX_CHANGESET_BYTES };
 
   /** @internal Made by `App`. */
   constructor(private readonly config: ResolvedAppConfig) {
@@ -75,6 +78,7 @@ export class SyncManager {
         refreshRetryDelayMs: this.config.refreshRetryDelayMs,
         recordErrorAction: (token) => this.recordErrorAction(token),
         clearErrorAction: (realmPath) => this.pending.remove(realmPath),
+        serverLimits: this.serverLimits,
       });
       this.sessions.set(path, session);
       const created = session;
