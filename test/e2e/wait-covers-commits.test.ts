@@ -10,7 +10,7 @@ import { FaultProxy } from '../support/fault-proxy.js';
 import { eventually, Harness } from './harness.js';
 
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
-const numRuns = Number(process.env.FC_RUNS ?? 40);
+const numRuns = Number(process.env.FC_RUNS ?? 60);
 
 /** How the session stands when the wait is called. */
 type Standing =
