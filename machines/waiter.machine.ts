@@ -6,7 +6,10 @@ export interface WaiterInput {
   /** The wait's id; for a download wait it is also the MARK request id. */
   readonly id: string;
   readonly direction: Direction;
-  /** Upload: the transferable bytes at the call; the wait is over once that much is acknowledged. */
+  /**
+   * Upload: the transferable bytes at the call, which count every local changeset whose commit
+   * returned (durable yet or not); the wait is over once that much is acknowledged.
+   */
   readonly target: number;
   /** Upload: the acknowledged bytes at the call. */
   readonly transferred: number;

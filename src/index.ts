@@ -33,3 +33,5 @@ export { SyncManager } from './client/sync-manager.js';
 export { SyncSession, type ConnectionStateChange, type ProgressNotificationToken } from './client/sync-session.js';
 export { User } from './client/user.js';
 export type { Transport, TransportHandlers, TransportSocket } from './transport/transport.js';
+export { consoleLogger, silentLogger, stderrLogger, type Logger } from './store/logger.js';
+export { InvalidInputError } from './store/store-errors.js';

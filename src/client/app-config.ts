@@ -2,7 +2,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import type { KeepaliveOptions } from '../../machines/connection.machine.js';
 import type { ReconnectOptions } from '../../machines/backoff.js';
 import type { Logger } from '../store/logger.js';
-import { silentLogger } from '../store/logger.js';
+import { stderrLogger } from '../store/logger.js';
 import type { Transport } from '../transport/transport.js';
 import { createRelayInspector, DEFAULT_INSPECT_URL } from '../inspect/relay-inspector.js';
 
@@ -34,6 +34,11 @@ export interface AppConfig {
    * its default port (`ws://127.0.0.1:9777`); or `{ url }` for a relay elsewhere on this machine.
    */
   readonly inspect?: InspectObserver | true | { readonly url: string };
+  /**
+   * Where the runtime reports what goes wrong outside any caller's reach (a session error with
+   * no `onError`, a file recovered on open). Default `stderrLogger`: warnings to stderr;
+   * `silentLogger` opts out.
+   */
   readonly logger?: Logger;
   /** The socket implementation; WebSockets by default. */
   readonly transport?: Transport;
@@ -87,7 +92,7 @@ export function resolveAppConfig(config: AppConfig): ResolvedAppConfig {
     throw new TypeError(`App: durability must be 'full' or 'batched', got ${String(config.durability)}`);
   }
   if (config.clock !== undefined && typeof config.clock !== 'function') throw new TypeError('App: clock must be a function returning milliseconds');
-  const logger = config.logger ?? silentLogger;
+  const logger = config.logger ?? stderrLogger;
   const inspection = resolveInspect(config.inspect, logger);
   return {
     baseUrl: url.origin,

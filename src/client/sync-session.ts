@@ -3,7 +3,7 @@ import type { SessionEvent } from '../../machines/session.types.js';
 import { connectionStateOf, isActiveState, sessionStateOf } from '../../machines/state.js';
 import type { ConnectionState, Direction, ErrorAction, ProgressMode, SessionState, SyncErrorInfo, SyncProgress } from '../../machines/types.js';
 import type { Changeset, ServerMessage } from '../protocol/index.js';
-import { changesetBytes } from '../protocol/index.js';
+import { changesetBytes, DEFAULT_MAX_CHANGESET_BYTES, DEFAULT_MAX_MESSAGE_BYTES, UPLOAD_ENVELOPE_BYTES } from '../protocol/index.js';
 import type { Logger } from '../store/logger.js';
 import type { InspectObserver } from './app-config.js';
 import type { RealmFile } from '../store/realm-file.js';
@@ -46,6 +46,14 @@ export interface SessionHost {
   readonly recordErrorAction?: (token: ErrorActionToken) => void;
   /** Forgets the recorded action of `realmPath`: the server accepted the session again. */
   readonly clearErrorAction?: (realmPath: string) => void;
+  /** The server's limits as its last IDENT named them, shared by the app's sessions (updated here). */
+  readonly serverLimits?: ServerLimits;
+}
+
+/** The server's size limits (PROTOCOL.md "Limits"), as IDENT names them. */
+export interface ServerLimits {
+  maxMessageBytes: number;
+  maxChangesetBytes: number;
 }
 
 /** Most changeset bytes in one UPLOAD; the server's default frame limit is far above. */
@@ -78,6 +86,8 @@ export class SyncSession implements ConnectionMember {
   private disposed = false;
   private lastConnection: ConnectionState = 'disconnected';
   private uploadScheduled = false;
+  /** Until this session's IDENT names them: the app's last known, or the default server's. */
+  private readonly limits: ServerLimits;
 
   /** @internal Sessions are made by the runtime (`Realm.open`), never by users. */
   constructor(
@@ -88,6 +98,7 @@ export class SyncSession implements ConnectionMember {
   ) {
     this.memberId = realmPath;
     this.store = store;
+    this.limits = host.serverLimits ?? { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, maxChangesetBytes: DEFAULT_MAX_CHANGESET_BYTES };
     this.connectionChanges = new Broadcast<ConnectionStateChange>(this.observerFailed);
     this.sharedConnection = host.connectionFor(config.user);
     this.actor = createSessionActor(
@@ -346,6 +357,9 @@ export class SyncSession implements ConnectionMember {
     switch (message.type) {
       case 'ident':
         if (store !== undefined && store.cursors.epoch !== message.epoch) store.setEpoch(message.epoch);
+        if (message.maxChangesetBytes !== undefined) this.limits.maxChangesetBytes = message.maxChangesetBytes;
+        if (message.maxMessageBytes !== undefined) this.limits.maxMessageBytes = message.maxMessageBytes;
+        store?.limitChangesetBytes(this.limits.maxChangesetBytes);
         // The server took the session again: an error action recorded before no longer applies.
         this.host.clearErrorAction?.(this.realmPath);
         this.send({ type: 'server.ident' });
@@ -445,11 +459,17 @@ export class SyncSession implements ConnectionMember {
     });
   }
 
-  /** Sends what the server has not been sent on this binding, in batches. */
+  /**
+   * Sends what the server has not been sent on this binding, in batches that each fit one
+   * frame of the server's `maxMessageBytes`. A changeset over the server's limit (one written
+   * before `write` knew it) would get the socket closed again at every reconnect, starving the
+   * user's other sessions on it: it ends this session instead, as a fatal `messageTooBig`.
+   */
   private upload(): void {
     const store = this.store;
     if (store === undefined || this.number === undefined || this.connectionState !== 'connected') return;
     const pending = store.pendingChangesets(this.sentThrough);
+    const budget = Math.min(UPLOAD_BATCH_BYTES, this.limits.maxMessageBytes - UPLOAD_ENVELOPE_BYTES);
     let batch: Changeset[] = [];
     let bytes = 0;
     const flush = () => {
@@ -465,8 +485,15 @@ export class SyncSession implements ConnectionMember {
       bytes = 0;
     };
     for (const changeset of pending) {
-      const size = changesetBytes(changeset);
-      if (bytes + size > UPLOAD_BATCH_BYTES) flush();
+      // Each changeset costs its bytes and a comma in the frame.
+      const size = changesetBytes(changeset) + 1;
+      if (size - 1 > this.limits.maxChangesetBytes) {
+        flush();
+        const message = `local changeset ${changeset.clientVersion} is ${size - 1} bytes, over the server's limit of ${this.limits.maxChangesetBytes} bytes: it cannot be uploaded`;
+        this.send({ type: 'error', error: { code: 'messageTooBig', category: 'protocol', isFatal: true, message } });
+        return;
+      }
+      if (bytes + size > budget) flush();
       batch.push(changeset);
       bytes += size;
     }
@@ -492,12 +519,22 @@ export class SyncSession implements ConnectionMember {
 
   private listenToStore(store: RealmFile): void {
     this.stopListening?.();
-    this.stopListening = store.addListener(({ origin }) => {
+    // A commit the server would refuse as too big is refused by `write`, before it is in the file.
+    store.limitChangesetBytes(this.limits.maxChangesetBytes);
+    // Progress the moment `write` returns, durable or not yet (`batched`): the chart's upload
+    // transferable is then every committed changeset, so a wait called next targets them all
+    // (SEMANTICS.md §4), and a store closed next leaves the session dying, not inactive.
+    const stopCommits = store.addCommitListener(() => this.pushProgress());
+    // Uploads only once durable: only those changesets are handed out (`pendingChangesets`).
+    const stopChanges = store.addListener(({ origin }) => {
       if (origin !== 'local') return;
-      // Progress at once: a wait started right after this commit must count it.
       this.pushProgress();
       this.scheduleUpload();
     });
+    this.stopListening = () => {
+      stopCommits();
+      stopChanges();
+    };
     this.pushProgress();
   }
 

@@ -20,3 +20,4 @@ export * from './server/ident.codec.js';
 export * from './server/mark.codec.js';
 export * from './server/pong.codec.js';
 export * from './server/unbound.codec.js';
+export * from './limits.js';

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../protocol/limits.js';
 import type { Logger } from '../store/logger.js';
 
 /** What a user may do in a partition. */
@@ -25,7 +26,10 @@ export interface ServerOptions {
   readonly accessTokenTtlMs?: number;
   /** Lifetime of a refresh token. Default 30 days. */
   readonly refreshTokenTtlMs?: number;
-  /** Frames larger than this get `messageTooBig`. Default 16 MiB. */
+  /**
+   * Frames larger than this get `messageTooBig`. Default 16 MiB. Every IDENT answer names it, and
+   * the largest changeset an UPLOAD can then carry (`maxChangesetBytes`, 1 KiB less).
+   */
   readonly maxMessageBytes?: number;
   /** Secret that signs tokens; generated and kept in `dataDir` when absent. */
   readonly secret?: string;
@@ -84,7 +88,7 @@ export function resolveServerOptions(options: ServerOptions, logger: Logger): Re
     permissions: options.permissions ?? (() => 'readWrite'),
     accessTokenTtlMs: positive('accessTokenTtlMs', options.accessTokenTtlMs, 30 * 60_000),
     refreshTokenTtlMs: positive('refreshTokenTtlMs', options.refreshTokenTtlMs, 30 * 24 * 3_600_000),
-    maxMessageBytes: positive('maxMessageBytes', options.maxMessageBytes, 16 * 1024 * 1024),
+    maxMessageBytes: positive('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES),
     downloadBatchBytes: positive('downloadBatchBytes', options.downloadBatchBytes, 1024 * 1024),
     maxClockSkewMs: positive('maxClockSkewMs', options.maxClockSkewMs, 10 * 60_000),
     durability: options.durability ?? 'full',

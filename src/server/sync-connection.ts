@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import { changesetBytes } from '../protocol/changeset.codec.js';
 import { decodeClientMessage, encodeMessage } from '../protocol/decode.js';
 import { errorCodes, type ErrorCode } from '../protocol/error-codes.js';
+import { maxChangesetBytesFor } from '../protocol/limits.js';
 import { encodeDownloadFrame } from '../protocol/server/download-frame.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
 import type { Bind } from '../protocol/client/bind.codec.js';
@@ -284,7 +285,8 @@ export class SyncConnection {
     session.position = position;
     session.uploadProgress = cursors?.upload ?? { clientVersion: 0, serverVersion: 0 };
     this.context.hub.subscribe(session.partition, session);
-    this.enqueue(session, async () => this.send({ type: 'ident', session: session.id, fileIdent: message.fileIdent, epoch: history.epoch }));
+    const limits = { maxMessageBytes: this.context.maxMessageBytes, maxChangesetBytes: maxChangesetBytesFor(this.context.maxMessageBytes) };
+    this.enqueue(session, async () => this.send({ type: 'ident', session: session.id, fileIdent: message.fileIdent, epoch: history.epoch, ...limits }));
     this.pushDownloads(session, true);
   }
 

@@ -6,7 +6,7 @@ export { RealmFile, type RealmChange, type RealmCursors, type RealmFileOptions, 
 export type { ClientResetMode, ClientResetResult } from './client-reset.js';
 export type { Transaction } from './transaction.js';
 export { openRecordLog, type Durability, type OpenedRecordLog, type RecordDecoder, type RecordLog, type RecordLogOptions, type RefusedRecord } from './record-log.js';
-export { consoleLogger, silentLogger, type Logger } from './logger.js';
+export { consoleLogger, silentLogger, stderrLogger, type Logger } from './logger.js';
 export {
   ClosedError,
   CursorRegressionError,

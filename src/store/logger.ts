@@ -7,7 +7,10 @@ export interface Logger {
   warn(message: string, details?: Record<string, unknown>): void;
 }
 
-/** A logger that drops everything: the default, so that a library never writes to the console uninvited. */
+/**
+ * A logger that drops everything: the store's default, and the opt-out of the runtime's
+ * (`new App({ logger: silentLogger })`).
+ */
 export const silentLogger: Logger = {
   info: () => undefined,
   warn: () => undefined,
@@ -18,3 +21,23 @@ export const consoleLogger: Logger = {
   info: (message, details) => (details === undefined ? console.info(message) : console.info(message, details)),
   warn: (message, details) => (details === undefined ? console.warn(message) : console.warn(message, details)),
 };
+
+/**
+ * The runtime's default (`App`'s `logger`): warnings and errors go to stderr, one line each,
+ * information is dropped. A session error with no `onError` (a refused partition, a protocol
+ * error) is a warning, so it is never silent, as Realm's default error handler logs too.
+ */
+export const stderrLogger: Logger = {
+  info: () => undefined,
+  warn: (message, details) => {
+    process.stderr.write(`sync-session: ${message}${details === undefined ? '' : ` ${safeDetails(details)}`}\n`);
+  },
+};
+
+function safeDetails(details: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(details);
+  } catch {
+    return String(details);
+  }
+}

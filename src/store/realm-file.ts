@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
-import { ServerChangesetCodec, type Changeset, type Operation, type ServerChangeset } from '../protocol/changeset.codec.js';
+import { changesetBytes, ServerChangesetCodec, type Changeset, type Operation, type ServerChangeset } from '../protocol/changeset.codec.js';
 import { DownloadCursorCodec, type DownloadCursor, type UploadCursor } from '../protocol/cursors.codec.js';
 import { readableErrors } from '../protocol/decode.js';
 import type { Json } from '../protocol/json.codec.js';
@@ -18,7 +18,7 @@ import { RealmState } from './realm-state.js';
 import { openRecordLog, type Durability, type RecordLog, type RefusedRecord } from './record-log.js';
 import { ClosedError, CursorRegressionError, InvalidInputError, StoreError, TransactionStateError } from './store-errors.js';
 import { encodeRemoteChangesets, encodeRemoteRecord } from './remote-record.js';
-import { decodeStoreRecord, encodeStoreRecord, STORE_FORMAT, storeRecordProblem, type RemoteRecord, type StoreRecord } from './store-records.js';
+import { decodeStoreRecord, encodeStoreRecord, STORE_FORMAT, storeRecordProblem, type LocalRecord, type RemoteRecord, type StoreRecord } from './store-records.js';
 import { TransactionRecorder, type Transaction } from './transaction.js';
 
 export type { Transaction } from './transaction.js';
@@ -89,6 +89,8 @@ const isNat = (n: unknown): n is number => typeof n === 'number' && Number.isSaf
  */
 export class RealmFile {
   private readonly listeners = new Set<RealmListener>();
+  private readonly commitListeners = new Set<() => void>();
+  private maxChangesetBytes = Infinity;
   private readonly policy: CompactionPolicy;
   private writing = false;
   private closed = false;
@@ -238,8 +240,29 @@ export class RealmFile {
     }
     const ops = tx.operations;
     if (ops.length === 0) return result;
-    this.commit(this.localRecord(ops), 'local');
+    const record = this.localRecord(ops);
+    const payload = encodeStoreRecord(record);
+    // The record holds the changeset's JSON, so only a record over the limit needs measuring.
+    if (payload.length > this.maxChangesetBytes) {
+      const bytes = changesetBytes(record.changeset);
+      if (bytes > this.maxChangesetBytes) {
+        throw new InvalidInputError(`write(): the changeset is ${bytes} bytes, over the limit of ${this.maxChangesetBytes} bytes (the sync server's maxChangesetBytes); nothing was written`);
+      }
+    }
+    this.commit(record, 'local', payload);
+    this.notifyCommitted();
     return result;
+  }
+
+  /**
+   * The most bytes (`changesetBytes`) one local changeset may have: a {@link write} over it
+   * throws {@link InvalidInputError} and writes nothing. The sync runtime sets the server's
+   * limit, which it hears at IDENT, so that nothing is committed that could never be uploaded.
+   * Changesets already in the file are not affected. Default: no limit.
+   */
+  limitChangesetBytes(limit: number): void {
+    if (!(limit === Infinity || isNat(limit))) throw new InvalidInputError(`limitChangesetBytes: ${String(limit)} is not a byte count`);
+    this.maxChangesetBytes = limit;
   }
 
   /**
@@ -329,6 +352,21 @@ export class RealmFile {
     this.listeners.add(listener);
     return () => {
       this.listeners.delete(listener);
+    };
+  }
+
+  /**
+   * Calls `listener` at the end of every local commit, synchronously and before it is durable
+   * under `batched` (unlike {@link addListener}): the sync runtime counts a commit as soon as
+   * `write` returned, so a `waitForUpload` called next covers it. An exception in a listener is
+   * logged and swallowed. Returns the unsubscribe function.
+   */
+  addCommitListener(listener: () => void): () => void {
+    this.assertOpen('listen to');
+    if (typeof listener !== 'function') throw new InvalidInputError('addCommitListener needs a function');
+    this.commitListeners.add(listener);
+    return () => {
+      this.commitListeners.delete(listener);
     };
   }
 
@@ -460,11 +498,12 @@ export class RealmFile {
     if (this.writing) throw new TransactionStateError('close() inside write(): let the transaction finish first');
     this.closed = true;
     this.listeners.clear();
+    this.commitListeners.clear();
     this.log.close();
   }
 
   /** The record of the next local changeset, made of `ops`. */
-  private localRecord(ops: readonly Operation[]): StoreRecord {
+  private localRecord(ops: readonly Operation[]): LocalRecord {
     const changeset: Changeset = {
       clientVersion: this.state.clientVersion + 1,
       origin: this.ident,
@@ -562,6 +601,17 @@ export class RealmFile {
         listener(change);
       } catch (error) {
         this.logger.warn('a realm listener threw; the exception was ignored', { path: this.path, error: error instanceof Error ? error.stack ?? error.message : String(error) });
+      }
+    }
+  }
+
+  private notifyCommitted(): void {
+    for (const listener of [...this.commitListeners]) {
+      if (this.closed) return;
+      try {
+        listener();
+      } catch (error) {
+        this.logger.warn('a realm commit listener threw; the exception was ignored', { path: this.path, error: error instanceof Error ? error.stack ?? error.message : String(error) });
       }
     }
   }

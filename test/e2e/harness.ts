@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Credentials, Realm, type AppConfig, type SyncConfiguration, type SyncError, type Transport, type User } from '../../src/index.js';
 import { startServer, type ServerOptions, type SyncServer } from '../../src/server/index.js';
+import { silentLogger } from '../../src/store/logger.js';
 import { wsTransport } from '../../src/transport/ws-transport.js';
 
 /** A real server and apps against it, all cleaned up by `close()`. */
@@ -33,6 +34,8 @@ export class Harness {
       lingerMs: 50,
       reconnect: { initialDelayMs: 50, maxDelayMs: 400, multiplier: 2 },
       transport: counting,
+      // Tests provoke errors on purpose: the default stderr logger would flood the output.
+      logger: silentLogger,
       ...config,
     });
     this.apps.push(app);

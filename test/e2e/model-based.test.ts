@@ -7,7 +7,7 @@ import type { AnyStateMachine, InspectionEvent } from 'xstate';
 import { declaredTransitions, transitionKeys } from '../../machines/explore.js';
 import { sessionMachine } from '../../machines/session.machine.js';
 import type { StopPolicy } from '../../machines/types.js';
-import { App, Credentials, Realm, type SyncSession, type User } from '../../src/index.js';
+import { App, Credentials, Realm, silentLogger, type SyncSession, type User } from '../../src/index.js';
 import { startServer, type SyncServer } from '../../src/server/index.js';
 import { initialRef, pendingWaits, liveNotifiers, step as refStep, type RefCommand, type RefSession } from '../machines/session.reference.js';
 import { FaultProxy } from '../support/fault-proxy.js';
@@ -93,6 +93,8 @@ class World {
       reconnect: { initialDelayMs: 10, maxDelayMs: 40, multiplier: 2 },
       clock: () => Date.now() + this.offset,
       inspect: recordCoverage,
+      // Errors are injected on purpose: silent unless debugging.
+      logger: silentLogger,
       ...(process.env.MBT_DEBUG ? { logger: { info: (m: string, d?: object) => console.log('info', m, JSON.stringify(d)), warn: (m: string, d?: object) => console.log('warn', m, JSON.stringify(d)) } } : {}),
     });
     this.user = await this.app.logIn(Credentials.emailPassword(this.email, 'pw'));

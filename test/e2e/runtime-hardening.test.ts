@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Credentials, Realm, SessionClosedError, SyncSession } from '../../src/index.js';
+import { Credentials, InvalidInputError, Realm, SessionClosedError, SyncSession } from '../../src/index.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { eventually, Harness } from './harness.js';
 
@@ -88,10 +88,13 @@ describe('runtime hardening (found in review)', () => {
     const errors: string[] = [];
     const big = await Realm.open({ sync: { user, partition: 'big', onError: (_s, e) => errors.push(e.code) } });
     const other = await Realm.open({ sync: { user, partition: 'other' } });
-    await eventually(() => big.syncSession!.connectionState === 'connected', 'connected');
+    // Written before any IDENT named this server's limit (the client assumes a default server's).
     big.write((tx) => tx.put('Blob', 'b', { data: 'x'.repeat(100_000) }));
     await eventually(() => big.syncSession!.state === 'inactive', 'the big session stopped');
     expect(errors).toContain('messageTooBig');
+    await eventually(() => other.syncSession!.connectionState === 'connected', 'other connected');
+    // Once the limit is known, `write` refuses such a changeset before anything is written.
+    expect(() => other.write((tx) => tx.put('Blob', 'b', { data: 'x'.repeat(100_000) }))).toThrow(InvalidInputError);
     other.write((tx) => tx.put('Task', 'fine', { n: 1 }));
     await other.syncSession!.waitForUpload(AbortSignal.timeout(5_000));
     expect(h.sockets.get(app)).toBeLessThanOrEqual(3);
