@@ -2,6 +2,7 @@ import { syncUrl } from '../protocol/endpoint.js';
 import type { ErrorActionToken } from './errors.js';
 import { PendingActions, runErrorAction } from './pending-actions.js';
 import { RealmFile } from '../store/realm-file.js';
+import { FileLockedError } from '../store/store-errors.js';
 import { wsTransport } from '../transport/ws-transport.js';
 import type { ResolvedAppConfig } from './app-config.js';
 import { SharedConnection } from './shared-connection.js';
@@ -129,6 +130,8 @@ export class SyncManager {
         this.config.logger.info('ran a pending error action', { action: token.action, path: token.realmPath });
       } catch (error) {
         this.config.logger.warn('a pending error action failed', { action: token.action, path: token.realmPath, error: String(error) });
+        // Open elsewhere: the action waits for a start that finds the file free.
+        if (error instanceof FileLockedError) continue;
       }
       this.pending.remove(token.realmPath);
     }
@@ -172,7 +175,15 @@ export class SyncManager {
    */
   private reacquire(path: string, session: SyncSession): void {
     if (!session.isActive || this.stores.has(path) || this.sessions.get(path) !== session) return;
-    const file = RealmFile.open({ path, logger: this.config.logger, durability: this.config.durability, createLazily: true });
+    let file: RealmFile;
+    try {
+      file = RealmFile.open({ path, logger: this.config.logger, durability: this.config.durability, createLazily: true });
+    } catch (error) {
+      // Opened elsewhere since it was released (another app or process): that one writes it
+      // now. The session syncs again when a handle here opens the file.
+      this.config.logger.warn('a revived session could not reopen its realm file', { path, error: String(error) });
+      return;
+    }
     this.stores.set(path, { file, handles: 0 });
     session.storeAttached(file);
   }

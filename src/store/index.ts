@@ -10,6 +10,7 @@ export { consoleLogger, silentLogger, type Logger } from './logger.js';
 export {
   ClosedError,
   CursorRegressionError,
+  FileLockedError,
   InvalidInputError,
   NotARecordLogError,
   RecordLogError,

@@ -11,6 +11,7 @@ import { readableErrors } from '../protocol/decode.js';
 import type { Json } from '../protocol/json.codec.js';
 import { clientResetSnapshot, visiblyChanged, type ClientResetMode, type ClientResetResult } from './client-reset.js';
 import { CompactionPolicy } from './compaction.js';
+import { acquireFileLock, lockPathOfFile, type FileLock } from './file-lock.js';
 import type { DocumentKey, VisibleObject } from './document-set.js';
 import { receive, tick } from './hlc.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -71,8 +72,9 @@ export interface RealmCursors {
 const isNat = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
 /**
- * A realm file. All methods are synchronous except {@link flush}; one instance per file per
- * process (opening the same path twice throws).
+ * A realm file. All methods are synchronous except {@link flush}; one open instance per file
+ * across all processes: an OS lock on `<path>.lock` is held from open to close, and a second
+ * open (here or in another process) throws `FileLockedError`.
  */
 export class RealmFile {
   private readonly listeners = new Set<RealmListener>();
@@ -104,6 +106,7 @@ export class RealmFile {
     private readonly logger: Logger,
     private readonly now: () => number,
     compactionFactor: number | undefined,
+    private readonly lock: FileLock,
   ) {
     this.policy = new CompactionPolicy(compactionFactor);
     this.durableVersion = state.clientVersion;
@@ -112,6 +115,8 @@ export class RealmFile {
   /**
    * Opens (or creates) the realm file at `options.path`. A torn or corrupt tail is cut at the
    * last whole record and reported through the logger; a new file gets a fresh random ident.
+   * Throws `FileLockedError` if the file is open elsewhere (another process, or another
+   * `RealmFile` in this one), before reading or changing anything of it.
    */
   static open(options: RealmFileOptions): RealmFile {
     if (typeof options !== 'object' || options === null) throw new InvalidInputError('RealmFile.open needs an options object');
@@ -122,13 +127,22 @@ export class RealmFile {
     // Checked before the file is touched, so a bad option never leaves a file behind.
     new CompactionPolicy(compactionFactor);
 
+    // Before the log is opened: opening reads the file and may cut its tail or remove the
+    // scratch file of a rewrite, which are the holder's to do.
+    const lock = acquireFileLock(path, lockPathOfFile(path));
     const state = new RealmState();
-    const { log } = openRecordLog(path, {
-      ...(durability === undefined ? {} : { durability }),
-      createLazily: options.createLazily === true,
-      logger,
-      decode: (payload: Buffer) => E.chain((record: StoreRecord) => state.replay(record))(decodeStoreRecord(payload)),
-    });
+    let log: RecordLog;
+    try {
+      log = openRecordLog(path, {
+        ...(durability === undefined ? {} : { durability }),
+        createLazily: options.createLazily === true,
+        logger,
+        decode: (payload: Buffer) => E.chain((record: StoreRecord) => state.replay(record))(decodeStoreRecord(payload)),
+      }).log;
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
     try {
       let ident = state.fileIdent;
       if (ident === undefined) {
@@ -141,11 +155,15 @@ export class RealmFile {
         state.apply(header);
         logger.info('created realm file', { path: log.path, fileIdent: ident });
       }
-      const realm = new RealmFile(path, ident, log, state, logger, now, compactionFactor);
+      const realm = new RealmFile(path, ident, log, state, logger, now, compactionFactor, lock);
       realm.maybeCompact();
       return realm;
     } catch (error) {
-      log.close();
+      try {
+        log.close();
+      } finally {
+        lock.release();
+      }
       throw error;
     }
   }
@@ -423,13 +441,21 @@ export class RealmFile {
     this.rewriteAsSnapshot('requested');
   }
 
-  /** Syncs and closes the file. Idempotent. Listeners are dropped; batched notifications not yet delivered are not. */
+  /**
+   * Syncs and closes the file, then lets go of its lock (even if the sync failed: the file is
+   * closed either way). Idempotent. Listeners are dropped; batched notifications not yet
+   * delivered are not.
+   */
   close(): void {
     if (this.closed) return;
     if (this.writing) throw new TransactionStateError('close() inside write(): let the transaction finish first');
     this.closed = true;
     this.listeners.clear();
-    this.log.close();
+    try {
+      this.log.close();
+    } finally {
+      this.lock.release();
+    }
   }
 
   /** The record of the next local changeset, made of `ops`. */
