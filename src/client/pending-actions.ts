@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { acquireFileLock, lockPathOfFile } from '../store/file-lock.js';
 import type { ErrorActionToken } from './errors.js';
 
 const FILE = 'pending-error-actions.json';
@@ -62,14 +63,23 @@ export class PendingActions {
   }
 }
 
-/** Runs one error action on a closed realm file; returns the backup path for a client reset. */
+/**
+ * Runs one error action on a closed realm file; returns the backup path for a client reset.
+ * Under the file's lock: a file another process (or app) has open is left alone, and
+ * `FileLockedError` says so. The lock file stays: the path's next file is guarded by it.
+ */
 export function runErrorAction(token: ErrorActionToken): string | undefined {
   if (!existsSync(token.realmPath)) return undefined;
-  if (token.action === 'deleteLocalFile') {
-    rmSync(token.realmPath);
-    return undefined;
+  const lock = acquireFileLock(token.realmPath, lockPathOfFile(token.realmPath));
+  try {
+    if (token.action === 'deleteLocalFile') {
+      rmSync(token.realmPath);
+      return undefined;
+    }
+    const backup = `${token.realmPath}.backup-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(token.realmPath, backup);
+    return backup;
+  } finally {
+    lock.release();
   }
-  const backup = `${token.realmPath}.backup-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  renameSync(token.realmPath, backup);
-  return backup;
 }

@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Credentials, FileLockedError, Realm } from '../../src/index.js';
+import { Credentials, FileLockedError, Realm, SyncSession } from '../../src/index.js';
+import { eventually } from '../support/eventually.js';
 import { Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -58,5 +60,28 @@ describe('one realm file, one App: the second App on the file is refused', () =>
     const third = await Realm.open({ sync: { user: a.user, partition: 'p' } });
     expect(third.objects('Task')).toHaveLength(2);
     third.close();
+  }, 60_000);
+
+  it("an error action leaves a file another App holds alone: immediatelyHandleError throws FileLockedError, and at the next start it stays pending", async () => {
+    h = await new Harness().start({ permissions: () => 'read' });
+    const storageDir = join(h.dir, 'app-with-action');
+    const a = await h.client('ro', {}, h.app({ storageDir }));
+    a.realm.write((tx) => tx.put('Task', 'forbidden', { n: 1 }));
+    await eventually(() => a.errors.length > 0, 'the permission error');
+    const token = a.errors[0]!.actionToken!;
+    expect(token).toEqual({ action: 'deleteLocalFile', realmPath: a.realm.path });
+    a.realm.close();
+
+    // Opened outside this App meanwhile (a local handle here; another process alike): it is that holder's now.
+    const holder = await Realm.open({ path: a.realm.path });
+    expect(() => SyncSession.immediatelyHandleError(token, a.app.syncManager)).toThrow(FileLockedError);
+    a.app.close();
+    h.app({ storageDir }).close(); // the next start of the first app: the action waits
+    expect(existsSync(a.realm.path)).toBe(true);
+    expect(holder.objectForPrimaryKey('Task', 'forbidden')).toEqual({ n: 1 });
+    holder.close();
+
+    h.app({ storageDir }); // a start that finds the file free runs it
+    expect(existsSync(a.realm.path)).toBe(false);
   }, 60_000);
 });
