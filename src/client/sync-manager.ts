@@ -181,6 +181,7 @@ export class SyncManager {
     } catch (error) {
       // Opened elsewhere since it was released (another app or process): that one writes it
       // now. The session syncs again when a handle here opens the file.
+      if (!(error instanceof FileLockedError)) throw error;
       this.config.logger.warn('a revived session could not reopen its realm file', { path, error: String(error) });
       return;
     }

@@ -84,4 +84,28 @@ describe('one realm file, one App: the second App on the file is refused', () =>
     h.app({ storageDir }); // a start that finds the file free runs it
     expect(existsSync(a.realm.path)).toBe(false);
   }, 60_000);
+
+  it('a session revived while another holder has its released file does not take the file: it logs and waits', async () => {
+    h = await new Harness().start();
+    const warnings: string[] = [];
+    const app = h.app({ logger: { info: () => {}, warn: (message) => warnings.push(message) } });
+    const a = await h.client('p', {}, app);
+    const session = a.realm.syncSession!;
+    session.pause();
+    a.realm.write((tx) => tx.put('Task', 'x', { n: 1 }));
+    a.realm.close(); // paused with no handle: the runtime lets go of the file
+
+    const holder = await Realm.open({ path: a.realm.path });
+    // Revived to upload what is pending (dying), it would reopen the file: the holder has it.
+    expect(() => session.resume()).not.toThrow();
+    await eventually(() => warnings.includes('a revived session could not reopen its realm file'), 'the warning');
+    holder.write((tx) => tx.put('Task', 'y', { n: 2 }));
+    holder.close();
+
+    // A handle opened in the app again syncs the file, with what the holder wrote.
+    const again = await Realm.open({ sync: { user: a.user, partition: 'p' } });
+    expect(again.objects('Task')).toHaveLength(2);
+    await again.syncSession!.waitForUpload(AbortSignal.timeout(30_000));
+    again.close();
+  }, 60_000);
 });
