@@ -22,6 +22,9 @@ import { tryLock, unlock } from 'fs-native-extensions';
 import { makeDirectoryDurably, readFully, writeFully } from './durable-fs.js';
 import { FileLockedError } from './store-errors.js';
 
+/** Bytes of the pid record in a lock file: any pid (at most 10 digits) padded with spaces, then a newline. */
+const PID_WIDTH = 12;
+
 /** A held lock; {@link release} lets it go. */
 export interface FileLock {
   /** What the lock guards (the realm file or the data directory), as given. */
@@ -52,10 +55,9 @@ export function acquireFileLock(guarded: string, lockPath: string): FileLock {
   const fd = fs.openSync(lockPath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
   try {
     if (!tryLock(fd)) throw new FileLockedError(guarded, lockPath, holderPid(fd));
-    // Written first, then cut to length: a reader never sees the file empty mid-update.
-    const pid = Buffer.from(`${process.pid}\n`);
-    writeFully(fd, pid, 0);
-    fs.ftruncateSync(fd, pid.length);
+    // Always the same length, so it overwrites the last holder's whole: no truncate (a
+    // metadata update per open), and a reader never sees the file empty.
+    writeFully(fd, Buffer.from(`${String(process.pid).padEnd(PID_WIDTH - 1)}\n`), 0);
   } catch (error) {
     fs.closeSync(fd);
     throw error;
