@@ -55,8 +55,9 @@ export function acquireFileLock(guarded: string, lockPath: string): FileLock {
   const fd = fs.openSync(lockPath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
   try {
     if (!tryLock(fd)) throw new FileLockedError(guarded, lockPath, holderPid(fd));
-    // Always the same length, so it overwrites the last holder's whole: no truncate (a
-    // metadata update per open), and a reader never sees the file empty.
+    // Always the same length, so it overwrites the last holder's record whole: no truncate
+    // (a metadata update per open). A dead holder's pid stays until then; it is only read by
+    // someone refused, and a live holder has written its own by the time anyone is.
     writeFully(fd, Buffer.from(`${String(process.pid).padEnd(PID_WIDTH - 1)}\n`), 0);
   } catch (error) {
     fs.closeSync(fd);
