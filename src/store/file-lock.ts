@@ -57,7 +57,7 @@ export function acquireFileLock(guarded: string, lockPath: string): FileLock {
     if (!tryLock(fd)) throw new FileLockedError(guarded, lockPath, holderPid(fd));
     // Always the same length, so it overwrites the last holder's record whole: no truncate
     // (a metadata update per open). A dead holder's pid stays until then; it is only read by
-    // someone refused, and a live holder has written its own by the time anyone is.
+    // someone refused, and a live holder writes its own right after locking.
     writeFully(fd, Buffer.from(`${String(process.pid).padEnd(PID_WIDTH - 1)}\n`), 0);
   } catch (error) {
     fs.closeSync(fd);
