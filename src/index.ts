@@ -27,6 +27,12 @@ export {
   type ErrorActionToken,
 } from './client/errors.js';
 export { Realm, type RealmConfiguration } from './client/realm.js';
+/**
+ * Thrown (as a rejection of `Realm.open`) when the realm file is open elsewhere: in another
+ * process, or in another `App` of this one. A realm file has one writer at a time; nothing of
+ * the holder was touched. Its `path` names the file, `holderPid` the holder where known.
+ */
+export { FileLockedError } from './store/store-errors.js';
 export { Stream, type Observer, type Subscription } from './client/stream.js';
 export type { ClientResetConfig, DocumentsSnapshot, SyncConfiguration } from './client/sync-config.js';
 export { SyncManager } from './client/sync-manager.js';

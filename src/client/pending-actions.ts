@@ -2,6 +2,7 @@ import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import type { ErrorAction } from '../../machines/types.js';
 import { makeDirectoryDurably, PRIVATE_FILE_MODE } from '../store/durable-fs.js';
+import { acquireFileLock, lockPathOfFile } from '../store/file-lock.js';
 
 const FILE = 'pending-error-actions.json';
 
@@ -77,18 +78,25 @@ export class PendingActions {
 /**
  * Runs one error action on a closed realm file; returns the backup path for a client reset.
  * The caller has decided that `realmPath` may be acted on (an issued token, or a recorded
- * action whose path was checked).
+ * action whose path was checked). Under the file's lock: a file another process (or app) has
+ * open is left alone, and `FileLockedError` says so. The lock file stays: the path's next file
+ * is guarded by it.
  */
 export function runErrorAction(action: ErrorAction, realmPath: string): string | undefined {
   if (!existsSync(realmPath)) return undefined;
-  if (action === 'deleteLocalFile') {
-    rmSync(realmPath);
-    return undefined;
+  const lock = acquireFileLock(realmPath, lockPathOfFile(realmPath));
+  try {
+    if (action === 'deleteLocalFile') {
+      rmSync(realmPath);
+      return undefined;
+    }
+    const backup = `${realmPath}.backup-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(realmPath, backup);
+    // A file made before realm files were private keeps its mode through the rename; a backup is
+    // the user's data all the same.
+    chmodSync(backup, PRIVATE_FILE_MODE);
+    return backup;
+  } finally {
+    lock.release();
   }
-  const backup = `${realmPath}.backup-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  renameSync(realmPath, backup);
-  // A file made before realm files were private keeps its mode through the rename; a backup is
-  // the user's data all the same.
-  chmodSync(backup, PRIVATE_FILE_MODE);
-  return backup;
 }

@@ -5,6 +5,7 @@ import { InvalidActionTokenError, type ErrorActionToken } from './errors.js';
 import { PendingActions, runErrorAction } from './pending-actions.js';
 import { checkRecordablePath, resolveRecordedRealmPath } from './recorded-action-path.js';
 import { RealmFile } from '../store/realm-file.js';
+import { FileLockedError } from '../store/store-errors.js';
 import { wsTransport } from '../transport/ws-transport.js';
 import type { ResolvedAppConfig } from './app-config.js';
 import { SharedConnection } from './shared-connection.js';
@@ -171,6 +172,8 @@ export class SyncManager {
           path: recorded.realmPath,
           error: String(error),
         });
+        // Open elsewhere: the action waits for a start that finds the file free.
+        if (error instanceof FileLockedError) continue;
       }
       this.pending.remove(recorded.realmPath);
     }
@@ -214,7 +217,16 @@ export class SyncManager {
    */
   private reacquire(path: string, session: SyncSession): void {
     if (!session.isActive || this.stores.has(path) || this.sessions.get(path) !== session) return;
-    const file = RealmFile.open({ path, logger: this.config.logger, durability: this.config.durability, createLazily: true });
+    let file: RealmFile;
+    try {
+      file = RealmFile.open({ path, logger: this.config.logger, durability: this.config.durability, createLazily: true });
+    } catch (error) {
+      // Opened elsewhere since it was released (another app or process): that one writes it
+      // now. The session syncs again when a handle here opens the file.
+      if (!(error instanceof FileLockedError)) throw error;
+      this.config.logger.warn('a revived session could not reopen its realm file', { path, error: String(error) });
+      return;
+    }
     this.stores.set(path, { file, handles: 0 });
     session.storeAttached(file);
   }

@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { makeDirectoryDurably } from '../store/durable-fs.js';
+import { acquireFileLock, lockPathOfDirectory } from '../store/file-lock.js';
 import { silentLogger, type Logger } from '../store/logger.js';
 import { handleAuth } from './auth-routes.js';
-import { resolveServerOptions, type ServerOptions } from './options.js';
+import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import { PartitionHub } from './partition-hub.js';
 import { SyncConnection } from './sync-connection.js';
 import { loadSecret, TokenIssuer } from './tokens.js';
@@ -49,13 +50,27 @@ function refuseUpgrade(socket: Duplex, status: string, reason: string): void {
 /**
  * Starts the reference sync server: auth over HTTP and the sync protocol over a WebSocket, on
  * one port, with each partition's history in `dataDir`. Bad configuration throws a `TypeError`
- * naming the field before anything is opened.
+ * naming the field before anything is opened. `dataDir` has one server at a time: another
+ * server (in any process) holding it makes this one reject with `FileLockedError` before it
+ * reads anything there; the lock is held until `close()` and dies with the process.
  */
 export async function startServer(options: ServerOptions): Promise<SyncServer> {
   const logger: Logger = options.logger ?? silentLogger;
   const config = resolveServerOptions(options, logger);
   // Private (0700) whatever the umask: the histories in it are every user's data.
   makeDirectoryDurably(config.dataDir);
+  // Taken before the secret or any history is read.
+  const lock = acquireFileLock(config.dataDir, lockPathOfDirectory(config.dataDir));
+  try {
+    return await serveLocked(config, logger, () => lock.release());
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+/** {@link startServer} once `dataDir` is locked; `release` lets go of the lock after `close()`. */
+async function serveLocked(config: ResolvedServerOptions, logger: Logger, release: () => void): Promise<SyncServer> {
   const tokens = new TokenIssuer(loadSecret(config.dataDir, config.secret), config.accessTokenTtlMs, config.refreshTokenTtlMs);
   const users = new UserDirectory(config.users);
   const revoked = new Set<string>();
@@ -154,7 +169,11 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
         wss.close();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
-        hub.close();
+        try {
+          hub.close();
+        } finally {
+          release();
+        }
       })();
       return closing;
     },

@@ -10,6 +10,7 @@ export { consoleLogger, silentLogger, stderrLogger, type Logger } from './logger
 export {
   ClosedError,
   CursorRegressionError,
+  FileLockedError,
   InvalidInputError,
   NotARecordLogError,
   RecordLogError,

@@ -11,6 +11,7 @@ import { readableErrors } from '../protocol/decode.js';
 import type { Json } from '../protocol/json.codec.js';
 import { clientResetSnapshot, visiblyChanged, type ClientResetMode, type ClientResetResult } from './client-reset.js';
 import { CompactionPolicy } from './compaction.js';
+import { acquireFileLock, lockPathOfFile, type FileLock } from './file-lock.js';
 import type { DocumentKey, VisibleObject } from './document-set.js';
 import { receive, tick } from './hlc.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -84,8 +85,9 @@ export interface RealmCursors {
 const isNat = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
 /**
- * A realm file. All methods are synchronous except {@link flush}; one instance per file per
- * process (opening the same path twice throws).
+ * A realm file. All methods are synchronous except {@link flush}; one open instance per file
+ * across all processes: an OS lock on `<path>.lock` is held from open to close, and a second
+ * open (here or in another process) throws `FileLockedError`.
  */
 export class RealmFile {
   private readonly listeners = new Set<RealmListener>();
@@ -121,6 +123,7 @@ export class RealmFile {
     compactionFactor: number | undefined,
     /** What opening this file found besides its records: a cut tail, refused records, restamped changesets. */
     readonly openReport: RealmOpenReport,
+    private readonly lock: FileLock,
   ) {
     this.policy = new CompactionPolicy(compactionFactor);
     this.durableVersion = state.clientVersion;
@@ -131,7 +134,8 @@ export class RealmFile {
    * last whole record and reported through the logger; a whole record whose content is refused
    * (a codec, or the sequence of the records before it) is left out and reported, and the
    * records after it are kept ({@link openReport} says what was found); a new file gets a fresh
-   * random ident.
+   * random ident. Throws `FileLockedError` if the file is open elsewhere (another process, or
+   * another `RealmFile` in this one), before reading or changing anything of it.
    */
   static open(options: RealmFileOptions): RealmFile {
     if (typeof options !== 'object' || options === null) throw new InvalidInputError('RealmFile.open needs an options object');
@@ -142,6 +146,9 @@ export class RealmFile {
     // Checked before the file is touched, so a bad option never leaves a file behind.
     new CompactionPolicy(compactionFactor);
 
+    // Before the log is opened: opening reads the file and may cut its tail or remove the
+    // scratch file of a rewrite, which are the holder's to do.
+    const lock = acquireFileLock(path, lockPathOfFile(path));
     const state = new RealmState();
     let restampedChangesets = 0;
     // A stamp past the safe integers is read as the file's next reading (see `decodeStoreRecord`).
@@ -149,15 +156,22 @@ export class RealmFile {
       restampedChangesets++;
       return tick(state.hlc, 0);
     };
-    const { log, recovered, refused } = openRecordLog(path, {
-      ...(durability === undefined ? {} : { durability }),
-      createLazily: options.createLazily === true,
-      logger,
-      // Every record stands on its own, checked against the state before it: one refused must
-      // not take the commits after it (SEMANTICS: nothing acknowledged is lost).
-      refusedRecords: 'skip',
-      decode: (payload: Buffer) => E.chain((record: StoreRecord) => state.replay(record))(decodeStoreRecord(payload, restamp)),
-    });
+    let opened: ReturnType<typeof openRecordLog>;
+    try {
+      opened = openRecordLog(path, {
+        ...(durability === undefined ? {} : { durability }),
+        createLazily: options.createLazily === true,
+        logger,
+        // Every record stands on its own, checked against the state before it: one refused must
+        // not take the commits after it (SEMANTICS: nothing acknowledged is lost).
+        refusedRecords: 'skip',
+        decode: (payload: Buffer) => E.chain((record: StoreRecord) => state.replay(record))(decodeStoreRecord(payload, restamp)),
+      });
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+    const { log, recovered, refused } = opened;
     const openReport: RealmOpenReport = Object.freeze({ truncatedBytes: recovered.truncatedBytes, refusedRecords: Object.freeze([...refused]), restampedChangesets });
     if (restampedChangesets > 0) {
       logger.warn('realm file: local changesets stamped past the safe integers (before the HLC had bounds) were read with new stamps', { path, restampedChangesets });
@@ -174,11 +188,15 @@ export class RealmFile {
         state.apply(header);
         logger.info('created realm file', { path: log.path, fileIdent: ident });
       }
-      const realm = new RealmFile(path, ident, log, state, logger, now, compactionFactor, openReport);
+      const realm = new RealmFile(path, ident, log, state, logger, now, compactionFactor, openReport, lock);
       realm.maybeCompact();
       return realm;
     } catch (error) {
-      log.close();
+      try {
+        log.close();
+      } finally {
+        lock.release();
+      }
       throw error;
     }
   }
@@ -492,14 +510,22 @@ export class RealmFile {
     this.rewriteAsSnapshot('requested');
   }
 
-  /** Syncs and closes the file. Idempotent. Listeners are dropped; batched notifications not yet delivered are not. */
+  /**
+   * Syncs and closes the file, then lets go of its lock (even if the sync failed: the file is
+   * closed either way). Idempotent. Listeners are dropped; batched notifications not yet
+   * delivered are not.
+   */
   close(): void {
     if (this.closed) return;
     if (this.writing) throw new TransactionStateError('close() inside write(): let the transaction finish first');
     this.closed = true;
     this.listeners.clear();
     this.commitListeners.clear();
-    this.log.close();
+    try {
+      this.log.close();
+    } finally {
+      this.lock.release();
+    }
   }
 
   /** The record of the next local changeset, made of `ops`. */

@@ -41,3 +41,27 @@ export class NotARecordLogError extends StoreError {
 export class RecordLogError extends StoreError {
   override readonly name: string = 'RecordLogError';
 }
+
+/**
+ * A realm file or a server data directory that another open holds: another process, or another
+ * `RealmFile`/`App`/server in this one. Files are single-writer; nothing of the holder was read
+ * or touched. The holder's OS lock goes with it (a killed holder included), after which an open
+ * succeeds.
+ */
+export class FileLockedError extends StoreError {
+  override readonly name: string = 'FileLockedError';
+
+  /**
+   * @param path the realm file or data directory that is in use
+   * @param lockPath the lock file beside it that the holder has locked
+   * @param holderPid the holder's process id as it wrote it into the lock file, if readable
+   */
+  constructor(
+    readonly path: string,
+    readonly lockPath: string,
+    readonly holderPid: number | undefined,
+  ) {
+    const holder = holderPid === undefined ? 'another process' : holderPid === process.pid ? `this process (pid ${holderPid})` : `process ${holderPid}`;
+    super(`${path} is already open in ${holder}: it has one writer at a time (lock ${lockPath})`);
+  }
+}
