@@ -5,8 +5,10 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { silentLogger, type Logger } from '../store/logger.js';
 import { handleAuth } from './auth-routes.js';
+import { LoginLimiter } from './login-limiter.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
 import { PartitionHub } from './partition-hub.js';
+import { RevocationList } from './revocations.js';
 import { SyncConnection } from './sync-connection.js';
 import { loadSecret, TokenIssuer } from './tokens.js';
 import { UserDirectory } from './users.js';
@@ -22,7 +24,10 @@ export interface SyncServer {
   readonly port: number;
   /** Starts a new history epoch of `partition`; its clients get a `clientReset` error. Returns the epoch. */
   resetPartition(partition: string): string;
-  /** Logs `userId` out: refresh refused, bound sessions and new binds get `badToken`. */
+  /**
+   * Logs `userId` out: login and refresh refused, bound sessions and new binds get `badToken`.
+   * Kept in `dataDir` (fsynced before it returns), so a restart does not undo it.
+   */
   revokeUser(userId: string): void;
   /** Closes every socket (code 1001), stops listening and closes the histories. */
   close(): Promise<void>;
@@ -42,9 +47,11 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
   const logger: Logger = options.logger ?? silentLogger;
   const config = resolveServerOptions(options, logger);
   mkdirSync(config.dataDir, { recursive: true });
-  const tokens = new TokenIssuer(loadSecret(config.dataDir, config.secret), config.accessTokenTtlMs, config.refreshTokenTtlMs);
-  const users = new UserDirectory(config.users);
-  const revoked = new Set<string>();
+  const tokens = new TokenIssuer(loadSecret(config.dataDir, config.secret), config.accessTokenTtlMs, config.refreshTokenTtlMs, config.now);
+  const users = await UserDirectory.open(config.dataDir, config.users);
+  const revocations = RevocationList.open(config.dataDir);
+  const revoked = revocations.users;
+  const limiter = new LoginLimiter(config.loginAttempts, config.now);
   const hub = new PartitionHub(config.dataDir, { durability: config.durability, logger });
   const connections = new Set<SyncConnection>();
   let closingStarted = false;
@@ -58,11 +65,11 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
     maxMessageBytes: config.maxMessageBytes,
     downloadBatchBytes: config.downloadBatchBytes,
     logger,
-    now: Date.now,
+    now: config.now,
   };
 
   const http: Server = createServer((req, res) => {
-    handleAuth(req, res, users, tokens, revoked)
+    handleAuth(req, res, users, tokens, revoked, limiter)
       .then((handled) => {
         if (handled) return;
         res.writeHead(404, { 'content-type': 'application/json' });
@@ -111,6 +118,9 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
       http.off('error', reject);
       resolve();
     });
+  }).catch((error: unknown) => {
+    revocations.close();
+    throw error;
   });
   const port = (http.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -122,8 +132,12 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
     port,
     resetPartition: (partition) => hub.reset(partition),
     revokeUser: (userId) => {
-      revoked.add(userId);
-      for (const connection of connections) connection.revoke(userId);
+      if (typeof userId !== 'string' || userId === '') throw new TypeError('revokeUser: userId must be a non-empty string');
+      try {
+        revocations.add(userId);
+      } finally {
+        for (const connection of connections) connection.revoke(userId);
+      }
     },
     close: () => {
       closing ??= (async () => {
@@ -139,6 +153,7 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         hub.close();
+        revocations.close();
       })();
       return closing;
     },
