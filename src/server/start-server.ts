@@ -48,7 +48,7 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
   const config = resolveServerOptions(options, logger);
   mkdirSync(config.dataDir, { recursive: true });
   const tokens = new TokenIssuer(loadSecret(config.dataDir, config.secret), config.accessTokenTtlMs, config.refreshTokenTtlMs, config.now);
-  const users = await UserDirectory.open(config.dataDir, config.users);
+  const users = UserDirectory.open(config.dataDir, config.users);
   const revocations = RevocationList.open(config.dataDir);
   const revoked = revocations.users;
   const limiter = new LoginLimiter(config.loginAttempts, config.now);
@@ -120,6 +120,7 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
     });
   }).catch((error: unknown) => {
     revocations.close();
+    users.close();
     throw error;
   });
   const port = (http.address() as AddressInfo).port;
@@ -154,6 +155,7 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
         await new Promise<void>((resolve) => http.close(() => resolve()));
         hub.close();
         revocations.close();
+        users.close();
       })();
       return closing;
     },

@@ -39,53 +39,76 @@ const derivedUserId = (email: string): string => `user-${createHash('sha256').up
 
 /**
  * Who may log in. Anonymous users get a fresh id each time; an email user keeps the id recorded
- * in `dataDir` when it was first configured, across logins, restarts and password changes.
+ * in `dataDir` when it first logged in, across logins, restarts and password changes.
+ *
+ * A configured user's record is made or checked at its first login, not at start: one scrypt
+ * costs about 0.1 s of a core, and a server with thousands of users must not spend minutes
+ * hashing before it listens, nor hash for users who never come.
  */
 export class UserDirectory {
+  /** Per configured email, its record once checked against the configured password (memoized, so concurrent first logins make one). */
+  private readonly checked = new Map<string, Promise<StoredUser>>();
   /** A hash no password matches quickly, checked for unknown emails so they take as long as known ones. */
   private decoy: Promise<PasswordHash> | undefined;
 
-  private constructor(private readonly byEmail: ReadonlyMap<string, StoredUser>) {}
+  private constructor(
+    private readonly log: PrivateLog,
+    /** Configured password per lower-cased email; the last of two entries for one email wins, as it always did. */
+    private readonly configured: ReadonlyMap<string, string>,
+    /** Records read from `dataDir`, the newest per email. */
+    private readonly stored: Map<string, StoredUser>,
+  ) {}
 
   /**
-   * The configured `users`, with the records kept in `dataDir/users.jsonl`: a user whose
-   * configured password matches its record keeps it; a new user, or one whose password
-   * changed, gets a fresh salt and hash, written (fsynced) before this resolves. Users no longer
+   * The configured `users`, with the records kept in `dataDir/users.jsonl`. Users no longer
    * configured cannot log in, but their records stay, so their ids come back with them.
    */
-  static async open(dataDir: string, users: readonly EmailPasswordUser[]): Promise<UserDirectory> {
+  static open(dataDir: string, users: readonly EmailPasswordUser[]): UserDirectory {
     const log = PrivateLog.open(join(dataDir, USERS_FILE));
-    try {
-      const stored = new Map<string, StoredUser>();
-      for (const record of log.records) if (isStoredUser(record)) stored.set(record.email, record);
-      // The last of two entries for one email wins, as it always did.
-      const configured = new Map(users.map((u) => [u.email.toLowerCase(), u.password]));
-      const byEmail = new Map<string, StoredUser>();
-      await Promise.all(
-        [...configured].map(async ([email, password]) => {
-          const known = stored.get(email);
-          if (known !== undefined && (await verifyPassword(password, known.password))) {
-            byEmail.set(email, known);
-            return;
-          }
-          const user: StoredUser = { email, userId: known?.userId ?? derivedUserId(email), password: await hashPassword(password) };
-          log.append(user);
-          byEmail.set(email, user);
-        }),
-      );
-      return new UserDirectory(byEmail);
-    } finally {
-      log.close();
-    }
+    const stored = new Map<string, StoredUser>();
+    for (const record of log.records) if (isStoredUser(record)) stored.set(record.email, record);
+    return new UserDirectory(log, new Map(users.map((u) => [u.email.toLowerCase(), u.password])), stored);
   }
 
-  /** The user id for these credentials, or `undefined` when they are wrong. */
+  /**
+   * The user id for these credentials, or `undefined` when they are wrong. A user's first login
+   * since start makes its record if its configured password has none (new user, or a password
+   * changed in the configuration): a fresh salt and hash, fsynced before this resolves.
+   */
   async logIn(request: LoginRequest): Promise<string | undefined> {
     if (request.provider === 'anonymous') return `anon-${randomBytes(8).toString('hex')}`;
-    const user = this.byEmail.get(request.email.toLowerCase());
-    if (user !== undefined) return (await verifyPassword(request.password, user.password)) ? user.userId : undefined;
-    this.decoy ??= hashPassword(randomBytes(16).toString('hex'));
-    await verifyPassword(request.password, await this.decoy);
-    return undefined;
+    const email = request.email.toLowerCase();
+    if (!this.configured.has(email)) {
+      this.decoy ??= hashPassword(randomBytes(16).toString('hex'));
+      await verifyPassword(request.password, await this.decoy);
+      return undefined;
+    }
+    const user = await this.record(email);
+    return (await verifyPassword(request.password, user.password)) ? user.userId : undefined;
+  }
+
+  /** Closes the file. */
+  close(): void {
+    this.log.close();
+  }
+
+  private record(email: string): Promise<StoredUser> {
+    let pending = this.checked.get(email);
+    if (pending === undefined) {
+      pending = this.check(email, this.configured.get(email)!);
+      this.checked.set(email, pending);
+      // A failed write is tried again at the next login rather than remembered.
+      pending.catch(() => this.checked.delete(email));
+    }
+    return pending;
+  }
+
+  private async check(email: string, password: string): Promise<StoredUser> {
+    const known = this.stored.get(email);
+    if (known !== undefined && (await verifyPassword(password, known.password))) return known;
+    const user: StoredUser = { email, userId: known?.userId ?? derivedUserId(email), password: await hashPassword(password) };
+    this.log.append(user);
+    this.stored.set(email, user);
+    return user;
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,15 +50,21 @@ describe('auth state survives a server killed with SIGKILL', () => {
     const dataDir = join(root, 'data');
     let kills = 0;
 
-    // Users created: the server listens only once they are on disk; killed at once.
+    // Users created at their first login, on disk before it is answered; killed at once.
     let server = await start(dataDir);
+    const ann = await logIn(server.url, { provider: 'emailPassword', ...users[0] });
+    const bob = await logIn(server.url, { provider: 'emailPassword', ...users[1] });
     await server.process.stop();
     kills++;
     expect(mode(join(dataDir, USERS_FILE))).toBe(0o600);
+    const records = readFileSync(join(dataDir, USERS_FILE), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { email: string; userId: string });
+    expect(records.map((r) => [r.email, r.userId])).toEqual([
+      ['ann@example.com', ann.userId],
+      ['bob@example.com', bob.userId],
+    ]);
 
     server = await start(dataDir);
-    const ann = await logIn(server.url, { provider: 'emailPassword', ...users[0] });
-    const bob = await logIn(server.url, { provider: 'emailPassword', ...users[1] });
+    expect((await logIn(server.url, { provider: 'emailPassword', ...users[1] })).userId).toBe(bob.userId);
     const anon = await logIn(server.url);
     await revoke(server, anon.userId);
     await revoke(server, ann.userId);

@@ -26,6 +26,9 @@ describe('emailPassword users are kept as salted scrypt hashes', () => {
     const dataDir = join(root, 'same-password');
     const server = await startServer({ dataDir, users: [{ email: 'ann@example.com', password: PASSWORD }, { email: 'bob@example.com', password: PASSWORD }] });
     servers.push(server);
+    // Records are made at a user's first login.
+    expect(await login(server.url, 'ann@example.com', PASSWORD)).toBe(200);
+    expect(await login(server.url, 'BOB@example.com', PASSWORD)).toBe(200);
     const file = readFileSync(join(dataDir, USERS_FILE), 'utf8');
     const records = stored(dataDir);
     expect(records.map((r) => r.email).sort()).toEqual(['ann@example.com', 'bob@example.com']);
@@ -38,7 +41,6 @@ describe('emailPassword users are kept as salted scrypt hashes', () => {
     expect(statSync(join(dataDir, USERS_FILE)).mode & 0o777).toBe(0o600);
 
     expect(await login(server.url, 'ann@example.com', PASSWORD)).toBe(200);
-    expect(await login(server.url, 'BOB@example.com', PASSWORD)).toBe(200);
     expect(await login(server.url, 'ann@example.com', `${PASSWORD}!`)).toBe(401);
     expect(await login(server.url, 'ann@example.com', '')).toBe(401);
     expect(await login(server.url, 'carol@example.com', PASSWORD)).toBe(401);
@@ -53,16 +55,17 @@ describe('emailPassword users are kept as salted scrypt hashes', () => {
 
     const same = await startServer({ dataDir, users: [{ email: 'ann@example.com', password: 'old' }] });
     servers.push(same);
+    expect(await login(same.url, 'ann@example.com', 'old')).toBe(200);
     expect(readFileSync(join(dataDir, USERS_FILE), 'utf8')).toBe(written);
     await same.close();
 
     const changed = await startServer({ dataDir, users: [{ email: 'ann@example.com', password: 'new' }] });
     servers.push(changed);
+    expect(await login(changed.url, 'ann@example.com', 'old')).toBe(401);
+    const after = await logIn(changed.url, { provider: 'emailPassword', email: 'ann@example.com', password: 'new' });
     const records = stored(dataDir);
     expect(records).toHaveLength(2);
     expect(records[1]!.password.salt).not.toBe(records[0]!.password.salt);
-    expect(await login(changed.url, 'ann@example.com', 'old')).toBe(401);
-    const after = await logIn(changed.url, { provider: 'emailPassword', email: 'ann@example.com', password: 'new' });
     expect(after.userId).toBe(before.userId);
   });
 
