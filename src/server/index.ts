@@ -1,3 +1,4 @@
 /** The reference sync server: `startServer` and its options. */
 export { startServer, SUBPROTOCOL, SYNC_PATH, type SyncServer } from './start-server.js';
 export type { EmailPasswordUser, Permission, ServerOptions } from './options.js';
+export type { LoginAttemptLimits } from './login-limiter.js';
