@@ -40,7 +40,8 @@ function readJson(req: IncomingMessage): Promise<unknown> {
  * `POST /auth/login` → `{ userId, accessToken, refreshToken }`;
  * `POST /auth/refresh` with `{ refreshToken }` (or `Authorization: Bearer <refresh token>`) →
  * `{ userId, accessToken }`. Wrong credentials answer 401, malformed requests 400, an email or
- * address past its failed-login limit 429 with `Retry-After` (seconds). Returns false for any other path, for the caller to answer.
+ * address past its failed-login limit 429 with `Retry-After` (seconds).
+ * Returns false for any other path, for the caller to answer.
  */
 export async function handleAuth(
   req: IncomingMessage,
