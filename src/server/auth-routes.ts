@@ -1,13 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LoginLimiter } from './login-limiter.js';
 import type { TokenIssuer } from './tokens.js';
 import { parseLogin, type UserDirectory } from './users.js';
 
 /** Largest auth request body read; anything longer is refused before it is buffered. */
 const MAX_BODY_BYTES = 16 * 1024;
 
-function reply(res: ServerResponse, status: number, body: unknown): void {
+function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
@@ -38,7 +39,8 @@ function readJson(req: IncomingMessage): Promise<unknown> {
 /**
  * `POST /auth/login` → `{ userId, accessToken, refreshToken }`;
  * `POST /auth/refresh` with `{ refreshToken }` (or `Authorization: Bearer <refresh token>`) →
- * `{ userId, accessToken }`. Wrong credentials answer 401, malformed requests 400.
+ * `{ userId, accessToken }`. Wrong credentials answer 401, malformed requests 400, an email or
+ * address past its failed-login limit 429 with `Retry-After` (seconds).
  * Returns false for any other path, for the caller to answer.
  */
 export async function handleAuth(
@@ -47,6 +49,7 @@ export async function handleAuth(
   users: UserDirectory,
   tokens: TokenIssuer,
   revoked: ReadonlySet<string>,
+  limiter: LoginLimiter,
 ): Promise<boolean> {
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   if (path !== '/auth/login' && path !== '/auth/refresh') return false;
@@ -67,11 +70,18 @@ export async function handleAuth(
       reply(res, 400, { error: "expected { provider: 'anonymous' } or { provider: 'emailPassword', email, password }" });
       return true;
     }
-    const userId = users.logIn(login);
+    const admission = login.provider === 'emailPassword' ? limiter.begin(login.email, req.socket.remoteAddress ?? 'unknown') : undefined;
+    if (admission?.ok === false) {
+      const seconds = Math.ceil(admission.retryAfterMs / 1000);
+      reply(res, 429, { error: `too many failed logins; try again in ${seconds} s` }, { 'retry-after': String(seconds) });
+      return true;
+    }
+    const userId = await users.logIn(login);
     if (userId === undefined || revoked.has(userId)) {
       reply(res, 401, { error: 'wrong email or password' });
       return true;
     }
+    if (admission !== undefined) limiter.succeeded(admission);
     reply(res, 200, { userId, accessToken: await tokens.access(userId), refreshToken: await tokens.refresh(userId) });
     return true;
   }

@@ -3,3 +3,4 @@ export { startServer, SUBPROTOCOL, SYNC_PATH, type SyncServer } from './start-se
 export type { EmailPasswordUser, Permission, ServerOptions } from './options.js';
 /** `startServer` rejects with it when another server (in any process) has `dataDir` open. */
 export { FileLockedError } from '../store/store-errors.js';
+export type { LoginAttemptLimits } from './login-limiter.js';

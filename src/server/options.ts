@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../protocol/limits.js';
 import type { Logger } from '../store/logger.js';
+import type { LoginAttemptLimits } from './login-limiter.js';
 
 /** What a user may do in a partition. */
 export type Permission = 'none' | 'read' | 'readWrite';
@@ -42,12 +43,21 @@ export interface ServerOptions {
   readonly maxClockSkewMs?: number;
   /** `full` (default): every integrated upload is fsynced before it is acknowledged. */
   readonly durability?: 'full' | 'batched';
+  /**
+   * Failed `emailPassword` logins allowed before `/auth/login` answers 429 with `Retry-After`.
+   * Defaults: 10 per email and 100 per client address in 15 minutes, 10,000 emails and
+   * addresses tracked at most.
+   */
+  readonly loginAttempts?: Partial<LoginAttemptLimits>;
+  /** The server's clock (token expiry, login windows); `Date.now` by default. For tests. */
+  readonly now?: () => number;
   readonly logger?: Logger;
 }
 
 /** `ServerOptions` with every default filled in. */
-export interface ResolvedServerOptions extends Required<Omit<ServerOptions, 'secret' | 'logger'>> {
+export interface ResolvedServerOptions extends Required<Omit<ServerOptions, 'secret' | 'logger' | 'loginAttempts'>> {
   readonly secret: string | undefined;
+  readonly loginAttempts: LoginAttemptLimits;
   readonly logger: Logger;
 }
 
@@ -58,6 +68,30 @@ const positive = (name: string, value: unknown, fallback: number): number => {
   }
   return value;
 };
+
+const positiveInteger = (name: string, value: unknown, fallback: number): number => {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(`startServer: ${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+};
+
+function resolveLoginAttempts(value: unknown): LoginAttemptLimits {
+  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+    throw new TypeError('startServer: loginAttempts must be an object { perEmail, perAddress, windowMs, maxTracked }');
+  }
+  const limits = (value ?? {}) as Partial<Record<keyof LoginAttemptLimits, unknown>>;
+  // A misspelt limit would otherwise leave its default in force unnoticed.
+  const unknown = Object.keys(limits).find((key) => !['perEmail', 'perAddress', 'windowMs', 'maxTracked'].includes(key));
+  if (unknown !== undefined) throw new TypeError(`startServer: loginAttempts.${unknown} is not a limit (perEmail, perAddress, windowMs, maxTracked)`);
+  return {
+    perEmail: positiveInteger('loginAttempts.perEmail', limits.perEmail, 10),
+    perAddress: positiveInteger('loginAttempts.perAddress', limits.perAddress, 100),
+    windowMs: positiveInteger('loginAttempts.windowMs', limits.windowMs, 15 * 60_000),
+    maxTracked: positiveInteger('loginAttempts.maxTracked', limits.maxTracked, 10_000),
+  };
+}
 
 /** Checks every option and fills in defaults; bad configuration throws a `TypeError` naming the field. */
 export function resolveServerOptions(options: ServerOptions, logger: Logger): ResolvedServerOptions {
@@ -80,6 +114,9 @@ export function resolveServerOptions(options: ServerOptions, logger: Logger): Re
   if (options.secret !== undefined && (typeof options.secret !== 'string' || options.secret.length < 16)) {
     throw new TypeError('startServer: secret must be a string of at least 16 characters');
   }
+  if (options.now !== undefined && typeof options.now !== 'function') {
+    throw new TypeError('startServer: now must be a function returning milliseconds since the epoch');
+  }
   return {
     host: options.host ?? '127.0.0.1',
     port,
@@ -92,6 +129,8 @@ export function resolveServerOptions(options: ServerOptions, logger: Logger): Re
     downloadBatchBytes: positive('downloadBatchBytes', options.downloadBatchBytes, 1024 * 1024),
     maxClockSkewMs: positive('maxClockSkewMs', options.maxClockSkewMs, 10 * 60_000),
     durability: options.durability ?? 'full',
+    loginAttempts: resolveLoginAttempts(options.loginAttempts),
+    now: options.now ?? Date.now,
     secret: options.secret,
     logger,
   };

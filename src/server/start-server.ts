@@ -6,8 +6,10 @@ import { makeDirectoryDurably } from '../store/durable-fs.js';
 import { acquireFileLock, lockPathOfDirectory } from '../store/file-lock.js';
 import { silentLogger, type Logger } from '../store/logger.js';
 import { handleAuth } from './auth-routes.js';
+import { LoginLimiter } from './login-limiter.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import { PartitionHub } from './partition-hub.js';
+import { RevocationList } from './revocations.js';
 import { SyncConnection } from './sync-connection.js';
 import { loadSecret, TokenIssuer } from './tokens.js';
 import { UserDirectory } from './users.js';
@@ -36,7 +38,10 @@ export interface SyncServer {
    * Returns the epoch.
    */
   deletePartition(partition: string): string;
-  /** Logs `userId` out: refresh refused, bound sessions and new binds get `badToken`. */
+  /**
+   * Logs `userId` out: login and refresh refused, bound sessions and new binds get `badToken`.
+   * Kept in `dataDir` (fsynced before it returns), so a restart does not undo it.
+   */
   revokeUser(userId: string): void;
   /** Closes every socket (code 1001), stops listening and closes the histories. */
   close(): Promise<void>;
@@ -71,9 +76,11 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
 
 /** {@link startServer} once `dataDir` is locked; `release` lets go of the lock after `close()`. */
 async function serveLocked(config: ResolvedServerOptions, logger: Logger, release: () => void): Promise<SyncServer> {
-  const tokens = new TokenIssuer(loadSecret(config.dataDir, config.secret), config.accessTokenTtlMs, config.refreshTokenTtlMs);
-  const users = new UserDirectory(config.users);
-  const revoked = new Set<string>();
+  const tokens = new TokenIssuer(loadSecret(config.dataDir, config.secret), config.accessTokenTtlMs, config.refreshTokenTtlMs, config.now);
+  const users = UserDirectory.open(config.dataDir, config.users);
+  const revocations = RevocationList.open(config.dataDir);
+  const revoked = revocations.users;
+  const limiter = new LoginLimiter(config.loginAttempts, config.now);
   const hub = new PartitionHub(config.dataDir, { durability: config.durability, logger });
   const connections = new Set<SyncConnection>();
   let closingStarted = false;
@@ -88,11 +95,11 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
     downloadBatchBytes: config.downloadBatchBytes,
     maxClockSkewMs: config.maxClockSkewMs,
     logger,
-    now: Date.now,
+    now: config.now,
   };
 
   const http: Server = createServer((req, res) => {
-    handleAuth(req, res, users, tokens, revoked)
+    handleAuth(req, res, users, tokens, revoked, limiter)
       .then((handled) => {
         if (handled) return;
         res.writeHead(404, { 'content-type': 'application/json' });
@@ -141,6 +148,10 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
       http.off('error', reject);
       resolve();
     });
+  }).catch((error: unknown) => {
+    revocations.close();
+    users.close();
+    throw error;
   });
   const port = (http.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -153,8 +164,12 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
     resetPartition: (partition) => hub.reset(partition),
     deletePartition: (partition) => hub.delete(partition),
     revokeUser: (userId) => {
-      revoked.add(userId);
-      for (const connection of connections) connection.revoke(userId);
+      if (typeof userId !== 'string' || userId === '') throw new TypeError('revokeUser: userId must be a non-empty string');
+      try {
+        revocations.add(userId);
+      } finally {
+        for (const connection of connections) connection.revoke(userId);
+      }
     },
     close: () => {
       closing ??= (async () => {
@@ -171,6 +186,8 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
         await new Promise<void>((resolve) => http.close(() => resolve()));
         try {
           hub.close();
+          revocations.close();
+          users.close();
         } finally {
           release();
         }

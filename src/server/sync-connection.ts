@@ -291,7 +291,9 @@ export class SyncConnection {
   }
 
   private async upload(session: BoundSession, message: Upload): Promise<void> {
-    if (session.permission !== 'readWrite' && message.changesets.length > 0) {
+    // Decided again for every upload, not once at BIND: a user lowered to read-only must not
+    // write on for as long as the session stays bound.
+    if (this.context.permissions(session.userId, session.partition) !== 'readWrite' && message.changesets.length > 0) {
       this.failSession(session, 'permissionDenied', `user ${session.userId} may only read partition ${session.partition}`);
       return;
     }

@@ -1,5 +1,8 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { EmailPasswordUser } from './options.js';
+import { hashPassword, isPasswordHash, verifyPassword, type PasswordHash } from './password-hash.js';
+import { PrivateLog } from './private-log.js';
 
 /** The credentials `POST /auth/login` accepts. */
 export type LoginRequest = { readonly provider: 'anonymous' } | { readonly provider: 'emailPassword'; readonly email: string; readonly password: string };
@@ -15,26 +18,97 @@ export function parseLogin(body: unknown): LoginRequest | undefined {
   return undefined;
 }
 
-const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+/** The file in `dataDir` that keeps the `emailPassword` users: one {@link StoredUser} line each. */
+export const USERS_FILE = 'users.jsonl';
+
+/** An `emailPassword` user as `dataDir` keeps it: never the password, only its salted hash. */
+export interface StoredUser {
+  /** Lower-cased: logins match emails case-insensitively. */
+  readonly email: string;
+  readonly userId: string;
+  readonly password: PasswordHash;
+}
+
+const isStoredUser = (value: unknown): value is StoredUser => {
+  const u = value as Partial<StoredUser> | null;
+  return typeof u === 'object' && u !== null && typeof u.email === 'string' && typeof u.userId === 'string' && isPasswordHash(u.password);
+};
+
+/** The id of a user first created by a server that derived ids from the email: kept, so its files stay its own. */
+const derivedUserId = (email: string): string => `user-${createHash('sha256').update(email).digest('hex').slice(0, 16)}`;
 
 /**
- * Who may log in. Anonymous users get a fresh id each time; an email user's id is derived from
- * the email, so the same person is the same user across logins and server restarts.
+ * Who may log in. Anonymous users get a fresh id each time; an email user keeps the id recorded
+ * in `dataDir` when it first logged in, across logins, restarts and password changes.
+ *
+ * A configured user's record is made or checked at its first login, not at start: one scrypt
+ * costs about 0.1 s of a core, and a server with thousands of users must not spend minutes
+ * hashing before it listens, nor hash for users who never come.
  */
 export class UserDirectory {
-  private readonly byEmail: ReadonlyMap<string, Buffer>;
+  /** Per configured email, its record once checked against the configured password (memoized, so concurrent first logins make one). */
+  private readonly checked = new Map<string, Promise<StoredUser>>();
+  /** A hash no password matches quickly, checked for unknown emails so they take as long as known ones. */
+  private decoy: Promise<PasswordHash> | undefined;
 
-  constructor(users: readonly EmailPasswordUser[]) {
-    this.byEmail = new Map(users.map((u) => [u.email.toLowerCase(), digest(u.password)]));
+  private constructor(
+    private readonly log: PrivateLog,
+    /** Configured password per lower-cased email; the last of two entries for one email wins, as it always did. */
+    private readonly configured: ReadonlyMap<string, string>,
+    /** Records read from `dataDir`, the newest per email. */
+    private readonly stored: Map<string, StoredUser>,
+  ) {}
+
+  /**
+   * The configured `users`, with the records kept in `dataDir/users.jsonl`. Users no longer
+   * configured cannot log in, but their records stay, so their ids come back with them.
+   */
+  static open(dataDir: string, users: readonly EmailPasswordUser[]): UserDirectory {
+    const log = PrivateLog.open(join(dataDir, USERS_FILE));
+    const stored = new Map<string, StoredUser>();
+    for (const record of log.records) if (isStoredUser(record)) stored.set(record.email, record);
+    return new UserDirectory(log, new Map(users.map((u) => [u.email.toLowerCase(), u.password])), stored);
   }
 
-  /** The user id for these credentials, or `undefined` when they are wrong. */
-  logIn(request: LoginRequest): string | undefined {
+  /**
+   * The user id for these credentials, or `undefined` when they are wrong. A user's first login
+   * since start makes its record if its configured password has none (new user, or a password
+   * changed in the configuration): a fresh salt and hash, fsynced before this resolves.
+   */
+  async logIn(request: LoginRequest): Promise<string | undefined> {
     if (request.provider === 'anonymous') return `anon-${randomBytes(8).toString('hex')}`;
-    const expected = this.byEmail.get(request.email.toLowerCase());
-    // Compare digests in constant time, and spend the same time for an unknown email.
-    const given = digest(request.password);
-    const match = timingSafeEqual(given, expected ?? digest(`${request.password}!`));
-    return expected !== undefined && match ? `user-${digest(request.email.toLowerCase()).toString('hex').slice(0, 16)}` : undefined;
+    const email = request.email.toLowerCase();
+    if (!this.configured.has(email)) {
+      this.decoy ??= hashPassword(randomBytes(16).toString('hex'));
+      await verifyPassword(request.password, await this.decoy);
+      return undefined;
+    }
+    const user = await this.record(email);
+    return (await verifyPassword(request.password, user.password)) ? user.userId : undefined;
+  }
+
+  /** Closes the file. */
+  close(): void {
+    this.log.close();
+  }
+
+  private record(email: string): Promise<StoredUser> {
+    let pending = this.checked.get(email);
+    if (pending === undefined) {
+      pending = this.check(email, this.configured.get(email)!);
+      this.checked.set(email, pending);
+      // A failed write is tried again at the next login rather than remembered.
+      pending.catch(() => this.checked.delete(email));
+    }
+    return pending;
+  }
+
+  private async check(email: string, password: string): Promise<StoredUser> {
+    const known = this.stored.get(email);
+    if (known !== undefined && (await verifyPassword(password, known.password))) return known;
+    const user: StoredUser = { email, userId: known?.userId ?? derivedUserId(email), password: await hashPassword(password) };
+    this.log.append(user);
+    this.stored.set(email, user);
+    return user;
   }
 }

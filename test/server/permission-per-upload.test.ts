@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startServer, type Permission, type SyncServer } from '../../src/server/index.js';
+import { putTask } from '../support/changesets.js';
+import { is, logIn, WireClient } from '../support/wire-client.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'permission-per-upload-'));
+let server: SyncServer | undefined;
+const sockets: WireClient[] = [];
+afterAll(async () => {
+  sockets.forEach((s) => s.close());
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function bound(url: string, token: string, fileIdent: string) {
+  const client = await WireClient.connect(url);
+  sockets.push(client);
+  client.send({ type: 'bind', session: 1, partition: 'team', token });
+  client.send({ type: 'ident', session: 1, fileIdent });
+  await client.next(is('ident', 1));
+  const first = await client.next(is('download', 1));
+  return { client, first };
+}
+
+describe('permissions are decided at every UPLOAD, not only at BIND', () => {
+  it('a user lowered to read-only mid-session gets permissionDenied at its next upload, and nothing of it is stored', { timeout: 30_000 }, async () => {
+    // What the application decides now; the test changes it while the session stays bound.
+    const granted = new Map<string, Permission>();
+    server = await startServer({ dataDir: dir, permissions: (userId, partition) => granted.get(`${userId}/${partition}`) ?? 'readWrite' });
+    const writer = await logIn(server.url);
+    const { client } = await bound(server.url, writer.accessToken, 'writer');
+
+    client.send({ type: 'upload', session: 1, changesets: [putTask('writer', 1, 't1')], progress: { clientVersion: 1, serverVersion: 0 } });
+    await client.next((m) => m.type === 'download' && m.uploadAck === 1);
+
+    granted.set(`${writer.userId}/team`, 'read');
+    client.send({ type: 'upload', session: 1, changesets: [putTask('writer', 2, 't2')], progress: { clientVersion: 2, serverVersion: 0 } });
+    expect(await client.next(is('error', 1))).toMatchObject({ code: 'permissionDenied', category: 'permission', isFatal: true });
+
+    const reader = await logIn(server.url);
+    const { first } = await bound(server.url, reader.accessToken, 'reader');
+    const stored = first.type === 'download' ? first.changesets.map((c) => `${c.origin}#${c.clientVersion}`) : [];
+    expect(stored).toEqual(['writer#1']);
+    console.log(`permission-per-upload: 1 upload before the change stored, the one after refused; history ${JSON.stringify(stored)}`);
+  });
+});
