@@ -7,8 +7,9 @@ import { silentLogger, type Logger } from '../store/logger.js';
 import { handleAuth } from './auth-routes.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
 import { PartitionHub } from './partition-hub.js';
-import { SyncConnection } from './sync-connection.js';
+import { SyncConnection, type SocketStats } from './sync-connection.js';
 import { loadSecret, TokenIssuer } from './tokens.js';
+import { UserSockets } from './user-sockets.js';
 import { UserDirectory } from './users.js';
 
 import { SUBPROTOCOL, SYNC_PATH } from '../protocol/endpoint.js';
@@ -24,9 +25,15 @@ export interface SyncServer {
   resetPartition(partition: string): string;
   /** Logs `userId` out: refresh refused, bound sessions and new binds get `badToken`. */
   revokeUser(userId: string): void;
+  /** What each open sync socket costs now: sessions and bytes waiting to be sent (to watch the limits work). */
+  sockets(): readonly SocketStats[];
+  /** How many histories may hold their file open now (at most `maxOpenHistories`). */
+  openHistoryFiles(): number;
   /** Closes every socket (code 1001), stops listening and closes the histories. */
   close(): Promise<void>;
 }
+
+export type { SocketStats };
 
 function refuseUpgrade(socket: Duplex, status: string, reason: string): void {
   if (socket.destroyed) return;
@@ -45,7 +52,7 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
   const tokens = new TokenIssuer(loadSecret(config.dataDir, config.secret), config.accessTokenTtlMs, config.refreshTokenTtlMs);
   const users = new UserDirectory(config.users);
   const revoked = new Set<string>();
-  const hub = new PartitionHub(config.dataDir, { durability: config.durability, logger });
+  const hub = new PartitionHub(config.dataDir, { durability: config.durability, logger, maxOpenHistories: config.maxOpenHistories });
   const connections = new Set<SyncConnection>();
   let closingStarted = false;
   const context = {
@@ -59,9 +66,20 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
     downloadBatchBytes: config.downloadBatchBytes,
     logger,
     now: Date.now,
+    maxSocketBufferBytes: config.maxSocketBufferBytes,
+    maxFramesPerSecond: config.maxFramesPerSecond,
+    maxSessionsPerSocket: config.maxSessionsPerSocket,
+    userSockets: new UserSockets<SyncConnection>(config.maxSocketsPerUser),
   };
 
-  const http: Server = createServer((req, res) => {
+  const httpOptions = {
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    // Both timeouts are enforced by a sweep at this interval (node's default, 30 s, would let a
+    // slow client keep its connection for up to 30 s past them).
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, config.headersTimeoutMs / 4)),
+  };
+  const http: Server = createServer(httpOptions, (req, res) => {
     handleAuth(req, res, users, tokens, revoked)
       .then((handled) => {
         if (handled) return;
@@ -105,6 +123,10 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
     }
   });
 
+  // Sync sockets count too: after the upgrade they are still this server's connections.
+  http.maxConnections = config.maxConnections;
+  http.on('drop', (data?: { remoteAddress?: string }) => logger.warn('connection dropped: maxConnections reached', { maxConnections: config.maxConnections, remoteAddress: data?.remoteAddress }));
+
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => {
@@ -121,6 +143,8 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
     url: `http://${host}:${port}`,
     port,
     resetPartition: (partition) => hub.reset(partition),
+    sockets: () => [...connections].map((connection) => connection.stats()),
+    openHistoryFiles: () => hub.openHistoryFiles,
     revokeUser: (userId) => {
       revoked.add(userId);
       for (const connection of connections) connection.revoke(userId);
