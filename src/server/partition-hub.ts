@@ -46,7 +46,7 @@ export class PartitionHub {
     let entry = this.histories.get(partition);
     if (entry === undefined) {
       const { durability, logger } = this.options;
-      entry = { history: PartitionHistory.open(join(this.dataDir, 'partitions'), partition, { durability, logger, ...(this.files === undefined ? {} : { files: this.files }) }), users: 0 };
+      entry = { history: PartitionHistory.open(join(this.dataDir, 'partitions'), partition, { durability, logger, files: this.files }), users: 0 };
       this.histories.set(partition, entry);
     }
     entry.users++;

@@ -1,10 +1,13 @@
 import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../src/protocol/index.js';
-import { startServer, type SyncServer } from '../../src/server/index.js';
+import { startServer, type ServerOptions, type SyncServer } from '../../src/server/index.js';
 import { putTask } from '../support/changesets.js';
+import { eventually } from '../support/eventually.js';
+import { startTsxProcess, type TsxProcess } from '../support/tsx-process.js';
 import { logIn, WireClient, type Login } from '../support/wire-client.js';
 
 const PARTITIONS = 1_100;
@@ -14,12 +17,13 @@ const MAX_OPEN = 32;
 let dir: string;
 let server: SyncServer | undefined;
 const sockets: WireClient[] = [];
+const children: TsxProcess[] = [];
 
-/** History files under the data dir this process (the server runs in it) holds open. */
-const openHistoryFds = (): number =>
-  readdirSync('/proc/self/fd').filter((fd) => {
+/** History files under the data dir that process `pid` (this one by default: the server runs in it) holds open. */
+const openHistoryFds = (pid: number | 'self' = 'self'): number =>
+  readdirSync(`/proc/${pid}/fd`).filter((fd) => {
     try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
       return target.startsWith(dir) && target.endsWith('.log');
     } catch {
       return false;
@@ -75,6 +79,7 @@ beforeEach(() => {
 });
 afterEach(async () => {
   sockets.splice(0).forEach((s) => s.close());
+  await Promise.all(children.splice(0).map((child) => child.stop()));
   await server?.close();
   server = undefined;
   rmSync(dir, { recursive: true, force: true });
@@ -127,5 +132,69 @@ describe('history files held open', () => {
         expect(download.changesets[0]!.ops).toEqual([{ op: 'put', type: 'Task', id: `t${i}`, fields: { i } }]);
       }
     }
+  });
+
+  it('a server killed with SIGKILL while it closes and reopens history files (maxOpenHistories 4, batched) keeps every acknowledged changeset', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/serve-with-options.ts', import.meta.url));
+    const listening = (output: string) => output.split('\n').find((line) => line.startsWith('{') && line.endsWith('}'));
+    const spawnServer = async (): Promise<{ url: string; pid: number }> => {
+      const options: Partial<ServerOptions> = { maxOpenHistories: 4, durability: 'batched' };
+      const child = await startTsxProcess([fixture, dir, JSON.stringify(options)], (output) => listening(output) !== undefined);
+      children.push(child);
+      return { url: (JSON.parse(listening(child.output())!) as { url: string }).url, pid: child.child.pid! };
+    };
+    const count = 40;
+    const rounds = 5;
+    const first = await spawnServer();
+    const login = await logIn(first.url);
+    const c = await WireClient.connect(first.url);
+    sockets.push(c);
+    const acked = new Map<number, number>();
+    c.socket.on('message', (data: Buffer) => {
+      const m = JSON.parse(data.toString()) as { type: string; session?: number; uploadAck?: number };
+      if (m.type === 'download' && m.session !== undefined) acked.set(m.session, Math.max(acked.get(m.session) ?? 0, m.uploadAck ?? 0));
+    });
+    for (let session = 1; session <= count; session++) {
+      c.send({ type: 'bind', session, partition: `crash-${session}`, token: login.accessToken });
+      c.send({ type: 'ident', session, fileIdent: `w${session}` });
+    }
+    let peakFds = 0;
+    const upload = (session: number, version: number) =>
+      c.send({ type: 'upload', session, changesets: [putTask(`w${session}`, version, `t${version}`, { session, version })], progress: { clientVersion: version, serverVersion: 0 } });
+    // Round robin: every upload's partition is the least recently written one, so each reopens its file.
+    for (let round = 1; round <= rounds; round++) {
+      for (let session = 1; session <= count; session++) upload(session, round);
+      await eventually(() => [...Array(count).keys()].every((k) => (acked.get(k + 1) ?? 0) >= round), `round ${round} acknowledged`, 60_000);
+      peakFds = Math.max(peakFds, openHistoryFds(first.pid));
+    }
+    // The last round is cut by the kill: some of it acknowledged, some not.
+    for (let session = 1; session <= count; session++) upload(session, rounds + 1);
+    await eventually(() => [...acked.values()].filter((v) => v > rounds).length >= count / 4, 'part of the last round acknowledged', 60_000);
+    await children.pop()!.stop('SIGKILL');
+    const ackedAtKill = new Map(acked);
+
+    const second = await spawnServer();
+    const reader = await logIn(second.url);
+    const r = await WireClient.connect(second.url);
+    sockets.push(r);
+    let lost = 0;
+    let lastRoundKept = 0;
+    for (let session = 1; session <= count; session++) {
+      r.send({ type: 'bind', session, partition: `crash-${session}`, token: reader.accessToken });
+      r.send({ type: 'ident', session, fileIdent: `reader-${session}` });
+      const d = await r.next(downloadOf(session, () => true), 60_000);
+      if (d.type !== 'download') continue;
+      const versions = d.changesets.map((cs) => cs.clientVersion);
+      // In order, each once, and a prefix of what was sent.
+      expect(versions, `partition ${session}`).toEqual(versions.map((_, k) => k + 1));
+      if (versions.length < ackedAtKill.get(session)!) lost++;
+      if (versions.length > rounds) lastRoundKept++;
+    }
+    console.info(
+      `${count} partitions, maxOpenHistories 4, batched, ${rounds} round-robin rounds + 1 cut by SIGKILL: peak history fds in the server ${peakFds}; ` +
+        `after restart ${lost} partitions lost an acknowledged changeset; ${lastRoundKept} kept the last round (${[...ackedAtKill.values()].filter((v) => v > rounds).length} acknowledged)`,
+    );
+    expect(peakFds).toBeLessThanOrEqual(4);
+    expect(lost).toBe(0);
   });
 });

@@ -3,8 +3,9 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { request } from 'node:http';
 import { startServer, type SyncServer } from '../../src/server/index.js';
-import { logIn } from '../support/wire-client.js';
+import { is, logIn, WireClient, type Login } from '../support/wire-client.js';
 
 /** How long a slow client dribbles before it gives up itself: far past the server's timeouts. */
 const DRIBBLE_FOR_MS = 30_000;
@@ -64,6 +65,23 @@ function slowClient(opening: string, drip: string): SlowClient {
   return { done, connected };
 }
 
+/** An anonymous login on a connection that is closed once it is answered (it would hold a place otherwise). */
+function logInAndClose(): Promise<Login> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${server.url}/auth/login`, { method: 'POST', agent: false, headers: { connection: 'close', 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d.toString()));
+      res.on('end', () => {
+        const done = () => resolve(JSON.parse(text) as Login);
+        if (res.socket.destroyed) done();
+        else res.socket.once('close', done);
+      });
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ provider: 'anonymous' }));
+  });
+}
+
 describe('slow HTTP clients', () => {
   it('slow-loris POSTs to /auth/login (slow headers, slow bodies, more than maxConnections) are cut, while a normal login succeeds', async () => {
     const slowHeaders = Array.from({ length: 50 }, () => slowClient('POST /auth/login HTTP/1.1\r\nHost: x\r\n', 'X-Slow: 1\r\n'));
@@ -96,5 +114,26 @@ describe('slow HTTP clients', () => {
 
     // The server is free again: a normal login after the storm succeeds.
     expect((await logIn(server.url)).userId).toEqual(expect.any(String));
+  });
+
+  it('sync sockets outlive requestTimeoutMs, and count toward maxConnections', async () => {
+    await server.close();
+    server = await startServer({ dataDir: dir, headersTimeoutMs: 200, requestTimeoutMs: 400, maxConnections: 2 });
+    const login = await logInAndClose();
+    const first = await WireClient.connect(server.url);
+    const second = await WireClient.connect(server.url);
+    try {
+      await expect(WireClient.connect(server.url)).rejects.toThrow();
+      // Several sweeps of the HTTP timeouts later, the upgraded sockets still serve.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      first.send({ type: 'bind', session: 1, partition: 'p', token: login.accessToken });
+      first.send({ type: 'ident', session: 1, fileIdent: 'f' });
+      await first.next(is('ident', 1));
+      second.send({ type: 'ping', timestamp: 2 });
+      expect(await second.next(is('pong'))).toMatchObject({ timestamp: 2 });
+    } finally {
+      first.close();
+      second.close();
+    }
   });
 });
