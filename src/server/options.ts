@@ -38,7 +38,8 @@ export interface ServerOptions {
    * Most bytes a socket may have waiting to be sent (what the socket buffers plus the replies
    * queued behind its downloads); a socket over it does not read, and is closed (1008). Default
    * the larger of 64 MiB and 4 × the biggest frame (`maxMessageBytes`, `downloadBatchBytes`);
-   * at least 2 × that frame.
+   * at least 2 × that frame. Frames received and not handled yet past it: the socket is not
+   * read until they are.
    */
   readonly maxSocketBufferBytes?: number;
   /** Frames one socket may send per second (a burst of one second's worth); over it: `tooManyFrames`, closed. Default 50,000. */

@@ -47,6 +47,10 @@ export interface SocketStats {
   readonly unsentBytes: number;
   /** The most `unsentBytes` ever was on this socket. */
   readonly peakUnsentBytes: number;
+  /** Bytes of frames received from it and not handled yet (past `maxSocketBufferBytes` it is not read). */
+  readonly unhandledBytes: number;
+  /** The most `unhandledBytes` ever was on this socket. */
+  readonly peakUnhandledBytes: number;
 }
 
 /** Socket close codes (RFC 6455). */
@@ -102,6 +106,9 @@ export class SyncConnection {
   private inbox: Promise<void> = Promise.resolve();
   /** Bytes of the send steps queued in the sessions' outboxes and not run yet. */
   private queuedBytes = 0;
+  /** Bytes of the frames received and not handled yet. */
+  private inboxBytes = 0;
+  private peakInboxBytes = 0;
   private peakUnsentBytes = 0;
   /** Sessions of each user bound on this socket: the socket counts for a user while it has one. */
   private readonly sessionsOfUser = new Map<string, number>();
@@ -124,11 +131,20 @@ export class SyncConnection {
         return;
       }
       const frame = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      // Frames wait here while one before them awaits (a token check, an fsync): past the buffer
+      // limit the socket is not read until they are handled, so TCP holds the client back, not memory.
+      this.inboxBytes += frame.length;
+      this.peakInboxBytes = Math.max(this.peakInboxBytes, this.inboxBytes);
+      if (this.inboxBytes > context.maxSocketBufferBytes && !socket.isPaused) socket.pause();
       // Frames are handled one after the other: a BIND awaiting its token check must not be
       // overtaken by the IDENT behind it.
       this.inbox = this.inbox
         .then(() => this.receive(frame, isBinary))
-        .catch((error: unknown) => context.logger.warn('sync message failed', { error: String(error) }));
+        .catch((error: unknown) => context.logger.warn('sync message failed', { error: String(error) }))
+        .finally(() => {
+          this.inboxBytes -= frame.length;
+          if (socket.isPaused && this.inboxBytes <= context.maxSocketBufferBytes / 2) socket.resume();
+        });
     });
     socket.on('close', () => this.dispose());
     socket.on('error', (error) => context.logger.warn('socket error', { error: String(error) }));
@@ -419,7 +435,13 @@ export class SyncConnection {
 
   /** What this socket costs now (see `SocketStats`). */
   stats(): SocketStats {
-    return { sessions: this.sessions.size, unsentBytes: this.unsentBytes(), peakUnsentBytes: this.peakUnsentBytes };
+    return {
+      sessions: this.sessions.size,
+      unsentBytes: this.unsentBytes(),
+      peakUnsentBytes: this.peakUnsentBytes,
+      unhandledBytes: this.inboxBytes,
+      peakUnhandledBytes: this.peakInboxBytes,
+    };
   }
 
   private unsentBytes(): number {

@@ -138,3 +138,30 @@ describe('a client that sends too many frames', () => {
     expect(await calm.next(is('pong'))).toMatchObject({ timestamp: 1 });
   });
 });
+
+describe('a client that sends faster than the server handles', () => {
+  it('is not read past maxSocketBufferBytes of unhandled frames, and all of it is handled in the end', async () => {
+    await server.close();
+    // batched: each upload waits for the tick's fsync, so frames queue up behind it.
+    server = await startServer({ dataDir: dir, logger, durability: 'batched', maxMessageBytes: 64 * 1024, downloadBatchBytes: 16 * 1024, maxSocketBufferBytes: LIMIT, maxFramesPerSecond: 10_000_000 });
+    user = await logIn(server.url);
+    const c = await WireClient.connect(server.url);
+    cleanups.push(() => c.close());
+    c.send({ type: 'bind', session: 1, partition: 'p', token: user.accessToken });
+    c.send({ type: 'ident', session: 1, fileIdent: 'fast' });
+    await c.next(is('download', 1));
+    const uploads = 1_500;
+    const text = 'x'.repeat(4 * 1024);
+    let frameBytes = 0;
+    for (let v = 1; v <= uploads; v++) {
+      const frame = encodeMessage({ type: 'upload', session: 1, changesets: [putTask('fast', v, `t${v}`, { text })], progress: { clientVersion: v, serverVersion: 0 } }, 'client');
+      frameBytes = Math.max(frameBytes, frame.length);
+      c.sendRaw(frame);
+    }
+    await c.next((m) => m.type === 'download' && m.uploadAck === uploads, 120_000);
+    const { peakUnhandledBytes } = server.sockets()[0]!;
+    console.info(`${uploads} uploads of ${frameBytes} bytes sent at once (${uploads * frameBytes} bytes): at most ${peakUnhandledBytes} bytes of them waited in the server (limit ${LIMIT}); all acknowledged`);
+    // Past the limit by at most what the socket had read already (one 64 KiB read, and the frame it ends in).
+    expect(peakUnhandledBytes).toBeLessThanOrEqual(LIMIT + 64 * 1024 + 2 * frameBytes);
+  });
+});
