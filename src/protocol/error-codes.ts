@@ -29,6 +29,9 @@ export const errorCodes = {
   clientReset: { category: 'clientReset', isFatal: true, tryAgain: false, scope: 'session', meaning: 'the partition\'s history was reset: the client\'s cursors belong to an older epoch' },
   serverShuttingDown: { category: 'connection', isFatal: false, tryAgain: true, scope: 'socket', meaning: 'the server is going away; reconnect with backoff' },
   internalError: { category: 'connection', isFatal: false, tryAgain: true, scope: 'session', meaning: 'the server failed to store or read history; try again later' },
+  tooManySessions: { category: 'session', isFatal: false, tryAgain: true, scope: 'session', meaning: 'BIND on a socket that already has the server\'s maxSessionsPerSocket sessions; the session is not bound' },
+  tooManySockets: { category: 'session', isFatal: false, tryAgain: true, scope: 'session', meaning: 'BIND that would give its user more than the server\'s maxSocketsPerUser sockets; the session is not bound' },
+  tooManyFrames: { category: 'connection', isFatal: false, tryAgain: true, scope: 'socket', meaning: 'more frames per second than the server\'s maxFramesPerSecond; reconnect with backoff' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 /** A code of `errorCodes`. */

@@ -52,6 +52,28 @@ export interface ServerOptions {
   /** The server's clock (token expiry, login windows); `Date.now` by default. For tests. */
   readonly now?: () => number;
   readonly logger?: Logger;
+  /**
+   * Most bytes a socket may have waiting to be sent (what the socket buffers plus the replies
+   * queued behind its downloads); a socket over it does not read, and is closed (1008). Default
+   * the larger of 64 MiB and 4 × the biggest frame (`maxMessageBytes`, `downloadBatchBytes`);
+   * at least 2 × that frame. Frames received and not handled yet past it: the socket is not
+   * read until they are.
+   */
+  readonly maxSocketBufferBytes?: number;
+  /** Frames one socket may send per second (a burst of one second's worth); over it: `tooManyFrames`, closed. Default 50,000. */
+  readonly maxFramesPerSecond?: number;
+  /** History files held open at once; the least recently written is closed (and reopened when written again). Default 256. */
+  readonly maxOpenHistories?: number;
+  /** Sessions bound at once on one socket; one more BIND gets `tooManySessions`. Default 16,384. */
+  readonly maxSessionsPerSocket?: number;
+  /** Sockets with a session of one user at once; a BIND on one more gets `tooManySockets`. Default 128. */
+  readonly maxSocketsPerUser?: number;
+  /** An HTTP request (auth, or a WebSocket upgrade) whose headers take longer is cut (408). Default 10 s. */
+  readonly headersTimeoutMs?: number;
+  /** An HTTP request (headers and body) that takes longer to arrive is cut (408). Default 30 s; at least `headersTimeoutMs`. */
+  readonly requestTimeoutMs?: number;
+  /** Open TCP connections (HTTP and sync sockets); more are dropped when they connect. Default 512. */
+  readonly maxConnections?: number;
 }
 
 /** `ServerOptions` with every default filled in. */
@@ -59,6 +81,40 @@ export interface ResolvedServerOptions extends Required<Omit<ServerOptions, 'sec
   readonly secret: string | undefined;
   readonly loginAttempts: LoginAttemptLimits;
   readonly logger: Logger;
+}
+
+const count = (name: string, value: unknown, fallback: number): number => {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new TypeError(`startServer: ${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+};
+
+/** The availability limits (see `ServerOptions`), checked, with their defaults. */
+function resolveLimits(options: ServerOptions, maxMessageBytes: number, downloadBatchBytes: number) {
+  const biggestFrame = Math.max(maxMessageBytes, downloadBatchBytes);
+  const maxSocketBufferBytes = positive('maxSocketBufferBytes', options.maxSocketBufferBytes, Math.max(64 * 1024 * 1024, 4 * biggestFrame));
+  // A socket that reads, slowly, still has one whole frame and the downloads' high water unsent.
+  if (maxSocketBufferBytes < 2 * biggestFrame) {
+    throw new TypeError(`startServer: maxSocketBufferBytes must be at least 2 × the biggest frame (${2 * biggestFrame} bytes), got ${maxSocketBufferBytes}`);
+  }
+  const headersTimeoutMs = positive('headersTimeoutMs', options.headersTimeoutMs, 10_000);
+  const requestTimeoutMs = positive('requestTimeoutMs', options.requestTimeoutMs, Math.max(30_000, headersTimeoutMs));
+  // node:http refuses a headers timeout longer than the request's.
+  if (requestTimeoutMs < headersTimeoutMs) {
+    throw new TypeError(`startServer: requestTimeoutMs must be at least headersTimeoutMs (${headersTimeoutMs}), got ${requestTimeoutMs}`);
+  }
+  return {
+    maxSocketBufferBytes,
+    maxFramesPerSecond: count('maxFramesPerSecond', options.maxFramesPerSecond, 50_000),
+    maxOpenHistories: count('maxOpenHistories', options.maxOpenHistories, 256),
+    maxSessionsPerSocket: count('maxSessionsPerSocket', options.maxSessionsPerSocket, 16_384),
+    maxSocketsPerUser: count('maxSocketsPerUser', options.maxSocketsPerUser, 128),
+    headersTimeoutMs,
+    requestTimeoutMs,
+    maxConnections: count('maxConnections', options.maxConnections, 512),
+  };
 }
 
 const positive = (name: string, value: unknown, fallback: number): number => {
@@ -117,7 +173,10 @@ export function resolveServerOptions(options: ServerOptions, logger: Logger): Re
   if (options.now !== undefined && typeof options.now !== 'function') {
     throw new TypeError('startServer: now must be a function returning milliseconds since the epoch');
   }
+  const maxMessageBytes = positive('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES);
+  const downloadBatchBytes = positive('downloadBatchBytes', options.downloadBatchBytes, 1024 * 1024);
   return {
+    ...resolveLimits(options, maxMessageBytes, downloadBatchBytes),
     host: options.host ?? '127.0.0.1',
     port,
     dataDir: options.dataDir,
@@ -125,8 +184,8 @@ export function resolveServerOptions(options: ServerOptions, logger: Logger): Re
     permissions: options.permissions ?? (() => 'readWrite'),
     accessTokenTtlMs: positive('accessTokenTtlMs', options.accessTokenTtlMs, 30 * 60_000),
     refreshTokenTtlMs: positive('refreshTokenTtlMs', options.refreshTokenTtlMs, 30 * 24 * 3_600_000),
-    maxMessageBytes: positive('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES),
-    downloadBatchBytes: positive('downloadBatchBytes', options.downloadBatchBytes, 1024 * 1024),
+    maxMessageBytes,
+    downloadBatchBytes,
     maxClockSkewMs: positive('maxClockSkewMs', options.maxClockSkewMs, 10 * 60_000),
     durability: options.durability ?? 'full',
     loginAttempts: resolveLoginAttempts(options.loginAttempts),

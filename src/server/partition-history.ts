@@ -6,6 +6,7 @@ import { ChangesetCodec, NatCodec, serverChangesetJson, type Changeset, type Ser
 import type { Logger } from '../store/logger.js';
 import { openRecordLog, type RecordLog } from '../store/record-log.js';
 import { partitionSeed } from './partition-seed.js';
+import type { FileHolder, OpenFileBudget } from './open-file-budget.js';
 
 const EpochRecord = t.type({ k: t.literal('epoch'), epoch: t.string, partition: t.string });
 const ChangesetRecord = t.intersection([
@@ -52,7 +53,7 @@ export interface HistorySlice {
  * in order (1, 2, 3, …) and one already integrated is skipped, so a re-sent upload is never
  * applied twice. An upload is on disk (per durability) before `integrate` returns.
  */
-export class PartitionHistory {
+export class PartitionHistory implements FileHolder {
   private changesets: ServerChangeset[] = [];
   /**
    * The JSON of each changeset, made once when it is added: every DOWNLOAD that carries it (to
@@ -73,6 +74,7 @@ export class PartitionHistory {
     readonly partition: string,
     private readonly log: RecordLog,
     records: readonly HistoryEntry[],
+    private readonly files: OpenFileBudget | undefined,
   ) {
     let epoch: string | undefined;
     for (const record of records) {
@@ -90,13 +92,20 @@ export class PartitionHistory {
     if (epoch === undefined) this.log.appendLazily([encode({ k: 'epoch', epoch: this.epochValue, partition })]);
   }
 
-  /** Opens (or creates) the history of `partition` under `dir`. */
-  static open(dir: string, partition: string, options: { durability: 'full' | 'batched'; logger: Logger }): PartitionHistory {
+  /**
+   * Opens (or creates) the history of `partition` under `dir`. With `files`, its file is held
+   * open only within that budget: everything is served from memory, and the file is reopened
+   * when the history is written again.
+   */
+  static open(dir: string, partition: string, options: { durability: 'full' | 'batched'; logger: Logger; files?: OpenFileBudget }): PartitionHistory {
+    const { files, ...logOptions } = options;
+    // An existing file is opened (and held) by openRecordLog itself.
+    files?.makeRoom();
     // A record that is whole but unreadable, or out of sequence, ends the history there like a
     // torn tail: the log is cut, so later appends never land behind garbage.
     let expected = 1;
     const { log, records } = openRecordLog<HistoryEntry>(join(dir, historyFileName(partition)), {
-      ...options,
+      ...logOptions,
       // A partition bound and never written to costs no file (see PartitionHub.release).
       createLazily: true,
       decode: (payload) => {
@@ -113,7 +122,19 @@ export class PartitionHistory {
         return right(record);
       },
     });
-    return new PartitionHistory(partition, log, records);
+    const history = new PartitionHistory(partition, log, records, files);
+    if (log.holdsFile) files?.use(history);
+    return history;
+  }
+
+  /** Whether the history holds its file open now. */
+  get holdsFile(): boolean {
+    return this.log.holdsFile;
+  }
+
+  /** Syncs and closes the file, keeping the history: the next write reopens it (see `OpenFileBudget`). */
+  releaseFile(): void {
+    this.log.releaseFile();
   }
 
   /** The history's epoch; cursors from another epoch need a client reset. */
@@ -164,6 +185,7 @@ export class PartitionHistory {
       expected++;
     }
     if (added.length > 0) {
+      this.files?.use(this);
       this.log.append(
         added.map((c) =>
           encode({ k: 'cs', v: c.serverVersion, c: { clientVersion: c.clientVersion, origin: c.origin, hlc: c.hlc, ops: c.ops }, ...(userId === undefined ? {} : { u: userId }) }),
@@ -232,6 +254,7 @@ export class PartitionHistory {
   private startEpoch(first: ReadonlyArray<ServerChangeset & { readonly owner: string | undefined }>): string {
     const epoch = newEpoch();
     // The file first: if the rewrite fails, memory still matches the old file.
+    this.files?.use(this);
     this.log.rewrite([
       encode({ k: 'epoch', epoch, partition: this.partition }),
       ...first.map(({ owner, ...c }) => encode({ k: 'cs', v: c.serverVersion, c: { clientVersion: c.clientVersion, origin: c.origin, hlc: c.hlc, ops: c.ops }, ...(owner === undefined ? {} : { u: owner }) })),
@@ -255,6 +278,7 @@ export class PartitionHistory {
    * (`SyncConnection.ident`).
    */
   close(): void {
+    this.files?.forget(this);
     this.log.close({ createMissing: false });
   }
 

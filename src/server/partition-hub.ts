@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from '../store/logger.js';
+import { OpenFileBudget } from './open-file-budget.js';
 import { PartitionHistory } from './partition-history.js';
 
 /** A bound session the hub can wake when its partition grows, or end when it is reset. */
@@ -18,11 +19,23 @@ export class PartitionHub {
   private readonly histories = new Map<string, { history: PartitionHistory; users: number }>();
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   private closed = false;
+  /** The history files held open at once (`maxOpenHistories`). */
+  private readonly files: OpenFileBudget | undefined;
 
   constructor(
     private readonly dataDir: string,
-    private readonly options: { durability: 'full' | 'batched'; logger: Logger },
-  ) {}
+    private readonly options: { durability: 'full' | 'batched'; logger: Logger; maxOpenHistories?: number },
+  ) {
+    this.files =
+      options.maxOpenHistories === undefined
+        ? undefined
+        : new OpenFileBudget(options.maxOpenHistories, (error) => options.logger.warn('could not release a history file', { error: String(error) }));
+  }
+
+  /** How many histories may hold their file open now (at most `maxOpenHistories`). */
+  get openHistoryFiles(): number {
+    return this.files?.size ?? 0;
+  }
 
   /**
    * The history of `partition`, opened if needed, for one more session; `release` it when the
@@ -32,7 +45,8 @@ export class PartitionHub {
     if (this.closed) throw new Error('the server is shutting down');
     let entry = this.histories.get(partition);
     if (entry === undefined) {
-      entry = { history: PartitionHistory.open(join(this.dataDir, 'partitions'), partition, this.options), users: 0 };
+      const { durability, logger } = this.options;
+      entry = { history: PartitionHistory.open(join(this.dataDir, 'partitions'), partition, { durability, logger, files: this.files }), users: 0 };
       this.histories.set(partition, entry);
     }
     entry.users++;

@@ -10,8 +10,9 @@ import { LoginLimiter } from './login-limiter.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import { PartitionHub } from './partition-hub.js';
 import { RevocationList } from './revocations.js';
-import { SyncConnection } from './sync-connection.js';
+import { SyncConnection, type SocketStats } from './sync-connection.js';
 import { loadSecret, TokenIssuer } from './tokens.js';
+import { UserSockets } from './user-sockets.js';
 import { UserDirectory } from './users.js';
 
 import { SUBPROTOCOL, SYNC_PATH } from '../protocol/endpoint.js';
@@ -43,9 +44,15 @@ export interface SyncServer {
    * Kept in `dataDir` (fsynced before it returns), so a restart does not undo it.
    */
   revokeUser(userId: string): void;
+  /** What each open sync socket costs now: sessions and bytes waiting to be sent (to watch the limits work). */
+  sockets(): readonly SocketStats[];
+  /** How many histories may hold their file open now (at most `maxOpenHistories`). */
+  openHistoryFiles(): number;
   /** Closes every socket (code 1001), stops listening and closes the histories. */
   close(): Promise<void>;
 }
+
+export type { SocketStats };
 
 function refuseUpgrade(socket: Duplex, status: string, reason: string): void {
   if (socket.destroyed) return;
@@ -81,7 +88,7 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
   const revocations = RevocationList.open(config.dataDir);
   const revoked = revocations.users;
   const limiter = new LoginLimiter(config.loginAttempts, config.now);
-  const hub = new PartitionHub(config.dataDir, { durability: config.durability, logger });
+  const hub = new PartitionHub(config.dataDir, { durability: config.durability, logger, maxOpenHistories: config.maxOpenHistories });
   const connections = new Set<SyncConnection>();
   let closingStarted = false;
   const context = {
@@ -96,9 +103,20 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
     maxClockSkewMs: config.maxClockSkewMs,
     logger,
     now: config.now,
+    maxSocketBufferBytes: config.maxSocketBufferBytes,
+    maxFramesPerSecond: config.maxFramesPerSecond,
+    maxSessionsPerSocket: config.maxSessionsPerSocket,
+    userSockets: new UserSockets<SyncConnection>(config.maxSocketsPerUser),
   };
 
-  const http: Server = createServer((req, res) => {
+  const httpOptions = {
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    // Both timeouts are enforced by a sweep at this interval (node's default, 30 s, would let a
+    // slow client keep its connection for up to 30 s past them).
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, config.headersTimeoutMs / 4)),
+  };
+  const http: Server = createServer(httpOptions, (req, res) => {
     handleAuth(req, res, users, tokens, revoked, limiter)
       .then((handled) => {
         if (handled) return;
@@ -142,6 +160,10 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
     }
   });
 
+  // Sync sockets count too: after the upgrade they are still this server's connections.
+  http.maxConnections = config.maxConnections;
+  http.on('drop', (data?: { remoteAddress?: string }) => logger.warn('connection dropped: maxConnections reached', { maxConnections: config.maxConnections, remoteAddress: data?.remoteAddress }));
+
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => {
@@ -163,6 +185,8 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
     port,
     resetPartition: (partition) => hub.reset(partition),
     deletePartition: (partition) => hub.delete(partition),
+    sockets: () => [...connections].map((connection) => connection.stats()),
+    openHistoryFiles: () => hub.openHistoryFiles,
     revokeUser: (userId) => {
       if (typeof userId !== 'string' || userId === '') throw new TypeError('revokeUser: userId must be a non-empty string');
       try {

@@ -13,7 +13,9 @@ import type { Permission } from './options.js';
 import type { PartitionHub, Subscriber } from './partition-hub.js';
 import type { PartitionHistory } from './partition-history.js';
 import { stampProblem } from './stamp-check.js';
+import { TokenBucket } from './token-bucket.js';
 import type { TokenIssuer } from './tokens.js';
+import type { UserSockets } from './user-sockets.js';
 
 /** What every socket handler shares. */
 export interface SyncContext {
@@ -31,6 +33,28 @@ export interface SyncContext {
   readonly closing: () => boolean;
   /** The socket is gone. */
   readonly disposed: (connection: SyncConnection) => void;
+  /** Most bytes waiting to be sent to one socket; over it, the socket is closed (it does not read). */
+  readonly maxSocketBufferBytes: number;
+  /** Frames one socket may send per second (a burst of one second's worth). */
+  readonly maxFramesPerSecond: number;
+  /** Sessions bound at once on one socket. */
+  readonly maxSessionsPerSocket: number;
+  /** The sockets of each user, shared by all connections (`maxSocketsPerUser`). */
+  readonly userSockets: UserSockets<SyncConnection>;
+}
+
+/** What one socket costs the server now (`SyncServer.sockets`). */
+export interface SocketStats {
+  /** Sessions bound on it. */
+  readonly sessions: number;
+  /** Bytes waiting to be sent to it: buffered by the socket, plus replies queued behind its downloads. */
+  readonly unsentBytes: number;
+  /** The most `unsentBytes` ever was on this socket. */
+  readonly peakUnsentBytes: number;
+  /** Bytes of frames received from it and not handled yet (past `maxSocketBufferBytes` it is not read). */
+  readonly unhandledBytes: number;
+  /** The most `unhandledBytes` ever was on this socket. */
+  readonly peakUnhandledBytes: number;
 }
 
 /** Socket close codes (RFC 6455). */
@@ -38,6 +62,12 @@ const PROTOCOL_ERROR = 1002;
 const MESSAGE_TOO_BIG = 1009;
 /** Stop queueing DOWNLOADs while this much is unsent, so a bulk download does not fill memory. */
 const HIGH_WATER_BYTES = 4 * 1024 * 1024;
+/** RFC 6455 policy violation: the close of a socket over one of the server's limits. */
+const POLICY_VIOLATION = 1008;
+/** What one queued send step is counted as before its frame exists (the closure and promise it holds). */
+const QUEUED_STEP_BYTES = 256;
+/** How long a socket closed for not reading gets for the close to go through before it is cut. */
+const UNREAD_CLOSE_GRACE_MS = 1_000;
 
 /** One session bound on this socket. */
 class BoundSession implements Subscriber {
@@ -78,18 +108,47 @@ export class SyncConnection {
   private readonly sessions = new Map<number, BoundSession>();
   private closed = false;
   private inbox: Promise<void> = Promise.resolve();
+  /** Bytes of the send steps queued in the sessions' outboxes and not run yet. */
+  private queuedBytes = 0;
+  /** Bytes of the frames received and not handled yet. */
+  private inboxBytes = 0;
+  private peakInboxBytes = 0;
+  private peakUnsentBytes = 0;
+  /** Sessions of each user bound on this socket: the socket counts for a user while it has one. */
+  private readonly sessionsOfUser = new Map<string, number>();
+  private readonly frames: TokenBucket;
+  /** Downloads wait while more than this is unsent: well under `maxSocketBufferBytes`. */
+  private readonly highWater: number;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly context: SyncContext,
   ) {
+    this.frames = new TokenBucket(context.maxFramesPerSecond, context.maxFramesPerSecond, context.now());
+    this.highWater = Math.min(HIGH_WATER_BYTES, context.maxSocketBufferBytes / 4);
     socket.on('message', (data, isBinary) => {
+      if (this.closed) return;
+      if (!this.frames.take(context.now())) {
+        context.logger.warn('closing a socket over maxFramesPerSecond', { maxFramesPerSecond: context.maxFramesPerSecond });
+        this.sendError('tooManyFrames', `more than ${context.maxFramesPerSecond} frames in a second; reconnect later`);
+        this.close(POLICY_VIOLATION, 'too many frames');
+        return;
+      }
       const frame = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      // Frames wait here while one before them awaits (a token check, an fsync): past the buffer
+      // limit the socket is not read until they are handled, so TCP holds the client back, not memory.
+      this.inboxBytes += frame.length;
+      this.peakInboxBytes = Math.max(this.peakInboxBytes, this.inboxBytes);
+      if (this.inboxBytes > context.maxSocketBufferBytes && !socket.isPaused) socket.pause();
       // Frames are handled one after the other: a BIND awaiting its token check must not be
       // overtaken by the IDENT behind it.
       this.inbox = this.inbox
         .then(() => this.receive(frame, isBinary))
-        .catch((error: unknown) => context.logger.warn('sync message failed', { error: String(error) }));
+        .catch((error: unknown) => context.logger.warn('sync message failed', { error: String(error) }))
+        .finally(() => {
+          this.inboxBytes -= frame.length;
+          if (socket.isPaused && this.inboxBytes <= context.maxSocketBufferBytes / 2) socket.resume();
+        });
     });
     socket.on('close', () => this.dispose());
     socket.on('error', (error) => context.logger.warn('socket error', { error: String(error) }));
@@ -105,7 +164,7 @@ export class SyncConnection {
         // Bounded: each pass moves `position` forward, and it cannot pass `history.latest`.
         while (!session.ended && (session.position < history.latest || (ackOnly && !sent))) {
           // One budget per socket: wait before sending, whichever session's turn it is.
-          if (this.socket.bufferedAmount > HIGH_WATER_BYTES) await this.drained();
+          if (this.socket.bufferedAmount > this.highWater) await this.drained();
           if (session.ended || this.closed) return;
           const slice = history.slice(session.position, fileIdent, this.context.downloadBatchBytes);
           const ack = history.lastIntegrated(fileIdent);
@@ -200,7 +259,7 @@ export class SyncConnection {
         }
         if (message.type === 'unbind') {
           this.endSession(session);
-          this.enqueue(session, async () => this.send({ type: 'unbound', session: session.id }));
+          this.enqueue(session, async () => this.send({ type: 'unbound', session: session.id }), QUEUED_STEP_BYTES);
           return;
         }
         if (!this.tokenValid(session)) return;
@@ -211,9 +270,14 @@ export class SyncConnection {
         }
         if (message.type === 'upload') return this.upload(session, message);
         const requestId = message.requestId;
-        this.enqueue(session, async () => {
-          if (!session.ended) this.send({ type: 'mark', session: session.id, requestId });
-        });
+        this.enqueue(
+          session,
+          async () => {
+            if (!session.ended) this.send({ type: 'mark', session: session.id, requestId });
+          },
+          // The answer echoes the id: a client that does not read must not park them unbounded.
+          QUEUED_STEP_BYTES + requestId.length,
+        );
       }
     }
   }
@@ -239,6 +303,15 @@ export class SyncConnection {
       this.sendError('serverShuttingDown', 'the server is shutting down; reconnect later', message.session);
       return;
     }
+    // Checked here, after the last await, so that no two BINDs both take the last place.
+    if (this.sessions.size >= this.context.maxSessionsPerSocket) {
+      this.sendError('tooManySessions', `this socket already has ${this.sessions.size} sessions, the server's maxSessionsPerSocket`, message.session);
+      return;
+    }
+    if (!this.context.userSockets.admits(check.userId, this)) {
+      this.sendError('tooManySockets', `user ${check.userId} already has sessions on ${this.context.userSockets.maxPerUser} sockets, the server's maxSocketsPerUser`, message.session);
+      return;
+    }
     let history: PartitionHistory;
     try {
       history = this.context.hub.acquire(message.partition);
@@ -249,6 +322,8 @@ export class SyncConnection {
     }
     const session = new BoundSession(message.session, message.partition, check.userId, permission, check.expiresAtMs, history, this);
     this.sessions.set(session.id, session);
+    this.sessionsOfUser.set(check.userId, (this.sessionsOfUser.get(check.userId) ?? 0) + 1);
+    this.context.userSockets.add(check.userId, this);
   }
 
   private ident(session: BoundSession, message: ClientIdent): void {
@@ -286,7 +361,7 @@ export class SyncConnection {
     session.uploadProgress = cursors?.upload ?? { clientVersion: 0, serverVersion: 0 };
     this.context.hub.subscribe(session.partition, session);
     const limits = { maxMessageBytes: this.context.maxMessageBytes, maxChangesetBytes: maxChangesetBytesFor(this.context.maxMessageBytes) };
-    this.enqueue(session, async () => this.send({ type: 'ident', session: session.id, fileIdent: message.fileIdent, epoch: history.epoch, ...limits }));
+    this.enqueue(session, async () => this.send({ type: 'ident', session: session.id, fileIdent: message.fileIdent, epoch: history.epoch, ...limits }), QUEUED_STEP_BYTES);
     this.pushDownloads(session, true);
   }
 
@@ -341,18 +416,70 @@ export class SyncConnection {
     this.sessions.delete(session.id);
     this.context.hub.unsubscribe(session.partition, session);
     this.context.hub.release(session.partition);
+    const left = (this.sessionsOfUser.get(session.userId) ?? 1) - 1;
+    if (left > 0) this.sessionsOfUser.set(session.userId, left);
+    else {
+      this.sessionsOfUser.delete(session.userId);
+      this.context.userSockets.remove(session.userId, this);
+    }
   }
 
-  private enqueue(session: BoundSession, step: () => Promise<void>): void {
-    session.outbox = session.outbox.then(step).catch((error: unknown) => {
-      this.context.logger.warn('sending failed', { session: session.id, error: String(error) });
+  /**
+   * Queues a send step behind the session's others; `bytes` is what it holds until it runs
+   * (downloads count as one step: they wait for the socket to drain before they make frames).
+   */
+  private enqueue(session: BoundSession, step: () => Promise<void>, bytes = QUEUED_STEP_BYTES): void {
+    this.queuedBytes += bytes;
+    this.checkUnsent();
+    session.outbox = session.outbox
+      .then(() => {
+        this.queuedBytes -= bytes;
+        return step();
+      })
+      .catch((error: unknown) => {
+        this.context.logger.warn('sending failed', { session: session.id, error: String(error) });
+      });
+  }
+
+  /** What this socket costs now (see `SocketStats`). */
+  stats(): SocketStats {
+    return {
+      sessions: this.sessions.size,
+      unsentBytes: this.unsentBytes(),
+      peakUnsentBytes: this.peakUnsentBytes,
+      unhandledBytes: this.inboxBytes,
+      peakUnhandledBytes: this.peakInboxBytes,
+    };
+  }
+
+  private unsentBytes(): number {
+    return this.socket.bufferedAmount + this.queuedBytes;
+  }
+
+  /**
+   * Closes a socket over `maxSocketBufferBytes`: its client does not read, and every answer to
+   * what it sends would stay in the server's memory. Nothing more is queued for it after this.
+   */
+  private checkUnsent(): void {
+    const unsent = this.unsentBytes();
+    if (unsent > this.peakUnsentBytes) this.peakUnsentBytes = unsent;
+    if (this.closed || unsent <= this.context.maxSocketBufferBytes) return;
+    this.context.logger.warn('closing a socket that does not read: its send buffer is over maxSocketBufferBytes', {
+      unsentBytes: unsent,
+      maxSocketBufferBytes: this.context.maxSocketBufferBytes,
+      sessions: this.sessions.size,
     });
+    this.close(POLICY_VIOLATION, 'send buffer over limit');
+    // The close frame waits behind what the client does not read; the buffer is let go anyway.
+    const cut = setTimeout(() => this.socket.terminate(), UNREAD_CLOSE_GRACE_MS);
+    cut.unref();
+    this.socket.once('close', () => clearTimeout(cut));
   }
 
   private drained(): Promise<void> {
     return new Promise((resolve) => {
       const check = () => {
-        if (this.closed || this.socket.bufferedAmount <= HIGH_WATER_BYTES / 2) resolve();
+        if (this.closed || this.socket.bufferedAmount <= this.highWater / 2) resolve();
         else setTimeout(check, 5);
       };
       check();
@@ -379,6 +506,7 @@ export class SyncConnection {
   private sendFrame(frame: string): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
     this.socket.send(frame);
+    this.checkUnsent();
   }
 
   private close(code: number, reason: string): void {

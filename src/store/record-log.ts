@@ -60,6 +60,8 @@ export interface RecordLog {
   readonly isClosed: boolean;
   /** False while a log opened with `createLazily` has no file yet. */
   readonly fileCreated: boolean;
+  /** Whether the log holds an open file descriptor now (see `releaseFile`). */
+  readonly holdsFile: boolean;
   /**
    * How many bytes of the file the last completed sync covered: every append that ended at or
    * before this offset is on stable storage (an fdatasync covers all that was written before it).
@@ -85,6 +87,13 @@ export interface RecordLog {
    * on disk, and what was appended to it lazily is dropped.
    */
   close(options?: { readonly createMissing?: boolean }): void;
+  /**
+   * Syncs what is pending and closes the file descriptor, leaving the log open: the next write
+   * reopens the file and appends at its end, so a process can keep more logs open than it may
+   * hold descriptors. Refused at that reopen if the file was replaced or changed meanwhile. A
+   * no-op for a log that holds no descriptor.
+   */
+  releaseFile(): void;
 }
 
 /** A whole record that `decode` refused and `refusedRecords: 'skip'` left out. */
@@ -270,6 +279,8 @@ class FileRecordLog implements RecordLog {
   private unwritten: Buffer[] = [];
   /** See {@link RecordLog.syncedBytes}. */
   private synced = 0;
+  /** Set while the descriptor is given up (`releaseFile`): the file exists and is `size` bytes long. */
+  private released: { readonly ino: number; readonly dev: number } | undefined;
 
   /**
    * @param fd the open file, or `undefined` for one not created yet (`createLazily`)
@@ -294,6 +305,10 @@ class FileRecordLog implements RecordLog {
   }
 
   get fileCreated(): boolean {
+    return this.fd !== undefined || this.released !== undefined;
+  }
+
+  get holdsFile(): boolean {
     return this.fd !== undefined;
   }
 
@@ -332,12 +347,12 @@ class FileRecordLog implements RecordLog {
     checkPayloads(payloads);
     const bytes = encodeRecords(payloads);
     const before = this.size;
-    if (this.fd === undefined && lazily) {
+    if (this.fd === undefined && this.released === undefined && lazily) {
       this.unwritten.push(bytes);
       this.size = before + bytes.length;
       return true;
     }
-    const fd = this.fd ?? this.create();
+    const fd = this.fd ?? (this.released !== undefined ? this.reopen() : this.create());
     try {
       writeFully(fd, bytes, before);
     } catch (error) {
@@ -392,7 +407,7 @@ class FileRecordLog implements RecordLog {
     const temp = tempPathOf(this.path);
     try {
       // A log opened lazily may have no directory yet.
-      if (this.fd === undefined) makeDirectoryDurably(path.dirname(this.path));
+      if (this.fd === undefined && this.released === undefined) makeDirectoryDurably(path.dirname(this.path));
       writeFileDurably(temp, bytes);
       fs.renameSync(temp, this.path);
     } catch (error) {
@@ -410,6 +425,7 @@ class FileRecordLog implements RecordLog {
     }
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = reopened;
+    this.released = undefined;
     this.unwritten = [];
     this.size = bytes.length;
     try {
@@ -434,7 +450,7 @@ class FileRecordLog implements RecordLog {
     try {
       // A lazily created log is created now, with what was appended to it (not synced: the
       // same promise as for records appended lazily to a log whose file exists).
-      if (this.fd === undefined && this.failure === undefined && options.createMissing !== false) this.create();
+      if (this.fd === undefined && this.released === undefined && this.failure === undefined && options.createMissing !== false) this.create();
       if (this.unsynced && this.failure === undefined) this.sync();
       this.unsynced = false;
     } catch (e) {
@@ -444,6 +460,58 @@ class FileRecordLog implements RecordLog {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.settleWaiters();
     if (error !== undefined) throw this.failure;
+  }
+
+  releaseFile(): void {
+    if (this.closed || this.fd === undefined) return;
+    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    let error: unknown;
+    let identity: { ino: number; dev: number } | undefined;
+    try {
+      // What a batch would have synced is synced now: nothing waits on a closed descriptor.
+      if (this.unsynced && this.failure === undefined) this.sync();
+      this.unsynced = false;
+      const stat = fs.fstatSync(this.fd);
+      identity = { ino: stat.ino, dev: stat.dev };
+    } catch (e) {
+      error = e;
+      this.fail(`could not sync ${this.path} before releasing its descriptor: ${messageOf(e)}`, e);
+    }
+    fs.closeSync(this.fd);
+    this.fd = undefined;
+    // A log that failed is never written again, so it needs no identity to reopen by.
+    this.released = identity ?? { ino: -1, dev: -1 };
+    this.settleWaiters();
+    if (error !== undefined) throw this.failure;
+  }
+
+  /**
+   * Opens the file again after `releaseFile`, refusing one that is not the file released (a
+   * different inode, or another size): appending at `size` would land in someone else's bytes.
+   */
+  private reopen(): number {
+    const expected = this.released!;
+    let fd: number;
+    try {
+      fd = fs.openSync(this.path, 'r+');
+    } catch (error) {
+      throw this.fail(`could not reopen ${this.path}: ${messageOf(error)}`, error);
+    }
+    let stat: fs.Stats;
+    try {
+      stat = fs.fstatSync(fd);
+    } catch (error) {
+      fs.closeSync(fd);
+      throw this.fail(`could not stat ${this.path} after reopening it: ${messageOf(error)}`, error);
+    }
+    if (stat.ino !== expected.ino || stat.dev !== expected.dev || stat.size !== this.size) {
+      fs.closeSync(fd);
+      throw this.fail(`${this.path} was replaced or changed (${stat.size} bytes, expected ${this.size}) while its descriptor was released; refusing to write into it`, undefined);
+    }
+    this.fd = fd;
+    this.released = undefined;
+    return fd;
   }
 
   private syncPending(): void {
