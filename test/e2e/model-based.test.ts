@@ -133,6 +133,7 @@ class World {
       if (m.refresh === 'inFlight') this.apply({ type: this.refreshMode === false ? 'refresh.succeeds' : this.refreshMode === 401 ? 'refresh.refused' : 'refresh.offline' });
       else if (m.refresh === 'retrying' && this.refreshMode !== 502) this.apply({ type: 'tick', ms: RETRY_MS });
       else if (m.resetting) this.apply({ type: this.resetShouldFail ? 'reset.fails' : 'reset.succeeds' });
+      else if (m.finishingReset) this.apply({ type: 'resetAfter.succeeds' });
       else if (this.stalled) {
         // Sockets open but nothing gets through: a session that joins sends BIND and waits.
         if ((m.state === 'active' || m.state === 'dying') && !m.resetting && m.connection === 'disconnected' && !this.offline) this.apply({ type: 'connection.open' });
@@ -141,7 +142,10 @@ class World {
         this.apply({ type: 'connection.open' });
         this.apply({ type: 'server.ident' });
         if (m.resetUnacknowledged) this.apply({ type: 'reset.acknowledged' });
-      } else if (m.connection === 'connected' && m.uploaded < m.committed) this.apply({ type: 'ack', bytes: m.committed - m.uploaded });
+        // The downloads after IDENT end with nothing left to download: the reset's end runs.
+        if (m.resetEndDue) this.apply({ type: 'reset.downloaded' });
+      } else if (m.connection === 'connected' && m.resetEndDue && m.state === 'active') this.apply({ type: 'reset.downloaded' });
+      else if (m.connection === 'connected' && m.uploaded < m.committed) this.apply({ type: 'ack', bytes: m.committed - m.uploaded });
       else if (m.connection === 'connected' && pendingWaits(m).some((w) => w.direction === 'download')) this.apply({ type: 'mark.reply', pick: 0 });
       if (JSON.stringify(m) === before) return;
     }
