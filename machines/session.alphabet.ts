@@ -49,6 +49,7 @@ export const sessionEvents: readonly SessionEvent[] = [
   { type: 'notifier.add', id: 'n1', direction: 'upload', mode: 'reportIndefinitely' },
   { type: 'notifier.remove', id: 'n1' },
   { type: 'reset.acknowledged' },
+  { type: 'reset.downloaded' },
   { type: 'xstate.done.actor.wait:u1', actorId: 'wait:u1' },
   { type: 'xstate.done.actor.wait:d1', actorId: 'wait:d1' },
   { type: 'xstate.done.actor.progress:n1', actorId: 'progress:n1' },
@@ -57,5 +58,7 @@ export const sessionEvents: readonly SessionEvent[] = [
   { type: 'xstate.error.actor.refreshAccessToken', error: { refused: false, message: 'offline' } },
   { type: 'xstate.done.actor.clientReset', actorId: 'clientReset' },
   { type: 'xstate.error.actor.clientReset', error: new Error('onBefore threw') },
+  { type: 'xstate.done.actor.clientResetAfter', actorId: 'clientResetAfter' },
+  { type: 'xstate.error.actor.clientResetAfter', error: new Error('onAfter threw') },
 ];
 

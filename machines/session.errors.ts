@@ -48,7 +48,7 @@ export function failureOf(event: SessionEvent): SyncErrorInfo | undefined {
   if (event.type === 'xstate.error.actor.refreshAccessToken') {
     return refreshRefusedError(refreshFailure(event.error).message ?? '');
   }
-  if (event.type === 'xstate.error.actor.clientReset') return manualResetError(failedResetMessage);
+  if (event.type === 'xstate.error.actor.clientReset' || event.type === 'xstate.error.actor.clientResetAfter') return manualResetError(failedResetMessage);
   return undefined;
 }
 

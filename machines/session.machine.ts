@@ -58,6 +58,8 @@ export const sessionMachine = setup({
     refreshAccessToken: pending<string>(),
     /** Runs a client reset in the configured mode; rejects when it must fall back to manual. */
     clientReset: pending<void>(),
+    /** Ends a client reset once the server's fresh state is in (`onAfter`); rejects when it must fall back to manual. */
+    clientResetAfter: pending<void>(),
   },
   actions: {
     joinConnection: () => {},
@@ -68,6 +70,8 @@ export const sessionMachine = setup({
     markStoreClosed: assign({ storeOpen: false }),
     markResetUnacknowledged: assign({ resetUnacknowledged: true }),
     markResetAcknowledged: assign({ resetUnacknowledged: false }),
+    markResetEndDue: assign({ resetEndDue: true }),
+    markResetEndStarted: assign({ resetEndDue: false }),
     recordProgress: assign(({ context, event }) =>
       event.type === 'progress'
         ? { [event.direction]: { transferred: event.transferred, transferable: event.transferable } }
@@ -207,6 +211,7 @@ export const sessionMachine = setup({
     isAuthError: ({ event }) => event.type === 'error' && event.error.category === 'auth',
     isClientReset: ({ event }) => event.type === 'error' && event.error.category === 'clientReset',
     resetNeedsUser: ({ context }) => context.clientResetMode === 'manual' || context.resetUnacknowledged,
+    resetEndDue: ({ context }) => context.resetEndDue,
     isFatalError: ({ event }) => event.type === 'error' && event.error.isFatal,
     cancelsWaitsOnNonFatal: ({ context }) => context.cancelWaitsOnNonFatalError,
     refreshRefused: ({ event }) => 'error' in event && refreshFailure(event.error).refused,
@@ -229,6 +234,7 @@ export const sessionMachine = setup({
     waiters: {},
     notifiers: {},
     resetUnacknowledged: false,
+    resetEndDue: false,
   }),
   states: {
     lifecycle: {
@@ -327,6 +333,9 @@ export const sessionMachine = setup({
               },
               states: {
                 running: {
+                  // Back in `active` (resumed, token refreshed, store reopened) with a reset whose
+                  // end has not run yet: it still waits for the server's fresh state.
+                  always: { guard: 'resetEndDue', target: 'awaitingFreshState' },
                   on: {
                     error: { guard: and(['isClientReset', not('resetNeedsUser')]), target: 'resetting' },
                   },
@@ -341,7 +350,30 @@ export const sessionMachine = setup({
                   invoke: {
                     id: 'clientReset',
                     src: 'clientReset',
-                    onDone: { target: 'running', actions: ['failUploadWaiters', 'joinConnection'] },
+                    onDone: { target: 'awaitingFreshState', actions: ['markResetEndDue', 'failUploadWaiters', 'joinConnection'] },
+                    onError: {
+                      target: '#inactive',
+                      actions: {
+                        type: 'reportError',
+                        params: () => ({ error: manualResetError(failedResetMessage), action: 'clientResetBackup' as const }),
+                      },
+                    },
+                  },
+                },
+                // The file has started over and the session is back on the connection; the reset
+                // ends (`onAfter`) once the server's fresh state is integrated: the runtime says
+                // so at the first DOWNLOAD after which nothing is left to download.
+                awaitingFreshState: {
+                  on: { 'reset.downloaded': 'finishingReset' },
+                },
+                // The end runs once: leaving this state before it is done (a pause inside
+                // `onAfter`) does not run it again.
+                finishingReset: {
+                  entry: 'markResetEndStarted',
+                  invoke: {
+                    id: 'clientResetAfter',
+                    src: 'clientResetAfter',
+                    onDone: 'running',
                     onError: {
                       target: '#inactive',
                       actions: {

@@ -37,6 +37,8 @@ export interface SessionContext {
   readonly notifiers: Readonly<Record<string, Direction>>;
   /** A client reset ran and the server has not yet accepted the fresh state. */
   readonly resetUnacknowledged: boolean;
+  /** A client reset rewrote the file and its end (`onAfter`, after the server's fresh state) has not started yet. */
+  readonly resetEndDue: boolean;
 }
 
 /** Facts the runtime attaches to an activation: is the user's access token already expired? */
@@ -67,6 +69,8 @@ export type SessionEvent =
   | { readonly type: 'notifier.add'; readonly id: string; readonly direction: Direction; readonly mode: ProgressMode }
   | { readonly type: 'notifier.remove'; readonly id: string }
   | { readonly type: 'reset.acknowledged' }
+  /** After a client reset: a DOWNLOAD was integrated and the server had nothing more to send. */
+  | { readonly type: 'reset.downloaded' }
   | { readonly type: `xstate.done.actor.${string}`; readonly actorId: string; readonly output?: unknown }
   | { readonly type: `xstate.error.actor.${string}`; readonly error: unknown };
 

@@ -26,6 +26,8 @@ export interface SessionEffects {
   reportError(params: ReportErrorParams): void;
   refreshAccessToken(): Promise<string>;
   runClientReset(): Promise<void>;
+  /** The server's fresh state is in after a client reset: `onAfter`. */
+  finishClientReset(): Promise<void>;
   /** A download wait wants a MARK sent for request `id`. */
   sendMark(id: string): void;
   /** Wait `settled.id` is over. */
@@ -56,6 +58,7 @@ export const runtimeSessionMachine = sessionMachine.provide({
   actors: {
     refreshAccessToken: fromPromise(({ system }) => effectsOf(system).refreshAccessToken()),
     clientReset: fromPromise<void>(({ system }) => effectsOf(system).runClientReset()),
+    clientResetAfter: fromPromise<void>(({ system }) => effectsOf(system).finishClientReset()),
     waiter: waiterMachine.provide({
       actions: {
         sendMark: ({ system }, { id }) => effectsOf(system).sendMark(id),

@@ -9,8 +9,10 @@ export type DocumentsSnapshot = Readonly<Record<string, ReadonlyArray<{ readonly
 
 /**
  * Client reset handling (SEMANTICS.md §5). `onBefore` sees the documents as they were;
- * `onAfter` sees them before and after, and whether unsynced changes were recovered. An
- * exception in either turns the reset into `manual`.
+ * `onAfter` sees them before and after, and whether unsynced changes were recovered. `after`
+ * is the realm once the server's fresh state is downloaded and integrated (with the recovered
+ * local changes on it in recover mode), as in the Realm SDKs. An exception in either turns the
+ * reset into `manual`.
  */
 export interface ClientResetConfig {
   readonly mode: ClientResetMode;

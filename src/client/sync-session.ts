@@ -11,7 +11,7 @@ import { InvalidActionTokenError, SessionClosedError, SyncError, type ErrorActio
 import { createSessionActor, type runtimeSessionMachine } from './session-actor.js';
 import type { ConnectionMember, SharedConnection } from './shared-connection.js';
 import { Broadcast, Stream, type Sink } from './stream.js';
-import type { SyncConfiguration } from './sync-config.js';
+import type { DocumentsSnapshot, SyncConfiguration } from './sync-config.js';
 import type { User } from './user.js';
 
 /** One change of `connectionState`, in the order (previous, current). */
@@ -88,6 +88,8 @@ export class SyncSession implements ConnectionMember {
   private uploadScheduled = false;
   /** Until this session's IDENT names them: the app's last known, or the default server's. */
   private readonly limits: ServerLimits;
+  /** What `onAfter` gets besides the documents after the reset, kept from the reset until the chart ends it. */
+  private resetBefore: { readonly documents: DocumentsSnapshot; readonly recovered: boolean } | undefined;
 
   /** @internal Sessions are made by the runtime (`Realm.open`), never by users. */
   constructor(
@@ -122,6 +124,7 @@ export class SyncSession implements ConnectionMember {
         reportError: ({ error, action }) => queueMicrotask(() => this.report(error, action)),
         refreshAccessToken: () => this.user.refreshAccessToken(),
         runClientReset: async () => this.runClientReset(),
+        finishClientReset: async () => this.finishClientReset(),
         sendMark: (id) => {
           if (this.number !== undefined) this.connection?.send({ type: 'mark', session: this.number, requestId: id });
         },
@@ -378,6 +381,10 @@ export class SyncSession implements ConnectionMember {
         this.pushProgress();
         // The server took the fresh file after a reset: a reset requested from now on is a new one.
         if (this.actor.getSnapshot().context.resetUnacknowledged) this.send({ type: 'reset.acknowledged' });
+        // Nothing more to download: the server's fresh state is in, and a reset can end (onAfter).
+        if (message.downloadableBytes === 0 && this.actor.getSnapshot().matches({ lifecycle: { syncing: { active: 'awaitingFreshState' } } })) {
+          this.send({ type: 'reset.downloaded' });
+        }
         return;
       case 'mark':
         this.send({ type: 'mark.reply', requestId: message.requestId });
@@ -402,9 +409,9 @@ export class SyncSession implements ConnectionMember {
 
   /**
    * A client reset in the configured mode (SEMANTICS.md §5): `onBefore` with the documents as
-   * they were, the file started over (discarding, or replaying what was not uploaded),
-   * `onAfter` with before, after and whether it recovered. Anything thrown rejects, and the
-   * chart falls back to manual.
+   * they were, then the file started over (discarding, or replaying what was not uploaded).
+   * `onAfter` comes later, once the server's fresh state is in ({@link finishClientReset}).
+   * Anything thrown rejects, and the chart falls back to manual.
    */
   private async runClientReset(): Promise<void> {
     const store = this.store;
@@ -426,7 +433,25 @@ export class SyncSession implements ConnectionMember {
     }
     this.sentThrough = 0;
     this.pushProgress();
-    reset?.onAfter?.(before, store.snapshotDocuments(), recovered);
+    this.resetBefore = { documents: before, recovered };
+  }
+
+  /**
+   * The end of a client reset, once the chart saw the server's fresh state integrated:
+   * `onAfter` with the documents before, those now (the server's state, and in recover mode
+   * the replayed local changes on it) and whether it recovered. A throw rejects: manual.
+   */
+  private async finishClientReset(): Promise<void> {
+    const store = this.store;
+    const before = this.resetBefore;
+    this.resetBefore = undefined;
+    if (before === undefined) return;
+    if (store === undefined) {
+      // Closed meanwhile: the reset itself is done, and no file is open to show `onAfter`.
+      this.host.logger.warn('the realm was closed before the client reset ended; onAfter not called', { path: this.realmPath });
+      return;
+    }
+    this.config.clientReset?.onAfter?.(before.documents, store.snapshotDocuments(), before.recovered);
   }
 
   private bind(): void {

@@ -1,12 +1,15 @@
 /**
  * Client reset: the server's history of this file is gone (a new epoch), so the file starts over
  * under a new ident. This module holds the pure parts: the state the reset file starts from, and
- * which documents readers see change. `RealmFile.resetForClientReset` does the I/O and the replay.
+ * which documents readers see change. `RealmFile.resetForClientReset` does the I/O.
  */
+import type { Changeset } from '../protocol/changeset.codec.js';
 import type { DocumentKey, DocumentSet } from './document-set.js';
+import { tick } from './hlc.js';
 import { jsonEqual } from './json-value.js';
-import type { RealmState } from './realm-state.js';
-import { STORE_FORMAT, type SnapshotRecord } from './store-records.js';
+import { RealmState } from './realm-state.js';
+import { StoreError } from './store-errors.js';
+import { STORE_FORMAT, type SnapshotRecord, type StoreRecord } from './store-records.js';
 
 /** How unacknowledged local changes fare in a client reset: dropped, or replayed as new changesets. */
 export type ClientResetMode = 'discard' | 'recover';
@@ -46,6 +49,31 @@ export function clientResetSnapshot(state: RealmState, fileIdent: string): Snaps
     documents: [],
     pending: [],
   };
+}
+
+/**
+ * The whole state a reset file starts from, as one snapshot: {@link clientResetSnapshot}, and in
+ * `recover` mode the operations of each of `unsynced` replayed on it, in order, as local
+ * changesets 1..n of `fileIdent` with fresh HLC stamps (`now` is the physical clock), so they win
+ * over the older server state they will meet. One record: written in one atomic rewrite, a crash
+ * leaves the old file or this one, never the reset without some of the replay.
+ */
+export function recoveredSnapshot(before: RealmState, fileIdent: string, mode: ClientResetMode, unsynced: readonly Changeset[], now: () => number): SnapshotRecord {
+  const base = clientResetSnapshot(before, fileIdent);
+  if (mode === 'discard' || unsynced.length === 0) return base;
+  const state = new RealmState();
+  state.apply(base);
+  for (const { ops } of unsynced) {
+    const record: StoreRecord = {
+      kind: 'local',
+      changeset: { clientVersion: state.clientVersion + 1, origin: fileIdent, hlc: tick(state.hlc, now()), ops },
+      serverVersion: 0,
+    };
+    const problem = state.check(record);
+    if (problem !== undefined) throw new StoreError(`internal error: a recovered changeset does not fit the reset state (${problem}); nothing was written`);
+    state.apply(record);
+  }
+  return state.snapshot();
 }
 
 /**

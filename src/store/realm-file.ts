@@ -9,7 +9,7 @@ import { changesetBytes, ServerChangesetCodec, type Changeset, type Operation, t
 import { DownloadCursorCodec, type DownloadCursor, type UploadCursor } from '../protocol/cursors.codec.js';
 import { readableErrors } from '../protocol/decode.js';
 import type { Json } from '../protocol/json.codec.js';
-import { clientResetSnapshot, visiblyChanged, type ClientResetMode, type ClientResetResult } from './client-reset.js';
+import { recoveredSnapshot, visiblyChanged, type ClientResetMode, type ClientResetResult } from './client-reset.js';
 import { CompactionPolicy } from './compaction.js';
 import { acquireFileLock, lockPathOfFile, type FileLock } from './file-lock.js';
 import type { DocumentKey, VisibleObject } from './document-set.js';
@@ -288,15 +288,18 @@ export class RealmFile {
    * document and every unacknowledged local changeset; `recover` drops the documents too, then
    * replays the operations of each unacknowledged changeset, in order, as a new local changeset
    * (fresh HLC stamps, so they win over the older server state they will meet). Either way the
-   * file gets a new random ident (the server's history of the old one is gone), client version 0,
-   * zero cursors and no epoch ({@link setEpoch} sets the new one); the HLC never goes back, and
-   * progress stays monotonic (see `clientResetSnapshot`).
+   * file gets a new random ident (the server's history of the old one is gone), client version 0
+   * before the replay, zero cursors and no epoch ({@link setEpoch} sets the new one); the HLC
+   * never goes back, and progress stays monotonic (see `clientResetSnapshot`).
    *
-   * The reset state replaces the file in one atomic rewrite before the replay, and each replayed
-   * changeset is its own commit after it: a crash leaves the old file, or the reset file with a
-   * prefix of the replay. If the rewrite throws, nothing changed in memory (the log may then
-   * refuse further writes: reopen). Listeners hear one `remote` change naming every document
-   * whose visible state changed. Throws inside {@link write} and on a closed file.
+   * The reset state, replay included, is built in memory and replaces the file in one atomic
+   * rewrite (a scratch file, fsynced, renamed over the file, the directory fsynced): a crash at
+   * any instant leaves the old file (whose stale epoch asks for the reset again) or the reset
+   * file holding every unacknowledged changeset exactly once, as pending uploads 1..n of the
+   * new ident. The reset file has no epoch, so reopening it never resets it again. If the
+   * rewrite throws, nothing changed in memory (the log may then refuse further writes: reopen).
+   * Listeners hear one `remote` change naming every document whose visible state changed, at
+   * once (the rewrite made it durable). Throws inside {@link write} and on a closed file.
    */
   resetForClientReset(mode: ClientResetMode): ClientResetResult {
     this.assertSyncCall('reset');
@@ -307,7 +310,7 @@ export class RealmFile {
     let ident = newFileIdent();
     while (ident === previousFileIdent) ident = newFileIdent();
 
-    const payload = encodeStoreRecord(clientResetSnapshot(before, ident));
+    const payload = encodeStoreRecord(recoveredSnapshot(before, ident, mode, unsynced, this.now));
     // The reset state is built from the record's own bytes, as a reopen will read them.
     const decoded = decodeStoreRecord(payload);
     const fresh = new RealmState();
@@ -318,19 +321,15 @@ export class RealmFile {
     this.state = fresh;
     this.ident = ident;
     this.resets += 1;
-    this.durableVersion = 0;
+    // Everything in the file is durable: the replayed changesets may be uploaded at once.
+    this.durableVersion = fresh.clientVersion;
     this.clearAwaitingSync();
     this.logger.info('client reset', { path: this.path, mode, previousFileIdent, fileIdent: ident, unsyncedChangesets: unsynced.length });
 
     const touched: DocumentKey[] = Array.from(before.documents.entries(), ({ type, id }) => ({ type, id }));
-    try {
-      if (mode === 'recover') {
-        for (const changeset of unsynced) for (const key of this.append(this.localRecord(changeset.ops))) touched.push(key);
-      }
-    } finally {
-      // Even if the replay failed part way, the reset happened: readers must hear of it.
-      this.announce(visiblyChanged(before.documents, this.state.documents, touched), 'remote');
-    }
+    for (const { type, id } of fresh.documents.entries()) touched.push({ type, id });
+    const changed = visiblyChanged(before.documents, fresh.documents, touched);
+    if (changed.length > 0) this.notify({ changed: Object.freeze(changed), origin: 'remote' });
     return Object.freeze({ unsyncedChangesets: unsynced.length, recovered: mode === 'recover', previousFileIdent });
   }
 

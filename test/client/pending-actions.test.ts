@@ -65,7 +65,8 @@ describe('pending-error-actions.json, read at App start', () => {
     expect(existsSync(wrongName)).toBe(true);
     expect(existsSync(join(storageDir, 'u', 'dir.realm'))).toBe(true);
     expect(existsSync(join(storageDir, 'u', 'link.realm'))).toBe(true);
-    expect(readdirSync(outside)).toEqual(['victim.realm']);
+    // The lock sidecar is the test's own open of the victim (realmAt), not an action's.
+    expect(readdirSync(outside)).toEqual(['victim.realm', 'victim.realm.lock']);
     // The genuine entries ran: one file deleted, one moved to a backup beside it.
     expect(existsSync(legit)).toBe(false);
     expect(existsSync(legitReset)).toBe(false);

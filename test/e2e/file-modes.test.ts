@@ -34,11 +34,11 @@ describe('files the store, the client and the server create are private (0600, f
     lazy.write((tx) => tx.put('Task', 'x', { n: 1 }));
     const eager = RealmFile.open({ path: join(h.dir, 'store', 'eager', 'b.realm') });
     eager.write((tx) => tx.put('Task', 'y', { n: 1 }));
-    expect(modesUnder(join(h.dir, 'store'))).toEqual({ lazy: '700', 'lazy/deep': '700', 'lazy/deep/a.realm': '600', eager: '700', 'eager/b.realm': '600' });
+    expect(modesUnder(join(h.dir, 'store'))).toEqual({ lazy: '700', 'lazy/deep': '700', 'lazy/deep/a.realm': '600', 'lazy/deep/a.realm.lock': '600', eager: '700', 'eager/b.realm': '600', 'eager/b.realm.lock': '600' });
     eager.compact();
     eager.resetForClientReset('discard');
     lazy.compact();
-    expect(modesUnder(join(h.dir, 'store'))).toEqual({ lazy: '700', 'lazy/deep': '700', 'lazy/deep/a.realm': '600', eager: '700', 'eager/b.realm': '600' });
+    expect(modesUnder(join(h.dir, 'store'))).toEqual({ lazy: '700', 'lazy/deep': '700', 'lazy/deep/a.realm': '600', 'lazy/deep/a.realm.lock': '600', eager: '700', 'eager/b.realm': '600', 'eager/b.realm.lock': '600' });
     lazy.close();
     eager.close();
   });

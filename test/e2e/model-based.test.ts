@@ -20,7 +20,7 @@ const RETRY_MS = 60;
 const stepNames = [
   'open', 'openExpired', 'close', 'pause', 'resume', 'resumeExpired', 'write', 'drop', 'offline', 'online',
   'logout', 'login', 'loginExpired', 'authError', 'refreshOffline', 'refreshRefuses', 'refreshWorks',
-  'fatalError', 'sessionError', 'clientReset', 'resetWillFail', 'waitUpload', 'waitDownload', 'abortWait',
+  'fatalError', 'sessionError', 'clientReset', 'resetWillFail', 'afterWillFail', 'waitUpload', 'waitDownload', 'abortWait',
   'addNotifier', 'removeNotifier', 'stall', 'unstall', 'openAnother',
 ] as const;
 type StepName = (typeof stepNames)[number];
@@ -64,6 +64,7 @@ class World {
   offline = false;
   refreshMode: false | 502 | 401 = false;
   resetShouldFail = false;
+  afterShouldFail = false;
   readonly waits: Array<{ id: string; promise: Promise<string>; abort: AbortController }> = [];
   readonly outcomes = new Map<string, string>();
   readonly notifiers: Array<{ id: string; unsubscribe: () => void; ended: boolean }> = [];
@@ -114,6 +115,9 @@ class World {
           onBefore: () => {
             if (this.resetShouldFail) throw new Error('onBefore refuses');
           },
+          onAfter: () => {
+            if (this.afterShouldFail) throw new Error('onAfter refuses');
+          },
         },
       },
     });
@@ -135,6 +139,7 @@ class World {
       if (m.refresh === 'inFlight') this.apply({ type: this.refreshMode === false ? 'refresh.succeeds' : this.refreshMode === 401 ? 'refresh.refused' : 'refresh.offline' });
       else if (m.refresh === 'retrying' && this.refreshMode !== 502) this.apply({ type: 'tick', ms: RETRY_MS });
       else if (m.resetting) this.apply({ type: this.resetShouldFail ? 'reset.fails' : 'reset.succeeds' });
+      else if (m.finishingReset) this.apply({ type: this.afterShouldFail ? 'resetAfter.fails' : 'resetAfter.succeeds' });
       else if (this.stalled) {
         // Sockets open but nothing gets through: a session that joins sends BIND and waits.
         if ((m.state === 'active' || m.state === 'dying') && !m.resetting && m.connection === 'disconnected' && !this.offline) this.apply({ type: 'connection.open' });
@@ -143,7 +148,10 @@ class World {
         this.apply({ type: 'connection.open' });
         this.apply({ type: 'server.ident' });
         if (m.resetUnacknowledged) this.apply({ type: 'reset.acknowledged' });
-      } else if (m.connection === 'connected' && m.uploaded < m.committed) this.apply({ type: 'ack', bytes: m.committed - m.uploaded });
+        // The downloads after IDENT end with nothing left to download: the reset's end runs.
+        if (m.resetEndDue) this.apply({ type: 'reset.downloaded' });
+      } else if (m.connection === 'connected' && m.resetEndDue && m.state === 'active') this.apply({ type: 'reset.downloaded' });
+      else if (m.connection === 'connected' && m.uploaded < m.committed) this.apply({ type: 'ack', bytes: m.committed - m.uploaded });
       else if (m.connection === 'connected' && pendingWaits(m).some((w) => w.direction === 'download')) this.apply({ type: 'mark.reply', pick: 0 });
       if (JSON.stringify(m) === before) return;
     }
@@ -264,6 +272,9 @@ async function run(w: World, name: StepName): Promise<boolean> {
       return true;
     case 'resetWillFail':
       w.resetShouldFail = !w.resetShouldFail;
+      return true;
+    case 'afterWillFail':
+      w.afterShouldFail = !w.afterShouldFail;
       return true;
     case 'waitUpload':
     case 'waitDownload': {
@@ -410,6 +421,9 @@ const curated: ReadonlyArray<[PathConfig, StepName[]]> = [
   // A reset with a change not yet acknowledged: its counters move while the file starts over.
   [after, ['stall', 'write', 'clientReset', 'unstall']],
   [after, ['stall', 'clientReset', 'clientReset', 'unstall']],
+  // The reset's end waits for the fresh state across a pause; and a throw in onAfter is manual.
+  [after, ['stall', 'clientReset', 'pause', 'resume', 'unstall']],
+  [after, ['afterWillFail', 'clientReset']],
   [after, ['fatalError', 'addNotifier', 'waitUpload', 'write', 'waitUpload', 'pause', 'resume']],
   [immediately, ['close', 'resumeExpired']],
   [{ ...after, manualReset: true }, ['clientReset']],

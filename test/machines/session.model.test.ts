@@ -24,6 +24,7 @@ class Harness {
   readonly reported: string[] = [];
   refresh: { resolve: (v: string) => void; reject: (e: unknown) => void } | undefined;
   reset: { resolve: (v: void) => void; reject: (e: unknown) => void } | undefined;
+  resetAfter: { resolve: (v: void) => void; reject: (e: unknown) => void } | undefined;
   readonly actor: Actor<typeof sessionMachine>;
 
   constructor(input: (typeof sessionInputs)[number], coverage: Set<string>) {
@@ -34,6 +35,9 @@ class Harness {
         ),
         clientReset: fromPromise<void>(
           () => new Promise((resolve, reject) => (this.reset = { resolve, reject })),
+        ),
+        clientResetAfter: fromPromise<void>(
+          () => new Promise((resolve, reject) => (this.resetAfter = { resolve, reject })),
         ),
         waiter: waiterMachine.provide({
           actions: {
@@ -125,6 +129,14 @@ async function drive(c: RefCommand, m: RefSession, h: Harness, id: string): Prom
       h.reset?.reject(new Error('onBefore threw'));
       h.reset = undefined;
       return flush();
+    case 'resetAfter.succeeds':
+      h.resetAfter?.resolve();
+      h.resetAfter = undefined;
+      return flush();
+    case 'resetAfter.fails':
+      h.resetAfter?.reject(new Error('onAfter threw'));
+      h.resetAfter = undefined;
+      return flush();
     case 'tick':
       h.clock.increment(c.ms);
       return flush();
@@ -146,7 +158,7 @@ function compare(m: RefSession, h: Harness): void {
   expect([...h.finished].sort()).toEqual(m.notifiers.filter((n) => n.ended).map((n) => n.id).sort());
   expect(h.reported).toEqual(m.reported);
   // Finished children are stopped: only pending waits, live notifiers and running effects remain.
-  const effects = (m.refresh === 'inFlight' ? 1 : 0) + (m.resetting ? 1 : 0);
+  const effects = (m.refresh === 'inFlight' ? 1 : 0) + (m.resetting ? 1 : 0) + (m.finishingReset ? 1 : 0);
   expect(Object.keys(snapshot.children).length).toBe(pendingWaits(m).length + liveNotifiers(m).length + effects);
 }
 
@@ -180,6 +192,9 @@ const command: fc.Arbitrary<RefCommand> = fc.oneof(
   { weight: 1, arbitrary: c({ type: 'refresh.offline' }) },
   { weight: 2, arbitrary: c({ type: 'reset.succeeds' }) },
   { weight: 1, arbitrary: c({ type: 'reset.fails' }) },
+  { weight: 2, arbitrary: c({ type: 'reset.downloaded' }) },
+  { weight: 2, arbitrary: c({ type: 'resetAfter.succeeds' }) },
+  { weight: 1, arbitrary: c({ type: 'resetAfter.fails' }) },
   { weight: 4, arbitrary: fc.record({ type: fc.constant('commit' as const), bytes: fc.integer({ min: 1, max: 500 }) }) },
   { weight: 4, arbitrary: fc.record({ type: fc.constant('ack' as const), bytes: fc.integer({ min: 1, max: 500 }) }) },
   {

@@ -35,6 +35,10 @@ export interface RefSession {
   committed: number;
   resetting: boolean;
   resetUnacknowledged: boolean;
+  /** The file was reset; `onAfter` waits for the server's fresh state (SEMANTICS.md §5). */
+  resetEndDue: boolean;
+  /** `onAfter` is running. */
+  finishingReset: boolean;
   refresh: 'none' | 'inFlight' | 'retrying';
   retryAt: number;
   now: number;
@@ -58,6 +62,8 @@ export function initialRef(input: Required<Pick<SessionInput, 'stopPolicy' | 'cl
     committed: 0,
     resetting: false,
     resetUnacknowledged: false,
+    resetEndDue: false,
+    finishingReset: false,
     refresh: 'none',
     retryAt: 0,
     now: 0,
@@ -88,6 +94,9 @@ export type RefCommand =
   | { type: 'notifier.add' }
   | { type: 'notifier.remove'; pick: number }
   | { type: 'reset.acknowledged' }
+  | { type: 'reset.downloaded' }
+  | { type: 'resetAfter.succeeds' }
+  | { type: 'resetAfter.fails' }
   | { type: 'refresh.succeeds' }
   | { type: 'refresh.refused' }
   | { type: 'refresh.offline' }
@@ -188,7 +197,9 @@ export function step(m: RefSession, c: RefCommand, newId: string): void {
       const code = `test.${c.category}`;
       if (c.category === 'auth') waitForToken(m);
       else if (c.category === 'clientReset') {
-        if (m.state === 'active' && !m.resetting && !m.manualReset && !m.resetUnacknowledged) {
+        // Taken on its own only by a session that is not already in the middle of one.
+        const running = m.state === 'active' && !m.resetting && !m.resetEndDue && !m.finishingReset;
+        if (running && !m.manualReset && !m.resetUnacknowledged) {
           m.resetting = true;
           m.resetUnacknowledged = true;
         } else {
@@ -258,6 +269,22 @@ export function step(m: RefSession, c: RefCommand, newId: string): void {
     case 'reset.acknowledged':
       if (syncing(m)) m.resetUnacknowledged = false;
       break;
+    case 'reset.downloaded':
+      // The fresh state is in: `onAfter` runs, once.
+      if (m.state === 'active' && m.resetEndDue) {
+        m.resetEndDue = false;
+        m.finishingReset = true;
+      }
+      break;
+    case 'resetAfter.succeeds':
+      if (m.finishingReset) m.finishingReset = false;
+      break;
+    case 'resetAfter.fails':
+      if (m.finishingReset) {
+        m.reported.push('clientResetManual');
+        becomeInactive(m, 'clientResetManual');
+      }
+      break;
     case 'refresh.succeeds':
       if (m.refresh === 'inFlight') {
         if (m.storeOpen) m.state = 'active';
@@ -279,6 +306,7 @@ export function step(m: RefSession, c: RefCommand, newId: string): void {
     case 'reset.succeeds':
       if (m.resetting) {
         m.resetting = false;
+        m.resetEndDue = true;
         // The changes pending upload waits were for were discarded or replayed anew.
         for (const w of m.waits) if (w.status === 'pending' && w.direction === 'upload') w.status = 'failed';
       }
@@ -296,7 +324,10 @@ export function step(m: RefSession, c: RefCommand, newId: string): void {
   }
   // §1–§2: only a syncing session has a connection, a refresh runs only while waiting for a
   // token, a reset only while active.
-  if (m.state !== 'active') m.resetting = false;
+  if (m.state !== 'active') {
+    m.resetting = false;
+    m.finishingReset = false;
+  }
   if (!wantsConnection(m)) m.connection = 'disconnected';
   if (m.state !== 'waitingForAccessToken') m.refresh = 'none';
 }
