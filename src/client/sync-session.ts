@@ -56,6 +56,13 @@ export interface ServerLimits {
   maxChangesetBytes: number;
 }
 
+/**
+ * The longest a retry waits whatever `backoffMs` the server named: a stamp a day ahead is still
+ * tried every minute (the server's clock may have been the wrong one), and no timer overflows
+ * (Node fires a delay beyond 2^31 − 1 ms at once: a hot loop).
+ */
+const MAX_RETRY_DELAY_MS = 60_000;
+
 /** Most changeset bytes in one UPLOAD; the server's default frame limit is far above. */
 const UPLOAD_BATCH_BYTES = 1024 * 1024;
 
@@ -86,6 +93,8 @@ export class SyncSession implements ConnectionMember {
   private disposed = false;
   private lastConnection: ConnectionState = 'disconnected';
   private uploadScheduled = false;
+  /** A `clockSkew` refusal's retry is pending: uploads wait for it (see `deliver`). */
+  private holdingUploads = false;
   /** Until this session's IDENT names them: the app's last known, or the default server's. */
   private readonly limits: ServerLimits;
 
@@ -383,12 +392,21 @@ export class SyncSession implements ConnectionMember {
         this.send({ type: 'mark.reply', requestId: message.requestId });
         return;
       case 'error':
-        if (message.category === 'connection' && store !== undefined) {
-          // The server could not store or read history for this session: what was sent since
-          // the last acknowledgement goes again, after a pause (SEMANTICS.md §5: try again).
+        if (store !== undefined && (message.category === 'connection' || (message.code === 'clockSkew' && message.backoffMs !== undefined))) {
+          // The server could not store or read history for this session, or refused a stamp
+          // until its clock catches up: what was sent since the last acknowledgement goes
+          // again, after a pause (SEMANTICS.md §5: try again). Until then a commit sends
+          // nothing: a changeset past the refused one would only be refused as a gap.
           this.sentThrough = store.cursors.upload.clientVersion;
           clearTimeout(this.retryTimer);
-          this.retryTimer = setTimeout(() => this.upload(), message.backoffMs ?? 1_000);
+          this.holdingUploads = message.code === 'clockSkew';
+          this.retryTimer = setTimeout(
+            () => {
+              this.holdingUploads = false;
+              this.upload();
+            },
+            Math.min(message.backoffMs ?? 1_000, MAX_RETRY_DELAY_MS),
+          );
         }
         this.send({
           type: 'error',
@@ -467,7 +485,7 @@ export class SyncSession implements ConnectionMember {
    */
   private upload(): void {
     const store = this.store;
-    if (store === undefined || this.number === undefined || this.connectionState !== 'connected') return;
+    if (store === undefined || this.number === undefined || this.connectionState !== 'connected' || this.holdingUploads) return;
     const pending = store.pendingChangesets(this.sentThrough);
     const budget = Math.min(UPLOAD_BATCH_BYTES, this.limits.maxMessageBytes - UPLOAD_ENVELOPE_BYTES);
     let batch: Changeset[] = [];

@@ -12,7 +12,7 @@ import type { Logger } from '../store/logger.js';
 import type { Permission } from './options.js';
 import type { PartitionHub, Subscriber } from './partition-hub.js';
 import type { PartitionHistory } from './partition-history.js';
-import { stampProblem } from './stamp-check.js';
+import { stampBackoffMs, stampProblem } from './stamp-check.js';
 import type { TokenIssuer } from './tokens.js';
 
 /** What every socket handler shares. */
@@ -311,8 +311,8 @@ export class SyncConnection {
     session.uploadProgress = message.progress;
     const fileIdent = session.fileIdent!;
     let integration;
+    const now = this.context.now();
     try {
-      const now = this.context.now();
       integration = session.history.integrate(fileIdent, message.changesets, session.userId, (hlc) => stampProblem(hlc, now, this.context.maxClockSkewMs));
       // Acknowledged only once on stable storage, whatever the durability.
       if (integration.added.length > 0) await session.history.flush();
@@ -322,7 +322,12 @@ export class SyncConnection {
       return;
     }
     if (integration.refused !== undefined) {
-      this.sendError(integration.refused.code, `changeset ${integration.refused.clientVersion} refused: ${integration.refused.reason}`, session.id);
+      const { code, clientVersion, reason } = integration.refused;
+      // A wall too far ahead is taken once the server's clock catches up: say when, so the
+      // client sends it again then (a counter beyond the bound is never taken: no backoff).
+      const refusedStamp = code === 'clockSkew' ? message.changesets.find((c) => c.clientVersion === clientVersion)?.hlc : undefined;
+      const backoffMs = refusedStamp === undefined ? undefined : stampBackoffMs(refusedStamp, now, this.context.maxClockSkewMs);
+      this.sendError(code, `changeset ${clientVersion} refused: ${reason}`, session.id, backoffMs);
     }
     this.context.logger.info('integrated', {
       partition: session.partition,
@@ -357,7 +362,7 @@ export class SyncConnection {
     });
   }
 
-  private sendError(code: ErrorCode, message: string, session?: number): void {
+  private sendError(code: ErrorCode, message: string, session?: number, backoffMs?: number): void {
     const info = errorCodes[code];
     this.send({
       type: 'error',
@@ -367,6 +372,7 @@ export class SyncConnection {
       message,
       tryAgain: info.tryAgain,
       ...(session === undefined ? {} : { session }),
+      ...(backoffMs === undefined ? {} : { backoffMs }),
     });
   }
 
