@@ -95,6 +95,8 @@ export class SyncSession implements ConnectionMember {
   private uploadScheduled = false;
   /** A `clockSkew` refusal's retry is pending: uploads wait for it (see `deliver`). */
   private holdingUploads = false;
+  /** How far ahead of this device's clock a downloaded stamp may drag the file's (from IDENT's `maxClockSkewMs`). */
+  private clockLeadMs = Number.POSITIVE_INFINITY;
   /** Until this session's IDENT names them: the app's last known, or the default server's. */
   private readonly limits: ServerLimits;
 
@@ -369,6 +371,11 @@ export class SyncSession implements ConnectionMember {
         if (message.maxChangesetBytes !== undefined) this.limits.maxChangesetBytes = message.maxChangesetBytes;
         if (message.maxMessageBytes !== undefined) this.limits.maxMessageBytes = message.maxMessageBytes;
         store?.limitChangesetBytes(this.limits.maxChangesetBytes);
+        // Twice the server's skew: a stamp it took from a replica ahead of it is followed in full
+        // (a wall up to one skew past the server's clock, however far this clock is behind it by
+        // up to another); one it should never have taken is not, so later commits stay uploadable.
+        if (message.maxClockSkewMs !== undefined) this.clockLeadMs = Math.min(2 * message.maxClockSkewMs, Number.MAX_SAFE_INTEGER);
+        store?.limitClockLead(this.clockLeadMs);
         // The server took the session again: an error action recorded before no longer applies.
         this.host.clearErrorAction?.(this.realmPath);
         this.send({ type: 'server.ident' });
@@ -539,6 +546,7 @@ export class SyncSession implements ConnectionMember {
     this.stopListening?.();
     // A commit the server would refuse as too big is refused by `write`, before it is in the file.
     store.limitChangesetBytes(this.limits.maxChangesetBytes);
+    store.limitClockLead(this.clockLeadMs);
     // Progress the moment `write` returns, durable or not yet (`batched`): the chart's upload
     // transferable is then every committed changeset, so a wait called next targets them all
     // (SEMANTICS.md §4), and a store closed next leaves the session dying, not inactive.

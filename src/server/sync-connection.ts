@@ -285,7 +285,7 @@ export class SyncConnection {
     session.position = position;
     session.uploadProgress = cursors?.upload ?? { clientVersion: 0, serverVersion: 0 };
     this.context.hub.subscribe(session.partition, session);
-    const limits = { maxMessageBytes: this.context.maxMessageBytes, maxChangesetBytes: maxChangesetBytesFor(this.context.maxMessageBytes) };
+    const limits = { maxMessageBytes: this.context.maxMessageBytes, maxChangesetBytes: maxChangesetBytesFor(this.context.maxMessageBytes), maxClockSkewMs: this.context.maxClockSkewMs };
     this.enqueue(session, async () => this.send({ type: 'ident', session: session.id, fileIdent: message.fileIdent, epoch: history.epoch, ...limits }));
     this.pushDownloads(session, true);
   }

@@ -9,7 +9,9 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Credentials, Realm, type SyncError } from '../../src/index.js';
+import { startServer } from '../../src/server/index.js';
 import { RealmFile } from '../../src/store/realm-file.js';
+import { is, logIn, WireClient } from '../support/wire-client.js';
 import { Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -51,5 +53,39 @@ describe('clockSkew: a refused changeset goes again once the server would take i
     expect(codes.every((c) => c === 'clockSkew')).toBe(true);
     // No reconnect was needed: one socket all along.
     expect(h.sockets.get(app)).toBe(1);
+  }, 60_000);
+
+  it('a history holding a stamp at 2^53 − 1 (taken before the check) no longer drags a client there: its later commits upload', async () => {
+    // The server before the check: it took any stamp (a skew bound no stamp exceeds).
+    h = await new Harness().start({ maxClockSkewMs: Number.MAX_SAFE_INTEGER });
+    const login = await logIn(h.server.url);
+    const mallory = await WireClient.connect(h.server.url);
+    try {
+      mallory.send({ type: 'bind', session: 1, partition: 'old', token: login.accessToken });
+      mallory.send({ type: 'ident', session: 1, fileIdent: 'ba0ba0ba0ba0ba0b' });
+      await mallory.next(is('ident', 1));
+      const hostile = { clientVersion: 1, origin: 'ba0ba0ba0ba0ba0b', hlc: { wall: Number.MAX_SAFE_INTEGER, counter: 0 }, ops: [{ op: 'put' as const, type: 'Task', id: 'hostile', fields: { by: 'mallory' } }] };
+      mallory.send({ type: 'upload', session: 1, changesets: [hostile], progress: { clientVersion: 0, serverVersion: 0 } });
+      await mallory.next((m) => m.type === 'download' && m.uploadAck >= 1, 10_000);
+    } finally {
+      mallory.close();
+    }
+    await h.server.close();
+    // Upgraded: the same histories, with the check (a short bound keeps the test short).
+    h.server = await startServer({ dataDir: join(h.dir, 'server'), port: 0, maxClockSkewMs: 1_000 });
+
+    const a = await h.client('old');
+    const session = a.realm.syncSession!;
+    await session.waitForDownload(AbortSignal.timeout(10_000));
+    a.realm.write((tx) => tx.put('Task', 'mine', { by: 'a' }));
+    let outcome = 'uploaded';
+    try {
+      await session.waitForUpload(AbortSignal.timeout(30_000));
+    } catch (error) {
+      outcome = String(error);
+    }
+    console.log(`poisoned history: the hostile document downloaded (${String(a.realm.objects('Task').some((o) => o.id === 'hostile'))}); a later commit: ${outcome}; errors ${JSON.stringify(a.errors.map((e) => e.code))}`);
+    expect(outcome).toBe('uploaded');
+    expect(a.realm.objects('Task').map((o) => o.id).sort()).toEqual(['hostile', 'mine']);
   }, 60_000);
 });
