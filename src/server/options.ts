@@ -51,6 +51,17 @@ export interface ResolvedServerOptions extends Required<Omit<ServerOptions, 'sec
   readonly logger: Logger;
 }
 
+/**
+ * A value every IDENT names, which the client's codec takes only as a safe integer: anything
+ * else would make every session fail at its IDENT (`badServerMessage`), so the server refuses
+ * to start with it instead.
+ */
+const positiveWhole = (name: string, value: unknown, fallback: number): number => {
+  const checked = positive(name, value, fallback);
+  if (!Number.isSafeInteger(checked)) throw new TypeError(`startServer: ${name} must be a whole number of at most 2^53 − 1 (every IDENT names it), got ${String(value)}`);
+  return checked;
+};
+
 const positive = (name: string, value: unknown, fallback: number): number => {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
@@ -88,9 +99,9 @@ export function resolveServerOptions(options: ServerOptions, logger: Logger): Re
     permissions: options.permissions ?? (() => 'readWrite'),
     accessTokenTtlMs: positive('accessTokenTtlMs', options.accessTokenTtlMs, 30 * 60_000),
     refreshTokenTtlMs: positive('refreshTokenTtlMs', options.refreshTokenTtlMs, 30 * 24 * 3_600_000),
-    maxMessageBytes: positive('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES),
+    maxMessageBytes: positiveWhole('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES),
     downloadBatchBytes: positive('downloadBatchBytes', options.downloadBatchBytes, 1024 * 1024),
-    maxClockSkewMs: positive('maxClockSkewMs', options.maxClockSkewMs, 10 * 60_000),
+    maxClockSkewMs: positiveWhole('maxClockSkewMs', options.maxClockSkewMs, 10 * 60_000),
     durability: options.durability ?? 'full',
     secret: options.secret,
     logger,
