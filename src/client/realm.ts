@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Json } from '../protocol/json.codec.js';
 import type { RealmChange, RealmFile } from '../store/realm-file.js';
 import type { Transaction } from '../store/transaction.js';
 import { App } from './app.js';
 import { defaultRealmPath, legacyRealmPath } from './file-names.js';
+import { claimUserFolder, userFolderOwner } from './user-folder.js';
 import { checkSyncConfiguration, type SyncConfiguration } from './sync-config.js';
 import { realmSessions, type SyncSession } from './sync-session.js';
 
@@ -21,9 +23,13 @@ export interface RealmConfiguration {
  */
 function syncedRealmPath(storageDir: string, userId: string, partition: string): string {
   const path = defaultRealmPath(storageDir, userId, partition);
-  if (existsSync(path)) return path;
-  const legacy = legacyRealmPath(storageDir, userId, partition);
-  return legacy !== undefined && existsSync(legacy) ? legacy : path;
+  if (!existsSync(path)) {
+    const legacy = legacyRealmPath(storageDir, userId, partition);
+    // A folder that names another user is that user's encoded folder, not this one's legacy one.
+    if (legacy !== undefined && existsSync(legacy) && (userFolderOwner(dirname(legacy)) ?? userId) === userId) return legacy;
+  }
+  claimUserFolder(dirname(path), userId);
+  return path;
 }
 
 /** A handle on a local realm file, synced when opened with `sync`. */

@@ -56,6 +56,13 @@ export interface ServerLimits {
   maxChangesetBytes: number;
 }
 
+/**
+ * The longest a retry waits whatever `backoffMs` the server named: a stamp a day ahead is still
+ * tried every minute (the server's clock may have been the wrong one), and no timer overflows
+ * (Node fires a delay beyond 2^31 − 1 ms at once: a hot loop).
+ */
+const MAX_RETRY_DELAY_MS = 60_000;
+
 /** Most changeset bytes in one UPLOAD; the server's default frame limit is far above. */
 const UPLOAD_BATCH_BYTES = 1024 * 1024;
 
@@ -86,6 +93,10 @@ export class SyncSession implements ConnectionMember {
   private disposed = false;
   private lastConnection: ConnectionState = 'disconnected';
   private uploadScheduled = false;
+  /** A `clockSkew` refusal's retry is pending: uploads wait for it (see `deliver`). */
+  private holdingUploads = false;
+  /** How far ahead of this device's clock a downloaded stamp may drag the file's (from IDENT's `maxClockSkewMs`). */
+  private clockLeadMs = Number.POSITIVE_INFINITY;
   /** Until this session's IDENT names them: the app's last known, or the default server's. */
   private readonly limits: ServerLimits;
   /** What `onAfter` gets besides the documents after the reset, kept from the reset until the chart ends it. */
@@ -363,6 +374,11 @@ export class SyncSession implements ConnectionMember {
         if (message.maxChangesetBytes !== undefined) this.limits.maxChangesetBytes = message.maxChangesetBytes;
         if (message.maxMessageBytes !== undefined) this.limits.maxMessageBytes = message.maxMessageBytes;
         store?.limitChangesetBytes(this.limits.maxChangesetBytes);
+        // Twice the server's skew: a stamp it took from a replica ahead of it is followed in full
+        // (a wall up to one skew past the server's clock, however far this clock is behind it by
+        // up to another); one it should never have taken is not, so later commits stay uploadable.
+        if (message.maxClockSkewMs !== undefined) this.clockLeadMs = Math.min(2 * message.maxClockSkewMs, Number.MAX_SAFE_INTEGER);
+        store?.limitClockLead(this.clockLeadMs);
         // The server took the session again: an error action recorded before no longer applies.
         this.host.clearErrorAction?.(this.realmPath);
         this.send({ type: 'server.ident' });
@@ -390,12 +406,21 @@ export class SyncSession implements ConnectionMember {
         this.send({ type: 'mark.reply', requestId: message.requestId });
         return;
       case 'error':
-        if (message.category === 'connection' && store !== undefined) {
-          // The server could not store or read history for this session: what was sent since
-          // the last acknowledgement goes again, after a pause (SEMANTICS.md §5: try again).
+        if (store !== undefined && (message.category === 'connection' || (message.code === 'clockSkew' && message.backoffMs !== undefined))) {
+          // The server could not store or read history for this session, or refused a stamp
+          // until its clock catches up: what was sent since the last acknowledgement goes
+          // again, after a pause (SEMANTICS.md §5: try again). Until then a commit sends
+          // nothing: a changeset past the refused one would only be refused as a gap.
           this.sentThrough = store.cursors.upload.clientVersion;
           clearTimeout(this.retryTimer);
-          this.retryTimer = setTimeout(() => this.upload(), message.backoffMs ?? 1_000);
+          this.holdingUploads = message.code === 'clockSkew';
+          this.retryTimer = setTimeout(
+            () => {
+              this.holdingUploads = false;
+              this.upload();
+            },
+            Math.min(message.backoffMs ?? 1_000, MAX_RETRY_DELAY_MS),
+          );
         }
         this.send({
           type: 'error',
@@ -492,7 +517,7 @@ export class SyncSession implements ConnectionMember {
    */
   private upload(): void {
     const store = this.store;
-    if (store === undefined || this.number === undefined || this.connectionState !== 'connected') return;
+    if (store === undefined || this.number === undefined || this.connectionState !== 'connected' || this.holdingUploads) return;
     const pending = store.pendingChangesets(this.sentThrough);
     const budget = Math.min(UPLOAD_BATCH_BYTES, this.limits.maxMessageBytes - UPLOAD_ENVELOPE_BYTES);
     let batch: Changeset[] = [];
@@ -546,6 +571,7 @@ export class SyncSession implements ConnectionMember {
     this.stopListening?.();
     // A commit the server would refuse as too big is refused by `write`, before it is in the file.
     store.limitChangesetBytes(this.limits.maxChangesetBytes);
+    store.limitClockLead(this.clockLeadMs);
     // Progress the moment `write` returns, durable or not yet (`batched`): the chart's upload
     // transferable is then every committed changeset, so a wait called next targets them all
     // (SEMANTICS.md §4), and a store closed next leaves the session dying, not inactive.

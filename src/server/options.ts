@@ -117,6 +117,17 @@ function resolveLimits(options: ServerOptions, maxMessageBytes: number, download
   };
 }
 
+/**
+ * A value every IDENT names, which the client's codec takes only as a safe integer: anything
+ * else would make every session fail at its IDENT (`badServerMessage`), so the server refuses
+ * to start with it instead.
+ */
+const positiveWhole = (name: string, value: unknown, fallback: number): number => {
+  const checked = positive(name, value, fallback);
+  if (!Number.isSafeInteger(checked)) throw new TypeError(`startServer: ${name} must be a whole number of at most 2^53 − 1 (every IDENT names it), got ${String(value)}`);
+  return checked;
+};
+
 const positive = (name: string, value: unknown, fallback: number): number => {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
@@ -173,7 +184,7 @@ export function resolveServerOptions(options: ServerOptions, logger: Logger): Re
   if (options.now !== undefined && typeof options.now !== 'function') {
     throw new TypeError('startServer: now must be a function returning milliseconds since the epoch');
   }
-  const maxMessageBytes = positive('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES);
+  const maxMessageBytes = positiveWhole('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES);
   const downloadBatchBytes = positive('downloadBatchBytes', options.downloadBatchBytes, 1024 * 1024);
   return {
     ...resolveLimits(options, maxMessageBytes, downloadBatchBytes),
@@ -186,7 +197,7 @@ export function resolveServerOptions(options: ServerOptions, logger: Logger): Re
     refreshTokenTtlMs: positive('refreshTokenTtlMs', options.refreshTokenTtlMs, 30 * 24 * 3_600_000),
     maxMessageBytes,
     downloadBatchBytes,
-    maxClockSkewMs: positive('maxClockSkewMs', options.maxClockSkewMs, 10 * 60_000),
+    maxClockSkewMs: positiveWhole('maxClockSkewMs', options.maxClockSkewMs, 10 * 60_000),
     durability: options.durability ?? 'full',
     loginAttempts: resolveLoginAttempts(options.loginAttempts),
     now: options.now ?? Date.now,

@@ -20,3 +20,15 @@ export function stampProblem(hlc: Hlc, serverNowMs: number, maxClockSkewMs: numb
   if (hlc.counter > MAX_HLC_COUNTER) return `its HLC counter ${hlc.counter} is beyond ${MAX_HLC_COUNTER}, the most an HLC issues`;
   return undefined;
 }
+
+/**
+ * For a stamp {@link stampProblem} refused for its wall: the milliseconds until the server's
+ * clock is within `maxClockSkewMs` of it, when the same changeset would be taken (what the
+ * `clockSkew` error names in `backoffMs`). `undefined` for a stamp refused for its counter, which
+ * no wait makes acceptable, or one not refused for its wall.
+ */
+export function stampBackoffMs(hlc: Hlc, serverNowMs: number, maxClockSkewMs: number): number | undefined {
+  if (hlc.counter > MAX_HLC_COUNTER) return undefined;
+  const wait = hlc.wall - serverNowMs - maxClockSkewMs;
+  return wait > 0 && Number.isSafeInteger(wait) ? wait : undefined;
+}

@@ -12,7 +12,7 @@ import type { Logger } from '../store/logger.js';
 import type { Permission } from './options.js';
 import type { PartitionHub, Subscriber } from './partition-hub.js';
 import type { PartitionHistory } from './partition-history.js';
-import { stampProblem } from './stamp-check.js';
+import { stampBackoffMs, stampProblem } from './stamp-check.js';
 import { TokenBucket } from './token-bucket.js';
 import type { TokenIssuer } from './tokens.js';
 import type { UserSockets } from './user-sockets.js';
@@ -360,7 +360,7 @@ export class SyncConnection {
     session.position = position;
     session.uploadProgress = cursors?.upload ?? { clientVersion: 0, serverVersion: 0 };
     this.context.hub.subscribe(session.partition, session);
-    const limits = { maxMessageBytes: this.context.maxMessageBytes, maxChangesetBytes: maxChangesetBytesFor(this.context.maxMessageBytes) };
+    const limits = { maxMessageBytes: this.context.maxMessageBytes, maxChangesetBytes: maxChangesetBytesFor(this.context.maxMessageBytes), maxClockSkewMs: this.context.maxClockSkewMs };
     this.enqueue(session, async () => this.send({ type: 'ident', session: session.id, fileIdent: message.fileIdent, epoch: history.epoch, ...limits }), QUEUED_STEP_BYTES);
     this.pushDownloads(session, true);
   }
@@ -388,8 +388,8 @@ export class SyncConnection {
     session.uploadProgress = message.progress;
     const fileIdent = session.fileIdent!;
     let integration;
+    const now = this.context.now();
     try {
-      const now = this.context.now();
       integration = session.history.integrate(fileIdent, message.changesets, session.userId, (hlc) => stampProblem(hlc, now, this.context.maxClockSkewMs));
       // Acknowledged only once on stable storage, whatever the durability.
       if (integration.added.length > 0) await session.history.flush();
@@ -399,7 +399,12 @@ export class SyncConnection {
       return;
     }
     if (integration.refused !== undefined) {
-      this.sendError(integration.refused.code, `changeset ${integration.refused.clientVersion} refused: ${integration.refused.reason}`, session.id);
+      const { code, clientVersion, reason } = integration.refused;
+      // A wall too far ahead is taken once the server's clock catches up: say when, so the
+      // client sends it again then (a counter beyond the bound is never taken: no backoff).
+      const refusedStamp = code === 'clockSkew' ? message.changesets.find((c) => c.clientVersion === clientVersion)?.hlc : undefined;
+      const backoffMs = refusedStamp === undefined ? undefined : stampBackoffMs(refusedStamp, now, this.context.maxClockSkewMs);
+      this.sendError(code, `changeset ${clientVersion} refused: ${reason}`, session.id, backoffMs);
     }
     this.context.logger.info('integrated', {
       partition: session.partition,
@@ -486,7 +491,7 @@ export class SyncConnection {
     });
   }
 
-  private sendError(code: ErrorCode, message: string, session?: number): void {
+  private sendError(code: ErrorCode, message: string, session?: number, backoffMs?: number): void {
     const info = errorCodes[code];
     this.send({
       type: 'error',
@@ -496,6 +501,7 @@ export class SyncConnection {
       message,
       tryAgain: info.tryAgain,
       ...(session === undefined ? {} : { session }),
+      ...(backoffMs === undefined ? {} : { backoffMs }),
     });
   }
 

@@ -81,19 +81,33 @@ export function tick(last: Hlc, physicalNowMs: number): Hlc {
 
 /**
  * The reading after receiving `remote`: greater than both `last` and `remote`, so the next
- * local stamp beats every stamp this replica has seen. Within the bounds whatever `remote` is
+ * local stamp beats every stamp this replica has seen. With `maxLeadMs`, a `remote` whose wall
+ * runs further than that ahead of the physical clock counts as a reading at that lead (see
+ * `followedHlc`): the next local stamp then beats every stamp but that one. Within the bounds whatever `remote` is
  * (a hostile `{ wall: 2^53 − 1, counter: 2^53 − 1 }` gives {@link HLC_MAX}); not greater only
  * where {@link HLC_MAX} is reached.
  */
-export function receive(last: Hlc, remote: Hlc, physicalNowMs: number): Hlc {
+export function receive(last: Hlc, remote: Hlc, physicalNowMs: number, maxLeadMs = Number.POSITIVE_INFINITY): Hlc {
   const physical = physicalMs(physicalNowMs);
   const mine = boundedHlc(last);
-  const theirs = boundedHlc(remote);
+  const theirs = followedHlc(boundedHlc(remote), physical, maxLeadMs);
   const wall = Math.max(physical, mine.wall, theirs.wall);
   if (wall === mine.wall && wall === theirs.wall) return successor({ wall, counter: Math.max(mine.counter, theirs.counter) });
   if (wall === mine.wall) return successor(mine);
   if (wall === theirs.wall) return successor(theirs);
   return { wall, counter: 0 };
+}
+
+/**
+ * What the clock follows of a received reading: the reading itself, or one whose wall runs
+ * more than `maxLeadMs` ahead of the physical clock cut to that lead. A wall the server would
+ * refuse from this replica (PROTOCOL.md `clockSkew`) must not drag the clock there: every later
+ * local stamp would be refused too, for as long as the wall is ahead (2^53 − 1: forever). Not
+ * cut while the physical clock reads garbage (0): there is nothing to measure the lead from.
+ */
+function followedHlc(theirs: Hlc, physical: number, maxLeadMs: number): Hlc {
+  if (physical === 0 || !(maxLeadMs >= 0) || theirs.wall - physical <= maxLeadMs) return theirs;
+  return { wall: Math.min(physical + maxLeadMs, MAX_HLC_WALL), counter: 0 };
 }
 
 /**

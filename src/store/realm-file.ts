@@ -93,6 +93,7 @@ export class RealmFile {
   private readonly listeners = new Set<RealmListener>();
   private readonly commitListeners = new Set<() => void>();
   private maxChangesetBytes = Infinity;
+  private maxClockLeadMs = Infinity;
   private readonly policy: CompactionPolicy;
   private writing = false;
   private closed = false;
@@ -373,6 +374,18 @@ export class RealmFile {
   }
 
   /**
+   * How far (ms) ahead of the physical clock a downloaded stamp may drag this file's clock: a
+   * wall further ahead is followed only to that lead (see `receive` in `hlc.ts`). The sync
+   * runtime sets twice the server's `maxClockSkewMs`, which it hears at IDENT: a stamp the
+   * server should never have taken (a history from before the check) then cannot make every
+   * later local commit one the server refuses. Default: no limit.
+   */
+  limitClockLead(limitMs: number): void {
+    if (!(limitMs === Infinity || isNat(limitMs))) throw new InvalidInputError(`limitClockLead: ${String(limitMs)} is not a duration in ms`);
+    this.maxClockLeadMs = limitMs;
+  }
+
+  /**
    * Calls `listener` at the end of every local commit, synchronously and before it is durable
    * under `batched` (unlike {@link addListener}): the sync runtime counts a commit as soon as
    * `write` returned, so a `waitForUpload` called next covers it. An exception in a listener is
@@ -472,7 +485,7 @@ export class RealmFile {
       cursor: { serverVersion: cursor.serverVersion, clientVersion: cursor.clientVersion },
       receivedBytes: encoded.receivedBytes,
       downloadableBytes: downloadable,
-      hlc: encoded.remote.reduce((last, c) => receive(last, c.hlc, physical), this.state.hlc),
+      hlc: encoded.remote.reduce((last, c) => receive(last, c.hlc, physical, this.maxClockLeadMs), this.state.hlc),
     };
     const payload = encodeRemoteRecord(record, encoded.json);
     // A DOWNLOAD with nothing from other files only moves the cursor past this file's own

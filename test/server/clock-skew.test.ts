@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Changeset } from '../../src/protocol/index.js';
 import { startServer } from '../../src/server/index.js';
-import { stampProblem } from '../../src/server/stamp-check.js';
+import { stampBackoffMs, stampProblem } from '../../src/server/stamp-check.js';
 import { MAX_HLC_COUNTER } from '../../src/store/hlc.js';
 import { Harness } from '../e2e/harness.js';
 import { is, logIn, WireClient } from '../support/wire-client.js';
@@ -134,5 +134,13 @@ describe('server: stamps from the far future are refused (clockSkew)', () => {
     expect(stampProblem({ wall: 0, counter: MAX_HLC_COUNTER }, now, 600_000)).toBeUndefined();
     expect(stampProblem({ wall: 0, counter: MAX_HLC_COUNTER + 1 }, now, 600_000)).toContain('counter');
     expect(stampProblem(HOSTILE, now, 600_000)).toContain('ahead');
+  });
+
+  it('stampBackoffMs: how long until a wall too far ahead is taken; none for a counter beyond the bound', () => {
+    const now = 1_764_081_000_000;
+    expect(stampBackoffMs({ wall: now + 600_001, counter: 0 }, now, 600_000)).toBe(1);
+    expect(stampBackoffMs({ wall: now + 660_000, counter: 5 }, now, 600_000)).toBe(60_000);
+    expect(stampBackoffMs({ wall: now + 600_000, counter: 0 }, now, 600_000)).toBeUndefined();
+    expect(stampBackoffMs({ wall: now + 660_000, counter: MAX_HLC_COUNTER + 1 }, now, 600_000)).toBeUndefined();
   });
 });

@@ -48,6 +48,20 @@ describe('hybrid logical clock', () => {
     console.log(`hlc monotonicity property: ${runs} runs, seed ${seed}`);
   });
 
+  it('receive with maxLeadMs: a wall further ahead of the physical clock is followed only to that lead', () => {
+    const now = 1_764_081_000_000;
+    const last = { wall: now - 5, counter: 3 };
+    // Within the lead: the standard merge.
+    expect(receive(last, { wall: now + 1_000, counter: 7 }, now, 1_000)).toEqual({ wall: now + 1_000, counter: 8 });
+    // Beyond it (the hostile 2^53 − 1 included): the clock goes to the lead, not to the stamp.
+    expect(receive(last, { wall: now + 1_001, counter: 7 }, now, 1_000)).toEqual({ wall: now + 1_000, counter: 1 });
+    expect(receive(last, HLC_MAX, now, 1_000)).toEqual({ wall: now + 1_000, counter: 1 });
+    // Never back: a clock already past the lead stays where it is and counts on.
+    expect(receive({ wall: now + 9_000, counter: 0 }, HLC_MAX, now, 1_000)).toEqual({ wall: now + 9_000, counter: 1 });
+    // A physical clock reading garbage measures no lead: the remote is followed.
+    expect(receive(last, { wall: now, counter: 0 }, Number.NaN, 1_000)).toEqual({ wall: now, counter: 1 });
+  });
+
   it('a counter at its bound carries into the wall; the greatest reading saturates', () => {
     expect(tick({ wall: 1_000, counter: MAX_HLC_COUNTER }, 5)).toEqual({ wall: 1_001, counter: 0 });
     expect(receive({ wall: 1_000, counter: MAX_HLC_COUNTER }, { wall: 1_000, counter: 3 }, 5)).toEqual({ wall: 1_001, counter: 0 });
