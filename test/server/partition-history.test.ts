@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { changesetBytes, type ServerChangeset } from '../../src/protocol/index.js';
 import { PartitionHistory } from '../../src/server/partition-history.js';
-import { PartitionHub } from '../../src/server/partition-hub.js';
+import { IDLE_HISTORIES, PartitionHub } from '../../src/server/partition-hub.js';
 import type { Logger } from '../../src/store/logger.js';
 import { putTask } from '../support/changesets.js';
 
@@ -174,7 +174,16 @@ describe('partition hub: histories created lazily', () => {
     expect(list()).toEqual([]);
     hub.release('empty');
     expect(list()).toEqual([]);
-    // Its epoch was never durable: clients holding nothing of it take the next (sync-connection).
+    // Bound again soon after, it is the same history, still in memory (PartitionHub.release).
+    expect(hub.acquire('empty').epoch).toBe(epoch);
+    hub.release('empty');
+    // Once other released partitions push it out, it is gone: its epoch was never durable, and
+    // clients holding nothing of it take the next (sync-connection).
+    for (let i = 0; i < IDLE_HISTORIES; i++) {
+      hub.acquire(`other-${i}`);
+      hub.release(`other-${i}`);
+    }
+    expect(list()).toEqual([]);
     const again = hub.acquire('empty').epoch;
     expect(again).not.toBe(epoch);
     const written = hub.acquire('written');
