@@ -69,6 +69,7 @@ export class PartitionHistory implements FileHolder {
   /** Per origin, its server versions and the running total of its bytes, to subtract a client's own. */
   private readonly originVersions = new Map<string, { versions: number[]; totals: number[] }>();
   private epochValue: string;
+  private failure = false;
 
   private constructor(
     readonly partition: string,
@@ -132,9 +133,17 @@ export class PartitionHistory implements FileHolder {
     return this.log.holdsFile;
   }
 
+  /**
+   * Whether a write, sync or release of its log failed: the log refuses writes from then on, so
+   * the hub closes it rather than keep it for a later BIND, which reopens the file instead.
+   */
+  get failed(): boolean {
+    return this.failure;
+  }
+
   /** Syncs and closes the file, keeping the history: the next write reopens it (see `OpenFileBudget`). */
   releaseFile(): void {
-    this.log.releaseFile();
+    this.guard(() => this.log.releaseFile());
   }
 
   /** The history's epoch; cursors from another epoch need a client reset. */
@@ -186,11 +195,10 @@ export class PartitionHistory implements FileHolder {
     }
     if (added.length > 0) {
       this.files?.use(this);
-      this.log.append(
-        added.map((c) =>
-          encode({ k: 'cs', v: c.serverVersion, c: { clientVersion: c.clientVersion, origin: c.origin, hlc: c.hlc, ops: c.ops }, ...(userId === undefined ? {} : { u: userId }) }),
-        ),
+      const records = added.map((c) =>
+        encode({ k: 'cs', v: c.serverVersion, c: { clientVersion: c.clientVersion, origin: c.origin, hlc: c.hlc, ops: c.ops }, ...(userId === undefined ? {} : { u: userId }) }),
       );
+      this.guard(() => this.log.append(records));
       for (const c of added) this.add(c, userId);
     }
     return refused === undefined ? { added } : { added, refused };
@@ -255,10 +263,11 @@ export class PartitionHistory implements FileHolder {
     const epoch = newEpoch();
     // The file first: if the rewrite fails, memory still matches the old file.
     this.files?.use(this);
-    this.log.rewrite([
+    const records = [
       encode({ k: 'epoch', epoch, partition: this.partition }),
       ...first.map(({ owner, ...c }) => encode({ k: 'cs', v: c.serverVersion, c: { clientVersion: c.clientVersion, origin: c.origin, hlc: c.hlc, ops: c.ops }, ...(owner === undefined ? {} : { u: owner }) })),
-    ]);
+    ];
+    this.guard(() => this.log.rewrite(records));
     this.epochValue = epoch;
     this.clear();
     for (const { owner, ...c } of first) this.add(c, owner);
@@ -267,7 +276,20 @@ export class PartitionHistory implements FileHolder {
 
   /** Resolves once every integrated upload is on stable storage (at once with `full` durability). */
   flush(): Promise<void> {
-    return this.log.flush();
+    return this.log.flush().catch((error: unknown) => {
+      this.failure = true;
+      throw error;
+    });
+  }
+
+  /** Runs an operation of the log, remembering that it failed (see {@link failed}). */
+  private guard(operation: () => void): void {
+    try {
+      operation();
+    } catch (error) {
+      this.failure = true;
+      throw error;
+    }
   }
 
 

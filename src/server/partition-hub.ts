@@ -74,6 +74,10 @@ export class PartitionHub {
     this.histories.delete(partition);
     this.subscribers.delete(partition);
     const { history } = entry;
+    if (history.failed) {
+      history.close();
+      return;
+    }
     try {
       history.releaseFile();
     } catch (error) {

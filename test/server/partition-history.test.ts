@@ -166,6 +166,32 @@ describe('partition history ownership', () => {
 });
 
 describe('partition hub: histories created lazily', () => {
+  it('a history whose log failed is not kept for the next BIND: that one reads the file again and writes on', () => {
+    const hub = new PartitionHub(dir, { durability: 'full', logger, maxOpenHistories: 8 });
+    try {
+      hub.acquire('broken').integrate('f1', [putTask('f1', 1, 'a')]);
+      hub.release('broken');
+      // Changed behind the released descriptor (a stand-in for an I/O failure): the log refuses it.
+      const [name] = readdirSync(join(dir, 'partitions'));
+      writeFileSync(join(dir, 'partitions', name!), 'torn', { flag: 'a' });
+      expect(() => hub.acquire('broken').integrate('f1', [putTask('f1', 2, 'b')])).toThrow('was replaced or changed');
+      hub.release('broken');
+      const again = hub.acquire('broken');
+      let outcome = 'written';
+      try {
+        again.integrate('f1', [putTask('f1', 2, 'b')]);
+      } catch (error) {
+        outcome = String(error);
+      }
+      console.log(`partition-history: after a failed log, the next BIND's upload: ${outcome}`);
+      expect(outcome).toBe('written');
+      expect(again.latest).toBe(2);
+      hub.release('broken');
+    } finally {
+      hub.close();
+    }
+  });
+
   it('an empty partition never costs a file: released, or at close, it leaves nothing, and starts a new epoch when acquired again', () => {
     const hub = new PartitionHub(dir, { durability: 'full', logger });
     const partitions = join(dir, 'partitions');
