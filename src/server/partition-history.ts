@@ -70,6 +70,13 @@ export class PartitionHistory implements FileHolder {
   private readonly originVersions = new Map<string, { versions: number[]; totals: number[] }>();
   private epochValue: string;
   private failure = false;
+  /**
+   * Server versions through this one are on stable storage, and only those are served: one
+   * sent to readers before its fsync and lost to power failure would have its server version
+   * reused for other content, which readers past it would never get. Everything read at open
+   * is durable (`openRecordLog` syncs it); with `full` durability every append is.
+   */
+  private durable = 0;
 
   private constructor(
     readonly partition: string,
@@ -91,6 +98,7 @@ export class PartitionHistory implements FileHolder {
     // client that was told the old one gets a client reset (SEMANTICS.md §5) of a file whose
     // changesets the server never acknowledged: they are re-sent, nothing is lost.
     if (epoch === undefined) this.log.appendLazily([encode({ k: 'epoch', epoch: this.epochValue, partition })]);
+    this.durable = this.latest;
   }
 
   /**
@@ -144,6 +152,8 @@ export class PartitionHistory implements FileHolder {
   /** Syncs and closes the file, keeping the history: the next write reopens it (see `OpenFileBudget`). */
   releaseFile(): void {
     this.guard(() => this.log.releaseFile());
+    // Releasing syncs what was appended.
+    this.durable = this.latest;
   }
 
   /** The history's epoch; cursors from another epoch need a client reset. */
@@ -154,6 +164,11 @@ export class PartitionHistory implements FileHolder {
   /** The newest server version (0 when empty). */
   get latest(): number {
     return this.changesets.length;
+  }
+
+  /** The newest server version served to readers: on stable storage (see `durable`). */
+  get servable(): number {
+    return this.durable;
   }
 
   /** The highest client version of `origin` in the history. */
@@ -200,6 +215,7 @@ export class PartitionHistory implements FileHolder {
       );
       this.guard(() => this.log.append(records));
       for (const c of added) this.add(c, userId);
+      if (this.log.durability === 'full') this.durable = this.latest;
     }
     return refused === undefined ? { added } : { added, refused };
   }
@@ -209,7 +225,7 @@ export class PartitionHistory implements FileHolder {
     const json: string[] = [];
     let size = 0;
     let through = serverVersion;
-    while (through < this.latest) {
+    while (through < this.durable) {
       const next = this.changesets[through]!;
       const nextBytes = this.bytes[through]!;
       if (next.origin !== origin) {
@@ -224,20 +240,12 @@ export class PartitionHistory implements FileHolder {
 
   /** Bytes of changesets after `serverVersion` that `origin` did not write. */
   downloadableBytes(serverVersion: number, origin: string): number {
-    const all = this.prefix[this.latest]! - this.prefix[serverVersion]!;
+    // Only what is served counts (see `durable`).
+    const from = Math.min(serverVersion, this.durable);
+    const all = this.prefix[this.durable]! - this.prefix[from]!;
     const own = this.originVersions.get(origin);
     if (own === undefined) return all;
-    // Own bytes after serverVersion: total minus those at or before it (binary search).
-    let lo = 0;
-    let hi = own.versions.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (own.versions[mid]! <= serverVersion) lo = mid + 1;
-      else hi = mid;
-    }
-    const ownTotal = own.totals[own.totals.length - 1] ?? 0;
-    const ownBefore = lo === 0 ? 0 : own.totals[lo - 1]!;
-    return all - (ownTotal - ownBefore);
+    return all - (ownBytesThrough(own, this.durable) - ownBytesThrough(own, from));
   }
 
   /**
@@ -271,15 +279,26 @@ export class PartitionHistory implements FileHolder {
     this.epochValue = epoch;
     this.clear();
     for (const { owner, ...c } of first) this.add(c, owner);
+    // A rewrite is durable when it returns.
+    this.durable = this.latest;
     return epoch;
   }
 
   /** Resolves once every integrated upload is on stable storage (at once with `full` durability). */
+  /** Resolves once every changeset integrated so far is on stable storage, and served from then on. */
   flush(): Promise<void> {
-    return this.log.flush().catch((error: unknown) => {
-      this.failure = true;
-      throw error;
-    });
+    const through = this.latest;
+    const epoch = this.epochValue;
+    return this.log.flush().then(
+      () => {
+        // A new epoch (a rewrite) since the call made its own versions durable already.
+        if (epoch === this.epochValue) this.durable = Math.max(this.durable, through);
+      },
+      (error: unknown) => {
+        this.failure = true;
+        throw error;
+      },
+    );
   }
 
   /** Runs an operation of the log, remembering that it failed (see {@link failed}). */
@@ -328,4 +347,16 @@ export class PartitionHistory implements FileHolder {
     own.totals.push((own.totals[own.totals.length - 1] ?? 0) + size);
     this.originVersions.set(changeset.origin, own);
   }
+}
+
+/** Bytes of the changesets of one origin at server versions up to `serverVersion` (binary search). */
+function ownBytesThrough(own: { readonly versions: readonly number[]; readonly totals: readonly number[] }, serverVersion: number): number {
+  let lo = 0;
+  let hi = own.versions.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (own.versions[mid]! <= serverVersion) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === 0 ? 0 : own.totals[lo - 1]!;
 }

@@ -161,8 +161,8 @@ export class SyncConnection {
       if (fileIdent === undefined) return;
       let sent = false;
       try {
-        // Bounded: each pass moves `position` forward, and it cannot pass `history.latest`.
-        while (!session.ended && (session.position < history.latest || (ackOnly && !sent))) {
+        // Bounded: each pass moves `position` forward, and it cannot pass `history.servable`.
+        while (!session.ended && (session.position < history.servable || (ackOnly && !sent))) {
           // One budget per socket: wait before sending, whichever session's turn it is.
           if (this.socket.bufferedAmount > this.highWater) await this.drained();
           if (session.ended || this.closed) return;

@@ -151,6 +151,33 @@ describe('partition history', () => {
   });
 });
 
+describe('partition history, batched durability', () => {
+  it('serves a changeset to others only once it is on stable storage', async () => {
+    const history = PartitionHistory.open(dir, 'team/1', { durability: 'batched', logger });
+    try {
+      history.integrate('f1', [putTask('f1', 1, 'a')]);
+      // Before its fsync: served now and lost to power failure, its server version would be
+      // reused for other content that readers past it never get.
+      const early = history.slice(0, 'reader', 1_000_000);
+      await history.flush();
+      const synced = history.slice(0, 'reader', 1_000_000);
+      console.log(`partition-history: batched, before the fsync ${early.changesetJson.length} served (remaining ${early.remainingBytes} bytes), after ${synced.changesetJson.length}`);
+      expect({ through: early.through, served: early.changesetJson.length, remaining: early.remainingBytes }).toEqual({ through: 0, served: 0, remaining: 0 });
+      expect({ through: synced.through, served: synced.changesetJson.length }).toEqual({ through: 1, served: 1 });
+      // What is durable at open is served at once.
+      history.integrate('f1', [putTask('f1', 2, 'b')]);
+    } finally {
+      history.close();
+    }
+    const reopened = PartitionHistory.open(dir, 'team/1', { durability: 'batched', logger });
+    try {
+      expect(reopened.slice(0, 'reader', 1_000_000).through).toBe(2);
+    } finally {
+      reopened.close();
+    }
+  });
+});
+
 describe('partition history ownership', () => {
   it('refuses a changeset of another origin even below the expected version, and remembers who owns a file', () => {
     const h = open();
