@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
 
 /** How many failed logins the server takes before it answers 429. */
 export interface LoginAttemptLimits {
@@ -43,7 +44,22 @@ class WindowCounter {
     this.windows.delete(key);
     this.windows.set(key, { count: 1, openedAt: now });
     // Bounded: a flood of distinct keys pushes out the oldest windows, not the heap's limit.
-    while (this.windows.size > this.maxTracked) this.windows.delete(this.windows.keys().next().value!);
+    while (this.windows.size > this.maxTracked) this.evictOne();
+  }
+
+  /**
+   * Forgets the oldest window still under its limit, or the oldest of all when every one is at
+   * it: a blocked email must not be freed by a flood of failures at other emails (from other
+   * addresses), which would buy its attacker a fresh set of guesses.
+   */
+  private evictOne(): void {
+    for (const [key, window] of this.windows) {
+      if (window.count < this.limit) {
+        this.windows.delete(key);
+        return;
+      }
+    }
+    this.windows.delete(this.windows.keys().next().value!);
   }
 
   /** Takes back one failure of `key` (an attempt that turned out right). */
@@ -96,11 +112,12 @@ export class LoginLimiter {
     // Emails are kept as digests: a 16 KiB "email" must not cost 16 KiB per window.
     const key = createHash('sha256').update(email.toLowerCase()).digest('base64');
     const now = this.now();
-    const retryAfterMs = Math.max(this.emails.wait(key, now), this.addresses.wait(address, now));
+    const client = addressKey(address);
+    const retryAfterMs = Math.max(this.emails.wait(key, now), this.addresses.wait(client, now));
     if (retryAfterMs > 0) return { ok: false, retryAfterMs };
     this.emails.add(key, now);
-    this.addresses.add(address, now);
-    return { ok: true, email: key, address };
+    this.addresses.add(client, now);
+    return { ok: true, email: key, address: client };
   }
 
   /**
@@ -111,4 +128,29 @@ export class LoginLimiter {
     this.emails.forget(admission.email);
     this.addresses.remove(admission.address);
   }
+}
+
+/**
+ * The client an address counts for: an IPv4 address as itself (also when a dual-stack socket
+ * spells it `::ffff:a.b.c.d`), an IPv6 address by its /64 prefix, which one host (or one
+ * customer of an ISP) holds whole, so that walking through its addresses buys no guesses.
+ * Anything else (no address known) is kept as given.
+ */
+export function addressKey(address: string): string {
+  const bare = address.replace(/%.*$/, '').toLowerCase();
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(bare);
+  if (mapped !== null && isIPv4(mapped[1]!)) return mapped[1]!;
+  if (!isIPv6(bare)) return address;
+  const [head = '', tail] = bare.split('::');
+  const part = (text: string): string[] => (text === '' ? [] : text.split(':').flatMap((group) => (group.includes('.') ? ipv4Groups(group) : [group])));
+  const front = part(head);
+  const back = tail === undefined ? [] : part(tail);
+  const groups = [...front, ...Array<string>(8 - front.length - back.length).fill('0'), ...back];
+  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+}
+
+/** An embedded dotted IPv4 tail as its two IPv6 groups. */
+function ipv4Groups(dotted: string): string[] {
+  const [a = 0, b = 0, c = 0, d = 0] = dotted.split('.').map(Number);
+  return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
 }

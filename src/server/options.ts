@@ -41,7 +41,11 @@ export interface ServerOptions {
    * further ahead is refused with `clockSkew`. Default 10 minutes.
    */
   readonly maxClockSkewMs?: number;
-  /** `full` (default): every integrated upload is fsynced before it is acknowledged. */
+  /**
+   * `full` (default): every integrated upload is fsynced before it is acknowledged. `batched`:
+   * uploads integrated at once share an fsync; still acknowledged, and sent to other sessions,
+   * only after it.
+   */
   readonly durability?: 'full' | 'batched';
   /**
    * Failed `emailPassword` logins allowed before `/auth/login` answers 429 with `Retry-After`.

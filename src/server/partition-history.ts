@@ -69,6 +69,14 @@ export class PartitionHistory implements FileHolder {
   /** Per origin, its server versions and the running total of its bytes, to subtract a client's own. */
   private readonly originVersions = new Map<string, { versions: number[]; totals: number[] }>();
   private epochValue: string;
+  private failure = false;
+  /**
+   * Server versions through this one are on stable storage, and only those are served: one
+   * sent to readers before its fsync and lost to power failure would have its server version
+   * reused for other content, which readers past it would never get. Everything read at open
+   * is durable (`openRecordLog` syncs it); with `full` durability every append is.
+   */
+  private durable = 0;
 
   private constructor(
     readonly partition: string,
@@ -90,6 +98,7 @@ export class PartitionHistory implements FileHolder {
     // client that was told the old one gets a client reset (SEMANTICS.md §5) of a file whose
     // changesets the server never acknowledged: they are re-sent, nothing is lost.
     if (epoch === undefined) this.log.appendLazily([encode({ k: 'epoch', epoch: this.epochValue, partition })]);
+    this.durable = this.latest;
   }
 
   /**
@@ -132,9 +141,19 @@ export class PartitionHistory implements FileHolder {
     return this.log.holdsFile;
   }
 
+  /**
+   * Whether a write, sync or release of its log failed: the log refuses writes from then on, so
+   * the hub closes it rather than keep it for a later BIND, which reopens the file instead.
+   */
+  get failed(): boolean {
+    return this.failure;
+  }
+
   /** Syncs and closes the file, keeping the history: the next write reopens it (see `OpenFileBudget`). */
   releaseFile(): void {
-    this.log.releaseFile();
+    this.guard(() => this.log.releaseFile());
+    // Releasing syncs what was appended.
+    this.durable = this.latest;
   }
 
   /** The history's epoch; cursors from another epoch need a client reset. */
@@ -145,6 +164,11 @@ export class PartitionHistory implements FileHolder {
   /** The newest server version (0 when empty). */
   get latest(): number {
     return this.changesets.length;
+  }
+
+  /** The newest server version served to readers: on stable storage (see `durable`). */
+  get servable(): number {
+    return this.durable;
   }
 
   /** The highest client version of `origin` in the history. */
@@ -186,12 +210,12 @@ export class PartitionHistory implements FileHolder {
     }
     if (added.length > 0) {
       this.files?.use(this);
-      this.log.append(
-        added.map((c) =>
-          encode({ k: 'cs', v: c.serverVersion, c: { clientVersion: c.clientVersion, origin: c.origin, hlc: c.hlc, ops: c.ops }, ...(userId === undefined ? {} : { u: userId }) }),
-        ),
+      const records = added.map((c) =>
+        encode({ k: 'cs', v: c.serverVersion, c: { clientVersion: c.clientVersion, origin: c.origin, hlc: c.hlc, ops: c.ops }, ...(userId === undefined ? {} : { u: userId }) }),
       );
+      this.guard(() => this.log.append(records));
       for (const c of added) this.add(c, userId);
+      if (this.log.durability === 'full') this.durable = this.latest;
     }
     return refused === undefined ? { added } : { added, refused };
   }
@@ -201,7 +225,7 @@ export class PartitionHistory implements FileHolder {
     const json: string[] = [];
     let size = 0;
     let through = serverVersion;
-    while (through < this.latest) {
+    while (through < this.durable) {
       const next = this.changesets[through]!;
       const nextBytes = this.bytes[through]!;
       if (next.origin !== origin) {
@@ -216,20 +240,12 @@ export class PartitionHistory implements FileHolder {
 
   /** Bytes of changesets after `serverVersion` that `origin` did not write. */
   downloadableBytes(serverVersion: number, origin: string): number {
-    const all = this.prefix[this.latest]! - this.prefix[serverVersion]!;
+    // Only what is served counts (see `durable`).
+    const from = Math.min(serverVersion, this.durable);
+    const all = this.prefix[this.durable]! - this.prefix[from]!;
     const own = this.originVersions.get(origin);
     if (own === undefined) return all;
-    // Own bytes after serverVersion: total minus those at or before it (binary search).
-    let lo = 0;
-    let hi = own.versions.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (own.versions[mid]! <= serverVersion) lo = mid + 1;
-      else hi = mid;
-    }
-    const ownTotal = own.totals[own.totals.length - 1] ?? 0;
-    const ownBefore = lo === 0 ? 0 : own.totals[lo - 1]!;
-    return all - (ownTotal - ownBefore);
+    return all - (ownBytesThrough(own, this.durable) - ownBytesThrough(own, from));
   }
 
   /**
@@ -255,19 +271,44 @@ export class PartitionHistory implements FileHolder {
     const epoch = newEpoch();
     // The file first: if the rewrite fails, memory still matches the old file.
     this.files?.use(this);
-    this.log.rewrite([
+    const records = [
       encode({ k: 'epoch', epoch, partition: this.partition }),
       ...first.map(({ owner, ...c }) => encode({ k: 'cs', v: c.serverVersion, c: { clientVersion: c.clientVersion, origin: c.origin, hlc: c.hlc, ops: c.ops }, ...(owner === undefined ? {} : { u: owner }) })),
-    ]);
+    ];
+    this.guard(() => this.log.rewrite(records));
     this.epochValue = epoch;
     this.clear();
     for (const { owner, ...c } of first) this.add(c, owner);
+    // A rewrite is durable when it returns.
+    this.durable = this.latest;
     return epoch;
   }
 
   /** Resolves once every integrated upload is on stable storage (at once with `full` durability). */
+  /** Resolves once every changeset integrated so far is on stable storage, and served from then on. */
   flush(): Promise<void> {
-    return this.log.flush();
+    const through = this.latest;
+    const epoch = this.epochValue;
+    return this.log.flush().then(
+      () => {
+        // A new epoch (a rewrite) since the call made its own versions durable already.
+        if (epoch === this.epochValue) this.durable = Math.max(this.durable, through);
+      },
+      (error: unknown) => {
+        this.failure = true;
+        throw error;
+      },
+    );
+  }
+
+  /** Runs an operation of the log, remembering that it failed (see {@link failed}). */
+  private guard(operation: () => void): void {
+    try {
+      operation();
+    } catch (error) {
+      this.failure = true;
+      throw error;
+    }
   }
 
 
@@ -306,4 +347,16 @@ export class PartitionHistory implements FileHolder {
     own.totals.push((own.totals[own.totals.length - 1] ?? 0) + size);
     this.originVersions.set(changeset.origin, own);
   }
+}
+
+/** Bytes of the changesets of one origin at server versions up to `serverVersion` (binary search). */
+function ownBytesThrough(own: { readonly versions: readonly number[]; readonly totals: readonly number[] }, serverVersion: number): number {
+  let lo = 0;
+  let hi = own.versions.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (own.versions[mid]! <= serverVersion) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === 0 ? 0 : own.totals[lo - 1]!;
 }

@@ -11,6 +11,9 @@ export interface Subscriber {
   partitionReset(): void;
 }
 
+/** Histories kept in memory after their last session ended (see `PartitionHub.release`). */
+export const IDLE_HISTORIES = 16;
+
 /**
  * Every partition's history, opened on first use, and the sessions bound to each: the one
  * place that knows who must hear about an upload.
@@ -18,6 +21,8 @@ export interface Subscriber {
 export class PartitionHub {
   private readonly histories = new Map<string, { history: PartitionHistory; users: number }>();
   private readonly subscribers = new Map<string, Set<Subscriber>>();
+  /** Histories no session uses, without a file descriptor, least recently left first (see `release`). */
+  private readonly idle = new Map<string, PartitionHistory>();
   private closed = false;
   /** The history files held open at once (`maxOpenHistories`). */
   private readonly files: OpenFileBudget | undefined;
@@ -45,15 +50,22 @@ export class PartitionHub {
     if (this.closed) throw new Error('the server is shutting down');
     let entry = this.histories.get(partition);
     if (entry === undefined) {
+      const idle = this.idle.get(partition);
+      this.idle.delete(partition);
       const { durability, logger } = this.options;
-      entry = { history: PartitionHistory.open(join(this.dataDir, 'partitions'), partition, { durability, logger, files: this.files }), users: 0 };
+      entry = { history: idle ?? PartitionHistory.open(join(this.dataDir, 'partitions'), partition, { durability, logger, files: this.files }), users: 0 };
       this.histories.set(partition, entry);
     }
     entry.users++;
     return entry.history;
   }
 
-  /** One session of `partition` is over; the last one closes the history. */
+  /**
+   * One session of `partition` is over. The last one lets go of the history's file descriptor
+   * but keeps it in memory among the {@link IDLE_HISTORIES} last left, so that a BIND right
+   * after (an UNBIND+BIND loop, a client reconnecting) does not read and parse the whole file
+   * again: one socket doing that at its frame rate would keep the server busy reading.
+   */
   release(partition: string): void {
     const entry = this.histories.get(partition);
     if (entry === undefined) return;
@@ -61,7 +73,26 @@ export class PartitionHub {
     if (entry.users > 0) return;
     this.histories.delete(partition);
     this.subscribers.delete(partition);
-    entry.history.close();
+    const { history } = entry;
+    if (history.failed) {
+      history.close();
+      return;
+    }
+    try {
+      history.releaseFile();
+    } catch (error) {
+      // Its log refuses writes from now on: a later BIND opens the file anew instead.
+      this.options.logger.warn('could not release a history file', { partition, error: String(error) });
+      history.close();
+      return;
+    }
+    this.files?.forget(history);
+    this.idle.set(partition, history);
+    for (const [oldest, old] of this.idle) {
+      if (this.idle.size <= IDLE_HISTORIES) break;
+      this.idle.delete(oldest);
+      old.close();
+    }
   }
 
   subscribe(partition: string, subscriber: Subscriber): void {
@@ -106,7 +137,9 @@ export class PartitionHub {
   close(): void {
     this.closed = true;
     for (const { history } of this.histories.values()) history.close();
+    for (const history of this.idle.values()) history.close();
     this.histories.clear();
+    this.idle.clear();
     this.subscribers.clear();
   }
 }

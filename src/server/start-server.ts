@@ -85,7 +85,14 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
 async function serveLocked(config: ResolvedServerOptions, logger: Logger, release: () => void): Promise<SyncServer> {
   const tokens = new TokenIssuer(loadSecret(config.dataDir, config.secret), config.accessTokenTtlMs, config.refreshTokenTtlMs, config.now);
   const users = UserDirectory.open(config.dataDir, config.users);
-  const revocations = RevocationList.open(config.dataDir);
+  let revocations: RevocationList;
+  try {
+    revocations = RevocationList.open(config.dataDir);
+  } catch (error) {
+    // A start that fails holds nothing of dataDir (the caller lets go of its lock).
+    users.close();
+    throw error;
+  }
   const revoked = revocations.users;
   const limiter = new LoginLimiter(config.loginAttempts, config.now);
   const hub = new PartitionHub(config.dataDir, { durability: config.durability, logger, maxOpenHistories: config.maxOpenHistories });

@@ -161,8 +161,8 @@ export class SyncConnection {
       if (fileIdent === undefined) return;
       let sent = false;
       try {
-        // Bounded: each pass moves `position` forward, and it cannot pass `history.latest`.
-        while (!session.ended && (session.position < history.latest || (ackOnly && !sent))) {
+        // Bounded: each pass moves `position` forward, and it cannot pass `history.servable`.
+        while (!session.ended && (session.position < history.servable || (ackOnly && !sent))) {
           // One budget per socket: wait before sending, whichever session's turn it is.
           if (this.socket.bufferedAmount > this.highWater) await this.drained();
           if (session.ended || this.closed) return;
@@ -200,14 +200,23 @@ export class SyncConnection {
     this.close(1001, 'server shutting down');
   }
 
-  /** Whether `session` may still be served; ends it with the fitting auth error when not. */
+  /**
+   * Whether `session` may still be served (at each of its messages and before each push of the
+   * partition's news); ends it with the fitting auth error when not: logged out, token expired,
+   * or no longer allowed to read the partition (`permissions` is asked again each time).
+   */
   tokenValid(session: BoundSession): boolean {
     if (this.context.revoked.has(session.userId)) {
       this.failSession(session, 'badToken', 'the user was logged out');
       return false;
     }
-    if (this.context.now() < session.tokenExpiresAtMs) return true;
-    this.failSession(session, 'tokenExpired', 'the access token expired during the session; refresh it and bind again');
+    if (this.context.now() >= session.tokenExpiresAtMs) {
+      this.failSession(session, 'tokenExpired', 'the access token expired during the session; refresh it and bind again');
+      return false;
+    }
+    const permission = this.context.permissions(session.userId, session.partition);
+    if (permission === 'read' || permission === 'readWrite') return true;
+    this.failSession(session, 'permissionDenied', `user ${session.userId} may no longer read partition ${session.partition}`);
     return false;
   }
 

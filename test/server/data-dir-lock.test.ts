@@ -1,3 +1,4 @@
+import { mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileLockedError, startServer } from '../../src/server/index.js';
@@ -110,5 +111,25 @@ describe('a server data directory has one server: the OS lock on <dataDir>/.lock
     }
     const again = await startServer({ dataDir, port: 0 });
     await again.close();
+  });
+
+  it('a start that fails after opening part of dataDir (a damaged revocation list) holds no file of it, lock included', async () => {
+    const dataDir = join(tempDir(), 'damaged');
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, 'revoked-users.jsonl'), '{"revoked":"a"}\nnot json\n');
+    /** This process's descriptors on files under dataDir (Linux: /proc/self/fd). */
+    const held = (): string[] =>
+      readdirSync('/proc/self/fd').flatMap((fd) => {
+        try {
+          const target = readlinkSync(`/proc/self/fd/${fd}`);
+          return target.startsWith(dataDir) ? [target] : [];
+        } catch {
+          return []; // the descriptor readdir itself used, closed by now
+        }
+      });
+    for (let attempt = 1; attempt <= 3; attempt++) await expect(startServer({ dataDir, port: 0 })).rejects.toThrow('line 2 is damaged');
+    const left = held();
+    console.log(`data-dir-lock: 3 failed starts; descriptors left on dataDir: ${left.length} ${JSON.stringify(left)}`);
+    expect(left).toEqual([]);
   });
 });

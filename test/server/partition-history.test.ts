@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { changesetBytes, type ServerChangeset } from '../../src/protocol/index.js';
 import { PartitionHistory } from '../../src/server/partition-history.js';
-import { PartitionHub } from '../../src/server/partition-hub.js';
+import { IDLE_HISTORIES, PartitionHub } from '../../src/server/partition-hub.js';
 import type { Logger } from '../../src/store/logger.js';
 import { putTask } from '../support/changesets.js';
 
@@ -151,6 +151,33 @@ describe('partition history', () => {
   });
 });
 
+describe('partition history, batched durability', () => {
+  it('serves a changeset to others only once it is on stable storage', async () => {
+    const history = PartitionHistory.open(dir, 'team/1', { durability: 'batched', logger });
+    try {
+      history.integrate('f1', [putTask('f1', 1, 'a')]);
+      // Before its fsync: served now and lost to power failure, its server version would be
+      // reused for other content that readers past it never get.
+      const early = history.slice(0, 'reader', 1_000_000);
+      await history.flush();
+      const synced = history.slice(0, 'reader', 1_000_000);
+      console.log(`partition-history: batched, before the fsync ${early.changesetJson.length} served (remaining ${early.remainingBytes} bytes), after ${synced.changesetJson.length}`);
+      expect({ through: early.through, served: early.changesetJson.length, remaining: early.remainingBytes }).toEqual({ through: 0, served: 0, remaining: 0 });
+      expect({ through: synced.through, served: synced.changesetJson.length }).toEqual({ through: 1, served: 1 });
+      // What is durable at open is served at once.
+      history.integrate('f1', [putTask('f1', 2, 'b')]);
+    } finally {
+      history.close();
+    }
+    const reopened = PartitionHistory.open(dir, 'team/1', { durability: 'batched', logger });
+    try {
+      expect(reopened.slice(0, 'reader', 1_000_000).through).toBe(2);
+    } finally {
+      reopened.close();
+    }
+  });
+});
+
 describe('partition history ownership', () => {
   it('refuses a changeset of another origin even below the expected version, and remembers who owns a file', () => {
     const h = open();
@@ -166,6 +193,32 @@ describe('partition history ownership', () => {
 });
 
 describe('partition hub: histories created lazily', () => {
+  it('a history whose log failed is not kept for the next BIND: that one reads the file again and writes on', () => {
+    const hub = new PartitionHub(dir, { durability: 'full', logger, maxOpenHistories: 8 });
+    try {
+      hub.acquire('broken').integrate('f1', [putTask('f1', 1, 'a')]);
+      hub.release('broken');
+      // Changed behind the released descriptor (a stand-in for an I/O failure): the log refuses it.
+      const [name] = readdirSync(join(dir, 'partitions'));
+      writeFileSync(join(dir, 'partitions', name!), 'torn', { flag: 'a' });
+      expect(() => hub.acquire('broken').integrate('f1', [putTask('f1', 2, 'b')])).toThrow('was replaced or changed');
+      hub.release('broken');
+      const again = hub.acquire('broken');
+      let outcome = 'written';
+      try {
+        again.integrate('f1', [putTask('f1', 2, 'b')]);
+      } catch (error) {
+        outcome = String(error);
+      }
+      console.log(`partition-history: after a failed log, the next BIND's upload: ${outcome}`);
+      expect(outcome).toBe('written');
+      expect(again.latest).toBe(2);
+      hub.release('broken');
+    } finally {
+      hub.close();
+    }
+  });
+
   it('an empty partition never costs a file: released, or at close, it leaves nothing, and starts a new epoch when acquired again', () => {
     const hub = new PartitionHub(dir, { durability: 'full', logger });
     const partitions = join(dir, 'partitions');
@@ -174,7 +227,16 @@ describe('partition hub: histories created lazily', () => {
     expect(list()).toEqual([]);
     hub.release('empty');
     expect(list()).toEqual([]);
-    // Its epoch was never durable: clients holding nothing of it take the next (sync-connection).
+    // Bound again soon after, it is the same history, still in memory (PartitionHub.release).
+    expect(hub.acquire('empty').epoch).toBe(epoch);
+    hub.release('empty');
+    // Once other released partitions push it out, it is gone: its epoch was never durable, and
+    // clients holding nothing of it take the next (sync-connection).
+    for (let i = 0; i < IDLE_HISTORIES; i++) {
+      hub.acquire(`other-${i}`);
+      hub.release(`other-${i}`);
+    }
+    expect(list()).toEqual([]);
     const again = hub.acquire('empty').epoch;
     expect(again).not.toBe(epoch);
     const written = hub.acquire('written');

@@ -46,4 +46,37 @@ describe('permissions are decided at every UPLOAD, not only at BIND', () => {
     expect(stored).toEqual(['writer#1']);
     console.log(`permission-per-upload: 1 upload before the change stored, the one after refused; history ${JSON.stringify(stored)}`);
   });
+
+  it('a user lowered to no access mid-session gets permissionDenied and is sent nothing written after it', { timeout: 30_000 }, async () => {
+    const granted = new Map<string, Permission>();
+    const dataDir = join(dir, 'none');
+    const local = await startServer({ dataDir, permissions: (userId, partition) => granted.get(`${userId}/${partition}`) ?? 'readWrite' });
+    try {
+      const writer = await logIn(local.url);
+      const reader = await logIn(local.url);
+      const { client: w } = await bound(local.url, writer.accessToken, 'writer');
+      const { client: r } = await bound(local.url, reader.accessToken, 'reader');
+
+      w.send({ type: 'upload', session: 1, changesets: [putTask('writer', 1, 'before')], progress: { clientVersion: 1, serverVersion: 0 } });
+      await w.next((m) => m.type === 'download' && m.uploadAck === 1);
+      await r.next((m) => m.type === 'download' && m.changesets.some((c) => c.origin === 'writer'));
+
+      granted.set(`${reader.userId}/team`, 'none');
+      // Written after the reader lost access: pushed to subscribers as it is integrated.
+      w.send({ type: 'upload', session: 1, changesets: [putTask('writer', 2, 'after')], progress: { clientVersion: 2, serverVersion: 0 } });
+      await w.next((m) => m.type === 'download' && m.uploadAck === 2);
+      // The reader's own (empty) upload and a MARK: both answered with the partition's news unless refused.
+      r.send({ type: 'upload', session: 1, changesets: [], progress: { clientVersion: 0, serverVersion: 1 } });
+      r.send({ type: 'mark', session: 1, requestId: 'm' });
+      // The first answer to either: the refusal, or (without the check) the MARK's echo.
+      const error = await r.next((m) => (m.type === 'error' || m.type === 'mark') && 'session' in m && m.session === 1, 10_000);
+      // Whatever reached the reader before its error: nothing written after the change.
+      const leaked = r.received.flatMap((m) => (m.type === 'download' ? m.changesets.filter((c) => c.origin === 'writer' && c.clientVersion === 2) : []));
+      console.log(`permission-none: reader error ${error.type === 'error' ? error.code : error.type}; changesets written after the change sent to it: ${leaked.length}`);
+      expect(leaked).toEqual([]);
+      expect(error).toMatchObject({ code: 'permissionDenied', isFatal: true });
+    } finally {
+      await local.close();
+    }
+  });
 });
