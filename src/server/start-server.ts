@@ -6,6 +6,7 @@ import { makeDirectoryDurably } from '../store/durable-fs.js';
 import { acquireFileLock, lockPathOfDirectory } from '../store/file-lock.js';
 import { silentLogger, type Logger } from '../store/logger.js';
 import { handleAuth } from './auth-routes.js';
+import { checkedPermissions } from './checked-permissions.js';
 import { LoginLimiter } from './login-limiter.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import { PartitionHub } from './partition-hub.js';
@@ -103,7 +104,7 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
     disposed: (connection: SyncConnection) => connections.delete(connection),
     hub,
     tokens,
-    permissions: config.permissions,
+    permissions: checkedPermissions(config.permissions, logger),
     revoked,
     maxMessageBytes: config.maxMessageBytes,
     downloadBatchBytes: config.downloadBatchBytes,
