@@ -176,6 +176,19 @@ export class PartitionHistory implements FileHolder {
     return this.lastClientVersion.get(origin) ?? 0;
   }
 
+  /**
+   * The highest client version of `origin` on stable storage: what its sessions are told is
+   * acknowledged. With `batched` durability {@link lastIntegrated} runs ahead of it until the
+   * flush: a push for another session's upload, or a changeset sent again while its first
+   * fsync is pending (or failed), must not acknowledge what power failure can still take.
+   */
+  acknowledged(origin: string): number {
+    const own = this.originVersions.get(origin);
+    if (own === undefined) return 0;
+    const count = countThrough(own.versions, this.durable);
+    return count === 0 ? 0 : this.changesets[own.versions[count - 1]! - 1]!.clientVersion;
+  }
+
   /** The user file `origin` belongs to, if it ever uploaded. */
   ownerOf(origin: string): string | undefined {
     return this.owners.get(origin);
@@ -351,12 +364,18 @@ export class PartitionHistory implements FileHolder {
 
 /** Bytes of the changesets of one origin at server versions up to `serverVersion` (binary search). */
 function ownBytesThrough(own: { readonly versions: readonly number[]; readonly totals: readonly number[] }, serverVersion: number): number {
+  const lo = countThrough(own.versions, serverVersion);
+  return lo === 0 ? 0 : own.totals[lo - 1]!;
+}
+
+/** How many of the ascending `versions` are at most `serverVersion` (binary search). */
+function countThrough(versions: readonly number[], serverVersion: number): number {
   let lo = 0;
-  let hi = own.versions.length;
+  let hi = versions.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (own.versions[mid]! <= serverVersion) lo = mid + 1;
+    if (versions[mid]! <= serverVersion) lo = mid + 1;
     else hi = mid;
   }
-  return lo === 0 ? 0 : own.totals[lo - 1]!;
+  return lo;
 }

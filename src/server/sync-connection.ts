@@ -167,7 +167,8 @@ export class SyncConnection {
           if (this.socket.bufferedAmount > this.highWater) await this.drained();
           if (session.ended || this.closed) return;
           const slice = history.slice(session.position, fileIdent, this.context.downloadBatchBytes);
-          const ack = history.lastIntegrated(fileIdent);
+          // Only what is on stable storage is acknowledged (see `acknowledged`).
+          const ack = history.acknowledged(fileIdent);
           // The changesets' JSON was made once, when they entered the history.
           this.sendFrame(
             encodeDownloadFrame(
@@ -400,8 +401,9 @@ export class SyncConnection {
     const now = this.context.now();
     try {
       integration = session.history.integrate(fileIdent, message.changesets, session.userId, (hlc) => stampProblem(hlc, now, this.context.maxClockSkewMs));
-      // Acknowledged only once on stable storage, whatever the durability.
-      if (integration.added.length > 0) await session.history.flush();
+      // Acknowledged only once on stable storage, whatever the durability; also a changeset
+      // sent again while its first fsync is pending (or failed: the flush then refuses).
+      if (integration.added.length > 0 || session.history.servable < session.history.latest) await session.history.flush();
     } catch (error) {
       this.context.logger.warn('cannot store upload', { partition: session.partition, error: String(error) });
       this.sendError('internalError', 'the server could not store the upload; send it again later', session.id);

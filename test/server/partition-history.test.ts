@@ -178,6 +178,28 @@ describe('partition history, batched durability', () => {
   });
 });
 
+describe('partition history, batched durability: acknowledgements', () => {
+  it('acknowledges to a file only what is on stable storage, though the history holds more', async () => {
+    const history = PartitionHistory.open(dir, 'team/ack', { durability: 'batched', logger });
+    try {
+      history.integrate('f1', [putTask('f1', 1, 'a')]);
+      await history.flush();
+      history.integrate('f1', [putTask('f1', 2, 'b'), putTask('f1', 3, 'c')]);
+      // Before the fsync: a push for another session's upload, or the same changesets sent
+      // again, reads the acknowledgement now.
+      const early = { integrated: history.lastIntegrated('f1'), acknowledged: history.acknowledged('f1') };
+      await history.flush();
+      const synced = history.acknowledged('f1');
+      console.log(`partition-history: batched, before the fsync integrated ${early.integrated}, acknowledged ${early.acknowledged}; after ${synced}; unknown file ${history.acknowledged('other')}`);
+      expect(early).toEqual({ integrated: 3, acknowledged: 1 });
+      expect(synced).toBe(3);
+      expect(history.acknowledged('other')).toBe(0);
+    } finally {
+      history.close();
+    }
+  });
+});
+
 describe('partition history ownership', () => {
   it('refuses a changeset of another origin even below the expected version, and remembers who owns a file', () => {
     const h = open();
