@@ -11,6 +11,13 @@ export interface ReconnectOptions {
 /** Realm's defaults: 1 s, doubling, capped at 5 min. */
 export const defaultReconnect: ReconnectOptions = { initialDelayMs: 1_000, maxDelayMs: 300_000, multiplier: 2 };
 
+/**
+ * The longest wait a timer can hold (2^31 − 1 ms, about 24.8 days): Node fires a longer delay
+ * after 1 ms instead. A server naming a longer `backoffMs` (or a `maxDelayMs` above it) made the
+ * connection reconnect in a hot loop; the wait is cut to this instead.
+ */
+export const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
 /** The largest share of a delay that jitter removes. */
 export const maxJitterShare = 0.25;
 

@@ -1,5 +1,5 @@
 import { assign, fromCallback, setup } from 'xstate';
-import { defaultReconnect, grown, jitter, jittered, type ReconnectOptions } from './backoff.js';
+import { defaultReconnect, grown, jitter, jittered, MAX_TIMER_DELAY_MS, type ReconnectOptions } from './backoff.js';
 import { MemberSet } from './member-set.js';
 import { nextRandom } from './random.js';
 
@@ -142,7 +142,8 @@ export const connectionMachine = setup({
     isAttached: ({ context, event }) => event.type === 'session.detach' && context.sessions.has(event.sessionId),
   },
   delays: {
-    backoff: ({ context }) => context.backoffMs,
+    // The server's word, within what a timer can wait (see MAX_TIMER_DELAY_MS).
+    backoff: ({ context }) => Math.min(context.backoffMs, MAX_TIMER_DELAY_MS),
     pingInterval: ({ context }) => context.pingDelayMs,
     pongTimeout: ({ context }) => context.keepalive.pongTimeoutMs,
     linger: ({ context }) => context.lingerMs,

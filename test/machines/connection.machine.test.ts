@@ -185,3 +185,39 @@ describe('shared connection (SEMANTICS.md §2)', () => {
     expect(h.log.sockets).toBe(1);
   });
 });
+
+describe('a server-named backoff beyond what a timer holds', () => {
+  it('waits (cut to 2^31 − 1 ms) instead of reconnecting at once in a loop', async () => {
+    let sockets = 0;
+    // The real clock: Node's setTimeout is what fires a delay above 2^31 − 1 ms after 1 ms.
+    const actor = createActor(
+      connectionMachine.provide({
+        actors: {
+          socket: fromCallback(() => {
+            sockets++;
+            return () => {};
+          }),
+        },
+        actions: { notify: () => {}, sendPing: () => {} },
+      }),
+      { input: { seed: 5 } },
+    ).start();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      actor.send({ type: 'session.attach', sessionId: 's' });
+      // A hostile or broken server: 2^32 ms is a valid Nat on the wire.
+      actor.send({ type: 'socket.closed', backoffMs: 2 ** 32 });
+      // Long enough for a 1 ms timer to fire many times on a loaded machine.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const state = JSON.stringify(actor.getSnapshot().value);
+      console.log(`connection: after a named backoff of 2^32 ms, ${sockets} socket(s) opened in 500 ms, state ${state}, warnings ${JSON.stringify(warnings)}`);
+      expect(sockets).toBe(1);
+      expect(state).toBe('"backingOff"');
+    } finally {
+      process.off('warning', onWarning);
+      actor.stop();
+    }
+  });
+});
