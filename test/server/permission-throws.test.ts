@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startServer, type SyncServer } from '../../src/server/index.js';
 import { putTask } from '../support/changesets.js';
-import { is, logIn, WireClient } from '../support/wire-client.js';
+import { bindSession, is, logIn, WireClient } from '../support/wire-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'permission-throws-'));
 let server: SyncServer | undefined;
@@ -15,15 +15,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function bound(url: string, token: string, fileIdent: string) {
-  const client = await WireClient.connect(url);
-  sockets.push(client);
-  client.send({ type: 'bind', session: 1, partition: 'team', token });
-  client.send({ type: 'ident', session: 1, fileIdent });
-  await client.next(is('ident', 1));
-  await client.next(is('download', 1));
-  return client;
-}
+const bound = async (url: string, token: string, fileIdent: string) => (await bindSession(url, token, fileIdent, sockets)).client;
 
 describe('a permissions function that throws', () => {
   it('denies that user only: the other sessions of the partition are still sent what is written', { timeout: 30_000 }, async () => {

@@ -87,3 +87,17 @@ export const is =
   <K extends ServerMessage['type']>(type: K, session?: number) =>
   (m: ServerMessage): m is Extract<ServerMessage, { type: K }> =>
     m.type === type && (session === undefined || !('session' in m) || m.session === session);
+
+/**
+ * Connects a raw client and binds session 1 of `partition` as `fileIdent` (a file that never
+ * synced), up to its first DOWNLOAD; `sockets` gets the client, for the test's cleanup.
+ */
+export async function bindSession(url: string, token: string, fileIdent: string, sockets: WireClient[], partition = 'team') {
+  const client = await WireClient.connect(url);
+  sockets.push(client);
+  client.send({ type: 'bind', session: 1, partition, token });
+  client.send({ type: 'ident', session: 1, fileIdent });
+  await client.next(is('ident', 1));
+  const first = await client.next(is('download', 1));
+  return { client, first };
+}
