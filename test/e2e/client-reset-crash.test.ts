@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { nextRandom } from '../../machines/random.js';
+import { seededUniform } from '../support/seeded-random.js';
 import { App, Credentials, Realm, SyncError, type SyncSession } from '../../src/index.js';
 import { startServer, type SyncServer } from '../../src/server/index.js';
 import { silentLogger } from '../../src/store/logger.js';
@@ -136,12 +136,7 @@ async function serverCounts(partition: string): Promise<Map<number, number>> {
 }
 
 const seed = Number(process.env.CRASH_SEED ?? Date.now() % 2 ** 31);
-let random = seed;
-const uniform = (): number => {
-  const next = nextRandom(random);
-  random = next.state;
-  return next.value;
-};
+const uniform = seededUniform(seed);
 
 describe('a recover-mode client reset of a real app, SIGKILLed at random instants', () => {
   it(`the restarted app gets every unsynced change to the server exactly once (${KILLS} kills, ${PENDING} unsynced changes)`, async () => {

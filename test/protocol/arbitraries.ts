@@ -71,3 +71,25 @@ export const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
   ),
   fc.record({ type: fc.constant('pong' as const), timestamp: nat }),
 );
+
+/**
+ * One origin's changesets of `operation`s: client versions 1, 2, 3, … and strictly increasing
+ * HLCs over a narrow wall range, so that histories of several origins tie across origins often.
+ */
+export const originHistory = (
+  origin: string,
+  operation: fc.Arbitrary<Changeset['ops'][number]>,
+  { maxOps, maxChangesets }: { readonly maxOps: number; readonly maxChangesets: number },
+): fc.Arbitrary<Changeset[]> =>
+  fc.array(fc.tuple(fc.nat(2), fc.array(operation, { minLength: 1, maxLength: maxOps })), { minLength: 1, maxLength: maxChangesets }).map((steps) => {
+    let wall = 0;
+    let counter = 0;
+    return steps.map(([advance, ops], i) => {
+      if (advance === 0) counter++;
+      else {
+        wall += advance;
+        counter = 0;
+      }
+      return { clientVersion: i + 1, origin, hlc: { wall, counter }, ops };
+    });
+  });

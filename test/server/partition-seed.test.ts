@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Changeset, Json, Operation } from '../../src/protocol/index.js';
 import { partitionSeed } from '../../src/server/partition-seed.js';
+import { originHistory as sharedOriginHistory } from '../protocol/arbitraries.js';
 import { DocumentSet } from '../../src/store/document-set.js';
 
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
@@ -27,19 +28,7 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
 );
 
 /** One origin's changesets: client versions 1, 2, 3, … and increasing HLCs over a narrow range (many cross-origin ties). */
-const originHistory = (origin: string): fc.Arbitrary<Changeset[]> =>
-  fc.array(fc.tuple(fc.nat(2), fc.array(operation, { minLength: 1, maxLength: 6 })), { minLength: 1, maxLength: 6 }).map((steps) => {
-    let wall = 0;
-    let counter = 0;
-    return steps.map(([advance, ops], i) => {
-      if (advance === 0) counter++;
-      else {
-        wall += advance;
-        counter = 0;
-      }
-      return { clientVersion: i + 1, origin, hlc: { wall, counter }, ops };
-    });
-  });
+const originHistory = (origin: string): fc.Arbitrary<Changeset[]> => sharedOriginHistory(origin, operation, { maxOps: 6, maxChangesets: 6 });
 
 /** Histories in an interleaving of the origins, and later changesets (random stamps, old or new) to apply after. */
 const world = fc

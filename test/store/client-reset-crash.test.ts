@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nextRandom } from '../../machines/random.js';
+import { seededUniform } from '../support/seeded-random.js';
 import type { Operation } from '../../src/protocol/changeset.codec.js';
 import { RealmFile } from '../../src/store/realm-file.js';
 import { RecordingLogger, useTempDir } from './temp-dir.js';
@@ -187,12 +187,7 @@ function restart(file: string, mode: 'recover' | 'discard'): void {
 }
 
 const seed = Number(process.env.CRASH_SEED ?? Date.now() % 2 ** 31);
-let random = seed;
-const uniform = (): number => {
-  const next = nextRandom(random);
-  random = next.state;
-  return next.value;
-};
+const uniform = seededUniform(seed);
 
 describe.each([
   ['recover', 12],

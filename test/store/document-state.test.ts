@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Changeset, Operation } from '../../src/protocol/changeset.codec.js';
 import type { Json } from '../../src/protocol/json.codec.js';
 import { DocumentSet } from '../../src/store/document-set.js';
+import { originHistory as sharedOriginHistory } from '../protocol/arbitraries.js';
 import { applyDelete, applyPut, isVisible, visibleFields } from '../../src/store/document-state.js';
 import { compareStamps, stampOf, type Stamp } from '../../src/store/stamp.js';
 
@@ -103,19 +104,7 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
 );
 
 /** One origin's changesets: client versions 1, 2, 3, … and strictly increasing HLCs over a narrow wall range (many cross-origin ties). */
-const originHistory = (origin: string): fc.Arbitrary<Changeset[]> =>
-  fc.array(fc.tuple(fc.nat(2), fc.array(operation, { minLength: 1, maxLength: 4 })), { minLength: 1, maxLength: 5 }).map((steps) => {
-    let wall = 0;
-    let counter = 0;
-    return steps.map(([advance, ops], i) => {
-      if (advance === 0) counter++;
-      else {
-        wall += advance;
-        counter = 0;
-      }
-      return { clientVersion: i + 1, origin, hlc: { wall, counter }, ops };
-    });
-  });
+const originHistory = (origin: string): fc.Arbitrary<Changeset[]> => sharedOriginHistory(origin, operation, { maxOps: 4, maxChangesets: 5 });
 
 const world = fc
   .uniqueArray(fc.constantFrom('a', 'b', 'c', 'B', 'ab', 'ä'), { minLength: 2, maxLength: 5 })
