@@ -1,4 +1,4 @@
-import { assign, fromCallback, setup } from 'xstate';
+import { assign, fromCallback, setup, type SnapshotFrom } from 'xstate';
 import { defaultReconnect, grown, jitter, jittered, MAX_TIMER_DELAY_MS, type ReconnectOptions } from './backoff.js';
 import { MemberSet } from './member-set.js';
 import { nextRandom } from './random.js';
@@ -89,13 +89,21 @@ const newcomer =
   });
 
 /**
+ * `holdsProcess`: a session is attached, so this connection's socket and timers keep the
+ * process alive (SEMANTICS.md §2). Off in `idle` and `lingering`: a socket kept for reuse and
+ * its linger never keep a process whose realms are all closed and uploaded.
+ */
+export type ConnectionTag = 'holdsProcess';
+
+/**
  * One WebSocket per (server, user), shared by that user's sessions (SEMANTICS.md §2).
  *
  * The first attempt goes out at once; each failure waits the current base minus jitter, and
  * the base grows by the multiplier up to the cap. An IDENT resets the base, so does
  * `reconnect`, which also skips a wait under way. Keepalive sends PING after a jittered
  * interval and drops the socket when no PONG comes in time. After the last session leaves, an
- * open socket lingers before it closes. The socket itself is the `socket` actor; the runtime
+ * open socket lingers before it closes; it holds the process only while a session is attached
+ * (the `holdsProcess` tag). The socket itself is the `socket` actor; the runtime
  * provides it, and `notify` and `sendPing`.
  */
 export const connectionMachine = setup({
@@ -103,6 +111,7 @@ export const connectionMachine = setup({
     context: {} as ConnectionContext,
     events: {} as ConnectionEvent,
     input: {} as ConnectionInput,
+    tags: {} as ConnectionTag,
   },
   actors: {
     /** Opens the socket on start, closes it on stop; sends `socket.*`, `server.ident`, `pong`. */
@@ -183,6 +192,7 @@ export const connectionMachine = setup({
       },
       states: {
         connecting: {
+          tags: 'holdsProcess',
           entry: { type: 'notify', params: everyone('connection.connecting') },
           on: {
             'session.attach': {
@@ -193,6 +203,7 @@ export const connectionMachine = setup({
           },
         },
         connected: {
+          tags: 'holdsProcess',
           entry: { type: 'notify', params: everyone('connection.open') },
           initial: 'quiet',
           on: {
@@ -233,6 +244,8 @@ export const connectionMachine = setup({
       },
     },
     backingOff: {
+      // The wait before the next try holds it: a dying session's changes are still to go.
+      tags: 'holdsProcess',
       entry: ['scheduleBackoff', { type: 'notify', params: everyone('connection.lost') }],
       on: {
         'session.attach': { guard: 'isNewSession', actions: 'addSession' },
@@ -246,6 +259,13 @@ export const connectionMachine = setup({
     },
   },
 });
+
+/**
+ * Whether the connection in `snapshot` keeps the process alive: some session is attached (it
+ * is connecting, connected, or waiting to try again for one). The runtime refs or unrefs the
+ * socket and the chart's timers by this after every step.
+ */
+export const holdsProcess = (snapshot: SnapshotFrom<typeof connectionMachine>): boolean => snapshot.hasTag('holdsProcess');
 
 /** A configuration whose backoff base takes few values (1, 2, 4 s), so the walk is finite. */
 export const connectionInputs: readonly ConnectionInput[] = [

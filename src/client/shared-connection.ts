@@ -1,8 +1,9 @@
 import { createActor, fromCallback, type Actor } from 'xstate';
-import { connectionMachine, type ConnectionEvent, type ConnectionLabel, type ConnectionNotice } from '../../machines/connection.machine.js';
+import { connectionMachine, holdsProcess, type ConnectionEvent, type ConnectionLabel, type ConnectionNotice } from '../../machines/connection.machine.js';
 import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from '../protocol/index.js';
 import type { Transport, TransportSocket } from '../transport/transport.js';
 import type { ResolvedAppConfig } from './app-config.js';
+import { HeldClock } from './held-clock.js';
 
 /** A session as its connection sees it. */
 export interface ConnectionMember {
@@ -31,7 +32,8 @@ export interface SharedConnectionOptions extends Pick<ResolvedAppConfig, 'reconn
  * (`connection.machine.ts`) decides when to open, back off, ping and linger; this runs its
  * effects (the socket, notices to sessions, PING) and routes server messages to sessions by
  * session number. A number is used for one BIND only, so a late answer to an old binding never
- * reaches the next one.
+ * reaches the next one. The socket and the chart's timers keep the process alive only while the
+ * chart says a session is attached (`holdsProcess`): a socket lingering for reuse does not.
  */
 export class SharedConnection {
   readonly actor: Actor<typeof connectionMachine>;
@@ -99,7 +101,9 @@ export class SharedConnection {
         sendPing: () => this.send({ type: 'ping', timestamp: Date.now() }),
       },
     });
+    const clock = new HeldClock(() => holdsProcess(this.actor.getSnapshot()));
     this.actor = createActor(machine, {
+      clock,
       input: {
         ...(options.label === undefined ? {} : { label: options.label }),
         reconnect: options.reconnect,
@@ -108,6 +112,12 @@ export class SharedConnection {
         seed: options.seed ?? Math.floor(Math.random() * 2 ** 31),
       },
       ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+    });
+    // After every step: the chart may have attached its first session or let go of its last.
+    this.actor.subscribe((snapshot) => {
+      const hold = holdsProcess(snapshot);
+      clock.follow();
+      this.socket?.holdProcess?.(hold);
     });
     this.actor.start();
   }

@@ -421,6 +421,9 @@ export class SyncSession implements ConnectionMember {
             },
             Math.min(message.backoffMs ?? 1_000, MAX_RETRY_DELAY_MS),
           );
+          // Never the reason the process stays: while the session is on the connection, the
+          // connection holds it; once the session left, this retry has nothing to send.
+          this.retryTimer.unref();
         }
         this.send({
           type: 'error',

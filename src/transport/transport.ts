@@ -2,6 +2,12 @@
 export interface TransportSocket {
   send(frame: string): void;
   close(): void;
+  /**
+   * Whether this socket keeps the process alive (Node's `ref`/`unref`): the runtime says
+   * `false` while no session needs the socket (it lingers for reuse only), `true` again when one
+   * does. A transport without it holds the process as long as the socket is open.
+   */
+  holdProcess?(hold: boolean): void;
 }
 
 /** What a socket tells the runtime. */

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { SUBPROTOCOL } from '../protocol/endpoint.js';
 import type { Transport } from './transport.js';
@@ -7,6 +8,14 @@ export const wsTransport: Transport = {
   connect(url, handlers) {
     const socket = new WebSocket(url, SUBPROTOCOL);
     let closed = false;
+    // The TCP socket, once the upgrade hands it over; until then the socket is connecting,
+    // which a session always waits for (the connection chart holds the process then).
+    let tcp: Socket | undefined;
+    let hold = true;
+    socket.on('upgrade', (response) => {
+      tcp = response.socket;
+      if (!hold) tcp.unref();
+    });
     const close = (reason: string) => {
       if (closed) return;
       closed = true;
@@ -19,6 +28,11 @@ export const wsTransport: Transport = {
     return {
       send: (frame) => {
         if (socket.readyState === WebSocket.OPEN) socket.send(frame);
+      },
+      holdProcess: (value) => {
+        hold = value;
+        if (value) tcp?.ref();
+        else tcp?.unref();
       },
       close: () => {
         close('closed by the client');

@@ -5,6 +5,7 @@ import {
   connectionInputs,
   connectionMachine,
   connectionStateOf,
+  holdsProcess,
   maxJitterShare,
   notifierChildId,
   progressEvents,
@@ -96,6 +97,8 @@ describe('exhaustive exploration', () => {
           path,
         );
         invariant(new Set(sessions).size === sessions.length && sessions.length === s.context.sessions.size, 'a session is attached once', path);
+        // The process stays for the connection exactly while a session is on it (SEMANTICS.md §2).
+        invariant(holdsProcess(s) === sessions.length > 0, 'the connection holds the process exactly while a session is attached', path);
         invariant(
           baseDelayMs >= reconnect.initialDelayMs && baseDelayMs <= reconnect.maxDelayMs,
           `base ${baseDelayMs} within [initial, cap]`,
