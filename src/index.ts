@@ -22,6 +22,7 @@ export {
   MalformedAuthResponseError,
   MAX_AUTH_TOKEN_LENGTH,
   MAX_USER_ID_LENGTH,
+  ServerUnreachableError,
   SessionClosedError,
   SyncError,
   type ErrorActionToken,

@@ -1,4 +1,4 @@
-import { MalformedAuthResponseError, MAX_AUTH_TOKEN_LENGTH, MAX_USER_ID_LENGTH } from './errors.js';
+import { MalformedAuthResponseError, MAX_AUTH_TOKEN_LENGTH, MAX_USER_ID_LENGTH, ServerUnreachableError } from './errors.js';
 
 /** Tokens a login returns. */
 export interface Tokens {
@@ -20,13 +20,24 @@ export class AuthRefusedError extends Error {
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * One auth request. No answer at all (refused, unresolvable, reset, 15 s of silence) rejects
+ * with {@link ServerUnreachableError} naming the URL and the network's reason: `fetch` alone
+ * says only "fetch failed".
+ */
 async function post(baseUrl: string, path: string, body: unknown): Promise<unknown> {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(15_000),
-  });
+  const url = `${baseUrl}${path}`;
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
+  } catch (error) {
+    throw new ServerUnreachableError(url, error);
+  }
   const payload: unknown = await res.json().catch(() => ({}));
   const error = isObject(payload) ? payload.error : undefined;
   if (res.status === 401 || res.status === 403) throw new AuthRefusedError(res.status, String(error ?? res.statusText));

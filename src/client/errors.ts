@@ -61,6 +61,50 @@ export class MalformedAuthResponseError extends Error {
   override readonly name = 'MalformedAuthResponseError';
 }
 
+/**
+ * An auth request (`app.logIn`, a token refresh) that got no answer: the server is down, the
+ * address is wrong, or it did not answer in time. `url` is the endpoint asked, `code` the
+ * network's reason as Node names it (`ECONNREFUSED`, `ENOTFOUND`, `ECONNRESET`, …;
+ * `TimeoutError` for no answer in time) when known, and `cause` what `fetch` threw. An answer
+ * with an HTTP error status is not this: 401/403 is `AuthRefusedError`.
+ */
+export class ServerUnreachableError extends Error {
+  override readonly name = 'ServerUnreachableError';
+  readonly code: string | undefined;
+
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
+    const code = networkCode(cause);
+    const detail = innermostMessage(cause);
+    super(`cannot reach ${url}: ${code ?? 'the request failed'}${detail === undefined || detail === code ? '' : ` (${detail})`}`, { cause });
+    this.code = code;
+  }
+}
+
+/** `fetch` wraps the socket's error: `TypeError('fetch failed', { cause })`, a few levels deep at most. */
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = error; chain.length < 4 && typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) chain.push(e);
+  return chain;
+}
+
+function networkCode(error: unknown): string | undefined {
+  for (const e of causes(error)) {
+    if (e instanceof Error && e.name === 'TimeoutError') return 'TimeoutError';
+    // A host with several addresses fails as an AggregateError that carries the code too.
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== '') return code;
+  }
+  return undefined;
+}
+
+function innermostMessage(error: unknown): string | undefined {
+  const last = causes(error).at(-1);
+  return last instanceof Error && last.message !== '' ? last.message : undefined;
+}
+
 /** The longest `userId` a login answer may carry (characters). */
 export const MAX_USER_ID_LENGTH = 256;
 
