@@ -17,7 +17,10 @@ export interface AppConfig {
   readonly storageDir: string;
   readonly reconnect?: Partial<ReconnectOptions>;
   readonly keepalive?: Partial<KeepaliveOptions>;
-  /** How long a shared socket stays open after its last session leaves. Default 30 s. */
+  /**
+   * How long a shared socket stays open after its last session leaves, for reuse. Default 30 s.
+   * A lingering socket does not keep the process alive.
+   */
   readonly lingerMs?: number;
   /** Wait before retrying a token refresh that failed for a network reason. Default 5 s. */
   readonly refreshRetryDelayMs?: number;
