@@ -10,7 +10,7 @@ const sample = [
   '```', //                           5
   'Continued:', //                    6
   '', //                              7
-  '<!-- continues -->', //            8
+  '<!-- continues: a note -->', //    8
   '', //                              9
   '```ts', //                        10
   'console.log(a);', //              11

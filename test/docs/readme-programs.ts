@@ -4,8 +4,9 @@
  * The convention (README.md follows it; keep it that simple):
  * - every ```ts block is a program of its own, importing from `sync-session` (or a subpath)
  *   exactly as a user's code does;
- * - a block right after the line `<!-- continues -->` (blank lines between allowed) continues
- *   the program of the ```ts block before it: their text is joined, in order, into one file;
+ * - a block right after a line `<!-- continues -->` (or `<!-- continues: any note -->`; blank
+ *   lines between allowed) continues the program of the ```ts block before it: their text is
+ *   joined, in order, into one file;
  * - ```sh blocks and other fences are not programs.
  * A program is named after the `## ` section its first block is in (`use`, `the-server`, …),
  * with `-2`, `-3` for further programs of one section.
@@ -23,6 +24,7 @@ export interface ReadmeProgram {
 }
 
 const CONTINUES = '<!-- continues -->';
+const continuesMarker = /^<!-- continues(:.*)? -->$/;
 
 /** Splits README text into its TypeScript programs (see the convention above). */
 export function readmePrograms(readme: string): ReadmeProgram[] {
@@ -34,7 +36,7 @@ export function readmePrograms(readme: string): ReadmeProgram[] {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.startsWith('## ')) section = line.slice(3).trim();
-    if (line.trim() === CONTINUES) {
+    if (continuesMarker.test(line.trim())) {
       continues = true;
       continue;
     }
