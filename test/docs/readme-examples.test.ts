@@ -5,10 +5,11 @@
  * freshly built and installed (`user-project.ts`), importing `sync-session` and its subpaths
  * through package.json `exports`. The "Use" program is then run with plain `node` in an empty
  * folder: it starts its own server and must exit 0 by itself, having printed what its
- * comments promise, and the server's data it leaves must hold what it wrote.
+ * comments promise, and the server's data it leaves must hold what it wrote. The server's and
+ * the local realm file's examples run the same way.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -83,5 +84,23 @@ describe('README examples', () => {
       app.close();
       await server.close();
     }
+  });
+
+  // The other examples that start nothing of their own outside the process run too (the
+  // model's exhaustive walk takes most of a minute and the inspector's connects to a relay that
+  // may be the user's: those two are only type-checked).
+  it.each([
+    ['the-server', 'sync-data'],
+    ['the-local-realm-file', 'local/notes.realm'],
+  ])('the "%s" example runs to completion and exits 0 by itself, leaving %s', async (name, leaves) => {
+    expect(project.check.code, 'the examples must type-check first').toBe(0);
+    const cwd = mkdtempSync(join(tmpdir(), `readme-${name}-`));
+    folders.push(cwd);
+    const exit = await runToExit(join(project.outDir, `${name}.js`), cwd, 60_000, (child) => children.add(child));
+    const printed = `stdout:\n${exit.stdout}\nstderr:\n${exit.stderr}`;
+    expect(exit.killed, `it did not exit by itself within 60 s\n${printed}`).toBe(false);
+    expect(exit.code, printed).toBe(0);
+    expect(exit.stderr).toBe('');
+    expect(existsSync(join(cwd, leaves))).toBe(true);
   });
 });
