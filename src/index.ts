@@ -42,3 +42,31 @@ export { User } from './client/user.js';
 export type { Transport, TransportHandlers, TransportSocket } from './transport/transport.js';
 export { consoleLogger, silentLogger, stderrLogger, type Logger } from './store/logger.js';
 export { InvalidInputError } from './store/store-errors.js';
+
+// What a user's code names to use the API above: callbacks' parameters, the errors public
+// methods throw, the types of options and of what readers return.
+/** The `tx` of `realm.write((tx) => …)`: `put` and `delete`, applied together at commit. */
+export type { Transaction } from './store/transaction.js';
+/** A field value: JSON that survives `JSON.stringify` → `JSON.parse` unchanged. */
+export type { Json } from './protocol/json.codec.js';
+/** What a `realm.addListener` listener is told after a commit, and how it names a document. */
+export type { RealmChange } from './store/realm-file.js';
+export type { DocumentKey } from './store/document-set.js';
+/**
+ * Thrown by a `tx` call made after its `write` returned, and by `write` inside a `write`'s
+ * callback: nothing of the inner call was recorded.
+ */
+export { TransactionStateError } from './store/store-errors.js';
+/**
+ * `app.logIn` rejects with it when the server refuses the credentials (401 or 403, in
+ * `status`), as opposed to a network failure; a refresh refused this way logs the user out.
+ */
+export { AuthRefusedError } from './client/auth-client.js';
+/** The plain data of a `SyncError` (`new SyncError(info)`, `error.toInfo()`). */
+export type { SyncErrorInfo } from '../machines/types.js';
+/** What `SyncSession.immediatelyHandleError` runs a token with: `app.syncManager`. */
+export type { ErrorActionRunner } from './client/sync-session.js';
+/** `App` options: `reconnect`, `keepalive` and `inspect`; `app.config` is the checked whole. */
+export type { InspectObserver, ResolvedAppConfig } from './client/app-config.js';
+export type { ReconnectOptions } from '../machines/backoff.js';
+export type { KeepaliveOptions } from '../machines/connection.machine.js';
