@@ -41,3 +41,9 @@ export { User } from './client/user.js';
 export type { Transport, TransportHandlers, TransportSocket } from './transport/transport.js';
 export { consoleLogger, silentLogger, stderrLogger, type Logger } from './store/logger.js';
 export { InvalidInputError } from './store/store-errors.js';
+/**
+ * Thrown by `realm.write` (and every read) on a realm whose handle was closed (`realm.close()`)
+ * or whose app was closed (`app.close()`); nothing was read or written. Its `path` names the
+ * file, `operation` what was asked (docs/SEMANTICS.md §9).
+ */
+export { RealmClosedError } from './store/store-errors.js';

@@ -66,6 +66,9 @@ const MAX_RETRY_DELAY_MS = 60_000;
 /** Most changeset bytes in one UPLOAD; the server's default frame limit is far above. */
 const UPLOAD_BATCH_BYTES = 1024 * 1024;
 
+/** Why a wait on a session the runtime let go of (`app.close()`, an error action run) rejects. */
+const disposedMessage = 'the app closed or let go of this session';
+
 let nextId = 0;
 const newId = (prefix: string): string => `${prefix}${++nextId}`;
 
@@ -250,6 +253,11 @@ export class SyncSession implements ConnectionMember {
     checkProgressArguments(direction, mode);
     return new Stream<SyncProgress>((sink) => {
       // Registered even on a session that ended for good: the chart reports once and ends it.
+      // A session the runtime let go of has no chart running: its streams end at once.
+      if (this.disposed) {
+        sink.complete();
+        return () => {};
+      }
       const id = newId('p');
       this.sinks.set(id, sink);
       this.send({ type: 'notifier.add', id, direction, mode });
@@ -327,7 +335,7 @@ export class SyncSession implements ConnectionMember {
     if (this.disposed) return;
     this.disposed = true;
     clearTimeout(this.retryTimer);
-    for (const wait of [...this.waits.values()]) wait.reject(new SessionClosedError('the app closed or let go of this session'));
+    for (const wait of [...this.waits.values()]) wait.reject(new SessionClosedError(disposedMessage));
     this.waits.clear();
     for (const sink of [...this.sinks.values()]) sink.complete();
     this.sinks.clear();
@@ -592,6 +600,8 @@ export class SyncSession implements ConnectionMember {
   private wait(direction: Direction, signal: AbortSignal | undefined): Promise<void> {
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('wait: signal must be an AbortSignal');
     if (signal?.aborted) return Promise.reject(signal.reason);
+    // No chart runs to settle it (docs/SEMANTICS.md §9): without this the wait would never end.
+    if (this.disposed) return Promise.reject(new SessionClosedError(disposedMessage));
     const id = newId(direction === 'upload' ? 'u' : 'd');
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => this.send({ type: 'wait.abort', id, reason: signal?.reason });

@@ -17,7 +17,7 @@ import { receive, tick } from './hlc.js';
 import { silentLogger, type Logger } from './logger.js';
 import { RealmState } from './realm-state.js';
 import { openRecordLog, type Durability, type RecordLog, type RefusedRecord } from './record-log.js';
-import { ClosedError, CursorRegressionError, InvalidInputError, StoreError, TransactionStateError } from './store-errors.js';
+import { CursorRegressionError, InvalidInputError, RealmClosedError, StoreError, TransactionStateError } from './store-errors.js';
 import { encodeRemoteChangesets, encodeRemoteRecord } from './remote-record.js';
 import { decodeStoreRecord, encodeStoreRecord, STORE_FORMAT, storeRecordProblem, type LocalRecord, type RemoteRecord, type StoreRecord } from './store-records.js';
 import { TransactionRecorder, type Transaction } from './transaction.js';
@@ -681,7 +681,7 @@ export class RealmFile {
   }
 
   private assertOpen(verb: string): void {
-    if (this.closed) throw new ClosedError(`cannot ${verb} realm file ${this.path}: it is closed`);
+    if (this.closed) throw new RealmClosedError(this.path, verb);
   }
 
   private assertSyncCall(verb: string): void {
