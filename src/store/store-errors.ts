@@ -29,13 +29,13 @@ export class RealmClosedError extends ClosedError {
 
   /**
    * @param path the realm file that is closed
-   * @param operation what was asked of it (`write`, `objects`, …)
+   * @param operation the method that was called (`write`, `objects`, …)
    */
   constructor(
     readonly path: string,
     readonly operation: string,
   ) {
-    super(`cannot ${operation} the realm at ${path}: it is closed`);
+    super(`cannot call ${operation}() on the realm at ${path}: it is closed`);
   }
 }
 
