@@ -193,12 +193,12 @@ export class SyncSession implements ConnectionMember {
     return this.config.user;
   }
 
-  /** `active | dying | inactive | waitingForAccessToken | paused` (SEMANTICS.md §1). */
+  /** `active | dying | inactive | waitingForAccessToken | paused` (docs/SEMANTICS.md §1). */
   get state(): SessionState {
     return sessionStateOf(this.actor.getSnapshot());
   }
 
-  /** `disconnected | connecting | connected` (SEMANTICS.md §2). */
+  /** `disconnected | connecting | connected` (docs/SEMANTICS.md §2). */
   get connectionState(): ConnectionState {
     return connectionStateOf(this.actor.getSnapshot());
   }
@@ -233,7 +233,7 @@ export class SyncSession implements ConnectionMember {
     this.send({ type: 'resume', tokenExpired: this.user.accessTokenExpired });
   }
 
-  /** Skips the reconnect delay now (SEMANTICS.md §2). */
+  /** Skips the reconnect delay now (docs/SEMANTICS.md §2). */
   reconnect(): void {
     this.connection?.reconnect();
   }
@@ -281,7 +281,7 @@ export class SyncSession implements ConnectionMember {
   }
 
   /**
-   * Runs an error's action now (SEMANTICS.md §5): deletes the local file, or moves it to a
+   * Runs an error's action now (docs/SEMANTICS.md §5): deletes the local file, or moves it to a
    * backup path so the next open starts fresh. The realm must be closed. `token` must be the
    * `actionToken` of a `SyncError` that `syncManager`'s app reported; anything else (an object
    * of the same shape included) throws `InvalidActionTokenError` and touches no file.
@@ -417,7 +417,7 @@ export class SyncSession implements ConnectionMember {
         if (store !== undefined && (message.category === 'connection' || (message.code === 'clockSkew' && message.backoffMs !== undefined))) {
           // The server could not store or read history for this session, or refused a stamp
           // until its clock catches up: what was sent since the last acknowledgement goes
-          // again, after a pause (SEMANTICS.md §5: try again). Until then a commit sends
+          // again, after a pause (docs/SEMANTICS.md §5.7: try again). Until then a commit sends
           // nothing: a changeset past the refused one would only be refused as a gap.
           this.sentThrough = store.cursors.upload.clientVersion;
           clearTimeout(this.retryTimer);
@@ -441,7 +441,7 @@ export class SyncSession implements ConnectionMember {
   }
 
   /**
-   * A client reset in the configured mode (SEMANTICS.md §5): `onBefore` with the documents as
+   * A client reset in the configured mode (docs/SEMANTICS.md §5): `onBefore` with the documents as
    * they were, then the file started over (discarding, or replaying what was not uploaded).
    * `onAfter` comes later, once the server's fresh state is in ({@link finishClientReset}).
    * Anything thrown rejects, and the chart falls back to manual.
@@ -582,7 +582,7 @@ export class SyncSession implements ConnectionMember {
     store.limitClockLead(this.clockLeadMs);
     // Progress the moment `write` returns, durable or not yet (`batched`): the chart's upload
     // transferable is then every committed changeset, so a wait called next targets them all
-    // (SEMANTICS.md §4), and a store closed next leaves the session dying, not inactive.
+    // (docs/SEMANTICS.md §4), and a store closed next leaves the session dying, not inactive.
     const stopCommits = store.addCommitListener(() => this.pushProgress());
     // Uploads only once durable: only those changesets are handed out (`pendingChangesets`).
     const stopChanges = store.addListener(({ origin }) => {

@@ -69,7 +69,7 @@ export interface RealmChange {
 /** A change listener. */
 export type RealmListener = (change: RealmChange) => void;
 
-/** Byte counts of SEMANTICS.md §3, per direction. */
+/** Byte counts of docs/SEMANTICS.md §3, per direction. */
 export interface RealmProgress {
   readonly upload: { readonly transferred: number; readonly transferable: number };
   readonly download: { readonly transferred: number; readonly transferable: number };
@@ -164,7 +164,7 @@ export class RealmFile {
         createLazily: options.createLazily === true,
         logger,
         // Every record stands on its own, checked against the state before it: one refused must
-        // not take the commits after it (SEMANTICS: nothing acknowledged is lost).
+        // not take the commits after it (docs/SEMANTICS.md §7.4: nothing acknowledged is lost).
         refusedRecords: 'skip',
         decode: (payload: Buffer) => E.chain((record: StoreRecord) => state.replay(record))(decodeStoreRecord(payload, restamp)),
       });

@@ -44,7 +44,7 @@ export class TransactionStateError extends StoreError {
   override readonly name: string = 'TransactionStateError';
 }
 
-/** A sync cursor that would move back (SEMANTICS: cursors are monotonic; the runtime reports it as a `protocol` error). */
+/** A sync cursor that would move back (docs/SEMANTICS.md §7.4: cursors are monotonic; the runtime reports it as a `protocol` error). */
 export class CursorRegressionError extends StoreError {
   override readonly name: string = 'CursorRegressionError';
 }
