@@ -1,4 +1,4 @@
-/** Reconnect timing of the shared connection (SEMANTICS.md §2). */
+/** Reconnect timing of the shared connection (docs/SEMANTICS.md §2). */
 export interface ReconnectOptions {
   /** Wait after the first failure. */
   readonly initialDelayMs: number;

@@ -3,7 +3,7 @@ import { defaultReconnect, grown, jitter, jittered, MAX_TIMER_DELAY_MS, type Rec
 import { MemberSet } from './member-set.js';
 import { nextRandom } from './random.js';
 
-/** Keepalive timing (SEMANTICS.md §2). */
+/** Keepalive timing (docs/SEMANTICS.md §2). */
 export interface KeepaliveOptions {
   /** A PING goes out this long (minus jitter) after the last PONG or the connection's start. */
   readonly pingIntervalMs: number;
@@ -90,13 +90,13 @@ const newcomer =
 
 /**
  * `holdsProcess`: a session is attached, so this connection's socket and timers keep the
- * process alive (SEMANTICS.md §2). Off in `idle` and `lingering`: a socket kept for reuse and
+ * process alive (docs/SEMANTICS.md §2). Off in `idle` and `lingering`: a socket kept for reuse and
  * its linger never keep a process whose realms are all closed and uploaded.
  */
 export type ConnectionTag = 'holdsProcess';
 
 /**
- * One WebSocket per (server, user), shared by that user's sessions (SEMANTICS.md §2).
+ * One WebSocket per (server, user), shared by that user's sessions (docs/SEMANTICS.md §2).
  *
  * The first attempt goes out at once; each failure waits the current base minus jitter, and
  * the base grows by the multiplier up to the cap. An IDENT resets the base, so does

@@ -47,7 +47,7 @@ const lastReport = ({ context }: { context: ProgressContext }): ReportParams => 
 });
 
 /**
- * One progress notifier (SEMANTICS.md §3), spawned by the session per registration.
+ * One progress notifier (docs/SEMANTICS.md §3), spawned by the session per registration.
  *
  * It reports once at registration, then once per distinct change; a
  * `forCurrentlyOutstandingWork` notifier ends after the first report that covers the work it

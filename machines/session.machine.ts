@@ -39,7 +39,7 @@ const afterRefresh = [
 const activation = [{ guard: 'tokenExpired', target: '#waitingForAccessToken' }, ...afterRefresh] as const;
 
 /**
- * The sync session as a parallel chart: `lifecycle` (SEMANTICS.md §1) beside `connection`
+ * The sync session as a parallel chart: `lifecycle` (docs/SEMANTICS.md §1) beside `connection`
  * (§2). `active` and `dying` sit under `syncing`, the one state that wants a connection, so
  * reviving a dying session keeps its connection and leaving `syncing` for any other state
  * disconnects. Waits and progress notifiers are spawned children, keyed by id and stopped when

@@ -6,7 +6,7 @@
 /** Which way changesets travel: `upload` is local → server, `download` is server → local. */
 export type Direction = 'upload' | 'download';
 
-/** How long a progress notifier lives; see SEMANTICS.md §3. */
+/** How long a progress notifier lives; see docs/SEMANTICS.md §3. */
 export type ProgressMode = 'reportIndefinitely' | 'forCurrentlyOutstandingWork';
 
 /** One progress report, as the seeds' `SyncProgress`. */
@@ -25,17 +25,17 @@ export interface ByteCounts {
   readonly transferable: number;
 }
 
-/** What the session does when the last handle on its store is closed (SEMANTICS.md §1). */
+/** What the session does when the last handle on its store is closed (docs/SEMANTICS.md §1). */
 export type StopPolicy = 'afterChangesUploaded' | 'immediately' | 'liveIndefinitely';
 
-/** How a client reset is handled (SEMANTICS.md §5). */
+/** How a client reset is handled (docs/SEMANTICS.md §5). */
 export type ClientResetMode =
   | 'manual'
   | 'discardUnsyncedChanges'
   | 'recoverUnsyncedChanges'
   | 'recoverOrDiscard';
 
-/** The error categories of SEMANTICS.md §5. */
+/** The error categories of docs/SEMANTICS.md §5. */
 export type ErrorCategory =
   | 'transient'
   | 'session'
@@ -56,8 +56,8 @@ export interface SyncErrorInfo {
 /** The action a user must take for an error, carried by the public `ErrorActionToken`. */
 export type ErrorAction = 'deleteLocalFile' | 'clientResetBackup';
 
-/** The five values of `session.state` (SEMANTICS.md §1). */
+/** The five values of `session.state` (docs/SEMANTICS.md §1). */
 export type SessionState = 'active' | 'dying' | 'inactive' | 'waitingForAccessToken' | 'paused';
 
-/** The three values of `session.connectionState` (SEMANTICS.md §2). */
+/** The three values of `session.connectionState` (docs/SEMANTICS.md §2). */
 export type ConnectionState = 'disconnected' | 'connecting' | 'connected';

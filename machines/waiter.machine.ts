@@ -44,7 +44,7 @@ export type WaiterOutcome =
 export type SettleParams = { readonly id: string } & WaiterOutcome;
 
 /**
- * One `waitForUpload` / `waitForDownload` (SEMANTICS.md §4). A download wait starts offline;
+ * One `waitForUpload` / `waitForDownload` (docs/SEMANTICS.md §4). A download wait starts offline;
  * its session tells it `connected` at once when it is.
  *
  * Pending until its condition holds, then settles exactly once: every final state runs

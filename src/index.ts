@@ -70,3 +70,9 @@ export type { ErrorActionRunner } from './client/sync-session.js';
 export type { InspectObserver, ResolvedAppConfig } from './client/app-config.js';
 export type { ReconnectOptions } from '../machines/backoff.js';
 export type { KeepaliveOptions } from '../machines/connection.machine.js';
+/**
+ * Thrown by `realm.write` (and every read) on a realm whose handle was closed (`realm.close()`)
+ * or whose app was closed (`app.close()`); nothing was read or written. Its `path` names the
+ * file, `operation` what was asked (docs/SEMANTICS.md §9).
+ */
+export { RealmClosedError } from './store/store-errors.js';

@@ -21,7 +21,7 @@ export class App {
   constructor(config: AppConfig) {
     this.config = resolveAppConfig(config);
     this.syncManager = new SyncManager(this.config);
-    // Error actions an earlier run reported and nobody ran (SEMANTICS.md §5) run now, before any file opens.
+    // Error actions an earlier run reported and nobody ran (docs/SEMANTICS.md §5.6) run now, before any file opens.
     this.syncManager.runPendingActions();
   }
 

@@ -1,6 +1,6 @@
 import type { ErrorAction, ErrorCategory, SyncErrorInfo } from '../../machines/types.js';
 
-/** What the user must do about an error, and the means to do it now (SEMANTICS.md §5). */
+/** What the user must do about an error, and the means to do it now (docs/SEMANTICS.md §5). */
 export interface ErrorActionToken {
   readonly action: ErrorAction;
   /** The store file the action applies to. */

@@ -22,7 +22,7 @@ const isRecord = (value: unknown): value is RecordedAction =>
   typeof (value as RecordedAction).realmPath === 'string';
 
 /**
- * Error actions not run yet, kept in the app's storage directory: SEMANTICS.md §5 says an
+ * Error actions not run yet, kept in the app's storage directory: docs/SEMANTICS.md §5 says an
  * action not run with `immediatelyHandleError` runs at the next `App` start.
  */
 export class PendingActions {

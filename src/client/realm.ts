@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Json } from '../protocol/json.codec.js';
 import type { RealmChange, RealmFile } from '../store/realm-file.js';
+import { RealmClosedError } from '../store/store-errors.js';
 import type { Transaction } from '../store/transaction.js';
 import { App } from './app.js';
 import { defaultRealmPath, legacyRealmPath } from './file-names.js';
@@ -73,7 +74,10 @@ export class Realm {
     return this.closed;
   }
 
-  /** One atomic transaction: durable when `write` returns (with the default durability). */
+  /**
+   * One atomic transaction: durable when `write` returns (with the default durability). On a
+   * closed realm it throws `RealmClosedError` and `fn` is not called.
+   */
   write<T>(fn: (tx: Transaction) => T): T {
     this.assertOpen('write');
     return this.file.write(fn);
@@ -104,6 +108,6 @@ export class Realm {
   }
 
   private assertOpen(verb: string): void {
-    if (this.closed) throw new Error(`Realm.${verb}: the realm at ${this.path} is closed`);
+    if (this.closed) throw new RealmClosedError(this.path, verb);
   }
 }

@@ -57,7 +57,7 @@ export class SharedConnection {
               if (!live) return;
               const decoded = decodeServerMessage(text);
               if (decoded._tag === 'Left') {
-                // SEMANTICS.md §5: a malformed message is a protocol error of the sessions that
+                // docs/SEMANTICS.md §5.2: a malformed message is a protocol error of the sessions that
                 // could have received it; the socket is closed.
                 options.logger.warn('server sent a frame that is no message; dropping the socket', { reason: decoded.left.message });
                 const bound = new Set(this.routes.values());
@@ -152,7 +152,7 @@ export class SharedConnection {
     this.socket?.send(encodeMessage(message, 'client'));
   }
 
-  /** Skips a backoff under way and resets it (SEMANTICS.md §2). */
+  /** Skips a backoff under way and resets it (docs/SEMANTICS.md §2). */
   reconnect(): void {
     this.post({ type: 'reconnect' });
   }

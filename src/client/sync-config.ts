@@ -8,7 +8,7 @@ import { User } from './user.js';
 export type DocumentsSnapshot = Readonly<Record<string, ReadonlyArray<{ readonly id: string; readonly fields: Readonly<Record<string, Json>> }>>>;
 
 /**
- * Client reset handling (SEMANTICS.md §5). `onBefore` sees the documents as they were;
+ * Client reset handling (docs/SEMANTICS.md §5). `onBefore` sees the documents as they were;
  * `onAfter` sees them before and after, and whether unsynced changes were recovered. `after`
  * is the realm once the server's fresh state is downloaded and integrated (with the recovered
  * local changes on it in recover mode), as in the Realm SDKs. An exception in either turns the

@@ -66,6 +66,9 @@ const MAX_RETRY_DELAY_MS = 60_000;
 /** Most changeset bytes in one UPLOAD; the server's default frame limit is far above. */
 const UPLOAD_BATCH_BYTES = 1024 * 1024;
 
+/** Why a wait on a session the runtime let go of (`app.close()`, an error action run) rejects. */
+const disposedMessage = 'the app closed or let go of this session';
+
 let nextId = 0;
 const newId = (prefix: string): string => `${prefix}${++nextId}`;
 
@@ -190,12 +193,12 @@ export class SyncSession implements ConnectionMember {
     return this.config.user;
   }
 
-  /** `active | dying | inactive | waitingForAccessToken | paused` (SEMANTICS.md §1). */
+  /** `active | dying | inactive | waitingForAccessToken | paused` (docs/SEMANTICS.md §1). */
   get state(): SessionState {
     return sessionStateOf(this.actor.getSnapshot());
   }
 
-  /** `disconnected | connecting | connected` (SEMANTICS.md §2). */
+  /** `disconnected | connecting | connected` (docs/SEMANTICS.md §2). */
   get connectionState(): ConnectionState {
     return connectionStateOf(this.actor.getSnapshot());
   }
@@ -230,7 +233,7 @@ export class SyncSession implements ConnectionMember {
     this.send({ type: 'resume', tokenExpired: this.user.accessTokenExpired });
   }
 
-  /** Skips the reconnect delay now (SEMANTICS.md §2). */
+  /** Skips the reconnect delay now (docs/SEMANTICS.md §2). */
   reconnect(): void {
     this.connection?.reconnect();
   }
@@ -250,6 +253,11 @@ export class SyncSession implements ConnectionMember {
     checkProgressArguments(direction, mode);
     return new Stream<SyncProgress>((sink) => {
       // Registered even on a session that ended for good: the chart reports once and ends it.
+      // A session the runtime let go of has no chart running: its streams end at once.
+      if (this.disposed) {
+        sink.complete();
+        return () => {};
+      }
       const id = newId('p');
       this.sinks.set(id, sink);
       this.send({ type: 'notifier.add', id, direction, mode });
@@ -273,7 +281,7 @@ export class SyncSession implements ConnectionMember {
   }
 
   /**
-   * Runs an error's action now (SEMANTICS.md §5): deletes the local file, or moves it to a
+   * Runs an error's action now (docs/SEMANTICS.md §5): deletes the local file, or moves it to a
    * backup path so the next open starts fresh. The realm must be closed. `token` must be the
    * `actionToken` of a `SyncError` that `syncManager`'s app reported; anything else (an object
    * of the same shape included) throws `InvalidActionTokenError` and touches no file.
@@ -327,7 +335,7 @@ export class SyncSession implements ConnectionMember {
     if (this.disposed) return;
     this.disposed = true;
     clearTimeout(this.retryTimer);
-    for (const wait of [...this.waits.values()]) wait.reject(new SessionClosedError('the app closed or let go of this session'));
+    for (const wait of [...this.waits.values()]) wait.reject(new SessionClosedError(disposedMessage));
     this.waits.clear();
     for (const sink of [...this.sinks.values()]) sink.complete();
     this.sinks.clear();
@@ -409,7 +417,7 @@ export class SyncSession implements ConnectionMember {
         if (store !== undefined && (message.category === 'connection' || (message.code === 'clockSkew' && message.backoffMs !== undefined))) {
           // The server could not store or read history for this session, or refused a stamp
           // until its clock catches up: what was sent since the last acknowledgement goes
-          // again, after a pause (SEMANTICS.md §5: try again). Until then a commit sends
+          // again, after a pause (docs/SEMANTICS.md §5.7: try again). Until then a commit sends
           // nothing: a changeset past the refused one would only be refused as a gap.
           this.sentThrough = store.cursors.upload.clientVersion;
           clearTimeout(this.retryTimer);
@@ -436,7 +444,7 @@ export class SyncSession implements ConnectionMember {
   }
 
   /**
-   * A client reset in the configured mode (SEMANTICS.md §5): `onBefore` with the documents as
+   * A client reset in the configured mode (docs/SEMANTICS.md §5): `onBefore` with the documents as
    * they were, then the file started over (discarding, or replaying what was not uploaded).
    * `onAfter` comes later, once the server's fresh state is in ({@link finishClientReset}).
    * Anything thrown rejects, and the chart falls back to manual.
@@ -577,7 +585,7 @@ export class SyncSession implements ConnectionMember {
     store.limitClockLead(this.clockLeadMs);
     // Progress the moment `write` returns, durable or not yet (`batched`): the chart's upload
     // transferable is then every committed changeset, so a wait called next targets them all
-    // (SEMANTICS.md §4), and a store closed next leaves the session dying, not inactive.
+    // (docs/SEMANTICS.md §4), and a store closed next leaves the session dying, not inactive.
     const stopCommits = store.addCommitListener(() => this.pushProgress());
     // Uploads only once durable: only those changesets are handed out (`pendingChangesets`).
     const stopChanges = store.addListener(({ origin }) => {
@@ -595,6 +603,8 @@ export class SyncSession implements ConnectionMember {
   private wait(direction: Direction, signal: AbortSignal | undefined): Promise<void> {
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('wait: signal must be an AbortSignal');
     if (signal?.aborted) return Promise.reject(signal.reason);
+    // No chart runs to settle it (docs/SEMANTICS.md §9): without this the wait would never end.
+    if (this.disposed) return Promise.reject(new SessionClosedError(disposedMessage));
     const id = newId(direction === 'upload' ? 'u' : 'd');
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => this.send({ type: 'wait.abort', id, reason: signal?.reason });

@@ -75,7 +75,7 @@ export class User {
     this.setAccess(tokens.accessToken);
     this.refresh = tokens.refreshToken;
     this.loggedIn = true;
-    // Every login counts: it revives a session left inactive, logged out or not (SEMANTICS.md §1).
+    // Every login counts: it revives a session left inactive, logged out or not (docs/SEMANTICS.md §1.6).
     for (const listener of [...this.listeners]) listener.loggedIn();
   }
 

@@ -83,7 +83,7 @@ export const ServerChangesetCodec: t.Type<ServerChangeset, ServerChangeset, unkn
 export const changesetShapes = { ChangesetShape, ServerChangesetShape } as const;
 
 /**
- * Payload bytes of a changeset, the unit of progress (SEMANTICS.md §3): the UTF-8 length of
+ * Payload bytes of a changeset, the unit of progress (docs/SEMANTICS.md §3): the UTF-8 length of
  * its JSON. The same changeset counts the same on client and server.
  */
 export function changesetBytes(changeset: Changeset): number {

@@ -1,6 +1,6 @@
 import type { ErrorCategory } from '../../machines/types.js';
 
-/** What one error code means for the session that receives it (SEMANTICS.md §5). */
+/** What one error code means for the session that receives it (docs/SEMANTICS.md §5). */
 export interface ErrorCodeInfo {
   readonly category: ErrorCategory;
   readonly isFatal: boolean;

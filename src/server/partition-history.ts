@@ -95,7 +95,7 @@ export class PartitionHistory implements FileHolder {
     // Not synced on its own (one fsync per partition created, thousands when thousands of
     // sessions bind at once): the first integrated upload syncs it with itself. Lost to power
     // failure before that, the history had no changeset; it reopens with a new epoch, and a
-    // client that was told the old one gets a client reset (SEMANTICS.md §5) of a file whose
+    // client that was told the old one gets a client reset (docs/SEMANTICS.md §5) of a file whose
     // changesets the server never acknowledged: they are re-sent, nothing is lost.
     if (epoch === undefined) this.log.appendLazily([encode({ k: 'epoch', epoch: this.epochValue, partition })]);
     this.durable = this.latest;

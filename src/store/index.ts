@@ -13,6 +13,7 @@ export {
   FileLockedError,
   InvalidInputError,
   NotARecordLogError,
+  RealmClosedError,
   RecordLogError,
   StoreError,
   TransactionStateError,

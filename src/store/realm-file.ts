@@ -17,7 +17,7 @@ import { receive, tick } from './hlc.js';
 import { silentLogger, type Logger } from './logger.js';
 import { RealmState } from './realm-state.js';
 import { openRecordLog, type Durability, type RecordLog, type RefusedRecord } from './record-log.js';
-import { ClosedError, CursorRegressionError, InvalidInputError, StoreError, TransactionStateError } from './store-errors.js';
+import { CursorRegressionError, InvalidInputError, RealmClosedError, StoreError, TransactionStateError } from './store-errors.js';
 import { encodeRemoteChangesets, encodeRemoteRecord } from './remote-record.js';
 import { decodeStoreRecord, encodeStoreRecord, STORE_FORMAT, storeRecordProblem, type LocalRecord, type RemoteRecord, type StoreRecord } from './store-records.js';
 import { TransactionRecorder, type Transaction } from './transaction.js';
@@ -69,7 +69,7 @@ export interface RealmChange {
 /** A change listener. */
 export type RealmListener = (change: RealmChange) => void;
 
-/** Byte counts of SEMANTICS.md §3, per direction. */
+/** Byte counts of docs/SEMANTICS.md §3, per direction. */
 export interface RealmProgress {
   readonly upload: { readonly transferred: number; readonly transferable: number };
   readonly download: { readonly transferred: number; readonly transferable: number };
@@ -164,7 +164,7 @@ export class RealmFile {
         createLazily: options.createLazily === true,
         logger,
         // Every record stands on its own, checked against the state before it: one refused must
-        // not take the commits after it (SEMANTICS: nothing acknowledged is lost).
+        // not take the commits after it (docs/SEMANTICS.md §7.4: nothing acknowledged is lost).
         refusedRecords: 'skip',
         decode: (payload: Buffer) => E.chain((record: StoreRecord) => state.replay(record))(decodeStoreRecord(payload, restamp)),
       });
@@ -242,7 +242,7 @@ export class RealmFile {
    * inside `fn` see the state before the transaction. Returns what `fn` returned.
    */
   write<T>(fn: (tx: Transaction) => T): T {
-    this.assertOpen('write to');
+    this.assertOpen('write');
     if (this.writing) throw new TransactionStateError('write() inside write(): a transaction cannot contain another one');
     if (typeof fn !== 'function') throw new InvalidInputError('write() needs a function (tx) => …');
     const tx = new TransactionRecorder();
@@ -303,7 +303,7 @@ export class RealmFile {
    * once (the rewrite made it durable). Throws inside {@link write} and on a closed file.
    */
   resetForClientReset(mode: ClientResetMode): ClientResetResult {
-    this.assertSyncCall('reset');
+    this.assertSyncCall('resetForClientReset');
     if (mode !== 'discard' && mode !== 'recover') throw new InvalidInputError(`resetForClientReset: mode must be 'discard' or 'recover', not ${safeJson(mode)}`);
     const previousFileIdent = this.ident;
     const before = this.state;
@@ -339,20 +339,20 @@ export class RealmFile {
    * client reset's `onBefore`/`onAfter` callbacks read. Later writes do not change it.
    */
   snapshotDocuments(): Readonly<Record<string, ReadonlyArray<VisibleObject>>> {
-    this.assertOpen('read from');
+    this.assertOpen('snapshotDocuments');
     return this.state.documents.visibleByType();
   }
 
   /** The visible documents of `type`, sorted by id. The array and its objects are frozen. */
   objects(type: string): ReadonlyArray<VisibleObject> {
-    this.assertOpen('read from');
+    this.assertOpen('objects');
     checkType(type);
     return this.state.documents.list(type);
   }
 
   /** The visible fields of document (type, id), frozen, or `undefined` if it does not exist (or was deleted). */
   objectForPrimaryKey(type: string, id: string): Readonly<Record<string, Json>> | undefined {
-    this.assertOpen('read from');
+    this.assertOpen('objectForPrimaryKey');
     checkType(type);
     if (typeof id !== 'string' || id.length === 0) throw new InvalidInputError('objectForPrimaryKey: the id must be a non-empty string');
     return this.state.documents.visible(type, id);
@@ -365,7 +365,7 @@ export class RealmFile {
    * is logged and swallowed. Returns the unsubscribe function.
    */
   addListener(listener: RealmListener): () => void {
-    this.assertOpen('listen to');
+    this.assertOpen('addListener');
     if (typeof listener !== 'function') throw new InvalidInputError('addListener needs a function');
     this.listeners.add(listener);
     return () => {
@@ -392,7 +392,7 @@ export class RealmFile {
    * logged and swallowed. Returns the unsubscribe function.
    */
   addCommitListener(listener: () => void): () => void {
-    this.assertOpen('listen to');
+    this.assertOpen('addCommitListener');
     if (typeof listener !== 'function') throw new InvalidInputError('addCommitListener needs a function');
     this.commitListeners.add(listener);
     return () => {
@@ -412,7 +412,7 @@ export class RealmFile {
    * then lost to a power failure would have its client version reused for different content.
    */
   pendingChangesets(afterClientVersion: number): Changeset[] {
-    this.assertOpen('read pending changesets of');
+    this.assertOpen('pendingChangesets');
     if (!isNat(afterClientVersion)) throw new InvalidInputError(`pendingChangesets: ${String(afterClientVersion)} is not a client version`);
     // O(result), not O(pending): a session asks after every commit while thousands may be unacknowledged.
     return this.state.pendingBetween(afterClientVersion, this.durableVersion).map((p) => p.changeset);
@@ -423,7 +423,7 @@ export class RealmFile {
    * the current acknowledgement is ignored; one above {@link clientVersion} throws.
    */
   acknowledgeUpload(clientVersion: number): void {
-    this.assertSyncCall('acknowledge an upload to');
+    this.assertSyncCall('acknowledgeUpload');
     if (!isNat(clientVersion)) throw new InvalidInputError(`acknowledgeUpload: ${String(clientVersion)} is not a client version`);
     if (clientVersion > this.state.clientVersion) {
       throw new InvalidInputError(`acknowledgeUpload(${clientVersion}): this file's last changeset is ${this.state.clientVersion}`);
@@ -444,7 +444,7 @@ export class RealmFile {
    * A cursor that moves back throws {@link CursorRegressionError}. Listeners hear `remote`.
    */
   integrateDownload(changesets: readonly ServerChangeset[], cursor: { serverVersion: number; clientVersion: number }, downloadableBytes?: number): void {
-    this.assertSyncCall('integrate a download into');
+    this.assertSyncCall('integrateDownload');
     if (!Array.isArray(changesets)) throw new InvalidInputError('integrateDownload: changesets must be an array');
     // What is stored is what the codec reads: the decoded value (unknown keys dropped), not the argument.
     const decoded = changesets.map((c, i) => {
@@ -463,7 +463,7 @@ export class RealmFile {
    * still checked here.
    */
   integrateDecodedDownload(changesets: readonly ServerChangeset[], cursor: { serverVersion: number; clientVersion: number }, downloadableBytes?: number): void {
-    this.assertSyncCall('integrate a download into');
+    this.assertSyncCall('integrateDecodedDownload');
     if (!DownloadCursorCodec.is(cursor)) throw new InvalidInputError(`integrateDownload: bad download cursor ${safeJson(cursor)}`);
     if (downloadableBytes !== undefined && !isNat(downloadableBytes)) throw new InvalidInputError(`integrateDownload: downloadableBytes ${String(downloadableBytes)} is not a byte count`);
     const current = this.state.download;
@@ -498,7 +498,7 @@ export class RealmFile {
 
   /** Records the server history (epoch) the cursors belong to; setting the current epoch again does nothing. */
   setEpoch(epoch: string): void {
-    this.assertSyncCall('set the epoch of');
+    this.assertSyncCall('setEpoch');
     if (typeof epoch !== 'string' || epoch.length === 0) throw new InvalidInputError('setEpoch: the epoch must be a non-empty string');
     if (epoch === this.state.epoch) return;
     const record: StoreRecord = { kind: 'epoch', epoch };
@@ -680,13 +680,14 @@ export class RealmFile {
     this.logger.info('compacted realm file', { path: this.path, reason, bytesBefore: before, bytesAfter: this.log.sizeBytes, estimatedSnapshotBytes: estimated });
   }
 
+  /** `verb` is the method's name: what `RealmClosedError.operation` reports. */
   private assertOpen(verb: string): void {
-    if (this.closed) throw new ClosedError(`cannot ${verb} realm file ${this.path}: it is closed`);
+    if (this.closed) throw new RealmClosedError(this.path, verb);
   }
 
   private assertSyncCall(verb: string): void {
     this.assertOpen(verb);
-    if (this.writing) throw new TransactionStateError(`cannot ${verb} realm file ${this.path} inside write()`);
+    if (this.writing) throw new TransactionStateError(`cannot call ${verb}() on realm file ${this.path} inside write()`);
   }
 }
 

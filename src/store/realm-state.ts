@@ -101,7 +101,7 @@ export class RealmState {
     const entry = this.queue[this.head + clientVersion - first.changeset.clientVersion];
     return entry?.changeset.clientVersion === clientVersion ? entry : undefined;
   }
-  /** The counters of SEMANTICS.md §3. */
+  /** The counters of docs/SEMANTICS.md §3. */
   get progress(): { readonly upload: { readonly transferred: number; readonly transferable: number }; readonly download: { readonly transferred: number; readonly transferable: number } } {
     return {
       upload: { transferred: this.uploadTransferred, transferable: this.uploadTransferable },

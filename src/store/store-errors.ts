@@ -19,12 +19,32 @@ export class ClosedError extends StoreError {
   override readonly name: string = 'ClosedError';
 }
 
+/**
+ * A realm used after it was closed: its handle (`realm.close()`), or its file (`app.close()`
+ * closes every file of the app under handles still held). Nothing was read or written. A
+ * `ClosedError`, so code that catches the store's closed error catches this one too.
+ */
+export class RealmClosedError extends ClosedError {
+  override readonly name: string = 'RealmClosedError';
+
+  /**
+   * @param path the realm file that is closed
+   * @param operation the method that was called (`write`, `objects`, …)
+   */
+  constructor(
+    readonly path: string,
+    readonly operation: string,
+  ) {
+    super(`cannot call ${operation}() on the realm at ${path}: it is closed`);
+  }
+}
+
 /** A call that is not allowed at this point of a transaction: a write inside a write, a transaction used after it ended. */
 export class TransactionStateError extends StoreError {
   override readonly name: string = 'TransactionStateError';
 }
 
-/** A sync cursor that would move back (SEMANTICS: cursors are monotonic; the runtime reports it as a `protocol` error). */
+/** A sync cursor that would move back (docs/SEMANTICS.md §7.4: cursors are monotonic; the runtime reports it as a `protocol` error). */
 export class CursorRegressionError extends StoreError {
   override readonly name: string = 'CursorRegressionError';
 }

@@ -95,7 +95,7 @@ export const DocumentEntryCodec = t.readonly(
 /** A decoded {@link DocumentEntryCodec}. */
 export type DocumentEntry = t.TypeOf<typeof DocumentEntryCodec>;
 
-/** The byte counters of SEMANTICS.md §3, persisted so progress survives a restart. */
+/** The byte counters of docs/SEMANTICS.md §3, persisted so progress survives a restart. */
 export const ProgressCountersCodec = t.readonly(
   t.type({
     uploadTransferable: NatCodec,

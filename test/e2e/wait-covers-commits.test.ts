@@ -1,5 +1,5 @@
 /**
- * SEMANTICS.md §4 as a property against a real server: a `waitForUpload` covers every commit
+ * docs/SEMANTICS.md §4 as a property against a real server: a `waitForUpload` covers every commit
  * whose `write` returned before the call, whatever the durability and however the session
  * stands then; once it resolved, the app may close at once and the server still has them all.
  */

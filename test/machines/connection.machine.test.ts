@@ -48,7 +48,7 @@ const config = fc.record({
   seed: fc.integer(),
 });
 
-describe('shared connection (SEMANTICS.md §2)', () => {
+describe('shared connection (docs/SEMANTICS.md §2)', () => {
   it('backs off from an immediate first try by a growing, capped, jittered delay; IDENT and reconnect reset it', () => {
     let waits = 0;
     fc.assert(

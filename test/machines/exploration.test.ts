@@ -97,7 +97,7 @@ describe('exhaustive exploration', () => {
           path,
         );
         invariant(new Set(sessions).size === sessions.length && sessions.length === s.context.sessions.size, 'a session is attached once', path);
-        // The process stays for the connection exactly while a session is on it (SEMANTICS.md §2).
+        // The process stays for the connection exactly while a session is on it (docs/SEMANTICS.md §2.7).
         invariant(holdsProcess(s) === sessions.length > 0, 'the connection holds the process exactly while a session is attached', path);
         invariant(
           baseDelayMs >= reconnect.initialDelayMs && baseDelayMs <= reconnect.maxDelayMs,

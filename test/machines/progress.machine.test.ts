@@ -48,7 +48,7 @@ const mode = fc.constantFrom<ProgressMode>('reportIndefinitely', 'forCurrentlyOu
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 const numRuns = Number(process.env.FC_RUNS ?? 1_000);
 
-describe('progress notifier (SEMANTICS.md §3)', () => {
+describe('progress notifier (docs/SEMANTICS.md §3)', () => {
   it('reports are bounded, monotonic and never repeated, and nothing follows the end', () => {
     let reportsSeen = 0;
     fc.assert(

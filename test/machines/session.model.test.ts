@@ -211,7 +211,7 @@ const command: fc.Arbitrary<RefCommand> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ type: fc.constant('tick' as const), ms: fc.constantFrom(10, RETRY_MS / 2, RETRY_MS) }) },
 );
 
-describe('session chart against the reference model of SEMANTICS.md', () => {
+describe('session chart against the reference model of docs/SEMANTICS.md', () => {
   it('agrees after every event of random sequences, for every configuration', async () => {
     const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
     const numRuns = Number(process.env.FC_RUNS ?? 1_000);

@@ -1,5 +1,5 @@
 /**
- * A reference model of the session, written from the tables of SEMANTICS.md §1–§2 and §4 as
+ * A reference model of the session, written from the tables of docs/SEMANTICS.md §1–§2 and §4 as
  * plain TypeScript, independent of the chart. The model-based test runs the chart and this
  * model side by side and compares them after every event.
  */
@@ -35,7 +35,7 @@ export interface RefSession {
   committed: number;
   resetting: boolean;
   resetUnacknowledged: boolean;
-  /** The file was reset; `onAfter` waits for the server's fresh state (SEMANTICS.md §5). */
+  /** The file was reset; `onAfter` waits for the server's fresh state (docs/SEMANTICS.md §5). */
   resetEndDue: boolean;
   /** `onAfter` is running. */
   finishingReset: boolean;

@@ -24,7 +24,7 @@ const input: fc.Arbitrary<WaiterInput> = fc.oneof(
   fc.constant({ id: 'w', direction: 'download' as const, target: 0, transferred: 0 }),
 );
 
-/** What SEMANTICS.md §4 says the wait's end is, computed without the chart. */
+/** What docs/SEMANTICS.md §4 says the wait's end is, computed without the chart. */
 function expected(i: WaiterInput, events: readonly WaiterEvent[]): { outcome: SettleParams['outcome'] | 'pending'; marks: number } {
   let acked = i.transferred;
   let connected = false;
@@ -49,7 +49,7 @@ function expected(i: WaiterInput, events: readonly WaiterEvent[]): { outcome: Se
   return { outcome: 'pending', marks };
 }
 
-describe('waiter (SEMANTICS.md §4)', () => {
+describe('waiter (docs/SEMANTICS.md §4)', () => {
   it('settles exactly once, as the first deciding event says, and re-sends its MARK after each reconnect', () => {
     const outcomes = new Map<string, number>();
     fc.assert(
