@@ -1,6 +1,11 @@
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../protocol/limits.js';
 import type { Logger } from '../store/logger.js';
+import { arrayOf, describeValue, func, num, obj, oneOf, str, validateOptions, withMethods } from '../config/option-schema.js';
+import { timerMs } from '../config/timing.js';
 import type { LoginAttemptLimits } from './login-limiter.js';
+
+/** The shortest `headersTimeoutMs` / `requestTimeoutMs`. */
+export const MIN_HTTP_TIMEOUT_MS = 100;
 
 /** What a user may do in a partition. */
 export type Permission = 'none' | 'read' | 'readWrite';
@@ -164,30 +169,58 @@ function resolveLoginAttempts(value: unknown): LoginAttemptLimits {
   };
 }
 
+const SAFE = Number.MAX_SAFE_INTEGER;
+/** A count of things (frames, files, sessions, sockets, attempts): a whole number, at least 1. */
+const countSchema = num({ min: 1, max: SAFE, integer: true });
+/** A size in bytes: whole, at least 1. */
+const bytesSchema = num({ min: 1, max: SAFE, integer: true, unit: 'bytes' });
+/** A lifetime or window compared with the clock, never a timer: whole ms, up to 100 years (expiry = now + it stays a safe date). */
+const clockSpanMs = num({ min: 1, max: 100 * 365 * 24 * 3_600_000, integer: true, unit: 'ms' });
+
+/** Every option of `startServer`, nested ones included: an unknown key or a bad value is refused by name. */
+const serverSchema = obj({
+  host: str({ nonEmpty: true }),
+  port: num({ min: 0, max: 65_535, integer: true }),
+  dataDir: { schema: str({ nonEmpty: true, expected: 'a non-empty path' }), required: true },
+  users: arrayOf(obj({ email: { schema: str({ nonEmpty: true }), required: true }, password: { schema: str(), required: true } }, 'an object { email, password }')),
+  permissions: func('a function (userId, partition) => permission'),
+  accessTokenTtlMs: clockSpanMs,
+  refreshTokenTtlMs: clockSpanMs,
+  maxMessageBytes: bytesSchema,
+  secret: str({ minLength: 16 }),
+  downloadBatchBytes: bytesSchema,
+  maxClockSkewMs: clockSpanMs,
+  durability: oneOf(['full', 'batched']),
+  loginAttempts: obj({ perEmail: countSchema, perAddress: countSchema, windowMs: clockSpanMs, maxTracked: countSchema }),
+  now: func('a function returning milliseconds since the epoch'),
+  logger: withMethods('a Logger (an object with info and warn methods)', ['info', 'warn']),
+  maxSocketBufferBytes: bytesSchema,
+  maxFramesPerSecond: countSchema,
+  maxOpenHistories: countSchema,
+  maxSessionsPerSocket: countSchema,
+  maxSocketsPerUser: countSchema,
+  // node:http's timers: below 100 ms a request on a loaded machine is cut before its headers arrive.
+  headersTimeoutMs: timerMs(MIN_HTTP_TIMEOUT_MS),
+  requestTimeoutMs: timerMs(MIN_HTTP_TIMEOUT_MS),
+  maxConnections: countSchema,
+});
+
+/**
+ * Checks the options' shape (every key known, every value of its type and range) before anything
+ * else reads them: `startServer()` with none, or a misspelt key, is a `TypeError` naming the field.
+ */
+export function checkServerOptions(options: unknown): asserts options is ServerOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`startServer: options must be an object with at least dataDir (required: where histories live), got ${describeValue(options)}`);
+  }
+  validateOptions('startServer', serverSchema, options);
+}
+
 /** Checks every option and fills in defaults; bad configuration throws a `TypeError` naming the field. */
 export function resolveServerOptions(options: ServerOptions, logger: Logger): ResolvedServerOptions {
-  if (typeof options !== 'object' || options === null) throw new TypeError('startServer: options must be an object');
-  if (typeof options.dataDir !== 'string' || options.dataDir === '') {
-    throw new TypeError('startServer: dataDir must be a non-empty path');
-  }
+  checkServerOptions(options);
   const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`startServer: port must be 0..65535, got ${String(port)}`);
   const users = options.users ?? [];
-  if (!Array.isArray(users) || users.some((u) => typeof u?.email !== 'string' || u.email === '' || typeof u.password !== 'string')) {
-    throw new TypeError('startServer: users must be a list of { email, password } with non-empty emails');
-  }
-  if (options.permissions !== undefined && typeof options.permissions !== 'function') {
-    throw new TypeError('startServer: permissions must be a function (userId, partition) => permission');
-  }
-  if (options.durability !== undefined && options.durability !== 'full' && options.durability !== 'batched') {
-    throw new TypeError(`startServer: durability must be 'full' or 'batched', got ${String(options.durability)}`);
-  }
-  if (options.secret !== undefined && (typeof options.secret !== 'string' || options.secret.length < 16)) {
-    throw new TypeError('startServer: secret must be a string of at least 16 characters');
-  }
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw new TypeError('startServer: now must be a function returning milliseconds since the epoch');
-  }
   const maxMessageBytes = positiveWhole('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES);
   const downloadBatchBytes = positive('downloadBatchBytes', options.downloadBatchBytes, 1024 * 1024);
   return {
