@@ -78,7 +78,7 @@ export function oneOf(values: readonly string[]): OptionSchema {
 /** A finite number in [min, max]; `integer` refuses fractions. `unit` goes into the message (`ms`). */
 export function num(range: { readonly min: number; readonly max: number; readonly integer?: boolean; readonly unit?: string }): OptionSchema {
   const unit = range.unit === undefined ? '' : ` ${range.unit}`;
-  const kind = range.integer === true ? 'an integer' : 'a number';
+  const kind = range.integer === true ? 'a whole number' : 'a number';
   const expected = `${kind} from ${range.min.toLocaleString('en-US')} to ${range.max.toLocaleString('en-US')}${unit}`;
   return custom(
     expected,
