@@ -54,7 +54,7 @@ export class Realm {
     if (typeof config !== 'object' || config === null) throw new TypeError('Realm.open: configuration must be an object');
     validateOptions('Realm.open', realmConfigSchema, config);
     if (config.sync === undefined) {
-      if (config.path === undefined) throw new TypeError('Realm.open: a local realm needs a path');
+      if (config.path === undefined) throw new TypeError('Realm.open: a local realm needs a path (a synced one: sync)');
       const { RealmFile } = await import('../store/realm-file.js');
       const file = RealmFile.open({ path: config.path });
       return new Realm(config.path, file, () => file.close());

@@ -119,14 +119,12 @@ export function obj(fields: Fields, expected = 'an object'): OptionSchema {
         throw new TypeError(`${owner}: unknown option ${prefix}${key}${near === undefined ? '' : `; did you mean ${prefix}${near}?`}`);
       }
       const record = value as Readonly<Record<string, unknown>>;
+      // A bad value given is named before a value missing: it is what the user just wrote.
       for (const [name, spec] of specs) {
-        const field = record[name];
-        if (field === undefined) {
-          if (spec.required === true) throw new TypeError(`${owner}: ${prefix}${name} is required (${spec.schema.expected})`);
-          continue;
-        }
-        spec.schema.check(owner, `${prefix}${name}`, field);
+        if (record[name] !== undefined) spec.schema.check(owner, `${prefix}${name}`, record[name]);
       }
+      const missing = specs.find(([name, spec]) => spec.required === true && record[name] === undefined);
+      if (missing !== undefined) throw new TypeError(`${owner}: ${prefix}${missing[0]} is required (${missing[1].schema.expected})`);
     },
   };
 }
@@ -156,7 +154,7 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The known name closest to `key`, if close enough to be a likely typo: within a third of the
- * longer name's length (at least 1, at most 4 edits). A far-off key gets no suggestion, which
+ * longer name's length (at least 1, at most 4 edits), or one the key starts or is the start of. A far-off key gets no suggestion, which
  * would only mislead.
  */
 export function nearestName(key: string, names: readonly string[]): string | undefined {
@@ -165,7 +163,11 @@ export function nearestName(key: string, names: readonly string[]): string | und
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const name of names) {
-    const distance = editDistance(key, name);
+    // A name cut short or run on (`initialDelay`, `onAfterReset`) is as likely a slip as a typo.
+    const lower = key.toLowerCase();
+    const known = name.toLowerCase();
+    const affix = Math.min(lower.length, known.length) >= 4 && (lower.startsWith(known) || known.startsWith(lower));
+    const distance = affix ? 1 : editDistance(key, name);
     const allowed = Math.min(4, Math.max(1, Math.floor(Math.max(key.length, name.length) / 3)));
     if (distance <= allowed && distance < bestDistance) {
       best = name;

@@ -35,6 +35,18 @@ const shape: OptionShape = {
     'baseUrl', 'storageDir', 'reconnect', 'reconnect.initialDelayMs', 'reconnect.maxDelayMs', 'reconnect.multiplier', 'keepalive',
     'keepalive.pingIntervalMs', 'keepalive.pongTimeoutMs', 'lingerMs', 'refreshRetryDelayMs', 'durability', 'clock', 'inspect', 'logger',
   ],
+  valid: {
+    'reconnect.initialDelayMs': fc.integer({ min: 10, max: 2 ** 31 - 1 }),
+    'reconnect.maxDelayMs': fc.double({ min: 10, max: 2 ** 31 - 1, noNaN: true }),
+    'reconnect.multiplier': fc.double({ min: 1, max: 1_000, noNaN: true }),
+    'keepalive.pingIntervalMs': fc.integer({ min: 50, max: 2 ** 31 - 1 }),
+    'keepalive.pongTimeoutMs': fc.integer({ min: 50, max: 2 ** 31 - 1 }),
+    lingerMs: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+    refreshRetryDelayMs: fc.integer({ min: 10, max: 2 ** 31 - 1 }),
+    durability: fc.constantFrom('full', 'batched'),
+    baseUrl: fc.constantFrom('http://127.0.0.1:9', 'https://127.0.0.1/', 'http://localhost:1/path'),
+    clock: fc.constant(() => 0),
+  },
 };
 
 /** The explicit cases of the issue, and the bounds of the timing options. */

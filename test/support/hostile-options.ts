@@ -7,12 +7,15 @@ export interface OptionShape {
   readonly objects: Readonly<Record<string, readonly string[]>>;
   /** Every option path whose value the property replaces, with values it must not try (see each test). */
   readonly leaves: readonly string[];
+  /** Values each of some leaves must be accepted with: the property fails if one is refused. */
+  readonly valid: Readonly<Record<string, fc.Arbitrary<unknown>>>;
 }
 
 /** One hostile change to a valid configuration: an unknown key added, or a value replaced. */
 export type Mutation =
   | { readonly kind: 'unknownKey'; readonly at: string; readonly key: string; readonly value: unknown }
-  | { readonly kind: 'value'; readonly path: string; readonly value: unknown };
+  | { readonly kind: 'value'; readonly path: string; readonly value: unknown }
+  | { readonly kind: 'valid'; readonly path: string; readonly value: unknown };
 
 /** Values that catch the usual mistakes (strings for numbers, 0, NaN, huge, fractions), and then anything. */
 export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -45,6 +48,7 @@ export function mutation(shape: OptionShape, allowed: (path: string, value: unkn
     fc
       .record({ kind: fc.constant('value' as const), path: fc.constantFrom(...shape.leaves), value: hostileValue })
       .filter((m) => allowed(m.path, m.value)),
+    fc.constantFrom(...Object.keys(shape.valid)).chain((path) => fc.record({ kind: fc.constant('valid' as const), path: fc.constant(path), value: shape.valid[path]! })),
   );
 }
 
@@ -60,18 +64,19 @@ export function applyMutation(base: Readonly<Record<string, unknown>>, m: Mutati
     if (typeof target[part] !== 'object' || target[part] === null) target[part] = {};
     target = target[part] as Record<string, unknown>;
   }
-  Object.defineProperty(target, last, { value: m.kind === 'unknownKey' ? m.value : m.value, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(target, last, { value: m.value, enumerable: true, writable: true, configurable: true });
   return root;
 }
 
 /** The path a refusal of `m` must name. */
 export function namedPath(m: Mutation): string {
-  if (m.kind === 'value') return m.path;
+  if (m.kind !== 'unknownKey') return m.path;
   return m.at === '' ? m.key : `${m.at}.${m.key}`;
 }
 
 /** Asserts a refusal is a `TypeError` naming the field `m` broke (an unknown key: as unknown). */
 export function expectRefusalNaming(error: unknown, m: Mutation, owner: string): void {
+  if (m.kind === 'valid') throw new Error(`a valid ${m.path} was refused: ${String(error)}`);
   expect(error).toBeInstanceOf(TypeError);
   const message = (error as TypeError).message;
   expect(message.startsWith(`${owner}: `)).toBe(true);
