@@ -68,10 +68,13 @@ export function applyMutation(base: Readonly<Record<string, unknown>>, m: Mutati
   return root;
 }
 
+/** A path as messages write it: `users.0.email` is `users[0].email`. */
+const shown = (path: string): string => path.replace(/\.(\d+)(?=\.|$)/g, '[$1]');
+
 /** The path a refusal of `m` must name. */
 export function namedPath(m: Mutation): string {
-  if (m.kind !== 'unknownKey') return m.path;
-  return m.at === '' ? m.key : `${m.at}.${m.key}`;
+  if (m.kind !== 'unknownKey') return shown(m.path);
+  return m.at === '' ? m.key : `${shown(m.at)}.${m.key}`;
 }
 
 /** Asserts a refusal is a `TypeError` naming the field `m` broke (an unknown key: as unknown). */
@@ -81,7 +84,7 @@ export function expectRefusalNaming(error: unknown, m: Mutation, owner: string):
   const message = (error as TypeError).message;
   expect(message.startsWith(`${owner}: `)).toBe(true);
   if (m.kind === 'unknownKey') expect(message).toContain(`unknown option ${namedPath(m)}`);
-  else expect(message).toContain(m.path);
+  else expect(message).toContain(namedPath(m));
 }
 
 /** The seed of this run: `FC_SEED` to replay one. */
