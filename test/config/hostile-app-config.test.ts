@@ -12,7 +12,7 @@ import { App } from '../../src/client/app.js';
 import type { AppConfig } from '../../src/client/app-config.js';
 import { silentLogger } from '../../src/store/logger.js';
 import type { Transport } from '../../src/transport/transport.js';
-import { applyMutation, expectRefusalNaming, hostileSeed, mutation, type OptionShape } from '../support/hostile-options.js';
+import { applyMutation, expectAcceptable, expectRefusalNaming, hostileSeed, mutation, type OptionShape } from '../support/hostile-options.js';
 
 const root = mkdtempSync(join(tmpdir(), 'hostile-app-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -108,6 +108,7 @@ describe('new App under random hostile configuration', () => {
           if (app === undefined) expect(typeof config.storageDir !== 'string' || !existsSync(config.storageDir)).toBe(true);
           else {
             accepted += 1;
+            expectAcceptable(m);
             app.close();
           }
           expect(connects).toBe(0);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type ServerOptions, type SyncServer } from '../../src/server/index.js';
-import { applyMutation, expectRefusalNaming, hostileSeed, mutation, type OptionShape } from '../support/hostile-options.js';
+import { applyMutation, expectAcceptable, expectRefusalNaming, hostileSeed, mutation, type OptionShape } from '../support/hostile-options.js';
 
 const root = mkdtempSync(join(tmpdir(), 'hostile-server-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -106,6 +106,7 @@ describe('startServer under random hostile configuration', () => {
             expect(await portIsFree(port)).toBe(true);
           } else {
             accepted += 1;
+            expectAcceptable(m);
             await server.close();
           }
         },

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Credentials, Realm, type RealmConfiguration, type User } from '../../src/index.js';
 import { Harness } from '../e2e/harness.js';
-import { applyMutation, expectRefusalNaming, hostileSeed, mutation, type OptionShape } from '../support/hostile-options.js';
+import { applyMutation, expectAcceptable, expectRefusalNaming, hostileSeed, mutation, type OptionShape } from '../support/hostile-options.js';
 
 let h: Harness;
 let user: User;
@@ -93,6 +93,7 @@ describe('Realm.open under random hostile configuration', () => {
           if (realm === undefined) expect(files()).toEqual(before);
           else {
             accepted += 1;
+            expectAcceptable(m);
             realm.close();
           }
         },

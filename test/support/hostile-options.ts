@@ -89,3 +89,8 @@ export function expectRefusalNaming(error: unknown, m: Mutation, owner: string):
 
 /** The seed of this run: `FC_SEED` to replay one. */
 export const hostileSeed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
+
+/** Asserts `m` may be accepted: an unknown key never is (a misspelt option left its default in force unnoticed). */
+export function expectAcceptable(m: Mutation): void {
+  if (m.kind === 'unknownKey') throw new Error(`unknown option ${namedPath(m)} was accepted`);
+}
