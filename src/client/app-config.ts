@@ -5,7 +5,7 @@ import type { Logger } from '../store/logger.js';
 import { stderrLogger } from '../store/logger.js';
 import type { Transport } from '../transport/transport.js';
 import { createRelayInspector, DEFAULT_INSPECT_URL } from '../inspect/relay-inspector.js';
-import { describeValue, func, num, obj, oneOf, str, validateOptions, withMethods, type OptionSchema } from '../config/option-schema.js';
+import { custom, describeValue, func, num, obj, oneOf, str, validateOptions, withMethods, type OptionSchema } from '../config/option-schema.js';
 import { MIN_KEEPALIVE_MS, MIN_RETRY_DELAY_MS, timerMs } from '../config/timing.js';
 
 /** An XState inspection observer, as `createActor(…, { inspect })` takes it. */
@@ -64,6 +64,16 @@ export interface ResolvedAppConfig {
   readonly transport: Transport | undefined;
 }
 
+const isHttpUrl = (v: unknown): boolean => {
+  if (typeof v !== 'string') return false;
+  try {
+    const { protocol } = new URL(v);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+};
+
 const isObserverObject = (v: unknown): boolean => typeof v === 'object' && v !== null && typeof (v as { next?: unknown }).next === 'function';
 
 const relayAddress = obj({ url: { schema: str({ expected: 'a ws:// URL' }), required: true } });
@@ -80,7 +90,7 @@ const inspectSchema: OptionSchema = {
 
 /** Every option of `new App`, nested ones included: an unknown key or a bad value is refused by name. */
 const appSchema = obj({
-  baseUrl: { schema: str({ expected: 'an http(s) URL' }), required: true },
+  baseUrl: { schema: custom('an http(s) URL', isHttpUrl), required: true },
   storageDir: { schema: str({ nonEmpty: true, expected: 'a non-empty path' }), required: true },
   reconnect: obj({
     initialDelayMs: timerMs(MIN_RETRY_DELAY_MS),
@@ -101,13 +111,7 @@ const appSchema = obj({
 export function resolveAppConfig(config: AppConfig): ResolvedAppConfig {
   if (typeof config !== 'object' || config === null) throw new TypeError('App: config must be an object');
   validateOptions('App', appSchema, config);
-  let url: URL;
-  try {
-    url = new URL(config.baseUrl);
-  } catch {
-    throw new TypeError(`App: baseUrl must be an http(s) URL, got ${String(config.baseUrl)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`App: baseUrl must be an http(s) URL, got ${config.baseUrl}`);
+  const url = new URL(config.baseUrl);
   const logger = config.logger ?? stderrLogger;
   const inspection = resolveInspect(config.inspect, logger);
   return {
