@@ -1,5 +1,5 @@
 import { consoleLogger } from '../store/logger.js';
-import { startServer } from '../server/index.js';
+import { startServer, type SyncServer } from '../server/index.js';
 import { portFrom, readCommandLine } from './args.js';
 
 /** What `sync-session serve --help` prints. */
@@ -18,7 +18,15 @@ export async function serve(argv: readonly string[]): Promise<number> {
   const { values } = read;
   const port = portFrom('serve', 'port', values.port, 9090);
   if (port === 'bad' || port === undefined) return 2;
-  const server = await startServer({ port, host: values.host ?? '127.0.0.1', dataDir: values.data ?? './sync-data', logger: consoleLogger });
+  let server: SyncServer;
+  try {
+    server = await startServer({ port, host: values.host ?? '127.0.0.1', dataDir: values.data ?? './sync-data', logger: consoleLogger });
+  } catch (error) {
+    // A flag startServer refuses (`--data ''`, `--host ''`) is bad arguments, said in one line, not a stack.
+    if (!(error instanceof TypeError)) throw error;
+    console.error(`sync-session serve: ${error.message.replace(/^startServer: /, '').replace(/^dataDir/, '--data (dataDir)').replace(/^host/, '--host (host)')}`);
+    return 2;
+  }
   console.log(`sync-session server listening on ${server.url.replace(/^http/, 'ws')}/sync (auth: ${server.url}/auth/login), data in ${values.data ?? './sync-data'}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

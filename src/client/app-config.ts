@@ -5,6 +5,8 @@ import type { Logger } from '../store/logger.js';
 import { stderrLogger } from '../store/logger.js';
 import type { Transport } from '../transport/transport.js';
 import { createRelayInspector, DEFAULT_INSPECT_URL } from '../inspect/relay-inspector.js';
+import { custom, describeValue, func, num, obj, oneOf, str, validateOptions, withMethods, type OptionSchema } from '../config/option-schema.js';
+import { MIN_KEEPALIVE_MS, MIN_RETRY_DELAY_MS, timerMs } from '../config/timing.js';
 
 /** An XState inspection observer, as `createActor(…, { inspect })` takes it. */
 export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
@@ -65,36 +67,54 @@ export interface ResolvedAppConfig {
   readonly transport: Transport | undefined;
 }
 
-const nonNegative = (field: string, value: unknown): void => {
-  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
-    throw new TypeError(`App: ${field} must be a non-negative number, got ${String(value)}`);
+const isHttpUrl = (v: unknown): boolean => {
+  if (typeof v !== 'string') return false;
+  try {
+    const { protocol } = new URL(v);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
   }
 };
+
+const isObserverObject = (v: unknown): boolean => typeof v === 'object' && v !== null && typeof (v as { next?: unknown }).next === 'function';
+
+const relayAddress = obj({ url: { schema: str({ expected: 'a ws:// URL' }), required: true } });
+
+/** An observer (object or function), `true`, or `{ url }`: a plain object is the relay address, its keys checked. */
+const inspectSchema: OptionSchema = {
+  expected: 'an inspection observer, true, or { url }',
+  check: (owner, path, value) => {
+    if (value === true || typeof value === 'function' || isObserverObject(value)) return;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return relayAddress.check(owner, path, value);
+    throw new TypeError(`${owner}: ${path} must be ${inspectSchema.expected}, got ${describeValue(value)}`);
+  },
+};
+
+/** Every option of `new App`, nested ones included: an unknown key or a bad value is refused by name. */
+const appSchema = obj({
+  baseUrl: { schema: custom('an http(s) URL', isHttpUrl), required: true },
+  storageDir: { schema: str({ nonEmpty: true, expected: 'a non-empty path' }), required: true },
+  reconnect: obj({
+    initialDelayMs: timerMs(MIN_RETRY_DELAY_MS),
+    maxDelayMs: timerMs(MIN_RETRY_DELAY_MS),
+    multiplier: num({ min: 1, max: 1_000 }),
+  }),
+  keepalive: obj({ pingIntervalMs: timerMs(MIN_KEEPALIVE_MS), pongTimeoutMs: timerMs(MIN_KEEPALIVE_MS) }),
+  lingerMs: timerMs(0),
+  refreshRetryDelayMs: timerMs(MIN_RETRY_DELAY_MS),
+  durability: oneOf(['full', 'batched']),
+  clock: func('a function returning milliseconds'),
+  inspect: inspectSchema,
+  logger: withMethods('a Logger (an object with info and warn methods)', ['info', 'warn']),
+  transport: withMethods('a Transport (an object with a connect method)', ['connect']),
+});
 
 /** Checks an app configuration; bad configuration throws a `TypeError` naming the field. */
 export function resolveAppConfig(config: AppConfig): ResolvedAppConfig {
   if (typeof config !== 'object' || config === null) throw new TypeError('App: config must be an object');
-  let url: URL;
-  try {
-    url = new URL(config.baseUrl);
-  } catch {
-    throw new TypeError(`App: baseUrl must be an http(s) URL, got ${String(config.baseUrl)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`App: baseUrl must be an http(s) URL, got ${config.baseUrl}`);
-  if (typeof config.storageDir !== 'string' || config.storageDir === '') throw new TypeError('App: storageDir must be a non-empty path');
-  nonNegative('reconnect.initialDelayMs', config.reconnect?.initialDelayMs);
-  nonNegative('reconnect.maxDelayMs', config.reconnect?.maxDelayMs);
-  if (config.reconnect?.multiplier !== undefined && !(config.reconnect.multiplier >= 1)) {
-    throw new TypeError(`App: reconnect.multiplier must be at least 1, got ${config.reconnect.multiplier}`);
-  }
-  nonNegative('keepalive.pingIntervalMs', config.keepalive?.pingIntervalMs);
-  nonNegative('keepalive.pongTimeoutMs', config.keepalive?.pongTimeoutMs);
-  nonNegative('lingerMs', config.lingerMs);
-  nonNegative('refreshRetryDelayMs', config.refreshRetryDelayMs);
-  if (config.durability !== undefined && config.durability !== 'full' && config.durability !== 'batched') {
-    throw new TypeError(`App: durability must be 'full' or 'batched', got ${String(config.durability)}`);
-  }
-  if (config.clock !== undefined && typeof config.clock !== 'function') throw new TypeError('App: clock must be a function returning milliseconds');
+  validateOptions('App', appSchema, config);
+  const url = new URL(config.baseUrl);
   const logger = config.logger ?? stderrLogger;
   const inspection = resolveInspect(config.inspect, logger);
   return {

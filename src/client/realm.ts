@@ -4,11 +4,15 @@ import type { Json } from '../protocol/json.codec.js';
 import type { RealmChange, RealmFile } from '../store/realm-file.js';
 import { RealmClosedError } from '../store/store-errors.js';
 import type { Transaction } from '../store/transaction.js';
+import { anyObject, obj, str, validateOptions } from '../config/option-schema.js';
 import { App } from './app.js';
 import { defaultRealmPath, legacyRealmPath } from './file-names.js';
 import { claimUserFolder, userFolderOwner } from './user-folder.js';
 import { checkSyncConfiguration, type SyncConfiguration } from './sync-config.js';
 import { realmSessions, type SyncSession } from './sync-session.js';
+
+/** `Realm.open`'s own keys; `sync` is checked by its own schema (after its type check here). */
+const realmConfigSchema = obj({ path: str({ nonEmpty: true }), sync: anyObject() });
 
 /** Options of `Realm.open`. */
 export interface RealmConfiguration {
@@ -49,9 +53,9 @@ export class Realm {
    */
   static async open(config: RealmConfiguration): Promise<Realm> {
     if (typeof config !== 'object' || config === null) throw new TypeError('Realm.open: configuration must be an object');
-    if (config.path !== undefined && (typeof config.path !== 'string' || config.path === '')) throw new TypeError('Realm.open: path must be a non-empty string');
+    validateOptions('Realm.open', realmConfigSchema, config);
     if (config.sync === undefined) {
-      if (config.path === undefined) throw new TypeError('Realm.open: a local realm needs a path');
+      if (config.path === undefined) throw new TypeError('Realm.open: a local realm needs a path (a synced one: sync)');
       const { RealmFile } = await import('../store/realm-file.js');
       const file = RealmFile.open({ path: config.path });
       return new Realm(config.path, file, () => file.close());

@@ -2,6 +2,7 @@ import type { ClientResetMode, StopPolicy } from '../../machines/types.js';
 import type { Json } from '../protocol/json.codec.js';
 import type { SyncError } from './errors.js';
 import type { SyncSession } from './sync-session.js';
+import { bool, custom, func, obj, oneOf, str, validateOptions } from '../config/option-schema.js';
 import { User } from './user.js';
 
 /** Every visible document of a realm at one moment, by type: what reset callbacks read. */
@@ -33,17 +34,24 @@ export interface SyncConfiguration {
 const stopPolicies: readonly StopPolicy[] = ['afterChangesUploaded', 'immediately', 'liveIndefinitely'];
 const resetModes: readonly ClientResetMode[] = ['manual', 'discardUnsyncedChanges', 'recoverUnsyncedChanges', 'recoverOrDiscard'];
 
+/** Every `sync` option, nested ones included; `user` is checked for a `User` afterwards (its own messages). */
+const syncSchema = obj({
+  user: { schema: custom('a User from app.logIn', (v) => v instanceof User), required: true },
+  partition: { schema: str({ nonEmpty: true }), required: true },
+  stopPolicy: oneOf(stopPolicies),
+  clientReset: obj({
+    mode: { schema: oneOf(resetModes), required: true },
+    onBefore: func('a function (before) => void'),
+    onAfter: func('a function (before, after, didRecover) => void'),
+  }),
+  onError: func('a function (session, error) => void'),
+  cancelWaitsOnNonFatalError: bool,
+});
+
 /** Checks the `sync` options before anything is opened; bad ones throw a `TypeError` naming the field. */
 export function checkSyncConfiguration(sync: SyncConfiguration): void {
   if (typeof sync !== 'object' || sync === null) throw new TypeError('Realm.open: sync must be an object');
   if (!(sync.user instanceof User)) throw new TypeError('Realm.open: sync.user must be a User from app.logIn');
+  validateOptions('Realm.open', syncSchema, sync, 'sync');
   if (!sync.user.isLoggedIn) throw new TypeError(`Realm.open: sync.user ${sync.user.id} is logged out`);
-  if (typeof sync.partition !== 'string' || sync.partition === '') throw new TypeError('Realm.open: sync.partition must be a non-empty string');
-  if (sync.stopPolicy !== undefined && !stopPolicies.includes(sync.stopPolicy)) {
-    throw new TypeError(`Realm.open: sync.stopPolicy must be one of ${stopPolicies.join(', ')}; got ${String(sync.stopPolicy)}`);
-  }
-  if (sync.clientReset !== undefined && !resetModes.includes(sync.clientReset.mode)) {
-    throw new TypeError(`Realm.open: sync.clientReset.mode must be one of ${resetModes.join(', ')}; got ${String(sync.clientReset.mode)}`);
-  }
-  if (sync.onError !== undefined && typeof sync.onError !== 'function') throw new TypeError('Realm.open: sync.onError must be a function');
 }

@@ -1,6 +1,11 @@
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../protocol/limits.js';
 import type { Logger } from '../store/logger.js';
+import { arrayOf, describeValue, func, num, obj, oneOf, str, validateOptions, withMethods } from '../config/option-schema.js';
+import { timerMs } from '../config/timing.js';
 import type { LoginAttemptLimits } from './login-limiter.js';
+
+/** The shortest `headersTimeoutMs` / `requestTimeoutMs`. */
+export const MIN_HTTP_TIMEOUT_MS = 100;
 
 /** What a user may do in a partition. */
 export type Permission = 'none' | 'read' | 'readWrite';
@@ -87,109 +92,93 @@ export interface ResolvedServerOptions extends Required<Omit<ServerOptions, 'sec
   readonly logger: Logger;
 }
 
-const count = (name: string, value: unknown, fallback: number): number => {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new TypeError(`startServer: ${name} must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-};
-
-/** The availability limits (see `ServerOptions`), checked, with their defaults. */
+/** The availability limits (see `ServerOptions`), with their defaults and the checks that relate them. */
 function resolveLimits(options: ServerOptions, maxMessageBytes: number, downloadBatchBytes: number) {
   const biggestFrame = Math.max(maxMessageBytes, downloadBatchBytes);
-  const maxSocketBufferBytes = positive('maxSocketBufferBytes', options.maxSocketBufferBytes, Math.max(64 * 1024 * 1024, 4 * biggestFrame));
+  const maxSocketBufferBytes = options.maxSocketBufferBytes ?? Math.max(64 * 1024 * 1024, 4 * biggestFrame);
   // A socket that reads, slowly, still has one whole frame and the downloads' high water unsent.
   if (maxSocketBufferBytes < 2 * biggestFrame) {
     throw new TypeError(`startServer: maxSocketBufferBytes must be at least 2 × the biggest frame (${2 * biggestFrame} bytes), got ${maxSocketBufferBytes}`);
   }
-  const headersTimeoutMs = positive('headersTimeoutMs', options.headersTimeoutMs, 10_000);
-  const requestTimeoutMs = positive('requestTimeoutMs', options.requestTimeoutMs, Math.max(30_000, headersTimeoutMs));
+  const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? Math.max(30_000, headersTimeoutMs);
   // node:http refuses a headers timeout longer than the request's.
   if (requestTimeoutMs < headersTimeoutMs) {
     throw new TypeError(`startServer: requestTimeoutMs must be at least headersTimeoutMs (${headersTimeoutMs}), got ${requestTimeoutMs}`);
   }
   return {
     maxSocketBufferBytes,
-    maxFramesPerSecond: count('maxFramesPerSecond', options.maxFramesPerSecond, 50_000),
-    maxOpenHistories: count('maxOpenHistories', options.maxOpenHistories, 256),
-    maxSessionsPerSocket: count('maxSessionsPerSocket', options.maxSessionsPerSocket, 16_384),
-    maxSocketsPerUser: count('maxSocketsPerUser', options.maxSocketsPerUser, 128),
+    maxFramesPerSecond: options.maxFramesPerSecond ?? 50_000,
+    maxOpenHistories: options.maxOpenHistories ?? 256,
+    maxSessionsPerSocket: options.maxSessionsPerSocket ?? 16_384,
+    maxSocketsPerUser: options.maxSocketsPerUser ?? 128,
     headersTimeoutMs,
     requestTimeoutMs,
-    maxConnections: count('maxConnections', options.maxConnections, 512),
+    maxConnections: options.maxConnections ?? 512,
   };
 }
 
+const SAFE = Number.MAX_SAFE_INTEGER;
+/** A count of things (frames, files, sessions, sockets, attempts): a whole number, at least 1. */
+const countSchema = num({ min: 1, max: SAFE, integer: true });
+/** A size in bytes: whole, at least 1. */
+const bytesSchema = num({ min: 1, max: SAFE, integer: true, unit: 'bytes' });
+/** A lifetime or window compared with the clock, never a timer: whole ms, up to 100 years (expiry = now + it stays a safe date). */
+const clockSpanMs = num({ min: 1, max: 100 * 365 * 24 * 3_600_000, integer: true, unit: 'ms' });
+
+/** Every option of `startServer`, nested ones included: an unknown key or a bad value is refused by name. */
+const serverSchema = obj({
+  host: str({ nonEmpty: true }),
+  port: num({ min: 0, max: 65_535, integer: true }),
+  dataDir: { schema: str({ nonEmpty: true, expected: 'a non-empty path' }), required: true },
+  users: arrayOf(obj({ email: { schema: str({ nonEmpty: true }), required: true }, password: { schema: str(), required: true } }, 'an object { email, password }')),
+  permissions: func('a function (userId, partition) => permission'),
+  accessTokenTtlMs: clockSpanMs,
+  refreshTokenTtlMs: clockSpanMs,
+  // Named in every IDENT, which the client's codec takes only as a safe integer (else every
+  // session fails at its IDENT); below 4 KiB an UPLOAD's 1 KiB envelope leaves no room to sync.
+  maxMessageBytes: num({ min: 4 * 1024, max: SAFE, integer: true, unit: 'bytes' }),
+  secret: str({ minLength: 16 }),
+  downloadBatchBytes: bytesSchema,
+  maxClockSkewMs: clockSpanMs,
+  durability: oneOf(['full', 'batched']),
+  loginAttempts: obj({ perEmail: countSchema, perAddress: countSchema, windowMs: clockSpanMs, maxTracked: countSchema }),
+  now: func('a function returning milliseconds since the epoch'),
+  logger: withMethods('a Logger (an object with info and warn methods)', ['info', 'warn']),
+  maxSocketBufferBytes: bytesSchema,
+  maxFramesPerSecond: countSchema,
+  maxOpenHistories: countSchema,
+  maxSessionsPerSocket: countSchema,
+  maxSocketsPerUser: countSchema,
+  // node:http's timers: below 100 ms a request on a loaded machine is cut before its headers arrive.
+  headersTimeoutMs: timerMs(MIN_HTTP_TIMEOUT_MS),
+  requestTimeoutMs: timerMs(MIN_HTTP_TIMEOUT_MS),
+  maxConnections: countSchema,
+});
+
 /**
- * A value every IDENT names, which the client's codec takes only as a safe integer: anything
- * else would make every session fail at its IDENT (`badServerMessage`), so the server refuses
- * to start with it instead.
+ * Checks the options' shape (every key known, every value of its type and range) before anything
+ * else reads them: `startServer()` with none, or a misspelt key, is a `TypeError` naming the field.
  */
-const positiveWhole = (name: string, value: unknown, fallback: number): number => {
-  const checked = positive(name, value, fallback);
-  if (!Number.isSafeInteger(checked)) throw new TypeError(`startServer: ${name} must be a whole number of at most 2^53 − 1 (every IDENT names it), got ${String(value)}`);
-  return checked;
-};
-
-const positive = (name: string, value: unknown, fallback: number): number => {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`startServer: ${name} must be a positive number, got ${String(value)}`);
+export function checkServerOptions(options: unknown): asserts options is ServerOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`startServer: options must be an object with at least dataDir (required: where histories live), got ${describeValue(options)}`);
   }
-  return value;
-};
+  validateOptions('startServer', serverSchema, options);
+}
 
-const positiveInteger = (name: string, value: unknown, fallback: number): number => {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`startServer: ${name} must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-};
-
-function resolveLoginAttempts(value: unknown): LoginAttemptLimits {
-  if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    throw new TypeError('startServer: loginAttempts must be an object { perEmail, perAddress, windowMs, maxTracked }');
-  }
-  const limits = (value ?? {}) as Partial<Record<keyof LoginAttemptLimits, unknown>>;
-  // A misspelt limit would otherwise leave its default in force unnoticed.
-  const unknown = Object.keys(limits).find((key) => !['perEmail', 'perAddress', 'windowMs', 'maxTracked'].includes(key));
-  if (unknown !== undefined) throw new TypeError(`startServer: loginAttempts.${unknown} is not a limit (perEmail, perAddress, windowMs, maxTracked)`);
-  return {
-    perEmail: positiveInteger('loginAttempts.perEmail', limits.perEmail, 10),
-    perAddress: positiveInteger('loginAttempts.perAddress', limits.perAddress, 100),
-    windowMs: positiveInteger('loginAttempts.windowMs', limits.windowMs, 15 * 60_000),
-    maxTracked: positiveInteger('loginAttempts.maxTracked', limits.maxTracked, 10_000),
-  };
+/** `limits` without the keys it holds as `undefined` (which leave the default in force). */
+function withoutUndefined<T extends object>(limits: T): Partial<T> {
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Checks every option and fills in defaults; bad configuration throws a `TypeError` naming the field. */
 export function resolveServerOptions(options: ServerOptions, logger: Logger): ResolvedServerOptions {
-  if (typeof options !== 'object' || options === null) throw new TypeError('startServer: options must be an object');
-  if (typeof options.dataDir !== 'string' || options.dataDir === '') {
-    throw new TypeError('startServer: dataDir must be a non-empty path');
-  }
+  checkServerOptions(options);
   const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`startServer: port must be 0..65535, got ${String(port)}`);
   const users = options.users ?? [];
-  if (!Array.isArray(users) || users.some((u) => typeof u?.email !== 'string' || u.email === '' || typeof u.password !== 'string')) {
-    throw new TypeError('startServer: users must be a list of { email, password } with non-empty emails');
-  }
-  if (options.permissions !== undefined && typeof options.permissions !== 'function') {
-    throw new TypeError('startServer: permissions must be a function (userId, partition) => permission');
-  }
-  if (options.durability !== undefined && options.durability !== 'full' && options.durability !== 'batched') {
-    throw new TypeError(`startServer: durability must be 'full' or 'batched', got ${String(options.durability)}`);
-  }
-  if (options.secret !== undefined && (typeof options.secret !== 'string' || options.secret.length < 16)) {
-    throw new TypeError('startServer: secret must be a string of at least 16 characters');
-  }
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw new TypeError('startServer: now must be a function returning milliseconds since the epoch');
-  }
-  const maxMessageBytes = positiveWhole('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES);
-  const downloadBatchBytes = positive('downloadBatchBytes', options.downloadBatchBytes, 1024 * 1024);
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const downloadBatchBytes = options.downloadBatchBytes ?? 1024 * 1024;
   return {
     ...resolveLimits(options, maxMessageBytes, downloadBatchBytes),
     host: options.host ?? '127.0.0.1',
@@ -197,13 +186,13 @@ export function resolveServerOptions(options: ServerOptions, logger: Logger): Re
     dataDir: options.dataDir,
     users,
     permissions: options.permissions ?? (() => 'readWrite'),
-    accessTokenTtlMs: positive('accessTokenTtlMs', options.accessTokenTtlMs, 30 * 60_000),
-    refreshTokenTtlMs: positive('refreshTokenTtlMs', options.refreshTokenTtlMs, 30 * 24 * 3_600_000),
+    accessTokenTtlMs: options.accessTokenTtlMs ?? 30 * 60_000,
+    refreshTokenTtlMs: options.refreshTokenTtlMs ?? 30 * 24 * 3_600_000,
     maxMessageBytes,
     downloadBatchBytes,
-    maxClockSkewMs: positiveWhole('maxClockSkewMs', options.maxClockSkewMs, 10 * 60_000),
+    maxClockSkewMs: options.maxClockSkewMs ?? 10 * 60_000,
     durability: options.durability ?? 'full',
-    loginAttempts: resolveLoginAttempts(options.loginAttempts),
+    loginAttempts: { perEmail: 10, perAddress: 100, windowMs: 15 * 60_000, maxTracked: 10_000, ...withoutUndefined(options.loginAttempts ?? {}) },
     now: options.now ?? Date.now,
     secret: options.secret,
     logger,

@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../store/logger.js';
 import { handleAuth } from './auth-routes.js';
 import { checkedPermissions } from './checked-permissions.js';
 import { LoginLimiter } from './login-limiter.js';
-import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
+import { checkServerOptions, resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import { PartitionHub } from './partition-hub.js';
 import { RevocationList } from './revocations.js';
 import { SyncConnection, type SocketStats } from './sync-connection.js';
@@ -68,6 +68,8 @@ function refuseUpgrade(socket: Duplex, status: string, reason: string): void {
  * reads anything there; the lock is held until `close()` and dies with the process.
  */
 export async function startServer(options: ServerOptions): Promise<SyncServer> {
+  // Before any field is read: `startServer()` crashed reading `logger` of undefined.
+  checkServerOptions(options);
   const logger: Logger = options.logger ?? silentLogger;
   const config = resolveServerOptions(options, logger);
   // Private (0700) whatever the umask: the histories in it are every user's data.

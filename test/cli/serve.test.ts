@@ -22,3 +22,17 @@ describe('sync-session serve', () => {
     }
   }, 30_000);
 });
+
+describe('sync-session serve with a flag startServer refuses', () => {
+  it("says which flag in one line and exits 2: --data '' (dataDir) and --host ''", async () => {
+    for (const [flags, named] of [[['--data', ''], /^sync-session serve: --data \(dataDir\) must be a non-empty path, got ""$/m], [['--host', ''], /^sync-session serve: --host \(host\) must be a non-empty string, got ""$/m]] as const) {
+      const serve = await startTsxProcess(['src/cli.ts', 'serve', '--port', '0', ...flags], (out) => named.test(out));
+      try {
+        expect(await serve.exited).toBe(2);
+        expect(serve.output()).not.toMatch(/\n\s+at /);
+      } finally {
+        await serve.stop();
+      }
+    }
+  }, 60_000);
+});

@@ -1,0 +1,123 @@
+/**
+ * `new App(config)` under hostile configuration: every unknown key (nested ones included) and
+ * every wrong value is a `TypeError` naming the field's path, never another crash, and a
+ * refused app opens nothing (no storage folder, no socket).
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { App } from '../../src/client/app.js';
+import type { AppConfig } from '../../src/client/app-config.js';
+import { silentLogger } from '../../src/store/logger.js';
+import type { Transport } from '../../src/transport/transport.js';
+import { applyMutation, expectAcceptable, expectRefusalNaming, hostileSeed, mutation, type OptionShape } from '../support/hostile-options.js';
+
+const root = mkdtempSync(join(tmpdir(), 'hostile-app-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+let connects = 0;
+const counting: Transport = {
+  connect: () => {
+    connects += 1;
+    throw new Error('no socket may open here');
+  },
+};
+
+const shape: OptionShape = {
+  objects: {
+    '': ['baseUrl', 'storageDir', 'reconnect', 'keepalive', 'lingerMs', 'refreshRetryDelayMs', 'durability', 'clock', 'inspect', 'logger', 'transport'],
+    reconnect: ['initialDelayMs', 'maxDelayMs', 'multiplier'],
+    keepalive: ['pingIntervalMs', 'pongTimeoutMs'],
+  },
+  leaves: [
+    'baseUrl', 'storageDir', 'reconnect', 'reconnect.initialDelayMs', 'reconnect.maxDelayMs', 'reconnect.multiplier', 'keepalive',
+    'keepalive.pingIntervalMs', 'keepalive.pongTimeoutMs', 'lingerMs', 'refreshRetryDelayMs', 'durability', 'clock', 'inspect', 'logger',
+  ],
+  valid: {
+    'reconnect.initialDelayMs': fc.integer({ min: 10, max: 2 ** 31 - 1 }),
+    'reconnect.maxDelayMs': fc.double({ min: 10, max: 2 ** 31 - 1, noNaN: true }),
+    'reconnect.multiplier': fc.double({ min: 1, max: 1_000, noNaN: true }),
+    'keepalive.pingIntervalMs': fc.integer({ min: 50, max: 2 ** 31 - 1 }),
+    'keepalive.pongTimeoutMs': fc.integer({ min: 50, max: 2 ** 31 - 1 }),
+    lingerMs: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+    refreshRetryDelayMs: fc.integer({ min: 10, max: 2 ** 31 - 1 }),
+    durability: fc.constantFrom('full', 'batched'),
+    baseUrl: fc.constantFrom('http://127.0.0.1:9', 'https://127.0.0.1/', 'http://localhost:1/path'),
+    clock: fc.constant(() => 0),
+  },
+};
+
+/** The explicit cases of the issue, and the bounds of the timing options. */
+describe('new App refuses bad configuration by name', () => {
+  const base = (): AppConfig => ({ baseUrl: 'http://127.0.0.1:1', storageDir: join(root, 'explicit'), logger: silentLogger, transport: counting });
+
+  it('an unknown key names itself and the nearest known name; a far-off one gets no suggestion', () => {
+    expect(() => new App({ ...base(), reconnect: { initialDelay: 5 } as never })).toThrow(
+      new TypeError('App: unknown option reconnect.initialDelay; did you mean reconnect.initialDelayMs?'),
+    );
+    expect(() => new App({ ...base(), lingerMS: 5 } as never)).toThrow(/unknown option lingerMS; did you mean lingerMs\?$/);
+    expect(() => new App({ ...base(), keepalive: { pingInterval: 5 } } as never)).toThrow(/did you mean keepalive\.pingIntervalMs\?/);
+    expect(() => new App({ ...base(), colour: 'blue' } as never)).toThrow(new TypeError('App: unknown option colour'));
+  });
+
+  it('timing options have bounds: a keepalive ping of 0 ms (which flapped the connection) or a delay beyond 2^31 − 1 ms is refused', () => {
+    expect(() => new App({ ...base(), keepalive: { pingIntervalMs: 0 } })).toThrow(
+      new TypeError('App: keepalive.pingIntervalMs must be a number from 50 to 2,147,483,647 ms, got 0'),
+    );
+    expect(() => new App({ ...base(), keepalive: { pongTimeoutMs: 10 } })).toThrow(/keepalive\.pongTimeoutMs must be a number from 50/);
+    expect(() => new App({ ...base(), reconnect: { initialDelayMs: 0 } })).toThrow(/reconnect\.initialDelayMs must be a number from 10 /);
+    expect(() => new App({ ...base(), reconnect: { maxDelayMs: 2 ** 31 } })).toThrow(/reconnect\.maxDelayMs .* got 2147483648/);
+    expect(() => new App({ ...base(), lingerMs: 2 ** 32 })).toThrow(/lingerMs/);
+    expect(() => new App({ ...base(), refreshRetryDelayMs: 0 })).toThrow(/refreshRetryDelayMs/);
+    expect(() => new App({ ...base(), reconnect: { multiplier: 0.5 } })).toThrow(/reconnect\.multiplier must be a number from 1 /);
+    for (const ok of [{ keepalive: { pingIntervalMs: 50, pongTimeoutMs: 50 } }, { lingerMs: 0, reconnect: { initialDelayMs: 10, maxDelayMs: 2 ** 31 - 1 } }]) {
+      new App({ ...base(), ...ok }).close();
+    }
+    expect(connects).toBe(0);
+  });
+
+  it('a value of the wrong type names the field, what it must be and what it got', () => {
+    expect(() => new App({ ...base(), durability: 1 as never })).toThrow(new TypeError("App: durability must be one of 'full', 'batched', got 1"));
+    expect(() => new App({ ...base(), logger: {} as never })).toThrow(/logger must be a Logger .*got an object/);
+    expect(() => new App({ ...base(), inspect: { url: 'ws://127.0.0.1:1', retry: true } as never })).toThrow(/unknown option inspect\.retry/);
+  });
+});
+
+describe('new App under random hostile configuration', () => {
+  it('accepts a valid config or throws a TypeError naming the exact field; a refused one opens nothing', () => {
+    let accepted = 0;
+    let refused = 0;
+    let run = 0;
+    fc.assert(
+      fc.property(
+        // `inspect: true` would reach for a relay on this machine: no socket belongs in this test.
+        mutation(shape, (path, value) => !(path === 'inspect' && (value === true || (typeof value === 'object' && value !== null)))),
+        (m) => {
+          run += 1;
+          const storageDir = join(root, `run${run}`);
+          const config = applyMutation({ baseUrl: 'http://127.0.0.1:1', storageDir, logger: silentLogger, transport: counting }, m);
+          let app: App | undefined;
+          try {
+            app = new App(config as unknown as AppConfig);
+          } catch (error) {
+            expectRefusalNaming(error, m, 'App');
+            refused += 1;
+          }
+          if (app === undefined) expect(typeof config.storageDir !== 'string' || !existsSync(config.storageDir)).toBe(true);
+          else {
+            accepted += 1;
+            expectAcceptable(m);
+            app.close();
+          }
+          expect(connects).toBe(0);
+        },
+      ),
+      { numRuns: 400, seed: hostileSeed, endOnFailure: true },
+    );
+    console.log(`hostile App config: ${run} cases (${refused} refused, ${accepted} accepted), seed ${hostileSeed} (FC_SEED to replay)`);
+    expect(refused).toBeGreaterThan(0);
+    expect(accepted).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * `startServer(options)` under hostile configuration, nested `users[i]` and `loginAttempts`
+ * included: a `TypeError` naming the field's path, never another crash, and a refused server
+ * creates no `dataDir` and binds no port.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type ServerOptions, type SyncServer } from '../../src/server/index.js';
+import { applyMutation, expectAcceptable, expectRefusalNaming, hostileSeed, mutation, type OptionShape } from '../support/hostile-options.js';
+
+const root = mkdtempSync(join(tmpdir(), 'hostile-server-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Listens on `port` of 127.0.0.1 and lets go: resolves true when nobody else holds it. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+let port = 0;
+beforeAll(async () => {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  port = (probe.address() as { port: number }).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+});
+
+const shape: OptionShape = {
+  objects: {
+    '': [
+      'host', 'port', 'dataDir', 'users', 'permissions', 'accessTokenTtlMs', 'refreshTokenTtlMs', 'maxMessageBytes', 'secret', 'downloadBatchBytes',
+      'maxClockSkewMs', 'durability', 'loginAttempts', 'now', 'logger', 'maxSocketBufferBytes', 'maxFramesPerSecond', 'maxOpenHistories',
+      'maxSessionsPerSocket', 'maxSocketsPerUser', 'headersTimeoutMs', 'requestTimeoutMs', 'maxConnections',
+    ],
+    loginAttempts: ['perEmail', 'perAddress', 'windowMs', 'maxTracked'],
+    'users.0': ['email', 'password'],
+  },
+  leaves: [
+    'host', 'port', 'dataDir', 'users', 'users.0', 'users.0.email', 'users.0.password', 'permissions', 'accessTokenTtlMs', 'refreshTokenTtlMs',
+    'maxMessageBytes', 'secret', 'downloadBatchBytes', 'maxClockSkewMs', 'durability', 'loginAttempts', 'loginAttempts.perEmail',
+    'loginAttempts.windowMs', 'now', 'logger', 'maxSocketBufferBytes', 'maxFramesPerSecond', 'maxOpenHistories', 'maxSessionsPerSocket',
+    'maxSocketsPerUser', 'headersTimeoutMs', 'requestTimeoutMs', 'maxConnections',
+  ],
+  valid: {
+    maxFramesPerSecond: fc.integer({ min: 1, max: 2 ** 40 }),
+    maxOpenHistories: fc.integer({ min: 1, max: 10_000 }),
+    maxConnections: fc.integer({ min: 1, max: 100_000 }),
+    headersTimeoutMs: fc.integer({ min: 100, max: 2 ** 31 - 1 }),
+    requestTimeoutMs: fc.integer({ min: 10_000, max: 2 ** 31 - 1 }),
+    accessTokenTtlMs: fc.integer({ min: 1, max: 10 * 365 * 86_400_000 }),
+    'loginAttempts.perEmail': fc.integer({ min: 1, max: 1_000 }),
+    durability: fc.constantFrom('full', 'batched'),
+    secret: fc.string({ minLength: 16, maxLength: 40 }),
+  },
+};
+
+describe('startServer refuses bad configuration by name', () => {
+  it('no options at all, or no dataDir, is a TypeError saying dataDir is required (it crashed reading logger of undefined)', async () => {
+    await expect((startServer as (options?: unknown) => Promise<SyncServer>)()).rejects.toThrow(
+      new TypeError('startServer: options must be an object with at least dataDir (required: where histories live), got undefined'),
+    );
+    await expect(startServer({} as ServerOptions)).rejects.toThrow(new TypeError('startServer: dataDir is required (a non-empty path)'));
+  });
+
+  it('an unknown key names the nearest known one; keepalive-style zero or beyond-timer timeouts are refused', async () => {
+    const dataDir = join(root, 'explicit');
+    await expect(startServer({ dataDir, maxConnection: 5 } as never)).rejects.toThrow(new TypeError('startServer: unknown option maxConnection; did you mean maxConnections?'));
+    await expect(startServer({ dataDir, users: [{ email: 'a@b', pasword: 'x' }] } as never)).rejects.toThrow(/unknown option users\[0\]\.pasword; did you mean users\[0\]\.password\?/);
+    await expect(startServer({ dataDir, headersTimeoutMs: 0 })).rejects.toThrow(/headersTimeoutMs must be a number from 100 to 2,147,483,647 ms, got 0/);
+    await expect(startServer({ dataDir, requestTimeoutMs: 2 ** 31 })).rejects.toThrow(/requestTimeoutMs .* got 2147483648/);
+    await expect(startServer({ dataDir, maxOpenHistories: 2.5 })).rejects.toThrow(/maxOpenHistories must be a whole number from 1 /);
+    await expect(startServer({ dataDir, downloadBatchBytes: 0.5 })).rejects.toThrow(/downloadBatchBytes must be a whole number/);
+    expect(existsSync(dataDir)).toBe(false);
+  });
+});
+
+describe('startServer under random hostile configuration', () => {
+  it('starts with valid options or rejects with a TypeError naming the exact field; a refused one creates nothing and binds nothing', async () => {
+    let accepted = 0;
+    let refused = 0;
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        // Only 127.0.0.1, only this test's port and folder: no host name, port or path string from the generator.
+        mutation(shape, (path, value) => !(['host', 'dataDir', 'port'].includes(path) && ((typeof value === 'string' && value !== '') || (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 65_535)))),
+        async (m) => {
+          run += 1;
+          const dataDir = join(root, `run${run}`);
+          const options = applyMutation({ dataDir, port, users: [{ email: 'a@example.com', password: 'pw' }] }, m);
+          let server: SyncServer | undefined;
+          try {
+            server = await startServer(options as unknown as ServerOptions);
+          } catch (error) {
+            expectRefusalNaming(error, m, 'startServer');
+            refused += 1;
+          }
+          if (server === undefined) {
+            expect(existsSync(dataDir)).toBe(false);
+            expect(await portIsFree(port)).toBe(true);
+          } else {
+            accepted += 1;
+            expectAcceptable(m);
+            await server.close();
+          }
+        },
+      ),
+      { numRuns: 150, seed: hostileSeed, endOnFailure: true },
+    );
+    console.log(`hostile startServer options: ${run} cases (${refused} refused, ${accepted} accepted), seed ${hostileSeed} (FC_SEED to replay)`);
+    expect(refused).toBeGreaterThan(0);
+    expect(accepted).toBeGreaterThan(0);
+  });
+});
