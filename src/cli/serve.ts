@@ -1,4 +1,4 @@
-import { consoleLogger } from '../store/logger.js';
+import { consoleLogger, type Logger } from '../store/logger.js';
 import { startServer } from '../server/index.js';
 import { portFrom, readCommandLine } from './args.js';
 
@@ -7,6 +7,17 @@ export const serveUsage = `usage: sync-session serve [--port 9090] [--host 127.0
 
 Runs the reference sync server: auth at http://HOST:PORT/auth/*, sync at ws://HOST:PORT/sync,
 each partition's history under --data. Stops on Ctrl-C (SIGINT) or SIGTERM.`;
+
+/**
+ * The server's log, less its own "sync server listening" line: the command prints that once
+ * itself, with the login address too (two such lines read as two servers).
+ */
+const serveLogger: Logger = {
+  ...consoleLogger,
+  info: (message, details) => {
+    if (message !== 'sync server listening') consoleLogger.info(message, details);
+  },
+};
 
 /**
  * `sync-session serve`: starts the server and keeps it up until a signal. Returns the exit
@@ -18,7 +29,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   const { values } = read;
   const port = portFrom('serve', 'port', values.port, 9090);
   if (port === 'bad' || port === undefined) return 2;
-  const server = await startServer({ port, host: values.host ?? '127.0.0.1', dataDir: values.data ?? './sync-data', logger: consoleLogger });
+  const server = await startServer({ port, host: values.host ?? '127.0.0.1', dataDir: values.data ?? './sync-data', logger: serveLogger });
   console.log(`sync-session server listening on ${server.url.replace(/^http/, 'ws')}/sync (auth: ${server.url}/auth/login), data in ${values.data ?? './sync-data'}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
