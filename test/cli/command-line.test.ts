@@ -44,9 +44,9 @@ describe('sync-session, run as a command', () => {
   it.each([
     ['inspect', '--port', '-1'],
     ['serve', '--port', '65536'],
-    ['serve', '--port', '0x50'],
     ['demo', '--inspect-port', '-5'],
     ['demo', '--inspect-port', '1.5'],
+    ['demo', '--inspect-port', '0x50'],
   ])('%s %s %s is refused, saying what a port must be', async (command, flag, value) => {
     const run = await runCli([command, flag, value]);
     expect(run.code).toBe(2);
