@@ -1,18 +1,21 @@
-import { runModelDemo } from '../demo/model-demo.js';
 import { demo } from './demo.js';
 import { inspect } from './inspect.js';
+import { modelDemo } from './model-demo.js';
 import { serve } from './serve.js';
+import { packageVersion } from './version.js';
 
 /** What `sync-session help` prints. */
-export const usage = `usage: sync-session <command>
+export const usage = `usage: sync-session <command> [--help]
+       sync-session --version
 
 commands:
   demo        an embedded server and two clients syncing on one partition (the main job);
               demo --hold keeps it running (and its viewer usable) until Ctrl-C
   model-demo  walk the session chart alone through a sync story
-  serve       run the reference sync server (serve --help for its options)
-  inspect     run the inspector relay and its viewer page (inspect --help)
-  help        print this text`;
+  serve       run the reference sync server
+  inspect     run the inspector relay and its viewer page
+  help        print this text
+sync-session <command> --help prints the command's options.`;
 
 /** Runs one command line; resolves with the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -24,12 +27,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       return inspect(rest);
     case 'demo':
       return demo(rest);
-    case 'model-demo': {
-      console.log('sync-session model-demo: the session chart (machines/session.machine.ts) driven through one story\n');
-      const final = runModelDemo();
-      console.log(`\nfinal state: ${final}`);
-      return final === 'inactive' ? 0 : 1;
-    }
+    case 'model-demo':
+      return modelDemo(rest);
+    case '--version':
+      console.log(packageVersion());
+      return 0;
     case 'help':
     case '--help':
     case '-h':

@@ -1,4 +1,4 @@
-import { consoleLogger } from '../store/logger.js';
+import { consoleLogger, type Logger } from '../store/logger.js';
 import { startServer, type SyncServer } from '../server/index.js';
 import { portFrom, readCommandLine } from './args.js';
 
@@ -7,6 +7,17 @@ export const serveUsage = `usage: sync-session serve [--port 9090] [--host 127.0
 
 Runs the reference sync server: auth at http://HOST:PORT/auth/*, sync at ws://HOST:PORT/sync,
 each partition's history under --data. Stops on Ctrl-C (SIGINT) or SIGTERM.`;
+
+/**
+ * The server's log, less its own "sync server listening" line: the command prints that once
+ * itself, with the login address too (two such lines read as two servers).
+ */
+const serveLogger: Logger = {
+  ...consoleLogger,
+  info: (message, details) => {
+    if (message !== 'sync server listening') consoleLogger.info(message, details);
+  },
+};
 
 /**
  * `sync-session serve`: starts the server and keeps it up until a signal. Returns the exit
@@ -20,7 +31,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   if (port === 'bad' || port === undefined) return 2;
   let server: SyncServer;
   try {
-    server = await startServer({ port, host: values.host ?? '127.0.0.1', dataDir: values.data ?? './sync-data', logger: consoleLogger });
+    server = await startServer({ port, host: values.host ?? '127.0.0.1', dataDir: values.data ?? './sync-data', logger: serveLogger });
   } catch (error) {
     // A flag startServer refuses (`--data ''`, `--host ''`) is bad arguments, said in one line, not a stack.
     if (!(error instanceof TypeError)) throw error;

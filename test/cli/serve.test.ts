@@ -6,7 +6,7 @@ import { startTsxProcess } from '../support/tsx-process.js';
 import { logIn } from '../support/wire-client.js';
 
 describe('sync-session serve', () => {
-  it('logs where it listens, serves logins, and stops cleanly on SIGTERM', async () => {
+  it('says once where it listens, serves logins, and stops cleanly on SIGTERM', async () => {
     const data = mkdtempSync(join(tmpdir(), 'serve-cli-'));
     const serve = await startTsxProcess(['src/cli.ts', 'serve', '--port', '0', '--data', data], (out) => /listening on ws:\/\/127\.0\.0\.1:\d+\/sync/.test(out));
     try {
@@ -16,6 +16,8 @@ describe('sync-session serve', () => {
       expect(login.userId).toMatch(/^anon-/);
       expect(await serve.stop('SIGTERM')).toBe(0);
       expect(serve.output()).toContain('stopped');
+      // One line says where it listens (the server's own log line used to repeat it).
+      expect(serve.output().split('\n').filter((line) => /listening/.test(line))).toHaveLength(1);
     } finally {
       await serve.stop();
       rmSync(data, { recursive: true, force: true });
