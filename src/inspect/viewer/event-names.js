@@ -68,9 +68,6 @@ export function eventTitle(event) {
   return fields.length === 0 ? type : `${type} ${fields.join(' ')}`;
 }
 
-/** Whether `event` is a progress report, the kind of step the timeline can hide. @param {{ type: string }} event */
-export const isProgress = (event) => event.type === 'progress';
-
 /** How many characters of an event's JSON the details pane shows. */
 export const MAX_DETAILS_CHARS = 4_000;
 

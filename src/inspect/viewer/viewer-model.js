@@ -109,6 +109,17 @@ export function snapshotAt(actor, at) {
 }
 
 /**
+ * The steps a timeline lists, each with its index in `history`: all of them, or (`hideProgress`)
+ * all but progress reports, which come by the dozen in a sync and push the rest out of view; a
+ * step looked at (`keep`, its `seq`) stays listed whatever it is.
+ * @param {Step[]} history @param {boolean} hideProgress @param {number} [keep]
+ * @returns {{ step: Step, index: number }[]}
+ */
+export function visibleSteps(history, hideProgress, keep) {
+  return history.map((step, index) => ({ step, index })).filter(({ step }) => !hideProgress || step.event !== 'progress' || step.seq === keep);
+}
+
+/**
  * The children of every actor, by parent id: built once per look, so finding a session's waits
  * does not scan every actor.
  * @param {Model} model @returns {Map<string, ActorRecord[]>}

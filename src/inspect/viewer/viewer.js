@@ -5,9 +5,9 @@
  * right, where clicking an event shows the session as it was right after it.
  */
 import { setChartMode, showChart } from './chart-view.js';
-import { eventDetails, eventTitle, formatBytes, isProgress } from './event-names.js';
+import { eventDetails, eventTitle, formatBytes } from './event-names.js';
 import { linkToRelay } from './relay-link.js';
-import { applyFrame, connectionOfUser, createModel, liveSessions, sessionKey, sessionTitle, sessionView, snapshotAt } from './viewer-model.js';
+import { applyFrame, connectionOfUser, createModel, liveSessions, sessionKey, sessionTitle, sessionView, snapshotAt, visibleSteps } from './viewer-model.js';
 
 /** @typedef {import('./viewer-model.js').Frame} Frame */
 /** @typedef {import('./viewer-model.js').SessionView} SessionView */
@@ -133,9 +133,7 @@ function renderTimeline(view) {
   const key = JSON.stringify([pinned, hide, steps.length, steps[0]?.seq, steps.at(-1)?.seq]);
   replaceItems(byId('event-list'), key, () => {
     const items = [];
-    for (const [index, step] of steps.entries()) {
-      // A progress step looked at stays listed, so what is shown is still marked.
-      if (hide && isProgress(step.payload) && step.seq !== pinned) continue;
+    for (const { step, index } of visibleSteps(steps, hide, pinned)) {
       const item = element('li', step.seq === pinned ? 'step pinned' : 'step');
       item.dataset['index'] = String(index);
       item.dataset['seq'] = String(step.seq);
@@ -148,7 +146,7 @@ function renderTimeline(view) {
     }
     return items.length === 0 ? [element('li', 'none', steps.length === 0 ? 'no events yet' : 'only progress so far')] : items.reverse();
   });
-  const hidden = hide ? steps.filter((step) => isProgress(step.payload) && step.seq !== pinned).length : 0;
+  const hidden = steps.length - visibleSteps(steps, hide, pinned).length;
   byId('hidden-count').textContent = hidden === 0 ? '' : `${hidden} hidden`;
   const mode = byId('view-mode');
   const index = steps.findIndex((step) => step.seq === pinned);
