@@ -107,7 +107,7 @@ describe('the viewer model', () => {
     expect(model.actors.get('a')!.history.map((s) => s.event)).toEqual(['e8', 'e9', 'e10']);
   });
 
-  it("orders a late joiner's timeline by time: the recent steps first, the announcement (the present) last", () => {
+  it("orders a late joiner's timeline by time: the recent steps, and no step for the announcement (the present)", () => {
     const model = createModel();
     const label = { realmPath: '/r', userId: 'u', partition: 'p' };
     const at = Date.now();
