@@ -106,6 +106,8 @@ describe('the inspector viewer in Chromium', () => {
     await screenshot(page, 'inspector-whole-chart');
     await toggleChartMode(page);
     expect((await stateBox(page, running)).height).toBeGreaterThanOrEqual(20);
+    // The connection chart follows its active states too.
+    expect((await stateBox(page, 'connection.online.connected', 'connection-chart')).textHeight).toBeGreaterThanOrEqual(10);
 
     // The page joined after the sessions started: the relay's replay added no "announced" step.
     await page.locator('#event-list li.step').first().waitFor();

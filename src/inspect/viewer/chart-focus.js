@@ -10,8 +10,8 @@
 
 /** The smallest rendered text height, in px, the focus allows. */
 export const MIN_TEXT_PX = 10;
-/** How far past the drawn text size the focus zooms in at most (small states are not blown up). */
-export const MAX_ZOOM = 1.25;
+/** How far the focus zooms in at most: the drawn size (more blows small states up and hides their neighbours). */
+export const MAX_ZOOM = 1;
 /** Room left around the focused states, in chart units. */
 export const MARGIN = 24;
 

@@ -59,7 +59,7 @@ function viewBoxOf(svg, attribute = 'viewBox') {
 }
 
 /** @param {Element} svg @param {Box} box */
-const setViewBox = (svg, box) => svg.setAttribute('viewBox', `${box.x.toFixed(1)} ${box.y.toFixed(1)} ${box.width.toFixed(1)} ${box.height.toFixed(1)}`);
+const setViewBox = (svg, box) => svg.setAttribute('viewBox', [box.x, box.y, box.width, box.height].map((n) => String(Math.round(n * 10) / 10)).join(' '));
 
 /**
  * Points `container`'s chart at its active states (or at the whole chart), gliding there;

@@ -4,10 +4,11 @@
  * active states lit, its connection, progress bars and pending waits; its event timeline on the
  * right, where clicking an event shows the session as it was right after it.
  */
+import { activeLeaves } from './chart-focus.js';
 import { setChartMode, showChart } from './chart-view.js';
 import { eventDetails, eventTitle, formatBytes } from './event-names.js';
 import { linkToRelay } from './relay-link.js';
-import { applyFrame, connectionOfUser, createModel, liveSessions, sessionKey, sessionTitle, sessionView, snapshotAt, visibleSteps } from './viewer-model.js';
+import { activePaths, applyFrame, connectionOfUser, createModel, liveSessions, sessionKey, sessionTitle, sessionView, snapshotAt, visibleSteps } from './viewer-model.js';
 
 /** @typedef {import('./viewer-model.js').Frame} Frame */
 /** @typedef {import('./viewer-model.js').SessionView} SessionView */
@@ -212,11 +213,21 @@ function render() {
   section('wait-list', () => renderWaits(view, step?.at ?? Date.now()));
   section('timeline', () => renderTimeline(view));
   void showChart(byId('session-chart'), 'session', view.snapshot.value);
+  // Zoomed in, the enclosing states' names are out of view: the note names the active leaves in full.
+  byId('session-note').textContent =
+    byId('session-chart').dataset['view'] === 'whole' ? 'the whole chart' : `zoomed to ${activeLeaves(activePaths('session', view.snapshot.value)).map((path) => path.slice('session.'.length))
+          // The lifecycle first, as the chart draws it.
+          .sort((a, b) => Number(b.startsWith('lifecycle')) - Number(a.startsWith('lifecycle')))
+          .join(' + ')}`;
   const socket = connectionOfUser(model, view.label.userId);
   // Looking back, the socket is shown as it was at that moment too.
   const socketSnapshot = socket === undefined ? undefined : step === undefined ? socket.snapshot : snapshotAt(socket, step.at);
   byId('connection-note').textContent =
-    socket === undefined ? 'no live connection' : step === undefined ? "the user's shared socket, live" : socketSnapshot === undefined ? 'not known at that moment' : `as it was at ${clock(step.at)}`;
+    socket === undefined
+      ? 'no live connection'
+      : step !== undefined && socketSnapshot === undefined
+        ? 'not known at that moment'
+        : `${step === undefined ? "the user's shared socket, live" : `as it was at ${clock(step.at)}`}: ${activeLeaves(activePaths('connection', socketSnapshot?.value)).map((path) => path.slice('connection.'.length)).join(' + ')}`;
   void showChart(byId('connection-chart'), 'connection', socketSnapshot?.value);
 }
 
@@ -226,8 +237,7 @@ for (const button of document.querySelectorAll('button.chart-mode')) {
     const whole = chart.dataset['view'] !== 'whole';
     setChartMode(chart, whole ? 'whole' : 'follow');
     button.textContent = whole ? 'follow active states' : 'whole chart';
-    const note = button.parentElement?.querySelector('.chart-note');
-    if (note instanceof HTMLElement && chart.id === 'session-chart') note.textContent = whole ? 'the whole chart' : 'zoomed to the active states';
+    scheduleRender();
   });
 }
 
