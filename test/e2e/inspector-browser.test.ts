@@ -153,7 +153,7 @@ describe('the inspector viewer in Chromium', () => {
     expect(await page.locator('#hidden-count').textContent()).toMatch(/^\d+ hidden$/);
     await page.locator('#hide-progress').uncheck();
     const progressName = await page.locator('#event-list li[data-event="progress"] .event').first().textContent();
-    expect(progressName).toMatch(/^upload \d+(\.\d)? (B|kB|MB) \/ \d+(\.\d)? (B|kB|MB)$/);
+    expect(progressName).toMatch(/^upload \d+(\.\d+)? (B|kB|MB) \/ \d+(\.\d+)? (B|kB|MB)$/);
     await screenshot(page, 'inspector-progress-shown');
     await page.locator('#hide-progress').check();
     await expect.poll(() => page.locator('#event-list li[data-event="progress"]').count()).toBe(0);

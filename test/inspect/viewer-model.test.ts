@@ -156,6 +156,7 @@ describe('the viewer model', () => {
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(12_345)).toBe('12.3 kB');
     expect(formatBytes(1_000_000)).toBe('1 MB');
+    expect(formatBytes(1_004_000)).not.toBe(formatBytes(1_006_000));
     expect(eventTitle({ type: 'progress', direction: 'upload', transferred: 12_300, transferable: 1_000_000 })).toBe('upload 12.3 kB / 1 MB');
     expect(eventTitle({ type: 'xstate.done.actor.wait:w1' })).toBe('wait:w1 finished');
     expect(eventTitle({ type: 'xstate.error.actor.refreshAccessToken', error: {} })).toBe('refreshAccessToken failed');

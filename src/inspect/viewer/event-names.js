@@ -9,7 +9,7 @@
 const isRecord = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
- * A byte count in decimal units, one decimal at most: `512 B`, `12.3 kB`, `1 MB`.
+ * A byte count in decimal units: `512 B`, `12.3 kB`, `1.06 MB` (two decimals from MB on).
  * @param {number} bytes @returns {string}
  */
 export function formatBytes(bytes) {
@@ -21,7 +21,9 @@ export function formatBytes(bytes) {
     value /= 1000;
     unit++;
   }
-  const shown = unit === 0 ? String(Math.round(value)) : String(Math.round(value * 10) / 10);
+  // Two decimals from MB on: a sync's last steps (1.004 MB of 1.006 MB) should not read the same.
+  const places = unit === 0 ? 1 : unit === 1 ? 10 : 100;
+  const shown = String(Math.round(value * places) / places);
   return `${shown} ${units[unit]}`;
 }
 
