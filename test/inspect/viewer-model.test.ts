@@ -1,6 +1,6 @@
 import { createInspector } from '@statelyai/inspect';
 import { createActor, fromPromise } from 'xstate';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { sessionMachine } from '../../machines/session.machine.js';
 import { decodeFrame, type InspectionFrame } from '../../src/inspect/inspection-frame.js';
 import { toWireFrame } from '../../src/inspect/wire-frame.js';
@@ -130,6 +130,17 @@ describe('the viewer model', () => {
     expect(model.actors.get('s')!.history).toEqual([]);
     // The announcement still sets the state.
     expect(liveSessions(model)[0]!.state).toBe('inactive');
+    // A wait pending at the announcement is as old as the announcement, not born at every look.
+    // (The page's clock is set, so "later" is certain.)
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['Date'] });
+    try {
+      const waiting = createModel();
+      applyFrame(waiting, { type: '@xstate.actor', sessionId: 's', name: 'session', snapshot: { ...snapshot, context: { ...snapshot.context, waiters: { w1: 'upload' } } } });
+      vi.setSystemTime(1_005_000);
+      expect(liveSessions(waiting)[0]!.waits[0]!.since).toBe(1_000_000);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('tells the connection as it was at a moment: its latest step then, or what it was announced as, or nothing known', () => {

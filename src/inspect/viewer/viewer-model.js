@@ -225,13 +225,22 @@ export function sessionView(model, actor, step, children = childrenByParent(mode
   };
 }
 
-/** When the session's timeline first listed wait `id`. @param {ActorRecord} actor @param {string} id */
+/** @param {WireSnapshot} snapshot @param {string} id */
+const hasWaiter = (snapshot, id) => {
+  const context = isRecord(snapshot.context) ? snapshot.context : {};
+  return isRecord(context['waiters']) && id in context['waiters'];
+};
+
+/**
+ * When the page first knew of wait `id`: its first step listing it, or the announcement if the
+ * wait was pending then (the step that made it may be older than the relay's replay).
+ * @param {ActorRecord} actor @param {string} id
+ */
 function firstSeen(actor, id) {
-  for (const step of actor.history) {
-    const context = isRecord(step.snapshot.context) ? step.snapshot.context : {};
-    if (isRecord(context['waiters']) && id in context['waiters']) return step.at;
-  }
-  return Date.now();
+  const step = actor.history.find((s) => hasWaiter(s.snapshot, id));
+  const announced = hasWaiter(actor.seenSnapshot, id) ? actor.seenAt : Infinity;
+  const at = Math.min(step?.at ?? Infinity, announced);
+  return Number.isFinite(at) ? at : Date.now();
 }
 
 /** Every live session, by realm path. @param {Model} model @returns {SessionView[]} */
