@@ -226,6 +226,9 @@ describe('the viewer model', () => {
     const alone = focusBox({ ...input, lit: ['m', 'm.a', 'm.a.big'], boxOf: (path) => (path === 'm.a.big' ? { x: 2000, y: 1000, width: 50, height: 20 } : boxes[path]) });
     expect(alone.x + alone.width / 2).toBeCloseTo(2025);
     expect(660 / alone.width).toBeLessThanOrEqual(1);
+    // A state at the chart's edge: the view stays on the chart rather than showing blank beyond it.
+    const edge = focusBox({ ...input, lit: ['m', 'm.a', 'm.a.low'], boxOf: (path) => (path === 'm.a.low' ? { x: 10, y: 1960, width: 50, height: 20 } : boxes[path]) });
+    expect([edge.x, edge.y + edge.height]).toEqual([0, 2000]);
   });
 
   it('takes no timestamp a Date cannot hold', () => {

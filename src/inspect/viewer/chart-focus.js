@@ -81,5 +81,10 @@ export function focusBox({ lit, boxOf, targetsOf, whole, view, fontSize }) {
   const height = view.height / scale;
   const first = leaves[0] === undefined ? undefined : boxOf(leaves[0]);
   const centre = fits(focus) || first === undefined ? focus : first;
-  return { x: centre.x + centre.width / 2 - width / 2, y: centre.y + centre.height / 2 - height / 2, width, height };
+  // Kept inside the chart where it can be: a state at its edge shows the chart beside it, not blank.
+  /** @param {number} at @param {number} size @param {number} start @param {number} extent */
+  const inside = (at, size, start, extent) => (size >= extent ? start + extent / 2 - size / 2 : Math.min(Math.max(at, start), start + extent - size));
+  const x = inside(centre.x + centre.width / 2 - width / 2, width, whole.x, whole.width);
+  const y = inside(centre.y + centre.height / 2 - height / 2, height, whole.y, whole.height);
+  return { x, y, width, height };
 }
