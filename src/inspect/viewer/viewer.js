@@ -148,7 +148,7 @@ function renderTimeline(view) {
     return items.length === 0 ? [element('li', 'none', steps.length === 0 ? 'no events yet' : 'only progress so far')] : items.reverse();
   });
   const hidden = steps.length - visibleSteps(steps, hide, pinned).length;
-  byId('hidden-count').textContent = hidden === 0 ? '' : `${hidden} hidden`;
+  byId('hidden-count').textContent = hidden === 0 ? '' : `${hidden} progress step${hidden === 1 ? '' : 's'} hidden`;
   const mode = byId('view-mode');
   const index = steps.findIndex((step) => step.seq === pinned);
   const step = steps[index];
