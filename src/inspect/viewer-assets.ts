@@ -41,6 +41,8 @@ const routes: Record<string, string> = {
   '/viewer/viewer.js': 'src/inspect/viewer/viewer.js',
   '/viewer/viewer-model.js': 'src/inspect/viewer/viewer-model.js',
   '/viewer/chart-view.js': 'src/inspect/viewer/chart-view.js',
+  '/viewer/chart-focus.js': 'src/inspect/viewer/chart-focus.js',
+  '/viewer/event-names.js': 'src/inspect/viewer/event-names.js',
   '/viewer/relay-link.js': 'src/inspect/viewer/relay-link.js',
   '/charts/session.svg': 'visualizations/session.svg',
   '/charts/connection.svg': 'visualizations/connection.svg',

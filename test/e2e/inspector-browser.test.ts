@@ -56,18 +56,69 @@ const barValuesSeen = async (page: Page): Promise<[number, number][]> =>
 
 const sessionItem = (page: Page, realmPath: string) => page.locator(`#session-list li[title="${realmPath}"]`);
 
+/** Where drawn state `path` of `#chartId` is on the screen, once the chart's view has stopped gliding. */
+async function stateBox(page: Page, path: string, chartId = 'session-chart') {
+  await page.locator(`#${chartId}[data-settled="true"]`).waitFor({ timeout: 10_000 });
+  const rect = await page.locator(`#${chartId} [id="state:${path}"] > rect`).first().boundingBox();
+  const text = await page.locator(`#${chartId} [id="state:${path}"] > text`).first().boundingBox();
+  const chart = await page.locator(`#${chartId}`).boundingBox();
+  if (rect === null || text === null || chart === null) throw new Error(`state ${path} of #${chartId} is not drawn`);
+  const inView = rect.x >= chart.x && rect.y >= chart.y && rect.x + rect.width <= chart.x + chart.width && rect.y + rect.height <= chart.y + chart.height;
+  return { height: rect.height, textHeight: text.height, inView };
+}
+
+/** Presses the chart's "whole chart" / "follow active states" button. */
+const toggleChartMode = (page: Page, chartId = 'session-chart') => page.locator(`button.chart-mode[data-chart="${chartId}"]`).click();
+
 describe('the inspector viewer in Chromium', () => {
   it('draws a running demo: pause lights paused and disconnected, the bars move during a sync, the timeline looks back', async () => {
     const demo = await startDemo({ inspectPort: 0 });
     const browser = await launchBrowser();
     cleanup.push(() => demo.close(), () => browser.close());
     const page = await browser.page();
+    // A laptop's window, where the whole session chart's text is a few pixels high.
+    await page.setViewportSize({ width: 1280, height: 800 });
     await page.goto(demo.relay!.url);
     const [alice, bob] = demo.clients;
     await sessionItem(page, alice.realm.path).click();
     await expect.poll(() => sessionItem(page, bob.realm.path).count()).toBe(1);
     await expectLit(page, 'session.lifecycle.syncing.active.running');
     await expectLit(page, 'session.connection.connected');
+    await expectLit(page, 'connection.online.connected', true, 'connection-chart');
+
+    // Two users' sessions of one partition share a file name: each is titled by partition and user.
+    for (const client of [alice, bob]) {
+      const title = await sessionItem(page, client.realm.path).locator('.path').textContent();
+      expect(title).toContain('team-1');
+      expect(title).toContain(client.session.user.id);
+    }
+
+    // The session chart opens zoomed to the active state, readable; the whole chart is a click away.
+    const running = 'session.lifecycle.syncing.active.running';
+    const zoomed = await stateBox(page, running);
+    expect(zoomed.inView, 'the active state is in view').toBe(true);
+    expect(zoomed.height, 'the active state is drawn big enough to read').toBeGreaterThanOrEqual(20);
+    expect(zoomed.textHeight, 'its name is at least 10 px high').toBeGreaterThanOrEqual(10);
+    await screenshot(page, 'inspector-zoomed');
+    await toggleChartMode(page);
+    await expect.poll(() => page.locator('#session-chart svg').evaluate((svg) => svg.getAttribute('viewBox') === svg.getAttribute('data-whole'))).toBe(true);
+    expect((await stateBox(page, running)).height, 'the whole chart is shown small').toBeLessThan(10);
+    await screenshot(page, 'inspector-whole-chart');
+    await toggleChartMode(page);
+    expect((await stateBox(page, running)).height).toBeGreaterThanOrEqual(20);
+    // The connection chart follows its active states too.
+    expect((await stateBox(page, 'connection.online.connected', 'connection-chart')).textHeight).toBeGreaterThanOrEqual(10);
+
+    // The page joined after the sessions started: the relay's replay added no "announced" step.
+    await page.locator('#event-list li.step').first().waitFor();
+    expect(await page.locator('#event-list li[data-event="announced"]').count()).toBe(0);
+
+    // Looking back at the first step, the connection chart shows that moment too: not connected yet.
+    await page.locator('#event-list li.step').last().click();
+    await expect.poll(() => page.locator('#view-mode').getAttribute('data-mode')).toBe('past');
+    await expectLit(page, 'connection.online.connected', false, 'connection-chart');
+    expect(await page.locator('#connection-note').textContent()).not.toContain('live');
+    await page.locator('#live-button').click();
     await expectLit(page, 'connection.online.connected', true, 'connection-chart');
 
     alice.session.pause();
@@ -96,6 +147,16 @@ describe('the inspector viewer in Chromium', () => {
     }
     await alice.session.waitForUpload(AbortSignal.timeout(30_000));
     await page.waitForFunction(barFull, ['upload-bar', 1_000_000] as const);
+    // Progress steps are hidden by default, and read as bytes when shown.
+    expect(await page.locator('#hide-progress').isChecked()).toBe(true);
+    expect(await page.locator('#event-list li[data-event="progress"]').count()).toBe(0);
+    expect(await page.locator('#hidden-count').textContent()).toMatch(/^\d+ progress steps? hidden$/);
+    await page.locator('#hide-progress').uncheck();
+    const progressName = await page.locator('#event-list li[data-event="progress"] .event').first().textContent();
+    expect(progressName).toMatch(/^upload \d+(\.\d+)? (B|kB|MB) \/ \d+(\.\d+)? (B|kB|MB)$/);
+    await screenshot(page, 'inspector-progress-shown');
+    await page.locator('#hide-progress').check();
+    await expect.poll(() => page.locator('#event-list li[data-event="progress"]').count()).toBe(0);
     const distinct = await barValuesSeen(page);
     expect(distinct.length, `upload bar values: ${distinct.join(' ')}`).toBeGreaterThanOrEqual(3);
     const transferred = distinct.map(([t]) => t);
@@ -113,6 +174,12 @@ describe('the inspector viewer in Chromium', () => {
     await page.mouse.up();
     await expectLit(page, 'session.lifecycle.paused');
     expect(await page.locator('#view-mode').getAttribute('data-mode')).toBe('past');
+    // The step looked at shows its event, as JSON.
+    expect(await page.locator('#event-details').getAttribute('data-empty')).toBe('false');
+    expect(await page.locator('#event-details-json').textContent()).toContain('"type": "pause"');
+    // The paused state is followed: in view and readable.
+    const paused = await stateBox(page, 'session.lifecycle.paused');
+    expect(paused.inView && paused.height >= 20, `paused drawn ${JSON.stringify(paused)}`).toBe(true);
     await screenshot(page, 'inspector-looking-back');
     await page.locator('#live-button').click();
     await expectLit(page, 'session.lifecycle.syncing.active.running');
@@ -136,6 +203,14 @@ describe('the inspector viewer in Chromium', () => {
     expect(downloaded.map(([t]) => t)).toEqual(downloaded.map(([t]) => t).sort((a, b) => a - b));
     const shot = await screenshot(page, 'inspector');
     console.info(`inspector screenshot: ${shot}; upload bar showed ${distinct.length} values, download bar ${downloaded.length}`);
+
+    // A second viewer connecting adds no "announced" step, to its timeline or to the first's.
+    const second = await browser.page();
+    await second.goto(demo.relay!.url);
+    await sessionItem(second, alice.realm.path).click();
+    await second.locator('#event-list li.step').first().waitFor();
+    expect(await second.locator('#event-list li[data-event="announced"]').count()).toBe(0);
+    expect(await page.locator('#event-list li[data-event="announced"]').count()).toBe(0);
     expect(browser.errors).toEqual([]);
   });
 

@@ -7,12 +7,13 @@
 
 /**
  * @typedef {{ status: string, value?: unknown, context?: unknown }} WireSnapshot
+ * @typedef {{ type: string, [field: string]: unknown }} WireEvent
  * @typedef {{ type: '@xstate.actor', sessionId: string, name?: string, parentId?: string, createdAt?: string, snapshot: WireSnapshot }} ActorFrame
- * @typedef {{ type: '@xstate.snapshot', sessionId: string, createdAt?: string, event: { type: string }, snapshot: WireSnapshot }} SnapshotFrame
- * @typedef {{ type: '@xstate.event', sessionId: string, createdAt?: string, event: { type: string } }} EventFrame
+ * @typedef {{ type: '@xstate.snapshot', sessionId: string, createdAt?: string, event: WireEvent, snapshot: WireSnapshot }} SnapshotFrame
+ * @typedef {{ type: '@xstate.event', sessionId: string, createdAt?: string, event: WireEvent }} EventFrame
  * @typedef {ActorFrame | SnapshotFrame | EventFrame} Frame
- * @typedef {{ seq: number, at: number, event: string, snapshot: WireSnapshot }} Step
- * @typedef {{ id: string, name: string, parentId: string | undefined, createdAt: number, snapshot: WireSnapshot, history: Step[] }} ActorRecord
+ * @typedef {{ seq: number, at: number, event: string, payload: WireEvent, snapshot: WireSnapshot }} Step
+ * @typedef {{ id: string, name: string, parentId: string | undefined, createdAt: number, seenAt: number, seenSnapshot: WireSnapshot, snapshot: WireSnapshot, history: Step[] }} ActorRecord
  * @typedef {{ actors: Map<string, ActorRecord>, historyLimit: number, nextSeq: number }} Model
  * @typedef {{ realmPath: string, userId: string, partition: string }} SessionLabel
  * @typedef {{ transferred: number, transferable: number }} ByteCounts
@@ -53,7 +54,9 @@ function addStep(model, actor, step) {
 
 /**
  * Applies one frame. Actors that stop leave the model; a frame for an actor never announced is
- * ignored (it belongs to a listener that joined before this page).
+ * ignored (it belongs to a listener that joined before this page). An announcement sets the
+ * actor's state and adds nothing to its timeline: the relay replays every live actor to each
+ * viewer that connects, and that is not something the actor did.
  * @param {Model} model @param {Frame} frame
  */
 export function applyFrame(model, frame) {
@@ -66,11 +69,13 @@ export function applyFrame(model, frame) {
       parentId: frame.parentId,
       // A re-announcement (the app's link to the relay came back) keeps what the page knew.
       createdAt: known?.createdAt ?? timeOf(frame.createdAt),
+      // When the page first knew the actor, and as what: its state from then on, until a step.
+      seenAt: known?.seenAt ?? Date.now(),
+      seenSnapshot: known?.seenSnapshot ?? frame.snapshot,
       snapshot: frame.snapshot,
       history: known?.history ?? [],
     };
     model.actors.set(frame.sessionId, actor);
-    if (known === undefined) addStep(model, actor, { at: Date.now(), event: 'announced', snapshot: frame.snapshot });
     return;
   }
   if (frame.type !== '@xstate.snapshot') return;
@@ -81,7 +86,37 @@ export function applyFrame(model, frame) {
     return;
   }
   actor.snapshot = frame.snapshot;
-  addStep(model, actor, { at: timeOf(frame.createdAt), event: frame.event.type, snapshot: frame.snapshot });
+  addStep(model, actor, { at: timeOf(frame.createdAt), event: frame.event.type, payload: frame.event, snapshot: frame.snapshot });
+}
+
+/**
+ * The snapshot `actor` had at time `at`: that of its latest step at or before `at`, or the one
+ * the page first saw it with (at `seenAt`) if that is later; `undefined` when the page knows
+ * nothing that early. For a late joiner the replayed steps come before `seenAt` and lead to
+ * the announced present; for an actor born under the page's eyes they come after it.
+ * @param {ActorRecord} actor @param {number} at @returns {WireSnapshot | undefined}
+ */
+export function snapshotAt(actor, at) {
+  let latestAt = actor.seenAt <= at ? actor.seenAt : -Infinity;
+  let snapshot = actor.seenAt <= at ? actor.seenSnapshot : undefined;
+  for (const step of actor.history) {
+    if (step.at <= at && step.at >= latestAt) {
+      latestAt = step.at;
+      snapshot = step.snapshot;
+    }
+  }
+  return snapshot;
+}
+
+/**
+ * The steps a timeline lists, each with its index in `history`: all of them, or (`hideProgress`)
+ * all but progress reports, which come by the dozen in a sync and push the rest out of view; a
+ * step looked at (`keep`, its `seq`) stays listed whatever it is.
+ * @param {Step[]} history @param {boolean} hideProgress @param {number} [keep]
+ * @returns {{ step: Step, index: number }[]}
+ */
+export function visibleSteps(history, hideProgress, keep) {
+  return history.map((step, index) => ({ step, index })).filter(({ step }) => !hideProgress || step.event !== 'progress' || step.seq === keep);
 }
 
 /**
@@ -190,13 +225,22 @@ export function sessionView(model, actor, step, children = childrenByParent(mode
   };
 }
 
-/** When the session's timeline first listed wait `id`. @param {ActorRecord} actor @param {string} id */
+/** @param {WireSnapshot} snapshot @param {string} id */
+const hasWaiter = (snapshot, id) => {
+  const context = isRecord(snapshot.context) ? snapshot.context : {};
+  return isRecord(context['waiters']) && id in context['waiters'];
+};
+
+/**
+ * When the page first knew of wait `id`: its first step listing it, or the announcement if the
+ * wait was pending then (the step that made it may be older than the relay's replay).
+ * @param {ActorRecord} actor @param {string} id
+ */
 function firstSeen(actor, id) {
-  for (const step of actor.history) {
-    const context = isRecord(step.snapshot.context) ? step.snapshot.context : {};
-    if (isRecord(context['waiters']) && id in context['waiters']) return step.at;
-  }
-  return Date.now();
+  const step = actor.history.find((s) => hasWaiter(s.snapshot, id));
+  const announced = hasWaiter(actor.seenSnapshot, id) ? actor.seenAt : Infinity;
+  const at = Math.min(step?.at ?? Infinity, announced);
+  return Number.isFinite(at) ? at : Date.now();
 }
 
 /** Every live session, by realm path. @param {Model} model @returns {SessionView[]} */
@@ -211,6 +255,13 @@ export function liveSessions(model) {
   }
   return views.sort((a, b) => a.label.realmPath.localeCompare(b.label.realmPath) || a.id.localeCompare(b.id));
 }
+
+/**
+ * How the page titles a session: partition and user, whole (two users' sessions of one
+ * partition share a file name, and user ids often share a prefix; the path is the tooltip).
+ * @param {SessionLabel} label @returns {string}
+ */
+export const sessionTitle = (label) => `${label.partition} · ${label.userId}`;
 
 /** What names a session across relay restarts, when its actor ids change. @param {SessionView} view */
 export const sessionKey = (view) => `${view.label.userId}\u0000${view.label.realmPath}`;

@@ -4,9 +4,11 @@
  * active states lit, its connection, progress bars and pending waits; its event timeline on the
  * right, where clicking an event shows the session as it was right after it.
  */
-import { showChart } from './chart-view.js';
+import { activeLeaves } from './chart-focus.js';
+import { setChartMode, showChart } from './chart-view.js';
+import { eventDetails, eventTitle, formatBytes } from './event-names.js';
 import { linkToRelay } from './relay-link.js';
-import { applyFrame, connectionOfUser, createModel, liveSessions, sessionKey, sessionView } from './viewer-model.js';
+import { activePaths, applyFrame, connectionOfUser, createModel, liveSessions, sessionKey, sessionTitle, sessionView, snapshotAt, visibleSteps } from './viewer-model.js';
 
 /** @typedef {import('./viewer-model.js').Frame} Frame */
 /** @typedef {import('./viewer-model.js').SessionView} SessionView */
@@ -82,9 +84,10 @@ function renderSessionList(sessions) {
       item.dataset['sessionId'] = session.id;
       item.dataset['state'] = session.state;
       item.dataset['connection'] = session.connection;
+      // Two users' sessions of one partition share a file name: the title is partition and user.
       item.append(
-        element('span', 'path', baseName(session.label.realmPath)),
-        element('span', 'meta', `user ${session.label.userId.slice(0, 8)} · ${session.label.partition}`),
+        element('span', 'path', sessionTitle(session.label)),
+        element('span', 'meta', baseName(session.label.realmPath)),
         element('span', `badge state-${session.state}`, session.state),
         element('span', `badge connection-${session.connection}`, session.connection),
       );
@@ -106,7 +109,7 @@ function renderBar(id, counts) {
   const fill = /** @type {HTMLElement} */ (bar.querySelector('.fill'));
   fill.style.width = `${(share * 100).toFixed(1)}%`;
   const label = /** @type {HTMLElement} */ (bar.querySelector('.label'));
-  label.textContent = `${counts.transferred} / ${counts.transferable} B (${Math.round(share * 100)}%)`;
+  label.textContent = `${formatBytes(counts.transferred)} / ${formatBytes(counts.transferable)} (${Math.round(share * 100)}%)`;
 }
 
 /** @param {SessionView} view @param {number} now the present, or the time of the step looked back at */
@@ -127,25 +130,35 @@ function renderWaits(view, now) {
 /** @param {SessionView} view */
 function renderTimeline(view) {
   const steps = view.history;
-  const key = JSON.stringify([pinned, steps.length, steps[0]?.seq, steps.at(-1)?.seq]);
-  replaceItems(byId('event-list'), key, () =>
-    steps
-      .map((step, index) => {
-        const item = element('li', step.seq === pinned ? 'step pinned' : 'step');
-        item.dataset['index'] = String(index);
-        item.dataset['seq'] = String(step.seq);
-        item.dataset['event'] = step.event;
-        item.append(element('span', 'at', clock(step.at)), element('span', 'event', step.event));
-        return item;
-      })
-      .reverse(),
-  );
+  const hide = /** @type {HTMLInputElement} */ (byId('hide-progress')).checked;
+  const key = JSON.stringify([pinned, hide, steps.length, steps[0]?.seq, steps.at(-1)?.seq]);
+  replaceItems(byId('event-list'), key, () => {
+    const items = [];
+    for (const { step, index } of visibleSteps(steps, hide, pinned)) {
+      const item = element('li', step.seq === pinned ? 'step pinned' : 'step');
+      item.dataset['index'] = String(index);
+      item.dataset['seq'] = String(step.seq);
+      item.dataset['event'] = step.event;
+      const title = eventTitle(step.payload);
+      const name = element('span', 'event', title);
+      name.title = title;
+      item.append(element('span', 'at', clock(step.at)), name);
+      items.push(item);
+    }
+    return items.length === 0 ? [element('li', 'none', steps.length === 0 ? 'no events yet' : 'only progress so far')] : items.reverse();
+  });
+  const hidden = steps.length - visibleSteps(steps, hide, pinned).length;
+  byId('hidden-count').textContent = hidden === 0 ? '' : `${hidden} progress step${hidden === 1 ? '' : 's'} hidden`;
   const mode = byId('view-mode');
   const index = steps.findIndex((step) => step.seq === pinned);
   const step = steps[index];
   mode.dataset['mode'] = step === undefined ? 'live' : 'past';
   byId('view-mode-text').textContent =
-    step === undefined ? `live${unpinnedBecause === undefined ? '' : ` (${unpinnedBecause})`}` : `as it was after event #${index} (${step.event}, ${clock(step.at)})`;
+    step === undefined ? `live${unpinnedBecause === undefined ? '' : ` (${unpinnedBecause})`}` : `as it was after event #${index} (${eventTitle(step.payload)}, ${clock(step.at)})`;
+  const details = byId('event-details');
+  details.dataset['empty'] = String(step === undefined);
+  byId('event-details-title').textContent = step === undefined ? '' : `${eventTitle(step.payload)} · ${clock(step.at)}`;
+  byId('event-details-json').textContent = step === undefined ? '' : eventDetails(step.payload);
 }
 
 /**
@@ -200,17 +213,35 @@ function render() {
   section('wait-list', () => renderWaits(view, step?.at ?? Date.now()));
   section('timeline', () => renderTimeline(view));
   void showChart(byId('session-chart'), 'session', view.snapshot.value);
+  // Zoomed in, the enclosing states' names are out of view: the note names the active leaves in full.
+  byId('session-note').textContent =
+    byId('session-chart').dataset['view'] === 'whole' ? 'the whole chart' : `zoomed to ${activeLeaves(activePaths('session', view.snapshot.value)).map((path) => path.slice('session.'.length))
+          // The lifecycle first, as the chart draws it.
+          .sort((a, b) => Number(b.startsWith('lifecycle')) - Number(a.startsWith('lifecycle')))
+          .join(' + ')}`;
   const socket = connectionOfUser(model, view.label.userId);
-  void showChart(byId('connection-chart'), 'connection', socket?.snapshot.value);
+  // Looking back, the socket is shown as it was at that moment too.
+  const socketSnapshot = socket === undefined ? undefined : step === undefined ? socket.snapshot : snapshotAt(socket, step.at);
+  byId('connection-note').textContent =
+    socket === undefined
+      ? 'no live connection'
+      : step !== undefined && socketSnapshot === undefined
+        ? 'not known at that moment'
+        : `${step === undefined ? "the user's shared socket, live" : `as it was at ${clock(step.at)}`}: ${activeLeaves(activePaths('connection', socketSnapshot?.value)).map((path) => path.slice('connection.'.length)).join(' + ')}`;
+  void showChart(byId('connection-chart'), 'connection', socketSnapshot?.value);
 }
 
-for (const button of document.querySelectorAll('button.zoom')) {
+for (const button of document.querySelectorAll('button.chart-mode')) {
   button.addEventListener('click', () => {
     const chart = byId(/** @type {HTMLElement} */ (button).dataset['chart'] ?? '');
-    const zoomed = chart.classList.toggle('zoomed');
-    button.textContent = zoomed ? 'fit width' : 'actual size';
+    const whole = chart.dataset['view'] !== 'whole';
+    setChartMode(chart, whole ? 'whole' : 'follow');
+    button.textContent = whole ? 'follow active states' : 'whole chart';
+    scheduleRender();
   });
 }
+
+byId('hide-progress').addEventListener('change', scheduleRender);
 
 /**
  * Calls `choose` with the item of `list` under a press of the primary button. On press, not on
