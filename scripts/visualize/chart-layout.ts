@@ -69,11 +69,17 @@ function captionOrigin(box: Rect, caption: Rect, obstacles: readonly Rect[]): Po
 }
 
 /**
- * How ELK may break a chart's cycles. Neither wins everywhere: greedy reverses the fewest arrows
- * and halves the session chart's crossings, depth-first from the initial marker keeps the small
- * charts free of crossings. Each is tried and the more readable layout kept.
+ * The ELK choices no one setting wins everywhere, tried in turn. Greedy cycle breaking reverses
+ * the fewest arrows and halves the session chart's crossings; depth-first from the initial
+ * marker keeps the small charts free of them. Min-width layering stacks the session's two
+ * regions instead of setting them side by side: fewer crossings, and a chart that fits a page.
  */
-const CYCLE_BREAKING = ['GREEDY', 'DEPTH_FIRST'] as const;
+const CANDIDATES: readonly LayoutOptions[] = ['GREEDY', 'DEPTH_FIRST'].flatMap((cycleBreaking) =>
+  ['NETWORK_SIMPLEX', 'MIN_WIDTH'].map((layering) => ({
+    'elk.layered.cycleBreaking.strategy': cycleBreaking,
+    'elk.layered.layering.strategy': layering,
+  })),
+);
 
 /** Fewer crossings first, then shorter arrows: the order a reader notices them in. */
 const readability = (chart: LaidOutChart): readonly [number, number] => {
@@ -82,21 +88,21 @@ const readability = (chart: LaidOutChart): readonly [number, number] => {
 };
 
 /**
- * Lays out an already extracted chart tree, once per way of breaking cycles, and keeps the
- * layout with the fewest crossings (then the shortest arrows). `overrides` are ELK layout options
- * applied over the defaults in every nested graph (for experiments; the committed diagrams use
- * none); one that names the cycle breaking gives that single layout.
+ * Lays out an already extracted chart tree once per candidate setting and keeps the layout with
+ * the fewest crossings (then the shortest arrows). `overrides` are ELK layout options applied
+ * over the defaults in every nested graph (for experiments; the committed diagrams use none);
+ * overrides that name the cycle breaking give that single layout.
  */
 export async function layoutChart(chart: ChartState, overrides: LayoutOptions = {}): Promise<LaidOutChart> {
   if ('elk.layered.cycleBreaking.strategy' in overrides) return layoutOnce(chart, overrides);
   let best: { chart: LaidOutChart; score: readonly [number, number] } | undefined;
   // In order, and a tie keeps the earlier one, so the choice is deterministic.
-  for (const strategy of CYCLE_BREAKING) {
-    const laidOut = await layoutOnce(chart, { ...overrides, 'elk.layered.cycleBreaking.strategy': strategy });
+  for (const candidate of CANDIDATES) {
+    const laidOut = await layoutOnce(chart, { ...candidate, ...overrides });
     const score = readability(laidOut);
     if (best === undefined || score[0] < best.score[0] || (score[0] === best.score[0] && score[1] < best.score[1])) best = { chart: laidOut, score };
   }
-  if (best === undefined) throw new Error('layoutChart: no cycle breaking strategy to try');
+  if (best === undefined) throw new Error('layoutChart: no candidate layout settings');
   return best.chart;
 }
 
