@@ -16,6 +16,8 @@ export interface LayoutMetrics {
   readonly crossings: number;
   /** Per labelled arrow, the gap between the label's box and the arrow's line (0 when it touches). */
   readonly labelDistances: ReadonlyMap<string, number>;
+  /** Per labelled arrow, the gap between the label's box and the nearest other arrow's line. */
+  readonly labelDistancesToOthers: ReadonlyMap<string, number>;
   /** Labels whose box is touched by some other arrow's line, so they could be read as its label. */
   readonly labelsOnOtherArrows: readonly string[];
   /** Pairs of label boxes that overlap. */
@@ -86,12 +88,15 @@ export function layoutMetrics(chart: LaidOutChart): LayoutMetrics {
   });
 
   const labelDistances = new Map<string, number>();
+  const labelDistancesToOthers = new Map<string, number>();
   const labelsOnOtherArrows: string[] = [];
   for (const edge of edges) {
-    if (edge.label === undefined) continue;
-    labelDistances.set(edge.id, lineToRect(edge.points, edge.label));
     const label = edge.label;
-    if (edges.some((other) => other !== edge && lineToRect(other.points, label) === 0)) labelsOnOtherArrows.push(edge.id);
+    if (label === undefined) continue;
+    labelDistances.set(edge.id, lineToRect(edge.points, label));
+    const nearestOther = Math.min(Infinity, ...edges.filter((other) => other !== edge).map((other) => lineToRect(other.points, label)));
+    labelDistancesToOthers.set(edge.id, nearestOther);
+    if (nearestOther === 0) labelsOnOtherArrows.push(edge.id);
   }
 
   const labelled = edges.flatMap((edge) => (edge.label === undefined ? [] : [{ id: edge.id, box: edge.label }]));
@@ -111,6 +116,7 @@ export function layoutMetrics(chart: LaidOutChart): LayoutMetrics {
     totalEdgeLength,
     crossings,
     labelDistances,
+    labelDistancesToOthers,
     labelsOnOtherArrows,
     labelOverlaps,
     stateOverlaps,

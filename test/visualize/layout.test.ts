@@ -20,6 +20,8 @@ const machines: readonly (readonly [string, AnyStateMachine])[] = [
 
 /** A label further than this from its arrow is read as floating, not as the arrow's. */
 const MAX_LABEL_GAP = 8;
+/** How much nearer its own arrow than any other a label must be for the eye to tell them apart. */
+const MIN_LABEL_MARGIN = 3;
 
 const laidOut = new Map<string, Promise<LaidOutChart>>(machines.map(([name, machine]) => [name, layoutChart(chartOf(machine))]));
 const chart = (name: string): Promise<LaidOutChart> => laidOut.get(name) ?? Promise.reject(new Error(`no machine ${name}`));
@@ -46,6 +48,13 @@ describe.each(machines)('%s chart layout', (name, machine) => {
       expect(distance, edge).toBeLessThanOrEqual(MAX_LABEL_GAP);
     }
     expect(metrics.labelsOnOtherArrows).toEqual([]);
+  });
+
+  it('puts every label clearly nearer its own arrow than any other, so it is not read as a neighbour\'s', async () => {
+    const metrics = layoutMetrics(await chart(name));
+    for (const [edge, distance] of metrics.labelDistances) {
+      expect(metrics.labelDistancesToOthers.get(edge), edge).toBeGreaterThan(distance + MIN_LABEL_MARGIN);
+    }
   });
 });
 
@@ -77,6 +86,7 @@ describe('layoutMetrics', () => {
     const metrics = layoutMetrics(crossing);
     expect(metrics.crossings).toBe(1);
     expect(metrics.labelsOnOtherArrows).toEqual(['d']);
+    expect(metrics.labelDistancesToOthers.get('d')).toBe(0);
     expect(metrics.labelDistances.get('d')).toBeCloseTo(3, 5);
   });
 });
