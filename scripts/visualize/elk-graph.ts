@@ -50,9 +50,11 @@ const ROOT_OPTIONS: LayoutOptions = {
 /** Options every nested graph needs as well as the root: ELK reads them per graph, it does not inherit them. */
 const NESTED_OPTIONS: LayoutOptions = {
   'elk.direction': 'DOWN',
-  // Charts are full of cycles. Depth-first from the initial markers, in document order, keeps
-  // the initial state on top and the rest roughly in the order the source lists them.
+  // Charts are full of cycles; chart-layout.ts tries both ways of breaking them (greedy and
+  // depth-first) and keeps the better drawing. Depth-first here is the default when only one is made.
   'elk.layered.cycleBreaking.strategy': 'DEPTH_FIRST',
+  // Shortens the arrows ELK's node placement left longer than they need be.
+  'elk.layered.compaction.postCompaction.strategy': 'EDGE_LENGTH',
   'elk.layered.nodePlacement.strategy': 'NETWORK_SIMPLEX',
   'elk.edgeRouting': 'ORTHOGONAL',
   'elk.spacing.nodeNode': '24',
@@ -95,9 +97,11 @@ function labelOf(arrow: Arrow, index: number): NonNullable<ElkExtendedEdge['labe
     text: arrow.label.join('\n'),
     width: Math.ceil(Math.max(...arrow.label.map((line) => textWidth(line))) + 8),
     height: arrow.label.length * LINE_HEIGHT + 4,
-    // On the line rather than beside it: with many parallel lines, a label beside one is
-    // easily read as belonging to its neighbour.
-    layoutOptions: { 'elk.edgeLabels.inline': 'true' },
+    // Beside the line, in room ELK reserves for it (a label dummy node), so no other arrow runs
+    // through it. Inline labels sat on long shared channels, cut in by the lines next to them; end
+    // (TAIL/HEAD) labels made the chart smaller, but ELK reserves no room for them and most ended
+    // up under a neighbouring arrow.
+    layoutOptions: { 'elk.edgeLabels.inline': 'false', 'elk.edgeLabels.placement': 'CENTER' },
   };
 }
 
