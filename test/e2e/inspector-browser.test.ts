@@ -1,12 +1,16 @@
 import { createServer } from 'node:net';
 import type { Page } from 'playwright-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { startDemo } from '../../src/demo/demo-setup.js';
 import { startInspectorRelay } from '../../src/inspect/relay-server.js';
-import { launchBrowser, screenshot } from '../support/browser.js';
+import { launchBrowser, screenshot, withChromium, type TestBrowser } from '../support/browser.js';
 import { startTsxProcess, type TsxProcess } from '../support/tsx-process.js';
 import { Harness } from './harness.js';
 
+const { describe, it } = withChromium();
+
+// Each test registers the cleanup of a part before it starts that part (a closure over a
+// variable still undefined), so a launch that fails leaves nothing started before it running.
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
@@ -72,9 +76,11 @@ const toggleChartMode = (page: Page, chartId = 'session-chart') => page.locator(
 
 describe('the inspector viewer in Chromium', () => {
   it('draws a running demo: pause lights paused and disconnected, the bars move during a sync, the timeline looks back', async () => {
-    const demo = await startDemo({ inspectPort: 0 });
-    const browser = await launchBrowser();
-    cleanup.push(() => demo.close(), () => browser.close());
+    let demo: Awaited<ReturnType<typeof startDemo>> | undefined;
+    let browser: TestBrowser | undefined;
+    cleanup.push(() => demo?.close(), () => browser?.close());
+    demo = await startDemo({ inspectPort: 0 });
+    browser = await launchBrowser();
     const page = await browser.page();
     // A laptop's window, where the whole session chart's text is a few pixels high.
     await page.setViewportSize({ width: 1280, height: 800 });
@@ -216,10 +222,13 @@ describe('the inspector viewer in Chromium', () => {
 
   it('survives a relay killed and restarted: the page reconnects and shows the sessions again', async () => {
     const port = await freePort();
-    let relay = await startRelayProcess(port);
-    const h = await new Harness().start();
-    const browser = await launchBrowser();
-    cleanup.push(() => h.close(), () => browser.close(), () => relay.stop());
+    let relay: TsxProcess | undefined;
+    let h: Harness | undefined;
+    let browser: TestBrowser | undefined;
+    cleanup.push(() => relay?.stop(), () => h?.close(), () => browser?.close());
+    relay = await startRelayProcess(port);
+    h = await new Harness().start();
+    browser = await launchBrowser();
     const { realm } = await h.client('p', {}, h.app({ inspect: { url: `ws://127.0.0.1:${port}` } }));
     const page = await browser.page();
     // The chart's first fetch fails, as it does when the relay dies while the page loads it:
@@ -246,10 +255,13 @@ describe('the inspector viewer in Chromium', () => {
 
 describe('the Stately bridge page (/stately)', () => {
   it('hands the relayed frames to the inspector frame once it says it is ready', async () => {
-    const relay = await startInspectorRelay({ port: 0 });
-    const h = await new Harness().start();
-    const browser = await launchBrowser();
-    cleanup.push(() => relay.close(), () => h.close(), () => browser.close());
+    let relay: Awaited<ReturnType<typeof startInspectorRelay>> | undefined;
+    let h: Harness | undefined;
+    let browser: TestBrowser | undefined;
+    cleanup.push(() => relay?.close(), () => h?.close(), () => browser?.close());
+    relay = await startInspectorRelay({ port: 0 });
+    h = await new Harness().start();
+    browser = await launchBrowser();
     await h.client('p', {}, h.app({ inspect: { url: relay.wsUrl } }));
     const page = await browser.page();
     // stately.ai is not reachable from tests: a stand-in answers for it, in the same frame and

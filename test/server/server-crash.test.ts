@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RealmFile } from '../../src/store/realm-file.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { SyncDriver } from '../support/sync-driver.js';
@@ -9,6 +9,18 @@ import { is, logIn, WireClient } from '../support/wire-client.js';
 
 const root = mkdtempSync(join(tmpdir(), 'server-crash-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+// Registered before any server starts: a failing test leaves no server process behind.
+const servers: ServerProcess[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.kill()));
+});
+
+async function serverProcess(dataDir: string): Promise<ServerProcess> {
+  const server = await startServerProcess(dataDir);
+  servers.push(server);
+  return server;
+}
 
 const WRITES = 150;
 
@@ -34,7 +46,7 @@ async function historyOf(url: string, token: string, partition: string): Promise
 describe('server killed with SIGKILL while clients upload', () => {
   it('keeps every acknowledged changeset; clients re-upload the rest; nothing is duplicated', async () => {
     const dataDir = join(root, 'server');
-    let server: ServerProcess = await startServerProcess(dataDir);
+    let server: ServerProcess = await serverProcess(dataDir);
     const user = await logIn(server.url);
     const realms = ['a', 'b'].map((name) => RealmFile.open({ path: join(root, `${name}.realm`) }));
     let drivers = realms.map((realm) => new SyncDriver(realm, server.url, user.accessToken, 'crash'));
@@ -58,7 +70,7 @@ describe('server killed with SIGKILL while clients upload', () => {
     expect(killed).toBe(true);
     drivers.forEach((d) => d.close());
 
-    server = await startServerProcess(dataDir);
+    server = await serverProcess(dataDir);
     const afterCrash = await historyByOrigin(server.url, user.accessToken);
     realms.forEach((realm, r) => {
       const versions = afterCrash.get(realm.fileIdent) ?? [];
@@ -85,7 +97,7 @@ describe('server killed with SIGKILL while clients upload', () => {
 describe('server killed before anything was written to a partition', () => {
   it("costs its clients no reset: the partition's epoch was never durable, and a client holding nothing of it takes the new one", async () => {
     const dataDir = join(root, 'empty-partition');
-    let server: ServerProcess = await startServerProcess(dataDir);
+    let server: ServerProcess = await serverProcess(dataDir);
     const user = await logIn(server.url);
     const realm = RealmFile.open({ path: join(root, 'offline-writer.realm') });
     let driver = new SyncDriver(realm, server.url, user.accessToken, 'never-written');
@@ -97,7 +109,7 @@ describe('server killed before anything was written to a partition', () => {
     realm.write((tx) => tx.put('Task', 'offline', { title: 'written while the server was down' }));
     await server.kill();
 
-    server = await startServerProcess(dataDir);
+    server = await serverProcess(dataDir);
     driver = new SyncDriver(realm, server.url, user.accessToken, 'never-written');
     await driver.connect();
     await driver.syncAll();

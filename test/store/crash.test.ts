@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { RealmFile } from '../../src/store/realm-file.js';
 import type { Durability } from '../../src/store/record-log.js';
 import { RecordingLogger, useTempDir } from './temp-dir.js';
@@ -9,6 +9,13 @@ import { RecordingLogger, useTempDir } from './temp-dir.js';
 const tempDir = useTempDir('crash');
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const KILL_AFTER_MS = 5_000;
+
+// Registered before any child starts: a test that ends early (a failure, a timeout) kills its writer.
+const children = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  children.clear();
+});
 
 interface Run {
   /** Counters the child printed (each printed after its `write` returned). */
@@ -23,6 +30,7 @@ function runUntilKilled(dir: string, durability: Durability, killAfter: number):
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/store/fixtures/write-loop.ts', dir, durability], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
     const printed: number[] = [];
     let partial = '';
     let stderr = '';
@@ -42,6 +50,7 @@ function runUntilKilled(dir: string, durability: Durability, killAfter: number):
     child.on('error', reject);
     child.on('close', (_code, signal) => {
       clearTimeout(deadline);
+      children.delete(child);
       resolve({ printed, signal, stderr, ms: Date.now() - started });
     });
   });

@@ -1,9 +1,13 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, requiring, type ComponentTests } from './system-component.js';
 
-/** Debian's chromium, which `.ci/run` installs; Playwright never downloads a browser here. */
-export const CHROMIUM = '/usr/bin/chromium';
+/**
+ * `describe`/`it` for tests that drive Chromium: they skip without it (one line saying what to
+ * install), and fail under `CI=true`. `SYNC_SESSION_CHROMIUM=/nonexistent` simulates its absence.
+ */
+export const withChromium = (): ComponentTests => requiring(CHROMIUM, "the inspector's browser tests");
 
 /** Where screenshots go (CI keeps `test-output/`). */
 export const SCREENSHOT_DIR = 'test-output';
@@ -22,9 +26,10 @@ export interface TestBrowser {
  * background connections a closed network refuses. Playwright gives it a fresh, empty profile.
  */
 export async function launchBrowser(): Promise<TestBrowser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`browser tests need Debian's chromium at ${CHROMIUM}: apt-get install chromium`);
+  const located = CHROMIUM.locate();
+  if (!located.found) throw new Error(`browser tests need ${CHROMIUM.name} at ${located.lookedAt} (${CHROMIUM.install})`);
   const browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: located.path,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const errors: string[] = [];
