@@ -34,7 +34,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     server = await startServer({ port, host: values.host ?? '127.0.0.1', dataDir: values.data ?? './sync-data', logger: serveLogger });
   } catch (error) {
     // A flag startServer refuses (`--data ''`, `--host ''`) is bad arguments, said in one line, not a stack.
-    if (!(error instanceof TypeError)) throw error;
+    if (!(error instanceof TypeError && error.message.startsWith('startServer: '))) throw error;
     console.error(`sync-session serve: ${error.message.replace(/^startServer: /, '').replace(/^dataDir/, '--data (dataDir)').replace(/^host/, '--host (host)')}`);
     return 2;
   }

@@ -5,7 +5,7 @@ import type { Logger } from '../store/logger.js';
 import { stderrLogger } from '../store/logger.js';
 import type { Transport } from '../transport/transport.js';
 import { createRelayInspector, DEFAULT_INSPECT_URL } from '../inspect/relay-inspector.js';
-import { custom, describeValue, func, num, obj, oneOf, str, validateOptions, withMethods, type OptionSchema } from '../config/option-schema.js';
+import { custom, describeValue, func, num, obj, oneOf, str, validateOptions, withMethods, withoutUndefined, type OptionSchema } from '../config/option-schema.js';
 import { MIN_KEEPALIVE_MS, MIN_RETRY_DELAY_MS, timerMs } from '../config/timing.js';
 
 /** An XState inspection observer, as `createActor(…, { inspect })` takes it. */
@@ -120,8 +120,8 @@ export function resolveAppConfig(config: AppConfig): ResolvedAppConfig {
   return {
     baseUrl: url.origin,
     storageDir: config.storageDir,
-    reconnect: config.reconnect ?? {},
-    keepalive: config.keepalive ?? {},
+    reconnect: withoutUndefined(config.reconnect ?? {}),
+    keepalive: withoutUndefined(config.keepalive ?? {}),
     lingerMs: config.lingerMs ?? 30_000,
     refreshRetryDelayMs: config.refreshRetryDelayMs ?? 5_000,
     clock: config.clock ?? Date.now,

@@ -181,3 +181,11 @@ export function nearestName(key: string, names: readonly string[]): string | und
 export function withMethods(expected: string, methods: readonly string[]): OptionSchema {
   return custom(expected, (v) => (typeof v === 'object' || typeof v === 'function') && v !== null && methods.every((m) => typeof (v as Readonly<Record<string, unknown>>)[m] === 'function'));
 }
+
+/**
+ * `options` without the keys it holds as `undefined`: a spread over defaults then leaves each
+ * default in force (`{ initialDelayMs: undefined }` passes validation, and must not erase it).
+ */
+export function withoutUndefined<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,6 +1,6 @@
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../protocol/limits.js';
 import type { Logger } from '../store/logger.js';
-import { arrayOf, describeValue, func, num, obj, oneOf, str, validateOptions, withMethods } from '../config/option-schema.js';
+import { arrayOf, describeValue, func, num, obj, oneOf, str, validateOptions, withMethods, withoutUndefined } from '../config/option-schema.js';
 import { timerMs } from '../config/timing.js';
 import type { LoginAttemptLimits } from './login-limiter.js';
 
@@ -140,7 +140,9 @@ const serverSchema = obj({
   maxMessageBytes: num({ min: 4 * 1024, max: SAFE, integer: true, unit: 'bytes' }),
   secret: str({ minLength: 16 }),
   downloadBatchBytes: bytesSchema,
-  maxClockSkewMs: clockSpanMs,
+  // Compared with stamps, never added to a date: a bound no stamp exceeds turns the check off
+  // (what a server before the check did; the tests of such histories need it).
+  maxClockSkewMs: num({ min: 1, max: SAFE, integer: true, unit: 'ms' }),
   durability: oneOf(['full', 'batched']),
   loginAttempts: obj({ perEmail: countSchema, perAddress: countSchema, windowMs: clockSpanMs, maxTracked: countSchema }),
   now: func('a function returning milliseconds since the epoch'),
@@ -165,11 +167,6 @@ export function checkServerOptions(options: unknown): asserts options is ServerO
     throw new TypeError(`startServer: options must be an object with at least dataDir (required: where histories live), got ${describeValue(options)}`);
   }
   validateOptions('startServer', serverSchema, options);
-}
-
-/** `limits` without the keys it holds as `undefined` (which leave the default in force). */
-function withoutUndefined<T extends object>(limits: T): Partial<T> {
-  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Checks every option and fills in defaults; bad configuration throws a `TypeError` naming the field. */

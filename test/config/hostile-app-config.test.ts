@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { App } from '../../src/client/app.js';
-import type { AppConfig } from '../../src/client/app-config.js';
+import { resolveAppConfig, type AppConfig } from '../../src/client/app-config.js';
 import { silentLogger } from '../../src/store/logger.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { applyMutation, expectAcceptable, expectRefusalNaming, hostileSeed, mutation, type OptionShape } from '../support/hostile-options.js';
@@ -60,6 +60,13 @@ describe('new App refuses bad configuration by name', () => {
     expect(() => new App({ ...base(), lingerMS: 5 } as never)).toThrow(/unknown option lingerMS; did you mean lingerMs\?$/);
     expect(() => new App({ ...base(), keepalive: { pingInterval: 5 } } as never)).toThrow(/did you mean keepalive\.pingIntervalMs\?/);
     expect(() => new App({ ...base(), colour: 'blue' } as never)).toThrow(new TypeError('App: unknown option colour'));
+  });
+
+  it('an option given as undefined leaves its default in force (its spread over the defaults must not erase the minimum)', () => {
+    const resolved = resolveAppConfig({ ...base(), reconnect: { initialDelayMs: undefined, maxDelayMs: 1_000 }, keepalive: { pingIntervalMs: undefined, pongTimeoutMs: undefined } } as never);
+    expect(resolved.reconnect).toEqual({ maxDelayMs: 1_000 });
+    expect('initialDelayMs' in resolved.reconnect).toBe(false);
+    expect(Object.keys(resolved.keepalive)).toEqual([]);
   });
 
   it('timing options have bounds: a keepalive ping of 0 ms (which flapped the connection) or a delay beyond 2^31 − 1 ms is refused', () => {
