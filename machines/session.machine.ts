@@ -1,4 +1,4 @@
-import { and, assign, enqueueActions, fromPromise, not, setup, stateIn } from 'xstate';
+import { and, assign, emit, enqueueActions, fromCallback, fromPromise, not, setup, stateIn } from 'xstate';
 import { progressMachine } from './progress.machine.js';
 import { idOfChild, notifierChildId, removeKey, running, waiterChildId } from './session.children.js';
 import {
@@ -12,7 +12,7 @@ import {
   refreshRefusedError,
   reportParams,
 } from './session.errors.js';
-import type { ReportErrorParams, SessionContext, SessionEvent, SessionInput } from './session.types.js';
+import type { ConnectionStateChanged, ReportErrorParams, SessionContext, SessionEvent, SessionInput } from './session.types.js';
 import { waiterMachine } from './waiter.machine.js';
 
 // The chart's vocabulary and alphabet live beside it; importing the machine module gives all.
@@ -23,6 +23,17 @@ export * from './session.types.js';
 
 /** The default for an effect that is an actor: a promise that never settles, so nothing happens. */
 const pending = <T>() => fromPromise<T>(() => new Promise<T>(() => {}));
+
+/** The wait before uploading again when the server asked for a retry without naming one. */
+export const DEFAULT_UPLOAD_RETRY_MS = 1_000;
+
+/**
+ * The longest uploads pause whatever `backoffMs` the server named: a stamp a day ahead is still
+ * tried every minute (the server's clock may have been the wrong one), and no timer overflows
+ * (Node fires a delay beyond 2^31 − 1 ms at once: a hot loop).
+ */
+export const MAX_UPLOAD_RETRY_MS = 60_000;
+
 
 /**
  * Where a session goes once it may sync again (`resume`, login, a refreshed token): syncing
@@ -50,6 +61,7 @@ export const sessionMachine = setup({
     context: {} as SessionContext,
     events: {} as SessionEvent,
     input: {} as SessionInput,
+    emitted: {} as ConnectionStateChanged,
   },
   actors: {
     waiter: waiterMachine,
@@ -60,11 +72,19 @@ export const sessionMachine = setup({
     clientReset: pending<void>(),
     /** Ends a client reset once the server's fresh state is in (`onAfter`); rejects when it must fall back to manual. */
     clientResetAfter: pending<void>(),
+    /**
+     * Uploads what the server has not been sent on this binding, from the last acknowledged
+     * changeset, and each durable commit after it; stopped when the session leaves
+     * `connection.connected.uploading`. Sends back an `error` for a changeset it cannot upload.
+     */
+    upload: fromCallback<SessionEvent>(() => {}),
   },
   actions: {
     joinConnection: () => {},
     leaveConnection: () => {},
     bind: () => {},
+    /** Skips the shared connection's reconnect delay. */
+    reconnect: () => {},
     reportError: (_: unknown, _params: ReportErrorParams) => {},
     markStoreOpen: assign({ storeOpen: true }),
     markStoreClosed: assign({ storeOpen: false }),
@@ -72,6 +92,15 @@ export const sessionMachine = setup({
     markResetAcknowledged: assign({ resetUnacknowledged: false }),
     markResetEndDue: assign({ resetEndDue: true }),
     markResetEndStarted: assign({ resetEndDue: false }),
+    // One per change the connection region can make; the runtime's `connectionStateChanges`.
+    announceConnecting: emit({ type: 'connectionState.changed', previous: 'disconnected', current: 'connecting' } as const),
+    announceConnected: emit({ type: 'connectionState.changed', previous: 'connecting', current: 'connected' } as const),
+    announceConnectingAbandoned: emit({ type: 'connectionState.changed', previous: 'connecting', current: 'disconnected' } as const),
+    announceDisconnected: emit({ type: 'connectionState.changed', previous: 'connected', current: 'disconnected' } as const),
+    recordUploadRetryDelay: assign({
+      uploadRetryDelayMs: ({ event }) =>
+        event.type === 'error' ? Math.min(Math.max(event.backoffMs ?? DEFAULT_UPLOAD_RETRY_MS, 0), MAX_UPLOAD_RETRY_MS) : DEFAULT_UPLOAD_RETRY_MS,
+    }),
     recordProgress: assign(({ context, event }) =>
       event.type === 'progress'
         ? { [event.direction]: { transferred: event.transferred, transferable: event.transferable } }
@@ -193,6 +222,10 @@ export const sessionMachine = setup({
     uploadComplete: ({ context }) => context.upload.transferred >= context.upload.transferable,
     uploadPendingAfterClose: ({ context }) =>
       context.stopPolicy === 'afterChangesUploaded' && context.upload.transferred < context.upload.transferable,
+    /** A `progress` event whose counts differ from the chart's: the runtime reports after every change of the file, and only real changes move the chart. */
+    countsChanged: ({ context, event }) =>
+      event.type === 'progress' &&
+      (event.transferred !== context[event.direction].transferred || event.transferable !== context[event.direction].transferable),
     progressCompletesUpload: ({ event }) =>
       event.type === 'progress' && event.direction === 'upload' && event.transferred >= event.transferable,
     isConnected: stateIn('#session.connection.connected'),
@@ -212,12 +245,22 @@ export const sessionMachine = setup({
     isClientReset: ({ event }) => event.type === 'error' && event.error.category === 'clientReset',
     resetNeedsUser: ({ context }) => context.clientResetMode === 'manual' || context.resetUnacknowledged,
     resetEndDue: ({ context }) => context.resetEndDue,
+    resetUnacknowledged: ({ context }) => context.resetUnacknowledged,
+    nothingLeftToDownload: ({ event }) => event.type === 'server.download' && event.downloadableBytes === 0,
+    /**
+     * The server could not store or read history for this session (a `connection` error), or
+     * refused a stamp until its clock catches up (`clockSkew` with a wait): what was sent since
+     * the last acknowledgement goes again after the wait (docs/SEMANTICS.md §5.7).
+     */
+    asksToRetryUploads: ({ event }) =>
+      event.type === 'error' && (event.error.category === 'connection' || (event.error.code === 'clockSkew' && event.backoffMs !== undefined)),
     isFatalError: ({ event }) => event.type === 'error' && event.error.isFatal,
     cancelsWaitsOnNonFatal: ({ context }) => context.cancelWaitsOnNonFatalError,
     refreshRefused: ({ event }) => 'error' in event && refreshFailure(event.error).refused,
   },
   delays: {
     refreshRetry: ({ context }) => context.refreshRetryDelayMs,
+    uploadRetry: ({ context }) => context.uploadRetryDelayMs,
   },
 }).createMachine({
   id: 'session',
@@ -235,12 +278,13 @@ export const sessionMachine = setup({
     notifiers: {},
     resetUnacknowledged: false,
     resetEndDue: false,
+    uploadRetryDelayMs: DEFAULT_UPLOAD_RETRY_MS,
   }),
   states: {
     lifecycle: {
       initial: 'inactive',
       on: {
-        progress: { actions: ['recordProgress', 'forwardProgress'] },
+        progress: { guard: 'countsChanged', actions: ['recordProgress', 'forwardProgress'] },
         wait: [
           { guard: and(['isNewWaiter', 'isConnected']), actions: ['spawnWaiter', 'connectNewWaiter'] },
           { guard: 'isNewWaiter', actions: 'spawnWaiter' },
@@ -316,7 +360,8 @@ export const sessionMachine = setup({
               },
               { actions: { type: 'reportError', params: ({ event }) => reportParams(errorOf(event)) } },
             ],
-            'reset.acknowledged': { actions: 'markResetAcknowledged' },
+            // The server took the fresh file after a reset: a reset requested from now on is a new one.
+            'server.download': { guard: 'resetUnacknowledged', actions: 'markResetAcknowledged' },
           },
           states: {
             active: {
@@ -346,7 +391,7 @@ export const sessionMachine = setup({
                   entry: ['markResetUnacknowledged', 'leaveConnection'],
                   // The file's counters jump while it starts over: notifiers see it, upload waits
                   // do not (they fail when the reset is done, see failUploadWaiters).
-                  on: { progress: { actions: ['recordProgress', 'forwardProgressToNotifiers'] } },
+                  on: { progress: { guard: 'countsChanged', actions: ['recordProgress', 'forwardProgressToNotifiers'] } },
                   invoke: {
                     id: 'clientReset',
                     src: 'clientReset',
@@ -361,10 +406,10 @@ export const sessionMachine = setup({
                   },
                 },
                 // The file has started over and the session is back on the connection; the reset
-                // ends (`onAfter`) once the server's fresh state is integrated: the runtime says
-                // so at the first DOWNLOAD after which nothing is left to download.
+                // ends (`onAfter`) once the server's fresh state is integrated: at the first
+                // DOWNLOAD after which nothing is left to download.
                 awaitingFreshState: {
-                  on: { 'reset.downloaded': 'finishingReset' },
+                  on: { 'server.download': { guard: 'nothingLeftToDownload', target: 'finishingReset', actions: 'markResetAcknowledged' } },
                 },
                 // The end runs once: leaving this state before it is done (a pause inside
                 // `onAfter`) does not run it again.
@@ -393,8 +438,8 @@ export const sessionMachine = setup({
                   { target: '#active', actions: 'markStoreOpen' },
                 ],
                 progress: [
-                  { guard: 'progressCompletesUpload', target: '#inactive', actions: ['recordProgress', 'forwardProgress'] },
-                  { actions: ['recordProgress', 'forwardProgress'] },
+                  { guard: and(['countsChanged', 'progressCompletesUpload']), target: '#inactive', actions: ['recordProgress', 'forwardProgress'] },
+                  { guard: 'countsChanged', actions: ['recordProgress', 'forwardProgress'] },
                 ],
               },
             },
@@ -444,29 +489,48 @@ export const sessionMachine = setup({
         },
       },
     },
+    // Every change of state here is announced (`connectionState.changed`): the runtime's
+    // `connectionStateChanges` is what this region emits, never re-derived from snapshots.
     connection: {
       initial: 'disconnected',
+      // Only a session on the connection may make it skip its delay: one resetting its file,
+      // or not syncing, has no say in the other sessions' socket.
+      on: { reconnect: { guard: 'wantsConnection', actions: 'reconnect' } },
       states: {
         disconnected: {
           on: {
-            'connection.connecting': { guard: 'wantsConnection', target: 'connecting' },
-            'connection.open': { guard: 'wantsConnection', target: 'connecting', actions: 'bind' },
+            'connection.connecting': { guard: 'wantsConnection', target: 'connecting', actions: 'announceConnecting' },
+            'connection.open': { guard: 'wantsConnection', target: 'connecting', actions: ['bind', 'announceConnecting'] },
           },
         },
         connecting: {
-          always: { guard: not('wantsConnection'), target: 'disconnected' },
+          always: { guard: not('wantsConnection'), target: 'disconnected', actions: 'announceConnectingAbandoned' },
           on: {
             'connection.open': { actions: 'bind' },
-            'server.ident': 'connected',
-            'connection.lost': 'disconnected',
+            'server.ident': { target: 'connected', actions: 'announceConnected' },
+            'connection.lost': { target: 'disconnected', actions: 'announceConnectingAbandoned' },
           },
         },
         connected: {
           entry: 'tellWaitersConnected',
           exit: 'tellWaitersDisconnected',
-          always: { guard: not('wantsConnection'), target: 'disconnected' },
+          always: { guard: not('wantsConnection'), target: 'disconnected', actions: 'announceDisconnected' },
           on: {
-            'connection.lost': 'disconnected',
+            'connection.lost': { target: 'disconnected', actions: 'announceDisconnected' },
+            // Entered again if asked again while waiting: the wait starts over from the new request.
+            error: { guard: 'asksToRetryUploads', target: '.retryingUploads', actions: 'recordUploadRetryDelay' },
+          },
+          initial: 'uploading',
+          states: {
+            uploading: {
+              invoke: { id: 'upload', src: 'upload' },
+            },
+            // Until the wait is over a commit sends nothing: a changeset past the refused one
+            // would only be refused as a gap. Leaving restarts the upload from the last
+            // acknowledged changeset.
+            retryingUploads: {
+              after: { uploadRetry: 'uploading' },
+            },
           },
         },
       },

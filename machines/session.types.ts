@@ -1,5 +1,5 @@
 /** The session chart's input, memory and events: the contract between the chart and the runtime. */
-import type { ByteCounts, ClientResetMode, Direction, ErrorAction, ProgressMode, StopPolicy, SyncErrorInfo } from './types.js';
+import type { ByteCounts, ClientResetMode, ConnectionState, Direction, ErrorAction, ProgressMode, StopPolicy, SyncErrorInfo } from './types.js';
 
 /**
  * Who a session is, for inspectors: the chart never reads it, it only carries it so that every
@@ -39,6 +39,8 @@ export interface SessionContext {
   readonly resetUnacknowledged: boolean;
   /** A client reset rewrote the file and its end (`onAfter`, after the server's fresh state) has not started yet. */
   readonly resetEndDue: boolean;
+  /** How long uploads pause after the server asked to retry them (`connection.connected.retryingUploads`). */
+  readonly uploadRetryDelayMs: number;
 }
 
 /** Facts the runtime attaches to an activation: is the user's access token already expired? */
@@ -57,7 +59,8 @@ export type SessionEvent =
   | ({ readonly type: 'resume' } & Activation)
   | ({ readonly type: 'user.loggedIn' } & Activation)
   | { readonly type: 'user.loggedOut' }
-  | { readonly type: 'error'; readonly error: SyncErrorInfo }
+  /** `backoffMs`: how long the server asked the client to wait before sending again, if it named it. */
+  | { readonly type: 'error'; readonly error: SyncErrorInfo; readonly backoffMs?: number }
   | { readonly type: 'connection.connecting' }
   | { readonly type: 'connection.open' }
   | { readonly type: 'connection.lost' }
@@ -68,9 +71,10 @@ export type SessionEvent =
   | { readonly type: 'mark.reply'; readonly requestId: string }
   | { readonly type: 'notifier.add'; readonly id: string; readonly direction: Direction; readonly mode: ProgressMode }
   | { readonly type: 'notifier.remove'; readonly id: string }
-  | { readonly type: 'reset.acknowledged' }
-  /** After a client reset: a DOWNLOAD was integrated and the server had nothing more to send. */
-  | { readonly type: 'reset.downloaded' }
+  /** A DOWNLOAD was integrated (its counts came as `progress` first); `downloadableBytes` is what the server still has. */
+  | { readonly type: 'server.download'; readonly downloadableBytes: number }
+  /** The user asked to skip the reconnect delay (`session.reconnect()`). */
+  | { readonly type: 'reconnect' }
   | { readonly type: `xstate.done.actor.${string}`; readonly actorId: string; readonly output?: unknown }
   | { readonly type: `xstate.error.actor.${string}`; readonly error: unknown };
 
@@ -86,3 +90,10 @@ export interface RefreshFailure {
   readonly message?: string;
 }
 
+
+/** What the session chart emits: `connectionState` changed (the runtime's `connectionStateChanges`). */
+export interface ConnectionStateChanged {
+  readonly type: 'connectionState.changed';
+  readonly previous: ConnectionState;
+  readonly current: ConnectionState;
+}

@@ -67,6 +67,7 @@ describe('exhaustive exploration', () => {
           ...(snapshot.matches({ lifecycle: { waitingForAccessToken: 'refreshing' } }) ? ['refreshAccessToken'] : []),
           ...(snapshot.matches({ lifecycle: { syncing: { active: 'resetting' } } }) ? ['clientReset'] : []),
           ...(snapshot.matches({ lifecycle: { syncing: { active: 'finishingReset' } } }) ? ['clientResetAfter'] : []),
+          ...(snapshot.matches({ connection: { connected: 'uploading' } }) ? ['upload'] : []),
         ].sort();
         invariant(
           JSON.stringify(Object.keys(snapshot.children).sort()) === JSON.stringify(expected),

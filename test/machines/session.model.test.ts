@@ -140,6 +140,11 @@ async function drive(c: RefCommand, m: RefSession, h: Harness, id: string): Prom
     case 'tick':
       h.clock.increment(c.ms);
       return flush();
+    // The runtime's one event per integrated DOWNLOAD: more to come, or nothing left.
+    case 'reset.acknowledged':
+      return h.send({ type: 'server.download', downloadableBytes: 100 });
+    case 'reset.downloaded':
+      return h.send({ type: 'server.download', downloadableBytes: 0 });
     default:
       return h.send(c);
   }
@@ -158,7 +163,8 @@ function compare(m: RefSession, h: Harness): void {
   expect([...h.finished].sort()).toEqual(m.notifiers.filter((n) => n.ended).map((n) => n.id).sort());
   expect(h.reported).toEqual(m.reported);
   // Finished children are stopped: only pending waits, live notifiers and running effects remain.
-  const effects = (m.refresh === 'inFlight' ? 1 : 0) + (m.resetting ? 1 : 0) + (m.finishingReset ? 1 : 0);
+  // The upload runs while connected: the reference sends no error that pauses it.
+  const effects = (m.refresh === 'inFlight' ? 1 : 0) + (m.resetting ? 1 : 0) + (m.finishingReset ? 1 : 0) + (m.connection === 'connected' ? 1 : 0);
   expect(Object.keys(snapshot.children).length).toBe(pendingWaits(m).length + liveNotifiers(m).length + effects);
 }
 

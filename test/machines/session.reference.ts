@@ -270,7 +270,9 @@ export function step(m: RefSession, c: RefCommand, newId: string): void {
       if (syncing(m)) m.resetUnacknowledged = false;
       break;
     case 'reset.downloaded':
-      // The fresh state is in: `onAfter` runs, once.
+      // A DOWNLOAD: the server took the fresh file (as `reset.acknowledged`), and with nothing
+      // left to download the fresh state is in: `onAfter` runs, once.
+      if (syncing(m)) m.resetUnacknowledged = false;
       if (m.state === 'active' && m.resetEndDue) {
         m.resetEndDue = false;
         m.finishingReset = true;
