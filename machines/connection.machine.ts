@@ -1,4 +1,4 @@
-import { assign, fromCallback, setup, type SnapshotFrom } from 'xstate';
+import { assertEvent, assign, fromCallback, setup, type SnapshotFrom } from 'xstate';
 import { defaultReconnect, grown, jitter, jittered, MAX_TIMER_DELAY_MS, type ReconnectOptions } from './backoff.js';
 import { MemberSet } from './member-set.js';
 import { nextRandom } from './random.js';
@@ -89,6 +89,16 @@ const newcomer =
   });
 
 /**
+ * How a state with sessions handles `session.detach`: the last session leaving sends the
+ * connection to `whenLast` (a sibling of that state); another attached one just leaves.
+ */
+const detach = <Target extends string>(whenLast: Target) =>
+  [
+    { guard: 'isLastSession', target: whenLast, actions: 'removeSession' },
+    { guard: 'isAttached', actions: 'removeSession' },
+  ] as const;
+
+/**
  * `holdsProcess`: a session is attached, so this connection's socket and timers keep the
  * process alive (docs/SEMANTICS.md §2). Off in `idle` and `lingering`: a socket kept for reuse and
  * its linger never keep a process whose realms are all closed and uploaded.
@@ -121,12 +131,16 @@ export const connectionMachine = setup({
     notify: (_: unknown, _params: NotifyParams) => {},
     sendPing: () => {},
     addSession: assign({
-      sessions: ({ context, event }) =>
-        event.type === 'session.attach' ? context.sessions.with(event.sessionId) : context.sessions,
+      sessions: ({ context, event }) => {
+        assertEvent(event, 'session.attach');
+        return context.sessions.with(event.sessionId);
+      },
     }),
     removeSession: assign({
-      sessions: ({ context, event }) =>
-        event.type === 'session.detach' ? context.sessions.without(event.sessionId) : context.sessions,
+      sessions: ({ context, event }) => {
+        assertEvent(event, 'session.detach');
+        return context.sessions.without(event.sessionId);
+      },
     }),
     resetBackoff: assign({ baseDelayMs: ({ context }) => context.reconnect.initialDelayMs }),
     scheduleBackoff: assign(({ context, event }) => {
@@ -185,10 +199,7 @@ export const connectionMachine = setup({
       initial: 'connecting',
       on: {
         'socket.closed': { target: 'backingOff' },
-        'session.detach': [
-          { guard: 'isLastSession', target: 'idle', actions: 'removeSession' },
-          { guard: 'isAttached', actions: 'removeSession' },
-        ],
+        'session.detach': detach('idle'),
       },
       states: {
         connecting: {
@@ -211,10 +222,7 @@ export const connectionMachine = setup({
               guard: 'isNewSession',
               actions: ['addSession', { type: 'notify', params: newcomer('connection.open') }],
             },
-            'session.detach': [
-              { guard: 'isLastSession', target: 'lingering', actions: 'removeSession' },
-              { guard: 'isAttached', actions: 'removeSession' },
-            ],
+            'session.detach': detach('lingering'),
             'server.ident': { actions: 'resetBackoff' },
             reconnect: { actions: 'resetBackoff' },
           },
@@ -249,10 +257,7 @@ export const connectionMachine = setup({
       entry: ['scheduleBackoff', { type: 'notify', params: everyone('connection.lost') }],
       on: {
         'session.attach': { guard: 'isNewSession', actions: 'addSession' },
-        'session.detach': [
-          { guard: 'isLastSession', target: 'idle', actions: 'removeSession' },
-          { guard: 'isAttached', actions: 'removeSession' },
-        ],
+        'session.detach': detach('idle'),
         reconnect: { target: 'online', actions: 'resetBackoff' },
       },
       after: { backoff: 'online' },

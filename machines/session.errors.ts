@@ -1,3 +1,4 @@
+import { assertEvent } from 'xstate';
 import type { ReportErrorParams, RefreshFailure, SessionEvent } from './session.types.js';
 import type { SyncErrorInfo } from './types.js';
 
@@ -33,6 +34,12 @@ export const errorOf = (event: SessionEvent): SyncErrorInfo =>
 export const reportParams = (error: SyncErrorInfo): ReportErrorParams =>
   error.category === 'permission' ? { error, action: 'deleteLocalFile' } : { error };
 
+/** What `reportError` receives for the `error` event it runs on (it throws on any other event). */
+export const errorEventParams = ({ event }: { event: SessionEvent }): ReportErrorParams => {
+  assertEvent(event, 'error');
+  return reportParams(event.error);
+};
+
 /** What `reportError` receives when a client reset needs the user. */
 export const manualResetParams = ({ event }: { event: SessionEvent }): ReportErrorParams => ({
   error: manualResetError(`client reset needs the user: ${errorOf(event).message}`),
@@ -41,6 +48,12 @@ export const manualResetParams = ({ event }: { event: SessionEvent }): ReportErr
 
 /** The message of a client reset whose automatic run failed. */
 export const failedResetMessage = 'the client reset failed and needs the user';
+
+/** What `reportError` receives when the automatic run of a client reset (or its end) failed. */
+export const failedResetParams = (): ReportErrorParams => ({
+  error: manualResetError(failedResetMessage),
+  action: 'clientResetBackup',
+});
 
 /** The error that fails pending waits when `event` takes the session to `inactive`, if any. */
 export function failureOf(event: SessionEvent): SyncErrorInfo | undefined {

@@ -1,16 +1,14 @@
-import { and, assign, emit, enqueueActions, fromCallback, fromPromise, not, setup, stateIn } from 'xstate';
+import { and, assertEvent, assign, emit, enqueueActions, fromCallback, fromPromise, not, setup, stateIn } from 'xstate';
 import { progressMachine } from './progress.machine.js';
 import { idOfChild, notifierChildId, removeKey, running, waiterChildId } from './session.children.js';
 import {
   resetReplacedUploads,
-  errorOf,
-  failedResetMessage,
+  errorEventParams,
+  failedResetParams,
   failureOf,
-  manualResetError,
   manualResetParams,
   refreshFailure,
   refreshRefusedError,
-  reportParams,
 } from './session.errors.js';
 import type { ConnectionStateChanged, ReportErrorParams, SessionContext, SessionEvent, SessionInput } from './session.types.js';
 import { waiterMachine } from './waiter.machine.js';
@@ -48,6 +46,45 @@ const afterRefresh = [
 
 /** `afterRefresh`, unless the access token has already expired. */
 const activation = [{ guard: 'tokenExpired', target: '#waitingForAccessToken' }, ...afterRefresh] as const;
+
+/** Parameters of `forwardProgress`. */
+export interface ForwardProgressParams {
+  /** Whether upload waits hear upload progress too (not while a client reset rewrites the file). */
+  readonly toUploadWaiters: boolean;
+}
+
+/**
+ * Hands a `progress` event to the notifiers of its direction and, if `toUploadWaiters`, an
+ * upload's to the upload waits. Typed outside `setup` with no actions, guards or actors of its
+ * own to enqueue, so that `setup` infers its params before it types the other actions.
+ */
+const forwardProgress = enqueueActions<SessionContext, SessionEvent, ForwardProgressParams, SessionEvent, never, never, never, never, never>(
+  ({ context, event, enqueue, self }, params) => {
+    assertEvent(event, 'progress');
+    const counts = { transferred: event.transferred, transferable: event.transferable };
+    for (const child of running(self, context.notifiers, notifierChildId, event.direction)) {
+      enqueue.sendTo(child, { type: 'progress', ...counts });
+    }
+    if (!params.toUploadWaiters || event.direction !== 'upload') return;
+    for (const child of running(self, context.waiters, waiterChildId, 'upload')) {
+      enqueue.sendTo(child, { type: 'progress', transferred: counts.transferred });
+    }
+  },
+);
+
+/** Progress as everywhere but in a reset: its notifiers and, for uploads, the upload waits hear it. */
+const forwardProgressToAll = { type: 'forwardProgress', params: { toUploadWaiters: true } } as const;
+
+/** Hands a failed automatic client reset (its run or its end) to the user. */
+const reportFailedReset = { type: 'reportError', params: failedResetParams } as const;
+
+/** The completion event of a child actor: only these carry the `actorId` a release needs. */
+type ChildDoneEvent = Extract<SessionEvent, { readonly type: `xstate.done.actor.${string}` }>;
+
+/** Throws unless `event` is a child's completion, as `assertEvent` does for one named type. */
+function assertChildDone(event: SessionEvent): asserts event is ChildDoneEvent {
+  if (!event.type.startsWith('xstate.done.actor.')) throw new Error(`expected a child's completion event, got ${event.type}`);
+}
 
 /**
  * The sync session as a parallel chart: `lifecycle` (docs/SEMANTICS.md §1) beside `connection`
@@ -97,34 +134,17 @@ export const sessionMachine = setup({
     announceConnected: emit({ type: 'connectionState.changed', previous: 'connecting', current: 'connected' } as const),
     announceConnectingAbandoned: emit({ type: 'connectionState.changed', previous: 'connecting', current: 'disconnected' } as const),
     announceDisconnected: emit({ type: 'connectionState.changed', previous: 'connected', current: 'disconnected' } as const),
-    recordUploadRetryDelay: assign({
-      uploadRetryDelayMs: ({ event }) =>
-        event.type === 'error' ? Math.min(Math.max(event.backoffMs ?? DEFAULT_UPLOAD_RETRY_MS, 0), MAX_UPLOAD_RETRY_MS) : DEFAULT_UPLOAD_RETRY_MS,
+    recordUploadRetryDelay: assign(({ event }) => {
+      assertEvent(event, 'error');
+      return { uploadRetryDelayMs: Math.min(Math.max(event.backoffMs ?? DEFAULT_UPLOAD_RETRY_MS, 0), MAX_UPLOAD_RETRY_MS) };
     }),
-    recordProgress: assign(({ context, event }) =>
-      event.type === 'progress'
-        ? { [event.direction]: { transferred: event.transferred, transferable: event.transferable } }
-        : context,
-    ),
-    forwardProgress: enqueueActions(({ context, event, enqueue, self }) => {
-      if (event.type !== 'progress') return;
-      const counts = { transferred: event.transferred, transferable: event.transferable };
-      for (const child of running(self, context.notifiers, notifierChildId, event.direction)) {
-        enqueue.sendTo(child, { type: 'progress', ...counts });
-      }
-      if (event.direction !== 'upload') return;
-      for (const child of running(self, context.waiters, waiterChildId, 'upload')) {
-        enqueue.sendTo(child, { type: 'progress', transferred: counts.transferred });
-      }
+    recordProgress: assign(({ event }) => {
+      assertEvent(event, 'progress');
+      return { [event.direction]: { transferred: event.transferred, transferable: event.transferable } };
     }),
-    forwardProgressToNotifiers: enqueueActions(({ context, event, enqueue, self }) => {
-      if (event.type !== 'progress') return;
-      for (const child of running(self, context.notifiers, notifierChildId, event.direction)) {
-        enqueue.sendTo(child, { type: 'progress', transferred: event.transferred, transferable: event.transferable });
-      }
-    }),
+    forwardProgress,
     spawnWaiter: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'wait') return;
+      assertEvent(event, 'wait');
       enqueue.spawnChild('waiter', {
         id: waiterChildId(event.id),
         input: {
@@ -138,19 +158,22 @@ export const sessionMachine = setup({
     }),
     // Only a download wait cares about the connection (it sends a MARK).
     connectNewWaiter: enqueueActions(({ event, enqueue }) => {
-      if (event.type === 'wait' && event.direction === 'download') enqueue.sendTo(waiterChildId(event.id), { type: 'connected' });
+      assertEvent(event, 'wait');
+      if (event.direction === 'download') enqueue.sendTo(waiterChildId(event.id), { type: 'connected' });
     }),
     // An upload wait with nothing pending is done the moment it starts; only the others close.
     closeNewWaiter: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'wait') return;
+      assertEvent(event, 'wait');
       if (event.direction === 'upload' && context.upload.transferred >= context.upload.transferable) return;
       enqueue.sendTo(waiterChildId(event.id), { type: 'close' });
     }),
     abortWaiter: enqueueActions(({ event, enqueue }) => {
-      if (event.type === 'wait.abort') enqueue.sendTo(waiterChildId(event.id), { type: 'abort', reason: event.reason });
+      assertEvent(event, 'wait.abort');
+      enqueue.sendTo(waiterChildId(event.id), { type: 'abort', reason: event.reason });
     }),
     deliverMarkReply: enqueueActions(({ event, enqueue }) => {
-      if (event.type === 'mark.reply') enqueue.sendTo(waiterChildId(event.requestId), { type: 'mark.reply' });
+      assertEvent(event, 'mark.reply');
+      enqueue.sendTo(waiterChildId(event.requestId), { type: 'mark.reply' });
     }),
     tellWaitersConnected: enqueueActions(({ context, enqueue, self }) => {
       for (const child of running(self, context.waiters, waiterChildId, 'download')) enqueue.sendTo(child, { type: 'connected' });
@@ -181,11 +204,11 @@ export const sessionMachine = setup({
       for (const child of running(self, context.waiters, waiterChildId, 'upload')) enqueue.sendTo(child, { type: 'fail', error: resetReplacedUploads });
     }),
     failWaiters: enqueueActions(({ context, event, enqueue, self }) => {
-      const error = errorOf(event);
-      for (const child of running(self, context.waiters, waiterChildId)) enqueue.sendTo(child, { type: 'fail', error });
+      assertEvent(event, 'error');
+      for (const child of running(self, context.waiters, waiterChildId)) enqueue.sendTo(child, { type: 'fail', error: event.error });
     }),
     spawnNotifier: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'notifier.add') return;
+      assertEvent(event, 'notifier.add');
       enqueue.spawnChild('progress', {
         id: notifierChildId(event.id),
         input: { id: event.id, direction: event.direction, mode: event.mode, counts: context[event.direction] },
@@ -193,10 +216,11 @@ export const sessionMachine = setup({
       enqueue.assign({ notifiers: { ...context.notifiers, [event.id]: event.direction } });
     }),
     endNewNotifier: enqueueActions(({ event, enqueue }) => {
-      if (event.type === 'notifier.add') enqueue.sendTo(notifierChildId(event.id), { type: 'end' });
+      assertEvent(event, 'notifier.add');
+      enqueue.sendTo(notifierChildId(event.id), { type: 'end' });
     }),
     removeNotifier: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'notifier.remove') return;
+      assertEvent(event, 'notifier.remove');
       enqueue.stopChild(notifierChildId(event.id));
       enqueue.assign({ notifiers: removeKey(context.notifiers, event.id) });
     }),
@@ -204,7 +228,7 @@ export const sessionMachine = setup({
       for (const child of running(self, context.notifiers, notifierChildId)) enqueue.sendTo(child, { type: 'end' });
     }),
     releaseChild: enqueueActions(({ context, event, enqueue }) => {
-      if (!('actorId' in event)) return;
+      assertChildDone(event);
       enqueue.stopChild(event.actorId);
       const id = idOfChild(event.actorId);
       enqueue.assign(
@@ -284,7 +308,7 @@ export const sessionMachine = setup({
     lifecycle: {
       initial: 'inactive',
       on: {
-        progress: { guard: 'countsChanged', actions: ['recordProgress', 'forwardProgress'] },
+        progress: { guard: 'countsChanged', actions: ['recordProgress', forwardProgressToAll] },
         wait: [
           { guard: and(['isNewWaiter', 'isConnected']), actions: ['spawnWaiter', 'connectNewWaiter'] },
           { guard: 'isNewWaiter', actions: 'spawnWaiter' },
@@ -346,19 +370,9 @@ export const sessionMachine = setup({
               // A reset the running state did not take on itself needs the user: manual mode,
               // a reset requested again before the last one was acknowledged, or a dying session.
               { guard: 'isClientReset', target: '#inactive', actions: { type: 'reportError', params: manualResetParams } },
-              {
-                guard: 'isFatalError',
-                target: '#inactive',
-                actions: { type: 'reportError', params: ({ event }) => reportParams(errorOf(event)) },
-              },
-              {
-                guard: 'cancelsWaitsOnNonFatal',
-                actions: [
-                  { type: 'reportError', params: ({ event }) => reportParams(errorOf(event)) },
-                  'failWaiters',
-                ],
-              },
-              { actions: { type: 'reportError', params: ({ event }) => reportParams(errorOf(event)) } },
+              { guard: 'isFatalError', target: '#inactive', actions: { type: 'reportError', params: errorEventParams } },
+              { guard: 'cancelsWaitsOnNonFatal', actions: [{ type: 'reportError', params: errorEventParams }, 'failWaiters'] },
+              { actions: { type: 'reportError', params: errorEventParams } },
             ],
             // The server took the fresh file after a reset: a reset requested from now on is a new one.
             'server.download': { guard: 'resetUnacknowledged', actions: 'markResetAcknowledged' },
@@ -391,18 +405,12 @@ export const sessionMachine = setup({
                   entry: ['markResetUnacknowledged', 'leaveConnection'],
                   // The file's counters jump while it starts over: notifiers see it, upload waits
                   // do not (they fail when the reset is done, see failUploadWaiters).
-                  on: { progress: { guard: 'countsChanged', actions: ['recordProgress', 'forwardProgressToNotifiers'] } },
+                  on: { progress: { guard: 'countsChanged', actions: ['recordProgress', { type: 'forwardProgress', params: { toUploadWaiters: false } }] } },
                   invoke: {
                     id: 'clientReset',
                     src: 'clientReset',
                     onDone: { target: 'awaitingFreshState', actions: ['markResetEndDue', 'failUploadWaiters', 'joinConnection'] },
-                    onError: {
-                      target: '#inactive',
-                      actions: {
-                        type: 'reportError',
-                        params: () => ({ error: manualResetError(failedResetMessage), action: 'clientResetBackup' as const }),
-                      },
-                    },
+                    onError: { target: '#inactive', actions: reportFailedReset },
                   },
                 },
                 // The file has started over and the session is back on the connection; the reset
@@ -419,13 +427,7 @@ export const sessionMachine = setup({
                     id: 'clientResetAfter',
                     src: 'clientResetAfter',
                     onDone: 'running',
-                    onError: {
-                      target: '#inactive',
-                      actions: {
-                        type: 'reportError',
-                        params: () => ({ error: manualResetError(failedResetMessage), action: 'clientResetBackup' as const }),
-                      },
-                    },
+                    onError: { target: '#inactive', actions: reportFailedReset },
                   },
                 },
               },
@@ -438,8 +440,8 @@ export const sessionMachine = setup({
                   { target: '#active', actions: 'markStoreOpen' },
                 ],
                 progress: [
-                  { guard: and(['countsChanged', 'progressCompletesUpload']), target: '#inactive', actions: ['recordProgress', 'forwardProgress'] },
-                  { guard: 'countsChanged', actions: ['recordProgress', 'forwardProgress'] },
+                  { guard: and(['countsChanged', 'progressCompletesUpload']), target: '#inactive', actions: ['recordProgress', forwardProgressToAll] },
+                  { guard: 'countsChanged', actions: ['recordProgress', forwardProgressToAll] },
                 ],
               },
             },
