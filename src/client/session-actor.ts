@@ -7,10 +7,10 @@
  * finds its session through the actor system it runs in (a session actor and the waiters,
  * notifiers and promises it spawns share one system, and no two sessions do).
  */
-import { createActor, fromPromise, type Actor, type ActorSystem } from 'xstate';
+import { createActor, fromCallback, fromPromise, type Actor, type ActorSystem } from 'xstate';
 import { progressMachine } from '../../machines/progress.machine.js';
 import { sessionMachine } from '../../machines/session.machine.js';
-import type { ReportErrorParams, SessionInput } from '../../machines/session.types.js';
+import type { ReportErrorParams, SessionEvent, SessionInput } from '../../machines/session.types.js';
 import type { SyncProgress } from '../../machines/types.js';
 import { waiterMachine, type SettleParams } from '../../machines/waiter.machine.js';
 import type { InspectObserver } from './app-config.js';
@@ -23,11 +23,16 @@ export interface SessionEffects {
   joinConnection(): void;
   leaveConnection(): void;
   bind(): void;
+  /** Skip the shared connection's reconnect delay. */
+  reconnect(): void;
   reportError(params: ReportErrorParams): void;
-  refreshAccessToken(): Promise<string>;
-  runClientReset(): Promise<void>;
+  /** Each effect that is a promise gets the actor's signal: aborted once the chart stopped it. */
+  refreshAccessToken(signal: AbortSignal): Promise<string>;
+  runClientReset(signal: AbortSignal): Promise<void>;
   /** The server's fresh state is in after a client reset: `onAfter`. */
-  finishClientReset(): Promise<void>;
+  finishClientReset(signal: AbortSignal): Promise<void>;
+  /** Starts the uploads of `connection.connected.uploading`; returns what stops them. */
+  startUploads(sendBack: (event: SessionEvent) => void): () => void;
   /** A download wait wants a MARK sent for request `id`. */
   sendMark(id: string): void;
   /** Wait `settled.id` is over. */
@@ -53,12 +58,14 @@ export const runtimeSessionMachine = sessionMachine.provide({
     joinConnection: ({ system }) => effectsOf(system).joinConnection(),
     leaveConnection: ({ system }) => effectsOf(system).leaveConnection(),
     bind: ({ system }) => effectsOf(system).bind(),
+    reconnect: ({ system }) => effectsOf(system).reconnect(),
     reportError: ({ system }, params) => effectsOf(system).reportError(params),
   },
   actors: {
-    refreshAccessToken: fromPromise(({ system }) => effectsOf(system).refreshAccessToken()),
-    clientReset: fromPromise<void>(({ system }) => effectsOf(system).runClientReset()),
-    clientResetAfter: fromPromise<void>(({ system }) => effectsOf(system).finishClientReset()),
+    refreshAccessToken: fromPromise(({ system, signal }) => effectsOf(system).refreshAccessToken(signal)),
+    clientReset: fromPromise<void>(({ system, signal }) => effectsOf(system).runClientReset(signal)),
+    clientResetAfter: fromPromise<void>(({ system, signal }) => effectsOf(system).finishClientReset(signal)),
+    upload: fromCallback<SessionEvent>(({ system, sendBack }) => effectsOf(system).startUploads(sendBack)),
     waiter: waiterMachine.provide({
       actions: {
         sendMark: ({ system }, { id }) => effectsOf(system).sendMark(id),

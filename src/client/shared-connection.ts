@@ -39,7 +39,12 @@ export class SharedConnection {
   readonly actor: Actor<typeof connectionMachine>;
   private socket: TransportSocket | undefined;
   private readonly members = new Map<string, ConnectionMember>();
+  /**
+   * The bindings: who each session number is routed to, and each member's number. Kept here
+   * only (a session asks for its number), so a dropped socket forgets them in one place.
+   */
   private readonly routes = new Map<number, ConnectionMember>();
+  private readonly numbers = new Map<ConnectionMember, number>();
   private nextNumber = 1;
   private stopped = false;
 
@@ -93,7 +98,10 @@ export class SharedConnection {
       },
       actions: {
         notify: (_, { sessions, notice }) => {
-          if (notice === 'connection.lost') this.routes.clear();
+          if (notice === 'connection.lost') {
+            this.routes.clear();
+            this.numbers.clear();
+          }
           // Delivered after this transition: one actor never runs inside another's action.
           const members = sessions.map((id) => this.members.get(id));
           queueMicrotask(() => members.forEach((member) => member?.notice(notice)));
@@ -128,22 +136,40 @@ export class SharedConnection {
     this.post({ type: 'session.attach', sessionId: member.memberId });
   }
 
-  /** The session leaves; the last one to leave starts the linger. */
+  /** The session leaves (a member that is not attached is no change); the last one to leave starts the linger. */
   detach(member: ConnectionMember): void {
-    for (const [number, routed] of this.routes) if (routed === member) this.routes.delete(number);
+    this.forget(member);
+    if (this.members.get(member.memberId) !== member) return;
     this.members.delete(member.memberId);
     this.post({ type: 'session.detach', sessionId: member.memberId });
   }
 
-  /** A fresh session number routed to `member`, for one BIND. */
-  route(member: ConnectionMember): number {
+  /** A fresh session number routed to `member`, for one BIND; an earlier binding of it is forgotten. */
+  bind(member: ConnectionMember): number {
+    this.forget(member);
     const number = this.nextNumber++;
     this.routes.set(number, member);
+    this.numbers.set(member, number);
     return number;
   }
 
-  /** Stops routing `number` (after UNBIND). */
-  unroute(number: number): void {
+  /** The session number `member` is bound with on the current socket, if any. */
+  numberOf(member: ConnectionMember): number | undefined {
+    return this.numbers.get(member);
+  }
+
+  /** Ends `member`'s binding: UNBIND goes out, and its number is routed no more. */
+  unbind(member: ConnectionMember): void {
+    const number = this.numbers.get(member);
+    if (number === undefined) return;
+    this.send({ type: 'unbind', session: number });
+    this.forget(member);
+  }
+
+  private forget(member: ConnectionMember): void {
+    const number = this.numbers.get(member);
+    if (number === undefined) return;
+    this.numbers.delete(member);
     this.routes.delete(number);
   }
 
@@ -173,5 +199,6 @@ export class SharedConnection {
     this.actor.stop();
     this.members.clear();
     this.routes.clear();
+    this.numbers.clear();
   }
 }

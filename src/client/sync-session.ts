@@ -1,18 +1,26 @@
 import type { Actor } from 'xstate';
 import type { SessionEvent } from '../../machines/session.types.js';
 import { connectionStateOf, isActiveState, sessionStateOf } from '../../machines/state.js';
-import type { ConnectionState, Direction, ErrorAction, ProgressMode, SessionState, SyncErrorInfo, SyncProgress } from '../../machines/types.js';
-import type { Changeset, ServerMessage } from '../protocol/index.js';
-import { changesetBytes, DEFAULT_MAX_CHANGESET_BYTES, DEFAULT_MAX_MESSAGE_BYTES, UPLOAD_ENVELOPE_BYTES } from '../protocol/index.js';
+import type { ConnectionState, Direction, ErrorAction, ProgressMode, SessionState, SyncProgress } from '../../machines/types.js';
+import type { ServerMessage } from '../protocol/index.js';
 import type { Logger } from '../store/logger.js';
-import type { InspectObserver } from './app-config.js';
 import type { RealmFile } from '../store/realm-file.js';
+import type { InspectObserver } from './app-config.js';
+import { ClientResetRunner } from './client-reset-runner.js';
 import { InvalidActionTokenError, SessionClosedError, SyncError, type ErrorActionToken } from './errors.js';
+import { defaultServerLimits, ServerTerms, type ServerLimits } from './server-terms.js';
 import { createSessionActor, type runtimeSessionMachine } from './session-actor.js';
+import { SessionBinding } from './session-binding.js';
+import { reportSyncError } from './session-error-report.js';
+import { SessionFile } from './session-file.js';
+import { receive } from './session-inbox.js';
 import type { ConnectionMember, SharedConnection } from './shared-connection.js';
 import { Broadcast, Stream, type Sink } from './stream.js';
-import type { DocumentsSnapshot, SyncConfiguration } from './sync-config.js';
+import type { SyncConfiguration } from './sync-config.js';
+import { runUploads } from './upload-runner.js';
 import type { User } from './user.js';
+
+export type { ServerLimits } from './server-terms.js';
 
 /** One change of `connectionState`, in the order (previous, current). */
 export interface ConnectionStateChange {
@@ -50,22 +58,6 @@ export interface SessionHost {
   readonly serverLimits?: ServerLimits;
 }
 
-/** The server's size limits (PROTOCOL.md "Limits"), as IDENT names them. */
-export interface ServerLimits {
-  maxMessageBytes: number;
-  maxChangesetBytes: number;
-}
-
-/**
- * The longest a retry waits whatever `backoffMs` the server named: a stamp a day ahead is still
- * tried every minute (the server's clock may have been the wrong one), and no timer overflows
- * (Node fires a delay beyond 2^31 − 1 ms at once: a hot loop).
- */
-const MAX_RETRY_DELAY_MS = 60_000;
-
-/** Most changeset bytes in one UPLOAD; the server's default frame limit is far above. */
-const UPLOAD_BATCH_BYTES = 1024 * 1024;
-
 /** Why a wait on a session the runtime let go of (`app.close()`, an error action run) rejects. */
 const disposedMessage = 'the app closed or let go of this session';
 
@@ -74,36 +66,26 @@ const newId = (prefix: string): string => `${prefix}${++nextId}`;
 
 /**
  * A sync session (the seeds' `Session` / `RLMSyncSession`): the session chart of
- * `machines/session.machine.ts` running as an actor, with the runtime's effects provided. The
- * runtime turns every happening (API call, local commit, socket message) into one event for
- * the actor; the state you read is the chart's.
+ * `machines/session.machine.ts` running as an actor. This class is its public face — state,
+ * streams, waits, pause and resume — and turns every happening (API call, local commit, socket
+ * message) into one event for the actor; the state you read is the chart's. Its effects live
+ * beside it, one role per file: the binding to the shared connection (`session-binding.ts`),
+ * the upload actor (`upload-runner.ts`), the client reset (`client-reset-runner.ts`), the file
+ * (`session-file.ts`) and what server messages do (`session-inbox.ts`).
  */
 export class SyncSession implements ConnectionMember {
   readonly memberId: string;
   private readonly actor: Actor<typeof runtimeSessionMachine>;
-  private connection: SharedConnection | undefined;
-  /** The user's shared connection, made up front: an actor is never created inside an action. */
-  private readonly sharedConnection: SharedConnection;
-  private number: number | undefined;
-  private sentThrough = 0;
-  private store: RealmFile | undefined;
-  private stopListening: (() => void) | undefined;
+  private readonly binding: SessionBinding;
+  private readonly file: SessionFile;
+  private readonly terms: ServerTerms;
+  private readonly reset: ClientResetRunner;
+  /** The promises of pending waits, settled when the chart's waiter says so. */
   private readonly waits = new Map<string, { resolve: () => void; reject: (error: unknown) => void }>();
+  /** The subscribers of progress streams, fed by the chart's notifiers. */
   private readonly sinks = new Map<string, Sink<SyncProgress>>();
   private readonly connectionChanges: Broadcast<ConnectionStateChange>;
   private readonly stopUserListening: () => void;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private disposed = false;
-  private lastConnection: ConnectionState = 'disconnected';
-  private uploadScheduled = false;
-  /** A `clockSkew` refusal's retry is pending: uploads wait for it (see `deliver`). */
-  private holdingUploads = false;
-  /** How far ahead of this device's clock a downloaded stamp may drag the file's (from IDENT's `maxClockSkewMs`). */
-  private clockLeadMs = Number.POSITIVE_INFINITY;
-  /** Until this session's IDENT names them: the app's last known, or the default server's. */
-  private readonly limits: ServerLimits;
-  /** What `onAfter` gets besides the documents after the reset, kept from the reset until the chart ends it. */
-  private resetBefore: { readonly documents: DocumentsSnapshot; readonly recovered: boolean } | undefined;
 
   /** @internal Sessions are made by the runtime (`Realm.open`), never by users. */
   constructor(
@@ -113,34 +95,54 @@ export class SyncSession implements ConnectionMember {
     private readonly host: SessionHost,
   ) {
     this.memberId = realmPath;
-    this.store = store;
-    this.limits = host.serverLimits ?? { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, maxChangesetBytes: DEFAULT_MAX_CHANGESET_BYTES };
+    this.terms = new ServerTerms(host.serverLimits ?? defaultServerLimits());
+    this.file = new SessionFile(this.terms, (event) => this.send(event));
+    this.reset = new ClientResetRunner(config.clientReset, host.logger, realmPath);
     this.connectionChanges = new Broadcast<ConnectionStateChange>(this.observerFailed);
-    this.sharedConnection = host.connectionFor(config.user);
+    // The user's shared connection, made up front: an actor is never created inside an action.
+    this.binding = new SessionBinding(this, host.connectionFor(config.user));
     this.actor = createSessionActor(
       {
-        joinConnection: () => {
-          this.connection = this.sharedConnection;
-          this.connection.attach(this);
+        joinConnection: () => this.binding.join(),
+        leaveConnection: () => this.binding.leave(),
+        bind: () => {
+          const store = this.file.current;
+          if (store !== undefined) this.binding.bind(store, this.config.partition, this.user.accessToken);
         },
-        leaveConnection: () => {
-          const connection = this.connection;
-          if (connection === undefined) return;
-          if (this.number !== undefined) {
-            connection.send({ type: 'unbind', session: this.number });
-            connection.unroute(this.number);
-            this.number = undefined;
-          }
-          connection.detach(this);
-          this.connection = undefined;
-        },
-        bind: () => this.bind(),
-        reportError: ({ error, action }) => queueMicrotask(() => this.report(error, action)),
+        reconnect: () => this.binding.reconnect(),
+        reportError: ({ error, action }) =>
+          queueMicrotask(() =>
+            reportSyncError(
+              {
+                realmPath,
+                logger: host.logger,
+                issueErrorActionToken: host.issueErrorActionToken,
+                recordErrorAction: host.recordErrorAction,
+                onError: config.onError === undefined ? undefined : (syncError) => config.onError?.(this, syncError),
+              },
+              error,
+              action,
+            ),
+          ),
         refreshAccessToken: () => this.user.refreshAccessToken(),
-        runClientReset: async () => this.runClientReset(),
-        finishClientReset: async () => this.finishClientReset(),
+        runClientReset: async (signal) => {
+          await this.reset.run(this.file.current, signal);
+          // The file's counters jumped: notifiers hear it while the chart is still resetting.
+          this.file.reportProgress();
+        },
+        finishClientReset: (signal) => this.reset.finish(this.file.current, signal),
+        startUploads: (sendBack) => {
+          const store = this.file.current;
+          if (store === undefined) return () => {};
+          return runUploads({
+            store,
+            binding: this.binding,
+            limits: this.terms.limits,
+            fail: (error) => sendBack({ type: 'error', error }),
+          });
+        },
         sendMark: (id) => {
-          if (this.number !== undefined) this.connection?.send({ type: 'mark', session: this.number, requestId: id });
+          this.binding.send({ type: 'mark', requestId: id });
         },
         settle: (settled) => {
           const wait = this.waits.get(settled.id);
@@ -169,23 +171,16 @@ export class SyncSession implements ConnectionMember {
       },
       host.inspect,
     );
-    this.actor.subscribe((snapshot) => {
-      const current = connectionStateOf(snapshot);
-      if (current !== this.lastConnection) {
-        const previous = this.lastConnection;
-        this.lastConnection = current;
-        this.connectionChanges.push({ previous, current });
-      }
-    });
+    // The chart announces each change of its connection region (after the step that made it).
+    this.actor.on('connectionState.changed', ({ previous, current }) => this.connectionChanges.push({ previous, current }));
     this.actor.start();
-    this.listenToStore(store);
+    this.file.attach(store);
     this.stopUserListening = this.user.listen({
-      loggedOut: () => this.loggedOut(),
+      loggedOut: () => this.send({ type: 'user.loggedOut' }),
       loggedIn: () => {
         this.send({ type: 'user.loggedIn', tokenExpired: this.user.accessTokenExpired });
       },
     });
-    this.pushProgress();
   }
 
   /** The user that owns the session. */
@@ -235,7 +230,8 @@ export class SyncSession implements ConnectionMember {
 
   /** Skips the reconnect delay now (docs/SEMANTICS.md §2). */
   reconnect(): void {
-    this.connection?.reconnect();
+    // The chart decides: only a session on the connection may skip its delay.
+    this.send({ type: 'reconnect' });
   }
 
   /** Resolves once every local change committed before the call is acknowledged by the server. */
@@ -302,17 +298,13 @@ export class SyncSession implements ConnectionMember {
 
   /** @internal A handle on the store was opened. */
   storeOpened(store: RealmFile): void {
-    if (store !== this.store) {
-      this.store = store;
-      this.listenToStore(store);
-    }
+    if (store !== this.file.current) this.file.attach(store);
     this.send({ type: 'store.opened', tokenExpired: this.user.accessTokenExpired });
   }
 
   /** @internal The runtime reopened the store for this session, with no handle on it. */
   storeAttached(store: RealmFile): void {
-    this.store = store;
-    this.listenToStore(store);
+    this.file.attach(store);
   }
 
   /** @internal The last handle on the store was closed. */
@@ -328,32 +320,25 @@ export class SyncSession implements ConnectionMember {
 
   /**
    * @internal The runtime lets go of this session for good (the app closed, or its file was
-   * deleted or moved): pending waits reject with `SessionClosedError`, streams end, and
-   * nothing of it stays subscribed or running.
+   * deleted or moved): its chart stops, pending waits reject with `SessionClosedError`, streams
+   * end, and nothing of it stays subscribed, bound or running.
    */
   dispose(): void {
     if (this.disposed) return;
-    this.disposed = true;
-    clearTimeout(this.retryTimer);
+    this.actor.stop();
     for (const wait of [...this.waits.values()]) wait.reject(new SessionClosedError(disposedMessage));
     this.waits.clear();
     for (const sink of [...this.sinks.values()]) sink.complete();
     this.sinks.clear();
     this.connectionChanges.end();
     this.stopUserListening();
-    this.stopListening?.();
-    if (this.connection !== undefined) {
-      if (this.number !== undefined) this.connection.send({ type: 'unbind', session: this.number });
-      this.connection.detach(this);
-    }
-    this.actor.stop();
+    this.file.release();
+    this.binding.leave();
   }
 
   /** @internal The store file was closed. */
   storeReleased(): void {
-    this.stopListening?.();
-    this.stopListening = undefined;
-    this.store = undefined;
+    this.file.release();
   }
 
   /** @internal Subscribes to the session actor's snapshots. */
@@ -364,7 +349,6 @@ export class SyncSession implements ConnectionMember {
 
   /** @internal */
   notice(notice: 'connection.connecting' | 'connection.open' | 'connection.lost'): void {
-    if (notice === 'connection.lost') this.number = undefined;
     this.send({ type: notice });
   }
 
@@ -375,229 +359,18 @@ export class SyncSession implements ConnectionMember {
 
   /** @internal A message from the server for this session's binding. */
   deliver(message: ServerMessage): void {
-    const store = this.store;
-    switch (message.type) {
-      case 'ident':
-        if (store !== undefined && store.cursors.epoch !== message.epoch) store.setEpoch(message.epoch);
-        if (message.maxChangesetBytes !== undefined) this.limits.maxChangesetBytes = message.maxChangesetBytes;
-        if (message.maxMessageBytes !== undefined) this.limits.maxMessageBytes = message.maxMessageBytes;
-        store?.limitChangesetBytes(this.limits.maxChangesetBytes);
-        // Twice the server's skew: a stamp it took from a replica ahead of it is followed in full
-        // (a wall up to one skew past the server's clock, however far this clock is behind it by
-        // up to another); one it should never have taken is not, so later commits stay uploadable.
-        if (message.maxClockSkewMs !== undefined) this.clockLeadMs = Math.min(2 * message.maxClockSkewMs, Number.MAX_SAFE_INTEGER);
-        store?.limitClockLead(this.clockLeadMs);
-        // The server took the session again: an error action recorded before no longer applies.
-        this.host.clearErrorAction?.(this.realmPath);
-        this.send({ type: 'server.ident' });
-        this.upload();
-        return;
-      case 'download':
-        if (store === undefined) return;
-        try {
-          // decodeServerMessage decoded the changesets with their codec already: not again.
-          store.integrateDecodedDownload(message.changesets, message.cursors, message.downloadableBytes);
-          if (message.uploadAck > store.cursors.upload.clientVersion) store.acknowledgeUpload(message.uploadAck);
-        } catch (error) {
-          this.send({ type: 'error', error: { code: 'badDownload', category: 'protocol', isFatal: true, message: String(error) } });
-          return;
-        }
-        this.pushProgress();
-        // The server took the fresh file after a reset: a reset requested from now on is a new one.
-        if (this.actor.getSnapshot().context.resetUnacknowledged) this.send({ type: 'reset.acknowledged' });
-        // Nothing more to download: the server's fresh state is in, and a reset can end (onAfter).
-        if (message.downloadableBytes === 0 && this.actor.getSnapshot().matches({ lifecycle: { syncing: { active: 'awaitingFreshState' } } })) {
-          this.send({ type: 'reset.downloaded' });
-        }
-        return;
-      case 'mark':
-        this.send({ type: 'mark.reply', requestId: message.requestId });
-        return;
-      case 'error':
-        if (store !== undefined && (message.category === 'connection' || (message.code === 'clockSkew' && message.backoffMs !== undefined))) {
-          // The server could not store or read history for this session, or refused a stamp
-          // until its clock catches up: what was sent since the last acknowledgement goes
-          // again, after a pause (docs/SEMANTICS.md §5.7: try again). Until then a commit sends
-          // nothing: a changeset past the refused one would only be refused as a gap.
-          this.sentThrough = store.cursors.upload.clientVersion;
-          clearTimeout(this.retryTimer);
-          this.holdingUploads = message.code === 'clockSkew';
-          this.retryTimer = setTimeout(
-            () => {
-              this.holdingUploads = false;
-              this.upload();
-            },
-            Math.min(message.backoffMs ?? 1_000, MAX_RETRY_DELAY_MS),
-          );
-          // Never the reason the process stays: while the session is on the connection, the
-          // connection holds it; once the session left, this retry has nothing to send.
-          this.retryTimer.unref();
-        }
-        this.send({
-          type: 'error',
-          error: { code: message.code, category: message.category, isFatal: message.isFatal, message: message.message },
-        });
-        return;
-      default:
-        return;
-    }
-  }
-
-  /**
-   * A client reset in the configured mode (docs/SEMANTICS.md §5): `onBefore` with the documents as
-   * they were, then the file started over (discarding, or replaying what was not uploaded).
-   * `onAfter` comes later, once the server's fresh state is in ({@link finishClientReset}).
-   * Anything thrown rejects, and the chart falls back to manual.
-   */
-  private async runClientReset(): Promise<void> {
-    const store = this.store;
-    if (store === undefined) throw new Error('the store is closed');
-    const reset = this.config.clientReset;
-    const mode = reset?.mode ?? 'recoverOrDiscard';
-    const before = store.snapshotDocuments();
-    reset?.onBefore?.(before);
-    let recovered = false;
-    if (mode === 'discardUnsyncedChanges') store.resetForClientReset('discard');
-    else if (mode === 'recoverUnsyncedChanges') recovered = store.resetForClientReset('recover').recovered;
-    else {
-      try {
-        recovered = store.resetForClientReset('recover').recovered;
-      } catch (error) {
-        this.host.logger.warn('recovering unsynced changes failed; discarding them', { error: String(error) });
-        store.resetForClientReset('discard');
-      }
-    }
-    this.sentThrough = 0;
-    this.pushProgress();
-    this.resetBefore = { documents: before, recovered };
-  }
-
-  /**
-   * The end of a client reset, once the chart saw the server's fresh state integrated:
-   * `onAfter` with the documents before, those now (the server's state, and in recover mode
-   * the replayed local changes on it) and whether it recovered. A throw rejects: manual.
-   */
-  private async finishClientReset(): Promise<void> {
-    const store = this.store;
-    const before = this.resetBefore;
-    this.resetBefore = undefined;
-    if (before === undefined) return;
-    if (store === undefined) {
-      // Closed meanwhile: the reset itself is done, and no file is open to show `onAfter`.
-      this.host.logger.warn('the realm was closed before the client reset ended; onAfter not called', { path: this.realmPath });
-      return;
-    }
-    this.config.clientReset?.onAfter?.(before.documents, store.snapshotDocuments(), before.recovered);
-  }
-
-  private bind(): void {
-    const connection = this.connection;
-    const store = this.store;
-    if (connection === undefined || store === undefined) return;
-    this.number = connection.route(this);
-    const { upload, download, epoch } = store.cursors;
-    connection.send({ type: 'bind', session: this.number, partition: this.config.partition, token: this.user.accessToken });
-    connection.send({
-      type: 'ident',
-      session: this.number,
-      fileIdent: store.fileIdent,
-      ...(epoch === undefined ? {} : { cursors: { epoch, upload, download } }),
-    });
-    this.sentThrough = upload.clientVersion;
-  }
-
-  /**
-   * Uploads once the current burst of commits is over (a microtask later): a loop of writes
-   * then goes out as one UPLOAD (batched by size), not one per transaction, and the server
-   * integrates and fsyncs it once.
-   */
-  private scheduleUpload(): void {
-    if (this.uploadScheduled) return;
-    this.uploadScheduled = true;
-    queueMicrotask(() => {
-      this.uploadScheduled = false;
-      this.upload();
+    receive(message, {
+      file: this.file.current,
+      terms: this.terms,
+      toChart: (event) => this.send(event),
+      reportProgress: () => this.file.reportProgress(),
+      serverAccepted: () => this.host.clearErrorAction?.(this.realmPath),
     });
   }
 
-  /**
-   * Sends what the server has not been sent on this binding, in batches that each fit one
-   * frame of the server's `maxMessageBytes`. A changeset over the server's limit (one written
-   * before `write` knew it) would get the socket closed again at every reconnect, starving the
-   * user's other sessions on it: it ends this session instead, as a fatal `messageTooBig`.
-   */
-  private upload(): void {
-    const store = this.store;
-    if (store === undefined || this.number === undefined || this.connectionState !== 'connected' || this.holdingUploads) return;
-    const pending = store.pendingChangesets(this.sentThrough);
-    const budget = Math.min(UPLOAD_BATCH_BYTES, this.limits.maxMessageBytes - UPLOAD_ENVELOPE_BYTES);
-    let batch: Changeset[] = [];
-    let bytes = 0;
-    const flush = () => {
-      if (batch.length === 0 || this.number === undefined) return;
-      this.sentThrough = batch[batch.length - 1]!.clientVersion;
-      this.connection?.send({
-        type: 'upload',
-        session: this.number,
-        changesets: batch,
-        progress: { clientVersion: this.sentThrough, serverVersion: store.cursors.download.serverVersion },
-      });
-      batch = [];
-      bytes = 0;
-    };
-    for (const changeset of pending) {
-      // Each changeset costs its bytes and a comma in the frame.
-      const size = changesetBytes(changeset) + 1;
-      if (size - 1 > this.limits.maxChangesetBytes) {
-        flush();
-        const message = `local changeset ${changeset.clientVersion} is ${size - 1} bytes, over the server's limit of ${this.limits.maxChangesetBytes} bytes: it cannot be uploaded`;
-        this.send({ type: 'error', error: { code: 'messageTooBig', category: 'protocol', isFatal: true, message } });
-        return;
-      }
-      if (bytes + size > budget) flush();
-      batch.push(changeset);
-      bytes += size;
-    }
-    flush();
-  }
-
-  /**
-   * Tells the chart the byte counts of each direction whose counts differ from what the chart
-   * holds (every `progress` event is recorded in its context): a new session of an empty file
-   * sends nothing, a commit only its upload counts.
-   */
-  private pushProgress(): void {
-    const store = this.store;
-    if (store === undefined) return;
-    const progress = store.progress;
-    const { context } = this.actor.getSnapshot();
-    for (const direction of ['upload', 'download'] as const) {
-      const counts = progress[direction];
-      const known = context[direction];
-      if (counts.transferred !== known.transferred || counts.transferable !== known.transferable) this.send({ type: 'progress', direction, ...counts });
-    }
-  }
-
-  private listenToStore(store: RealmFile): void {
-    this.stopListening?.();
-    // A commit the server would refuse as too big is refused by `write`, before it is in the file.
-    store.limitChangesetBytes(this.limits.maxChangesetBytes);
-    store.limitClockLead(this.clockLeadMs);
-    // Progress the moment `write` returns, durable or not yet (`batched`): the chart's upload
-    // transferable is then every committed changeset, so a wait called next targets them all
-    // (docs/SEMANTICS.md §4), and a store closed next leaves the session dying, not inactive.
-    const stopCommits = store.addCommitListener(() => this.pushProgress());
-    // Uploads only once durable: only those changesets are handed out (`pendingChangesets`).
-    const stopChanges = store.addListener(({ origin }) => {
-      if (origin !== 'local') return;
-      this.pushProgress();
-      this.scheduleUpload();
-    });
-    this.stopListening = () => {
-      stopCommits();
-      stopChanges();
-    };
-    this.pushProgress();
+  /** The runtime let go of the session: its chart no longer runs (a stopped actor's status). */
+  private get disposed(): boolean {
+    return this.actor.getSnapshot().status !== 'active';
   }
 
   private wait(direction: Direction, signal: AbortSignal | undefined): Promise<void> {
@@ -622,31 +395,6 @@ export class SyncSession implements ConnectionMember {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.send({ type: 'wait', id, direction });
     });
-  }
-
-  private loggedOut(): void {
-    this.send({ type: 'user.loggedOut' });
-  }
-
-  private report(error: SyncErrorInfo, action: 'deleteLocalFile' | 'clientResetBackup' | undefined): void {
-    const token = action === undefined ? undefined : this.host.issueErrorActionToken(action, this.realmPath);
-    if (token !== undefined) {
-      try {
-        this.host.recordErrorAction?.(token);
-      } catch (error) {
-        this.host.logger.warn('cannot record the error action for the next start', { path: this.realmPath, error: String(error) });
-      }
-    }
-    const syncError = new SyncError(error, token);
-    if (this.config.onError === undefined) {
-      this.host.logger.warn('sync error', { path: this.realmPath, code: error.code, message: error.message });
-      return;
-    }
-    try {
-      this.config.onError(this, syncError);
-    } catch (thrown) {
-      this.host.logger.warn('onError threw', { error: String(thrown) });
-    }
   }
 
   private readonly observerFailed = (error: unknown): void => {

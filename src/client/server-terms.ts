@@ -1,0 +1,39 @@
+import type { ServerMessage } from '../protocol/index.js';
+import { DEFAULT_MAX_CHANGESET_BYTES, DEFAULT_MAX_MESSAGE_BYTES } from '../protocol/index.js';
+import type { RealmFile } from '../store/realm-file.js';
+
+/** The server's size limits (PROTOCOL.md "Limits"), as IDENT names them. */
+export interface ServerLimits {
+  maxMessageBytes: number;
+  maxChangesetBytes: number;
+}
+
+/** The limits of the default server, until an IDENT names others. */
+export const defaultServerLimits = (): ServerLimits => ({ maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, maxChangesetBytes: DEFAULT_MAX_CHANGESET_BYTES });
+
+/**
+ * What the server's last IDENT said about what it accepts: size limits (shared by the app's
+ * sessions) and how far ahead of this device's clock a downloaded stamp may drag the file's.
+ * Facts about the peer that bound the store's writes, not session state: no transition reads them.
+ */
+export class ServerTerms {
+  private clockLeadMs = Number.POSITIVE_INFINITY;
+
+  constructor(readonly limits: ServerLimits) {}
+
+  /** Takes what an IDENT names; a term it leaves out stays as it was. */
+  learn(ident: Extract<ServerMessage, { type: 'ident' }>): void {
+    if (ident.maxChangesetBytes !== undefined) this.limits.maxChangesetBytes = ident.maxChangesetBytes;
+    if (ident.maxMessageBytes !== undefined) this.limits.maxMessageBytes = ident.maxMessageBytes;
+    // Twice the server's skew: a stamp it took from a replica ahead of it is followed in full
+    // (a wall up to one skew past the server's clock, however far this clock is behind it by
+    // up to another); one it should never have taken is not, so later commits stay uploadable.
+    if (ident.maxClockSkewMs !== undefined) this.clockLeadMs = Math.min(2 * ident.maxClockSkewMs, Number.MAX_SAFE_INTEGER);
+  }
+
+  /** A commit the server would refuse as too big, or stamped too far ahead, is refused by `write` first. */
+  applyTo(store: RealmFile): void {
+    store.limitChangesetBytes(this.limits.maxChangesetBytes);
+    store.limitClockLead(this.clockLeadMs);
+  }
+}

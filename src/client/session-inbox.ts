@@ -1,0 +1,58 @@
+import type { SessionEvent } from '../../machines/session.types.js';
+import type { ServerMessage } from '../protocol/index.js';
+import type { RealmFile } from '../store/realm-file.js';
+import type { ServerTerms } from './server-terms.js';
+
+/** What a server message on a session's binding reaches. */
+export interface SessionInbox {
+  readonly file: RealmFile | undefined;
+  readonly terms: ServerTerms;
+  readonly toChart: (event: SessionEvent) => void;
+  /** The chart hears the file's counts (after a DOWNLOAD moved them). */
+  readonly reportProgress: () => void;
+  /** The server took the session again: an error action recorded before no longer applies. */
+  readonly serverAccepted: () => void;
+}
+
+/**
+ * What one server message for a session does: the I/O on the file (epoch, integration,
+ * acknowledgement), then one event for the chart, which decides what follows. Nothing is read
+ * back from the chart here.
+ */
+export function receive(message: ServerMessage, inbox: SessionInbox): void {
+  const { file, toChart } = inbox;
+  switch (message.type) {
+    case 'ident':
+      if (file !== undefined && file.cursors.epoch !== message.epoch) file.setEpoch(message.epoch);
+      inbox.terms.learn(message);
+      if (file !== undefined) inbox.terms.applyTo(file);
+      inbox.serverAccepted();
+      toChart({ type: 'server.ident' });
+      return;
+    case 'download':
+      if (file === undefined) return;
+      try {
+        // decodeServerMessage decoded the changesets with their codec already: not again.
+        file.integrateDecodedDownload(message.changesets, message.cursors, message.downloadableBytes);
+        if (message.uploadAck > file.cursors.upload.clientVersion) file.acknowledgeUpload(message.uploadAck);
+      } catch (error) {
+        toChart({ type: 'error', error: { code: 'badDownload', category: 'protocol', isFatal: true, message: String(error) } });
+        return;
+      }
+      inbox.reportProgress();
+      toChart({ type: 'server.download', downloadableBytes: message.downloadableBytes });
+      return;
+    case 'mark':
+      toChart({ type: 'mark.reply', requestId: message.requestId });
+      return;
+    case 'error':
+      toChart({
+        type: 'error',
+        error: { code: message.code, category: message.category, isFatal: message.isFatal, message: message.message },
+        ...(message.backoffMs === undefined ? {} : { backoffMs: message.backoffMs }),
+      });
+      return;
+    default:
+      return;
+  }
+}
