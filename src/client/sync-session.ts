@@ -396,7 +396,7 @@ export class SyncSession implements ConnectionMember {
         if (store === undefined) return;
         try {
           // decodeServerMessage decoded the changesets with their codec already: not again.
-          store.integrateDecodedDownload(message.changesets, message.cursors, message.downloadableBytes);
+          store.integrateDownload(message.changesets, message.cursors, message.downloadableBytes);
           if (message.uploadAck > store.cursors.upload.clientVersion) store.acknowledgeUpload(message.uploadAck);
         } catch (error) {
           this.send({ type: 'error', error: { code: 'badDownload', category: 'protocol', isFatal: true, message: String(error) } });
