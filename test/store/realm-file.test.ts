@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { changesetBytes, type ServerChangeset } from '../../src/protocol/changeset.codec.js';
+import { decodeServerMessage, encodeMessage } from '../../src/protocol/decode.js';
 import type { Json } from '../../src/protocol/json.codec.js';
 import { RealmFile, type RealmChange } from '../../src/store/realm-file.js';
 import { openRecordLog } from '../../src/store/record-log.js';
@@ -353,6 +354,28 @@ describe('realm file: the sync side', () => {
     expect(() => realm.integrateDownload(decodedChangesets([]), { serverVersion: -1, clientVersion: 1 } as never)).toThrow(InvalidInputError);
     expect(() => realm.integrateDownload(decodedChangesets([]), { serverVersion: 6, clientVersion: 1 }, -3)).toThrow(InvalidInputError);
     expect(realm.cursors.download).toEqual({ serverVersion: 5, clientVersion: 1 });
+    realm.close();
+  });
+
+  it('integrateDownload takes the changesets decodeServerMessage decoded, and no plain array (the type says they were validated)', () => {
+    const realm = RealmFile.open({ path: realmPath() });
+    const frame = encodeMessage(
+      { type: 'download', session: 1, changesets: [{ ...remote('peer', 1, 1, 1, [{ op: 'put', type: 'T', id: 'p', fields: { v: 1 } }]), extra: 'dropped' } as ServerChangeset], cursors: { serverVersion: 1, clientVersion: 0 }, uploadAck: 0, downloadableBytes: 0 },
+      'server',
+    );
+    const decoded = decodeServerMessage(frame);
+    if (decoded._tag !== 'Right' || decoded.right.type !== 'download') throw new Error('no download');
+    realm.integrateDownload(decoded.right.changesets, decoded.right.cursors, decoded.right.downloadableBytes);
+    expect(realm.objectForPrimaryKey('T', 'p')).toEqual({ v: 1 });
+    const plain: readonly ServerChangeset[] = decoded.right.changesets;
+    // Never called: what it pins is the compile error (tsc checks the tests).
+    const undecoded = (): void =>
+      realm.integrateDownload(
+        // @ts-expect-error a plain array of changesets is not DecodedServerChangesets
+        plain,
+        { serverVersion: 1, clientVersion: 0 },
+      );
+    expect(undecoded).toBeTypeOf('function');
     realm.close();
   });
 
