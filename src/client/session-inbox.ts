@@ -32,8 +32,7 @@ export function receive(message: ServerMessage, inbox: SessionInbox): void {
     case 'download':
       if (file === undefined) return;
       try {
-        // decodeServerMessage decoded the changesets with their codec already: not again.
-        file.integrateDecodedDownload(message.changesets, message.cursors, message.downloadableBytes);
+        file.integrateDownload(message.changesets, message.cursors, message.downloadableBytes);
         if (message.uploadAck > file.cursors.upload.clientVersion) file.acknowledgeUpload(message.uploadAck);
       } catch (error) {
         toChart({ type: 'error', error: { code: 'badDownload', category: 'protocol', isFatal: true, message: String(error) } });

@@ -1,6 +1,6 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
-import { clientCodecs, serverCodecs, type ClientMessage, type ServerMessage } from './messages.js';
+import { clientCodecs, serverCodecs, type ClientMessage, type EncodableServerMessage, type ServerMessage } from './messages.js';
 
 /** Why a frame is not a message: the error code to answer with, a readable reason, the session if known. */
 export interface DecodeFailure {
@@ -85,7 +85,7 @@ export const decodeServerMessage = (raw: string | Uint8Array): Either<DecodeFail
   decodeWith(serverCodecs as Readonly<Record<string, t.Decoder<unknown, ServerMessage>>>, raw);
 
 /** Encodes a message with its own codec, as one JSON text frame. */
-export function encodeMessage(message: ClientMessage | ServerMessage, side: 'client' | 'server'): string {
+export function encodeMessage(message: ClientMessage | EncodableServerMessage, side: 'client' | 'server'): string {
   const codecs = (side === 'client' ? clientCodecs : serverCodecs) as Readonly<Record<string, t.Encoder<unknown, unknown>>>;
   const codec = codecs[message.type];
   if (codec === undefined) throw new TypeError(`no ${side} message has type ${message.type}`);

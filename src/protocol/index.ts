@@ -2,6 +2,7 @@
 export * from './changeset.codec.js';
 export * from './cursors.codec.js';
 export * from './decode.js';
+export * from './decoded-changesets.codec.js';
 export * from './endpoint.js';
 export * from './error-codes.js';
 export * from './json.codec.js';

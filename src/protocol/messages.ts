@@ -36,3 +36,8 @@ export const serverCodecs = {
 export type ClientMessage = { [K in keyof typeof clientCodecs]: t.TypeOf<(typeof clientCodecs)[K]> }[keyof typeof clientCodecs];
 /** Any message a server sends. */
 export type ServerMessage = { [K in keyof typeof serverCodecs]: t.TypeOf<(typeof serverCodecs)[K]> }[keyof typeof serverCodecs];
+/**
+ * Any message a server sends, as `encodeMessage` takes it: each codec's output type, where a
+ * DOWNLOAD's changesets are plain (only decoding brands them, see `DecodedServerChangesets`).
+ */
+export type EncodableServerMessage = { [K in keyof typeof serverCodecs]: t.OutputOf<(typeof serverCodecs)[K]> }[keyof typeof serverCodecs];

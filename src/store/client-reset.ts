@@ -1,15 +1,20 @@
 /**
  * Client reset: the server's history of this file is gone (a new epoch), so the file starts over
- * under a new ident. This module holds the pure parts: the state the reset file starts from, and
- * which documents readers see change. `RealmFile.resetForClientReset` does the I/O.
+ * under a new ident. This module builds the state the reset file starts from, rewrites the file
+ * with it, and says which documents readers see change; `RealmFile.resetForClientReset` checks
+ * the call and takes the new state over.
  */
+import * as E from 'fp-ts/lib/Either.js';
 import type { Changeset } from '../protocol/changeset.codec.js';
 import type { DocumentKey, DocumentSet } from './document-set.js';
+import { newFileIdent } from './file-ident.js';
 import { tick } from './hlc.js';
 import { jsonEqual } from './json-value.js';
+import type { Logger } from './logger.js';
 import { RealmState } from './realm-state.js';
+import type { RecordLog } from './record-log.js';
 import { StoreError } from './store-errors.js';
-import { STORE_FORMAT, type SnapshotRecord, type StoreRecord } from './store-records.js';
+import { decodeStoreRecord, encodeStoreRecord, STORE_FORMAT, type SnapshotRecord, type StoreRecord } from './store-records.js';
 
 /** How unacknowledged local changes fare in a client reset: dropped, or replayed as new changesets. */
 export type ClientResetMode = 'discard' | 'recover';
@@ -21,6 +26,59 @@ export interface ClientResetResult {
   readonly recovered: boolean;
   /** The file ident before the reset (the new one is `realm.fileIdent`). */
   readonly previousFileIdent: string;
+}
+
+/** What {@link resetRealmFile} needs of the realm file it resets. */
+export interface ResettableRealm {
+  readonly path: string;
+  readonly log: RecordLog;
+  readonly state: RealmState;
+  readonly fileIdent: string;
+  readonly logger: Logger;
+  /** The physical clock in ms, for the stamps of replayed changesets. */
+  readonly now: () => number;
+  /**
+   * Takes over the state the rewritten file holds (read from its own bytes) and its new ident;
+   * called once the rewrite is done, before anything else can fail, so memory follows the disk.
+   */
+  startOver(state: RealmState, fileIdent: string): void;
+}
+
+/** What a client reset did, and the documents whose visible state it changed, each once. */
+export interface ClientResetOutcome {
+  readonly changed: DocumentKey[];
+  readonly result: ClientResetResult;
+}
+
+/**
+ * Rewrites `realm`'s log as the reset file (`RealmFile.resetForClientReset` says what it holds):
+ * the whole state, replay included, in one atomic rewrite, so a crash leaves the old file or
+ * the reset one. If it throws before the rewrite is done, nothing changed in memory.
+ */
+export function resetRealmFile(realm: ResettableRealm, mode: ClientResetMode): ClientResetOutcome {
+  const previousFileIdent = realm.fileIdent;
+  const before = realm.state;
+  const unsynced = before.pending.map((p) => p.changeset);
+  let ident = newFileIdent();
+  while (ident === previousFileIdent) ident = newFileIdent();
+
+  const payload = encodeStoreRecord(recoveredSnapshot(before, ident, mode, unsynced, realm.now));
+  // The reset state is built from the record's own bytes, as a reopen will read them.
+  const decoded = decodeStoreRecord(payload);
+  const fresh = new RealmState();
+  const problem = E.isLeft(decoded) ? decoded.left : fresh.check(decoded.right);
+  if (problem !== undefined || E.isLeft(decoded)) throw new StoreError(`internal error: the client reset snapshot would not read back (${problem}); nothing was written`);
+  realm.log.rewrite([payload]);
+  fresh.apply(decoded.right);
+  realm.startOver(fresh, ident);
+  realm.logger.info('client reset', { path: realm.path, mode, previousFileIdent, fileIdent: ident, unsyncedChangesets: unsynced.length });
+
+  const touched: DocumentKey[] = Array.from(before.documents.entries(), ({ type, id }) => ({ type, id }));
+  for (const { type, id } of fresh.documents.entries()) touched.push({ type, id });
+  return {
+    changed: visiblyChanged(before.documents, fresh.documents, touched),
+    result: Object.freeze({ unsyncedChangesets: unsynced.length, recovered: mode === 'recover', previousFileIdent }),
+  };
 }
 
 /**

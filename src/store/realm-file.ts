@@ -3,23 +3,25 @@
  * changesets, cursors, progress) the session runtime drives. One record log underneath; every
  * state change is one record, appended before it takes effect in memory.
  */
-import { randomBytes } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
-import { changesetBytes, ServerChangesetCodec, type Changeset, type Operation, type ServerChangeset } from '../protocol/changeset.codec.js';
+import { changesetBytes, type Changeset, type Operation } from '../protocol/changeset.codec.js';
 import { DownloadCursorCodec, type DownloadCursor, type UploadCursor } from '../protocol/cursors.codec.js';
-import { readableErrors } from '../protocol/decode.js';
+import type { DecodedServerChangesets } from '../protocol/decoded-changesets.codec.js';
 import type { Json } from '../protocol/json.codec.js';
-import { recoveredSnapshot, visiblyChanged, type ClientResetMode, type ClientResetResult } from './client-reset.js';
+import { resetRealmFile, type ClientResetMode, type ClientResetResult } from './client-reset.js';
 import { CompactionPolicy } from './compaction.js';
+import { DurableVersions } from './durable-versions.js';
+import { newFileIdent } from './file-ident.js';
 import { acquireFileLock, lockPathOfFile, type FileLock } from './file-lock.js';
 import type { DocumentKey, VisibleObject } from './document-set.js';
 import { receive, tick } from './hlc.js';
 import { silentLogger, type Logger } from './logger.js';
 import { RealmState } from './realm-state.js';
+import { appendRecord, type AppendSync } from './record-append.js';
 import { openRecordLog, type Durability, type RecordLog, type RefusedRecord } from './record-log.js';
 import { CursorRegressionError, InvalidInputError, RealmClosedError, StoreError, TransactionStateError } from './store-errors.js';
 import { encodeRemoteChangesets, encodeRemoteRecord } from './remote-record.js';
-import { decodeStoreRecord, encodeStoreRecord, STORE_FORMAT, storeRecordProblem, type LocalRecord, type RemoteRecord, type StoreRecord } from './store-records.js';
+import { decodeStoreRecord, encodeStoreRecord, STORE_FORMAT, type LocalRecord, type RemoteRecord, type StoreRecord } from './store-records.js';
 import { TransactionRecorder, type Transaction } from './transaction.js';
 
 export type { Transaction } from './transaction.js';
@@ -97,21 +99,8 @@ export class RealmFile {
   private readonly policy: CompactionPolicy;
   private writing = false;
   private closed = false;
-  /** Last client version known to be on stable storage: only those may be uploaded (see {@link pendingChangesets}). */
-  private durableVersion: number;
-  /**
-   * Counts client resets: client versions start over at a reset, so a batched fsync that
-   * completes after one must not report an older, higher version as durable.
-   */
-  private resets = 0;
-  /**
-   * Batched commits not yet known durable: the file offset each ended at, and the client version
-   * after it, in commit order. A sync covers every commit that ended before it, so when one
-   * completes, all of those become uploadable at once (not one per commit as their
-   * notifications arrive: a session would send one UPLOAD per changeset).
-   */
-  private awaitingSync: Array<{ readonly end: number; readonly version: number }> = [];
-  private awaitingHead = 0;
+  /** Which local changesets are on stable storage: only those may be uploaded (see {@link pendingChangesets}). */
+  private readonly durable: DurableVersions;
 
   private constructor(
     readonly path: string,
@@ -127,7 +116,7 @@ export class RealmFile {
     private readonly lock: FileLock,
   ) {
     this.policy = new CompactionPolicy(compactionFactor);
-    this.durableVersion = state.clientVersion;
+    this.durable = new DurableVersions(log, state.clientVersion);
   }
 
   /**
@@ -305,33 +294,25 @@ export class RealmFile {
   resetForClientReset(mode: ClientResetMode): ClientResetResult {
     this.assertSyncCall('resetForClientReset');
     if (mode !== 'discard' && mode !== 'recover') throw new InvalidInputError(`resetForClientReset: mode must be 'discard' or 'recover', not ${safeJson(mode)}`);
-    const previousFileIdent = this.ident;
-    const before = this.state;
-    const unsynced = before.pending.map((p) => p.changeset);
-    let ident = newFileIdent();
-    while (ident === previousFileIdent) ident = newFileIdent();
-
-    const payload = encodeStoreRecord(recoveredSnapshot(before, ident, mode, unsynced, this.now));
-    // The reset state is built from the record's own bytes, as a reopen will read them.
-    const decoded = decodeStoreRecord(payload);
-    const fresh = new RealmState();
-    const problem = E.isLeft(decoded) ? decoded.left : fresh.check(decoded.right);
-    if (problem !== undefined || E.isLeft(decoded)) throw new StoreError(`internal error: the client reset snapshot would not read back (${problem}); nothing was written`);
-    this.log.rewrite([payload]);
-    fresh.apply(decoded.right);
-    this.state = fresh;
-    this.ident = ident;
-    this.resets += 1;
-    // Everything in the file is durable: the replayed changesets may be uploaded at once.
-    this.durableVersion = fresh.clientVersion;
-    this.clearAwaitingSync();
-    this.logger.info('client reset', { path: this.path, mode, previousFileIdent, fileIdent: ident, unsyncedChangesets: unsynced.length });
-
-    const touched: DocumentKey[] = Array.from(before.documents.entries(), ({ type, id }) => ({ type, id }));
-    for (const { type, id } of fresh.documents.entries()) touched.push({ type, id });
-    const changed = visiblyChanged(before.documents, fresh.documents, touched);
+    const { changed, result } = resetRealmFile(
+      {
+        path: this.path,
+        log: this.log,
+        state: this.state,
+        fileIdent: this.ident,
+        logger: this.logger,
+        now: this.now,
+        startOver: (state, fileIdent) => {
+          this.state = state;
+          this.ident = fileIdent;
+          // Everything in the file is durable: the replayed changesets may be uploaded at once.
+          this.durable.startedOver(state.clientVersion);
+        },
+      },
+      mode,
+    );
     if (changed.length > 0) this.notify({ changed: Object.freeze(changed), origin: 'remote' });
-    return Object.freeze({ unsyncedChangesets: unsynced.length, recovered: mode === 'recover', previousFileIdent });
+    return result;
   }
 
   /**
@@ -415,7 +396,7 @@ export class RealmFile {
     this.assertOpen('pendingChangesets');
     if (!isNat(afterClientVersion)) throw new InvalidInputError(`pendingChangesets: ${String(afterClientVersion)} is not a client version`);
     // O(result), not O(pending): a session asks after every commit while thousands may be unacknowledged.
-    return this.state.pendingBetween(afterClientVersion, this.durableVersion).map((p) => p.changeset);
+    return this.state.pendingBetween(afterClientVersion, this.durable.version).map((p) => p.changeset);
   }
 
   /**
@@ -431,10 +412,10 @@ export class RealmFile {
     if (clientVersion <= this.state.upload.clientVersion) return;
     const entry = this.state.pendingEntry(clientVersion);
     if (entry === undefined) throw new StoreError(`acknowledgeUpload(${clientVersion}): no pending changeset has that version (internal inconsistency)`);
-    // Not synced on its own (see `commitLazily`): lost to power failure, the acknowledged
+    // Not synced on its own (see `AppendSync`): lost to power failure, the acknowledged
     // changesets are pending again, and uploading them again is harmless — the server skips
     // the client versions it integrated and acknowledges them again.
-    this.commitLazily({ kind: 'ack', clientVersion, serverVersion: entry.serverVersion });
+    this.append({ kind: 'ack', clientVersion, serverVersion: entry.serverVersion }, 'lazily');
   }
 
   /**
@@ -442,28 +423,15 @@ export class RealmFile {
    * applied already), the download cursor after them and the bytes still downloadable (if
    * omitted, the last value reported stays), all in one record, so they are durable together.
    * A cursor that moves back throws {@link CursorRegressionError}. Listeners hear `remote`.
+   * The changesets are what decoding made (`decodeServerMessage` for every DOWNLOAD, or
+   * `DecodedServerChangesetsCodec.decode`): what is stored is what the codec read (unknown keys
+   * dropped), not what was sent.
    */
-  integrateDownload(changesets: readonly ServerChangeset[], cursor: { serverVersion: number; clientVersion: number }, downloadableBytes?: number): void {
+  integrateDownload(changesets: DecodedServerChangesets, cursor: { serverVersion: number; clientVersion: number }, downloadableBytes?: number): void {
     this.assertSyncCall('integrateDownload');
+    // The type says the changesets were decoded (`DecodedServerChangesetsCodec`), so they are not
+    // validated again; only a caller outside the type system can pass something else.
     if (!Array.isArray(changesets)) throw new InvalidInputError('integrateDownload: changesets must be an array');
-    // What is stored is what the codec reads: the decoded value (unknown keys dropped), not the argument.
-    const decoded = changesets.map((c, i) => {
-      const result = ServerChangesetCodec.decode(c);
-      if (E.isLeft(result)) throw new InvalidInputError(`integrateDownload: changeset ${i} is not a server changeset: ${readableErrors(result.left)}`);
-      return result.right;
-    });
-    this.integrateDecodedDownload(decoded, cursor, downloadableBytes);
-  }
-
-  /**
-   * @internal {@link integrateDownload} for changesets that `ServerChangesetCodec` (or a message
-   * codec containing it, as `decodeServerMessage` applies to every DOWNLOAD) has already decoded:
-   * they are not validated again. The session runtime calls this with what it decoded from the
-   * wire; anything else must call {@link integrateDownload}. The cursor and byte count are
-   * still checked here.
-   */
-  integrateDecodedDownload(changesets: readonly ServerChangeset[], cursor: { serverVersion: number; clientVersion: number }, downloadableBytes?: number): void {
-    this.assertSyncCall('integrateDecodedDownload');
     if (!DownloadCursorCodec.is(cursor)) throw new InvalidInputError(`integrateDownload: bad download cursor ${safeJson(cursor)}`);
     if (downloadableBytes !== undefined && !isNat(downloadableBytes)) throw new InvalidInputError(`integrateDownload: downloadableBytes ${String(downloadableBytes)} is not a byte count`);
     const current = this.state.download;
@@ -489,10 +457,10 @@ export class RealmFile {
     };
     const payload = encodeRemoteRecord(record, encoded.json);
     // A DOWNLOAD with nothing from other files only moves the cursor past this file's own
-    // echoes and updates what is left to download: not synced on its own (see
-    // `commitLazily`). Lost to power failure, the cursor is older and the server sends those
-    // changesets again, which integrating is harmless (they are this file's own, applied).
-    if (record.changesets.length === 0) this.commitLazily(record, payload);
+    // echoes and updates what is left to download: not synced on its own (see `AppendSync`).
+    // Lost to power failure, the cursor is older and the server sends those changesets again,
+    // which integrating is harmless (they are this file's own, applied).
+    if (record.changesets.length === 0) this.append(record, 'lazily', payload);
     else this.commit(record, 'remote', payload);
   }
 
@@ -509,7 +477,7 @@ export class RealmFile {
     // its next IDENT carries no cursors, as the first one did, and the server starts it over.
     // An epoch that replaces another (the server's empty history started a new one) is synced,
     // so a reopen never presents the old epoch to a history that has since grown.
-    if (this.state.epoch === undefined) this.commitLazily(record);
+    if (this.state.epoch === undefined) this.append(record, 'lazily');
     else this.commit(record, 'remote');
   }
 
@@ -553,82 +521,25 @@ export class RealmFile {
 
   /** Appends `record`, applies it, and tells listeners once it is durable. */
   private commit(record: StoreRecord, origin: 'local' | 'remote', payload?: Buffer): void {
-    this.announce(this.append(record, payload), origin);
+    this.announce(this.append(record, 'synced', payload), origin);
   }
 
-  /**
-   * Appends and applies a record that changes no document and no client version, without a
-   * sync of its own (`RecordLog.appendLazily`): it becomes durable with the next synced commit.
-   * Only for sync bookkeeping whose loss at power failure costs a repeated transfer, never
-   * data: losing it also loses every record after it (the log is cut at its first missing
-   * record), so nothing durable can depend on one that is gone.
-   */
-  private commitLazily(record: StoreRecord, payload: Buffer = encodeStoreRecord(record)): void {
-    const problem = this.state.check(record) ?? storeRecordProblem(record);
-    if (problem !== undefined) throw new InvalidInputError(`cannot commit a ${record.kind} record: ${problem}`);
-    this.log.appendLazily([payload]);
-    this.state.apply(record);
-    this.maybeCompact();
-  }
-
-  /**
-   * Appends `record` (after checking it fits the state) and applies it; returns the documents it
-   * changed. `payload` is its encoding when the caller built it already (`encodeStoreRecord`
-   * otherwise).
-   *
-   * What is applied must be what a reopen will read. That is not checked here by decoding the
-   * bytes back (a second parse and a full codec walk per commit): every part of a record is
-   * checked once, where it enters, against the same codecs' rules — field values by the
-   * transaction (JSON values within the protocol's depth), downloaded changesets by their codec,
-   * versions, cursors and counts by the callers — and the rest (idents, HLC readings, record
-   * kinds) is built here from values of those types. test/store/record-roundtrip.test.ts checks
-   * the property itself: every record a realm file appends decodes to what it applied.
-   */
-  private append(record: StoreRecord, payload: Buffer = encodeStoreRecord(record)): DocumentKey[] {
-    const problem = this.state.check(record) ?? storeRecordProblem(record);
-    if (problem !== undefined) throw new InvalidInputError(`cannot commit a ${record.kind} record: ${problem}`);
-    this.log.append([payload]);
-    const changed = this.state.apply(record);
+  /** The append path (`appendRecord`), then compaction if it pays; returns the documents `record` changed. */
+  private append(record: StoreRecord, sync: AppendSync, payload?: Buffer): DocumentKey[] {
+    const changed = appendRecord(this.log, this.state, record, sync, payload);
     this.maybeCompact();
     return changed;
   }
 
   /** Once what was appended so far is durable: the changesets become uploadable, listeners hear of `changed`. */
   private announce(changed: DocumentKey[], origin: 'local' | 'remote'): void {
-    const version = this.state.clientVersion;
-    if (this.log.durability === 'full') {
-      this.durableVersion = version;
-      if (changed.length > 0) this.notify({ changed: Object.freeze(changed), origin });
-      return;
-    }
-    const resets = this.resets;
-    this.awaitingSync.push({ end: this.log.sizeBytes, version });
-    this.log.flush().then(
+    this.durable.committed(
+      this.state.clientVersion,
       () => {
-        if (resets === this.resets) {
-          this.durableVersion = Math.max(this.durableVersion, version);
-          this.advanceDurableVersion();
-        }
         if (changed.length > 0 && !this.closed) this.notify({ changed: Object.freeze(changed), origin });
       },
       (error: unknown) => this.logger.warn('a batched commit could not be made durable; listeners were not called', { path: this.path, error: String(error) }),
     );
-  }
-
-  /** Every batched commit the log's last sync covered is durable: their changesets may be uploaded. */
-  private advanceDurableVersion(): void {
-    const synced = this.log.syncedBytes;
-    while (this.awaitingHead < this.awaitingSync.length && this.awaitingSync[this.awaitingHead]!.end <= synced) {
-      this.durableVersion = Math.max(this.durableVersion, this.awaitingSync[this.awaitingHead]!.version);
-      this.awaitingHead++;
-    }
-    if (this.awaitingHead === this.awaitingSync.length) this.clearAwaitingSync();
-  }
-
-  /** After a rewrite, offsets of earlier commits mean nothing (and all of them are durable). */
-  private clearAwaitingSync(): void {
-    this.awaitingSync = [];
-    this.awaitingHead = 0;
   }
 
   private notify(change: RealmChange): void {
@@ -675,8 +586,7 @@ export class RealmFile {
       return;
     }
     this.policy.calibrate(estimated, payload.length);
-    this.durableVersion = this.state.clientVersion;
-    this.clearAwaitingSync();
+    this.durable.rewritten(this.state.clientVersion);
     this.logger.info('compacted realm file', { path: this.path, reason, bytesBefore: before, bytesAfter: this.log.sizeBytes, estimatedSnapshotBytes: estimated });
   }
 
@@ -689,11 +599,6 @@ export class RealmFile {
     this.assertOpen(verb);
     if (this.writing) throw new TransactionStateError(`cannot call ${verb}() on realm file ${this.path} inside write()`);
   }
-}
-
-/** A fresh file ident: 8 random bytes in hex. */
-function newFileIdent(): string {
-  return randomBytes(8).toString('hex');
 }
 
 function checkType(type: unknown): void {

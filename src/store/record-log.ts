@@ -153,13 +153,20 @@ export function openRecordLog<T>(
   if (openPaths.has(absolute)) throw new RecordLogError(`record log ${absolute} is already open in this process`);
 
   const dir = path.dirname(absolute);
+  // Every way out registers the log alike: the path taken in this process, and a file whose
+  // directory entry was never synced noted, so that the log's first sync syncs it.
+  const opened = (fd: number | undefined, size: number, entryPending: boolean, found: FoundRecords<T | Buffer> = { records: [], truncatedBytes: 0, refused: [] }): OpenedRecordLog<T | Buffer> => {
+    if (entryPending && fd !== undefined) noteNewEntry(dir);
+    openPaths.add(absolute);
+    return { log: new FileRecordLog(absolute, fd, size, durability, logger, entryPending), records: found.records, recovered: { truncatedBytes: found.truncatedBytes }, refused: found.refused };
+  };
   if (options.createLazily === true && !fs.existsSync(absolute)) {
     // Nothing on disk yet, and nothing made now: the directory is made with the file (`create`,
     // `rewrite`), so such an open costs one stat instead of four metadata calls (10,000 sessions
     // opened in bench/). A scratch file a crashed rewrite left beside it is overwritten by the
-    // next rewrite, or removed by the first open that finds the log.
-    openPaths.add(absolute);
-    return { log: new FileRecordLog(absolute, undefined, RECORD_LOG_MAGIC.length, durability, logger, true), records: [], recovered: { truncatedBytes: 0 }, refused: [] };
+    // next rewrite, or removed by the first open that finds the log. Its entry is noted when
+    // the file is made.
+    return opened(undefined, RECORD_LOG_MAGIC.length, true);
   }
   makeDirectoryDurably(dir);
   const temp = tempPathOf(absolute);
@@ -175,9 +182,7 @@ export function openRecordLog<T>(
     // it meanwhile). Lost to power failure before that, the file comes back missing, empty, a
     // prefix of the magic or (on some file systems) zero-filled, and each of those opens as a
     // new log — nothing that was ever reported durable is lost.
-    noteNewEntry(dir);
-    openPaths.add(absolute);
-    return { log: new FileRecordLog(absolute, created, RECORD_LOG_MAGIC.length, durability, logger, true), records: [], recovered: { truncatedBytes: 0 }, refused: [] };
+    return opened(created, RECORD_LOG_MAGIC.length, true);
   }
 
   const fd = fs.openSync(absolute, 'r+');
@@ -195,9 +200,7 @@ export function openRecordLog<T>(
       fs.ftruncateSync(fd, RECORD_LOG_MAGIC.length);
       fs.fsyncSync(fd);
       if (bytes.length > 0) logger.warn('record log header was torn; rewrote it', { path: absolute, bytes: bytes.length });
-      noteNewEntry(dir);
-      openPaths.add(absolute);
-      return { log: new FileRecordLog(absolute, fd, RECORD_LOG_MAGIC.length, durability, logger, true), records: [], recovered: { truncatedBytes: 0 }, refused: [] };
+      return opened(fd, RECORD_LOG_MAGIC.length, true);
     }
 
     const records: Array<T | Buffer> = [];
@@ -251,16 +254,20 @@ export function openRecordLog<T>(
       fs.fdatasyncSync(fd);
       syncDirectoryIfPending(dir);
     }
-    openPaths.add(absolute);
     // An empty log (magic only) found on disk may be one created lazily: its entry is synced
     // with its first synced append, like a new one.
-    const entryPending = offset === RECORD_LOG_MAGIC.length;
-    if (entryPending) noteNewEntry(dir);
-    return { log: new FileRecordLog(absolute, fd, offset, durability, logger, entryPending), records, recovered: { truncatedBytes }, refused };
+    return opened(fd, offset, offset === RECORD_LOG_MAGIC.length, { records, truncatedBytes, refused });
   } catch (error) {
     fs.closeSync(fd);
     throw error;
   }
+}
+
+/** What reading an existing log found: the parts of {@link OpenedRecordLog} besides the log. */
+interface FoundRecords<T> {
+  readonly records: T[];
+  readonly truncatedBytes: number;
+  readonly refused: readonly RefusedRecord[];
 }
 
 interface Waiter {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Changeset, ClientMessage, Json, ServerMessage } from '../../src/protocol/index.js';
+import type { Changeset, ClientMessage, Json, EncodableServerMessage } from '../../src/protocol/index.js';
 import { errorCodes, type ErrorCode } from '../../src/protocol/index.js';
 
 /** JSON values as the protocol carries them (finite numbers, no -0: JSON cannot tell it from 0). */
@@ -44,7 +44,8 @@ export const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
 
 const code = fc.constantFrom(...(Object.keys(errorCodes) as ErrorCode[]));
 
-export const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
+/** Server messages as a server sends them: `encodeMessage`'s input, where a DOWNLOAD's changesets are plain (decoding brands them). */
+export const serverMessage: fc.Arbitrary<EncodableServerMessage> = fc.oneof(
   fc.record({ type: fc.constant('ident' as const), session, fileIdent: name, epoch: fc.string({ maxLength: 8 }) }),
   fc.record({
     type: fc.constant('download' as const),

@@ -14,6 +14,7 @@ import { seededUniform } from '../support/seeded-random.js';
 import type { Operation } from '../../src/protocol/changeset.codec.js';
 import { RealmFile } from '../../src/store/realm-file.js';
 import { RecordingLogger, useTempDir } from './temp-dir.js';
+import { decodedChangesets } from '../support/decoded-changesets.js';
 
 const tempDir = useTempDir('reset-crash');
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -45,7 +46,7 @@ function prepare(file: string): string {
   for (let i = 1; i <= ACKNOWLEDGED; i++) realm.write((tx) => tx.put('Synced', `s${i}`, { i }));
   realm.acknowledgeUpload(ACKNOWLEDGED);
   realm.integrateDownload(
-    [{ origin: 'peer', serverVersion: 1, clientVersion: 1, hlc: { wall: 1, counter: 0 }, ops: [{ op: 'put', type: 'Peer', id: 'p', fields: { x: 1 } }] }],
+    decodedChangesets([{ origin: 'peer', serverVersion: 1, clientVersion: 1, hlc: { wall: 1, counter: 0 }, ops: [{ op: 'put', type: 'Peer', id: 'p', fields: { x: 1 } }] }]),
     { serverVersion: 1, clientVersion: ACKNOWLEDGED },
     0,
   );

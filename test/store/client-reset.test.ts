@@ -8,6 +8,7 @@ import { RealmFile, type RealmChange } from '../../src/store/realm-file.js';
 import { RECORD_LOG_MAGIC, readRecordAt } from '../../src/store/record-framing.js';
 import { ClosedError, InvalidInputError, TransactionStateError } from '../../src/store/store-errors.js';
 import { RecordingLogger, useTempDir } from './temp-dir.js';
+import { decodedChangesets } from '../support/decoded-changesets.js';
 
 const tempDir = useTempDir('client-reset');
 const realmPath = (): string => join(tempDir(), 'local.realm');
@@ -44,7 +45,7 @@ function populated(file: string): RealmFile {
   });
   realm.write((tx) => tx.put('T', 'a', { v: 3 }));
   realm.acknowledgeUpload(1);
-  realm.integrateDownload([REMOTE], { serverVersion: 1, clientVersion: 1 }, 40);
+  realm.integrateDownload(decodedChangesets([REMOTE]), { serverVersion: 1, clientVersion: 1 }, 40);
   realm.setEpoch('epoch-1');
   return realm;
 }
@@ -205,7 +206,7 @@ describe('client reset: durability', () => {
     const realm = RealmFile.open({ path: file });
     for (let i = 1; i <= 4; i++) realm.write((tx) => tx.put('T', `${i}`, { i }));
     realm.acknowledgeUpload(1);
-    realm.integrateDownload([{ ...REMOTE, serverVersion: 1 }], { serverVersion: 1, clientVersion: 1 });
+    realm.integrateDownload(decodedChangesets([{ ...REMOTE, serverVersion: 1 }]), { serverVersion: 1, clientVersion: 1 });
     realm.setEpoch('epoch-1');
     const old = { ident: realm.fileIdent, pending: realm.pendingChangesets(0), progress: realm.progress };
     realm.close();

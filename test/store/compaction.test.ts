@@ -6,6 +6,7 @@ import { RealmFile } from '../../src/store/realm-file.js';
 import { openRecordLog } from '../../src/store/record-log.js';
 import { decodeStoreRecord } from '../../src/store/store-records.js';
 import { RecordingLogger, useTempDir } from './temp-dir.js';
+import { decodedChangesets } from '../support/decoded-changesets.js';
 
 const tempDir = useTempDir('compaction');
 
@@ -58,7 +59,7 @@ describe('realm file compaction', () => {
       });
       if (i % 100 === 0) {
         realm.integrateDownload(
-          [{ origin: 'peer', clientVersion: i / 100, serverVersion: i / 100, hlc: { wall: 500, counter: i }, ops: [{ op: 'put', type: 'Doc', id: 'peer', fields: { i } }] }],
+          decodedChangesets([{ origin: 'peer', clientVersion: i / 100, serverVersion: i / 100, hlc: { wall: 500, counter: i }, ops: [{ op: 'put', type: 'Doc', id: 'peer', fields: { i } }] }]),
           { serverVersion: i / 100, clientVersion: realm.clientVersion - 5 },
           i,
         );
@@ -92,7 +93,7 @@ describe('realm file compaction', () => {
     expect(fs.statSync(file).size).toBe(size);
     // A late remote put older than the tombstone must still lose: the tombstone survived compaction.
     reopened.integrateDownload(
-      [{ origin: 'slow', clientVersion: 1, serverVersion: 16, hlc: { wall: 1, counter: 0 }, ops: [{ op: 'put', type: 'Doc', id: 'deleted', fields: { v: 'late' } }] }],
+      decodedChangesets([{ origin: 'slow', clientVersion: 1, serverVersion: 16, hlc: { wall: 1, counter: 0 }, ops: [{ op: 'put', type: 'Doc', id: 'deleted', fields: { v: 'late' } }] }]),
       { serverVersion: 16, clientVersion: 1497 },
     );
     expect(reopened.objectForPrimaryKey('Doc', 'deleted')).toBeUndefined();

@@ -2,11 +2,13 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { changesetBytes, type ServerChangeset } from '../../src/protocol/changeset.codec.js';
+import { decodeServerMessage, encodeMessage } from '../../src/protocol/decode.js';
 import type { Json } from '../../src/protocol/json.codec.js';
 import { RealmFile, type RealmChange } from '../../src/store/realm-file.js';
 import { openRecordLog } from '../../src/store/record-log.js';
 import { ClosedError, CursorRegressionError, FileLockedError, InvalidInputError, NotARecordLogError, TransactionStateError } from '../../src/store/store-errors.js';
 import { RecordingLogger, useTempDir } from './temp-dir.js';
+import { decodedChangesets } from '../support/decoded-changesets.js';
 
 const tempDir = useTempDir('realm-file');
 const realmPath = (): string => join(tempDir(), 'nested', 'local.realm');
@@ -185,7 +187,7 @@ describe('realm file: bad input and misuse throw clear errors', () => {
     expect(() => realm.write((tx) => tx.put('T', '1', { a: 1 }))).toThrow(ClosedError);
     expect(() => realm.write((tx) => tx.put('T', '1', { a: 1 }))).toThrow(/closed/);
     expect(() => realm.objects('T')).toThrow(ClosedError);
-    expect(() => realm.integrateDownload([], { serverVersion: 1, clientVersion: 0 })).toThrow(ClosedError);
+    expect(() => realm.integrateDownload(decodedChangesets([]), { serverVersion: 1, clientVersion: 0 })).toThrow(ClosedError);
   });
 
   it('options are checked; a foreign file is refused; one handle per file per process', () => {
@@ -295,7 +297,7 @@ describe('realm file: the sync side', () => {
   it("the upload cursor's server version is the download cursor at the acknowledged commit", () => {
     const realm = RealmFile.open({ path: realmPath() });
     realm.write((tx) => tx.put('T', 'a', { v: 1 }));
-    realm.integrateDownload([remote('other', 1, 1, 1, [{ op: 'put', type: 'T', id: 'o', fields: { v: 1 } }])], { serverVersion: 7, clientVersion: 0 });
+    realm.integrateDownload(decodedChangesets([remote('other', 1, 1, 1, [{ op: 'put', type: 'T', id: 'o', fields: { v: 1 } }])]), { serverVersion: 7, clientVersion: 0 });
     realm.write((tx) => tx.put('T', 'b', { v: 1 }));
     realm.acknowledgeUpload(1);
     expect(realm.cursors.upload).toEqual({ clientVersion: 1, serverVersion: 0 });
@@ -315,7 +317,7 @@ describe('realm file: the sync side', () => {
       { op: 'put', type: 'T', id: 'mine', fields: { v: 'older remote write' } },
     ]);
     const echo: ServerChangeset = { ...own!, serverVersion: 1, ops: [{ op: 'delete', type: 'T', id: 'mine' }] };
-    realm.integrateDownload([echo, theirs], { serverVersion: 2, clientVersion: 1 }, 100);
+    realm.integrateDownload(decodedChangesets([echo, theirs]), { serverVersion: 2, clientVersion: 1 }, 100);
     // The echo was not applied (its real content is already here; this altered copy proves it is skipped).
     expect(realm.objects('T')).toEqual([
       { id: 'mine', fields: { v: 'local' } }, // local stamp (wall 1000) beats the remote one (wall 500)
@@ -325,7 +327,7 @@ describe('realm file: the sync side', () => {
     expect(realm.cursors.download).toEqual({ serverVersion: 2, clientVersion: 1 });
     const received = changesetBytes(echo) + changesetBytes(theirs);
     expect(realm.progress.download).toEqual({ transferred: received, transferable: received + 100 });
-    realm.integrateDownload([], { serverVersion: 2, clientVersion: 1 }, 0);
+    realm.integrateDownload(decodedChangesets([]), { serverVersion: 2, clientVersion: 1 }, 0);
     expect(realm.progress.download).toEqual({ transferred: received, transferable: received });
     realm.close();
   });
@@ -333,7 +335,7 @@ describe('realm file: the sync side', () => {
   it('a newer remote write wins; the next local stamp exceeds every stamp received (HLC receive)', () => {
     const realm = RealmFile.open({ path: realmPath(), now: () => 1_000 });
     realm.write((tx) => tx.put('T', '1', { v: 'local' }));
-    realm.integrateDownload([remote('other', 1, 1, 9_999, [{ op: 'put', type: 'T', id: '1', fields: { v: 'future' } }])], { serverVersion: 1, clientVersion: 1 });
+    realm.integrateDownload(decodedChangesets([remote('other', 1, 1, 9_999, [{ op: 'put', type: 'T', id: '1', fields: { v: 'future' } }])]), { serverVersion: 1, clientVersion: 1 });
     expect(realm.objectForPrimaryKey('T', '1')).toEqual({ v: 'future' });
     realm.write((tx) => tx.put('T', '1', { v: 'after' }));
     expect(realm.objectForPrimaryKey('T', '1')).toEqual({ v: 'after' });
@@ -344,14 +346,36 @@ describe('realm file: the sync side', () => {
   it('a cursor that moves back throws and changes nothing; bad changesets are refused', () => {
     const realm = RealmFile.open({ path: realmPath() });
     realm.write((tx) => tx.put('T', '1', { v: 1 }));
-    realm.integrateDownload([], { serverVersion: 5, clientVersion: 1 });
-    expect(() => realm.integrateDownload([], { serverVersion: 4, clientVersion: 1 })).toThrow(CursorRegressionError);
-    expect(() => realm.integrateDownload([], { serverVersion: 6, clientVersion: 0 })).toThrow(CursorRegressionError);
-    expect(() => realm.integrateDownload([], { serverVersion: 6, clientVersion: 2 })).toThrow(/client version 2/);
-    expect(() => realm.integrateDownload([{ nope: true } as unknown as ServerChangeset], { serverVersion: 6, clientVersion: 1 })).toThrow(InvalidInputError);
-    expect(() => realm.integrateDownload([], { serverVersion: -1, clientVersion: 1 } as never)).toThrow(InvalidInputError);
-    expect(() => realm.integrateDownload([], { serverVersion: 6, clientVersion: 1 }, -3)).toThrow(InvalidInputError);
+    realm.integrateDownload(decodedChangesets([]), { serverVersion: 5, clientVersion: 1 });
+    expect(() => realm.integrateDownload(decodedChangesets([]), { serverVersion: 4, clientVersion: 1 })).toThrow(CursorRegressionError);
+    expect(() => realm.integrateDownload(decodedChangesets([]), { serverVersion: 6, clientVersion: 0 })).toThrow(CursorRegressionError);
+    expect(() => realm.integrateDownload(decodedChangesets([]), { serverVersion: 6, clientVersion: 2 })).toThrow(/client version 2/);
+    expect(() => realm.integrateDownload(decodedChangesets([{ nope: true } as unknown as ServerChangeset]), { serverVersion: 6, clientVersion: 1 })).toThrow(InvalidInputError);
+    expect(() => realm.integrateDownload(decodedChangesets([]), { serverVersion: -1, clientVersion: 1 } as never)).toThrow(InvalidInputError);
+    expect(() => realm.integrateDownload(decodedChangesets([]), { serverVersion: 6, clientVersion: 1 }, -3)).toThrow(InvalidInputError);
     expect(realm.cursors.download).toEqual({ serverVersion: 5, clientVersion: 1 });
+    realm.close();
+  });
+
+  it('integrateDownload takes the changesets decodeServerMessage decoded, and no plain array (the type says they were validated)', () => {
+    const realm = RealmFile.open({ path: realmPath() });
+    const frame = encodeMessage(
+      { type: 'download', session: 1, changesets: [{ ...remote('peer', 1, 1, 1, [{ op: 'put', type: 'T', id: 'p', fields: { v: 1 } }]), extra: 'dropped' } as ServerChangeset], cursors: { serverVersion: 1, clientVersion: 0 }, uploadAck: 0, downloadableBytes: 0 },
+      'server',
+    );
+    const decoded = decodeServerMessage(frame);
+    if (decoded._tag !== 'Right' || decoded.right.type !== 'download') throw new Error('no download');
+    realm.integrateDownload(decoded.right.changesets, decoded.right.cursors, decoded.right.downloadableBytes);
+    expect(realm.objectForPrimaryKey('T', 'p')).toEqual({ v: 1 });
+    const plain: readonly ServerChangeset[] = decoded.right.changesets;
+    // Never called: what it pins is the compile error (tsc checks the tests).
+    const undecoded = (): void =>
+      realm.integrateDownload(
+        // @ts-expect-error a plain array of changesets is not DecodedServerChangesets
+        plain,
+        { serverVersion: 1, clientVersion: 0 },
+      );
+    expect(undecoded).toBeTypeOf('function');
     realm.close();
   });
 
@@ -379,7 +403,7 @@ describe('realm file: reopening restores everything', () => {
     realm.write((tx) => tx.put('T', 'b', { v: 2 }));
     realm.write((tx) => tx.delete('T', 'a'));
     realm.setEpoch('epoch-1');
-    realm.integrateDownload([remote('peer', 3, 1, 60_000, [{ op: 'put', type: 'P', id: 'p', fields: { x: [1] } }])], { serverVersion: 3, clientVersion: 2 }, 77);
+    realm.integrateDownload(decodedChangesets([remote('peer', 3, 1, 60_000, [{ op: 'put', type: 'P', id: 'p', fields: { x: [1] } }])]), { serverVersion: 3, clientVersion: 2 }, 77);
     realm.acknowledgeUpload(2);
     const before = {
       ident: realm.fileIdent,

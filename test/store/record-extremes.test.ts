@@ -15,6 +15,7 @@ import { HLC_MAX, MAX_HLC_COUNTER } from '../../src/store/hlc.js';
 import { RealmFile } from '../../src/store/realm-file.js';
 import { decodeStoreRecord, encodeStoreRecord, storeRecordProblem, type StoreRecord } from '../../src/store/store-records.js';
 import { useTempDir } from './temp-dir.js';
+import { decodedChangesets } from '../support/decoded-changesets.js';
 
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 const tempDir = useTempDir('record-extremes');
@@ -139,7 +140,7 @@ describe('store records at the edges', () => {
             // Server versions may sit at the top of the safe range: a history that long is not real, but readable.
             serverVersion = s.jump && serverVersion < MAX - 10 ? MAX - 10 : serverVersion + 1;
             const changesets: ServerChangeset[] = [{ clientVersion: ++foreign, origin: FOREIGN, hlc: s.hlc, ops: s.ops, serverVersion }];
-            realm.integrateDownload(changesets, { serverVersion, clientVersion: realm.cursors.download.clientVersion }, s.jump ? MAX : 0);
+            realm.integrateDownload(decodedChangesets(changesets), { serverVersion, clientVersion: realm.cursors.download.clientVersion }, s.jump ? MAX : 0);
           }
         }
         const live = {

@@ -11,6 +11,7 @@ import { MAX_JSON_DEPTH, type Json } from '../../src/protocol/json.codec.js';
 import { RealmFile } from '../../src/store/realm-file.js';
 import { InvalidInputError } from '../../src/store/store-errors.js';
 import { useTempDir } from './temp-dir.js';
+import { decodedChangesets } from '../support/decoded-changesets.js';
 
 const tempDir = useTempDir('record-roundtrip');
 
@@ -81,7 +82,7 @@ describe('realm file: what a commit applies is what a reopen reads', () => {
               changesets.push({ ...echo, serverVersion: ++serverVersion });
               echoed = echo.clientVersion;
             }
-            realm.integrateDownload(changesets, { serverVersion, clientVersion: echoed }, s.downloadable);
+            realm.integrateDownload(decodedChangesets(changesets), { serverVersion, clientVersion: echoed }, s.downloadable);
           }
         }
         const live = view(realm);
