@@ -188,7 +188,10 @@ export const sessionMachine = setup({
      */
     settleOnInactive: enqueueActions(({ context, event, enqueue, self }) => {
       const error = failureOf(event);
-      for (const child of running(self, context.waiters, waiterChildId)) {
+      // A dying session whose last upload this progress completed: the same step forwarded it to
+      // the upload waits, which are done by it; a `close` after it would reach stopped actors.
+      const uploadsDone = event.type === 'progress' && event.direction === 'upload' && event.transferred >= event.transferable;
+      for (const child of running(self, context.waiters, waiterChildId, uploadsDone ? 'download' : undefined)) {
         enqueue.sendTo(child, error === undefined ? { type: 'close' } : { type: 'fail', error });
       }
       const userGone = event.type === 'user.loggedOut' || event.type === 'xstate.error.actor.refreshAccessToken';
