@@ -25,6 +25,9 @@ const pending = <T>() => fromPromise<T>(() => new Promise<T>(() => {}));
 /** The wait before uploading again when the server asked for a retry without naming one. */
 export const DEFAULT_UPLOAD_RETRY_MS = 1_000;
 
+/** The shortest: a server answering every resend at once with `backoffMs: 0` gets no hot loop. */
+export const MIN_UPLOAD_RETRY_MS = 100;
+
 /**
  * The longest uploads pause whatever `backoffMs` the server named: a stamp a day ahead is still
  * tried every minute (the server's clock may have been the wrong one), and no timer overflows
@@ -136,7 +139,7 @@ export const sessionMachine = setup({
     announceDisconnected: emit({ type: 'connectionState.changed', previous: 'connected', current: 'disconnected' } as const),
     recordUploadRetryDelay: assign(({ event }) => {
       assertEvent(event, 'error');
-      return { uploadRetryDelayMs: Math.min(Math.max(event.backoffMs ?? DEFAULT_UPLOAD_RETRY_MS, 0), MAX_UPLOAD_RETRY_MS) };
+      return { uploadRetryDelayMs: Math.min(Math.max(event.backoffMs ?? DEFAULT_UPLOAD_RETRY_MS, MIN_UPLOAD_RETRY_MS), MAX_UPLOAD_RETRY_MS) };
     }),
     recordProgress: assign(({ event }) => {
       assertEvent(event, 'progress');

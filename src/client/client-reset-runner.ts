@@ -8,9 +8,9 @@ const stoppedMessage = 'the session stopped before the client reset ran';
 /**
  * The bodies of the session chart's `clientReset` and `clientResetAfter` actors
  * (docs/SEMANTICS.md §5): the file started over in the configured mode, then `onAfter` once the
- * server's fresh state is in. Each takes the actor's `AbortSignal`: an actor stopped before its
- * effect began (the app closed, the session was let go of) touches no file and calls no
- * callback, and XState drops whatever a stopped actor's promise settles with.
+ * server's fresh state is in. Each takes the actor's `AbortSignal`: an actor stopped before the
+ * file is rewritten (inside `onBefore`: the app closed, the session was let go of) leaves the
+ * file as it was, and XState drops whatever a stopped actor's promise settles with.
  */
 export class ClientResetRunner {
   /** What `onAfter` gets besides the documents after: kept from the reset until its end runs. */
@@ -32,6 +32,8 @@ export class ClientResetRunner {
     const mode = this.config?.mode ?? 'recoverOrDiscard';
     const documents = store.snapshotDocuments();
     this.config?.onBefore?.(documents);
+    // `onBefore` may have closed the app (or let go of the session): then the file is not touched.
+    if (signal.aborted) throw new Error(stoppedMessage);
     let recovered = false;
     if (mode === 'discardUnsyncedChanges') store.resetForClientReset('discard');
     else if (mode === 'recoverUnsyncedChanges') recovered = store.resetForClientReset('recover').recovered;

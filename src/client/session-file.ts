@@ -1,6 +1,9 @@
 import type { SessionEvent } from '../../machines/session.types.js';
+import type { Direction } from '../../machines/types.js';
 import type { RealmFile } from '../store/realm-file.js';
 import type { ServerTerms } from './server-terms.js';
+
+const directions: readonly Direction[] = ['upload', 'download'];
 
 /**
  * The store file a session syncs, while the runtime has it open: its commits become the chart's
@@ -29,9 +32,10 @@ export class SessionFile {
     // Progress the moment `write` returns, durable or not yet (`batched`): the chart's upload
     // transferable is then every committed changeset, so a wait called next targets them all
     // (docs/SEMANTICS.md §4), and a store closed next leaves the session dying, not inactive.
-    const stopCommits = file.addCommitListener(() => this.reportProgress());
+    // A local commit moves the upload counts only.
+    const stopCommits = file.addCommitListener(() => this.reportProgress('upload'));
     const stopChanges = file.addListener(({ origin }) => {
-      if (origin === 'local') this.reportProgress();
+      if (origin === 'local') this.reportProgress('upload');
     });
     this.stopListening = () => {
       stopCommits();
@@ -47,12 +51,11 @@ export class SessionFile {
     this.file = undefined;
   }
 
-  /** Tells the chart the byte counts of both directions as the file has them now. */
-  reportProgress(): void {
+  /** Tells the chart the byte counts of `direction` (both when omitted) as the file has them now. */
+  reportProgress(direction?: Direction): void {
     const file = this.file;
     if (file === undefined) return;
-    const { upload, download } = file.progress;
-    this.toChart({ type: 'progress', direction: 'upload', ...upload });
-    this.toChart({ type: 'progress', direction: 'download', ...download });
+    const progress = file.progress;
+    for (const each of direction === undefined ? directions : [direction]) this.toChart({ type: 'progress', direction: each, ...progress[each] });
   }
 }

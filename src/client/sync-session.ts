@@ -128,7 +128,7 @@ export class SyncSession implements ConnectionMember {
         runClientReset: async (signal) => {
           await this.reset.run(this.file.current, signal);
           // The file's counters jumped: notifiers hear it while the chart is still resetting.
-          this.file.reportProgress();
+          if (!signal.aborted) this.file.reportProgress();
         },
         finishClientReset: (signal) => this.reset.finish(this.file.current, signal),
         startUploads: (sendBack) => {
@@ -368,9 +368,12 @@ export class SyncSession implements ConnectionMember {
     });
   }
 
-  /** The runtime let go of the session: its chart no longer runs (a stopped actor's status). */
+  /**
+   * The runtime let go of the session: its actor was stopped (`dispose`). An actor that failed
+   * is not: `dispose` still rejects its waits and takes it off the connection.
+   */
   private get disposed(): boolean {
-    return this.actor.getSnapshot().status !== 'active';
+    return this.actor.getSnapshot().status === 'stopped';
   }
 
   private wait(direction: Direction, signal: AbortSignal | undefined): Promise<void> {
@@ -402,7 +405,7 @@ export class SyncSession implements ConnectionMember {
   };
 
   private send(event: SessionEvent): void {
-    if (!this.disposed) this.actor.send(event);
+    if (this.actor.getSnapshot().status === 'active') this.actor.send(event);
   }
 }
 

@@ -34,6 +34,16 @@ export function runUploads(run: UploadRun): () => void {
 
   const upload = (): void => {
     if (stopped || store.isClosed) return;
+    try {
+      send();
+    } catch (error) {
+      // A throw here would fail the whole session actor: it ends the session, as a reported error.
+      stopped = true;
+      run.fail({ code: 'uploadFailed', category: 'session', isFatal: true, message: `cannot upload local changes: ${String(error)}` });
+    }
+  };
+
+  const send = (): void => {
     const pending = store.pendingChangesets(sentThrough);
     const budget = Math.min(UPLOAD_BATCH_BYTES, limits.maxMessageBytes - UPLOAD_ENVELOPE_BYTES);
     let batch: Changeset[] = [];
