@@ -1,9 +1,15 @@
 /**
- * When to rewrite a realm file as one snapshot. The file only grows (every commit appends), but
- * the state it encodes does not have to: overwritten fields and acknowledged changesets are dead
- * bytes. Rewriting costs O(live state), so it is done only when the dead bytes clearly dominate.
+ * When and how to rewrite a realm file as one snapshot. The file only grows (every commit
+ * appends), but the state it encodes does not have to: overwritten fields and acknowledged
+ * changesets are dead bytes. Rewriting costs O(live state), so it is done only when the dead
+ * bytes clearly dominate.
  */
+import * as E from 'fp-ts/lib/Either.js';
+import type { Logger } from './logger.js';
+import { RealmState } from './realm-state.js';
+import type { RecordLog } from './record-log.js';
 import { InvalidInputError } from './store-errors.js';
+import { decodeStoreRecord, encodeStoreRecord, type StoreRecord } from './store-records.js';
 
 /**
  * Compact when the file is this many times the size of a fresh snapshot. With factor k, the file
@@ -41,4 +47,41 @@ export class CompactionPolicy {
     // Bounded, so one odd snapshot cannot switch compaction off or on for good.
     this.calibration = Math.min(4, Math.max(0.25, actualSnapshotBytes / estimatedSnapshotBytes));
   }
+}
+
+/** What {@link rewriteAsSnapshot} rewrites, and where it reports. */
+export interface CompactedFile {
+  readonly path: string;
+  readonly log: RecordLog;
+  readonly state: RealmState;
+  readonly policy: CompactionPolicy;
+  readonly logger: Logger;
+}
+
+/**
+ * Rewrites `file.log` as one snapshot of `file.state` and calibrates the policy with its size;
+ * returns whether it did. A snapshot that would not read back, or a rewrite that fails, is
+ * logged and skipped: the file keeps its records, and compaction never fails a commit.
+ * `reason` says who asked, for the log.
+ */
+export function rewriteAsSnapshot(file: CompactedFile, reason: string): boolean {
+  const { path, log, state, policy, logger } = file;
+  const estimated = state.estimatedSnapshotBytes;
+  const before = log.sizeBytes;
+  const payload = encodeStoreRecord(state.snapshot());
+  // Never replace a file with one that would not open: decode and check the snapshot first.
+  const problem = E.fold((left: string) => left, (record: StoreRecord) => new RealmState().check(record))(decodeStoreRecord(payload));
+  if (problem !== undefined) {
+    logger.warn('compaction skipped: the snapshot would not read back', { path, problem });
+    return false;
+  }
+  try {
+    log.rewrite([payload]);
+  } catch (error) {
+    logger.warn('compaction failed; the file keeps its records', { path, error: String(error) });
+    return false;
+  }
+  policy.calibrate(estimated, payload.length);
+  logger.info('compacted realm file', { path, reason, bytesBefore: before, bytesAfter: log.sizeBytes, estimatedSnapshotBytes: estimated });
+  return true;
 }

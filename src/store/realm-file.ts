@@ -3,64 +3,33 @@
  * changesets, cursors, progress) the session runtime drives. One record log underneath; every
  * state change is one record, appended before it takes effect in memory.
  */
-import * as E from 'fp-ts/lib/Either.js';
-import { changesetBytes, type Changeset, type Operation } from '../protocol/changeset.codec.js';
-import { DownloadCursorCodec, type DownloadCursor, type UploadCursor } from '../protocol/cursors.codec.js';
+import type { Changeset } from '../protocol/changeset.codec.js';
+import type { DownloadCursor, UploadCursor } from '../protocol/cursors.codec.js';
 import type { DecodedServerChangesets } from '../protocol/decoded-changesets.codec.js';
 import type { Json } from '../protocol/json.codec.js';
 import { resetRealmFile, type ClientResetMode, type ClientResetResult } from './client-reset.js';
-import { CompactionPolicy } from './compaction.js';
+import { CompactionPolicy, rewriteAsSnapshot } from './compaction.js';
 import { DurableVersions } from './durable-versions.js';
-import { newFileIdent } from './file-ident.js';
-import { acquireFileLock, lockPathOfFile, type FileLock } from './file-lock.js';
+import type { FileLock } from './file-lock.js';
 import type { DocumentKey, VisibleObject } from './document-set.js';
-import { receive, tick } from './hlc.js';
-import { silentLogger, type Logger } from './logger.js';
-import { RealmState } from './realm-state.js';
+import { ListenerSet } from './listener-set.js';
+import { localRecord } from './local-record.js';
+import type { Logger } from './logger.js';
+import { checkType, isNat, safeJson } from './realm-arguments.js';
+import { openRealm, type OpenedRealm, type RealmFileOptions, type RealmOpenReport } from './realm-file-open.js';
+import type { RealmState } from './realm-state.js';
 import { appendRecord, type AppendSync } from './record-append.js';
-import { openRecordLog, type Durability, type RecordLog, type RefusedRecord } from './record-log.js';
-import { CursorRegressionError, InvalidInputError, RealmClosedError, StoreError, TransactionStateError } from './store-errors.js';
-import { encodeRemoteChangesets, encodeRemoteRecord } from './remote-record.js';
-import { decodeStoreRecord, encodeStoreRecord, STORE_FORMAT, type LocalRecord, type RemoteRecord, type StoreRecord } from './store-records.js';
+import type { RecordLog } from './record-log.js';
+import { InvalidInputError, RealmClosedError, TransactionStateError } from './store-errors.js';
+import type { StoreRecord } from './store-records.js';
+import { acknowledgementRecord, downloadRecord } from './sync-records.js';
 import { TransactionRecorder, type Transaction } from './transaction.js';
 
 export type { Transaction } from './transaction.js';
 export type { Durability } from './record-log.js';
 export type { ClientResetMode, ClientResetResult } from './client-reset.js';
 export type { RefusedRecord } from './record-log.js';
-
-/** Options of {@link RealmFile.open}. */
-export interface RealmFileOptions {
-  /** The file; created with its directory if missing. */
-  path: string;
-  /** When a commit is on stable storage (see {@link Durability}). Default `full`. */
-  durability?: Durability;
-  /** Recovery, compaction and listener failures are reported here. Default: silent. */
-  logger?: Logger;
-  /** The physical clock in ms (HLC input); injectable for tests. Default `Date.now`. */
-  now?: () => number;
-  /** See `DEFAULT_COMPACTION_FACTOR` in `compaction.ts`. Default 4. */
-  compactionFactor?: number;
-  /**
-   * If the file does not exist, create it at the first commit that is synced, or at `close`,
-   * not at open (see `RecordLogOptions.createLazily`). The sync runtime opens files this way:
-   * a session that binds and never writes (thousands on one socket) costs no file creation
-   * until it closes. Default false.
-   */
-  createLazily?: boolean;
-}
-
-/**
- * What opening a realm file found beyond its records: a torn or corrupt tail cut off, whole
- * records whose content was refused (left out, the records after them kept), and local
- * changesets read with a new stamp because the one they were written with was past the safe
- * integers (written by a clock before the HLC had bounds; see `decodeStoreRecord`).
- */
-export interface RealmOpenReport {
-  readonly truncatedBytes: number;
-  readonly refusedRecords: readonly RefusedRecord[];
-  readonly restampedChangesets: number;
-}
+export type { RealmFileOptions, RealmOpenReport } from './realm-file-open.js';
 
 /** What a listener is told after a commit: the documents whose state changed, and who wrote. */
 export interface RealmChange {
@@ -84,16 +53,25 @@ export interface RealmCursors {
   readonly epoch: string | undefined;
 }
 
-const isNat = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-
 /**
  * A realm file. All methods are synchronous except {@link flush}; one open instance per file
  * across all processes: an OS lock on `<path>.lock` is held from open to close, and a second
  * open (here or in another process) throws `FileLockedError`.
  */
 export class RealmFile {
-  private readonly listeners = new Set<RealmListener>();
-  private readonly commitListeners = new Set<() => void>();
+  /** The file. */
+  readonly path: string;
+  /** What opening this file found besides its records: a cut tail, refused records, restamped changesets. */
+  readonly openReport: RealmOpenReport;
+  private ident: string;
+  /** Replaced whole by a client reset; otherwise changed only through `append`. */
+  private state: RealmState;
+  private readonly log: RecordLog;
+  private readonly lock: FileLock;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly listeners: ListenerSet<RealmChange>;
+  private readonly commitListeners: ListenerSet<void>;
   private maxChangesetBytes = Infinity;
   private maxClockLeadMs = Infinity;
   private readonly policy: CompactionPolicy;
@@ -102,21 +80,20 @@ export class RealmFile {
   /** Which local changesets are on stable storage: only those may be uploaded (see {@link pendingChangesets}). */
   private readonly durable: DurableVersions;
 
-  private constructor(
-    readonly path: string,
-    private ident: string,
-    private readonly log: RecordLog,
-    /** Replaced whole by a client reset; otherwise changed only through `apply`. */
-    private state: RealmState,
-    private readonly logger: Logger,
-    private readonly now: () => number,
-    compactionFactor: number | undefined,
-    /** What opening this file found besides its records: a cut tail, refused records, restamped changesets. */
-    readonly openReport: RealmOpenReport,
-    private readonly lock: FileLock,
-  ) {
-    this.policy = new CompactionPolicy(compactionFactor);
-    this.durable = new DurableVersions(log, state.clientVersion);
+  private constructor(opened: OpenedRealm) {
+    this.path = opened.path;
+    this.openReport = opened.openReport;
+    this.ident = opened.fileIdent;
+    this.state = opened.state;
+    this.log = opened.log;
+    this.lock = opened.lock;
+    this.logger = opened.logger;
+    this.now = opened.now;
+    this.policy = new CompactionPolicy(opened.compactionFactor);
+    this.durable = new DurableVersions(this.log, this.state.clientVersion);
+    const isClosed = () => this.closed;
+    this.listeners = new ListenerSet(this.logger, 'a realm listener threw; the exception was ignored', { path: this.path }, isClosed);
+    this.commitListeners = new ListenerSet(this.logger, 'a realm commit listener threw; the exception was ignored', { path: this.path }, isClosed);
   }
 
   /**
@@ -128,67 +105,11 @@ export class RealmFile {
    * another `RealmFile` in this one), before reading or changing anything of it.
    */
   static open(options: RealmFileOptions): RealmFile {
-    if (typeof options !== 'object' || options === null) throw new InvalidInputError('RealmFile.open needs an options object');
-    const { path, durability, now = Date.now, compactionFactor } = options;
-    const logger = options.logger ?? silentLogger;
-    if (typeof path !== 'string' || path.length === 0) throw new InvalidInputError('RealmFile.open: path must be a non-empty string');
-    if (typeof now !== 'function') throw new InvalidInputError('RealmFile.open: now must be a function returning milliseconds');
-    // Checked before the file is touched, so a bad option never leaves a file behind.
-    new CompactionPolicy(compactionFactor);
-
-    // Before the log is opened: opening reads the file and may cut its tail or remove the
-    // scratch file of a rewrite, which are the holder's to do.
-    const lock = acquireFileLock(path, lockPathOfFile(path));
-    const state = new RealmState();
-    let restampedChangesets = 0;
-    // A stamp past the safe integers is read as the file's next reading (see `decodeStoreRecord`).
-    const restamp = () => {
-      restampedChangesets++;
-      return tick(state.hlc, 0);
-    };
-    let opened: ReturnType<typeof openRecordLog>;
-    try {
-      opened = openRecordLog(path, {
-        ...(durability === undefined ? {} : { durability }),
-        createLazily: options.createLazily === true,
-        logger,
-        // Every record stands on its own, checked against the state before it: one refused must
-        // not take the commits after it (docs/SEMANTICS.md §7.4: nothing acknowledged is lost).
-        refusedRecords: 'skip',
-        decode: (payload: Buffer) => E.chain((record: StoreRecord) => state.replay(record))(decodeStoreRecord(payload, restamp)),
-      });
-    } catch (error) {
-      lock.release();
-      throw error;
-    }
-    const { log, recovered, refused } = opened;
-    const openReport: RealmOpenReport = Object.freeze({ truncatedBytes: recovered.truncatedBytes, refusedRecords: Object.freeze([...refused]), restampedChangesets });
-    if (restampedChangesets > 0) {
-      logger.warn('realm file: local changesets stamped past the safe integers (before the HLC had bounds) were read with new stamps', { path, restampedChangesets });
-    }
-    try {
-      let ident = state.fileIdent;
-      if (ident === undefined) {
-        ident = newFileIdent();
-        const header: StoreRecord = { kind: 'header', format: STORE_FORMAT, fileIdent: ident };
-        // Not synced on its own: a header lost to power failure before anything else in the
-        // file was synced leaves a file that opens as new (another ident); nothing written to
-        // it was reported durable, and the first commit that is syncs the header with it.
-        log.appendLazily([encodeStoreRecord(header)]);
-        state.apply(header);
-        logger.info('created realm file', { path: log.path, fileIdent: ident });
-      }
-      const realm = new RealmFile(path, ident, log, state, logger, now, compactionFactor, openReport, lock);
+    return openRealm(options, (opened) => {
+      const realm = new RealmFile(opened);
       realm.maybeCompact();
       return realm;
-    } catch (error) {
-      try {
-        log.close();
-      } finally {
-        lock.release();
-      }
-      throw error;
-    }
+    });
   }
 
   /** Who this file is to the server: 16 random hex digits, new after each {@link resetForClientReset}. */
@@ -248,17 +169,9 @@ export class RealmFile {
     }
     const ops = tx.operations;
     if (ops.length === 0) return result;
-    const record = this.localRecord(ops);
-    const payload = encodeStoreRecord(record);
-    // The record holds the changeset's JSON, so only a record over the limit needs measuring.
-    if (payload.length > this.maxChangesetBytes) {
-      const bytes = changesetBytes(record.changeset);
-      if (bytes > this.maxChangesetBytes) {
-        throw new InvalidInputError(`write(): the changeset is ${bytes} bytes, over the limit of ${this.maxChangesetBytes} bytes (the sync server's maxChangesetBytes); nothing was written`);
-      }
-    }
+    const { record, payload } = localRecord(this.state, this.ident, ops, this.now, this.maxChangesetBytes);
     this.commit(record, 'local', payload);
-    this.notifyCommitted();
+    this.commitListeners.call();
     return result;
   }
 
@@ -311,7 +224,7 @@ export class RealmFile {
       },
       mode,
     );
-    if (changed.length > 0) this.notify({ changed: Object.freeze(changed), origin: 'remote' });
+    if (changed.length > 0) this.listeners.call({ changed: Object.freeze(changed), origin: 'remote' });
     return result;
   }
 
@@ -348,10 +261,7 @@ export class RealmFile {
   addListener(listener: RealmListener): () => void {
     this.assertOpen('addListener');
     if (typeof listener !== 'function') throw new InvalidInputError('addListener needs a function');
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.listeners.add(listener);
   }
 
   /**
@@ -375,10 +285,7 @@ export class RealmFile {
   addCommitListener(listener: () => void): () => void {
     this.assertOpen('addCommitListener');
     if (typeof listener !== 'function') throw new InvalidInputError('addCommitListener needs a function');
-    this.commitListeners.add(listener);
-    return () => {
-      this.commitListeners.delete(listener);
-    };
+    return this.commitListeners.add(listener);
   }
 
   /** Resolves once every commit so far is on stable storage (at once with `full`, or once closed). */
@@ -405,17 +312,11 @@ export class RealmFile {
    */
   acknowledgeUpload(clientVersion: number): void {
     this.assertSyncCall('acknowledgeUpload');
-    if (!isNat(clientVersion)) throw new InvalidInputError(`acknowledgeUpload: ${String(clientVersion)} is not a client version`);
-    if (clientVersion > this.state.clientVersion) {
-      throw new InvalidInputError(`acknowledgeUpload(${clientVersion}): this file's last changeset is ${this.state.clientVersion}`);
-    }
-    if (clientVersion <= this.state.upload.clientVersion) return;
-    const entry = this.state.pendingEntry(clientVersion);
-    if (entry === undefined) throw new StoreError(`acknowledgeUpload(${clientVersion}): no pending changeset has that version (internal inconsistency)`);
+    const record = acknowledgementRecord(this.state, clientVersion);
     // Not synced on its own (see `AppendSync`): lost to power failure, the acknowledged
     // changesets are pending again, and uploading them again is harmless — the server skips
     // the client versions it integrated and acknowledges them again.
-    this.append({ kind: 'ack', clientVersion, serverVersion: entry.serverVersion }, 'lazily');
+    if (record !== undefined) this.append(record, 'lazily');
   }
 
   /**
@@ -429,33 +330,9 @@ export class RealmFile {
    */
   integrateDownload(changesets: DecodedServerChangesets, cursor: { serverVersion: number; clientVersion: number }, downloadableBytes?: number): void {
     this.assertSyncCall('integrateDownload');
-    // The type says the changesets were decoded (`DecodedServerChangesetsCodec`), so they are not
-    // validated again; only a caller outside the type system can pass something else.
-    if (!Array.isArray(changesets)) throw new InvalidInputError('integrateDownload: changesets must be an array');
-    if (!DownloadCursorCodec.is(cursor)) throw new InvalidInputError(`integrateDownload: bad download cursor ${safeJson(cursor)}`);
-    if (downloadableBytes !== undefined && !isNat(downloadableBytes)) throw new InvalidInputError(`integrateDownload: downloadableBytes ${String(downloadableBytes)} is not a byte count`);
-    const current = this.state.download;
-    if (cursor.serverVersion < current.serverVersion || cursor.clientVersion < current.clientVersion) {
-      throw new CursorRegressionError(`download cursor would move back from ${safeJson(current)} to ${safeJson(cursor)}`);
-    }
-    if (cursor.clientVersion > this.state.clientVersion) {
-      throw new InvalidInputError(`integrateDownload: the cursor names client version ${cursor.clientVersion}, but this file's last changeset is ${this.state.clientVersion}`);
-    }
-    const downloadable = downloadableBytes ?? this.state.downloadable;
-    if (changesets.length === 0 && downloadable === this.state.downloadable && cursor.serverVersion === current.serverVersion && cursor.clientVersion === current.clientVersion) {
-      return;
-    }
-    const encoded = encodeRemoteChangesets(changesets, this.fileIdent);
-    const physical = this.now();
-    const record: RemoteRecord = {
-      kind: 'remote',
-      changesets: encoded.remote,
-      cursor: { serverVersion: cursor.serverVersion, clientVersion: cursor.clientVersion },
-      receivedBytes: encoded.receivedBytes,
-      downloadableBytes: downloadable,
-      hlc: encoded.remote.reduce((last, c) => receive(last, c.hlc, physical, this.maxClockLeadMs), this.state.hlc),
-    };
-    const payload = encodeRemoteRecord(record, encoded.json);
+    const encoded = downloadRecord(this.state, this.ident, { changesets, cursor, downloadableBytes }, { now: this.now, maxLeadMs: this.maxClockLeadMs });
+    if (encoded === undefined) return;
+    const { record, payload } = encoded;
     // A DOWNLOAD with nothing from other files only moves the cursor past this file's own
     // echoes and updates what is left to download: not synced on its own (see `AppendSync`).
     // Lost to power failure, the cursor is older and the server sends those changesets again,
@@ -487,7 +364,7 @@ export class RealmFile {
    */
   compact(): void {
     this.assertSyncCall('compact');
-    this.rewriteAsSnapshot('requested');
+    this.compactNow('requested');
   }
 
   /**
@@ -508,17 +385,6 @@ export class RealmFile {
     }
   }
 
-  /** The record of the next local changeset, made of `ops`. */
-  private localRecord(ops: readonly Operation[]): LocalRecord {
-    const changeset: Changeset = {
-      clientVersion: this.state.clientVersion + 1,
-      origin: this.ident,
-      hlc: tick(this.state.hlc, this.now()),
-      ops,
-    };
-    return { kind: 'local', changeset, serverVersion: this.state.download.serverVersion };
-  }
-
   /** Appends `record`, applies it, and tells listeners once it is durable. */
   private commit(record: StoreRecord, origin: 'local' | 'remote', payload?: Buffer): void {
     this.announce(this.append(record, 'synced', payload), origin);
@@ -536,58 +402,20 @@ export class RealmFile {
     this.durable.committed(
       this.state.clientVersion,
       () => {
-        if (changed.length > 0 && !this.closed) this.notify({ changed: Object.freeze(changed), origin });
+        if (changed.length > 0 && !this.closed) this.listeners.call({ changed: Object.freeze(changed), origin });
       },
       (error: unknown) => this.logger.warn('a batched commit could not be made durable; listeners were not called', { path: this.path, error: String(error) }),
     );
   }
 
-  private notify(change: RealmChange): void {
-    for (const listener of [...this.listeners]) {
-      // A listener may close the realm: the others are not called on a closed file.
-      if (this.closed) return;
-      try {
-        listener(change);
-      } catch (error) {
-        this.logger.warn('a realm listener threw; the exception was ignored', { path: this.path, error: error instanceof Error ? error.stack ?? error.message : String(error) });
-      }
-    }
-  }
-
-  private notifyCommitted(): void {
-    for (const listener of [...this.commitListeners]) {
-      if (this.closed) return;
-      try {
-        listener();
-      } catch (error) {
-        this.logger.warn('a realm commit listener threw; the exception was ignored', { path: this.path, error: error instanceof Error ? error.stack ?? error.message : String(error) });
-      }
-    }
-  }
-
   private maybeCompact(): void {
-    if (this.policy.shouldCompact(this.log.sizeBytes, this.state.estimatedSnapshotBytes)) this.rewriteAsSnapshot('automatic');
+    if (this.policy.shouldCompact(this.log.sizeBytes, this.state.estimatedSnapshotBytes)) this.compactNow('automatic');
   }
 
-  private rewriteAsSnapshot(reason: string): void {
-    const estimated = this.state.estimatedSnapshotBytes;
-    const before = this.log.sizeBytes;
-    const payload = encodeStoreRecord(this.state.snapshot());
-    // Never replace a file with one that would not open: decode and check the snapshot first.
-    const problem = E.fold((left: string) => left, (record: StoreRecord) => new RealmState().check(record))(decodeStoreRecord(payload));
-    if (problem !== undefined) {
-      this.logger.warn('compaction skipped: the snapshot would not read back', { path: this.path, problem });
-      return;
-    }
-    try {
-      this.log.rewrite([payload]);
-    } catch (error) {
-      this.logger.warn('compaction failed; the file keeps its records', { path: this.path, error: String(error) });
-      return;
-    }
-    this.policy.calibrate(estimated, payload.length);
-    this.durable.rewritten(this.state.clientVersion);
-    this.logger.info('compacted realm file', { path: this.path, reason, bytesBefore: before, bytesAfter: this.log.sizeBytes, estimatedSnapshotBytes: estimated });
+  /** Rewrites the file as one snapshot (`rewriteAsSnapshot`); `reason` is for the log. */
+  private compactNow(reason: string): void {
+    const { path, log, state, policy, logger } = this;
+    if (rewriteAsSnapshot({ path, log, state, policy, logger }, reason)) this.durable.rewritten(this.state.clientVersion);
   }
 
   /** `verb` is the method's name: what `RealmClosedError.operation` reports. */
@@ -598,17 +426,5 @@ export class RealmFile {
   private assertSyncCall(verb: string): void {
     this.assertOpen(verb);
     if (this.writing) throw new TransactionStateError(`cannot call ${verb}() on realm file ${this.path} inside write()`);
-  }
-}
-
-function checkType(type: unknown): void {
-  if (typeof type !== 'string' || type.length === 0) throw new InvalidInputError('the type must be a non-empty string');
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
   }
 }
