@@ -1,7 +1,18 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { WebSocket, WebSocketServer } from 'ws';
-import { SUBPROTOCOL, SYNC_PATH } from '../../src/protocol/index.js';
+import { decodeClientMessage, SUBPROTOCOL, SYNC_PATH, type Changeset } from '../../src/protocol/index.js';
+
+/** A client→server UPLOAD frame as the proxy saw it (`FaultProxy.uploads`). */
+export interface SeenUpload {
+  /** `performance.now()` when the proxy read it: comparable with the test's own readings. */
+  readonly at: number;
+  readonly session: number;
+  readonly changesets: readonly Changeset[];
+  /** Whether `dropUploads` kept it from the server. */
+  readonly dropped: boolean;
+}
 
 /** One client socket and its upstream twin. */
 interface Pair {
@@ -15,13 +26,15 @@ interface Pair {
  * A fault-injecting proxy in front of a real server, on 127.0.0.1: the app talks to it as it
  * would to the server (auth over HTTP, the sync socket), and a test can drop every socket,
  * stall them (hold frames both ways), refuse new ones, fail token refreshes as a network would,
- * or make the server seem to send a frame it did not.
+ * make the server seem to send a frame it did not, or lose UPLOADs on the way to it (and it
+ * records every UPLOAD a client sent, so a test can tell when one went out).
  */
 export class FaultProxy {
   private readonly pairs = new Set<Pair>();
   private stalled = false;
   private refusing = false;
   private failingRefresh: false | 502 | 401 = false;
+  private uploadsToDrop = 0;
   private http!: Server;
   url = '';
 
@@ -89,6 +102,18 @@ export class FaultProxy {
     for (const pair of this.pairs) pair.client.send(JSON.stringify(frame(this.lastBound)));
   }
 
+  /**
+   * The next `count` UPLOAD frames, from any client, are lost on the way: the server never
+   * sees them (so never acknowledges them), and the socket stays up, as when a server drops a
+   * frame it could not take.
+   */
+  dropUploads(count: number): void {
+    this.uploadsToDrop = count;
+  }
+
+  /** Every UPLOAD frame a client sent through the proxy, in the order it arrived. */
+  readonly uploads: SeenUpload[] = [];
+
   /** The session number of the last BIND a client sent. */
   lastBound: number | undefined;
 
@@ -100,6 +125,18 @@ export class FaultProxy {
     this.drop();
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+
+  /** Records `frame` if it is an UPLOAD; true if it is one `dropUploads` loses. */
+  private seenUpload(frame: string): boolean {
+    // Only what may be an UPLOAD is decoded: the rest of the traffic passes as it came.
+    if (!frame.includes('"type":"upload"')) return false;
+    const decoded = decodeClientMessage(frame);
+    if (decoded._tag === 'Left' || decoded.right.type !== 'upload') return false;
+    const dropped = this.uploadsToDrop > 0;
+    if (dropped) this.uploadsToDrop -= 1;
+    this.uploads.push({ at: performance.now(), session: decoded.right.session, changesets: decoded.right.changesets, dropped });
+    return dropped;
   }
 
   private pipe(client: WebSocket): void {
@@ -116,6 +153,7 @@ export class FaultProxy {
       const frame = data.toString();
       const bind = /^\{"type":"bind","session":(\d+)/.exec(frame);
       if (bind) this.lastBound = Number(bind[1]);
+      if (this.seenUpload(frame)) return;
       if (upstream.readyState !== WebSocket.OPEN) early.push(frame);
       else if (this.stalled) pair.held.toServer.push(frame);
       else upstream.send(frame);
