@@ -1,18 +1,23 @@
 import type { SessionEvent } from '../../machines/session.types.js';
-import type { Direction } from '../../machines/types.js';
+import type { ByteCounts, Direction } from '../../machines/types.js';
 import type { RealmFile } from '../store/realm-file.js';
 import type { ServerTerms } from './server-terms.js';
 
 const directions: readonly Direction[] = ['upload', 'download'];
+const zero: ByteCounts = { transferred: 0, transferable: 0 };
 
 /**
  * The store file a session syncs, while the runtime has it open: its commits become the chart's
- * `progress` events. The counts of both directions go to the chart after every change, and the
- * chart's `countsChanged` guard decides which are news; nothing here remembers what it sent.
+ * `progress` events. A direction's counts are sent when they differ from the last ones sent, as
+ * a sensor reports a change: the chart (whose `countsChanged` guard drops a report that moves
+ * nothing, whatever sends it) and the inspector then see one event per real change, not one per
+ * listener call.
  */
 export class SessionFile {
   private file: RealmFile | undefined;
   private stopListening: (() => void) | undefined;
+  /** The counts last sent per direction: what the chart was told (a session starts at zero), not read back from it. */
+  private readonly reported: Record<Direction, ByteCounts> = { upload: zero, download: zero };
 
   constructor(
     private readonly terms: ServerTerms,
@@ -56,6 +61,12 @@ export class SessionFile {
     const file = this.file;
     if (file === undefined) return;
     const progress = file.progress;
-    for (const each of direction === undefined ? directions : [direction]) this.toChart({ type: 'progress', direction: each, ...progress[each] });
+    for (const each of direction === undefined ? directions : [direction]) {
+      const counts = progress[each];
+      const last = this.reported[each];
+      if (last.transferred === counts.transferred && last.transferable === counts.transferable) continue;
+      this.reported[each] = { transferred: counts.transferred, transferable: counts.transferable };
+      this.toChart({ type: 'progress', direction: each, ...counts });
+    }
   }
 }

@@ -417,6 +417,8 @@ const curated: ReadonlyArray<[PathConfig, StepName[]]> = [
   [after, ['refreshRefuses', 'authError', 'login']],
   [after, ['refreshOffline', 'authError', 'logout']],
   [after, ['resetWillFail', 'clientReset']],
+  // A reset that failed leaves the fresh file unacknowledged: the first DOWNLOAD after resume acknowledges it.
+  [after, ['resetWillFail', 'clientReset', 'resume']],
   [after, ['clientReset', 'write', 'waitUpload']],
   // A reset with a change not yet acknowledged: its counters move while the file starts over.
   [after, ['stall', 'write', 'clientReset', 'unstall']],

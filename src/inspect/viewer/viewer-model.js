@@ -165,7 +165,10 @@ export function sessionStateOf(value) {
 /** `session.connectionState` of a session snapshot value. @param {unknown} value @returns {string} */
 export const connectionOf = (value) => {
   const connection = isRecord(value) ? value['connection'] : undefined;
-  return typeof connection === 'string' ? connection : 'unknown';
+  if (typeof connection === 'string') return connection;
+  // `connected` has children (uploading, retryingUploads): the state is the key.
+  const keys = isRecord(connection) ? Object.keys(connection) : [];
+  return keys.length === 1 && typeof keys[0] === 'string' ? keys[0] : 'unknown';
 };
 
 /** @param {unknown} value @returns {ByteCounts} */
