@@ -1,4 +1,4 @@
-import { and, assertEvent, assign, emit, enqueueActions, fromCallback, fromPromise, not, setup, stateIn } from 'xstate';
+import { and, assertEvent, assign, emit, enqueueActions, fromCallback, fromPromise, not, setup, stateIn, type GuardPredicate } from 'xstate';
 import { progressMachine } from './progress.machine.js';
 import { idOfChild, notifierChildId, removeKey, running, waiterChildId } from './session.children.js';
 import {
@@ -21,6 +21,12 @@ export * from './session.types.js';
 
 /** The default for an effect that is an actor: a promise that never settles, so nothing happens. */
 const pending = <T>() => fromPromise<T>(() => new Promise<T>(() => {}));
+
+/**
+ * Whether the lifecycle is in `inactive`, for `check` inside an action: `stateIn`'s guard is typed
+ * for any guard set, `check` wants one of none (the cast only narrows that parameter).
+ */
+const inInactive = stateIn('#inactive') as GuardPredicate<SessionContext, SessionEvent, undefined, never>;
 
 /** The wait before uploading again when the server asked for a retry without naming one. */
 export const DEFAULT_UPLOAD_RETRY_MS = 1_000;
@@ -181,7 +187,10 @@ export const sessionMachine = setup({
     tellWaitersConnected: enqueueActions(({ context, enqueue, self }) => {
       for (const child of running(self, context.waiters, waiterChildId, 'download')) enqueue.sendTo(child, { type: 'connected' });
     }),
-    tellWaitersDisconnected: enqueueActions(({ context, enqueue, self }) => {
+    tellWaitersDisconnected: enqueueActions(({ context, enqueue, self, check }) => {
+      // Leaving the connection because the session went inactive: `settleOnInactive` settled
+      // every wait a microstep ago, and a wait told `disconnected` now would be a stopped actor.
+      if (check(inInactive)) return;
       for (const child of running(self, context.waiters, waiterChildId, 'download')) enqueue.sendTo(child, { type: 'disconnected' });
     }),
     /**
