@@ -10,8 +10,8 @@ import { wsTransport } from '../transport/ws-transport.js';
 import type { ResolvedAppConfig } from './app-config.js';
 import { SharedConnection } from './shared-connection.js';
 import type { SyncConfiguration } from './sync-config.js';
-import { SyncSession, type ServerLimits } from './sync-session.js';
-import { DEFAULT_MAX_CHANGESET_BYTES, DEFAULT_MAX_MESSAGE_BYTES } from '../protocol/limits.js';
+import { defaultServerLimits, type ServerLimits } from './server-terms.js';
+import { SyncSession } from './sync-session.js';
 import type { User } from './user.js';
 
 /** A store file and how many `Realm` handles hold it. */
@@ -33,7 +33,7 @@ export class SyncManager {
   private readonly pending: PendingActions;
   private closed = false;
   /** The server's limits, as the last IDENT of any session named them (before any: the default server's). */
-  private readonly serverLimits: ServerLimits = { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, maxChangesetBytes: DEFAULT_MAX_CHANGESET_BYTES };
+  private readonly serverLimits: ServerLimits = defaultServerLimits();
 
   /** @internal Made by `App`. */
   constructor(private readonly config: ResolvedAppConfig) {
