@@ -20,7 +20,6 @@ import type { SyncConfiguration } from './sync-config.js';
 import { runUploads } from './upload-runner.js';
 import type { User } from './user.js';
 
-
 /** One change of `connectionState`, in the order (previous, current). */
 export interface ConnectionStateChange {
   readonly previous: ConnectionState;
