@@ -27,6 +27,7 @@ export const errorCodes = {
   badToken: { category: 'auth', isFatal: false, tryAgain: true, scope: 'session', meaning: 'a missing, malformed or forged access token' },
   permissionDenied: { category: 'permission', isFatal: true, tryAgain: false, scope: 'session', meaning: 'the user may not read this partition, or may not write to it' },
   clientReset: { category: 'clientReset', isFatal: true, tryAgain: false, scope: 'session', meaning: 'the partition\'s history was reset: the client\'s cursors belong to an older epoch' },
+  clientFileExpired: { category: 'clientReset', isFatal: true, tryAgain: false, scope: 'session', meaning: 'the client\'s download cursor is older than a tombstone the server dropped after `historyRetentionMs`: it cannot be caught up safely and must reset' },
   serverShuttingDown: { category: 'connection', isFatal: false, tryAgain: true, scope: 'socket', meaning: 'the server is going away; reconnect with backoff' },
   internalError: { category: 'connection', isFatal: false, tryAgain: true, scope: 'session', meaning: 'the server failed to store or read history; try again later' },
   tooManySessions: { category: 'session', isFatal: false, tryAgain: true, scope: 'session', meaning: 'BIND on a socket that already has the server\'s maxSessionsPerSocket sessions; the session is not bound' },

@@ -1,0 +1,176 @@
+/**
+ * The server's storage port: everything the sync logic needs from durable state, and nothing
+ * about how it is kept. The file backend (`file/`) implements it today; a second backend
+ * (PostgreSQL) implements the same interfaces and runs the same acceptance suite
+ * (`test/server/storage/acceptance.ts`).
+ *
+ * A partition is its **state** as of server version `stateVersion` (every document's fields with
+ * their stamps, and tombstones, each document with the server version that last changed it) plus
+ * its **tail**: the changesets after `stateVersion`, in server-version order. Folding moves a
+ * prefix of the tail into the state; nothing else changes what a reader can see, so for any
+ * history, `fold(state, tail)` equals the fold of the whole history (the property the suite holds).
+ *
+ * Every method that writes resolves only once what it wrote is on stable storage (per the
+ * backend's durability), and only what is on stable storage is ever read back: a server version
+ * a reader saw is never given to other content after a crash.
+ */
+import type { Changeset, ServerChangeset } from '../../protocol/changeset.codec.js';
+
+/** The bookkeeping of one file (origin) that wrote to a partition. */
+export interface OriginState {
+  /** The highest client version of the origin on stable storage: what its sessions are told is acknowledged. */
+  readonly clientVersion: number;
+  /** The user whose upload first brought the origin's changesets: a file ident belongs to one user. */
+  readonly owner: string | undefined;
+}
+
+/** What `append` did. */
+export interface Appended {
+  /** The changesets newly stored, with their server versions (those stored before are skipped). */
+  readonly added: readonly ServerChangeset[];
+}
+
+/** One batch of the tail for a client. */
+export interface TailBatch {
+  /** The JSON text of each changeset as a DOWNLOAD carries it (`serverChangesetJson`), other origins' only. */
+  readonly changesetJson: readonly string[];
+  /** The server version the client is at after this batch. */
+  readonly through: number;
+}
+
+/**
+ * One batch of a state read: documents as their wire JSON (a `DocumentEntry` of
+ * `src/store/store-records.ts`: fields with stamps, tombstone), and how much of the read is left.
+ */
+export interface StateBatch {
+  readonly documentJson: readonly string[];
+  /** Bytes (UTF-8 of `documentJson`) of this read still after this batch. */
+  readonly remainingBytes: number;
+  /** True when this was the last batch of the read. */
+  readonly done: boolean;
+}
+
+/**
+ * A read of the documents of one state generation changed after a cursor: pinned to that
+ * generation, so a fold that replaces the state meanwhile does not move what it reads.
+ */
+export interface StateReader {
+  /** The state generation's `stateVersion`: a client that merged every batch is at this server version. */
+  readonly stateVersion: number;
+  /** Bytes of the whole read (the unit of bootstrap progress). */
+  readonly totalBytes: number;
+  /** The next batch: at most `maxBytes` of documents, at least one while any are left. */
+  next(maxBytes: number): Promise<StateBatch>;
+  /** Lets go of the generation (idempotent). */
+  close(): Promise<void>;
+}
+
+/** Why a tail read could not be served: the versions after `after` were folded meanwhile. */
+export interface Folded {
+  readonly folded: true;
+  /** The state's version now: read the state's changes since `after` instead. */
+  readonly stateVersion: number;
+}
+
+/** What a fold did (for logs, tests and the bench). */
+export interface FoldReport {
+  /** The state's version before and after. */
+  readonly from: number;
+  readonly to: number;
+  /** Documents in the state after the fold, and its bytes. */
+  readonly documents: number;
+  readonly stateBytes: number;
+  /** Tombstones dropped by retention in this fold. */
+  readonly droppedTombstones: number;
+}
+
+/** How a new epoch begins (see `PartitionHandle.reset`). */
+export type ResetMode = 'keepDocuments' | 'wipe';
+
+/**
+ * One open partition. One handle per partition per process (the backend hands out the same one
+ * until it is released by all). Reads are bounded by the `maxBytes` they are given; the handle
+ * holds no changeset or document in memory beyond bookkeeping (origins, indexes of offsets).
+ */
+export interface PartitionHandle {
+  readonly partition: string;
+  /** The epoch: cursors of another epoch need a client reset. */
+  readonly epoch: string;
+  /** The newest server version on stable storage (0 when the partition is empty); only these are read. */
+  readonly latest: number;
+  /** The server version the state covers: versions at or below it are only in the state. */
+  readonly stateVersion: number;
+  /**
+   * The newest server version of a tombstone retention dropped (0 if none). A client whose
+   * download cursor is above 0 and below it cannot be caught up safely: `clientFileExpired`.
+   */
+  readonly expiredThrough: number;
+  /** Bytes of the state's documents (as `StateReader.totalBytes` of a read from 0 counts them). */
+  readonly stateBytes: number;
+  /** Bytes of the tail's changesets (`changesetBytes`). */
+  readonly tailBytes: number;
+  /** The bookkeeping of `origin` (client version 0 and no owner if it never wrote). */
+  origin(origin: string): OriginState;
+  /**
+   * Stores the changesets of one upload of `origin` by `owner`, received at `receivedAtMs` (the
+   * server's clock: the age retention counts from). They are the origin's, in client-version
+   * order; those at or below the origin's stored client version are skipped (a re-sent upload is
+   * stored once, also when two uploads of one origin race), and the rest must follow it without a
+   * gap (else it rejects with a `RangeError`, storing none). Resolves once they are durable.
+   */
+  append(origin: string, owner: string, changesets: readonly Changeset[], receivedAtMs: number): Promise<Appended>;
+  /**
+   * The next tail batch after server version `after` (≥ `stateVersion`) for file `origin`, its
+   * own changesets left out: at most `maxBytes` of changesets (at least one while any are left).
+   */
+  readTail(after: number, origin: string, maxBytes: number): Promise<TailBatch | Folded>;
+  /** Bytes of changesets after `after` that `origin` did not write (`after` below the state counts from it). */
+  tailBytesAfter(after: number, origin: string): number;
+  /** A read of the state's documents changed after server version `after` (0: every document). */
+  readState(after: number): Promise<StateReader>;
+  /**
+   * Folds the tail through `through` (default: all that is durable) into the state, dropping
+   * tombstones last changed more than `retentionMs` before `now`. Appends and reads go on while
+   * it runs; a crash at any instant leaves the old state and tail or the new ones, whole.
+   */
+  fold(options: { readonly now: number; readonly retentionMs: number; readonly through?: number }): Promise<FoldReport>;
+  /**
+   * Starts a new epoch, durably and atomically (a crash leaves the old epoch or the whole new
+   * one): `keepDocuments` begins it with the partition's documents (every field and tombstone
+   * with its stamp) and origins; `wipe` with nothing. Resolves to the new epoch.
+   */
+  reset(mode: ResetMode): Promise<string>;
+}
+
+/** The partitions of one storage. */
+export interface PartitionStore {
+  /**
+   * The handle of `partition`, opened if needed, for one more user; `release` it when done. A
+   * partition opened and never written costs nothing durable: released, it is as if never opened.
+   */
+  acquire(partition: string): Promise<PartitionHandle>;
+  /** One user of `partition`'s handle is done; the last lets go of what it holds. */
+  release(partition: string): Promise<void>;
+}
+
+/** The server's auth state: users with password hashes, revoked users, the token secret. */
+export interface AuthStore {
+  /** Every stored user record, oldest first (the newest per email wins). */
+  readonly users: readonly unknown[];
+  /** Stores one user record durably. */
+  addUser(record: unknown): Promise<void>;
+  /** The users logged out, as stored. */
+  readonly revoked: ReadonlySet<string>;
+  /** Stores a revocation durably. */
+  revoke(userId: string): Promise<void>;
+  /** The token secret: `configured` if given, else the stored one, made and stored on first use. */
+  secret(configured: string | undefined): Promise<string>;
+}
+
+/** One storage backend, opened by one server at a time (a second opener is refused, not raced). */
+export interface ServerStorage {
+  readonly partitions: PartitionStore;
+  readonly auth: AuthStore;
+  /** Waits for background work (folds), syncs and closes everything; nothing opens after it. */
+  close(): Promise<void>;
+}
