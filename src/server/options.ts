@@ -39,6 +39,13 @@ export interface ServerOptions {
   readonly maxMessageBytes?: number;
   /** Secret that signs tokens; generated and kept in `dataDir` when absent. */
   readonly secret?: string;
+  /**
+   * How long (ms) the server keeps a deletion's tombstone in a partition's state: older ones are
+   * dropped when the state is folded, and a client whose download cursor is older than a dropped
+   * one gets `clientFileExpired` (a client reset). Named in every IDENT answer; clients drop
+   * their own acknowledged tombstones older than it. Default 30 days.
+   */
+  readonly historyRetentionMs?: number;
   /** Most bytes of changesets in one DOWNLOAD. Default 1 MiB. */
   readonly downloadBatchBytes?: number;
   /**
@@ -140,6 +147,7 @@ const serverSchema = obj({
   maxMessageBytes: num({ min: 4 * 1024, max: SAFE, integer: true, unit: 'bytes' }),
   secret: str({ minLength: 16 }),
   downloadBatchBytes: bytesSchema,
+  historyRetentionMs: clockSpanMs,
   // Compared with stamps, never added to a date: a bound no stamp exceeds turns the check off
   // (what a server before the check did; the tests of such histories need it).
   maxClockSkewMs: num({ min: 1, max: SAFE, integer: true, unit: 'ms' }),
@@ -187,6 +195,7 @@ export function resolveServerOptions(options: ServerOptions, logger: Logger): Re
     refreshTokenTtlMs: options.refreshTokenTtlMs ?? 30 * 24 * 3_600_000,
     maxMessageBytes,
     downloadBatchBytes,
+    historyRetentionMs: options.historyRetentionMs ?? 30 * 24 * 3_600_000,
     maxClockSkewMs: options.maxClockSkewMs ?? 10 * 60_000,
     durability: options.durability ?? 'full',
     loginAttempts: { perEmail: 10, perAddress: 100, windowMs: 15 * 60_000, maxTracked: 10_000, ...withoutUndefined(options.loginAttempts ?? {}) },

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { makeDirectoryDurably } from '../store/durable-fs.js';
@@ -10,6 +11,7 @@ import { checkedPermissions } from './checked-permissions.js';
 import { LoginLimiter } from './login-limiter.js';
 import { checkServerOptions, resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import { PartitionHub } from './partition-hub.js';
+import { openFilePartitionStore } from './storage/file/file-partition-store.js';
 import { RevocationList } from './revocations.js';
 import { SyncConnection, type SocketStats } from './sync-connection.js';
 import { loadSecret, TokenIssuer } from './tokens.js';
@@ -29,17 +31,16 @@ export interface SyncServer {
    * Starts a new history epoch of `partition` that begins with the partition's documents as of
    * now (every field and tombstone with its original stamp), so nothing acknowledged is lost:
    * its clients get a `clientReset` error and download the documents again. Durable, and
-   * atomic across a crash (the old epoch or the whole new one), when it returns. Returns the
-   * epoch.
+   * atomic across a crash (the old epoch or the whole new one), when it resolves, to the epoch.
    */
-  resetPartition(partition: string): string;
+  resetPartition(partition: string): Promise<string>;
   /**
    * **Destructive**: starts a new, empty history epoch of `partition`, so the server forgets
    * every document of it; its clients get a `clientReset` error, and a client reset empties
    * their files (changes they had not uploaded are kept or dropped per their reset mode).
-   * Returns the epoch.
+   * Resolves to the epoch.
    */
-  deletePartition(partition: string): string;
+  deletePartition(partition: string): Promise<string>;
   /**
    * Logs `userId` out: login and refresh refused, bound sessions and new binds get `badToken`.
    * Kept in `dataDir` (fsynced before it returns), so a restart does not undo it.
@@ -98,7 +99,14 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
   }
   const revoked = revocations.users;
   const limiter = new LoginLimiter(config.loginAttempts, config.now);
-  const hub = new PartitionHub(config.dataDir, { durability: config.durability, logger, maxOpenHistories: config.maxOpenHistories });
+  const partitions = openFilePartitionStore(join(config.dataDir, 'partitions'), {
+    durability: config.durability,
+    logger,
+    maxOpenHistories: config.maxOpenHistories,
+    historyRetentionMs: config.historyRetentionMs,
+    now: config.now,
+  });
+  const hub = new PartitionHub(partitions, logger);
   const connections = new Set<SyncConnection>();
   let closingStarted = false;
   const context = {
@@ -110,6 +118,7 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
     revoked,
     maxMessageBytes: config.maxMessageBytes,
     downloadBatchBytes: config.downloadBatchBytes,
+    historyRetentionMs: config.historyRetentionMs,
     maxClockSkewMs: config.maxClockSkewMs,
     logger,
     now: config.now,
@@ -193,10 +202,10 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
   return {
     url: `http://${host}:${port}`,
     port,
-    resetPartition: (partition) => hub.reset(partition),
-    deletePartition: (partition) => hub.delete(partition),
+    resetPartition: (partition) => hub.reset(partition, 'keepDocuments'),
+    deletePartition: (partition) => hub.reset(partition, 'wipe'),
     sockets: () => [...connections].map((connection) => connection.stats()),
-    openHistoryFiles: () => hub.openHistoryFiles,
+    openHistoryFiles: () => partitions.openFiles,
     revokeUser: (userId) => {
       if (typeof userId !== 'string' || userId === '') throw new TypeError('revokeUser: userId must be a non-empty string');
       try {
@@ -220,6 +229,7 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
         await new Promise<void>((resolve) => http.close(() => resolve()));
         try {
           hub.close();
+          await partitions.close();
           revocations.close();
           users.close();
         } finally {

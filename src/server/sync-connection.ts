@@ -11,7 +11,9 @@ import type { Upload } from '../protocol/client/upload.codec.js';
 import type { Logger } from '../store/logger.js';
 import type { Permission } from './options.js';
 import type { PartitionHub, Subscriber } from './partition-hub.js';
-import type { PartitionHistory } from './partition-history.js';
+import type { PartitionHandle } from './storage/server-storage.js';
+import { encodeStateFrame } from '../protocol/server/state-frame.js';
+import { planUpload } from './upload-plan.js';
 import { stampBackoffMs, stampProblem } from './stamp-check.js';
 import { TokenBucket } from './token-bucket.js';
 import type { TokenIssuer } from './tokens.js';
@@ -25,6 +27,8 @@ export interface SyncContext {
   readonly revoked: ReadonlySet<string>;
   readonly maxMessageBytes: number;
   readonly downloadBatchBytes: number;
+  /** Tombstones older than this are dropped by the storage; named in every IDENT answer. */
+  readonly historyRetentionMs: number;
   /** How far ahead of `now` an uploaded stamp's wall may run (`ServerOptions.maxClockSkewMs`). */
   readonly maxClockSkewMs: number;
   readonly logger: Logger;
@@ -74,6 +78,13 @@ class BoundSession implements Subscriber {
   fileIdent: string | undefined;
   /** Server version the client has been sent up to. */
   position = 0;
+  /**
+   * True after the documents of a state read were sent and before a DOWNLOAD carried the
+   * state's server version: the client's cursor moves only with a DOWNLOAD (PROTOCOL.md).
+   */
+  cursorOwed = false;
+  /** The client's IDENT named an upload the server acknowledged: it holds the server's documents even at download cursor 0. */
+  holdsAcknowledged = false;
   uploadProgress = { clientVersion: 0, serverVersion: 0 };
   /** Sends of this session, in order: DOWNLOADs and MARK answers never overtake each other. */
   outbox: Promise<void> = Promise.resolve();
@@ -85,7 +96,7 @@ class BoundSession implements Subscriber {
     readonly userId: string,
     readonly permission: Permission,
     readonly tokenExpiresAtMs: number,
-    readonly history: PartitionHistory,
+    readonly handle: PartitionHandle,
     private readonly connection: SyncConnection,
   ) {}
 
@@ -154,29 +165,48 @@ export class SyncConnection {
     socket.on('error', (error) => context.logger.warn('socket error', { error: String(error) }));
   }
 
-  /** Sends pending DOWNLOADs of `session`; with `ackOnly` at least one, to carry the upload acknowledgement. */
+  /**
+   * Sends what `session` lacks: the state's documents changed since its position when it is
+   * behind the state (a new client: all of them), then the tail, in DOWNLOADs; with `ackOnly` at
+   * least one DOWNLOAD, to carry the upload acknowledgement.
+   */
   pushDownloads(session: BoundSession, ackOnly: boolean): void {
     this.enqueue(session, async () => {
-      const { history, fileIdent } = session;
+      const { handle, fileIdent } = session;
       if (fileIdent === undefined) return;
       let sent = false;
       try {
-        // Bounded: each pass moves `position` forward, and it cannot pass `history.servable`.
-        while (!session.ended && (session.position < history.servable || (ackOnly && !sent))) {
+        // Bounded: each pass moves `position` forward (a state read to the state's version, a
+        // tail read past at least one changeset), and it cannot pass `handle.latest`.
+        while (!session.ended && (session.position < handle.latest || session.cursorOwed || (ackOnly && !sent))) {
+          if (session.position < handle.stateVersion) {
+            // A fold dropped a tombstone this client never got while it was behind.
+            if (this.expired(session)) return;
+            await this.sendState(session, fileIdent);
+            continue;
+          }
           // One budget per socket: wait before sending, whichever session's turn it is.
           if (this.socket.bufferedAmount > this.highWater) await this.drained();
           if (session.ended || this.closed) return;
-          const slice = history.slice(session.position, fileIdent, this.context.downloadBatchBytes);
-          // Only what is on stable storage is acknowledged (see `acknowledged`).
-          const ack = history.acknowledged(fileIdent);
-          // The changesets' JSON was made once, when they entered the history.
+          const batch = await handle.readTail(session.position, fileIdent, this.context.downloadBatchBytes);
+          if ('folded' in batch) continue;
+          if (session.ended || this.closed) return;
+          // Only what is on stable storage is acknowledged (`OriginState.clientVersion`).
+          const ack = handle.origin(fileIdent).clientVersion;
+          // The changesets' JSON was made once, when they were stored.
           this.sendFrame(
             encodeDownloadFrame(
-              { session: session.id, cursors: { serverVersion: slice.through, clientVersion: ack }, uploadAck: ack, downloadableBytes: slice.remainingBytes },
-              slice.changesetJson,
+              {
+                session: session.id,
+                cursors: { serverVersion: batch.through, clientVersion: ack },
+                uploadAck: ack,
+                downloadableBytes: handle.tailBytesAfter(batch.through, fileIdent),
+              },
+              batch.changesetJson,
             ),
           );
-          session.position = slice.through;
+          session.position = batch.through;
+          session.cursorOwed = false;
           sent = true;
         }
       } catch (error) {
@@ -186,6 +216,49 @@ export class SyncConnection {
         this.failSession(session, 'internalError', 'the server could not send this partition\'s history');
       }
     });
+  }
+
+  /**
+   * Sends the documents of the state changed after the session's position, in STATE frames of
+   * at most `downloadBatchBytes`, from one state generation (a fold meanwhile does not move it);
+   * the session is then at that generation's version, which the next DOWNLOAD names.
+   */
+  private async sendState(session: BoundSession, fileIdent: string): Promise<void> {
+    const reader = await session.handle.readState(session.position);
+    try {
+      for (;;) {
+        if (this.socket.bufferedAmount > this.highWater) await this.drained();
+        if (session.ended || this.closed) return;
+        const batch = await reader.next(this.context.downloadBatchBytes);
+        if (session.ended || this.closed) return;
+        if (batch.documentJson.length > 0) {
+          const downloadable = batch.remainingBytes + session.handle.tailBytesAfter(reader.stateVersion, fileIdent);
+          this.sendFrame(encodeStateFrame(session.id, batch.documentJson, downloadable));
+        }
+        if (batch.done) break;
+      }
+      session.position = Math.max(session.position, reader.stateVersion);
+      session.cursorOwed = true;
+    } finally {
+      await reader.close();
+    }
+  }
+
+  /**
+   * Ends `session` with `clientFileExpired` when its position is behind a tombstone retention
+   * dropped: catching it up from the state would bring that document back to it.
+   */
+  private expired(session: BoundSession): boolean {
+    const { position, handle } = session;
+    // A file that holds nothing of the server's (cursor 0, nothing acknowledged) takes the whole
+    // state: nothing of it can come back.
+    if ((position === 0 && !session.holdsAcknowledged) || position >= handle.expiredThrough) return false;
+    this.failSession(
+      session,
+      'clientFileExpired',
+      `the client's download cursor (server version ${position}) is older than a deletion the server forgot (server version ${handle.expiredThrough}, after historyRetentionMs ${this.context.historyRetentionMs} ms); the local file must be reset`,
+    );
+    return true;
   }
 
   /** Ends every session of `userId` on this socket: the user was logged out. */
@@ -308,32 +381,44 @@ export class SyncConnection {
       this.sendError('permissionDenied', `user ${check.userId} may not read partition ${message.partition}`, message.session);
       return;
     }
-    if (this.closed || this.sessions.has(message.session)) return;
-    if (this.context.closing()) {
-      this.sendError('serverShuttingDown', 'the server is shutting down; reconnect later', message.session);
+    const early = this.bindRefusal(message.session, check.userId);
+    if (early !== undefined) {
+      if (early !== 'gone') this.sendError(early.code, early.message, message.session);
       return;
     }
-    // Checked here, after the last await, so that no two BINDs both take the last place.
-    if (this.sessions.size >= this.context.maxSessionsPerSocket) {
-      this.sendError('tooManySessions', `this socket already has ${this.sessions.size} sessions, the server's maxSessionsPerSocket`, message.session);
-      return;
-    }
-    if (!this.context.userSockets.admits(check.userId, this)) {
-      this.sendError('tooManySockets', `user ${check.userId} already has sessions on ${this.context.userSockets.maxPerUser} sockets, the server's maxSocketsPerUser`, message.session);
-      return;
-    }
-    let history: PartitionHistory;
+    let handle: PartitionHandle;
     try {
-      history = this.context.hub.acquire(message.partition);
+      handle = await this.context.hub.acquire(message.partition);
     } catch (error) {
-      this.context.logger.warn('cannot open history', { partition: message.partition, error: String(error) });
+      this.context.logger.warn('cannot open partition', { partition: message.partition, error: String(error) });
       this.sendError('internalError', 'the server cannot open this partition\'s history', message.session);
       return;
     }
-    const session = new BoundSession(message.session, message.partition, check.userId, permission, check.expiresAtMs, history, this);
+    // The acquire awaited: what was checked before it is checked again, so no two BINDs both
+    // take the last place, and a socket closed meanwhile holds nothing.
+    const refusal = this.bindRefusal(message.session, check.userId);
+    if (refusal !== undefined) {
+      this.context.hub.release(message.partition);
+      if (refusal !== 'gone') this.sendError(refusal.code, refusal.message, message.session);
+      return;
+    }
+    const session = new BoundSession(message.session, message.partition, check.userId, permission, check.expiresAtMs, handle, this);
     this.sessions.set(session.id, session);
     this.sessionsOfUser.set(check.userId, (this.sessionsOfUser.get(check.userId) ?? 0) + 1);
     this.context.userSockets.add(check.userId, this);
+  }
+
+  /** Why a BIND of `id` by `userId` cannot be bound now (`gone`: the socket closed or the number was taken meanwhile). */
+  private bindRefusal(id: number, userId: string): 'gone' | { readonly code: ErrorCode; readonly message: string } | undefined {
+    if (this.closed || this.sessions.has(id)) return 'gone';
+    if (this.context.closing()) return { code: 'serverShuttingDown', message: 'the server is shutting down; reconnect later' };
+    if (this.sessions.size >= this.context.maxSessionsPerSocket) {
+      return { code: 'tooManySessions', message: `this socket already has ${this.sessions.size} sessions, the server's maxSessionsPerSocket` };
+    }
+    if (!this.context.userSockets.admits(userId, this)) {
+      return { code: 'tooManySockets', message: `user ${userId} already has sessions on ${this.context.userSockets.maxPerUser} sockets, the server's maxSocketsPerUser` };
+    }
+    return undefined;
   }
 
   private ident(session: BoundSession, message: ClientIdent): void {
@@ -341,37 +426,44 @@ export class SyncConnection {
       this.failSession(session, 'badMessage', 'IDENT sent twice for one session');
       return;
     }
-    const { history } = session;
+    const { handle } = session;
     let cursors = message.cursors;
-    if (cursors !== undefined && cursors.epoch !== history.epoch) {
+    if (cursors !== undefined && cursors.epoch !== handle.epoch) {
       // A client with nothing of the old history (nothing downloaded, nothing acknowledged: only
       // its own commits) has nothing a reset would replace: it takes the new epoch, as a new
       // client with offline commits would. This is how a partition whose epoch was never durable
       // (bound, never written, then released or the server stopped or crashed) costs nothing.
       const holdsNothing = cursors.download.serverVersion === 0 && cursors.upload.clientVersion === 0 && cursors.upload.serverVersion === 0;
       if (!holdsNothing) {
-        this.failSession(session, 'clientReset', `the client's history (epoch ${cursors.epoch}) was replaced (epoch ${history.epoch})`);
+        this.failSession(session, 'clientReset', `the client's history (epoch ${cursors.epoch}) was replaced (epoch ${handle.epoch})`);
         return;
       }
       cursors = undefined;
     }
-    const owner = history.ownerOf(message.fileIdent);
+    const { owner, clientVersion: stored } = handle.origin(message.fileIdent);
     if (owner !== undefined && owner !== session.userId) {
       this.failSession(session, 'permissionDenied', `file ${message.fileIdent} belongs to another user`);
       return;
     }
     const position = cursors?.download.serverVersion ?? 0;
     const uploaded = cursors?.upload.clientVersion ?? 0;
-    if (position > history.latest || uploaded > history.lastIntegrated(message.fileIdent)) {
-      this.failSession(session, 'badCursor', `cursors past the server's history (server version ${position} of ${history.latest})`);
+    if (position > handle.latest || uploaded > stored || (cursors?.upload.serverVersion ?? 0) > handle.latest) {
+      this.failSession(session, 'badCursor', `cursors past the server's history (server version ${position} of ${handle.latest}, client version ${uploaded} of ${stored})`);
       return;
     }
-    session.fileIdent = message.fileIdent;
     session.position = position;
+    session.holdsAcknowledged = uploaded > 0;
+    if (this.expired(session)) return;
+    session.fileIdent = message.fileIdent;
     session.uploadProgress = cursors?.upload ?? { clientVersion: 0, serverVersion: 0 };
     this.context.hub.subscribe(session.partition, session);
-    const limits = { maxMessageBytes: this.context.maxMessageBytes, maxChangesetBytes: maxChangesetBytesFor(this.context.maxMessageBytes), maxClockSkewMs: this.context.maxClockSkewMs };
-    this.enqueue(session, async () => this.send({ type: 'ident', session: session.id, fileIdent: message.fileIdent, epoch: history.epoch, ...limits }), QUEUED_STEP_BYTES);
+    const limits = {
+      maxMessageBytes: this.context.maxMessageBytes,
+      maxChangesetBytes: maxChangesetBytesFor(this.context.maxMessageBytes),
+      maxClockSkewMs: this.context.maxClockSkewMs,
+      historyRetentionMs: this.context.historyRetentionMs,
+    };
+    this.enqueue(session, async () => this.send({ type: 'ident', session: session.id, fileIdent: message.fileIdent, epoch: handle.epoch, ...limits }), QUEUED_STEP_BYTES);
     this.pushDownloads(session, true);
   }
 
@@ -382,6 +474,7 @@ export class SyncConnection {
       this.failSession(session, 'permissionDenied', `user ${session.userId} may only read partition ${session.partition}`);
       return;
     }
+    const { handle } = session;
     const previous = session.uploadProgress;
     if (message.progress.clientVersion < previous.clientVersion || message.progress.serverVersion < previous.serverVersion) {
       this.failSession(
@@ -391,39 +484,41 @@ export class SyncConnection {
       );
       return;
     }
-    if (message.progress.serverVersion > session.history.latest) {
-      this.failSession(session, 'badCursor', `upload cursor names server version ${message.progress.serverVersion} of ${session.history.latest}`);
+    if (message.progress.serverVersion > handle.latest) {
+      this.failSession(session, 'badCursor', `upload cursor names server version ${message.progress.serverVersion} of ${handle.latest}`);
       return;
     }
-    session.uploadProgress = message.progress;
     const fileIdent = session.fileIdent!;
-    let integration;
     const now = this.context.now();
+    const plan = planUpload(fileIdent, handle.origin(fileIdent).clientVersion, message.changesets, (hlc) => stampProblem(hlc, now, this.context.maxClockSkewMs));
+    let added = 0;
+    let bytes = 0;
     try {
-      integration = session.history.integrate(fileIdent, message.changesets, session.userId, (hlc) => stampProblem(hlc, now, this.context.maxClockSkewMs));
-      // Acknowledged only once on stable storage, whatever the durability; also a changeset
-      // sent again while its first fsync is pending (or failed: the flush then refuses).
-      if (integration.added.length > 0 || session.history.servable < session.history.latest) await session.history.flush();
+      // Acknowledged only once on stable storage: `append` resolves then.
+      if (plan.accepted.length > 0) {
+        const appended = await handle.append(fileIdent, session.userId, plan.accepted, now);
+        added = appended.added.length;
+        for (const changeset of appended.added) bytes += changesetBytes(changeset);
+      }
     } catch (error) {
       this.context.logger.warn('cannot store upload', { partition: session.partition, error: String(error) });
       this.sendError('internalError', 'the server could not store the upload; send it again later', session.id);
       return;
     }
-    if (integration.refused !== undefined) {
-      const { code, clientVersion, reason } = integration.refused;
+    // Only once stored: an upload the client sends again after a failed store must not find its
+    // cursor already moved past it.
+    session.uploadProgress = message.progress;
+    if (plan.refused !== undefined) {
+      const { code, clientVersion, reason } = plan.refused;
       // A wall too far ahead is taken once the server's clock catches up: say when, so the
       // client sends it again then (a counter beyond the bound is never taken: no backoff).
       const refusedStamp = code === 'clockSkew' ? message.changesets.find((c) => c.clientVersion === clientVersion)?.hlc : undefined;
       const backoffMs = refusedStamp === undefined ? undefined : stampBackoffMs(refusedStamp, now, this.context.maxClockSkewMs);
       this.sendError(code, `changeset ${clientVersion} refused: ${reason}`, session.id, backoffMs);
     }
-    this.context.logger.info('integrated', {
-      partition: session.partition,
-      changesets: integration.added.length,
-      bytes: integration.added.reduce((sum, c) => sum + changesetBytes(c), 0),
-    });
+    this.context.logger.info('integrated', { partition: session.partition, changesets: added, bytes });
     this.pushDownloads(session, true);
-    if (integration.added.length > 0) this.context.hub.announce(session.partition, session);
+    if (added > 0) this.context.hub.announce(session.partition, session);
   }
 
   private endSession(session: BoundSession): void {

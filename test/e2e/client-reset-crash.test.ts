@@ -78,8 +78,7 @@ function runClient(storageDir: string, partition: string, delayMs: number | unde
       for (const line of parts) {
         lines.push(line);
         if (line === 'written') {
-          server.resetPartition(partition);
-          child.stdin!.write('resume\n');
+          void server.resetPartition(partition).then(() => child.stdin!.write('resume\n'));
         } else if (line === 'resetting') {
           resettingAt = performance.now();
           if (delayMs !== undefined) timer = setTimeout(kill, delayMs);

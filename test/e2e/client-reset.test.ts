@@ -36,7 +36,7 @@ async function resetWithUnsyncedChange(mode: 'discardUnsyncedChanges' | 'recover
   await s.waitForUpload(AbortSignal.timeout(5_000));
   s.pause();
   a.realm.write((tx) => tx.put('Task', 'unsynced', { n: 2 }));
-  h.server.resetPartition('p');
+  await h.server.resetPartition('p');
   const other = await h.client('p');
   other.realm.write((tx) => tx.put('Task', 'after-reset', { n: 3 }));
   await other.realm.syncSession!.waitForUpload(AbortSignal.timeout(5_000));
@@ -94,7 +94,7 @@ describe('client reset against a real partition reset', () => {
     const a = await h.client('p', { clientReset: { mode: 'recoverOrDiscard', onBefore: () => { throw new Error('not now'); } } });
     const s = a.realm.syncSession!;
     await eventually(() => s.connectionState === 'connected', 'connected');
-    h.server.resetPartition('p');
+    await h.server.resetPartition('p');
     await eventually(() => s.state === 'inactive', 'inactive');
     await eventually(() => a.errors.length > 0, 'onError');
     expect(a.errors[0]).toMatchObject({ category: 'clientReset', actionToken: { action: 'clientResetBackup' } });
@@ -119,7 +119,7 @@ describe('client reset against a real partition reset', () => {
     const s = a.realm.syncSession!;
     a.realm.write((tx) => tx.put('Task', 'synced', { n: 1 }));
     await s.waitForUpload(AbortSignal.timeout(5_000));
-    h.server.resetPartition('p');
+    await h.server.resetPartition('p');
     await eventually(() => a.realm.objects('Task').length === 0, 'the reset file');
     const other = await h.client('p');
     other.realm.write((tx) => tx.put('Task', 'theirs', { n: 2 }));
@@ -145,7 +145,7 @@ describe('client reset against a real partition reset', () => {
     const a = await h.client('p', { clientReset: { mode: 'discardUnsyncedChanges', onAfter: () => { throw new Error('not now'); } } });
     const s = a.realm.syncSession!;
     await eventually(() => s.connectionState === 'connected', 'connected');
-    h.server.resetPartition('p');
+    await h.server.resetPartition('p');
     await eventually(() => s.state === 'inactive', 'inactive');
     await eventually(() => a.errors.length > 0, 'onError');
     expect(a.errors[0]).toMatchObject({ category: 'clientReset', code: 'clientResetManual', actionToken: { action: 'clientResetBackup' } });

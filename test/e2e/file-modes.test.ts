@@ -57,7 +57,7 @@ describe('files the store, the client and the server create are private (0600, f
     const storageDir = join(h.dir, 'app0');
     expect(modeOf(join(storageDir, 'pending-error-actions.json'))).toBe('600');
     // A reset partition rewrites its history; the client's manual reset leaves a backup.
-    h.server.resetPartition('p');
+    await h.server.resetPartition('p');
     await eventually(() => a.errors.some((e) => e.category === 'clientReset'), 'the client reset', 10_000);
     a.realm.close();
     const backup = SyncSession.immediatelyHandleError(a.errors.find((e) => e.category === 'clientReset')!.actionToken!, a.app.syncManager)!;

@@ -46,7 +46,7 @@ describe('resetPartition keeps what was acknowledged; deletePartition is the des
     expect(b.realm.objects('Task')).toEqual(acknowledged);
     expect(acknowledged.find((o) => o.id === 't011')?.fields).toEqual({ k: 11, by: 'a', edited: true });
 
-    harness.server.resetPartition('p');
+    await harness.server.resetPartition('p');
     await eventually(() => a.resets.length === 1 && b.resets.length === 1, 'both client resets', TIMEOUT);
     await Promise.all([a, b].map((c) => c.realm.syncSession!.waitForDownload(AbortSignal.timeout(TIMEOUT))));
     for (const c of [a, b]) {
@@ -69,7 +69,7 @@ describe('resetPartition keeps what was acknowledged; deletePartition is the des
     await b.realm.syncSession!.waitForDownload(AbortSignal.timeout(TIMEOUT));
     expect(b.realm.objectForPrimaryKey('Task', 'after')).toEqual({ k: -1 });
 
-    harness.server.deletePartition('p');
+    await harness.server.deletePartition('p');
     await eventually(() => a.resets.length === 2 && b.resets.length === 2, 'both client resets after deletePartition', TIMEOUT);
     await Promise.all([a, b].map((c) => c.realm.syncSession!.waitForDownload(AbortSignal.timeout(TIMEOUT))));
     expect(a.realm.objects('Task')).toEqual([]);

@@ -127,7 +127,7 @@ describe('runtime hardening (found in review)', () => {
     s.pause();
     a.realm.write((tx) => tx.put('Task', 'x', { n: 1 }));
     const wait = s.waitForUpload(AbortSignal.timeout(10_000));
-    h.server.resetPartition('p');
+    await h.server.resetPartition('p');
     s.resume();
     await expect(wait).rejects.toMatchObject({ code: 'clientResetReplacedUploads', category: 'clientReset' });
     await s.waitForUpload(AbortSignal.timeout(5_000)); // a new wait covers the replayed change

@@ -54,7 +54,7 @@ describe('resetPartition over the wire', () => {
     b.send({ type: 'upload', session: 1, changesets: [putTask('b', 1, 'z', { by: 'b' })], progress: { clientVersion: 1, serverVersion: 3 } });
     await b.next((m) => m.type === 'download' && m.uploadAck === 1);
 
-    const newEpoch = server!.resetPartition('p');
+    const newEpoch = await server!.resetPartition('p');
     expect(await a.next(is('error', 1))).toMatchObject({ code: 'clientReset' });
     expect(await b.next(is('error', 1))).toMatchObject({ code: 'clientReset' });
 
@@ -83,7 +83,7 @@ describe('resetPartition over the wire', () => {
     await downloadAll(a);
     a.send({ type: 'upload', session: 1, changesets: [putTask('a', 1, 'x')], progress: { clientVersion: 1, serverVersion: 0 } });
     await a.next((m) => m.type === 'download' && m.uploadAck === 1);
-    const newEpoch = server!.deletePartition('p');
+    const newEpoch = await server!.deletePartition('p');
     expect(newEpoch).not.toBe(oldEpoch);
     expect(await a.next(is('error', 1))).toMatchObject({ code: 'clientReset', category: 'clientReset', isFatal: true });
     const { c: reader, epoch } = await identify('reader');

@@ -87,7 +87,7 @@ describe('sync endpoint', () => {
       return c.next(is('ident', 1));
     })();
     const oldEpoch = ident.type === 'ident' ? ident.epoch : '';
-    const newEpoch = server.resetPartition('p');
+    const newEpoch = await server.resetPartition('p');
     expect(newEpoch).not.toBe(oldEpoch);
     expect(await a.next(is('error', 1))).toMatchObject({ code: 'clientReset', category: 'clientReset', isFatal: true });
     const late = await WireClient.connect(server.url);
