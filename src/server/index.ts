@@ -1,5 +1,5 @@
 /** The reference sync server: `startServer` and its options. */
-export { startServer, SUBPROTOCOL, SYNC_PATH, type SocketStats, type SyncServer } from './start-server.js';
+export { startServer, SUBPROTOCOL, SYNC_PATH, type FoldReport, type SocketStats, type SyncServer } from './start-server.js';
 export type { EmailPasswordUser, Permission, ServerOptions } from './options.js';
 /** `startServer` rejects with it when another server (in any process) has `dataDir` open. */
 export { FileLockedError } from '../store/store-errors.js';

@@ -1,5 +1,5 @@
 import type { Logger } from '../store/logger.js';
-import type { PartitionHandle, PartitionStore, ResetMode } from './storage/server-storage.js';
+import type { FoldReport, PartitionHandle, PartitionStore, ResetMode } from './storage/server-storage.js';
 
 /** A bound session the hub can wake when its partition grows, or end when it is reset. */
 export interface Subscriber {
@@ -61,6 +61,19 @@ export class PartitionHub {
       const epoch = await handle.reset(mode);
       for (const subscriber of [...(this.subscribers.get(partition) ?? [])]) subscriber.partitionReset();
       return epoch;
+    } finally {
+      this.release(partition);
+    }
+  }
+
+  /**
+   * Folds `partition`'s tail into its state now, dropping tombstones older than `retentionMs`
+   * (the storage also does this on its own; this is for operators and tests that must know when).
+   */
+  async compact(partition: string, options: { readonly now: number; readonly retentionMs: number }): Promise<FoldReport> {
+    const handle = await this.acquire(partition);
+    try {
+      return await handle.fold(options);
     } finally {
       this.release(partition);
     }

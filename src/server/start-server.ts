@@ -11,6 +11,7 @@ import { checkedPermissions } from './checked-permissions.js';
 import { LoginLimiter } from './login-limiter.js';
 import { checkServerOptions, resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import { PartitionHub } from './partition-hub.js';
+import type { FoldReport } from './storage/server-storage.js';
 import { openFilePartitionStore } from './storage/file/file-partition-store.js';
 import { RevocationList } from './revocations.js';
 import { SyncConnection, type SocketStats } from './sync-connection.js';
@@ -42,6 +43,12 @@ export interface SyncServer {
    */
   deletePartition(partition: string): Promise<string>;
   /**
+   * Folds the changesets `partition` received since its last fold into its state now, dropping
+   * tombstones older than `historyRetentionMs` (the server also does this on its own, in the
+   * background, as the tail grows). Durable and atomic across a crash when it resolves.
+   */
+  compactPartition(partition: string): Promise<FoldReport>;
+  /**
    * Logs `userId` out: login and refresh refused, bound sessions and new binds get `badToken`.
    * Kept in `dataDir` (fsynced before it returns), so a restart does not undo it.
    */
@@ -54,7 +61,7 @@ export interface SyncServer {
   close(): Promise<void>;
 }
 
-export type { SocketStats };
+export type { SocketStats, FoldReport };
 
 function refuseUpgrade(socket: Duplex, status: string, reason: string): void {
   if (socket.destroyed) return;
@@ -204,6 +211,7 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
     port,
     resetPartition: (partition) => hub.reset(partition, 'keepDocuments'),
     deletePartition: (partition) => hub.reset(partition, 'wipe'),
+    compactPartition: (partition) => hub.compact(partition, { now: config.now(), retentionMs: config.historyRetentionMs }),
     sockets: () => [...connections].map((connection) => connection.stats()),
     openHistoryFiles: () => partitions.openFiles,
     revokeUser: (userId) => {
