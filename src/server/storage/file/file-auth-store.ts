@@ -31,6 +31,9 @@ export async function openFileAuthStore(dataDir: string): Promise<AuthStore> {
   }
 }
 
+/** Only the fields of a {@link StoredUser}, whatever else a record carries. */
+const storedFields = ({ email, userId, password }: StoredUser): StoredUser => ({ email, userId, password });
+
 /**
  * The file backend's {@link AuthStore}. Its writes are synchronous under the promises: each is
  * one small line and one fsync, as the server always did them, and being done before the call
@@ -50,7 +53,7 @@ class FileAuthStore implements AuthStore {
     private readonly revocationsLog: PrivateLog,
   ) {
     // Records of another shape are left out, as the server always did: a login cannot use them.
-    for (const record of usersLog.records) if (isStoredUser(record)) this.byEmail.set(record.email, record);
+    for (const record of usersLog.records) if (isStoredUser(record)) this.byEmail.set(record.email, storedFields(record));
     for (const record of revocationsLog.records) {
       const userId = (record as { revoked?: unknown } | null)?.revoked;
       if (typeof userId === 'string') this.revoked.add(userId);
@@ -64,8 +67,8 @@ class FileAuthStore implements AuthStore {
 
   async addUser(user: StoredUser): Promise<void> {
     this.checkOpen();
-    // Only the stored fields: whatever else an object of this type carries stays out of the file.
-    const record: StoredUser = { email: user.email, userId: user.userId, password: user.password };
+    // Whatever else an object of this type carries stays out of the file.
+    const record = storedFields(user);
     this.usersLog.append(record);
     this.byEmail.set(record.email, record);
   }
