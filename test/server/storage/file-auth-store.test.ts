@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openFileAuthStore, REVOCATIONS_FILE, TOKEN_SECRET_FILE, USERS_FILE } from '../../../src/server/storage/file/file-auth-store.js';
+import type { StoredUser } from '../../../src/server/storage/stored-user.js';
 import { seededUniform } from '../../support/seeded-random.js';
 import { startTsxProcess, type TsxProcess } from '../../support/tsx-process.js';
 import { runAuthStoreAcceptance, type AuthRecordKind } from './auth-acceptance.js';
@@ -56,7 +57,8 @@ describe('the file auth store', () => {
       expect(await store.users()).toEqual([{ email: 'ann@example.com', userId: 'user-0123456789abcdef', password }]);
       expect(await store.revokedUsers()).toEqual(['anon-1']);
       expect(await store.tokenSecret()).toBe('f'.repeat(64));
-      await store.addUser({ email: 'bob@example.com', userId: 'user-b', password: { ...password, algorithm: 'scrypt' } });
+      // A field besides the stored ones does not reach the file.
+      await store.addUser({ email: 'bob@example.com', userId: 'user-b', password: { ...password, algorithm: 'scrypt' }, note: 'not kept' } as StoredUser);
       await store.revoke('user-b');
       // Revoking again stores nothing more: not a line per logout of an already revoked user.
       await store.revoke('user-b');
