@@ -163,7 +163,8 @@ export const MIN_TOKEN_SECRET_LENGTH = 32;
  * The server's auth state: users with password hashes, revoked users, the token secret. It is
  * small (a record per user), so the server reads it whole at start. Records read back that are
  * not of the stored shape (see `isStoredUser`) are left out; a record that cannot be read at all
- * (damage, not a torn write) fails the read, naming where it is, rather than forget it.
+ * (damage, not a torn write) fails the read, naming where it is, rather than forget it. Every
+ * backend runs the same acceptance suite (`test/server/storage/auth-acceptance.ts`).
  */
 export interface AuthStore {
   /**

@@ -56,17 +56,20 @@ export function runAuthStoreAcceptance(name: string, setup: () => Promise<AuthSt
       for (const target of targets.splice(0)) await target.teardown();
     });
 
-    /** A fresh storage, and a way to (re)open it that the cleanup knows of. */
+    /** Closes `store` (one the cleanup would close otherwise). */
+    const shut = async (store: AuthStore): Promise<void> => {
+      open.splice(open.indexOf(store), 1);
+      await store.close();
+    };
+
+    /** A fresh storage, and a way to (re)open it (closing `previous` first) that the cleanup knows of. */
     async function fresh(): Promise<{ target: AuthStoreTarget; reopen: (previous?: AuthStore) => Promise<AuthStore> }> {
       const target = await setup();
       targets.push(target);
       return {
         target,
         reopen: async (previous) => {
-          if (previous !== undefined) {
-            open.splice(open.indexOf(previous), 1);
-            await previous.close();
-          }
+          if (previous !== undefined) await shut(previous);
           const store = await target.open();
           open.push(store);
           return store;
@@ -203,8 +206,7 @@ export function runAuthStoreAcceptance(name: string, setup: () => Promise<AuthSt
           expect(made.length).toBeGreaterThanOrEqual(MIN_TOKEN_SECRET_LENGTH);
           store = await reopen(store);
           expect(await store.tokenSecret()).toBe(made);
-          open.splice(open.indexOf(store), 1);
-          await store.close();
+          await shut(store);
         }
         const kept = 'k'.repeat(MIN_TOKEN_SECRET_LENGTH);
         await faults.forgeSecret(kept);
@@ -220,8 +222,7 @@ export function runAuthStoreAcceptance(name: string, setup: () => Promise<AuthSt
         const ann = user('ann@example.com');
         await store.addUser(ann);
         await store.revoke('u1');
-        open.splice(open.indexOf(store), 1);
-        await store.close();
+        await shut(store);
         await faults.tearLastRecord('user');
         await faults.tearLastRecord('revocation');
         store = await reopen();
@@ -242,8 +243,7 @@ export function runAuthStoreAcceptance(name: string, setup: () => Promise<AuthSt
           const store = await reopen();
           await store.addUser(user('ann@example.com'));
           await store.revoke('u1');
-          open.splice(open.indexOf(store), 1);
-          await store.close();
+          await shut(store);
           const where = await faults.damageRecord(kind);
           for (let attempt = 1; attempt <= 2; attempt++) await expect(target.open()).rejects.toThrow(where);
         });
@@ -252,8 +252,7 @@ export function runAuthStoreAcceptance(name: string, setup: () => Promise<AuthSt
       it('a closed store refuses every call rather than write through what it let go of', async () => {
         const { reopen } = await fresh();
         const store = await reopen();
-        open.splice(open.indexOf(store), 1);
-        await store.close();
+        await shut(store);
         await store.close();
         await expect(store.addUser(user('ann@example.com'))).rejects.toThrow();
         await expect(store.revoke('u1')).rejects.toThrow();
@@ -296,8 +295,7 @@ export function runAuthStoreAcceptance(name: string, setup: () => Promise<AuthSt
         ];
         const store = await reopen();
         await store.addUser(ann);
-        open.splice(open.indexOf(store), 1);
-        await store.close();
+        await shut(store);
         for (const record of hostile) await faults.forgeUser(record);
         for (const userId of [5, null, {}, ['u9'], true]) await faults.forgeRevocation(userId);
         await faults.forgeRevocation('u1');
