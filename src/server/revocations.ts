@@ -1,31 +1,20 @@
-import { join } from 'node:path';
-import { PrivateLog } from './private-log.js';
-
-/** The file in `dataDir` that lists logged-out users, one `{ "revoked": userId }` line each. */
-export const REVOCATIONS_FILE = 'revoked-users.jsonl';
+import type { AuthStore } from './storage/server-storage.js';
 
 /**
- * The users logged out by `revokeUser`, kept in `dataDir` so that a restart does not give back
- * what a logout took: refresh tokens live for weeks, and the secret that signed them survives
- * restarts too.
+ * The users logged out by `revokeUser`, kept in the {@link AuthStore} so that a restart does not
+ * give back what a logout took: refresh tokens live for weeks, and the secret that signed them
+ * survives restarts too.
  */
 export class RevocationList {
-  /** In force: checked at login, refresh and BIND. */
-  private readonly revoked = new Set<string>();
-  /** On stable storage. */
-  private readonly written = new Set<string>();
+  private constructor(
+    private readonly store: AuthStore,
+    /** In force: checked at login, refresh and BIND. */
+    private readonly revoked: Set<string>,
+  ) {}
 
-  private constructor(private readonly log: PrivateLog) {
-    for (const record of log.records) {
-      const userId = (record as { revoked?: unknown } | null)?.revoked;
-      if (typeof userId === 'string') this.revoked.add(userId);
-    }
-    for (const userId of this.revoked) this.written.add(userId);
-  }
-
-  /** Opens (creating if absent) the list kept in `dataDir`. */
-  static open(dataDir: string): RevocationList {
-    return new RevocationList(PrivateLog.open(join(dataDir, REVOCATIONS_FILE)));
+  /** The list as `store` keeps it. */
+  static async open(store: AuthStore): Promise<RevocationList> {
+    return new RevocationList(store, new Set(await store.revokedUsers()));
   }
 
   /** The revoked users, for the checks at login, refresh and BIND. */
@@ -34,19 +23,13 @@ export class RevocationList {
   }
 
   /**
-   * Revokes `userId`: in force at once, and on stable storage when it returns. When the write
-   * fails it throws, and the revocation stays in force until the process ends (a failed disk is
-   * no reason to let the user back in); calling again retries the write.
+   * Revokes `userId`: in force at once (before this returns), on stable storage when it
+   * resolves. When the write fails it rejects, and the revocation stays in force until the
+   * process ends (a failed disk is no reason to let the user back in); calling again retries
+   * the write (the store stores a revocation once, however often it is asked).
    */
-  add(userId: string): void {
+  add(userId: string): Promise<void> {
     this.revoked.add(userId);
-    if (this.written.has(userId)) return;
-    this.log.append({ revoked: userId });
-    this.written.add(userId);
-  }
-
-  /** Closes the file. */
-  close(): void {
-    this.log.close();
+    return this.store.revoke(userId);
   }
 }

@@ -14,6 +14,7 @@ import { PartitionHub } from './partition-hub.js';
 import type { FoldReport } from './storage/server-storage.js';
 import { openFilePartitionStore } from './storage/file/file-partition-store.js';
 import { RevocationList } from './revocations.js';
+import { openFileAuthStore } from './storage/file/file-auth-store.js';
 import { SyncConnection, type SocketStats } from './sync-connection.js';
 import { loadSecret, TokenIssuer } from './tokens.js';
 import { UserSockets } from './user-sockets.js';
@@ -49,10 +50,12 @@ export interface SyncServer {
    */
   compactPartition(partition: string): Promise<FoldReport>;
   /**
-   * Logs `userId` out: login and refresh refused, bound sessions and new binds get `badToken`.
-   * Kept in `dataDir` (fsynced before it returns), so a restart does not undo it.
+   * Logs `userId` out: login and refresh refused, bound sessions and new binds get `badToken`,
+   * all at once (before it returns). Kept in `dataDir` (fsynced before it resolves), so a restart
+   * does not undo it; when that write fails it rejects, the logout still in force, and calling
+   * again retries it.
    */
-  revokeUser(userId: string): void;
+  revokeUser(userId: string): Promise<void>;
   /** What each open sync socket costs now: sessions and bytes waiting to be sent (to watch the limits work). */
   sockets(): readonly SocketStats[];
   /** How many histories may hold their file open now (at most `maxOpenHistories`). */
@@ -94,14 +97,17 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
 
 /** {@link startServer} once `dataDir` is locked; `release` lets go of the lock after `close()`. */
 async function serveLocked(config: ResolvedServerOptions, logger: Logger, release: () => void): Promise<SyncServer> {
-  const tokens = new TokenIssuer(loadSecret(config.dataDir, config.secret), config.accessTokenTtlMs, config.refreshTokenTtlMs, config.now);
-  const users = UserDirectory.open(config.dataDir, config.users);
+  const auth = await openFileAuthStore(config.dataDir);
+  let tokens: TokenIssuer;
+  let users: UserDirectory;
   let revocations: RevocationList;
   try {
-    revocations = RevocationList.open(config.dataDir);
+    tokens = new TokenIssuer(await loadSecret(auth, config.secret), config.accessTokenTtlMs, config.refreshTokenTtlMs, config.now);
+    users = await UserDirectory.open(auth, config.users);
+    revocations = await RevocationList.open(auth);
   } catch (error) {
     // A start that fails holds nothing of dataDir (the caller lets go of its lock).
-    users.close();
+    await auth.close();
     throw error;
   }
   const revoked = revocations.users;
@@ -196,9 +202,9 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
       http.off('error', reject);
       resolve();
     });
-  }).catch((error: unknown) => {
-    revocations.close();
-    users.close();
+  }).catch(async (error: unknown) => {
+    await partitions.close();
+    await auth.close();
     throw error;
   });
   const port = (http.address() as AddressInfo).port;
@@ -215,12 +221,10 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
     sockets: () => [...connections].map((connection) => connection.stats()),
     openHistoryFiles: () => partitions.openFiles,
     revokeUser: (userId) => {
-      if (typeof userId !== 'string' || userId === '') throw new TypeError('revokeUser: userId must be a non-empty string');
-      try {
-        revocations.add(userId);
-      } finally {
-        for (const connection of connections) connection.revoke(userId);
-      }
+      if (typeof userId !== 'string' || userId === '') return Promise.reject(new TypeError('revokeUser: userId must be a non-empty string'));
+      const written = revocations.add(userId);
+      for (const connection of connections) connection.revoke(userId);
+      return written;
     },
     close: () => {
       closing ??= (async () => {
@@ -238,8 +242,7 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
         try {
           hub.close();
           await partitions.close();
-          revocations.close();
-          users.close();
+          await auth.close();
         } finally {
           release();
         }

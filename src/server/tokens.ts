@@ -1,8 +1,6 @@
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { errors, jwtVerify, SignJWT } from 'jose';
-import { makeDirectoryDurably } from '../store/durable-fs.js';
+import type { AuthStore } from './storage/server-storage.js';
 
 /** The outcome of checking a token: its user, or why not. */
 export type TokenCheck =
@@ -82,24 +80,9 @@ export class TokenIssuer {
 }
 
 /**
- * The signing secret: the configured one, or the one kept in `dataDir/token-secret` (created
- * with owner-only permissions on first start, so tokens survive restarts).
+ * The signing secret: the configured one, or the one `store` keeps (made on the first start
+ * without one, so tokens survive restarts). A configured secret leaves the store untouched.
  */
-export function loadSecret(dataDir: string, configured: string | undefined): string {
-  if (configured !== undefined) return configured;
-  const path = join(dataDir, 'token-secret');
-  let stored: string | undefined;
-  try {
-    stored = readFileSync(path, 'utf8').trim();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  // A secret too short to sign with (an empty file left by a crash) is replaced; the tokens
-  // it signed are void anyway.
-  if (stored !== undefined && stored.length >= 32) return stored;
-  makeDirectoryDurably(dataDir);
-  const secret = randomBytes(32).toString('hex');
-  writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: stored === undefined ? 'wx' : 'w' });
-  chmodSync(path, 0o600);
-  return secret;
+export async function loadSecret(store: AuthStore, configured: string | undefined): Promise<string> {
+  return configured ?? store.tokenSecret();
 }

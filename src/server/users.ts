@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { EmailPasswordUser } from './options.js';
-import { hashPassword, isPasswordHash, verifyPassword, type PasswordHash } from './password-hash.js';
-import { PrivateLog } from './private-log.js';
+import { hashPassword, verifyPassword, type PasswordHash } from './password-hash.js';
+import type { AuthStore, StoredUser } from './storage/server-storage.js';
 
 /** The credentials `POST /auth/login` accepts. */
 export type LoginRequest = { readonly provider: 'anonymous' } | { readonly provider: 'emailPassword'; readonly email: string; readonly password: string };
@@ -18,28 +17,12 @@ export function parseLogin(body: unknown): LoginRequest | undefined {
   return undefined;
 }
 
-/** The file in `dataDir` that keeps the `emailPassword` users: one {@link StoredUser} line each. */
-export const USERS_FILE = 'users.jsonl';
-
-/** An `emailPassword` user as `dataDir` keeps it: never the password, only its salted hash. */
-export interface StoredUser {
-  /** Lower-cased: logins match emails case-insensitively. */
-  readonly email: string;
-  readonly userId: string;
-  readonly password: PasswordHash;
-}
-
-const isStoredUser = (value: unknown): value is StoredUser => {
-  const u = value as Partial<StoredUser> | null;
-  return typeof u === 'object' && u !== null && typeof u.email === 'string' && typeof u.userId === 'string' && isPasswordHash(u.password);
-};
-
 /** The id of a user first created by a server that derived ids from the email: kept, so its files stay its own. */
 const derivedUserId = (email: string): string => `user-${createHash('sha256').update(email).digest('hex').slice(0, 16)}`;
 
 /**
  * Who may log in. Anonymous users get a fresh id each time; an email user keeps the id recorded
- * in `dataDir` when it first logged in, across logins, restarts and password changes.
+ * in the {@link AuthStore} when it first logged in, across logins, restarts and password changes.
  *
  * A configured user's record is made or checked at its first login, not at start: one scrypt
  * costs about 0.1 s of a core, and a server with thousands of users must not spend minutes
@@ -52,28 +35,26 @@ export class UserDirectory {
   private decoy: Promise<PasswordHash> | undefined;
 
   private constructor(
-    private readonly log: PrivateLog,
+    private readonly store: AuthStore,
     /** Configured password per lower-cased email; the last of two entries for one email wins, as it always did. */
     private readonly configured: ReadonlyMap<string, string>,
-    /** Records read from `dataDir`, the newest per email. */
+    /** The store's records, the newest per email. */
     private readonly stored: Map<string, StoredUser>,
   ) {}
 
   /**
-   * The configured `users`, with the records kept in `dataDir/users.jsonl`. Users no longer
-   * configured cannot log in, but their records stay, so their ids come back with them.
+   * The configured `users`, with the records kept in `store`. Users no longer configured cannot
+   * log in, but their records stay, so their ids come back with them.
    */
-  static open(dataDir: string, users: readonly EmailPasswordUser[]): UserDirectory {
-    const log = PrivateLog.open(join(dataDir, USERS_FILE));
-    const stored = new Map<string, StoredUser>();
-    for (const record of log.records) if (isStoredUser(record)) stored.set(record.email, record);
-    return new UserDirectory(log, new Map(users.map((u) => [u.email.toLowerCase(), u.password])), stored);
+  static async open(store: AuthStore, users: readonly EmailPasswordUser[]): Promise<UserDirectory> {
+    const stored = new Map((await store.users()).map((user) => [user.email, user]));
+    return new UserDirectory(store, new Map(users.map((u) => [u.email.toLowerCase(), u.password])), stored);
   }
 
   /**
    * The user id for these credentials, or `undefined` when they are wrong. A user's first login
    * since start makes its record if its configured password has none (new user, or a password
-   * changed in the configuration): a fresh salt and hash, fsynced before this resolves.
+   * changed in the configuration): a fresh salt and hash, durable before this resolves.
    */
   async logIn(request: LoginRequest): Promise<string | undefined> {
     if (request.provider === 'anonymous') return `anon-${randomBytes(8).toString('hex')}`;
@@ -85,11 +66,6 @@ export class UserDirectory {
     }
     const user = await this.record(email);
     return (await verifyPassword(request.password, user.password)) ? user.userId : undefined;
-  }
-
-  /** Closes the file. */
-  close(): void {
-    this.log.close();
   }
 
   private record(email: string): Promise<StoredUser> {
@@ -107,7 +83,7 @@ export class UserDirectory {
     const known = this.stored.get(email);
     if (known !== undefined && (await verifyPassword(password, known.password))) return known;
     const user: StoredUser = { email, userId: known?.userId ?? derivedUserId(email), password: await hashPassword(password) };
-    this.log.append(user);
+    await this.store.addUser(user);
     this.stored.set(email, user);
     return user;
   }

@@ -46,7 +46,7 @@ describe('errors and auth against a real server', () => {
     const a = await h.client();
     const s = a.realm.syncSession!;
     await eventually(() => s.connectionState === 'connected', 'connected');
-    h.server.revokeUser(a.user.id);
+    await h.server.revokeUser(a.user.id);
     a.realm.write((tx) => tx.put('Task', 'x', { n: 1 }));
     const wait = s.waitForUpload(AbortSignal.timeout(10_000));
     await expect(wait).rejects.toMatchObject({ name: 'SyncError', category: 'auth' });

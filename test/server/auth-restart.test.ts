@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { REVOCATIONS_FILE } from '../../src/server/revocations.js';
-import { USERS_FILE } from '../../src/server/users.js';
+import { REVOCATIONS_FILE, USERS_FILE } from '../../src/server/storage/file/file-auth-store.js';
 import { startTsxProcess, type TsxProcess } from '../support/tsx-process.js';
 import { logIn } from '../support/wire-client.js';
 

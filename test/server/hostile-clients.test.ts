@@ -106,7 +106,7 @@ describe('hostile clients', () => {
     const e = await open();
     await bound(e, 'p', 'eve-file', eve.accessToken);
     await e.next(is('download', 1));
-    server.revokeUser(eve.userId);
+    await server.revokeUser(eve.userId);
     expect(await e.next(is('error', 1))).toMatchObject({ code: 'badToken', category: 'auth' });
     const writer = await open();
     await bound(writer, 'p', 'writer');

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startServer, type SyncServer } from '../../src/server/index.js';
 import { hashPassword, verifyPassword } from '../../src/server/password-hash.js';
-import { USERS_FILE, type StoredUser } from '../../src/server/users.js';
+import { USERS_FILE } from '../../src/server/storage/file/file-auth-store.js';
+import type { StoredUser } from '../../src/server/storage/stored-user.js';
 import { logIn } from '../support/wire-client.js';
 
 const root = mkdtempSync(join(tmpdir(), 'password-storage-'));

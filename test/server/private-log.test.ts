@@ -2,7 +2,7 @@ import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, statSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PrivateLog } from '../../src/server/private-log.js';
+import { PrivateLog } from '../../src/server/storage/file/private-log.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'private-log-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -135,7 +135,10 @@ describe('sync endpoint', () => {
     const ann = await logIn(server.url, { provider: 'emailPassword', email: 'ann@example.com', password: 'pw' });
     const again = await logIn(server.url, { provider: 'emailPassword', email: 'ANN@example.com', password: 'pw' });
     expect(again.userId).toBe(ann.userId);
-    server.revokeUser(ann.userId);
+    // A bad id is refused as the rest of the call's failures are: a rejection, nothing revoked.
+    await expect(server.revokeUser('')).rejects.toBeInstanceOf(TypeError);
+    await expect(server.revokeUser(5 as unknown as string)).rejects.toBeInstanceOf(TypeError);
+    await server.revokeUser(ann.userId);
     const refresh = await fetch(`${server.url}/auth/refresh`, { method: 'POST', body: JSON.stringify({ refreshToken: ann.refreshToken }) });
     expect(refresh.status).toBe(401);
     await expect(logIn(server.url, { provider: 'emailPassword', email: 'ann@example.com', password: 'pw' })).rejects.toThrow('401');

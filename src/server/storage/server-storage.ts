@@ -15,6 +15,9 @@
  * a reader saw is never given to other content after a crash.
  */
 import type { Changeset, ServerChangeset } from '../../protocol/changeset.codec.js';
+import type { StoredUser } from './stored-user.js';
+
+export type { StoredUser };
 
 /** The bookkeeping of one file (origin) that wrote to a partition. */
 export interface OriginState {
@@ -153,18 +156,36 @@ export interface PartitionStore {
   release(partition: string): Promise<void>;
 }
 
-/** The server's auth state: users with password hashes, revoked users, the token secret. */
+/** The shortest token secret a store keeps: a stored one shorter (an empty file a crash left) is replaced. */
+export const MIN_TOKEN_SECRET_LENGTH = 32;
+
+/**
+ * The server's auth state: users with password hashes, revoked users, the token secret. It is
+ * small (a record per user), so the server reads it whole at start. Records read back that are
+ * not of the stored shape (see `isStoredUser`) are left out; a record that cannot be read at all
+ * (damage, not a torn write) fails the read, naming where it is, rather than forget it. Every
+ * backend runs the same acceptance suite (`test/server/storage/auth-acceptance.ts`).
+ */
 export interface AuthStore {
-  /** Every stored user record, oldest first (the newest per email wins). */
-  readonly users: readonly unknown[];
-  /** Stores one user record durably. */
-  addUser(record: unknown): Promise<void>;
-  /** The users logged out, as stored. */
-  readonly revoked: ReadonlySet<string>;
-  /** Stores a revocation durably. */
+  /**
+   * The stored users, one per email: the record added last for an email wins. In the order
+   * their emails were first added.
+   */
+  users(): Promise<readonly StoredUser[]>;
+  /** Stores `user`, durably once it resolves; from then on it is its email's record. */
+  addUser(user: StoredUser): Promise<void>;
+  /** The users revoked, each once, in the order they were first revoked. */
+  revokedUsers(): Promise<readonly string[]>;
+  /** Stores that `userId` is revoked, durably once it resolves; revoking a revoked user stores nothing more. */
   revoke(userId: string): Promise<void>;
-  /** The token secret: `configured` if given, else the stored one, made and stored on first use. */
-  secret(configured: string | undefined): Promise<string>;
+  /**
+   * The stored token secret. When none is stored, or it is shorter than
+   * {@link MIN_TOKEN_SECRET_LENGTH}, a random one is made and stored durably before it resolves;
+   * every later call, and every later opening of the storage, gets that one.
+   */
+  tokenSecret(): Promise<string>;
+  /** Lets go of what the store holds (files, connections); nothing is called after it. `ServerStorage.close` closes it. */
+  close(): Promise<void>;
 }
 
 /** One storage backend, opened by one server at a time (a second opener is refused, not raced). */

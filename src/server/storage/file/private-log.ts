@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
-import { fsyncDirectory, readFully, writeFully } from '../store/durable-fs.js';
+import { fsyncDirectory, readFully, writeFully } from '../../../store/durable-fs.js';
 
 /**
  * An append-only file of JSON lines that only the server's user may read (mode 0600), for the
