@@ -40,21 +40,25 @@ export function stateRecord(state: RealmState, documents: DecodedDocumentEntries
   if (documents.length === 0 && downloadableBytes === state.downloadable) return undefined;
   const entries: DocumentEntry[] = new Array<DocumentEntry>(documents.length);
   const json: string[] = new Array<string>(documents.length);
-  let receivedBytes = 0;
   let latest: Hlc = { wall: 0, counter: 0 };
   for (let i = 0; i < documents.length; i++) {
     const { type, id, fields, tombstone } = documents[i]!;
     // Its own four keys, in the order the server serializes them (`documentToEntry`).
     const entry: DocumentEntry = { type, id, fields, tombstone };
-    const text = JSON.stringify(entry);
     entries[i] = entry;
-    json[i] = text;
-    receivedBytes += Buffer.byteLength(text, 'utf8');
+    json[i] = JSON.stringify(entry);
     for (const field of fields) latest = laterReading(latest, field[2]);
     if (tombstone !== null) latest = laterReading(latest, tombstone);
   }
+  // One UTF-8 encoding of all the documents: their bytes are its length less the commas between them.
+  const body = Buffer.from(json.join(','), 'utf8');
+  const receivedBytes = body.length - Math.max(0, documents.length - 1);
   const hlc = documents.length === 0 ? state.hlc : receive(state.hlc, latest, clock.now(), clock.maxLeadMs);
   const record: StateRecord = { kind: 'state', documents: entries, receivedBytes, downloadableBytes, hlc };
-  const payload = Buffer.from(`{"kind":"state","documents":[${json.join(',')}],"receivedBytes":${receivedBytes},"downloadableBytes":${downloadableBytes},"hlc":${JSON.stringify(hlc)}}`, 'utf8');
+  const payload = Buffer.concat([
+    Buffer.from('{"kind":"state","documents":[', 'utf8'),
+    body,
+    Buffer.from(`],"receivedBytes":${receivedBytes},"downloadableBytes":${downloadableBytes},"hlc":${JSON.stringify(hlc)}}`, 'utf8'),
+  ]);
   return { record, payload };
 }
