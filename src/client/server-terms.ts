@@ -13,15 +13,17 @@ export const defaultServerLimits = (): ServerLimits => ({ maxMessageBytes: DEFAU
 
 /**
  * What the server's last IDENT said about what it accepts: size limits (shared by the app's
- * sessions) and how far ahead of this device's clock a downloaded stamp may drag the file's.
+ * sessions), how far ahead of this device's clock a downloaded stamp may drag the file's, and
+ * how long the server keeps tombstones.
  * Facts about the peer that bound the store's writes, not session state: no transition reads them.
  */
 export class ServerTerms {
   private clockLeadMs = Number.POSITIVE_INFINITY;
+  private historyRetentionMs: number | undefined;
 
   constructor(readonly limits: ServerLimits) {}
 
-  /** Takes what an IDENT names; a term it leaves out stays as it was. */
+  /** Takes what an IDENT names; a limit it leaves out stays as it was, a retention left out means none. */
   learn(ident: Extract<ServerMessage, { type: 'ident' }>): void {
     if (ident.maxChangesetBytes !== undefined) this.limits.maxChangesetBytes = ident.maxChangesetBytes;
     if (ident.maxMessageBytes !== undefined) this.limits.maxMessageBytes = ident.maxMessageBytes;
@@ -29,11 +31,18 @@ export class ServerTerms {
     // (a wall up to one skew past the server's clock, however far this clock is behind it by
     // up to another); one it should never have taken is not, so later commits stay uploadable.
     if (ident.maxClockSkewMs !== undefined) this.clockLeadMs = Math.min(2 * ident.maxClockSkewMs, Number.MAX_SAFE_INTEGER);
+    // Absent, the server keeps every tombstone, so the file keeps them too: an IDENT without it
+    // (a server that predates it, or one configured to keep all) forgets an earlier one.
+    this.historyRetentionMs = ident.historyRetentionMs;
   }
 
-  /** A commit the server would refuse as too big, or stamped too far ahead, is refused by `write` first. */
+  /**
+   * A commit the server would refuse as too big, or stamped too far ahead, is refused by `write`
+   * first; the file forgets tombstones the server forgot (`RealmFile.retainTombstones`).
+   */
   applyTo(store: RealmFile): void {
     store.limitChangesetBytes(this.limits.maxChangesetBytes);
     store.limitClockLead(this.clockLeadMs);
+    store.retainTombstones(this.historyRetentionMs);
   }
 }

@@ -8,7 +8,7 @@ export interface SessionInbox {
   readonly file: RealmFile | undefined;
   readonly terms: ServerTerms;
   readonly toChart: (event: SessionEvent) => void;
-  /** The chart hears the file's counts (after a DOWNLOAD moved them). */
+  /** The chart hears the file's counts (after a DOWNLOAD or a STATE moved them). */
   readonly reportProgress: () => void;
   /** The server took the session again: an error action recorded before no longer applies. */
   readonly serverAccepted: () => void;
@@ -40,6 +40,18 @@ export function receive(message: ServerMessage, inbox: SessionInbox): void {
       }
       inbox.reportProgress();
       toChart({ type: 'server.download', downloadableBytes: message.downloadableBytes });
+      return;
+    case 'state':
+      // Documents of the server's state, merged; no cursor moves, so the chart hears only the
+      // bytes: the DOWNLOAD that ends the batch is what it waits for (a reset's fresh state).
+      if (file === undefined) return;
+      try {
+        file.integrateState(message.documents, message.downloadableBytes);
+      } catch (error) {
+        toChart({ type: 'error', error: { code: 'badDownload', category: 'protocol', isFatal: true, message: String(error) } });
+        return;
+      }
+      inbox.reportProgress();
       return;
     case 'mark':
       toChart({ type: 'mark.reply', requestId: message.requestId });

@@ -1,6 +1,7 @@
 import * as t from 'io-ts';
 import { readChangeset, readServerChangeset } from './changeset.reader.js';
 import { JsonCodec } from './json.codec.js';
+import { withReader } from './with-reader.js';
 
 /** A non-negative integer (versions, byte counts, session ids). */
 export const NatCodec = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, 'Nat');
@@ -54,26 +55,6 @@ const ServerChangesetShape = t.readonly(
   'ServerChangeset',
 );
 export type ServerChangeset = t.TypeOf<typeof ServerChangesetShape>;
-
-/**
- * `shape` with its accepting path written out (`changeset.reader.ts`): what `read` accepts is
- * what `shape` would give; anything else goes to `shape`, so refusals read as before.
- */
-function withReader<A>(shape: t.Type<A, A, unknown>, read: (u: unknown) => A | undefined): t.Type<A, A, unknown> {
-  return new t.Type<A, A, unknown>(
-    shape.name,
-    shape.is,
-    (u, context) => {
-      const value = read(u);
-      if (value !== undefined) return t.success(value);
-      // The shape decides, in the context it would have had in this codec's place, so its
-      // errors (and their readable paths, `readableErrors`) are exactly its own.
-      const last = context[context.length - 1];
-      return shape.validate(u, last === undefined ? context : [...context.slice(0, -1), { ...last, type: shape }]);
-    },
-    shape.encode,
-  );
-}
 
 /** Codec of a `Changeset` (the shape above). */
 export const ChangesetCodec: t.Type<Changeset, Changeset, unknown> = withReader(ChangesetShape, readChangeset);

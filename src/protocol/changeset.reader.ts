@@ -12,18 +12,9 @@
  */
 import type { Changeset, Hlc, Operation, ServerChangeset } from './changeset.codec.js';
 import { JsonCodec, type Json } from './json.codec.js';
+import { isName, isNat, plain } from './reader-checks.js';
 
 type Fields = { readonly [key: string]: Json };
-
-const isNat = (u: unknown): u is number => typeof u === 'number' && Number.isSafeInteger(u) && u >= 0;
-const isName = (u: unknown): u is string => typeof u === 'string' && u.length > 0;
-
-/** A plain object (what JSON.parse makes); anything else is left to the composed codec. */
-function plain(u: unknown): Record<string, unknown> | undefined {
-  if (typeof u !== 'object' || u === null || Array.isArray(u)) return undefined;
-  const proto = Object.getPrototypeOf(u) as unknown;
-  return proto === Object.prototype || proto === null ? (u as Record<string, unknown>) : undefined;
-}
 
 function readHlc(u: unknown): Hlc | undefined {
   const o = plain(u);

@@ -10,6 +10,7 @@ import { ErrorMessageCodec } from './server/error.codec.js';
 import { ServerIdentCodec } from './server/ident.codec.js';
 import { ServerMarkCodec } from './server/mark.codec.js';
 import { PongCodec } from './server/pong.codec.js';
+import { StateCodec } from './server/state.codec.js';
 import { UnboundCodec } from './server/unbound.codec.js';
 
 /** The codec of each client → server message, by its `type`. */
@@ -26,6 +27,7 @@ export const clientCodecs = {
 export const serverCodecs = {
   ident: ServerIdentCodec,
   download: DownloadCodec,
+  state: StateCodec,
   mark: ServerMarkCodec,
   unbound: UnboundCodec,
   error: ErrorMessageCodec,
@@ -38,6 +40,6 @@ export type ClientMessage = { [K in keyof typeof clientCodecs]: t.TypeOf<(typeof
 export type ServerMessage = { [K in keyof typeof serverCodecs]: t.TypeOf<(typeof serverCodecs)[K]> }[keyof typeof serverCodecs];
 /**
  * Any message a server sends, as `encodeMessage` takes it: each codec's output type, where a
- * DOWNLOAD's changesets are plain (only decoding brands them, see `DecodedServerChangesets`).
+ * DOWNLOAD's changesets and a STATE's documents are plain (only decoding brands them, see `DecodedServerChangesets`).
  */
 export type EncodableServerMessage = { [K in keyof typeof serverCodecs]: t.OutputOf<(typeof serverCodecs)[K]> }[keyof typeof serverCodecs];

@@ -56,19 +56,26 @@ export interface CompactedFile {
   readonly state: RealmState;
   readonly policy: CompactionPolicy;
   readonly logger: Logger;
+  /**
+   * Tombstones stamped with a wall below this (ms: now − the server's `historyRetentionMs`) that
+   * the server has are left out of the snapshot (`tombstone-retention.ts`); `undefined` keeps all.
+   */
+  readonly tombstonesBeforeWall?: number | undefined;
 }
 
 /**
  * Rewrites `file.log` as one snapshot of `file.state` and calibrates the policy with its size;
  * returns whether it did. A snapshot that would not read back, or a rewrite that fails, is
  * logged and skipped: the file keeps its records, and compaction never fails a commit.
- * `reason` says who asked, for the log.
+ * Expired tombstones (`tombstonesBeforeWall`) leave the state only once the rewrite is done,
+ * so memory never holds less than the file. `reason` says who asked, for the log.
  */
 export function rewriteAsSnapshot(file: CompactedFile, reason: string): boolean {
-  const { path, log, state, policy, logger } = file;
+  const { path, log, state, policy, logger, tombstonesBeforeWall } = file;
   const estimated = state.estimatedSnapshotBytes;
   const before = log.sizeBytes;
-  const payload = encodeStoreRecord(state.snapshot());
+  const expired = tombstonesBeforeWall === undefined ? [] : state.expiredTombstones(tombstonesBeforeWall);
+  const payload = encodeStoreRecord(state.snapshot(expired));
   // Never replace a file with one that would not open: decode and check the snapshot first.
   const problem = E.fold((left: string) => left, (record: StoreRecord) => new RealmState().check(record))(decodeStoreRecord(payload));
   if (problem !== undefined) {
@@ -81,7 +88,9 @@ export function rewriteAsSnapshot(file: CompactedFile, reason: string): boolean 
     logger.warn('compaction failed; the file keeps its records', { path, error: String(error) });
     return false;
   }
-  policy.calibrate(estimated, payload.length);
-  logger.info('compacted realm file', { path, reason, bytesBefore: before, bytesAfter: log.sizeBytes, estimatedSnapshotBytes: estimated });
+  state.forget(expired);
+  // Measured against the state the snapshot holds: without the tombstones it left out.
+  policy.calibrate(state.estimatedSnapshotBytes, payload.length);
+  logger.info('compacted realm file', { path, reason, bytesBefore: before, bytesAfter: log.sizeBytes, estimatedSnapshotBytes: estimated, droppedTombstones: expired.length });
   return true;
 }

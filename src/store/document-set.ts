@@ -5,7 +5,8 @@
  */
 import type { Changeset } from '../protocol/changeset.codec.js';
 import type { Json } from '../protocol/json.codec.js';
-import { applyOperation, visibleFields, type DocumentState } from './document-state.js';
+import { mergeDocumentStates } from './document-merge.js';
+import { applyOperation, EMPTY_DOCUMENT, visibleFields, type DocumentState } from './document-state.js';
 import { estimateDocumentBytes } from './snapshot-size.js';
 import { stampOf } from './stamp.js';
 
@@ -82,6 +83,26 @@ export class DocumentSet {
       if (this.set(op.type, op.id, next)) changed.set(documentKeyOf(op.type, op.id), { type: op.type, id: op.id });
     });
     return [...changed.values()];
+  }
+
+  /** Merges another replica's state of one document into this one's (`mergeDocumentStates`); returns whether it changed. */
+  merge(type: string, id: string, other: DocumentState): boolean {
+    const before = this.get(type, id);
+    const next = mergeDocumentStates(before, other);
+    // Nothing on either side: no document is made of it.
+    if (before === undefined && next === EMPTY_DOCUMENT) return false;
+    return this.set(type, id, next);
+  }
+
+  /** Forgets one document's state altogether (a tombstone retention dropped, with no field left). */
+  delete(type: string, id: string): void {
+    const docs = this.byType.get(type);
+    const before = docs?.get(id);
+    if (docs === undefined || before === undefined) return;
+    docs.delete(id);
+    if (docs.size === 0) this.byType.delete(type);
+    this.listCache.delete(type);
+    this.bytes -= estimateDocumentBytes(type, id, before);
   }
 
   /** The visible fields of one document, or `undefined` if it does not exist for readers. */

@@ -42,7 +42,11 @@ function beats(stamp: Stamp, value: Json, current: FieldState): boolean {
   return a > b;
 }
 
-const buriedBy = (tombstone: Stamp | undefined, stamp: Stamp): boolean =>
+/** Whether field state `candidate` beats `current`: the greater stamp, ties broken as {@link applyPut} breaks them. */
+export const fieldBeats = (candidate: FieldState, current: FieldState): boolean => beats(candidate.stamp, candidate.value, current);
+
+/** Whether a write stamped `stamp` is hidden by `tombstone` (stamped at or before it). */
+export const buriedBy = (tombstone: Stamp | undefined, stamp: Stamp): boolean =>
   tombstone !== undefined && compareStamps(stamp, tombstone) <= 0;
 
 /** Applies a put: each named field takes `fields[name]` if `stamp` beats its current stamp. Returns `doc` itself if nothing changed. */

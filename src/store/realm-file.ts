@@ -6,6 +6,7 @@
 import type { Changeset } from '../protocol/changeset.codec.js';
 import type { DownloadCursor, UploadCursor } from '../protocol/cursors.codec.js';
 import type { DecodedServerChangesets } from '../protocol/decoded-changesets.codec.js';
+import type { DecodedDocumentEntries } from '../protocol/decoded-documents.codec.js';
 import type { Json } from '../protocol/json.codec.js';
 import { resetRealmFile, type ClientResetMode, type ClientResetResult } from './client-reset.js';
 import { CompactionPolicy, rewriteAsSnapshot } from './compaction.js';
@@ -22,6 +23,7 @@ import { appendRecord, type AppendSync } from './record-append.js';
 import type { RecordLog } from './record-log.js';
 import { InvalidInputError, RealmClosedError, TransactionStateError } from './store-errors.js';
 import type { StoreRecord } from './store-records.js';
+import { stateRecord } from './state-record.js';
 import { acknowledgementRecord, downloadRecord } from './sync-records.js';
 import { TransactionRecorder, type Transaction } from './transaction.js';
 
@@ -74,6 +76,7 @@ export class RealmFile {
   private readonly commitListeners: ListenerSet<void>;
   private maxChangesetBytes = Infinity;
   private maxClockLeadMs = Infinity;
+  private historyRetentionMs: number | undefined;
   private readonly policy: CompactionPolicy;
   private writing = false;
   private closed = false;
@@ -138,8 +141,8 @@ export class RealmFile {
   /**
    * Progress bytes: upload transferable counts every local changeset ever committed, transferred
    * those acknowledged; download transferred counts every changeset a DOWNLOAD delivered (echoes
-   * of this file's own included: they were transferred), transferable adds the last
-   * `downloadableBytes` reported.
+   * of this file's own included: they were transferred) and every document a `state` message
+   * delivered, transferable adds the last `downloadableBytes` reported.
    */
   get progress(): RealmProgress {
     return this.state.progress;
@@ -341,6 +344,39 @@ export class RealmFile {
     else this.commit(record, 'remote', payload);
   }
 
+  /**
+   * Merges the documents of one `state` message (PROTOCOL.md "Bootstrap and catch-up") into this
+   * file's, in one record: each is joined with this file's state of it (`mergeDocumentStates`:
+   * per field the greater stamp wins, the greater tombstone hides what it covers), so a message
+   * merged again, after a disconnect or a crash, changes nothing more. `downloadableBytes` is
+   * what the server still has; the documents' bytes (UTF-8 of their JSON) count as downloaded.
+   * No cursor moves: the DOWNLOAD that ends the state batch moves the download cursor. Durable
+   * per durability before listeners hear `remote` (the documents whose state changed). The
+   * documents are what decoding made (`decodeServerMessage` for every `state` message, or
+   * `DecodedDocumentEntriesCodec.decode`).
+   */
+  integrateState(documents: DecodedDocumentEntries, downloadableBytes: number): void {
+    this.assertSyncCall('integrateState');
+    const encoded = stateRecord(this.state, documents, downloadableBytes, { now: this.now, maxLeadMs: this.maxClockLeadMs });
+    if (encoded === undefined) return;
+    const { record, payload } = encoded;
+    // Only the bytes left changed: not synced on its own (see `AppendSync`), like an empty DOWNLOAD.
+    if (record.documents.length === 0) this.append(record, 'lazily', payload);
+    else this.commit(record, 'remote', payload);
+  }
+
+  /**
+   * How long (ms) the server keeps tombstones (its IDENT's `historyRetentionMs`): compaction
+   * then leaves out each tombstone stamped longer ago than that which the server has (one that
+   * came from it, or whose local changeset it acknowledged), and a document left with no field
+   * altogether. `undefined` (the default, and what a server that names none means) keeps every
+   * tombstone.
+   */
+  retainTombstones(retentionMs: number | undefined): void {
+    if (!(retentionMs === undefined || (isNat(retentionMs) && retentionMs > 0))) throw new InvalidInputError(`retainTombstones: ${String(retentionMs)} is not a positive duration in ms`);
+    this.historyRetentionMs = retentionMs;
+  }
+
   /** Records the server history (epoch) the cursors belong to; setting the current epoch again does nothing. */
   setEpoch(epoch: string): void {
     this.assertSyncCall('setEpoch');
@@ -415,7 +451,9 @@ export class RealmFile {
   /** Rewrites the file as one snapshot (`rewriteAsSnapshot`); `reason` is for the log. */
   private compactNow(reason: string): void {
     const { path, log, state, policy, logger } = this;
-    if (rewriteAsSnapshot({ path, log, state, policy, logger }, reason)) this.durable.rewritten(this.state.clientVersion);
+    const now = this.now();
+    const tombstonesBeforeWall = this.historyRetentionMs === undefined || !Number.isFinite(now) ? undefined : now - this.historyRetentionMs;
+    if (rewriteAsSnapshot({ path, log, state, policy, logger, tombstonesBeforeWall }, reason)) this.durable.rewritten(this.state.clientVersion);
   }
 
   /** `verb` is the method's name: what `RealmClosedError.operation` reports. */

@@ -11,7 +11,8 @@ import { DocumentSet, documentKeyOf, type DocumentKey } from './document-set.js'
 import { HLC_ZERO, maxHlc } from './hlc.js';
 import { deepFreeze } from './json-value.js';
 import { documentToEntry, entryToDocument } from './snapshot.js';
-import { STORE_FORMAT, type SnapshotRecord, type StoreRecord } from './store-records.js';
+import { STORE_FORMAT, type DocumentEntry, type SnapshotRecord, type StoreRecord } from './store-records.js';
+import { expiredTombstones, type ExpiredTombstone } from './tombstone-retention.js';
 
 /** A local changeset not yet acknowledged, with what uploading and acknowledging it needs. */
 export interface PendingChangeset {
@@ -145,6 +146,9 @@ export class RealmState {
         }
         if (record.cursor.clientVersion > this.version) return `download cursor names client version ${record.cursor.clientVersion} beyond ${this.version}`;
         return undefined;
+      case 'state':
+        // Merging is a join: any state fits any file, and moves no cursor.
+        return undefined;
       case 'ack':
         return record.clientVersion > this.version ? `acknowledgement of client version ${record.clientVersion} beyond ${this.version}` : undefined;
       case 'epoch':
@@ -184,6 +188,16 @@ export class RealmState {
         this.clock = maxHlc(this.clock, record.hlc);
         return [...changed.values()];
       }
+      case 'state': {
+        const changed = new Map<string, DocumentKey>();
+        for (const entry of record.documents) {
+          if (this.documents.merge(entry.type, entry.id, entryToDocument(entry))) changed.set(documentKeyOf(entry.type, entry.id), { type: entry.type, id: entry.id });
+        }
+        this.downloadTransferred += record.receivedBytes;
+        this.downloadableBytes = record.downloadableBytes;
+        this.clock = maxHlc(this.clock, record.hlc);
+        return [...changed.values()];
+      }
       case 'ack': {
         if (record.clientVersion <= this.uploadCursor.clientVersion) return [];
         let bytes = 0;
@@ -209,8 +223,25 @@ export class RealmState {
     }
   }
 
-  /** The whole state as one record (compaction). */
-  snapshot(): SnapshotRecord {
+  /**
+   * The tombstones `beforeWall` lets go of (see `tombstone-retention.ts`): older than it, and
+   * the server has them.
+   */
+  expiredTombstones(beforeWall: number): ExpiredTombstone[] {
+    if (this.ident === undefined) return [];
+    return expiredTombstones(this.documents, { beforeWall, fileIdent: this.ident, firstPending: this.queue[this.head]?.changeset.hlc });
+  }
+
+  /** Forgets `expired` (from {@link expiredTombstones}): once the file holds the snapshot without them. */
+  forget(expired: readonly ExpiredTombstone[]): void {
+    for (const { type, id, after } of expired) {
+      if (after === undefined) this.documents.delete(type, id);
+      else this.documents.set(type, id, after);
+    }
+  }
+
+  /** The whole state as one record (compaction), without the tombstones of `expired` (from {@link expiredTombstones}). */
+  snapshot(expired: readonly ExpiredTombstone[] = []): SnapshotRecord {
     if (this.ident === undefined) throw new Error('cannot snapshot a realm state that has no file ident');
     return {
       kind: 'snapshot',
@@ -227,7 +258,7 @@ export class RealmState {
         downloadTransferred: this.downloadTransferred,
         downloadableBytes: this.downloadableBytes,
       },
-      documents: Array.from(this.documents.entries(), ({ type, id, state }) => documentToEntry(type, id, state)),
+      documents: snapshotDocuments(this.documents, expired),
       pending: this.pending.map(({ changeset, serverVersion }) => ({ changeset, serverVersion })),
     };
   }
@@ -251,6 +282,18 @@ export class RealmState {
       return { type: entry.type, id: entry.id };
     });
   }
+}
+
+/** The snapshot entries of `documents`, those of `expired` as retention leaves them. */
+function snapshotDocuments(documents: DocumentSet, expired: readonly ExpiredTombstone[]): DocumentEntry[] {
+  const replaced = new Map(expired.map((e) => [documentKeyOf(e.type, e.id), e.after] as const));
+  const entries: DocumentEntry[] = [];
+  for (const { type, id, state } of documents.entries()) {
+    const key = documentKeyOf(type, id);
+    const doc = replaced.has(key) ? replaced.get(key) : state;
+    if (doc !== undefined) entries.push(documentToEntry(type, id, doc));
+  }
+  return entries;
 }
 
 /** Why a snapshot is inconsistent in itself (pending changesets must continue the acknowledged version up to `clientVersion`). */

@@ -3,7 +3,7 @@
  * `SnapshotRecordCodec`): what compaction writes and what opening a compacted file reads back.
  */
 import type { Json } from '../protocol/json.codec.js';
-import type { DocumentState, FieldState } from './document-state.js';
+import { fieldBeats, type DocumentState, type FieldState } from './document-state.js';
 import { deepFreeze } from './json-value.js';
 import { compareStamps, type Stamp } from './stamp.js';
 import type { DocumentEntry, StampTuple } from './store-records.js';
@@ -26,7 +26,7 @@ export function documentToEntry(type: string, id: string, doc: DocumentState): D
 
 /**
  * The document state of one snapshot entry. Fields a tombstone covers are dropped, and a
- * duplicated field name keeps the greater stamp, so even a hand-edited snapshot yields a state
+ * duplicated field name keeps the write that wins (`fieldBeats`), so even a hand-edited snapshot yields a state
  * that keeps the invariants of `document-state.ts`.
  */
 export function entryToDocument(entry: DocumentEntry): DocumentState {
@@ -35,10 +35,9 @@ export function entryToDocument(entry: DocumentEntry): DocumentState {
   for (const [name, value, tuple] of entry.fields) {
     const stamp = tupleToStamp(tuple);
     if (tombstone !== undefined && compareStamps(stamp, tombstone) <= 0) continue;
+    const field: FieldState = { value: value as Json, stamp };
     const current = fields.get(name);
-    if (current === undefined || compareStamps(stamp, current.stamp) > 0) {
-      fields.set(name, Object.freeze({ value: deepFreeze(value as Json), stamp }));
-    }
+    if (current === undefined || fieldBeats(field, current)) fields.set(name, Object.freeze({ value: deepFreeze(value as Json), stamp }));
   }
   const frozen = Object.freeze(Object.fromEntries(fields));
   return Object.freeze(tombstone === undefined ? { fields: frozen } : { fields: frozen, tombstone });

@@ -11,7 +11,7 @@ import * as t from 'io-ts';
 import { ChangesetCodec, HlcCodec, NatCodec, NonEmptyStringCodec, ServerChangesetCodec } from '../protocol/changeset.codec.js';
 import { DownloadCursorCodec, UploadCursorCodec } from '../protocol/cursors.codec.js';
 import { readableErrors } from '../protocol/decode.js';
-import { JsonCodec } from '../protocol/json.codec.js';
+import { DocumentEntryCodec } from '../protocol/document-entry.codec.js';
 import { isBoundedHlc, type Hlc } from './hlc.js';
 
 /** Version of the record vocabulary below; a reader refuses a header or snapshot of another. */
@@ -72,28 +72,26 @@ export const EpochRecordCodec = t.readonly(t.type({ kind: t.literal('epoch'), ep
 /** A decoded {@link EpochRecordCodec}. */
 export type EpochRecord = t.TypeOf<typeof EpochRecordCodec>;
 
-/** A stamp as a tuple `[wall, counter, origin, opIndex]`: snapshots hold one per field, so it is kept short. */
-export const StampTupleCodec = t.readonly(t.tuple([NatCodec, NatCodec, NonEmptyStringCodec, NatCodec]), 'StampTuple');
-/** A decoded {@link StampTupleCodec}. */
-export type StampTuple = t.TypeOf<typeof StampTupleCodec>;
+export { DocumentEntryCodec, FieldEntryCodec, StampTupleCodec, type DocumentEntry, type FieldEntry, type StampTuple } from '../protocol/document-entry.codec.js';
 
-/** One field of a snapshot document: `[name, value, stamp]`. A tuple, not an object key, so any name (even `__proto__`) is safe. */
-export const FieldEntryCodec = t.readonly(t.tuple([t.string, JsonCodec, StampTupleCodec]), 'FieldEntry');
-/** A decoded {@link FieldEntryCodec}. */
-export type FieldEntry = t.TypeOf<typeof FieldEntryCodec>;
-
-/** One document of a snapshot, tombstone included (it must keep beating late, older puts). */
-export const DocumentEntryCodec = t.readonly(
+/**
+ * One integrated `state` message: documents of the server's state, each merged into this file's
+ * (`mergeDocumentStates`), the bytes the message carried, what the server still had, and the
+ * HLC after receiving their stamps. It moves no cursor: the DOWNLOAD that ends a state batch
+ * does. One record per message, so a message is merged whole or not at all.
+ */
+export const StateRecordCodec = t.readonly(
   t.type({
-    type: NonEmptyStringCodec,
-    id: NonEmptyStringCodec,
-    fields: t.readonlyArray(FieldEntryCodec),
-    tombstone: t.union([StampTupleCodec, t.null]),
+    kind: t.literal('state'),
+    documents: t.readonlyArray(DocumentEntryCodec),
+    receivedBytes: NatCodec,
+    downloadableBytes: NatCodec,
+    hlc: HlcCodec,
   }),
-  'DocumentEntry',
+  'StateRecord',
 );
-/** A decoded {@link DocumentEntryCodec}. */
-export type DocumentEntry = t.TypeOf<typeof DocumentEntryCodec>;
+/** A decoded {@link StateRecordCodec}. */
+export type StateRecord = t.TypeOf<typeof StateRecordCodec>;
 
 /** The byte counters of docs/SEMANTICS.md §3, persisted so progress survives a restart. */
 export const ProgressCountersCodec = t.readonly(
@@ -132,12 +130,13 @@ export const SnapshotRecordCodec = t.readonly(
 export type SnapshotRecord = t.TypeOf<typeof SnapshotRecordCodec>;
 
 /** Any record of a realm file. */
-export type StoreRecord = HeaderRecord | LocalRecord | RemoteRecord | AckRecord | EpochRecord | SnapshotRecord;
+export type StoreRecord = HeaderRecord | LocalRecord | RemoteRecord | StateRecord | AckRecord | EpochRecord | SnapshotRecord;
 
 const codecs: Readonly<Record<StoreRecord['kind'], t.Decoder<unknown, StoreRecord>>> = {
   header: HeaderRecordCodec,
   local: LocalRecordCodec,
   remote: RemoteRecordCodec,
+  state: StateRecordCodec,
   ack: AckRecordCodec,
   epoch: EpochRecordCodec,
   snapshot: SnapshotRecordCodec,
@@ -162,6 +161,7 @@ export function storeRecordProblem(record: StoreRecord): string | undefined {
       if (!Number.isSafeInteger(record.changeset.clientVersion)) return `client version ${record.changeset.clientVersion} is past the safe integers`;
       return isBoundedHlc(record.changeset.hlc) ? undefined : `its stamp ${JSON.stringify(record.changeset.hlc)} is beyond the clock's bounds`;
     case 'remote':
+    case 'state':
     case 'snapshot':
       return isBoundedHlc(record.hlc) ? undefined : `its clock reading ${JSON.stringify(record.hlc)} is beyond the clock's bounds`;
     default:

@@ -42,11 +42,26 @@ export const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
   fc.record({ type: fc.constant('ping' as const), timestamp: nat }),
 );
 
+/** A stamp tuple `[wall, counter, origin, opIndex]`. */
+export const stampTuple = fc.tuple(nat, nat, name, nat);
+
+/** A document's state as a snapshot and a `state` message carry it (`DocumentEntry`). */
+export const documentEntry = fc.record({
+  type: name,
+  id: name,
+  fields: fc.array(fc.tuple(fc.string({ maxLength: 8 }), json, stampTuple), { maxLength: 4 }),
+  tombstone: fc.option(stampTuple, { nil: null }),
+});
+
 const code = fc.constantFrom(...(Object.keys(errorCodes) as ErrorCode[]));
 
 /** Server messages as a server sends them: `encodeMessage`'s input, where a DOWNLOAD's changesets are plain (decoding brands them). */
 export const serverMessage: fc.Arbitrary<EncodableServerMessage> = fc.oneof(
-  fc.record({ type: fc.constant('ident' as const), session, fileIdent: name, epoch: fc.string({ maxLength: 8 }) }),
+  fc.record(
+    { type: fc.constant('ident' as const), session, fileIdent: name, epoch: fc.string({ maxLength: 8 }), historyRetentionMs: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }) },
+    { requiredKeys: ['type', 'session', 'fileIdent', 'epoch'] },
+  ),
+  fc.record({ type: fc.constant('state' as const), session, documents: fc.array(documentEntry, { maxLength: 3 }), downloadableBytes: nat }),
   fc.record({
     type: fc.constant('download' as const),
     session,

@@ -38,6 +38,8 @@ const changeset: fc.Arbitrary<Changeset> = fc.record({ clientVersion: nat, origi
 const serverChangeset: fc.Arbitrary<ServerChangeset> = fc.record({ clientVersion: nat, origin: name, hlc, ops: fc.array(operation, { maxLength: 3 }), serverVersion: nat });
 const stamp = fc.tuple(nat, nat, name, nat);
 
+const documentEntry = fc.record({ type: name, id: name, fields: fc.array(fc.tuple(text, json, stamp), { maxLength: 3 }), tombstone: fc.option(stamp, { nil: null }) });
+
 const records: Record<StoreRecord['kind'], fc.Arbitrary<StoreRecord>> = {
   header: fc.record({ kind: fc.constant('header' as const), format: fc.constant(1 as const), fileIdent: name }),
   local: fc.record({ kind: fc.constant('local' as const), changeset, serverVersion: nat }),
@@ -49,6 +51,7 @@ const records: Record<StoreRecord['kind'], fc.Arbitrary<StoreRecord>> = {
     downloadableBytes: nat,
     hlc,
   }),
+  state: fc.record({ kind: fc.constant('state' as const), documents: fc.array(documentEntry, { maxLength: 3 }), receivedBytes: nat, downloadableBytes: nat, hlc }),
   ack: fc.record({ kind: fc.constant('ack' as const), clientVersion: nat, serverVersion: nat }),
   epoch: fc.record({ kind: fc.constant('epoch' as const), epoch: name }),
   snapshot: fc.record({
@@ -61,10 +64,7 @@ const records: Record<StoreRecord['kind'], fc.Arbitrary<StoreRecord>> = {
     upload: fc.record({ clientVersion: nat, serverVersion: nat }),
     download: fc.record({ serverVersion: nat, clientVersion: nat }),
     progress: fc.record({ uploadTransferable: nat, uploadTransferred: nat, downloadTransferred: nat, downloadableBytes: nat }),
-    documents: fc.array(
-      fc.record({ type: name, id: name, fields: fc.array(fc.tuple(text, json, stamp), { maxLength: 3 }), tombstone: fc.option(stamp, { nil: null }) }),
-      { maxLength: 3 },
-    ),
+    documents: fc.array(documentEntry, { maxLength: 3 }),
     pending: fc.array(fc.record({ changeset, serverVersion: nat }), { maxLength: 2 }),
   }),
 };

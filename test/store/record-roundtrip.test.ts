@@ -12,6 +12,7 @@ import { RealmFile } from '../../src/store/realm-file.js';
 import { InvalidInputError } from '../../src/store/store-errors.js';
 import { useTempDir } from './temp-dir.js';
 import { decodedChangesets } from '../support/decoded-changesets.js';
+import { decodedDocuments } from '../support/decoded-documents.js';
 
 const tempDir = useTempDir('record-roundtrip');
 
@@ -39,8 +40,21 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
 type Step =
   | { readonly kind: 'write'; readonly ops: Operation[] }
   | { readonly kind: 'download'; readonly ops: Operation[][]; readonly echo: boolean; readonly extraKeys: boolean; readonly downloadable: number }
+  | { readonly kind: 'state'; readonly documents: StateDocument[]; readonly extraKeys: boolean; readonly downloadable: number }
   | { readonly kind: 'ack' }
   | { readonly kind: 'epoch'; readonly epoch: string };
+
+/** A document of a `state` frame, its stamps as offsets from the run's wall (own: stamped by the file itself, an echo). */
+interface StateDocument {
+  readonly key: { readonly type: string; readonly id: string };
+  readonly fields: ReadonlyArray<readonly [string, Json, number, boolean]>;
+  readonly tombstone: number | null;
+}
+const stateDocument: fc.Arbitrary<StateDocument> = fc.record({
+  key,
+  fields: fc.array(fc.tuple(name, fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json>, fc.integer({ min: -5, max: 5 }), fc.boolean()), { maxLength: 3 }),
+  tombstone: fc.option(fc.integer({ min: -5, max: 5 }), { nil: null }),
+});
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('write' as const), ops: fc.array(operation, { minLength: 1, maxLength: 4 }) }),
@@ -51,12 +65,13 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     extraKeys: fc.boolean(),
     downloadable: fc.nat(10_000),
   }),
+  fc.record({ kind: fc.constant('state' as const), documents: fc.array(stateDocument, { maxLength: 4 }), extraKeys: fc.boolean(), downloadable: fc.nat(10_000) }),
   fc.record({ kind: fc.constant('ack' as const) }),
   fc.record({ kind: fc.constant('epoch' as const), epoch: fc.constantFrom('e1', 'e2') }),
 );
 
 describe('realm file: what a commit applies is what a reopen reads', () => {
-  it('for any sequence of writes, downloads (echoes, unknown wire keys), acknowledgements and epochs', () => {
+  it('for any sequence of writes, downloads (echoes, unknown wire keys), state frames, acknowledgements and epochs', () => {
     let n = 0;
     fc.assert(
       fc.property(fc.array(step, { maxLength: 25 }), fc.integer({ min: 1, max: 2_000_000_000_000 }), (steps, wall) => {
@@ -68,6 +83,17 @@ describe('realm file: what a commit applies is what a reopen reads', () => {
         for (const s of steps) {
           if (s.kind === 'write') realm.write((tx) => s.ops.forEach((op) => (op.op === 'put' ? tx.put(op.type, op.id, op.fields) : tx.delete(op.type, op.id))));
           else if (s.kind === 'epoch') realm.setEpoch(s.epoch);
+          else if (s.kind === 'state') {
+            const documents = s.documents.map(({ key: { type, id }, fields, tombstone }) => ({
+              type,
+              id,
+              fields: fields.map(([field, value, offset, own]) => [field, value, [Math.max(0, wall + offset), 0, own ? realm.fileIdent : FOREIGN, 0]]),
+              tombstone: tombstone === null ? null : [Math.max(0, wall + tombstone), 1, FOREIGN, 0],
+              // A wire object may carry more than the codec reads: it must not reach the file.
+              ...(s.extraKeys ? { extra: 'dropped' } : {}),
+            }));
+            realm.integrateState(decodedDocuments(documents), s.downloadable);
+          }
           else if (s.kind === 'ack') {
             const next = Math.min(realm.clientVersion, realm.cursors.upload.clientVersion + 1);
             if (next > realm.cursors.upload.clientVersion) realm.acknowledgeUpload(next);
