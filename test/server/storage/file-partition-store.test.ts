@@ -1,0 +1,26 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../../../src/store/logger.js';
+import { openFilePartitionStore } from '../../../src/server/storage/file/index.js';
+import { runPartitionStoreAcceptance, type ClosableStore } from './acceptance.js';
+
+for (const durability of ['full', 'batched'] as const) {
+  runPartitionStoreAcceptance(`file (${durability})`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'file-store-'));
+    const open = (): ClosableStore => openFilePartitionStore(join(dir, 'partitions'), { durability, logger: silentLogger, now: () => 0 });
+    let store = open();
+    return {
+      store,
+      reopen: async () => {
+        await store.close();
+        store = open();
+        return store;
+      },
+      cleanup: async () => {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  });
+}
