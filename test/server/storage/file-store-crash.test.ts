@@ -54,7 +54,7 @@ describe('file partition store killed with SIGKILL', () => {
         const serverVersions = new Map<string, number>();
         let folds = 0;
         for (let kill = 0; kill < KILLS; kill++) {
-          const child = await startTsxProcess([fixture, dir, durability, mode], (output) => output.includes('ready\n') && (mode === 'append' || /\nfold \d+ \d+\n[\s\S]*\nfold /.test(output)), 60_000);
+          const child = await startTsxProcess([fixture, dir, durability, mode], (output) => output.includes('ready\n') && (mode === 'append' || /\nfold \d+ \d+\n/.test(output)), 60_000);
           running.push(child);
           const delay = Math.floor(uniform() * 400);
           instants.push(delay);
@@ -87,7 +87,10 @@ describe('file partition store killed with SIGKILL', () => {
           expect(h.latest).toBe(stored);
           const view = await clientView(h);
           for (const c of view.tail) expect(serverVersions.get(`${c.origin}/${c.clientVersion}`) ?? c.serverVersion).toBe(c.serverVersion);
-          expect(dumpDocuments(view.set)).toEqual(dumpDocuments(foldHistory(history)));
+          const got = dumpDocuments(view.set);
+          const want = dumpDocuments(foldHistory(history));
+          const wrong = Object.keys({ ...got, ...want }).filter((k) => got[k] !== want[k]);
+          expect(wrong.slice(0, 3).map((k) => [k, got[k], want[k]])).toEqual([]);
           console.log(
             `file store crash (${durability}, ${mode}): seed ${seed} (CRASH_SEED=${seed} replays), kills after ${instants.join(', ')} ms past ready; ` +
               `${stored} changesets stored, ${serverVersions.size} acknowledged, ${folds} folds reported, state at ${h.stateVersion} of ${h.latest}, ${view.set.entries().next().done === true ? 0 : [...view.set.entries()].length} documents`,

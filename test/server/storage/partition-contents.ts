@@ -13,7 +13,10 @@ export function dumpDocuments(set: DocumentSet): Record<string, string> {
   const out: Array<[string, string]> = [];
   for (const { type, id, state } of set.entries()) {
     if (state.tombstone === undefined && Object.keys(state.fields).length === 0) continue;
-    out.push([JSON.stringify([type, id]), JSON.stringify(documentToEntry(type, id, state))]);
+    // Fields in name order: the same state may list them in another order (merge order differs).
+    const entry = documentToEntry(type, id, state);
+    const fields = [...entry.fields].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    out.push([JSON.stringify([type, id]), JSON.stringify({ ...entry, fields })]);
   }
   out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return Object.fromEntries(out);

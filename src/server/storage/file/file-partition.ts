@@ -257,9 +257,11 @@ export class FilePartition implements PartitionHandle, FileHolder {
 
   fold(options: { readonly now: number; readonly retentionMs: number; readonly through?: number }): Promise<FoldReport> {
     this.assertOpen();
+    // Counted from the moment it is queued: the policy must not queue another behind it.
+    this.foldsRunning++;
     const run = this.foldChain.then(() => this.foldThrough(options.through ?? this.durable, options.now - options.retentionMs));
     this.foldChain = run.catch(() => undefined);
-    return run;
+    return run.finally(() => this.foldsRunning--);
   }
 
   async reset(mode: ResetMode): Promise<string> {
@@ -332,8 +334,7 @@ export class FilePartition implements PartitionHandle, FileHolder {
 
   /** Folds through `target` a chunk at a time (each chunk one state rewrite), dropping tombstones of documents last changed before `dropBefore`. */
   private async foldThrough(target: number, dropBefore: number): Promise<FoldReport> {
-    this.foldsRunning++;
-    try {
+    {
       const from = this.stateVersion;
       const limit = Math.max(Math.min(target, this.durable), from);
       let droppedTombstones = 0;
@@ -341,8 +342,6 @@ export class FilePartition implements PartitionHandle, FileHolder {
         droppedTombstones += await this.foldChunk(limit, dropBefore);
       } while (this.stateVersion < limit);
       return { from, to: this.stateVersion, documents: this.generation.end.documents, stateBytes: this.stateBytes, droppedTombstones };
-    } finally {
-      this.foldsRunning--;
     }
   }
 
