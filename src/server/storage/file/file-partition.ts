@@ -339,7 +339,10 @@ export class FilePartition implements PartitionHandle, FileHolder {
       const limit = Math.max(Math.min(target, this.durable), from);
       let droppedTombstones = 0;
       do {
-        droppedTombstones += await this.foldChunk(limit, dropBefore);
+        // Retention only in the rewrite that reaches `limit`: a tombstone dropped earlier would
+        // let an older-stamped write still in the folded range come back.
+        const last = this.tail.chunkEnd(limit, this.options.foldPolicy.chunkBytes) >= limit;
+        droppedTombstones += await this.foldChunk(limit, last ? dropBefore : Number.NEGATIVE_INFINITY);
       } while (this.stateVersion < limit);
       return { from, to: this.stateVersion, documents: this.generation.end.documents, stateBytes: this.stateBytes, droppedTombstones };
     }
