@@ -172,4 +172,25 @@ describe('file partition store on disk', () => {
     expect(dumpDocuments((await clientView(again)).set)).toEqual(dumpDocuments(foldHistory([1, 2, 3, 4].map((v) => putTask('a', v, `t${v}`)))));
     await store.close();
   });
+
+  it('folds on its own once the tail outgrows the policy, and when the oldest tombstone passes retention', async () => {
+    let clock = 0;
+    const store = openFilePartitionStore(partitions, { durability: 'full', logger, now: () => clock, historyRetentionMs: 1_000, foldPolicy: { minTailBytes: 500, tailFraction: 0.5 } });
+    const h = await store.acquire('p');
+    for (let v = 1; v <= 20 && h.stateVersion === 0; v++) {
+      await h.append('a', 'u', [putTask('a', v, `t${v}`, { text: 'z'.repeat(50) })], 0);
+      // Bounded: a background fold is a few reads and writes away.
+      for (let i = 0; i < 200 && h.stateVersion === 0 && h.tailBytes > 500; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(h.stateVersion).toBeGreaterThan(0);
+    await h.append('a', 'u', [{ clientVersion: h.origin('a').clientVersion + 1, origin: 'a', hlc: { wall: 99_999, counter: 0 }, ops: [{ op: 'delete', type: 'Task', id: 't1' }] }], 0);
+    await h.fold({ now: 0, retentionMs: 1e12 });
+    expect(h.expiredThrough).toBe(0);
+    await store.release('p');
+    clock = 5_000;
+    const again = await store.acquire('p');
+    for (let i = 0; i < 200 && again.expiredThrough === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(again.expiredThrough).toBe(again.latest);
+    await store.close();
+  });
 });
