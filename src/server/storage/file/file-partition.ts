@@ -264,6 +264,15 @@ export class FilePartition implements PartitionHandle, FileHolder {
     return run.finally(() => this.foldsRunning--);
   }
 
+  /**
+   * Server versions go on across a reset: the new epoch's state is at `stateVersion` = the old
+   * `latest` (S), with `expiredThrough` = S and an empty tail, so a tail record of the old epoch
+   * a crash left behind is at or below S and skipped on open. `keepDocuments` first folds the
+   * whole tail (keeping every tombstone), then writes the same documents (and origins table)
+   * under the new epoch; `wipe` writes an empty state and clears the origins. Each state file
+   * is replaced atomically, so a crash leaves the old epoch (perhaps folded) or the new one.
+   * Every client of the old epoch resets, so no cursor in (0, S) of the new epoch exists.
+   */
   async reset(mode: ResetMode): Promise<string> {
     this.assertWritable();
     while (this.exclusive !== undefined) await this.exclusive.catch(() => undefined);
