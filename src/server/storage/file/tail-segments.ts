@@ -1,0 +1,198 @@
+/**
+ * The tail's segment files of one partition: opening them (bookkeeping only, the changesets
+ * stay on disk), reading changesets back by offset, and letting go of folded ones.
+ */
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { left, right } from 'fp-ts/lib/Either.js';
+import { ServerChangesetCodec, type ServerChangeset } from '../../../protocol/changeset.codec.js';
+import type { Logger } from '../../../store/logger.js';
+import { RECORD_HEADER_BYTES, RECORD_LOG_MAGIC } from '../../../store/record-framing.js';
+import { openRecordLog } from '../../../store/record-log.js';
+import { tailSegmentFirst } from './partition-files.js';
+import type { TailEntry } from './tail-index.js';
+import { decodeTailRecord } from './tail-records.js';
+
+const read = promisify(fs.read);
+
+/** One segment file. */
+export class Segment {
+  /** The newest server version written to it (`first − 1` while empty). */
+  last: number;
+  private fd: number | undefined;
+  private pins = 0;
+  /** Asked to close while a read held it (folded away, or the file budget wants the slot back): closed when the read ends. */
+  private closeWanted = false;
+
+  constructor(
+    readonly first: number,
+    readonly path: string,
+  ) {
+    this.last = first - 1;
+  }
+
+  /** Whether it holds a read descriptor now. */
+  get holdsFile(): boolean {
+    return this.fd !== undefined;
+  }
+
+  /**
+   * Holds the segment open for reads until `unpin`: opened at once, so a fold that removes the
+   * file meanwhile does not take it from a read that chose its changesets before.
+   */
+  pin(): void {
+    this.fd ??= fs.openSync(this.path, 'r');
+    this.pins++;
+  }
+
+  unpin(): void {
+    this.pins--;
+    if (this.closeWanted) this.closeReader();
+  }
+
+  /** Reads `length` bytes at `offset` of a pinned segment. */
+  async read(offset: number, length: number): Promise<Buffer> {
+    if (this.fd === undefined || this.pins === 0) throw new Error(`${this.path} is read unpinned`);
+    const out = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await read(this.fd, out, done, length - done, offset + done);
+      if (bytesRead === 0) throw new Error(`${this.path} ends before offset ${offset + length}`);
+      done += bytesRead;
+    }
+    return out;
+  }
+
+  /** Closes the read descriptor unless a read uses it. */
+  closeReader(): void {
+    if (this.fd === undefined) return;
+    if (this.pins > 0) {
+      this.closeWanted = true;
+      return;
+    }
+    this.closeWanted = false;
+    fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  /** Removes the file (folded, or a new epoch began); a read under way finishes on its descriptor. */
+  drop(): void {
+    fs.rmSync(this.path, { force: true });
+    this.closeReader();
+  }
+}
+
+/** What opening a partition's segments found. */
+export interface OpenedSegments {
+  readonly segments: Segment[];
+  /** The entries after `stateVersion`, in order and without a gap. */
+  readonly entries: TailEntry[];
+  /** Whether a segment was removed (folded, empty or after a gap): the directory needs a sync. */
+  readonly removed: boolean;
+}
+
+/**
+ * Opens every tail segment of `dir`, cutting a torn or corrupt record like any record log, and
+ * keeps the bookkeeping of changesets after `stateVersion`. Segments holding nothing after it
+ * are removed (a fold crashed before removing them). A record after a gap in the server
+ * versions is cut like a corrupt one: only damage leaves one (a segment is synced before the
+ * next one is begun), and serving past it would skip versions.
+ */
+export function openSegments(dir: string, stateVersion: number, options: { durability: 'full' | 'batched'; logger: Logger }): OpenedSegments {
+  const firsts = fs
+    .readdirSync(dir)
+    .map(tailSegmentFirst)
+    .filter((first): first is number => first !== undefined)
+    .sort((a, b) => a - b);
+  const segments: Segment[] = [];
+  const entries: TailEntry[] = [];
+  let removed = false;
+  let expected = stateVersion + 1;
+  let previous = 0;
+  for (const first of firsts) {
+    const segment = new Segment(first, join(dir, `tail-${first}.log`));
+    let offset = RECORD_LOG_MAGIC.length;
+    const { log } = openRecordLog(segment.path, {
+      durability: options.durability,
+      logger: options.logger,
+      decode: (payload: Buffer) => {
+        const at = offset;
+        offset += RECORD_HEADER_BYTES + payload.length;
+        const record = decodeTailRecord(payload);
+        if (typeof record === 'string') return left(record);
+        const v = record.changeset.serverVersion;
+        if (v <= previous) return left(`server version ${v} does not follow ${previous}`);
+        if (v > stateVersion && v !== expected) return left(`server version ${v} where ${expected} was due`);
+        previous = v;
+        if (v > stateVersion) {
+          expected++;
+          entries.push({
+            v,
+            origin: record.changeset.origin,
+            clientVersion: record.changeset.clientVersion,
+            owner: record.owner,
+            segment: first,
+            jsonAt: at + RECORD_HEADER_BYTES + record.jsonStart,
+            jsonLength: payload.length - record.jsonStart,
+            bytes: record.bytes,
+            at: record.at,
+          });
+        }
+        segment.last = v;
+        return right(undefined);
+      },
+    });
+    // A record after a gap is refused like a corrupt one, so whatever follows a cut is cut too.
+    log.close();
+    if (segment.last <= stateVersion) {
+      segment.drop();
+      removed = true;
+    } else segments.push(segment);
+  }
+  return { segments, entries, removed };
+}
+
+/** Reads the changesets of `entries` (consecutive ones of a segment in one read). */
+export async function readChangesetJson(segments: ReadonlyMap<number, Segment>, entries: readonly TailEntry[]): Promise<string[]> {
+  // Every segment is chosen and pinned before the first read waits (see `Segment.pin`).
+  const groups: Array<{ segment: Segment; from: number; to: number }> = [];
+  for (let i = 0; i < entries.length; ) {
+    let j = i + 1;
+    while (j < entries.length && entries[j]!.segment === entries[i]!.segment && entries[j]!.v === entries[j - 1]!.v + 1) j++;
+    const segment = segments.get(entries[i]!.segment);
+    if (segment === undefined) throw new Error(`tail segment ${entries[i]!.segment} is gone`);
+    groups.push({ segment, from: i, to: j });
+    i = j;
+  }
+  const pinned: Segment[] = [];
+  try {
+    for (const { segment } of groups) {
+      segment.pin();
+      pinned.push(segment);
+    }
+    const out: string[] = [];
+    for (const { segment, from, to } of groups) {
+      const first = entries[from]!;
+      const last = entries[to - 1]!;
+      const bytes = await segment.read(first.jsonAt, last.jsonAt + last.jsonLength - first.jsonAt);
+      for (let k = from; k < to; k++) {
+        const e = entries[k]!;
+        out.push(bytes.toString('utf8', e.jsonAt - first.jsonAt, e.jsonAt - first.jsonAt + e.jsonLength));
+      }
+    }
+    return out;
+  } finally {
+    for (const segment of pinned) segment.unpin();
+  }
+}
+
+/** Reads and decodes the changesets of `entries` (for a fold). */
+export async function readChangesets(segments: ReadonlyMap<number, Segment>, entries: readonly TailEntry[]): Promise<ServerChangeset[]> {
+  const json = await readChangesetJson(segments, entries);
+  return json.map((text, i) => {
+    const decoded = ServerChangesetCodec.decode(JSON.parse(text));
+    if (decoded._tag === 'Left' || decoded.right.serverVersion !== entries[i]!.v) throw new Error(`tail changeset ${entries[i]!.v} does not read back`);
+    return decoded.right;
+  });
+}
