@@ -29,7 +29,7 @@ const registry: ReadonlyArray<{ name: string; file: string; export: string }> = 
   // Issue 13: a partition as compacted state + tail.
   { name: 'storage-retention', file: 'storage-retention.bench.ts', export: 'storageRetention' },
   { name: 'server-memory', file: 'server-memory.bench.ts', export: 'serverMemory' },
-  { name: 'catch-up', file: 'catch-up.bench.ts', export: 'catchUpBench' },
+  { name: 'catch-up', file: 'catch-up.bench.ts', export: 'catchUp' },
 ];
 
 /** Per-benchmark wall-clock bound for the child process: every run is bounded. */

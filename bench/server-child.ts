@@ -51,6 +51,7 @@ export interface ChildMemory {
   readonly arrayBuffers: number;
 }
 
+/** A running server child: its URLs, its process, and what it was started with. */
 export interface ServerChild {
   readonly url: string;
   readonly rawUrl: string;

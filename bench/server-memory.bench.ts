@@ -139,6 +139,7 @@ async function partitionsThatExist(count: number): Promise<ChildMemory> {
   }
 }
 
+/** Benchmark `server-memory` (issue 13, C). */
 export const serverMemory: Benchmark = {
   name: 'server-memory',
   title: `server RSS bootstrapping ${DOCUMENTS} documents of ~1 KB; after ${MANY} partitions against ${FEW}`,
