@@ -26,6 +26,10 @@ const registry: ReadonlyArray<{ name: string; file: string; export: string }> = 
   { name: 'multiplex', file: 'multiplex.bench.ts', export: 'multiplex' },
   { name: 'initial-download', file: 'initial-download.bench.ts', export: 'initialDownload' },
   { name: 'fanout-peers', file: 'fanout-peers.bench.ts', export: 'fanoutPeers' },
+  // Issue 13: a partition as compacted state + tail.
+  { name: 'storage-retention', file: 'storage-retention.bench.ts', export: 'storageRetention' },
+  { name: 'server-memory', file: 'server-memory.bench.ts', export: 'serverMemory' },
+  { name: 'catch-up', file: 'catch-up.bench.ts', export: 'catchUp' },
 ];
 
 /** Per-benchmark wall-clock bound for the child process: every run is bounded. */

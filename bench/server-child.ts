@@ -3,8 +3,14 @@
  * (`startServer`, temp dataDir, durability from the environment) and, beside it, a raw `ws`
  * server used as the baseline — one that acks each request (`{"id"}` → `{"ack": id}`) and one
  * that streams a given number of bytes in given frame sizes. Prints one JSON line
- * `{ url, rawUrl }` on stdout when listening; exits when stdin closes (the parent went away),
- * so no server outlives its benchmark. Everything listens on 127.0.0.1 only.
+ * `{ url, rawUrl, dataDir, ignored }` on stdout when listening; exits when stdin closes (the
+ * parent went away), so no server outlives its benchmark. Everything listens on 127.0.0.1 only.
+ *
+ * Extra `startServer` options (`serverOptions`) are gated one by one with the server's own
+ * option check: a benchmark can name an option a later server adds (`historyRetentionMs`) and
+ * run against today's server without it; the refused ones come back in `ignored`, with why.
+ * The line `memory` on stdin answers one JSON line of `process.memoryUsage()` after two full
+ * garbage collections (the child runs with `--expose-gc`), so heap figures are live bytes only.
  *
  * Run by `spawnServer()` from bench code; not a benchmark itself.
  */
@@ -18,21 +24,53 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import { startServer } from '../src/server/index.js';
+import { checkServerOptions } from '../src/server/options.js';
 import { withTimeout } from './harness.js';
 
+/** A value an extra server option can take across the process boundary (JSON). */
+export type ServerOptionValue = string | number | boolean;
+
+/** What `spawnServer` starts the child with. */
+export interface SpawnOptions {
+  readonly durability?: 'full' | 'batched';
+  /**
+   * The server's data directory; the parent owns it (it is kept when the child exits), so a
+   * benchmark can measure it, or start a second server on it. A temporary one, removed with the
+   * child, when absent.
+   */
+  readonly dataDir?: string;
+  /** Further `startServer` options, each passed only if the server's option check accepts it. */
+  readonly serverOptions?: Readonly<Record<string, ServerOptionValue>>;
+}
+
+/** `process.memoryUsage()` of the child after a full GC, bytes. */
+export interface ChildMemory {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+}
+
+/** A running server child: its URLs, its process, and what it was started with. */
 export interface ServerChild {
   readonly url: string;
   readonly rawUrl: string;
   readonly process: ChildProcess;
+  /** Its data directory (the given one, or its temporary one: gone after `close`). */
+  readonly dataDir: string;
+  /** The `serverOptions` the server refused, each with the check's message; passed without them. */
+  readonly ignored: Readonly<Record<string, string>>;
+  /** Memory of the child after two full GCs. */
+  memory(): Promise<ChildMemory>;
   close(): Promise<void>;
 }
 
 let spawned = 0;
 
 /** Starts server-child.ts in its own Node process (profiled too under BENCH_CPU_PROF=1). */
-export async function spawnServer(options: { durability?: 'full' | 'batched' } = {}): Promise<ServerChild> {
+export async function spawnServer(options: SpawnOptions = {}): Promise<ServerChild> {
   const here = dirname(fileURLToPath(import.meta.url));
-  const args = ['--import', 'tsx'];
+  const args = ['--import', 'tsx', '--expose-gc'];
   if (process.env.BENCH_CPU_PROF === '1') {
     // The server's share of the time, beside the benchmark process's own profile (run.ts).
     // Node's default file names (pid, thread, sequence): tsx's loader thread writes a profile of
@@ -42,38 +80,66 @@ export async function spawnServer(options: { durability?: 'full' | 'batched' } =
     args.push('--cpu-prof', '--cpu-prof-dir', dir);
   }
   args.push(join(here, 'server-child.ts'));
-  const proc = spawn(process.execPath, args, {
-    cwd: join(here, '..'),
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, BENCH_SERVER_DURABILITY: options.durability ?? 'full' },
-  });
+  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_SERVER_DURABILITY: options.durability ?? 'full' };
+  delete env.BENCH_SERVER_DATA_DIR;
+  if (options.dataDir !== undefined) env.BENCH_SERVER_DATA_DIR = options.dataDir;
+  env.BENCH_SERVER_OPTIONS = JSON.stringify(options.serverOptions ?? {});
+  const proc = spawn(process.execPath, args, { cwd: join(here, '..'), stdio: ['pipe', 'pipe', 'inherit'], env });
   const lines = createInterface({ input: proc.stdout! });
+  // Every line after the first answers one request, in order.
+  const waiting: Array<(line: string) => void> = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
   const first = await withTimeout(
     new Promise<string>((resolve, reject) => {
-      lines.once('line', resolve);
+      waiting.push(resolve);
       proc.once('exit', (code) => reject(new Error(`server child exited with ${code}`)));
     }),
     30_000,
     'server child start',
   );
-  const { url, rawUrl } = JSON.parse(first) as { url: string; rawUrl: string };
+  const hello = JSON.parse(first) as { url: string; rawUrl: string; dataDir: string; ignored: Record<string, string> };
   return {
-    url,
-    rawUrl,
+    ...hello,
     process: proc,
+    memory: () =>
+      withTimeout(
+        new Promise<ChildMemory>((resolve) => {
+          waiting.push((line) => resolve(JSON.parse(line) as ChildMemory));
+          proc.stdin!.write('memory\n');
+        }),
+        30_000,
+        'server child memory',
+      ),
     close: async () => {
       if (proc.exitCode !== null) return;
       const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
       proc.stdin!.end();
-      await withTimeout(exited, 10_000, 'server child exit').catch(() => proc.kill('SIGKILL'));
+      await withTimeout(exited, 60_000, 'server child exit').catch(() => proc.kill('SIGKILL'));
     },
   };
 }
 
+/** The extra options the server's check accepts, and those it refuses with its message. */
+function gateOptions(dataDir: string, extra: Record<string, unknown>): { accepted: Record<string, unknown>; ignored: Record<string, string> } {
+  const accepted: Record<string, unknown> = {};
+  const ignored: Record<string, string> = {};
+  for (const [key, value] of Object.entries(extra)) {
+    try {
+      checkServerOptions({ dataDir, [key]: value });
+      accepted[key] = value;
+    } catch (error) {
+      ignored[key] = error instanceof Error ? error.message : String(error);
+    }
+  }
+  return { accepted, ignored };
+}
+
 async function serve(): Promise<void> {
   const durability = process.env.BENCH_SERVER_DURABILITY === 'batched' ? 'batched' : 'full';
-  const dataDir = mkdtempSync(join(tmpdir(), 'sync-bench-server-'));
-  const server = await startServer({ dataDir, port: 0, durability, maxMessageBytes: 64 * 1024 * 1024 });
+  const given = process.env.BENCH_SERVER_DATA_DIR;
+  const dataDir = given ?? mkdtempSync(join(tmpdir(), 'sync-bench-server-'));
+  const { accepted, ignored } = gateOptions(dataDir, JSON.parse(process.env.BENCH_SERVER_OPTIONS ?? '{}') as Record<string, unknown>);
+  const server = await startServer({ ...accepted, dataDir, port: 0, durability, maxMessageBytes: 64 * 1024 * 1024 });
 
   // Raw baseline: request/ack and bulk streaming over plain ws, same host, same process.
   const http = createServer();
@@ -105,7 +171,7 @@ async function serve(): Promise<void> {
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const rawUrl = `ws://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  process.stdout.write(`${JSON.stringify({ url: server.url, rawUrl })}\n`);
+  process.stdout.write(`${JSON.stringify({ url: server.url, rawUrl, dataDir, ignored })}\n`);
 
   const stop = async (): Promise<void> => {
     for (const c of wss.clients) c.terminate();
@@ -113,9 +179,18 @@ async function serve(): Promise<void> {
     http.closeAllConnections();
     http.close();
     await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (given === undefined) rmSync(dataDir, { recursive: true, force: true });
     process.exit(0);
   };
+  const gc = (globalThis as { gc?: () => void }).gc;
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line !== 'memory') return;
+    // Twice: a first pass can leave objects with finalizers for the second.
+    gc?.();
+    gc?.();
+    const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+    process.stdout.write(`${JSON.stringify({ rss, heapUsed, external, arrayBuffers })}\n`);
+  });
   process.stdin.on('end', () => void stop());
   process.stdin.on('close', () => void stop());
   process.stdin.resume();
