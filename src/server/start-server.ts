@@ -219,7 +219,7 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
     deletePartition: (partition) => hub.reset(partition, 'wipe'),
     compactPartition: (partition) => hub.compact(partition, { now: config.now(), retentionMs: config.historyRetentionMs }),
     sockets: () => [...connections].map((connection) => connection.stats()),
-    openHistoryFiles: () => partitions.openFiles,
+    openHistoryFiles: () => partitions.openPartitionFiles,
     revokeUser: (userId) => {
       if (typeof userId !== 'string' || userId === '') return Promise.reject(new TypeError('revokeUser: userId must be a non-empty string'));
       const written = revocations.add(userId);

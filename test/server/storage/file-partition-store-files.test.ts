@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PartitionHistory } from '../../../src/server/partition-history.js';
 import { IDLE_PARTITIONS, openFilePartitionStore, type FilePartitionStore } from '../../../src/server/storage/file/index.js';
 import type { Logger } from '../../../src/store/logger.js';
 import { putTask } from '../../support/changesets.js';
+import { writeLegacyHistory } from '../../support/legacy-history.js';
 import { clientView, dumpDocuments, foldHistory } from './partition-contents.js';
 
 let dir: string;
@@ -102,13 +102,9 @@ describe('file partition store on disk', () => {
   });
 
   it('converts an old single-file history on first acquire: epoch, versions, owners and documents kept, the old file removed', async () => {
-    const old = PartitionHistory.open(partitions, 'legacy', { durability: 'full', logger });
-    const history = [putTask('a', 1, 'x'), putTask('a', 2, 'y')];
-    old.integrate('a', history, 'alice');
-    old.integrate('b', [putTask('b', 1, 'x', { n: 9 })], 'bob');
-    history.push(putTask('b', 1, 'x', { n: 9 }));
-    const epoch = old.epoch;
-    old.close();
+    const history = [putTask('a', 1, 'x'), putTask('a', 2, 'y'), putTask('b', 1, 'x', { n: 9 })];
+    const epoch = 'a1b2c3d4e5f6';
+    writeLegacyHistory(partitions, 'legacy', epoch, history.map((changeset) => ({ changeset, owner: changeset.origin === 'a' ? 'alice' : 'bob' })));
     expect(list().filter((name) => name.endsWith('.log'))).toHaveLength(1);
     let store = open();
     let h = await store.acquire('legacy');

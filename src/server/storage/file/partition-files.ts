@@ -3,8 +3,14 @@
  * (named like the old single history file, without its `.log`), holding `state` and the tail
  * segments `tail-<first server version>.log`.
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { historyFileName } from '../../partition-history.js';
+
+/** The old single history file's name of `partition`: readable prefix plus a hash, so any name is a safe file name. */
+export function historyFileName(partition: string): string {
+  const readable = partition.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
+  return `${readable}-${createHash('sha256').update(partition).digest('hex').slice(0, 16)}.log`;
+}
 
 /** The state file's name inside a partition directory. */
 export const STATE_FILE = 'state';
@@ -14,7 +20,7 @@ export function partitionDirectory(root: string, partition: string): string {
   return join(root, historyFileName(partition).replace(/\.log$/, ''));
 }
 
-/** The old single history log of `partition` (`partition-history.ts`), converted on first acquire. */
+/** The old single history log of `partition` (the format before partitions kept a state), converted on first acquire. */
 export function legacyHistoryPath(root: string, partition: string): string {
   return join(root, historyFileName(partition));
 }
