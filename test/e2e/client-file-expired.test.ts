@@ -68,7 +68,9 @@ describe('a client offline past historyRetentionMs', () => {
     const { a, s } = await offlinePastRetention('manual');
     await eventually(() => s.state === 'inactive', 'inactive');
     await eventually(() => a.errors.length > 0, 'onError');
-    expect(a.errors[0]).toMatchObject({ code: 'clientFileExpired', category: 'clientReset', isFatal: true, actionToken: { action: 'clientResetBackup' } });
+    // The server's reason reaches the app in the manual reset's message.
+    expect(a.errors[0]).toMatchObject({ code: 'clientResetManual', category: 'clientReset', isFatal: true, actionToken: { action: 'clientResetBackup' } });
+    expect(a.errors[0]!.message).toMatch(/older than a deletion the server forgot/);
   });
 
   it('discardUnsyncedChanges: resets, drops its offline change, and holds exactly the server state', async () => {

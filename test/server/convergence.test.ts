@@ -7,6 +7,7 @@ import { startServer, type SyncServer } from '../../src/server/index.js';
 import { DocumentSet } from '../../src/store/document-set.js';
 import { RealmFile } from '../../src/store/realm-file.js';
 import { SyncDriver } from '../support/sync-driver.js';
+import { downloadEverything } from '../support/wire-download.js';
 import { is, logIn, WireClient, type Login } from '../support/wire-client.js';
 
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
@@ -17,7 +18,8 @@ type Step =
   | { kind: 'delete'; client: number; id: string }
   | { kind: 'upload'; client: number }
   | { kind: 'disconnect'; client: number }
-  | { kind: 'reconnect'; client: number };
+  | { kind: 'reconnect'; client: number }
+  | { kind: 'compact' };
 
 const step = (clients: number): fc.Arbitrary<Step> => {
   const client = fc.nat(clients - 1);
@@ -28,6 +30,7 @@ const step = (clients: number): fc.Arbitrary<Step> => {
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('upload' as const), client }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('disconnect' as const), client }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('reconnect' as const), client }) },
+    { weight: 1, arbitrary: fc.constant({ kind: 'compact' as const }) },
   );
 };
 const schedule = fc.integer({ min: 2, max: 5 }).chain((clients) => fc.tuple(fc.constant(clients), fc.array(step(clients), { minLength: 5, maxLength: 40, size: 'large' })));
@@ -52,12 +55,8 @@ async function serverDocuments(partition: string): Promise<DocumentSet> {
   const reader = await WireClient.connect(server.url);
   reader.send({ type: 'bind', session: 1, partition, token: user.accessToken });
   reader.send({ type: 'ident', session: 1, fileIdent: 'server-view' });
-  const docs = new DocumentSet();
-  for (;;) {
-    const d = await reader.next(is('download', 1));
-    if (d.type === 'download') d.changesets.forEach((c) => docs.applyChangeset(c));
-    if (d.type === 'download' && d.downloadableBytes === 0) break;
-  }
+  // The state's documents (after a fold) and the tail's changesets, as a new client gets them.
+  const docs = (await downloadEverything(reader)).set;
   reader.close();
   return docs;
 }
@@ -66,6 +65,7 @@ describe('convergence (ARCHITECTURE.md, the data plane)', () => {
   it('every replica and the server hold identical documents once all is uploaded and downloaded', async () => {
     let steps = 0;
     let conflicts = 0;
+    let compactions = 0;
     await fc.assert(
       fc.asyncProperty(schedule, async ([clients, plan]) => {
         const partition = `run-${++run}`;
@@ -81,6 +81,12 @@ describe('convergence (ARCHITECTURE.md, the data plane)', () => {
           const writers = new Map<string, Set<number>>();
           for (const s of plan) {
             steps++;
+            if (s.kind === 'compact') {
+              // The partition's tail folded into its state: later readers get documents, not changesets.
+              await server.compactPartition(partition);
+              compactions++;
+              continue;
+            }
             const driver = drivers[s.client]!;
             if (s.kind === 'put' || s.kind === 'delete') {
               const key = s.id;
@@ -107,7 +113,8 @@ describe('convergence (ARCHITECTURE.md, the data plane)', () => {
       }),
       { numRuns, seed },
     );
-    console.log(`convergence: ${numRuns} runs, seed ${seed}, ${steps} steps, ${conflicts} documents written by more than one client`);
+    console.log(`convergence: ${numRuns} runs, seed ${seed}, ${steps} steps, ${conflicts} documents written by more than one client, ${compactions} compactions`);
     expect(conflicts).toBeGreaterThan(0);
+    expect(compactions).toBeGreaterThan(0);
   }, 300_000);
 });

@@ -5,6 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ServerChangeset } from '../../src/protocol/index.js';
 import { startServer, type SyncServer } from '../../src/server/index.js';
 import { putTask } from '../support/changesets.js';
+import { downloadEverything } from '../support/wire-download.js';
+import { dumpDocuments, foldHistory } from './storage/partition-contents.js';
 import { is, logIn, WireClient, type Login } from '../support/wire-client.js';
 
 let dir: string;
@@ -44,14 +46,16 @@ async function downloadAll(c: WireClient): Promise<ServerChangeset[]> {
 }
 
 describe('resetPartition over the wire', () => {
-  it('the new epoch starts with the winning writes as they were stamped; a file that holds nothing of the old one re-uploads without duplicates', async () => {
+  it('the new epoch starts from the state: every winning write as it was stamped; a file that holds nothing of the old one re-uploads without duplicates', async () => {
     const { c: a, epoch: oldEpoch } = await identify('a');
     await downloadAll(a);
-    a.send({ type: 'upload', session: 1, changesets: [putTask('a', 1, 'x', { n: 1 }), putTask('a', 2, 'x', { n: 2 }), putTask('a', 3, 'y')], progress: { clientVersion: 3, serverVersion: 0 } });
+    const history = [putTask('a', 1, 'x', { n: 1 }), putTask('a', 2, 'x', { n: 2 }), putTask('a', 3, 'y')];
+    a.send({ type: 'upload', session: 1, changesets: history, progress: { clientVersion: 3, serverVersion: 0 } });
     await a.next((m) => m.type === 'download' && m.uploadAck === 3);
     const { c: b } = await identify('b');
     await downloadAll(b);
-    b.send({ type: 'upload', session: 1, changesets: [putTask('b', 1, 'z', { by: 'b' })], progress: { clientVersion: 1, serverVersion: 3 } });
+    history.push(putTask('b', 1, 'z', { by: 'b' }));
+    b.send({ type: 'upload', session: 1, changesets: [history[3]!], progress: { clientVersion: 1, serverVersion: 3 } });
     await b.next((m) => m.type === 'download' && m.uploadAck === 1);
 
     const newEpoch = await server!.resetPartition('p');
@@ -60,22 +64,23 @@ describe('resetPartition over the wire', () => {
 
     const { c: reader, epoch } = await identify('reader');
     expect(epoch).toBe(newEpoch);
-    // a's first put of x lost to its second: left out; the others as uploaded, stamps and all.
-    expect(await downloadAll(reader)).toEqual([
-      { ...putTask('a', 2, 'x', { n: 2 }), serverVersion: 1 },
-      { ...putTask('a', 3, 'y'), serverVersion: 2 },
-      { ...putTask('b', 1, 'z', { by: 'b' }), serverVersion: 3 },
-    ]);
+    // The documents as the whole old history gave them, stamps and all (a's first put of x lost
+    // to its second); as documents of the state, not as changesets.
+    const fresh = await downloadEverything(reader);
+    expect(fresh.changesets).toEqual([]);
+    expect(fresh.documents.map((d) => d.id).sort()).toEqual(['x', 'y', 'z']);
+    expect(dumpDocuments(fresh.set)).toEqual(dumpDocuments(foldHistory(history)));
 
     // A file whose acknowledgements never reached it (it holds nothing of the old epoch) takes
-    // the new one, is not sent its own writes back, and its re-upload is acknowledged, not added again.
+    // the new one, and its re-upload is acknowledged, not added again: the origins' versions
+    // stay with the documents.
     const { c: again, epoch: taken } = await identify('a', { epoch: oldEpoch, upload: { clientVersion: 0, serverVersion: 0 }, download: { serverVersion: 0, clientVersion: 0 } });
     expect(taken).toBe(newEpoch);
-    expect((await downloadAll(again)).map((c) => c.origin)).toEqual(['b']);
-    again.send({ type: 'upload', session: 1, changesets: [1, 2, 3].map((v) => putTask('a', v, v === 3 ? 'y' : 'x', v === 3 ? undefined : { n: v })), progress: { clientVersion: 3, serverVersion: 0 } });
-    expect(await again.next((m) => m.type === 'download' && m.uploadAck === 3)).toMatchObject({ changesets: [], cursors: { serverVersion: 3 } });
+    const retaken = await downloadEverything(again);
+    again.send({ type: 'upload', session: 1, changesets: history.slice(0, 3), progress: { clientVersion: 3, serverVersion: retaken.serverVersion } });
+    expect(await again.next((m) => m.type === 'download' && m.uploadAck === 3)).toMatchObject({ changesets: [], cursors: { serverVersion: retaken.serverVersion } });
     const { c: late } = await identify('late');
-    expect(await downloadAll(late)).toHaveLength(3);
+    expect(dumpDocuments((await downloadEverything(late)).set)).toEqual(dumpDocuments(foldHistory(history)));
   });
 
   it('deletePartition: bound sessions get clientReset, and the new epoch is empty', async () => {
@@ -88,6 +93,7 @@ describe('resetPartition over the wire', () => {
     expect(await a.next(is('error', 1))).toMatchObject({ code: 'clientReset', category: 'clientReset', isFatal: true });
     const { c: reader, epoch } = await identify('reader');
     expect(epoch).toBe(newEpoch);
-    expect(await downloadAll(reader)).toEqual([]);
+    const fresh = await downloadEverything(reader);
+    expect({ documents: fresh.documents, changesets: fresh.changesets }).toEqual({ documents: [], changesets: [] });
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Changeset, Operation } from '../../src/protocol/index.js';
 import { DocumentSet } from '../../src/store/document-set.js';
+import { downloadEverything } from '../support/wire-download.js';
 import { eventually } from '../support/eventually.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { is, logIn, WireClient } from '../support/wire-client.js';
@@ -60,13 +61,8 @@ async function readPartition(url: string, token: string): Promise<{ epoch: strin
     reader.send({ type: 'bind', session: 1, partition: PARTITION, token });
     reader.send({ type: 'ident', session: 1, fileIdent: `reader${Date.now()}` });
     const ident = await reader.next(is('ident', 1), 30_000);
-    const documents = new DocumentSet();
-    // Bounded: each DOWNLOAD carries at least one changeset while bytes remain, and `next` times out.
-    for (;;) {
-      const download = await reader.next(is('download', 1), 30_000);
-      for (const changeset of download.changesets) documents.applyChangeset(changeset);
-      if (download.downloadableBytes === 0) break;
-    }
+    // The state's documents and the tail's changesets, as a new client gets them.
+    const documents = (await downloadEverything(reader, 1, 30_000)).set;
     return { epoch: ident.epoch, documents: documents.visibleByType() };
   } finally {
     reader.close();
@@ -130,7 +126,7 @@ describe('server killed with SIGKILL during resetPartition of a big partition', 
         await new Promise((resolve) => setTimeout(resolve, delay));
       } else {
         // The moment the new epoch's scratch file appears: mid-write, before its rename.
-        const watcher = watch(partitions);
+        const watcher = watch(partitions, { recursive: true });
         let timer: NodeJS.Timeout | undefined;
         try {
           const created = new Promise<void>((resolve) => {
@@ -152,7 +148,7 @@ describe('server killed with SIGKILL during resetPartition of a big partition', 
         took = finished[0]!.ms;
         durations.push(took);
       }
-      if (readdirSync(partitions).some((f) => f.endsWith('.tmp'))) outcomes.scratchFileLeft++;
+      if (readdirSync(partitions, { recursive: true, encoding: 'utf8' }).some((f) => f.endsWith('.tmp'))) outcomes.scratchFileLeft++;
       server = await start();
       const after = await readPartition(server.url, user.accessToken);
       // Every document, with the values the whole history gives, whichever epoch survived.

@@ -107,6 +107,9 @@ export class SyncDriver {
         this.realm.integrateDownload(message.changesets, message.cursors, message.downloadableBytes);
         if (message.uploadAck > this.realm.cursors.upload.clientVersion) this.realm.acknowledgeUpload(message.uploadAck);
         return;
+      case 'state':
+        this.realm.integrateState(message.documents, message.downloadableBytes);
+        return;
       case 'mark':
         this.marks.get(message.requestId)?.();
         this.marks.delete(message.requestId);
