@@ -121,6 +121,8 @@ export class SyncConnection {
   private inbox: Promise<void> = Promise.resolve();
   /** Bytes of the send steps queued in the sessions' outboxes and not run yet. */
   private queuedBytes = 0;
+  /** The state reads of this socket's sessions, one after the other (see `sendState`). */
+  private stateReads: Promise<void> = Promise.resolve();
   /** Bytes of the frames received and not handled yet. */
   private inboxBytes = 0;
   private peakInboxBytes = 0;
@@ -183,6 +185,7 @@ export class SyncConnection {
             // A fold dropped a tombstone this client never got while it was behind.
             if (this.expired(session)) return;
             await this.sendState(session, fileIdent);
+            if (this.closed) return;
             continue;
           }
           // One budget per socket: wait before sending, whichever session's turn it is.
@@ -223,7 +226,20 @@ export class SyncConnection {
    * at most `downloadBatchBytes`, from one state generation (a fold meanwhile does not move it);
    * the session is then at that generation's version, which the next DOWNLOAD names.
    */
-  private async sendState(session: BoundSession, fileIdent: string): Promise<void> {
+  private sendState(session: BoundSession, fileIdent: string): Promise<void> {
+    // One state read at a time per socket: each holds a file descriptor of its state generation
+    // for as long as it waits for the socket to drain, and the sessions share that socket's
+    // buffer anyway. So a client that binds thousands of sessions and does not read pins one.
+    const run = this.stateReads.then(() => this.readStateFor(session, fileIdent));
+    this.stateReads = run.catch(() => undefined);
+    return run;
+  }
+
+  private async readStateFor(session: BoundSession, fileIdent: string): Promise<void> {
+    // Before the read opens its file: a socket that does not read holds no descriptor waiting.
+    if (this.socket.bufferedAmount > this.highWater) await this.drained();
+    if (session.ended || this.closed || session.position >= session.handle.stateVersion) return;
+    if (this.expired(session)) return;
     const reader = await session.handle.readState(session.position);
     try {
       for (;;) {

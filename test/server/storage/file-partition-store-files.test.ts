@@ -81,6 +81,20 @@ describe('file partition store on disk', () => {
     await store.close();
   });
 
+  it('a partition whose state file is gone but whose tail segments are there is refused, and its segments are kept', async () => {
+    let store = open();
+    const h = await store.acquire('p');
+    for (let v = 1; v <= 3; v++) await h.append('a', 'u', [putTask('a', v, `t${v}`)], 0);
+    await store.close();
+    const segments = readdirSync(partitionDir()).filter((name) => name.startsWith('tail-'));
+    expect(segments.length).toBeGreaterThan(0);
+    rmSync(join(partitionDir(), 'state'));
+    store = open();
+    await expect(store.acquire('p')).rejects.toThrow(/no state file/);
+    await store.close();
+    expect(readdirSync(partitionDir()).filter((name) => name.startsWith('tail-'))).toEqual(segments);
+  });
+
   it('an empty partition never costs a file: released, or at close, it leaves nothing, and starts a new epoch once forgotten', async () => {
     const store = open();
     const epoch = (await store.acquire('empty')).epoch;

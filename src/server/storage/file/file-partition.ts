@@ -14,7 +14,7 @@ import type { FileHolder, OpenFileBudget } from '../../open-file-budget.js';
 import type { Appended, FoldReport, Folded, OriginState, PartitionHandle, ResetMode, StateReader, TailBatch } from '../server-storage.js';
 import { touchedDocuments } from './document-merge.js';
 import { openStateReader } from './file-state-reader.js';
-import { partitionDirectory, STATE_FILE, tailSegmentName } from './partition-files.js';
+import { partitionDirectory, STATE_FILE, tailSegmentFirst, tailSegmentName } from './partition-files.js';
 import { emptyGeneration, scanStateFile, type StateGeneration } from './state-generation.js';
 import { encodeStateMeta, type StateHeader } from './state-records.js';
 import { rewriteState } from './state-writer.js';
@@ -100,9 +100,15 @@ export class FilePartition implements PartitionHandle, FileHolder {
     const statePath = join(dir, STATE_FILE);
     const fresh = (): FilePartition =>
       new FilePartition(root, partition, options, emptyGeneration({ k: 'state', epoch: newEpoch(), partition, stateVersion: 0, origins: [] }), false, [], []);
-    if (!fs.existsSync(statePath)) {
-      // A first write that crashed before its state file was renamed in left nothing promised.
-      if (fs.existsSync(dir)) fs.rmSync(dir, { recursive: true, force: true });
+    if (!stateFileExists(statePath)) {
+      // A first write that crashed before its state file was renamed in left nothing promised:
+      // the state is written before any tail segment. Segments without it are damage (a partial
+      // restore), never removed: they may hold acknowledged changesets.
+      if (fs.existsSync(dir)) {
+        const segments = fs.readdirSync(dir).filter((name) => tailSegmentFirst(name) !== undefined);
+        if (segments.length > 0) throw new Error(`${dir} holds tail segments (${segments.join(', ')}) but no state file; refusing to open it`);
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
       return fresh();
     }
     options.files?.makeRoom();
@@ -463,5 +469,16 @@ export class FilePartition implements PartitionHandle, FileHolder {
   private assertWritable(): void {
     this.assertOpen();
     if (this.failure !== undefined) throw new Error(`partition ${this.partition} refuses writes after an I/O failure (${this.failure.message}); release and acquire it again`);
+  }
+}
+
+/** Whether the state file exists: only a missing file is `false`; any other error (EACCES, EIO) throws rather than read as absent. */
+function stateFileExists(path: string): boolean {
+  try {
+    fs.statSync(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
   }
 }
