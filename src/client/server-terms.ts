@@ -38,11 +38,20 @@ export class ServerTerms {
 
   /**
    * A commit the server would refuse as too big, or stamped too far ahead, is refused by `write`
-   * first; the file forgets tombstones the server forgot (`RealmFile.retainTombstones`).
+   * first. The file keeps every tombstone for now, whatever retention the server names
+   * (`RealmFile.retainTombstones` is not given it): the server drops a tombstone only when it
+   * folds, counting from when the deletion reached it, and it still takes a put stamped before
+   * one it keeps; a client that dropped its copy by the stamp's wall would show that put while
+   * the server and every other replica hide it. It waits until the server says which
+   * tombstones it dropped.
    */
   applyTo(store: RealmFile): void {
     store.limitChangesetBytes(this.limits.maxChangesetBytes);
     store.limitClockLead(this.clockLeadMs);
-    store.retainTombstones(this.historyRetentionMs);
+  }
+
+  /** The tombstone retention the server's last IDENT named (`undefined`: it keeps them all). */
+  get retentionMs(): number | undefined {
+    return this.historyRetentionMs;
   }
 }
