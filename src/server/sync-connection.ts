@@ -83,8 +83,12 @@ class BoundSession implements Subscriber {
    * state's server version: the client's cursor moves only with a DOWNLOAD (PROTOCOL.md).
    */
   cursorOwed = false;
-  /** The client's IDENT named an upload the server acknowledged: it holds the server's documents even at download cursor 0. */
-  holdsAcknowledged = false;
+  /**
+   * The client may hold the server's documents even at download cursor 0: its IDENT named an
+   * acknowledged upload, or cursors of this epoch (it was answered an IDENT of it before, so it
+   * may have merged STATE documents whose closing DOWNLOAD never reached it).
+   */
+  holdsServerData = false;
   uploadProgress = { clientVersion: 0, serverVersion: 0 };
   /** Sends of this session, in order: DOWNLOADs and MARK answers never overtake each other. */
   outbox: Promise<void> = Promise.resolve();
@@ -266,9 +270,9 @@ export class SyncConnection {
    */
   private expired(session: BoundSession): boolean {
     const { position, handle } = session;
-    // A file that holds nothing of the server's (cursor 0, nothing acknowledged) takes the whole
-    // state: nothing of it can come back.
-    if ((position === 0 && !session.holdsAcknowledged) || position >= handle.expiredThrough) return false;
+    // A file that holds nothing of the server's (cursor 0, never identified in this epoch) takes
+    // the whole state: nothing of it can come back.
+    if ((position === 0 && !session.holdsServerData) || position >= handle.expiredThrough) return false;
     this.failSession(
       session,
       'clientFileExpired',
@@ -468,7 +472,7 @@ export class SyncConnection {
       return;
     }
     session.position = position;
-    session.holdsAcknowledged = uploaded > 0;
+    session.holdsServerData = uploaded > 0 || cursors !== undefined;
     if (this.expired(session)) return;
     session.fileIdent = message.fileIdent;
     session.uploadProgress = cursors?.upload ?? { clientVersion: 0, serverVersion: 0 };
