@@ -272,8 +272,10 @@ export class FilePartition implements PartitionHandle, FileHolder {
 
   /**
    * Server versions go on across a reset: the new epoch's state is at `stateVersion` = the old
-   * `latest` (S), with `expiredThrough` = S and an empty tail, so a tail record of the old epoch
-   * a crash left behind is at or below S and skipped on open. `keepDocuments` first folds the
+   * `latest` (S), with an empty tail, so a tail record of the old epoch a crash left behind is at
+   * or below S and skipped on open. `expiredThrough` starts at 0: nothing was dropped in the new
+   * epoch, and a file of it at download cursor 0 that merged the state's documents (a bootstrap
+   * cut before its DOWNLOAD) is expired only by a tombstone dropped after (its version > S). `keepDocuments` first folds the
    * whole tail (keeping every tombstone), then writes the same documents (and origins table)
    * under the new epoch; `wipe` writes an empty state and clears the origins. Each state file
    * is replaced atomically, so a crash leaves the old epoch (perhaps folded) or the new one.
@@ -297,7 +299,7 @@ export class FilePartition implements PartitionHandle, FileHolder {
         from: mode === 'wipe' ? undefined : this.generation,
         header,
         touched: new Map(),
-        expiredThrough: last,
+        expiredThrough: 0,
         dropBefore: Number.NEGATIVE_INFINITY,
       });
       this.generation = generation;
