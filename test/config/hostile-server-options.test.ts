@@ -36,7 +36,7 @@ const shape: OptionShape = {
   objects: {
     '': [
       'host', 'port', 'dataDir', 'users', 'permissions', 'accessTokenTtlMs', 'refreshTokenTtlMs', 'maxMessageBytes', 'secret', 'downloadBatchBytes',
-      'maxClockSkewMs', 'durability', 'loginAttempts', 'now', 'logger', 'maxSocketBufferBytes', 'maxFramesPerSecond', 'maxOpenHistories',
+      'historyRetentionMs', 'maxClockSkewMs', 'durability', 'loginAttempts', 'now', 'logger', 'maxSocketBufferBytes', 'maxFramesPerSecond', 'maxOpenHistories',
       'maxSessionsPerSocket', 'maxSocketsPerUser', 'headersTimeoutMs', 'requestTimeoutMs', 'maxConnections',
     ],
     loginAttempts: ['perEmail', 'perAddress', 'windowMs', 'maxTracked'],
@@ -44,7 +44,7 @@ const shape: OptionShape = {
   },
   leaves: [
     'host', 'port', 'dataDir', 'users', 'users.0', 'users.0.email', 'users.0.password', 'permissions', 'accessTokenTtlMs', 'refreshTokenTtlMs',
-    'maxMessageBytes', 'secret', 'downloadBatchBytes', 'maxClockSkewMs', 'durability', 'loginAttempts', 'loginAttempts.perEmail',
+    'maxMessageBytes', 'secret', 'downloadBatchBytes', 'historyRetentionMs', 'maxClockSkewMs', 'durability', 'loginAttempts', 'loginAttempts.perEmail',
     'loginAttempts.windowMs', 'now', 'logger', 'maxSocketBufferBytes', 'maxFramesPerSecond', 'maxOpenHistories', 'maxSessionsPerSocket',
     'maxSocketsPerUser', 'headersTimeoutMs', 'requestTimeoutMs', 'maxConnections',
   ],
@@ -55,6 +55,7 @@ const shape: OptionShape = {
     headersTimeoutMs: fc.integer({ min: 100, max: 2 ** 31 - 1 }),
     requestTimeoutMs: fc.integer({ min: 10_000, max: 2 ** 31 - 1 }),
     accessTokenTtlMs: fc.integer({ min: 1, max: 10 * 365 * 86_400_000 }),
+    historyRetentionMs: fc.integer({ min: 1, max: 10 * 365 * 86_400_000 }),
     'loginAttempts.perEmail': fc.integer({ min: 1, max: 1_000 }),
     durability: fc.constantFrom('full', 'batched'),
     secret: fc.string({ minLength: 16, maxLength: 40 }),
