@@ -32,6 +32,7 @@ export class SessionBinding {
       session,
       fileIdent: store.fileIdent,
       ...(epoch === undefined ? {} : { cursors: { epoch, upload, download } }),
+      ...(epoch !== undefined && store.holdsUnconfirmedState ? { merged: true as const } : {}),
     });
   }
 

@@ -139,6 +139,17 @@ export class RealmFile {
   }
 
   /**
+   * Whether this file merged `state` documents (PROTOCOL.md "Bootstrap and catch-up") that no
+   * DOWNLOAD confirmed yet: its download cursor is 0, yet it holds writes of other files. Its
+   * IDENT says so (`merged`), so a server whose history was replaced meanwhile resets it instead
+   * of taking it for a file that holds nothing of the old history and leaving those documents
+   * on it.
+   */
+  get holdsUnconfirmedState(): boolean {
+    return this.state.download.serverVersion === 0 && this.state.holdsOthersWrites();
+  }
+
+  /**
    * Progress bytes: upload transferable counts every local changeset ever committed, transferred
    * those acknowledged; download transferred counts every changeset a DOWNLOAD delivered (echoes
    * of this file's own included: they were transferred) and every document a `state` message

@@ -224,6 +224,23 @@ export class RealmState {
   }
 
   /**
+   * Whether some document holds a write of another file (a field or a tombstone stamped by
+   * another origin): what this file has of the server's besides its cursors. O(documents) at
+   * worst, stopping at the first such write; asked once per bind, and only of a file at
+   * download cursor 0 (`RealmFile.holdsUnconfirmedState`).
+   */
+  holdsOthersWrites(): boolean {
+    const ident = this.ident;
+    for (const { state } of this.documents.entries()) {
+      if (state.tombstone !== undefined && state.tombstone.origin !== ident) return true;
+      for (const name in state.fields) {
+        if (state.fields[name]!.stamp.origin !== ident) return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * The tombstones `beforeWall` lets go of (see `tombstone-retention.ts`): older than it, and
    * the server has them.
    */
