@@ -119,7 +119,7 @@ export class FilePartition implements PartitionHandle, FileHolder {
     }
     const generation = await scanStateFile(statePath);
     if (generation.header.partition !== partition) throw new Error(`${statePath} holds partition ${JSON.stringify(generation.header.partition)}, not ${JSON.stringify(partition)}`);
-    const { segments, entries, removed } = openSegments(dir, generation.header.stateVersion, options);
+    const { segments, entries, removed } = await openSegments(dir, generation.header.stateVersion, options);
     if (removed) fsyncDirectory(dir);
     return new FilePartition(root, partition, options, generation, true, segments, entries);
   }

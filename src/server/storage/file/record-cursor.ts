@@ -20,6 +20,17 @@ export interface CursorRecord {
   readonly next: number;
 }
 
+/** A record that is not whole or fails its checksum (a torn write, damage): the log is cut there. */
+export class RecordFramingError extends Error {
+  constructor(
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super(`record at offset ${offset}: ${reason}`);
+    this.name = 'RecordFramingError';
+  }
+}
+
 /** A forward cursor over the records of `fd` from `start` to `end` (a file offset). */
 export class RecordCursor {
   private buffer: Buffer = Buffer.alloc(0);
@@ -39,15 +50,19 @@ export class RecordCursor {
     return this.position;
   }
 
-  /** The next record, `undefined` at `end`; throws on a torn or corrupt record. */
+  /** The next record, `undefined` at `end`; throws a {@link RecordFramingError} on a torn or corrupt record. */
   async next(): Promise<CursorRecord | undefined> {
     if (this.position >= this.end) return undefined;
+    const left = this.end - this.position;
+    if (left < RECORD_HEADER_BYTES) throw new RecordFramingError(this.position, `short record header (${left} of ${RECORD_HEADER_BYTES} bytes)`);
     await this.fill(RECORD_HEADER_BYTES);
     const at = this.position - this.bufferAt;
     const length = this.buffer.readUInt32LE(at);
+    // A torn or damaged length must not make the cursor allocate what the file does not hold.
+    if (length > left - RECORD_HEADER_BYTES) throw new RecordFramingError(this.position, `record length ${length} runs past the end (${left - RECORD_HEADER_BYTES} bytes left)`);
     await this.fill(RECORD_HEADER_BYTES + length);
     const frame = readRecordAt(this.buffer, this.position - this.bufferAt);
-    if (E.isLeft(frame)) throw new Error(`record at offset ${this.position}: ${frame.left}`);
+    if (E.isLeft(frame)) throw new RecordFramingError(this.position, frame.left);
     const offset = this.position;
     this.position = this.bufferAt + frame.right.next;
     return { offset, payload: frame.right.payload, next: this.position };

@@ -8,8 +8,9 @@ import { promisify } from 'node:util';
 import { left, right } from 'fp-ts/lib/Either.js';
 import { ServerChangesetCodec, type ServerChangeset } from '../../../protocol/changeset.codec.js';
 import type { Logger } from '../../../store/logger.js';
-import { RECORD_HEADER_BYTES, RECORD_LOG_MAGIC } from '../../../store/record-framing.js';
-import { openRecordLog } from '../../../store/record-log.js';
+import { checkMagic, RECORD_HEADER_BYTES, RECORD_LOG_MAGIC } from '../../../store/record-framing.js';
+import { NotARecordLogError } from '../../../store/store-errors.js';
+import { RecordCursor, RecordFramingError, type CursorRecord } from './record-cursor.js';
 import { tailSegmentFirst } from './partition-files.js';
 import type { TailEntry } from './tail-index.js';
 import { decodeTailRecord } from './tail-records.js';
@@ -97,9 +98,10 @@ export interface OpenedSegments {
  * keeps the bookkeeping of changesets after `stateVersion`. Segments holding nothing after it
  * are removed (a fold crashed before removing them). A record after a gap in the server
  * versions is cut like a corrupt one: only damage leaves one (a segment is synced before the
- * next one is begun), and serving past it would skip versions.
+ * next one is begun), and serving past it would skip versions. Each segment is streamed a
+ * bounded buffer at a time (`RecordCursor`): a tail of hundreds of MB is never in memory.
  */
-export function openSegments(dir: string, stateVersion: number, options: { durability: 'full' | 'batched'; logger: Logger }): OpenedSegments {
+export async function openSegments(dir: string, stateVersion: number, options: { durability: 'full' | 'batched'; logger: Logger }): Promise<OpenedSegments> {
   const firsts = fs
     .readdirSync(dir)
     .map(tailSegmentFirst)
@@ -108,49 +110,87 @@ export function openSegments(dir: string, stateVersion: number, options: { durab
   const segments: Segment[] = [];
   const entries: TailEntry[] = [];
   let removed = false;
-  let expected = stateVersion + 1;
-  let previous = 0;
+  const scan = { expected: stateVersion + 1, previous: 0 };
   for (const first of firsts) {
     const segment = new Segment(first, join(dir, `tail-${first}.log`));
-    let offset = RECORD_LOG_MAGIC.length;
-    const { log } = openRecordLog(segment.path, {
-      durability: options.durability,
-      logger: options.logger,
-      decode: (payload: Buffer) => {
-        const at = offset;
-        offset += RECORD_HEADER_BYTES + payload.length;
-        const record = decodeTailRecord(payload);
-        if (typeof record === 'string') return left(record);
-        const v = record.changeset.serverVersion;
-        if (v <= previous) return left(`server version ${v} does not follow ${previous}`);
-        if (v > stateVersion && v !== expected) return left(`server version ${v} where ${expected} was due`);
-        previous = v;
-        if (v > stateVersion) {
-          expected++;
-          entries.push({
-            v,
-            origin: record.changeset.origin,
-            clientVersion: record.changeset.clientVersion,
-            owner: record.owner,
-            segment: first,
-            jsonAt: at + RECORD_HEADER_BYTES + record.jsonStart,
-            jsonLength: payload.length - record.jsonStart,
-            bytes: record.bytes,
-            at: record.at,
-          });
-        }
-        segment.last = v;
-        return right(undefined);
-      },
-    });
-    // A record after a gap is refused like a corrupt one, so whatever follows a cut is cut too.
-    log.close();
+    await scanSegment(segment, stateVersion, scan, entries, options.logger);
     if (segment.last <= stateVersion) {
       segment.drop();
       removed = true;
     } else segments.push(segment);
   }
   return { segments, entries, removed };
+}
+
+/**
+ * Reads one segment's records into `entries` (those after `stateVersion`), cutting the file at
+ * the first record that is not whole, fails its checksum, is not a tail record or breaks the
+ * order of server versions (`scan`, carried from segment to segment). What it keeps is synced
+ * before it is served: a batched writer killed before its fsync leaves records in the page
+ * cache only, and a changeset served must not vanish at the next power loss.
+ */
+async function scanSegment(segment: Segment, stateVersion: number, scan: { expected: number; previous: number }, entries: TailEntry[], logger: Logger): Promise<void> {
+  const fd = fs.openSync(segment.path, 'r+');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const magic = Buffer.alloc(Math.min(size, RECORD_LOG_MAGIC.length));
+    fs.readSync(fd, magic, 0, magic.length, 0);
+    const check = checkMagic(magic);
+    if (check === 'foreign' && !magic.every((b) => b === 0)) throw new NotARecordLogError(`${segment.path} is not a record log; refusing to touch it`);
+    // A creation whose magic never reached the disk holds nothing: `last` stays below `first`, and the caller removes it.
+    if (check !== 'ok') return;
+    const cursor = new RecordCursor(fd, RECORD_LOG_MAGIC.length, size);
+    let problem: string | undefined;
+    for (;;) {
+      let record: CursorRecord | undefined;
+      try {
+        record = await cursor.next();
+      } catch (error) {
+        if (!(error instanceof RecordFramingError)) throw error;
+        problem = error.reason;
+        break;
+      }
+      if (record === undefined) break;
+      const decoded = decodeTailRecord(record.payload);
+      if (typeof decoded === 'string') {
+        problem = decoded;
+        break;
+      }
+      const v = decoded.changeset.serverVersion;
+      if (v <= scan.previous) {
+        problem = `server version ${v} does not follow ${scan.previous}`;
+        break;
+      }
+      if (v > stateVersion && v !== scan.expected) {
+        problem = `server version ${v} where ${scan.expected} was due`;
+        break;
+      }
+      scan.previous = v;
+      if (v > stateVersion) {
+        scan.expected++;
+        entries.push({
+          v,
+          origin: decoded.changeset.origin,
+          clientVersion: decoded.changeset.clientVersion,
+          owner: decoded.owner,
+          segment: segment.first,
+          jsonAt: record.offset + RECORD_HEADER_BYTES + decoded.jsonStart,
+          jsonLength: record.payload.length - decoded.jsonStart,
+          bytes: decoded.bytes,
+          at: decoded.at,
+        });
+      }
+      segment.last = v;
+    }
+    const kept = cursor.offset;
+    if (problem !== undefined) {
+      fs.ftruncateSync(fd, kept);
+      logger.warn('tail segment was torn or corrupt; cut it at the last whole record', { path: segment.path, reason: problem, keptBytes: kept, truncatedBytes: size - kept });
+    }
+    if (kept > RECORD_LOG_MAGIC.length || problem !== undefined) fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Reads the changesets of `entries` (consecutive ones of a segment in one read). */
