@@ -11,6 +11,10 @@
  * run against today's server without it; the refused ones come back in `ignored`, with why.
  * The line `memory` on stdin answers one JSON line of `process.memoryUsage()` after two full
  * garbage collections (the child runs with `--expose-gc`), so heap figures are live bytes only.
+ * The line `peaks` answers the highest `process.memoryUsage()` figures (no GC: what was held,
+ * garbage included) sampled every 20 ms since the previous `peaks` line, and starts sampling anew:
+ * what an RSS peak was made of. The line `compact <partition>` folds that partition's tail into
+ * its state now (`SyncServer.compactPartition`) and answers its report.
  *
  * Run by `spawnServer()` from bench code; not a benchmark itself.
  */
@@ -62,6 +66,10 @@ export interface ServerChild {
   readonly ignored: Readonly<Record<string, string>>;
   /** Memory of the child after two full GCs. */
   memory(): Promise<ChildMemory>;
+  /** Folds `partition`'s tail into its state now; resolves with the fold's report (`FoldReport`). */
+  compact(partition: string): Promise<{ readonly from: number; readonly to: number; readonly stateBytes: number }>;
+  /** The highest memory figures (with heapTotal) sampled since the previous call, which starts the sampling. */
+  peaks(): Promise<ChildMemory & { readonly heapTotal: number }>;
   close(): Promise<void>;
 }
 
@@ -109,6 +117,24 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<ServerChi
         }),
         30_000,
         'server child memory',
+      ),
+    compact: (partition) =>
+      withTimeout(
+        new Promise<{ from: number; to: number; stateBytes: number }>((resolve) => {
+          waiting.push((line) => resolve(JSON.parse(line) as { from: number; to: number; stateBytes: number }));
+          proc.stdin!.write(`compact ${partition}\n`);
+        }),
+        900_000,
+        'server child compact',
+      ),
+    peaks: () =>
+      withTimeout(
+        new Promise<ChildMemory & { heapTotal: number }>((resolve) => {
+          waiting.push((line) => resolve(JSON.parse(line) as ChildMemory & { heapTotal: number }));
+          proc.stdin!.write('peaks\n');
+        }),
+        30_000,
+        'server child peaks',
       ),
     close: async () => {
       if (proc.exitCode !== null) return;
@@ -183,7 +209,28 @@ async function serve(): Promise<void> {
     process.exit(0);
   };
   const gc = (globalThis as { gc?: () => void }).gc;
+  const zero = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  let peaks = { ...zero };
+  let sampler: NodeJS.Timeout | undefined;
+  const sample = (): void => {
+    const now = process.memoryUsage();
+    for (const key of Object.keys(zero) as Array<keyof typeof zero>) peaks[key] = Math.max(peaks[key], now[key]);
+  };
   createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line === 'peaks') {
+      sample();
+      process.stdout.write(`${JSON.stringify(peaks)}\n`);
+      peaks = { ...zero };
+      sampler ??= setInterval(sample, 20).unref();
+      return;
+    }
+    if (line.startsWith('compact ')) {
+      void server.compactPartition(line.slice('compact '.length)).then(
+        (report) => process.stdout.write(`${JSON.stringify(report)}\n`),
+        (error: unknown) => process.stdout.write(`${JSON.stringify({ error: String(error) })}\n`),
+      );
+      return;
+    }
     if (line !== 'memory') return;
     // Twice: a first pass can leave objects with finalizers for the second.
     gc?.();

@@ -71,6 +71,14 @@ async function bootstrap(): Promise<Bootstrap> {
       } finally {
         writer.close();
       }
+      // The whole tail folded first, so the bootstrap measured is the state's alone, not a
+      // background fold that may or may not overlap it. The fold's own memory is printed.
+      await first.peaks();
+      const folded = await first.compact(PARTITION);
+      const foldPeaks = await first.peaks();
+      process.stderr.write(
+        `  folded server versions ${folded.from}..${folded.to} into a ${(folded.stateBytes / MB).toFixed(1)} MB state; server memory at its highest meanwhile (no GC): heapTotal ${(foldPeaks.heapTotal / MB).toFixed(1)} MB, rss ${(foldPeaks.rss / MB).toFixed(1)} MB\n`,
+      );
     } finally {
       await first.close();
     }
@@ -83,6 +91,7 @@ async function bootstrap(): Promise<Bootstrap> {
       await server.memory();
       await settle(500);
       const idleRss = residentMemory(pid).rss;
+      await server.peaks();
       const reset = resetPeak(pid);
       const sampler = sampleRss(pid);
       const reader = await newClient(server.url, 'memory-reader', 'batched');
@@ -100,6 +109,10 @@ async function bootstrap(): Promise<Bootstrap> {
         sampler.stop();
         reader.close();
       }
+      const held = await server.peaks();
+      process.stderr.write(
+        `  server memory at its highest during the bootstrap (no GC): heapTotal ${(held.heapTotal / MB).toFixed(1)} MB, heapUsed ${(held.heapUsed / MB).toFixed(1)} MB, external ${(held.external / MB).toFixed(1)} MB (arrayBuffers ${(held.arrayBuffers / MB).toFixed(1)} MB)\n`,
+      );
       const hwm = reset ? residentMemory(pid).peak : 0;
       const peakRss = Math.max(hwm, sampled);
       const peakFrom = reset ? (hwm >= sampled ? 'VmHWM' : 'VmRSS samples') : 'VmRSS samples (VmHWM reset refused)';

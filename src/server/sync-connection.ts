@@ -518,7 +518,8 @@ export class SyncConnection {
     try {
       // Acknowledged only once on stable storage: `append` resolves then.
       if (plan.accepted.length > 0) {
-        const appended = await handle.append(fileIdent, session.userId, plan.accepted, now);
+        // Whole ms, as storage keeps it: a clock that reads fractions (performance.now-based) still stores.
+        const appended = await handle.append(fileIdent, session.userId, plan.accepted, Math.max(0, Math.floor(now)));
         added = appended.added.length;
         for (const changeset of appended.added) bytes += changesetBytes(changeset);
       }

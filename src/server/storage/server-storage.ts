@@ -119,7 +119,9 @@ export interface PartitionHandle {
    * server's clock: the age retention counts from). They are the origin's, in client-version
    * order; those at or below the origin's stored client version are skipped (a re-sent upload is
    * stored once, also when two uploads of one origin race), and the rest must follow it without a
-   * gap (else it rejects with a `RangeError`, storing none). Resolves once they are durable.
+   * gap (else it rejects with a `RangeError`, storing none). `receivedAtMs` must be a whole
+   * number of ms ≥ 0 (else a `RangeError`, storing none): a backend keeps it with the changesets.
+   * Resolves once they are durable.
    */
   append(origin: string, owner: string, changesets: readonly Changeset[], receivedAtMs: number): Promise<Appended>;
   /**

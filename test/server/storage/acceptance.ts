@@ -95,6 +95,21 @@ export function runPartitionStoreAcceptance(name: string, setup: () => Promise<A
       await store.release('p');
     });
 
+    it('refuses a receipt time that is not a whole number of ms ≥ 0, storing nothing, and what it stored reads back after a reopen', async () => {
+      let h = await store.acquire('p');
+      await h.append('a', 'u', [putTask('a', 1, 't1')], NOW);
+      for (const at of [Number.NaN, -1, 1.5, Number.POSITIVE_INFINITY, 2 ** 53, '5' as unknown as number, undefined as unknown as number]) {
+        await expect(h.append('a', 'u', [putTask('a', 2, 't2')], at), `receivedAtMs ${String(at)}`).rejects.toThrow(RangeError);
+      }
+      expect({ latest: h.latest, a: h.origin('a').clientVersion }).toEqual({ latest: 1, a: 1 });
+      await h.append('a', 'u', [putTask('a', 2, 't2')], 0);
+      await store.release('p');
+      await reopen();
+      h = await store.acquire('p');
+      expect((await readWholeTail(h, 0, 'reader')).map((c) => c.clientVersion)).toEqual([1, 2]);
+      await store.release('p');
+    });
+
     it("leaves a client's own changesets out of its tail reads and its byte count", async () => {
       const h = await store.acquire('p');
       await h.append('a', 'u', [putTask('a', 1, 'x')], NOW);

@@ -185,6 +185,9 @@ export class FilePartition implements PartitionHandle, FileHolder {
   async append(origin: string, owner: string, changesets: readonly Changeset[], receivedAtMs: number): Promise<Appended> {
     while (this.exclusive !== undefined) await this.exclusive.catch(() => undefined);
     this.assertWritable();
+    // Refused before anything is written: a record whose time does not read back would be cut
+    // at the next open, and every acknowledged changeset after it with it.
+    if (!Number.isSafeInteger(receivedAtMs) || receivedAtMs < 0) throw new RangeError(`receivedAtMs ${String(receivedAtMs)} is not a whole number of ms ≥ 0`);
     const added: ServerChangeset[] = [];
     let expected = (this.written.get(origin)?.clientVersion ?? 0) + 1;
     for (const changeset of changesets) {
