@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { DocumentEntryCodec } from '../../../store/store-records.js';
+import { DocumentEntryCodec, type DocumentEntry } from '../../../store/store-records.js';
 import { documentKeyOf } from '../../../store/document-set.js';
 import type { DocumentState } from '../../../store/document-state.js';
 import { fsyncDirectory, PRIVATE_FILE_MODE, removeQuietly, writeFully } from '../../../store/durable-fs.js';
@@ -14,6 +14,7 @@ import { RECORD_LOG_MAGIC, encodeRecords } from '../../../store/record-framing.j
 import { tempPathOf } from '../../../store/record-log.js';
 import { documentToEntry, entryToDocument } from '../../../store/snapshot.js';
 import { RecordCursor } from './record-cursor.js';
+import { documentKeyInJson } from './document-key.js';
 import { mergeDocuments, withoutTombstone, type TouchedDocument } from './document-merge.js';
 import { SparseIndexBuilder, type StateGeneration } from './state-generation.js';
 import { decodeStateRecord, encodeDocumentRecord, encodeStateMeta, type StateHeader } from './state-records.js';
@@ -79,6 +80,19 @@ class RecordWriter {
   }
 }
 
+/** How the wire JSON of a document without a tombstone ends (`documentToEntry`'s key order). */
+const NO_TOMBSTONE = Buffer.from(',"tombstone":null}', 'latin1');
+
+const endsWith = (bytes: Buffer, suffix: Buffer): boolean =>
+  bytes.length >= suffix.length && bytes.compare(suffix, 0, suffix.length, bytes.length - suffix.length) === 0;
+
+/** The document entry of a state record's wire JSON, parsed and checked whole. */
+function readEntry(json: Buffer, path: string, offset: number): DocumentEntry {
+  const entry = DocumentEntryCodec.decode(JSON.parse(json.toString('utf8')));
+  if (entry._tag === 'Left') throw new Error(`${path}: record at ${offset} is not a document entry`);
+  return entry.right;
+}
+
 /** Writes the new state file and puts it in place; the old generation's file is replaced. */
 export async function rewriteState(rewrite: StateRewrite): Promise<Rewritten> {
   const path = join(rewrite.dir, STATE_FILE);
@@ -117,6 +131,14 @@ export async function rewriteState(rewrite: StateRewrite): Promise<Rewritten> {
       documents++;
     };
 
+    /** Carries a document over unchanged, unread: `payload` is its record. */
+    const carry = (v: number, at: number, hasTombstone: boolean, payload: Buffer): void => {
+      if (hasTombstone && (oldestTombstoneAt === null || at < oldestTombstoneAt)) oldestTombstoneAt = at;
+      index.add(v, out.offset, payload.length - payload.indexOf(0x0a) - 1);
+      out.add(payload);
+      documents++;
+    };
+
     const from = rewrite.from;
     if (from?.path !== undefined && from.end.documents > 0) {
       const oldFd = fs.openSync(from.path, 'r');
@@ -127,13 +149,19 @@ export async function rewriteState(rewrite: StateRewrite): Promise<Rewritten> {
           if (record === undefined) break;
           const decoded = decodeStateRecord(record.payload);
           if (typeof decoded === 'string' || decoded.kind !== 'document') throw new Error(`${from.path}: record at ${record.offset} is not a document`);
-          const entry = DocumentEntryCodec.decode(JSON.parse(decoded.json.toString('utf8')));
-          if (entry._tag === 'Left') throw new Error(`${from.path}: record at ${record.offset} is not a document entry`);
-          const { type, id } = entry.right;
-          const old = entryToDocument(entry.right);
+          // Most documents are carried over as they are: their key is all that is read of them.
+          const fast = documentKeyInJson(decoded.json);
+          const entry = fast === undefined ? readEntry(decoded.json, from.path, record.offset) : undefined;
+          const { type, id } = fast ?? entry!;
           const key = documentKeyOf(type, id);
           const change = pending.get(key);
-          if (change !== undefined) {
+          if (change === undefined) {
+            const hasTombstone = !endsWith(decoded.json, NO_TOMBSTONE);
+            if (entry === undefined && !(hasTombstone && decoded.at < rewrite.dropBefore)) carry(decoded.v, decoded.at, hasTombstone, Buffer.from(record.payload));
+            // Retention may drop its tombstone (or its JSON is not as this server writes it): looked at whole.
+            else put(decoded.v, decoded.at, entryToDocument(entry ?? readEntry(decoded.json, from.path, record.offset)), type, id, Buffer.from(record.payload));
+          } else {
+            const old = entryToDocument(entry ?? readEntry(decoded.json, from.path, record.offset));
             const merged = mergeDocuments(old, change.state);
             const before = JSON.stringify(documentToEntry(type, id, old));
             if (JSON.stringify(documentToEntry(type, id, merged)) === before) {
@@ -141,7 +169,7 @@ export async function rewriteState(rewrite: StateRewrite): Promise<Rewritten> {
               pending.delete(key);
               put(decoded.v, decoded.at, old, type, id, Buffer.from(record.payload));
             } else change.state = merged;
-          } else put(decoded.v, decoded.at, old, type, id, Buffer.from(record.payload));
+          }
           if (n % DOCUMENTS_PER_SLICE === 0) await yieldToLoop();
         }
       } finally {
