@@ -32,7 +32,6 @@ export class SessionBinding {
       session,
       fileIdent: store.fileIdent,
       ...(epoch === undefined ? {} : { cursors: { epoch, upload, download } }),
-      ...(epoch !== undefined && store.holdsUnconfirmedState ? { merged: true as const } : {}),
     });
   }
 

@@ -453,9 +453,9 @@ export class SyncConnection {
       // its own commits) has nothing a reset would replace: it takes the new epoch, as a new
       // client with offline commits would. This is how a partition whose epoch was never durable
       // (bound, never written, then released or the server stopped or crashed) costs nothing.
-      // One that merged STATE documents of the old epoch (`merged`) holds them, even at cursor 0.
-      const holdsNothing =
-        message.merged !== true && cursors.download.serverVersion === 0 && cursors.upload.clientVersion === 0 && cursors.upload.serverVersion === 0;
+      // STATE documents of the old epoch it staged (a bootstrap cut before its DOWNLOAD) it
+      // discards itself on taking the new epoch (`RealmState.staged`).
+      const holdsNothing = cursors.download.serverVersion === 0 && cursors.upload.clientVersion === 0 && cursors.upload.serverVersion === 0;
       if (!holdsNothing) {
         this.failSession(session, 'clientReset', `the client's history (epoch ${cursors.epoch}) was replaced (epoch ${handle.epoch})`);
         return;

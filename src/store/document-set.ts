@@ -50,6 +50,11 @@ export class DocumentSet {
   private readonly listCache = new Map<string, readonly VisibleObject[]>();
   private bytes = 0;
 
+  /** Whether it holds no document state at all. */
+  get isEmpty(): boolean {
+    return this.byType.size === 0;
+  }
+
   /** Estimated snapshot bytes of every document held (tombstones included). */
   get estimatedBytes(): number {
     return this.bytes;

@@ -13,6 +13,7 @@ import { CompactionPolicy, rewriteAsSnapshot } from './compaction.js';
 import { DurableVersions } from './durable-versions.js';
 import type { FileLock } from './file-lock.js';
 import type { DocumentKey, VisibleObject } from './document-set.js';
+import type { DocumentState } from './document-state.js';
 import { ListenerSet } from './listener-set.js';
 import { localRecord } from './local-record.js';
 import type { Logger } from './logger.js';
@@ -139,14 +140,16 @@ export class RealmFile {
   }
 
   /**
-   * Whether this file merged `state` documents (PROTOCOL.md "Bootstrap and catch-up") that no
-   * DOWNLOAD confirmed yet: its download cursor is 0, yet it holds writes of other files. Its
-   * IDENT says so (`merged`), so a server whose history was replaced meanwhile resets it instead
-   * of taking it for a file that holds nothing of the old history and leaving those documents
-   * on it.
+   * Whether this file holds `state` documents (PROTOCOL.md "Bootstrap and catch-up") that wait
+   * for the DOWNLOAD ending their batch: readers see none of them until it comes, then all at once.
    */
-  get holdsUnconfirmedState(): boolean {
-    return this.state.download.serverVersion === 0 && this.state.holdsOthersWrites();
+  get bootstrapping(): boolean {
+    return this.state.bootstrapping;
+  }
+
+  /** The state of one document of a bootstrap not applied yet (see {@link bootstrapping}); readers never see it. For tests and tools. */
+  stagedDocument(type: string, id: string): DocumentState | undefined {
+    return this.state.stagedDocument(type, id);
   }
 
   /**
@@ -350,20 +353,22 @@ export class RealmFile {
     // A DOWNLOAD with nothing from other files only moves the cursor past this file's own
     // echoes and updates what is left to download: not synced on its own (see `AppendSync`).
     // Lost to power failure, the cursor is older and the server sends those changesets again,
-    // which integrating is harmless (they are this file's own, applied).
-    if (record.changesets.length === 0) this.append(record, 'lazily', payload);
+    // which integrating is harmless (they are this file's own, applied). One that ends a staged
+    // bootstrap shows documents: a commit, durable before listeners hear them.
+    if (record.changesets.length === 0 && !this.state.bootstrapping) this.append(record, 'lazily', payload);
     else this.commit(record, 'remote', payload);
   }
 
   /**
-   * Merges the documents of one `state` message (PROTOCOL.md "Bootstrap and catch-up") into this
-   * file's, in one record: each is joined with this file's state of it (`mergeDocumentStates`:
-   * per field the greater stamp wins, the greater tombstone hides what it covers), so a message
-   * merged again, after a disconnect or a crash, changes nothing more. `downloadableBytes` is
-   * what the server still has; the documents' bytes (UTF-8 of their JSON) count as downloaded.
-   * No cursor moves: the DOWNLOAD that ends the state batch moves the download cursor. Durable
-   * per durability before listeners hear `remote` (the documents whose state changed). The
-   * documents are what decoding made (`decodeServerMessage` for every `state` message, or
+   * Stages the documents of one `state` message (PROTOCOL.md "Bootstrap and catch-up"), in one
+   * durable record: each is joined with what is staged of it (`mergeDocumentStates`: per field
+   * the greater stamp wins, the greater tombstone hides what it covers), so a message merged
+   * again, after a disconnect or a crash, changes nothing more. Readers see none of them yet:
+   * the DOWNLOAD that ends the batch (`integrateDownload`) merges them all into the file's
+   * documents at once, moves the download cursor, and listeners hear `remote` then; an epoch
+   * other than the file's (`setEpoch`) discards them. `downloadableBytes` is what the server
+   * still has; the documents' bytes (UTF-8 of their JSON) count as downloaded. The documents are
+   * what decoding made (`decodeServerMessage` for every `state` message, or
    * `DecodedDocumentEntriesCodec.decode`).
    */
   integrateState(documents: DecodedDocumentEntries, downloadableBytes: number): void {

@@ -8,6 +8,7 @@ import { changesetBytes, type Changeset, type Hlc } from '../protocol/changeset.
 import type { DownloadCursor, UploadCursor } from '../protocol/cursors.codec.js';
 import type { Json } from '../protocol/json.codec.js';
 import { DocumentSet, documentKeyOf, type DocumentKey } from './document-set.js';
+import type { DocumentState } from './document-state.js';
 import { HLC_ZERO, maxHlc } from './hlc.js';
 import { deepFreeze } from './json-value.js';
 import { documentToEntry, entryToDocument } from './snapshot.js';
@@ -31,6 +32,12 @@ const PENDING_ENTRY_BYTES = 40;
 /** The in-memory state of a realm file. Mutated only through {@link RealmState.apply}. */
 export class RealmState {
   readonly documents = new DocumentSet();
+  /**
+   * Documents of `state` records no DOWNLOAD confirmed yet: a bootstrap is applied whole, when
+   * the DOWNLOAD that ends its batch arrives (then they merge into `documents`), so a reader
+   * never sees part of the server's state; a new epoch discards them (a reset replaced it).
+   */
+  private staged = new DocumentSet();
   private ident: string | undefined;
   private version = 0;
   private clock: Hlc = HLC_ZERO;
@@ -116,7 +123,17 @@ export class RealmState {
 
   /** A running estimate of the bytes {@link snapshot} would encode to, without encoding it. */
   get estimatedSnapshotBytes(): number {
-    return SNAPSHOT_BASE_BYTES + this.documents.estimatedBytes + this.unacknowledgedBytes + this.pendingCount * PENDING_ENTRY_BYTES;
+    return SNAPSHOT_BASE_BYTES + this.documents.estimatedBytes + this.staged.estimatedBytes + this.unacknowledgedBytes + this.pendingCount * PENDING_ENTRY_BYTES;
+  }
+
+  /** Whether `state` documents wait for the DOWNLOAD that ends their batch (see `staged`). */
+  get bootstrapping(): boolean {
+    return !this.staged.isEmpty;
+  }
+
+  /** The staged state of one document (see `staged`): for tests and tools, readers never see it. */
+  stagedDocument(type: string, id: string): DocumentState | undefined {
+    return this.staged.get(type, id);
   }
 
   /** Checks then applies a record read from the file; a `Left` means the log is corrupt from this record on. */
@@ -179,6 +196,11 @@ export class RealmState {
       }
       case 'remote': {
         const changed = new Map<string, DocumentKey>();
+        // It ends a bootstrap's batch if one was staged: the state first, then its changesets.
+        if (!this.staged.isEmpty) {
+          for (const { type, id, state } of this.staged.entries()) if (this.documents.merge(type, id, state)) changed.set(documentKeyOf(type, id), { type, id });
+          this.staged = new DocumentSet();
+        }
         for (const changeset of record.changesets) {
           for (const key of this.documents.applyChangeset(changeset)) changed.set(documentKeyOf(key.type, key.id), key);
         }
@@ -189,14 +211,12 @@ export class RealmState {
         return [...changed.values()];
       }
       case 'state': {
-        const changed = new Map<string, DocumentKey>();
-        for (const entry of record.documents) {
-          if (this.documents.merge(entry.type, entry.id, entryToDocument(entry))) changed.set(documentKeyOf(entry.type, entry.id), { type: entry.type, id: entry.id });
-        }
+        // Staged, not shown: the DOWNLOAD ending the batch applies it (see `staged`).
+        for (const entry of record.documents) this.staged.merge(entry.type, entry.id, entryToDocument(entry));
         this.downloadTransferred += record.receivedBytes;
         this.downloadableBytes = record.downloadableBytes;
         this.clock = maxHlc(this.clock, record.hlc);
-        return [...changed.values()];
+        return [];
       }
       case 'ack': {
         if (record.clientVersion <= this.uploadCursor.clientVersion) return [];
@@ -218,26 +238,11 @@ export class RealmState {
         return [];
       }
       case 'epoch':
+        // A staged bootstrap of another epoch belongs to a history that was replaced.
+        if (record.epoch !== this.epochValue) this.staged = new DocumentSet();
         this.epochValue = record.epoch;
         return [];
     }
-  }
-
-  /**
-   * Whether some document holds a write of another file (a field or a tombstone stamped by
-   * another origin): what this file has of the server's besides its cursors. O(documents) at
-   * worst, stopping at the first such write; asked once per bind, and only of a file at
-   * download cursor 0 (`RealmFile.holdsUnconfirmedState`).
-   */
-  holdsOthersWrites(): boolean {
-    const ident = this.ident;
-    for (const { state } of this.documents.entries()) {
-      if (state.tombstone !== undefined && state.tombstone.origin !== ident) return true;
-      for (const name in state.fields) {
-        if (state.fields[name]!.stamp.origin !== ident) return true;
-      }
-    }
-    return false;
   }
 
   /**
@@ -277,6 +282,7 @@ export class RealmState {
       },
       documents: snapshotDocuments(this.documents, expired),
       pending: this.pending.map(({ changeset, serverVersion }) => ({ changeset, serverVersion })),
+      ...(this.staged.isEmpty ? {} : { staged: snapshotDocuments(this.staged, []) }),
     };
   }
 
@@ -294,6 +300,8 @@ export class RealmState {
     this.queue = record.pending.map(({ changeset, serverVersion }) => ({ changeset, serverVersion, bytes: changesetBytes(changeset) }));
     this.head = 0;
     this.unacknowledgedBytes = this.queue.reduce((sum, p) => sum + p.bytes, 0);
+    this.staged = new DocumentSet();
+    for (const entry of record.staged ?? []) this.staged.set(entry.type, entry.id, entryToDocument(entry));
     return record.documents.map((entry) => {
       this.documents.set(entry.type, entry.id, entryToDocument(entry));
       return { type: entry.type, id: entry.id };

@@ -108,22 +108,26 @@ export type ProgressCounters = t.TypeOf<typeof ProgressCountersCodec>;
 
 /**
  * The whole state of a file in one record: what compaction writes as the first (and only)
- * record. Unacknowledged changesets ride along in `pending`, so they can still be uploaded.
+ * record. Unacknowledged changesets ride along in `pending`, so they can still be uploaded;
+ * `staged` holds the documents of a bootstrap no DOWNLOAD confirmed yet (absent: none).
  */
 export const SnapshotRecordCodec = t.readonly(
-  t.type({
-    kind: t.literal('snapshot'),
-    format: FormatCodec,
-    fileIdent: NonEmptyStringCodec,
-    clientVersion: NatCodec,
-    hlc: HlcCodec,
-    epoch: t.union([NonEmptyStringCodec, t.null]),
-    upload: UploadCursorCodec,
-    download: DownloadCursorCodec,
-    progress: ProgressCountersCodec,
-    documents: t.readonlyArray(DocumentEntryCodec),
-    pending: t.readonlyArray(PendingEntryCodec),
-  }),
+  t.intersection([
+    t.type({
+      kind: t.literal('snapshot'),
+      format: FormatCodec,
+      fileIdent: NonEmptyStringCodec,
+      clientVersion: NatCodec,
+      hlc: HlcCodec,
+      epoch: t.union([NonEmptyStringCodec, t.null]),
+      upload: UploadCursorCodec,
+      download: DownloadCursorCodec,
+      progress: ProgressCountersCodec,
+      documents: t.readonlyArray(DocumentEntryCodec),
+      pending: t.readonlyArray(PendingEntryCodec),
+    }),
+    t.partial({ staged: t.readonlyArray(DocumentEntryCodec) }),
+  ]),
   'SnapshotRecord',
 );
 /** A decoded {@link SnapshotRecordCodec}. */

@@ -71,7 +71,8 @@ export function downloadRecord(state: RealmState, fileIdent: string, download: D
     throw new InvalidInputError(`integrateDownload: the cursor names client version ${cursor.clientVersion}, but this file's last changeset is ${state.clientVersion}`);
   }
   const downloadable = downloadableBytes ?? state.downloadable;
-  if (changesets.length === 0 && downloadable === state.downloadable && cursor.serverVersion === current.serverVersion && cursor.clientVersion === current.clientVersion) {
+  // A staged bootstrap makes even an empty, unmoving DOWNLOAD a change: it applies the state.
+  if (changesets.length === 0 && !state.bootstrapping && downloadable === state.downloadable && cursor.serverVersion === current.serverVersion && cursor.clientVersion === current.clientVersion) {
     return undefined;
   }
   const encoded = encodeRemoteChangesets(changesets, fileIdent);

@@ -1,8 +1,9 @@
 /**
  * What a session does with a server's `state` message (`session-inbox.ts`), on a real realm
- * file and decoded frames: the documents are merged and the chart hears the bytes as download
- * progress, but no `server.download` (no cursor moved: the DOWNLOAD that ends the batch is what
- * the chart waits for); a state the file cannot take is a fatal `badDownload`. And the IDENT's
+ * file and decoded frames: the documents are staged (readers see them once the DOWNLOAD that
+ * ends the batch comes) and the chart hears the bytes as download progress, but no
+ * `server.download` (no cursor moved: that DOWNLOAD is what the chart waits for); a state the
+ * file cannot take is a fatal `badDownload`. And the IDENT's
  * `historyRetentionMs` reaches the file's compaction through the server terms.
  */
 import { join } from 'node:path';
@@ -40,17 +41,20 @@ function inboxOn(file: RealmFile | undefined, terms = new ServerTerms(defaultSer
 const DOCUMENT = { type: 'Task', id: 't1', fields: [['title', 'x', [1764081000123, 0, '9f3a51c07be2d4e1', 0]]], tombstone: null };
 
 describe('session inbox: state', () => {
-  it('merges the documents and reports the bytes as download progress; only the DOWNLOAD that ends the batch reaches the chart as one', () => {
+  it('stages the documents and reports the bytes as download progress; only the DOWNLOAD that ends the batch shows them and reaches the chart as one', () => {
     const file = RealmFile.open({ path: join(tempDir(), 'a.realm') });
     const { events, deliver } = inboxOn(file);
     deliver({ type: 'state', session: 1, documents: [DOCUMENT], downloadableBytes: 500 });
-    expect(file.objectForPrimaryKey('Task', 't1')).toEqual({ title: 'x' });
+    expect(file.objectForPrimaryKey('Task', 't1')).toBeUndefined();
+    expect(file.bootstrapping).toBe(true);
     const bytes = Buffer.byteLength(JSON.stringify(DOCUMENT), 'utf8');
     expect(events).toEqual([{ type: 'progress', direction: 'download', transferred: bytes, transferable: bytes + 500 }]);
     expect(file.cursors.download.serverVersion).toBe(0);
 
     deliver({ type: 'download', session: 1, changesets: [], cursors: { serverVersion: 9, clientVersion: 0 }, uploadAck: 0, downloadableBytes: 0 });
     expect(file.cursors.download).toEqual({ serverVersion: 9, clientVersion: 0 });
+    expect(file.objectForPrimaryKey('Task', 't1')).toEqual({ title: 'x' });
+    expect(file.bootstrapping).toBe(false);
     expect(events.slice(1)).toEqual([
       { type: 'progress', direction: 'download', transferred: bytes, transferable: bytes },
       { type: 'server.download', downloadableBytes: 0 },
@@ -93,6 +97,7 @@ describe('session inbox: historyRetentionMs', () => {
       deliver(ident(announced));
       expect(terms.retentionMs).toBe('historyRetentionMs' in announced ? announced.historyRetentionMs : undefined);
       deliver({ type: 'state', session: 1, documents: [oldTombstone], downloadableBytes: 0 });
+      deliver({ type: 'download', session: 1, changesets: [], cursors: { serverVersion: 3, clientVersion: 0 }, uploadAck: 0, downloadableBytes: 0 });
       file.compact();
       file.close();
       // Kept: a client that drops a tombstone the server may still hold would diverge from it

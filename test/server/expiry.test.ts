@@ -2,8 +2,8 @@
  * Which files the server finds expired after retention dropped a tombstone: one that may hold
  * the deleted document (also at download cursor 0, if it merged STATE documents whose closing
  * DOWNLOAD it never got) gets `clientFileExpired`; a file that never synced is bootstrapped.
- * And after a reset: a file at cursor 0 of the replaced epoch holds nothing of it unless it says
- * it merged STATE documents (`merged`), which gets it `clientReset`.
+ * And after a reset: a file at cursor 0 of the replaced epoch holds nothing of it (STATE
+ * documents it staged it discards itself) and takes the new epoch.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,12 +28,11 @@ async function identify(
   user: Login,
   fileIdent: string,
   cursors?: { epoch: string; upload: { clientVersion: number; serverVersion: number }; download: { serverVersion: number; clientVersion: number } },
-  merged?: true,
 ) {
   const c = await WireClient.connect(server!.url);
   sockets.push(c);
   c.send({ type: 'bind', session: 1, partition: 'p', token: user.accessToken });
-  c.send({ type: 'ident', session: 1, fileIdent, ...(cursors === undefined ? {} : { cursors }), ...(merged === undefined ? {} : { merged }) });
+  c.send({ type: 'ident', session: 1, fileIdent, ...(cursors === undefined ? {} : { cursors }) });
   return c;
 }
 
@@ -66,7 +65,7 @@ describe('clientFileExpired after retention dropped a tombstone', () => {
     expect(fresh.received.some((m) => m.type === 'error')).toBe(false);
   });
 
-  it('after deletePartition, a file of the old epoch at cursor 0 that merged STATE documents gets clientReset; one that merged none takes the new epoch', async () => {
+  it('after deletePartition, a file of the old epoch at cursor 0 that was sent STATE documents takes the new epoch, empty', async () => {
     dir = mkdtempSync(join(tmpdir(), 'expiry-'));
     server = await startServer({ dataDir: dir, historyRetentionMs: RETENTION_MS });
     const user = await logIn(server.url);
@@ -80,15 +79,12 @@ describe('clientFileExpired after retention dropped a tombstone', () => {
     expect((await x.next(is('state', 1))).documents.map((d) => d.id)).toEqual(['x']);
     x.close();
     await server.deletePartition('p');
-    const zero = { epoch: oldEpoch, upload: { clientVersion: 0, serverVersion: 0 }, download: { serverVersion: 0, clientVersion: 0 } };
 
-    const back = await identify(user, 'x', zero, true);
-    expect(await back.next(is('error', 1))).toMatchObject({ category: 'clientReset', isFatal: true });
-    const empty = await identify(user, 'y', zero);
-    const { epoch: newEpoch } = await empty.next(is('ident', 1));
+    const back = await identify(user, 'x', { epoch: oldEpoch, upload: { clientVersion: 0, serverVersion: 0 }, download: { serverVersion: 0, clientVersion: 0 } });
+    const { epoch: newEpoch } = await back.next(is('ident', 1));
     expect(newEpoch).not.toBe(oldEpoch);
-    const got = await downloadEverything(empty);
+    const got = await downloadEverything(back);
     expect(got.set.visible('Task', 'x')).toBeUndefined();
-    expect(empty.received.some((m) => m.type === 'error')).toBe(false);
+    expect(back.received.some((m) => m.type === 'error')).toBe(false);
   });
 });

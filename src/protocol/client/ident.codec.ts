@@ -5,14 +5,12 @@ import { SessionIdCodec } from '../session-id.codec.js';
 
 /**
  * IDENT from the client: the local file's ident and where its cursors stand. A file that never
- * synced sends no cursors. `merged`: the file holds `state` documents of `cursors.epoch` that no
- * DOWNLOAD confirmed (a bootstrap cut before its end), so at download cursor 0 it still holds
- * something of that epoch.
+ * synced sends no cursors.
  */
 export const ClientIdentCodec = t.readonly(
   t.intersection([
     t.type({ type: t.literal('ident'), session: SessionIdCodec, fileIdent: NonEmptyStringCodec }),
-    t.partial({ cursors: CursorsCodec, merged: t.literal(true) }),
+    t.partial({ cursors: CursorsCodec }),
   ]),
   'ClientIdent',
 );
