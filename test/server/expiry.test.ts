@@ -36,26 +36,35 @@ async function identify(
   return c;
 }
 
+/**
+ * A server whose clock is `Date.now() + clock.offset`, with a partition `p` holding x (uploaded
+ * by A, folded into the state), and X, which was sent x in a STATE frame and cut before the
+ * DOWNLOAD ending the batch (its cursor still 0).
+ */
+async function xCutMidBootstrap(clock: { offset: number }) {
+  dir = mkdtempSync(join(tmpdir(), 'expiry-'));
+  server = await startServer({ dataDir: dir, historyRetentionMs: RETENTION_MS, now: () => Date.now() + clock.offset });
+  const user = await logIn(server.url);
+  const a = await identify(user, 'a');
+  await downloadEverything(a);
+  a.send({ type: 'upload', session: 1, changesets: [putTask('a', 1, 'x')], progress: { clientVersion: 1, serverVersion: 0 } });
+  await a.next((m) => m.type === 'download' && m.uploadAck === 1);
+  await server.compactPartition('p');
+  const x = await identify(user, 'x');
+  const { epoch } = await x.next(is('ident', 1));
+  expect((await x.next(is('state', 1))).documents.map((d) => d.id)).toEqual(['x']);
+  x.close();
+  return { user, a, epoch };
+}
+
 describe('clientFileExpired after retention dropped a tombstone', () => {
   it('a file of this epoch at cursor 0 (a bootstrap cut before its DOWNLOAD) is expired; a file that never synced is bootstrapped without the document', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'expiry-'));
-    let offset = 0;
-    server = await startServer({ dataDir: dir, historyRetentionMs: RETENTION_MS, now: () => Date.now() + offset });
-    const user = await logIn(server.url);
-    const a = await identify(user, 'a');
-    await downloadEverything(a);
-    a.send({ type: 'upload', session: 1, changesets: [putTask('a', 1, 'x')], progress: { clientVersion: 1, serverVersion: 0 } });
-    await a.next((m) => m.type === 'download' && m.uploadAck === 1);
-    await server.compactPartition('p');
-    // X is answered this epoch and gets x in a STATE frame: it keeps its cursor at 0.
-    const x = await identify(user, 'x');
-    const { epoch } = await x.next(is('ident', 1));
-    expect((await x.next(is('state', 1))).documents.map((d) => d.id)).toEqual(['x']);
-    x.close();
+    const clock = { offset: 0 };
+    const { user, a, epoch } = await xCutMidBootstrap(clock);
     a.send({ type: 'upload', session: 1, changesets: [{ ...putTask('a', 2, 'x'), ops: [{ op: 'delete', type: 'Task', id: 'x' }] }], progress: { clientVersion: 2, serverVersion: 0 } });
     await a.next((m) => m.type === 'download' && m.uploadAck === 2);
-    offset += RETENTION_MS + 1_000;
-    expect((await server.compactPartition('p')).droppedTombstones).toBe(1);
+    clock.offset += RETENTION_MS + 1_000;
+    expect((await server!.compactPartition('p')).droppedTombstones).toBe(1);
 
     const back = await identify(user, 'x', { epoch, upload: { clientVersion: 0, serverVersion: 0 }, download: { serverVersion: 0, clientVersion: 0 } });
     expect(await back.next(is('error', 1))).toMatchObject({ code: 'clientFileExpired', category: 'clientReset', isFatal: true });
@@ -66,19 +75,8 @@ describe('clientFileExpired after retention dropped a tombstone', () => {
   });
 
   it('after deletePartition, a file of the old epoch at cursor 0 that was sent STATE documents takes the new epoch, empty', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'expiry-'));
-    server = await startServer({ dataDir: dir, historyRetentionMs: RETENTION_MS });
-    const user = await logIn(server.url);
-    const a = await identify(user, 'a');
-    await downloadEverything(a);
-    a.send({ type: 'upload', session: 1, changesets: [putTask('a', 1, 'x')], progress: { clientVersion: 1, serverVersion: 0 } });
-    await a.next((m) => m.type === 'download' && m.uploadAck === 1);
-    await server.compactPartition('p');
-    const x = await identify(user, 'x');
-    const { epoch: oldEpoch } = await x.next(is('ident', 1));
-    expect((await x.next(is('state', 1))).documents.map((d) => d.id)).toEqual(['x']);
-    x.close();
-    await server.deletePartition('p');
+    const { user, epoch: oldEpoch } = await xCutMidBootstrap({ offset: 0 });
+    await server!.deletePartition('p');
 
     const back = await identify(user, 'x', { epoch: oldEpoch, upload: { clientVersion: 0, serverVersion: 0 }, download: { serverVersion: 0, clientVersion: 0 } });
     const { epoch: newEpoch } = await back.next(is('ident', 1));

@@ -1,19 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startServer, type Permission, type SyncServer } from '../../src/server/index.js';
 import { putTask } from '../support/changesets.js';
+import { useServerDir } from '../support/server-dir.js';
 import { bindSession, is, logIn, WireClient } from '../support/wire-client.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'permission-per-upload-'));
+const { dir, sockets, start } = useServerDir('permission-per-upload');
 let server: SyncServer | undefined;
-const sockets: WireClient[] = [];
-afterAll(async () => {
-  sockets.forEach((s) => s.close());
-  await server?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 const bound = (url: string, token: string, fileIdent: string) => bindSession(url, token, fileIdent, sockets);
 
@@ -21,7 +14,7 @@ describe('permissions are decided at every UPLOAD, not only at BIND', () => {
   it('a user lowered to read-only mid-session gets permissionDenied at its next upload, and nothing of it is stored', { timeout: 30_000 }, async () => {
     // What the application decides now; the test changes it while the session stays bound.
     const granted = new Map<string, Permission>();
-    server = await startServer({ dataDir: dir, permissions: (userId, partition) => granted.get(`${userId}/${partition}`) ?? 'readWrite' });
+    server = await start({ permissions: (userId, partition) => granted.get(`${userId}/${partition}`) ?? 'readWrite' });
     const writer = await logIn(server.url);
     const { client } = await bound(server.url, writer.accessToken, 'writer');
 
@@ -42,7 +35,7 @@ describe('permissions are decided at every UPLOAD, not only at BIND', () => {
   it('a user lowered to no access mid-session gets permissionDenied and is sent nothing written after it', { timeout: 30_000 }, async () => {
     const granted = new Map<string, Permission>();
     const dataDir = join(dir, 'none');
-    const local = await startServer({ dataDir, permissions: (userId, partition) => granted.get(`${userId}/${partition}`) ?? 'readWrite' });
+    const local = await start({ dataDir, permissions: (userId, partition) => granted.get(`${userId}/${partition}`) ?? 'readWrite' });
     try {
       const writer = await logIn(local.url);
       const reader = await logIn(local.url);

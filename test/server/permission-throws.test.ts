@@ -1,19 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startServer, type SyncServer } from '../../src/server/index.js';
+import { describe, expect, it } from 'vitest';
+import { type SyncServer } from '../../src/server/index.js';
 import { putTask } from '../support/changesets.js';
+import { useServerDir } from '../support/server-dir.js';
 import { bindSession, is, logIn, WireClient } from '../support/wire-client.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'permission-throws-'));
+const { dir, sockets, start } = useServerDir('permission-throws');
 let server: SyncServer | undefined;
-const sockets: WireClient[] = [];
-afterAll(async () => {
-  sockets.forEach((s) => s.close());
-  await server?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 const bound = async (url: string, token: string, fileIdent: string) => (await bindSession(url, token, fileIdent, sockets)).client;
 
@@ -21,8 +13,7 @@ describe('a permissions function that throws', () => {
   it('denies that user only: the other sessions of the partition are still sent what is written', { timeout: 30_000 }, async () => {
     // The application's lookup fails for one user once the sessions are bound (a row deleted).
     const broken = new Set<string>();
-    server = await startServer({
-      dataDir: dir,
+    server = await start({
       permissions: (userId) => {
         if (broken.has(userId)) throw new Error(`no role for ${userId}`);
         return 'readWrite';

@@ -1,26 +1,20 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startServer, type SyncServer } from '../../src/server/index.js';
+import { describe, expect, it } from 'vitest';
+import { type SyncServer } from '../../src/server/index.js';
 import { putTask } from '../support/changesets.js';
+import { useServerDir } from '../support/server-dir.js';
 import { is, logIn, WireClient } from '../support/wire-client.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'rebind-cost-'));
+const { dir, sockets, start } = useServerDir('rebind-cost');
 let server: SyncServer | undefined;
-const sockets: WireClient[] = [];
-afterAll(async () => {
-  sockets.forEach((s) => s.close());
-  await server?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 /** Bytes this process has read through read(2) and friends so far (Linux: /proc/self/io). */
 const bytesRead = (): number => Number(/^rchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))![1]);
 
 describe('binding a partition again right after its last session ended does not read its history again', () => {
   it('50 BIND+UNBIND pairs on a 3 MB history read it at most once', { timeout: 120_000 }, async () => {
-    server = await startServer({ dataDir: dir, now: () => 1_000 });
+    server = await start({ now: () => 1_000 });
     const user = await logIn(server.url);
     const writer = await WireClient.connect(server.url);
     sockets.push(writer);

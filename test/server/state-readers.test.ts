@@ -3,24 +3,17 @@
  * reading must not make the server hold a state file descriptor per session: each state read
  * pins its generation's file while it waits for the socket to drain.
  */
-import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startServer, type SyncServer } from '../../src/server/index.js';
+import { describe, expect, it } from 'vitest';
+import { type SyncServer } from '../../src/server/index.js';
 import { putTask } from '../support/changesets.js';
+import { useServerDir } from '../support/server-dir.js';
 import { eventually } from '../support/eventually.js';
 import { is, logIn, WireClient } from '../support/wire-client.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'state-readers-'));
+const { dir, sockets, start } = useServerDir('state-readers');
 let server: SyncServer | undefined;
-const sockets: WireClient[] = [];
-afterAll(async () => {
-  sockets.forEach((s) => s.close());
-  await server?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 /** Descriptors of this process open on a partition's state file (also one a fold replaced since). */
 const stateDescriptors = (): number =>
@@ -34,7 +27,7 @@ const stateDescriptors = (): number =>
 
 describe('state reads a socket that does not read can pin', () => {
   it('200 sessions bootstrapping a 2 MB state on one socket that stops reading hold at most one state file open', { timeout: 120_000 }, async () => {
-    server = await startServer({ dataDir: dir, downloadBatchBytes: 4 * 1024 });
+    server = await start({ downloadBatchBytes: 4 * 1024 });
     const user = await logIn(server.url);
     const writer = await WireClient.connect(server.url);
     sockets.push(writer);

@@ -4,29 +4,19 @@
  * the process acknowledged is lost, nothing is stored twice, and state + tail is the fold of
  * the stored history. Seeded: `CRASH_SEED=…` replays the instants.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Changeset } from '../../../src/protocol/changeset.codec.js';
 import { openFilePartitionStore } from '../../../src/server/storage/file/index.js';
 import { silentLogger } from '../../../src/store/logger.js';
-import { seededUniform } from '../../support/seeded-random.js';
-import { startTsxProcess, type TsxProcess } from '../../support/tsx-process.js';
+import { useKillRuns } from '../../support/kill-runs.js';
+import { startTsxProcess } from '../../support/tsx-process.js';
 import { CRASH_ORIGINS, crashChangeset } from './fixtures/crash-changesets.js';
 import { clientView, dumpDocuments, foldHistory } from './partition-contents.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/store-writer.ts', import.meta.url));
-const root = mkdtempSync(join(tmpdir(), 'file-store-crash-'));
-const running: TsxProcess[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.stop()));
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-const seed = Number(process.env.CRASH_SEED ?? Date.now() % 2 ** 31);
-const uniform = seededUniform(seed);
+const { root, running, seed, uniform } = useKillRuns('file-store-crash');
 const KILLS = 4;
 
 /** The acknowledgements a run printed: per origin, the highest client version, and every (origin, client version) → server version. */

@@ -5,30 +5,21 @@
  * version, the epoch and the owners kept) and the old file is gone. Seeded: `CRASH_SEED=…`
  * replays the instants.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { historyFileName } from '../../../src/server/storage/file/partition-files.js';
 import { openFilePartitionStore } from '../../../src/server/storage/file/index.js';
 import { silentLogger } from '../../../src/store/logger.js';
 import { writeLegacyHistory } from '../../support/legacy-history.js';
-import { seededUniform } from '../../support/seeded-random.js';
-import { startTsxProcess, type TsxProcess } from '../../support/tsx-process.js';
+import { useKillRuns } from '../../support/kill-runs.js';
+import { startTsxProcess } from '../../support/tsx-process.js';
 import { CRASH_ORIGINS, crashChangeset } from './fixtures/crash-changesets.js';
 import { clientView, dumpDocuments, foldHistory } from './partition-contents.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/legacy-converter.ts', import.meta.url));
-const root = mkdtempSync(join(tmpdir(), 'legacy-crash-'));
-const running: TsxProcess[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.stop()));
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-const seed = Number(process.env.CRASH_SEED ?? Date.now() % 2 ** 31);
-const uniform = seededUniform(seed);
+const { root, running, seed, uniform } = useKillRuns('legacy-crash');
 const ROUNDS = 6;
 const PER_ORIGIN = 2_000;
 const EPOCH = 'a1b2c3d4e5f6';
