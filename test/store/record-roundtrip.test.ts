@@ -16,7 +16,10 @@ import { decodedDocuments } from '../support/decoded-documents.js';
 
 const tempDir = useTempDir('record-roundtrip');
 
-/** Everything a reader or the sync side can observe of a realm file. */
+/** The document keys the steps below write (`key`), as `[type, id]`. */
+const KEYS: ReadonlyArray<readonly [string, string]> = ['T', 'U'].flatMap((type) => ['1', '2', '3', '__proto__'].map((id) => [type, id] as const));
+
+/** Everything a reader or the sync side can observe of a realm file, and the `state` documents it holds staged. */
 function view(realm: RealmFile): unknown {
   return {
     fileIdent: realm.fileIdent,
@@ -25,6 +28,8 @@ function view(realm: RealmFile): unknown {
     progress: realm.progress,
     pending: realm.pendingChangesets(0),
     documents: realm.snapshotDocuments(),
+    bootstrapping: realm.bootstrapping,
+    staged: KEYS.map(([type, id]) => [type, id, realm.stagedDocument(type, id)]),
   };
 }
 

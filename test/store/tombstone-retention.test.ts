@@ -38,7 +38,7 @@ function fileWithServerTombstones(path: string, clock: { now: number }): RealmFi
     ]),
     0,
   );
-  // One from a DOWNLOAD too.
+  // The DOWNLOAD ending the state batch: the staged state's tombstones become the file's, and it brings one more of its own.
   realm.integrateDownload(
     decodedChangesets([{ origin: 'peer', clientVersion: 1, serverVersion: 1, hlc: { wall: 8, counter: 0 }, ops: [{ op: 'delete', type: 'T', id: 'old-downloaded' }] }]),
     { serverVersion: 1, clientVersion: 0 },
