@@ -135,12 +135,18 @@ async function scanSegment(segment: Segment, stateVersion: number, scan: { expec
     const size = fs.fstatSync(fd).size;
     const magic = Buffer.alloc(Math.min(size, RECORD_LOG_MAGIC.length));
     fs.readSync(fd, magic, 0, magic.length, 0);
-    const check = checkMagic(magic);
-    if (check === 'foreign' && !magic.every((b) => b === 0)) throw new NotARecordLogError(`${segment.path} is not a record log; refusing to touch it`);
-    // A creation whose magic never reached the disk holds nothing: `last` stays below `first`, and the caller removes it.
+    let check = checkMagic(magic);
+    // All zeros: a creation whose bytes never reached the disk, on a file system that shows such
+    // blocks as zeros after a crash; it holds nothing. Zeros over the magic alone are damage to a
+    // segment that may hold acknowledged changesets: refused, never removed.
+    if (check === 'foreign' && magic.every((b) => b === 0) && allZeros(fd, size)) check = 'torn';
+    if (check === 'foreign') throw new NotARecordLogError(`${segment.path} is not a record log; refusing to touch it`);
+    // A creation that never finished holds nothing: `last` stays below `first`, and the caller removes it.
     if (check !== 'ok') return;
     const cursor = new RecordCursor(fd, RECORD_LOG_MAGIC.length, size);
     let problem: string | undefined;
+    // Where the cut goes: past the last record kept (the cursor is past a record it refused by content).
+    let keptEnd = RECORD_LOG_MAGIC.length;
     for (;;) {
       let record: CursorRecord | undefined;
       try {
@@ -166,6 +172,7 @@ async function scanSegment(segment: Segment, stateVersion: number, scan: { expec
         break;
       }
       scan.previous = v;
+      keptEnd = record.next;
       if (v > stateVersion) {
         scan.expected++;
         entries.push({
@@ -182,7 +189,7 @@ async function scanSegment(segment: Segment, stateVersion: number, scan: { expec
       }
       segment.last = v;
     }
-    const kept = cursor.offset;
+    const kept = keptEnd;
     if (problem !== undefined) {
       fs.ftruncateSync(fd, kept);
       logger.warn('tail segment was torn or corrupt; cut it at the last whole record', { path: segment.path, reason: problem, keptBytes: kept, truncatedBytes: size - kept });
@@ -191,6 +198,18 @@ async function scanSegment(segment: Segment, stateVersion: number, scan: { expec
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Whether every byte of the open file `fd` (of `size` bytes) is zero; read a bounded buffer at a time. */
+function allZeros(fd: number, size: number): boolean {
+  const buffer = Buffer.alloc(Math.min(size, 64 * 1024));
+  for (let at = 0; at < size; ) {
+    const n = fs.readSync(fd, buffer, 0, Math.min(buffer.length, size - at), at);
+    if (n === 0) return true;
+    for (let i = 0; i < n; i++) if (buffer[i] !== 0) return false;
+    at += n;
+  }
+  return true;
 }
 
 /** Reads the changesets of `entries` (consecutive ones of a segment in one read). */
