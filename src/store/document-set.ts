@@ -90,9 +90,15 @@ export class DocumentSet {
     return [...changed.values()];
   }
 
-  /** Merges another replica's state of one document into this one's (`mergeDocumentStates`); returns whether it changed. */
+  /**
+   * Merges another replica's state of one document into this one's (`mergeDocumentStates`);
+   * returns whether it changed. `other` keeps `document-state.ts`'s invariant (as
+   * `entryToDocument` and every state of a DocumentSet do), so a document this set does not
+   * hold yet takes it as it is: a bootstrap merges each document twice (staged, then applied).
+   */
   merge(type: string, id: string, other: DocumentState): boolean {
     const before = this.get(type, id);
+    if (before === undefined) return (other.tombstone !== undefined || Object.keys(other.fields).length > 0) && this.set(type, id, other);
     const next = mergeDocumentStates(before, other);
     // Nothing on either side: no document is made of it.
     if (before === undefined && next === EMPTY_DOCUMENT) return false;

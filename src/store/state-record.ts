@@ -1,8 +1,7 @@
 /**
  * The record of one integrated `state` message (`StateRecordCodec`), built with one JSON
- * serialization of each document: its progress size (the UTF-8 length of its JSON, as the server
- * counts it) and its place in the record's JSON come from the same string, as `remote-record.ts`
- * does for a DOWNLOAD's changesets.
+ * serialization of its documents: their progress size (the UTF-8 length of each one's JSON, as
+ * the server counts it) and their place in the record's JSON come from the same string.
  */
 import type { Hlc } from '../protocol/changeset.codec.js';
 import type { DecodedDocumentEntries } from '../protocol/decoded-documents.codec.js';
@@ -39,26 +38,24 @@ export function stateRecord(state: RealmState, documents: DecodedDocumentEntries
   if (!isNat(downloadableBytes)) throw new InvalidInputError(`integrateState: downloadableBytes ${String(downloadableBytes)} is not a byte count`);
   if (documents.length === 0 && downloadableBytes === state.downloadable) return undefined;
   const entries: DocumentEntry[] = new Array<DocumentEntry>(documents.length);
-  const json: string[] = new Array<string>(documents.length);
   let latest: Hlc = { wall: 0, counter: 0 };
   for (let i = 0; i < documents.length; i++) {
     const { type, id, fields, tombstone } = documents[i]!;
     // Its own four keys, in the order the server serializes them (`documentToEntry`).
-    const entry: DocumentEntry = { type, id, fields, tombstone };
-    entries[i] = entry;
-    json[i] = JSON.stringify(entry);
+    entries[i] = { type, id, fields, tombstone };
     for (const field of fields) latest = laterReading(latest, field[2]);
     if (tombstone !== null) latest = laterReading(latest, tombstone);
   }
-  // One UTF-8 encoding of all the documents: their bytes are its length less the commas between them.
-  const body = Buffer.from(json.join(','), 'utf8');
-  const receivedBytes = body.length - Math.max(0, documents.length - 1);
+  // One serialization and one UTF-8 encoding of all the documents: their bytes are its length
+  // less the brackets and the commas between them.
+  const body = Buffer.from(JSON.stringify(entries), 'utf8');
+  const receivedBytes = body.length - 2 - Math.max(0, documents.length - 1);
   const hlc = documents.length === 0 ? state.hlc : receive(state.hlc, latest, clock.now(), clock.maxLeadMs);
   const record: StateRecord = { kind: 'state', documents: entries, receivedBytes, downloadableBytes, hlc };
   const payload = Buffer.concat([
-    Buffer.from('{"kind":"state","documents":[', 'utf8'),
+    Buffer.from('{"kind":"state","documents":', 'utf8'),
     body,
-    Buffer.from(`],"receivedBytes":${receivedBytes},"downloadableBytes":${downloadableBytes},"hlc":${JSON.stringify(hlc)}}`, 'utf8'),
+    Buffer.from(`,"receivedBytes":${receivedBytes},"downloadableBytes":${downloadableBytes},"hlc":${JSON.stringify(hlc)}}`, 'utf8'),
   ]);
   return { record, payload };
 }

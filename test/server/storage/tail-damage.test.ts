@@ -52,7 +52,7 @@ describe('damaged tail segments', () => {
     const [first] = segments();
     const bytes = readFileSync(first!);
     // A flipped byte in the last record of the first segment (version 5).
-    bytes[bytes.length - 5] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 5) ^ 0xff, bytes.length - 5);
     writeFileSync(first!, bytes);
     let store = open();
     let h = await store.acquire('p');
