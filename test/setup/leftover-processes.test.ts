@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.js';
 import { descendantsOf, leftovers, RUN_MARK, type ProcessInfo } from '../support/no-leftover-processes.js';
 
 // Registered before any child starts: these tests leave nothing for the real check to find.
@@ -29,6 +30,9 @@ describe('the end-of-run check for processes left behind', () => {
     const orphan = Number(await new Promise<string>((resolve) => shell.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))));
     await new Promise((resolve) => (shell.exitCode === null ? shell.once('exit', resolve) : resolve(undefined)));
     try {
+      // `$!` is echoed as soon as the background child is forked: until it has exec'd `sleep`,
+      // its command line reads empty (or as the shell's). Bounded: a sleep execs in milliseconds.
+      await eventually(() => leftovers(process.pid, mark).some((p) => p.pid === orphan && p.command === 'sleep 601'), 'the orphan exec-ing sleep');
       const found = leftovers(process.pid, mark);
       expect(found).toContainEqual(expect.objectContaining({ pid: child.pid, command: 'sleep 600' }));
       expect(found).toContainEqual(expect.objectContaining({ pid: orphan, command: 'sleep 601' }));
