@@ -1,0 +1,157 @@
+/**
+ * The PostgreSQL backend's schema, as versioned migrations, and the runner that brings a
+ * database up to date when a node starts. Idempotent (a migration applied is recorded and never
+ * applied again) and safe when several nodes start at once: the whole run holds one
+ * transaction-scoped advisory lock, so a second node waits, then finds the work done. A
+ * migration is applied in the same transaction as its record, so a failure leaves the database
+ * at the version before it. A database newer than this code (a node left behind by an upgrade)
+ * is refused, never written to.
+ *
+ * Written here rather than taken from a migration library: the whole need is an ordered list,
+ * one lock and one table, and a library would bring its own file layout and CLI for that.
+ */
+import type { Sql, TransactionSql } from 'postgres';
+
+/** One schema change: applied once, in version order, in one transaction with its record. */
+export interface Migration {
+  /** 1, 2, 3…: consecutive. */
+  readonly version: number;
+  /** What it does, recorded beside its version; a database whose record names another is refused. */
+  readonly name: string;
+  readonly statements: readonly string[];
+}
+
+/** Why a database cannot be brought to this code's schema. */
+export class SchemaMismatchError extends Error {
+  override readonly name = 'SchemaMismatchError';
+  constructor(
+    readonly code: 'schemaTooNew' | 'schemaDiverged' | 'badMigrations',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What a run found and did. */
+export interface MigrationReport {
+  /** Versions this run applied (empty when the database was up to date). */
+  readonly applied: readonly number[];
+  /** The database's schema version after the run. */
+  readonly version: number;
+}
+
+/** The advisory lock key of migration runs: one number every node agrees on. */
+const MIGRATION_LOCK = 7_301_113_001;
+
+/**
+ * The schema of the PostgreSQL backend (issue 14). A partition row holds its epoch and counters;
+ * server versions are assigned by updating `latest` in the uploading transaction, so they are
+ * gap-free and in commit order per partition; the unique constraint on (partition, epoch,
+ * origin, client version) is what makes a re-sent upload integrate once, on any node.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'partitions, origins, changesets, state documents, auth',
+    statements: [
+      `create table sync_partitions (
+        partition text primary key,
+        epoch text not null,
+        latest bigint not null default 0 check (latest >= 0),
+        state_version bigint not null default 0 check (state_version >= 0 and state_version <= latest),
+        expired_through bigint not null default 0 check (expired_through >= 0),
+        oldest_tombstone_at bigint
+      )`,
+      `create table sync_origins (
+        partition text not null references sync_partitions on delete cascade,
+        origin text not null,
+        client_version bigint not null check (client_version > 0),
+        owner text,
+        primary key (partition, origin)
+      )`,
+      `create table sync_changesets (
+        partition text not null references sync_partitions on delete cascade,
+        epoch text not null,
+        server_version bigint not null check (server_version > 0),
+        origin text not null,
+        client_version bigint not null check (client_version > 0),
+        received_at bigint not null check (received_at >= 0),
+        bytes integer not null check (bytes >= 0),
+        json text not null,
+        primary key (partition, server_version),
+        unique (partition, epoch, origin, client_version)
+      )`,
+      `create table sync_documents (
+        partition text not null references sync_partitions on delete cascade,
+        type text not null,
+        id text not null,
+        v bigint not null,
+        at bigint not null,
+        has_tombstone boolean not null,
+        json text not null,
+        primary key (partition, type, id)
+      )`,
+      `create index sync_documents_by_version on sync_documents (partition, v)`,
+      `create table sync_users (
+        seq bigserial primary key,
+        email text not null,
+        record jsonb not null
+      )`,
+      `create index sync_users_by_email on sync_users (email)`,
+      `create table sync_revoked_users (
+        user_id text primary key,
+        seq bigserial not null
+      )`,
+      `create table sync_secrets (
+        name text primary key,
+        value text not null
+      )`,
+    ],
+  },
+];
+
+/** Why `migrations` is not a list the runner takes (versions 1, 2, 3… with names), or undefined. */
+function migrationsProblem(migrations: readonly Migration[]): string | undefined {
+  for (const [i, m] of migrations.entries()) {
+    if (m.version !== i + 1) return `migration ${i} has version ${String(m.version)}, expected ${i + 1}`;
+    if (typeof m.name !== 'string' || m.name.length === 0) return `migration ${m.version} has no name`;
+    if (!Array.isArray(m.statements) || m.statements.length === 0) return `migration ${m.version} has no statements`;
+  }
+  return undefined;
+}
+
+/**
+ * Brings the database behind `sql` to the newest of `migrations` (default {@link MIGRATIONS}):
+ * under the migration lock, in one transaction. Rejects with a {@link SchemaMismatchError} when
+ * the database holds a version this code does not know, or a version under another name.
+ */
+export async function migrate(sql: Sql, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationReport> {
+  const problem = migrationsProblem(migrations);
+  if (problem !== undefined) throw new SchemaMismatchError('badMigrations', problem);
+  return sql.begin(async (tx: TransactionSql) => {
+    await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;
+    await tx`create table if not exists sync_migrations (
+      version integer primary key,
+      name text not null,
+      applied_at timestamptz not null default now()
+    )`;
+    const rows = await tx<Array<{ version: number; name: string }>>`select version, name from sync_migrations order by version`;
+    for (const [i, row] of rows.entries()) {
+      if (row.version !== i + 1) throw new SchemaMismatchError('schemaDiverged', `the database records schema version ${row.version} where ${i + 1} was due`);
+      const known = migrations[row.version - 1];
+      if (known === undefined) {
+        throw new SchemaMismatchError('schemaTooNew', `the database is at schema version ${row.version}, newer than this server's ${migrations.length}: upgrade this node`);
+      }
+      if (known.name !== row.name) {
+        throw new SchemaMismatchError('schemaDiverged', `the database's schema version ${row.version} is "${row.name}", this server's is "${known.name}"`);
+      }
+    }
+    const applied: number[] = [];
+    for (const m of migrations.slice(rows.length)) {
+      for (const statement of m.statements) await tx.unsafe(statement);
+      await tx`insert into sync_migrations (version, name) values (${m.version}, ${m.name})`;
+      applied.push(m.version);
+    }
+    return { applied, version: migrations.length };
+  });
+}
