@@ -108,6 +108,27 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    // v1's btree keys on the raw email and user id refuse a key above ~2.7 kB (a btree entry
+    // must fit a third of a page), so one long email or user id made `addUser`/`revoke` fail,
+    // where the file backend keeps records of any size. The email's index becomes a hash index
+    // (it keeps 4 bytes a row, whatever the length); a revocation is unique by the SHA-256 of its
+    // id (what `insert … on conflict do nothing` deduplicates on), and `seq` becomes the key.
+    version: 2,
+    name: 'auth keys of any length: email hash index, revocations unique by sha256 of the id',
+    statements: [
+      `drop index sync_users_by_email`,
+      `create index sync_users_by_email on sync_users using hash (email)`,
+      // convert_to is only stable (it reads the database's encoding, fixed for a database's life),
+      // and an index expression must be immutable: this wrapper says so for the one use here.
+      `create function sync_text_sha256(t text) returns bytea
+        language sql immutable strict parallel safe
+        as $$ select sha256(convert_to(t, 'UTF8')) $$`,
+      `alter table sync_revoked_users drop constraint sync_revoked_users_pkey`,
+      `alter table sync_revoked_users add primary key (seq)`,
+      `create unique index sync_revoked_users_by_id on sync_revoked_users (sync_text_sha256(user_id))`,
+    ],
+  },
 ];
 
 /** Why `migrations` is not a list the runner takes (versions 1, 2, 3… with names), or undefined. */

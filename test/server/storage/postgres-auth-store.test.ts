@@ -1,0 +1,210 @@
+/**
+ * The PostgreSQL auth store against a real, throwaway PostgreSQL: the acceptance suite every
+ * AuthStore backend runs (a fresh database per storage), with its fault hooks done as a database
+ * meets them, and what only a shared database asks: nodes racing for the token secret on a fresh
+ * database, and concurrent writes of two nodes. Skipped with one line without PostgreSQL;
+ * mandatory under CI=true.
+ */
+import { randomBytes } from 'node:crypto';
+import { openSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import postgres, { type Sql } from 'postgres';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import type { PasswordHash } from '../../../src/server/password-hash.js';
+import { migrate } from '../../../src/server/storage/postgres/migrations.js';
+import { openPostgresAuthStore, TOKEN_SECRET_NAME } from '../../../src/server/storage/postgres/postgres-auth-store.js';
+import type { AuthStore, StoredUser } from '../../../src/server/storage/server-storage.js';
+import { startPostgresCluster, type PostgresCluster } from '../../support/postgres-cluster.js';
+import { POSTGRES, requiring } from '../../support/system-component.js';
+import { runAuthStoreAcceptance, type AuthRecordKind, type AuthStoreTarget } from './auth-acceptance.js';
+
+const pg = requiring(POSTGRES, 'the PostgreSQL storage tests');
+let cluster: PostgresCluster | undefined;
+/** Every pool this file opened that is not ended yet: afterAll ends what a failed test left. */
+const pools = new Set<Sql>();
+let databases = 0;
+
+/** A pool on `url` that the file's cleanup knows of. */
+function pool(url: string, max = 2): Sql {
+  // Idle connections close after a second: the property test's 40 storages stay until its end.
+  const sql = postgres(url, { max, idle_timeout: 1, onnotice: () => undefined });
+  pools.add(sql);
+  return sql;
+}
+
+/** Ends `sql` and forgets it. */
+async function end(sql: Sql): Promise<void> {
+  pools.delete(sql);
+  await sql.end();
+}
+
+/** Runs `work` on a one-connection pool to the cluster's `postgres` database, then ends it. */
+async function asAdmin<T>(work: (admin: Sql) => Promise<T>): Promise<T> {
+  const admin = pool(cluster!.url, 1);
+  try {
+    return await work(admin);
+  } finally {
+    await end(admin);
+  }
+}
+
+/** A new, empty database of the cluster: its name and URL. */
+async function freshDatabase(): Promise<{ name: string; url: string }> {
+  const name = `auth_${++databases}`;
+  await asAdmin((admin) => admin.unsafe(`create database ${name}`));
+  return { name, url: cluster!.url.replace(/\/postgres$/, `/${name}`) };
+}
+
+const tableOf = (kind: AuthRecordKind): string => (kind === 'user' ? 'sync_users' : 'sync_revoked_users');
+
+/**
+ * One acceptance storage: a database of its own. Each `open` gets a pool of its own, as a
+ * restarted node would (and so a cluster restart by `damageRecord` leaves no dead connection in
+ * a later one); the pools are the target's, ended at teardown, since the store does not own them.
+ */
+async function setup(): Promise<AuthStoreTarget> {
+  const { name, url } = await freshDatabase();
+  const opened: Sql[] = [];
+  // The schema is there before any hook forges a row, as a node that ever opened it left it.
+  /** Runs `work` on a connection to this storage's database, ended after. */
+  const onDatabase = async <T>(work: (sql: Sql) => Promise<T>): Promise<T> => {
+    const sql = pool(url, 1);
+    try {
+      return await work(sql);
+    } finally {
+      await end(sql);
+    }
+  };
+  await onDatabase((sql) => migrate(sql));
+  return {
+    open: async () => {
+      // The store opened before is closed by now (a reopen): its pool goes, as the node's would.
+      for (const previous of opened.splice(0)) await end(previous);
+      const sql = pool(url);
+      opened.push(sql);
+      return openPostgresAuthStore(sql);
+    },
+    teardown: async () => {
+      for (const sql of opened.splice(0)) await end(sql);
+      await asAdmin((admin) => admin.unsafe(`drop database ${name} with (force)`));
+    },
+    faults: {
+      // A database's torn write is a transaction its server process died in before it committed:
+      // the row is written (in the heap, and its `seq` taken) but never visible. The backend is
+      // killed from another connection mid-transaction, as a crash of it would leave things.
+      tearLastRecord: async (kind) => {
+        const insert =
+          kind === 'user'
+            ? `insert into sync_users (email, record) values ('torn@example.com', '{"email":"torn@example.com","userId":"torn"}')`
+            : `insert into sync_revoked_users (user_id) values ('torn')`;
+        // One simple-protocol query: the transaction is open, its row written, when its own
+        // server process is terminated (FATAL), so it never reaches a commit.
+        const writer = postgres(url, { max: 1, onnotice: () => undefined });
+        const cut = await writer.unsafe(`begin; ${insert}; select pg_terminate_backend(pg_backend_pid()); commit`).then(
+          () => 'committed',
+          (error: unknown) => String(error),
+        );
+        // The driver's end() waits forever on a connection the server dropped: it is given a second.
+        await writer.end({ timeout: 1 });
+        expect(cut).toMatch(/CONNECTION_CLOSED|terminating connection/);
+      },
+      // Damage is a page of the table's file that no longer reads as a page (a disk or filesystem
+      // that broke it): the table is checkpointed, its first block overwritten on disk, and the
+      // server crashed and restarted so that nothing but the file holds the page.
+      damageRecord: async (kind) => {
+        const table = tableOf(kind);
+        const file = await onDatabase(async (sql) => {
+          // Read once first, so hint bits are set and flushed by the checkpoint: no read after it
+          // dirties the page again (a dirty buffer is dropped by the crash, never written).
+          await sql.unsafe(`select * from ${table}`);
+          await sql`checkpoint`;
+          const [{ dir }] = await sql<[{ dir: string }]>`select current_setting('data_directory') as dir`;
+          const [{ path }] = await sql<[{ path: string }]>`select pg_relation_filepath(${table}) as path`;
+          return { dir, path };
+        });
+        const fd = openSync(join(file.dir, file.path), 'r+');
+        try {
+          // A page header no page has (pd_lower and pd_upper past the page's end).
+          writeSync(fd, Buffer.alloc(24, 0xff), 0, 24, 0);
+        } finally {
+          closeSync(fd);
+        }
+        cluster!.restart();
+        return `cannot read ${table}: invalid page in block 0 of relation ${file.path}`;
+      },
+      forgeUser: async (record) => {
+        // The email column is the store's index of the record: what addUser would put there.
+        const email = typeof record === 'object' && record !== null && typeof (record as { email?: unknown }).email === 'string' ? (record as { email: string }).email : '';
+        await onDatabase((sql) => sql`insert into sync_users (email, record) values (${email}, ${JSON.stringify(record)}::text::jsonb)`);
+      },
+      // A text column holds only strings: a revocation whose id is a number, null, an object or
+      // an array cannot be stored at all (the insert is refused or the id becomes its text), so
+      // the hostile ids a file can hold have no row to become; a string is stored as is.
+      forgeRevocation: async (userId) => {
+        if (typeof userId !== 'string') return;
+        await onDatabase((sql) => sql`insert into sync_revoked_users (user_id) values (${userId})`);
+      },
+      forgeSecret: async (secret) => {
+        await onDatabase((sql) => sql`insert into sync_secrets (name, value) values (${TOKEN_SECRET_NAME}, ${secret}) on conflict (name) do update set value = excluded.value`);
+      },
+    },
+  };
+}
+
+const hash = (): PasswordHash => ({ algorithm: 'scrypt', N: 2 ** 15, r: 8, p: 1, salt: randomBytes(16).toString('base64'), key: randomBytes(32).toString('base64') });
+
+pg.describe('the PostgreSQL auth store', () => {
+  beforeAll(async () => {
+    cluster = await startPostgresCluster(pg.path!);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([...pools].map((sql) => end(sql)));
+    cluster?.stop();
+  });
+
+  runAuthStoreAcceptance('postgres', setup);
+
+  describe('two nodes on one database', () => {
+    pg.it('racing for the token secret on a fresh database get the same one; eight adds and revocations at once from both all read back', async () => {
+      const { name, url } = await freshDatabase();
+      const mine: Sql[] = [];
+      const connection = (): Sql => {
+        const sql = pool(url, 1);
+        mine.push(sql);
+        return sql;
+      };
+      const stores: AuthStore[] = [];
+      try {
+        for (let round = 0; round < 5; round++) {
+          // No secret stored (a fresh database in round 0, emptied after): both nodes make one at once, one wins.
+          if (round > 0) await connection()`delete from sync_secrets`;
+          const [a, b] = await Promise.all([openPostgresAuthStore(connection()), openPostgresAuthStore(connection())]);
+          stores.unshift(a!, b!);
+          const [sa, sb] = await Promise.all([a!.tokenSecret(), b!.tokenSecret()]);
+          expect(sa).toBe(sb);
+          expect(sa!.length).toBeGreaterThanOrEqual(32);
+          // What both got is what is stored.
+          expect((await connection()`select value from sync_secrets`).map((r) => r['value'])).toEqual([sa]);
+        }
+        const [a, b] = stores as [AuthStore, AuthStore];
+        const users: StoredUser[] = Array.from({ length: 8 }, (_, i) => ({ email: `n${i}@example.com`, userId: `u${i}`, password: hash() }));
+        await Promise.all([
+          ...users.map((user, i) => (i % 2 === 0 ? a : b).addUser(user)),
+          ...users.map((user, i) => (i % 2 === 0 ? b : a).revoke(user.userId)),
+          // The same id revoked by both at once is stored once.
+          a.revoke('both'),
+          b.revoke('both'),
+        ]);
+        const byEmail = (list: readonly StoredUser[]) => [...list].sort((x, y) => x.email.localeCompare(y.email));
+        for (const store of [a, b]) {
+          expect(byEmail(await store.users())).toEqual(users);
+          expect([...(await store.revokedUsers())].sort()).toEqual([...users.map((u) => u.userId), 'both'].sort());
+        }
+      } finally {
+        for (const store of stores) await store.close();
+        for (const sql of mine) await end(sql);
+        await asAdmin((admin) => admin.unsafe(`drop database ${name} with (force)`));
+      }
+    });
+  });
+});
