@@ -97,6 +97,13 @@ const tailEntry = (v: number, origin: string, clientVersion: number, bytes: numb
   at,
 });
 
+/** What `load` reads. */
+interface Loaded {
+  readonly row: PartitionRow;
+  readonly origins: ReadonlyArray<{ origin: string; client_version: unknown; owner: string | null }>;
+  readonly entries: ReadonlyArray<{ server_version: unknown; origin: string; client_version: unknown; bytes: number; received_at: unknown }>;
+}
+
 /** What one fold chunk did. */
 interface ChunkResult {
   readonly row: PartitionRow;
@@ -112,6 +119,8 @@ export class PostgresPartition implements PartitionHandle {
   private appendChain: Promise<unknown> = Promise.resolve();
   private foldChain: Promise<unknown> = Promise.resolve();
   private foldsRunning = 0;
+  /** Moves whenever a fold or reset of this handle updates the cache (see `reload`). */
+  private cacheWrites = 0;
   /** Set while a reset runs: appends and folds wait for it. */
   private exclusive: Promise<unknown> | undefined;
   private closed = false;
@@ -128,7 +137,7 @@ export class PostgresPartition implements PartitionHandle {
   /** Opens `partition`: its bookkeeping from the database, or an empty partition with a fresh epoch that writes nothing until it is first written. */
   static async open(sql: Sql, partition: string, options: PostgresPartitionOptions): Promise<PostgresPartition> {
     const handle = new PostgresPartition(sql, partition, options);
-    await handle.refresh();
+    await handle.reload();
     return handle;
   }
 
@@ -164,10 +173,45 @@ export class PostgresPartition implements PartitionHandle {
   /**
    * Reloads the partition row, the origins and the tail's bookkeeping from the database, in one
    * snapshot: what other nodes committed becomes what the getters answer. A partition with no
-   * row keeps this handle's (not yet durable) epoch.
+   * row keeps this handle's (not yet durable) epoch. Queued behind this handle's appends, so a
+   * snapshot taken before one of them committed never overwrites what it added.
    */
-  async refresh(): Promise<void> {
-    const loaded = await this.sql.begin('isolation level repeatable read read only', async (tx) => {
+  refresh(): Promise<void> {
+    const run = this.appendChain.then(() => this.reload());
+    this.appendChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * {@link refresh} itself, unqueued (for appends and resets, which hold the queue). A fold or
+   * reset of this handle that updates the cache while the snapshot is read (`cacheWrites`
+   * moves) makes it read again: the cache never goes back to a state before what this handle
+   * committed.
+   */
+  private async reload(): Promise<void> {
+    for (;;) {
+      const seen = this.cacheWrites;
+      const loaded = await this.load();
+      if (seen !== this.cacheWrites) continue;
+      if (loaded === undefined) {
+        this.row = { epoch: this.row.epoch, latest: 0, stateVersion: 0, expiredThrough: 0, stateBytes: 0, stateDocuments: 0, oldestTombstoneAt: null };
+        this.tail = new TailIndex(0);
+        this.origins = new Map();
+        return;
+      }
+      const tail = new TailIndex(loaded.row.stateVersion);
+      for (const e of loaded.entries) tail.push(tailEntry(asNumber(e.server_version), e.origin, asNumber(e.client_version), e.bytes, asNumber(e.received_at)));
+      if (tail.last !== loaded.row.latest) throw new Error(`partition ${this.partition}: the tail ends at ${tail.last}, its row says ${loaded.row.latest}`);
+      this.row = loaded.row;
+      this.tail = tail;
+      this.origins = new Map(loaded.origins.map((o) => [o.origin, { clientVersion: asNumber(o.client_version), owner: o.owner ?? undefined }]));
+      return;
+    }
+  }
+
+  /** The partition row, origins and tail bookkeeping in one snapshot (`undefined`: no row). */
+  private async load(): Promise<Loaded | undefined> {
+    return this.sql.begin('isolation level repeatable read read only', async (tx): Promise<Loaded | undefined> => {
       const [record] = await tx<PartitionRecord[]>`
         select epoch, latest, state_version, expired_through, state_bytes, state_documents, oldest_tombstone_at
         from sync_partitions where partition = ${this.partition}`;
@@ -181,18 +225,6 @@ export class PostgresPartition implements PartitionHandle {
         order by server_version`;
       return { row, origins, entries };
     });
-    if (loaded === undefined) {
-      this.row = { epoch: this.row.epoch, latest: 0, stateVersion: 0, expiredThrough: 0, stateBytes: 0, stateDocuments: 0, oldestTombstoneAt: null };
-      this.tail = new TailIndex(0);
-      this.origins = new Map();
-      return;
-    }
-    const tail = new TailIndex(loaded.row.stateVersion);
-    for (const e of loaded.entries) tail.push(tailEntry(asNumber(e.server_version), e.origin, asNumber(e.client_version), e.bytes, asNumber(e.received_at)));
-    if (tail.last !== loaded.row.latest) throw new Error(`partition ${this.partition}: the tail ends at ${tail.last}, its row says ${loaded.row.latest}`);
-    this.row = loaded.row;
-    this.tail = tail;
-    this.origins = new Map(loaded.origins.map((o) => [o.origin, { clientVersion: asNumber(o.client_version), owner: o.owner ?? undefined }]));
   }
 
   append(origin: string, owner: string, changesets: readonly Changeset[], receivedAtMs: number): Promise<Appended> {
@@ -210,7 +242,9 @@ export class PostgresPartition implements PartitionHandle {
     let size = 0;
     let through = after;
     for (let v = after + 1; v <= this.row.latest; v++) {
-      const entry = this.tail.at(v)!;
+      const entry = this.tail.at(v);
+      // Not in the bookkeeping: a refresh moved the state past `after` since the check above.
+      if (entry === undefined) return { folded: true, stateVersion: this.row.stateVersion };
       if (entry.origin !== origin) {
         if (picked > 0 && size + entry.bytes > maxBytes) break;
         picked++;
@@ -289,8 +323,9 @@ export class PostgresPartition implements PartitionHandle {
       });
       this.row = row;
       this.tail = new TailIndex(row.stateVersion);
+      this.cacheWrites++;
       if (mode === 'wipe') this.origins = new Map();
-      else await this.refresh();
+      else await this.reload();
       return epoch;
     })();
     this.exclusive = run;
@@ -376,7 +411,7 @@ export class PostgresPartition implements PartitionHandle {
     if (result.retry) return this.appendNow(origin, owner, changesets, receivedAtMs);
     if (result.epoch !== this.row.epoch || result.before !== this.row.latest) {
       // Another node wrote (or reset) the partition since this handle last looked: reload it all.
-      await this.refresh();
+      await this.reload();
     } else {
       for (const r of result.rows) this.tail.push(tailEntry(r.server_version, origin, r.client_version, r.bytes, receivedAtMs));
       this.row.latest = result.before + result.stamped.length;
@@ -404,9 +439,13 @@ export class PostgresPartition implements PartitionHandle {
       // Committed: the cache follows. `latest` stays the cache's own (an append of this handle
       // may have committed before the fold's update and not be in the cache yet).
       droppedTombstones += outcome.droppedTombstones;
-      const { stateVersion, expiredThrough, stateBytes, stateDocuments, oldestTombstoneAt } = outcome.row;
-      this.row = { ...this.row, stateVersion, expiredThrough, stateBytes, stateDocuments, oldestTombstoneAt };
-      this.tail.dropThrough(stateVersion);
+      const { epoch, stateVersion, expiredThrough, stateBytes, stateDocuments, oldestTombstoneAt } = outcome.row;
+      // Unless a refresh meanwhile brought in a newer state (another node's fold after this one).
+      if (epoch === this.row.epoch && stateVersion >= this.row.stateVersion) {
+        this.row = { ...this.row, stateVersion, expiredThrough, stateBytes, stateDocuments, oldestTombstoneAt };
+        this.cacheWrites++;
+        this.tail.dropThrough(stateVersion);
+      }
       if (outcome.done) break;
     }
     return { from, to: this.row.stateVersion, documents: this.row.stateDocuments, stateBytes: this.row.stateBytes, droppedTombstones };
