@@ -155,6 +155,24 @@ pg.describe('PostgreSQL partition store: several nodes on one database', () => {
     expect(dumpDocuments((await clientView(h)).set)).toEqual(dumpDocuments(foldHistory(history)));
   });
 
+  pg.it('uploads go on while a fold transaction runs, on the same node and on another', async () => {
+    const { sql, store } = await nodes(2);
+    const [a, b] = await Promise.all([store[0]!.acquire('p'), store[1]!.acquire('p')]);
+    for (let v = 1; v <= 5; v++) await a.append('o', 'u', [putTask('o', v, `t${v}`)], NOW);
+    // The fold's document writes take two seconds: it holds its transaction (and key-share locks on the partition row) meanwhile.
+    await sql[0]!.unsafe(`create function slow_fold() returns trigger language plpgsql as $$ begin perform pg_sleep(2); return null; end $$`);
+    await sql[0]!.unsafe(`create trigger slow_fold after insert on sync_documents for each statement execute function slow_fold()`);
+    const order: string[] = [];
+    const fold = a.fold({ now: NOW, retentionMs: 1e12 }).then(() => order.push('fold'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await a.append('o', 'u', [putTask('o', 6, 'x')], NOW).then(() => order.push('append here'));
+    await b.append('q', 'u', [putTask('q', 1, 'y')], NOW).then(() => order.push('append elsewhere'));
+    await fold;
+    expect(order).toEqual(['append here', 'append elsewhere', 'fold']);
+    await a.refresh();
+    expect({ latest: a.latest, stateVersion: a.stateVersion }).toEqual({ latest: 7, stateVersion: 5 });
+  });
+
   pg.it('a partition acquired and never written leaves no row; close() ends its readers but not the pool', async () => {
     const { sql, store } = await nodes(1);
     const h = await store[0]!.acquire('empty');

@@ -368,8 +368,10 @@ export class PostgresPartition implements PartitionHandle {
     const result = await this.sql.begin(async (tx) => {
       // The partition row's lock orders every upload of the partition, on every node: the
       // origin's client version read under it is the stored one, and `latest + n` is gap-free.
+      // `no key update`, not `update`: a fold's rows referencing the partition hold a key-share
+      // lock on its row, which `for update` would wait for, stalling uploads for a whole fold.
       let [locked] = await tx<Array<{ epoch: string; latest: unknown }>>`
-        select epoch, latest from sync_partitions where partition = ${this.partition} for update`;
+        select epoch, latest from sync_partitions where partition = ${this.partition} for no key update`;
       const [stored] =
         locked === undefined
           ? []
@@ -382,7 +384,7 @@ export class PostgresPartition implements PartitionHandle {
         // node may have made it meanwhile; then the origin is looked at again under its lock.
         await tx`insert into sync_partitions (partition, epoch) values (${this.partition}, ${this.row.epoch}) on conflict do nothing`;
         [locked] = await tx<Array<{ epoch: string; latest: unknown }>>`
-          select epoch, latest from sync_partitions where partition = ${this.partition} for update`;
+          select epoch, latest from sync_partitions where partition = ${this.partition} for no key update`;
         const [again] = await tx<Array<{ client_version: unknown }>>`
           select client_version from sync_origins where partition = ${this.partition} and origin = ${origin}`;
         if (again !== undefined) return { retry: true as const };
