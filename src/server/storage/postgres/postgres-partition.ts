@@ -303,10 +303,11 @@ export class PostgresPartition implements PartitionHandle {
       const row = await this.sql.begin(async (tx) => {
         await this.lockForFold(tx);
         await tx`insert into sync_partitions (partition, epoch) values (${this.partition}, ${this.row.epoch}) on conflict do nothing`;
+        // Locked before anything is read: an upload (any node) committing after the tail was
+        // folded or deleted would be left below the new epoch's state, neither state nor tail.
+        let current = await this.lockedRow(tx, false);
         if (mode === 'keepDocuments') {
-          for (;;) {
-            const current = await this.lockedRow(tx, false);
-            if (current.stateVersion >= current.latest) break;
+          for (; current.stateVersion < current.latest; current = await this.lockedRow(tx, false)) {
             await this.foldChunk(tx, current, current.latest, Number.NEGATIVE_INFINITY);
           }
         } else {
