@@ -19,6 +19,7 @@ export interface PostgresPartitionStoreOptions {
   readonly now?: () => number;
   /** Tombstones older than this are dropped by the folds the store starts (default: the file backend's, 30 days). */
   readonly historyRetentionMs?: number;
+  /** Where background fold failures are told (default: nowhere). */
   readonly logger?: Logger;
   /** When the store folds on its own, and how many changeset bytes one fold transaction takes (defaults: the file backend's). */
   readonly foldPolicy?: Partial<FoldPolicy>;
@@ -26,6 +27,7 @@ export interface PostgresPartitionStoreOptions {
 
 /** A {@link PartitionStore} on PostgreSQL. */
 export interface PostgresPartitionStore extends PartitionStore {
+  /** As `PartitionStore.acquire`; the handle has `refresh()` besides the port's methods. */
   acquire(partition: string): Promise<PostgresPartition>;
   /**
    * Waits for the handles' appends and folds and ends the state readers still open (their

@@ -25,11 +25,15 @@ import { asNumber, openPostgresStateReader, type ReaderRegistry } from './postgr
 
 /** What a partition needs from its store. */
 export interface PostgresPartitionOptions {
+  /** Where background fold failures are told. */
   readonly logger: Logger;
+  /** When the partition folds on its own, and the changeset bytes of one fold transaction (`chunkBytes`). */
   readonly foldPolicy: FoldPolicy;
   /** For the folds the partition starts on its own. */
   readonly historyRetentionMs: number;
+  /** The clock of those folds. */
   readonly now: () => number;
+  /** The store's open state readers (it ends those still open when it closes). */
   readonly readers: ReaderRegistry;
 }
 
@@ -373,23 +377,20 @@ export class PostgresPartition implements PartitionHandle {
       // lock on its row, which `for update` would wait for, stalling uploads for a whole fold.
       let [locked] = await tx<Array<{ epoch: string; latest: unknown }>>`
         select epoch, latest from sync_partitions where partition = ${this.partition} for no key update`;
-      const [stored] =
-        locked === undefined
-          ? []
-          : await tx<Array<{ client_version: unknown; owner: string | null }>>`
-              select client_version, owner from sync_origins where partition = ${this.partition} and origin = ${origin}`;
-      const added = pickNew(changesets, stored === undefined ? 0 : asNumber(stored.client_version));
-      if (added.length === 0) return undefined;
       if (locked === undefined) {
-        // The first write: the partition's row (and so its epoch) becomes durable now. Another
-        // node may have made it meanwhile; then the origin is looked at again under its lock.
+        // The first write: the partition's row (and so its epoch) becomes durable now, or
+        // another node's made meanwhile is locked. Client versions start at 1, so an upload
+        // holding none at or above it stores nothing and leaves no row; any other either adds
+        // changesets or is refused (and the rollback takes the row back).
+        if (!changesets.some((c) => c.clientVersion >= 1)) return undefined;
         await tx`insert into sync_partitions (partition, epoch) values (${this.partition}, ${this.row.epoch}) on conflict do nothing`;
         [locked] = await tx<Array<{ epoch: string; latest: unknown }>>`
           select epoch, latest from sync_partitions where partition = ${this.partition} for no key update`;
-        const [again] = await tx<Array<{ client_version: unknown }>>`
-          select client_version from sync_origins where partition = ${this.partition} and origin = ${origin}`;
-        if (again !== undefined) return { retry: true as const };
       }
+      const [stored] = await tx<Array<{ client_version: unknown }>>`
+        select client_version from sync_origins where partition = ${this.partition} and origin = ${origin}`;
+      const added = pickNew(changesets, stored === undefined ? 0 : asNumber(stored.client_version));
+      if (added.length === 0) return undefined;
       const before = asNumber(locked!.latest);
       const epoch = locked!.epoch;
       const stamped: ServerChangeset[] = added.map((c, i) => ({ ...c, serverVersion: before + i + 1 }));
@@ -408,10 +409,9 @@ export class PostgresPartition implements PartitionHandle {
         insert into sync_origins (partition, origin, client_version, owner) values (${this.partition}, ${origin}, ${lastVersion}, ${owner})
         on conflict (partition, origin) do update set client_version = excluded.client_version, owner = coalesce(sync_origins.owner, excluded.owner)
         returning owner`;
-      return { retry: false as const, epoch, before, stamped, rows, owner: originRow!.owner ?? undefined };
+      return { epoch, before, stamped, rows, owner: originRow!.owner ?? undefined };
     });
     if (result === undefined) return { added: [] };
-    if (result.retry) return this.appendNow(origin, owner, changesets, receivedAtMs);
     if (result.epoch !== this.row.epoch || result.before !== this.row.latest) {
       // Another node wrote (or reset) the partition since this handle last looked: reload it all.
       await this.reload();

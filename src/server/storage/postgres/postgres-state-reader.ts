@@ -29,7 +29,9 @@ interface Row {
 
 /** Something to tell when a reader lets go, so the store can close readers left open. */
 export interface ReaderRegistry {
+  /** A reader opened. */
   add(reader: { close(): Promise<void> }): void;
+  /** A reader let go of its transaction. */
   delete(reader: { close(): Promise<void> }): void;
 }
 
