@@ -129,6 +129,22 @@ export const MIGRATIONS: readonly Migration[] = [
       `create unique index sync_revoked_users_by_id on sync_revoked_users (sync_text_sha256(user_id))`,
     ],
   },
+  {
+    // Why: `PartitionHandle.stateBytes` is a synchronous getter and a fold reports the state's
+    // documents; without counters, opening (or refreshing) a handle would sum every document's
+    // JSON of the partition. The counters are kept in the fold's (and reset's) own transaction,
+    // so they are exactly the documents' UTF-8 bytes and count. The partial index serves the
+    // retention pass and `oldest_tombstone_at` (both look only at tombstones, by age) without
+    // scanning the partition's live documents.
+    version: 3,
+    name: 'state byte and document counters, tombstones by age',
+    statements: [
+      `alter table sync_partitions
+        add column state_bytes bigint not null default 0 check (state_bytes >= 0),
+        add column state_documents bigint not null default 0 check (state_documents >= 0)`,
+      `create index sync_documents_tombstones_by_age on sync_documents (partition, at) where has_tombstone`,
+    ],
+  },
 ];
 
 /** Why `migrations` is not a list the runner takes (versions 1, 2, 3… with names), or undefined. */

@@ -1,0 +1,127 @@
+/**
+ * The PostgreSQL backend of `PartitionStore`: every partition's rows in the tables of
+ * `migrations.ts`, on a connection pool the caller owns. A handle is opened (its bookkeeping
+ * loaded) on first acquire and closed when its last user releases it: unlike a file, reopening
+ * costs no descriptor, and a handle kept idle would only grow stale while other nodes write.
+ */
+import type { Sql } from 'postgres';
+import type { Logger } from '../../../store/logger.js';
+import { silentLogger } from '../../../store/logger.js';
+import type { FoldPolicy } from '../file/file-partition.js';
+import { DEFAULT_FOLD_POLICY, DEFAULT_HISTORY_RETENTION_MS } from '../file/file-partition-store.js';
+import type { PartitionStore } from '../server-storage.js';
+import { migrate } from './migrations.js';
+import { PostgresPartition, type PostgresPartitionOptions } from './postgres-partition.js';
+
+/** Options of {@link openPostgresPartitionStore}. */
+export interface PostgresPartitionStoreOptions {
+  /** The clock of the folds the store starts (default `Date.now`). */
+  readonly now?: () => number;
+  /** Tombstones older than this are dropped by the folds the store starts (default: the file backend's, 30 days). */
+  readonly historyRetentionMs?: number;
+  /** Where background fold failures are told (default: nowhere). */
+  readonly logger?: Logger;
+  /** When the store folds on its own, and how many changeset bytes one fold transaction takes (defaults: the file backend's). */
+  readonly foldPolicy?: Partial<FoldPolicy>;
+}
+
+/** A {@link PartitionStore} on PostgreSQL. */
+export interface PostgresPartitionStore extends PartitionStore {
+  /** As `PartitionStore.acquire`; the handle has `refresh()` besides the port's methods. */
+  acquire(partition: string): Promise<PostgresPartition>;
+  /**
+   * Waits for the handles' appends and folds and ends the state readers still open (their
+   * transactions); nothing is acquired after it. It does not end the connection pool it was
+   * given: the caller owns that and ends it after this.
+   */
+  close(): Promise<void>;
+}
+
+interface Entry {
+  readonly opening: Promise<PostgresPartition>;
+  users: number;
+}
+
+/**
+ * Brings the database behind `sql` to this code's schema (`migrate`) and opens the store on
+ * it. `sql` is used as given (pool size, types): a state reader holds one of its connections
+ * while it is open, so the pool needs room for the readers and the writes meanwhile.
+ */
+export async function openPostgresPartitionStore(sql: Sql, options: PostgresPartitionStoreOptions = {}): Promise<PostgresPartitionStore> {
+  await migrate(sql);
+  return new PostgresStore(sql, options);
+}
+
+class PostgresStore implements PostgresPartitionStore {
+  private readonly active = new Map<string, Entry>();
+  /** Partitions being closed: acquiring one waits, so no two handles of one partition are open. */
+  private readonly closing = new Map<string, Promise<void>>();
+  private readonly readers = new Set<{ close(): Promise<void> }>();
+  private readonly partitionOptions: PostgresPartitionOptions;
+  private readonly logger: Logger;
+  private closed = false;
+
+  constructor(
+    private readonly sql: Sql,
+    options: PostgresPartitionStoreOptions,
+  ) {
+    this.logger = options.logger ?? silentLogger;
+    this.partitionOptions = {
+      logger: this.logger,
+      foldPolicy: { ...DEFAULT_FOLD_POLICY, ...options.foldPolicy },
+      historyRetentionMs: options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS,
+      now: options.now ?? Date.now,
+      readers: this.readers,
+    };
+  }
+
+  async acquire(partition: string): Promise<PostgresPartition> {
+    if (this.closed) throw new Error('the partition store is closed');
+    let entry = this.active.get(partition);
+    if (entry === undefined) {
+      entry = { opening: this.open(partition), users: 0 };
+      this.active.set(partition, entry);
+    }
+    entry.users++;
+    const current = entry;
+    try {
+      const handle = await current.opening;
+      handle.maybeFold();
+      return handle;
+    } catch (error) {
+      if (this.active.get(partition) === current) this.active.delete(partition);
+      throw error;
+    }
+  }
+
+  async release(partition: string): Promise<void> {
+    const entry = this.active.get(partition);
+    if (entry === undefined) return;
+    entry.users--;
+    if (entry.users > 0) return;
+    this.active.delete(partition);
+    const handle = await entry.opening.catch(() => undefined);
+    if (handle === undefined) return;
+    const done = handle
+      .close()
+      .catch((error: unknown) => this.logger.warn('could not close a partition', { partition, error: String(error) }))
+      .finally(() => {
+        if (this.closing.get(partition) === done) this.closing.delete(partition);
+      });
+    this.closing.set(partition, done);
+    await done;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const handles = await Promise.all([...this.active.values()].map((entry) => entry.opening.catch(() => undefined)));
+    this.active.clear();
+    await Promise.all([...handles.map((handle) => handle?.close()), ...this.closing.values()]);
+    await Promise.all([...this.readers].map((reader) => reader.close()));
+  }
+
+  private async open(partition: string): Promise<PostgresPartition> {
+    await this.closing.get(partition);
+    return PostgresPartition.open(this.sql, partition, this.partitionOptions);
+  }
+}

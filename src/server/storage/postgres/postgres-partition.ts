@@ -1,0 +1,620 @@
+/**
+ * One partition of the PostgreSQL backend: rows of `sync_partitions`, `sync_origins`,
+ * `sync_changesets` and `sync_documents` (see `migrations.ts`), and in memory only their
+ * bookkeeping (the partition row, the origins, and per tail changeset its version, origin,
+ * client version and bytes: never its JSON). See `PartitionHandle`.
+ *
+ * The synchronous getters read that cache. It changes with this handle's own appends, folds and
+ * resets once they commit, and with {@link PostgresPartition.refresh}, which reloads it from the
+ * database (for changes other nodes made). Every write decides against the database, not the
+ * cache, under the partition's locks, so a stale cache never stores a wrong version.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Sql, TransactionSql } from 'postgres';
+import { ServerChangesetCodec, serverChangesetJson, type Changeset, type ServerChangeset } from '../../../protocol/changeset.codec.js';
+import type { DocumentState } from '../../../store/document-state.js';
+import { documentKeyOf } from '../../../store/document-set.js';
+import type { Logger } from '../../../store/logger.js';
+import { documentToEntry, entryToDocument } from '../../../store/snapshot.js';
+import { DocumentEntryCodec } from '../../../store/store-records.js';
+import type { FoldPolicy } from '../file/file-partition.js';
+import { mergeDocuments, touchedDocuments, withoutTombstone } from '../file/document-merge.js';
+import { TailIndex, type TailEntry } from '../file/tail-index.js';
+import type { Appended, FoldReport, Folded, OriginState, PartitionHandle, ResetMode, StateReader, TailBatch } from '../server-storage.js';
+import { asNumber, openPostgresStateReader, type ReaderRegistry } from './postgres-state-reader.js';
+
+/** What a partition needs from its store. */
+export interface PostgresPartitionOptions {
+  /** Where background fold failures are told. */
+  readonly logger: Logger;
+  /** When the partition folds on its own, and the changeset bytes of one fold transaction (`chunkBytes`). */
+  readonly foldPolicy: FoldPolicy;
+  /** For the folds the partition starts on its own. */
+  readonly historyRetentionMs: number;
+  /** The clock of those folds. */
+  readonly now: () => number;
+  /** The store's open state readers (it ends those still open when it closes). */
+  readonly readers: ReaderRegistry;
+}
+
+const newEpoch = (): string => randomBytes(6).toString('hex');
+
+/**
+ * The first key of the advisory lock a fold or reset of a partition holds (the second is the
+ * partition's `hashtext`): no two nodes fold one partition at once. Two partitions whose names
+ * hash alike only fold one after the other.
+ */
+const FOLD_LOCK = 7_301_113;
+
+/** Rows written per statement (PostgreSQL takes at most 65,535 parameters in one). */
+const ROWS_PER_STATEMENT = 1000;
+
+interface OriginRow {
+  readonly clientVersion: number;
+  readonly owner: string | undefined;
+}
+
+/** The cached partition row (what the getters answer from). */
+interface PartitionRow {
+  epoch: string;
+  latest: number;
+  stateVersion: number;
+  expiredThrough: number;
+  stateBytes: number;
+  stateDocuments: number;
+  oldestTombstoneAt: number | null;
+}
+
+interface PartitionRecord {
+  epoch: string;
+  latest: unknown;
+  state_version: unknown;
+  expired_through: unknown;
+  state_bytes: unknown;
+  state_documents: unknown;
+  oldest_tombstone_at: unknown;
+}
+
+const rowOf = (r: PartitionRecord): PartitionRow => ({
+  epoch: r.epoch,
+  latest: asNumber(r.latest),
+  stateVersion: asNumber(r.state_version),
+  expiredThrough: asNumber(r.expired_through),
+  stateBytes: asNumber(r.state_bytes),
+  stateDocuments: asNumber(r.state_documents),
+  oldestTombstoneAt: r.oldest_tombstone_at === null ? null : asNumber(r.oldest_tombstone_at),
+});
+
+/**
+ * A tail changeset's bookkeeping in the file backend's `TailIndex`: the changeset itself is
+ * found by its server version here, so the fields saying where it lies in a segment are 0.
+ */
+const tailEntry = (v: number, origin: string, clientVersion: number, bytes: number, at: number): TailEntry => ({
+  v,
+  origin,
+  clientVersion,
+  owner: undefined,
+  segment: 0,
+  jsonAt: 0,
+  jsonLength: 0,
+  bytes,
+  at,
+});
+
+/** What `load` reads. */
+interface Loaded {
+  readonly row: PartitionRow;
+  readonly origins: ReadonlyArray<{ origin: string; client_version: unknown; owner: string | null }>;
+  readonly entries: ReadonlyArray<{ server_version: unknown; origin: string; client_version: unknown; bytes: number; received_at: unknown }>;
+}
+
+/** What one fold chunk did. */
+interface ChunkResult {
+  readonly row: PartitionRow;
+  readonly droppedTombstones: number;
+}
+
+/** The PostgreSQL backend's {@link PartitionHandle}. */
+export class PostgresPartition implements PartitionHandle {
+  private row: PartitionRow;
+  private tail: TailIndex;
+  private origins = new Map<string, OriginRow>();
+  /** Appends of this handle, one after the other (the database orders them across nodes; this orders the cache's updates). */
+  private appendChain: Promise<unknown> = Promise.resolve();
+  private foldChain: Promise<unknown> = Promise.resolve();
+  private foldsRunning = 0;
+  /** Moves whenever a fold or reset of this handle updates the cache (see `reload`). */
+  private cacheWrites = 0;
+  /** Set while a reset runs: appends and folds wait for it. */
+  private exclusive: Promise<unknown> | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly sql: Sql,
+    readonly partition: string,
+    private readonly options: PostgresPartitionOptions,
+  ) {
+    this.row = { epoch: newEpoch(), latest: 0, stateVersion: 0, expiredThrough: 0, stateBytes: 0, stateDocuments: 0, oldestTombstoneAt: null };
+    this.tail = new TailIndex(0);
+  }
+
+  /** Opens `partition`: its bookkeeping from the database, or an empty partition with a fresh epoch that writes nothing until it is first written. */
+  static async open(sql: Sql, partition: string, options: PostgresPartitionOptions): Promise<PostgresPartition> {
+    const handle = new PostgresPartition(sql, partition, options);
+    await handle.reload();
+    return handle;
+  }
+
+  get epoch(): string {
+    return this.row.epoch;
+  }
+
+  get latest(): number {
+    return this.row.latest;
+  }
+
+  get stateVersion(): number {
+    return this.row.stateVersion;
+  }
+
+  get expiredThrough(): number {
+    return this.row.expiredThrough;
+  }
+
+  get stateBytes(): number {
+    return this.row.stateBytes;
+  }
+
+  get tailBytes(): number {
+    return this.tail.bytesBetween(this.row.stateVersion, this.row.latest);
+  }
+
+  origin(origin: string): OriginState {
+    const row = this.origins.get(origin);
+    return { clientVersion: row?.clientVersion ?? 0, owner: row?.owner };
+  }
+
+  /**
+   * Reloads the partition row, the origins and the tail's bookkeeping from the database, in one
+   * snapshot: what other nodes committed becomes what the getters answer. A partition with no
+   * row keeps this handle's (not yet durable) epoch. Queued behind this handle's appends, so a
+   * snapshot taken before one of them committed never overwrites what it added.
+   */
+  refresh(): Promise<void> {
+    const run = this.appendChain.then(() => this.reload());
+    this.appendChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * {@link refresh} itself, unqueued (for appends and resets, which hold the queue). A fold or
+   * reset of this handle that updates the cache while the snapshot is read (`cacheWrites`
+   * moves) makes it read again: the cache never goes back to a state before what this handle
+   * committed.
+   */
+  private async reload(): Promise<void> {
+    for (;;) {
+      const seen = this.cacheWrites;
+      const loaded = await this.load();
+      if (seen !== this.cacheWrites) continue;
+      if (loaded === undefined) {
+        this.row = { epoch: this.row.epoch, latest: 0, stateVersion: 0, expiredThrough: 0, stateBytes: 0, stateDocuments: 0, oldestTombstoneAt: null };
+        this.tail = new TailIndex(0);
+        this.origins = new Map();
+        return;
+      }
+      const tail = new TailIndex(loaded.row.stateVersion);
+      for (const e of loaded.entries) tail.push(tailEntry(asNumber(e.server_version), e.origin, asNumber(e.client_version), e.bytes, asNumber(e.received_at)));
+      if (tail.last !== loaded.row.latest) throw new Error(`partition ${this.partition}: the tail ends at ${tail.last}, its row says ${loaded.row.latest}`);
+      this.row = loaded.row;
+      this.tail = tail;
+      this.origins = new Map(loaded.origins.map((o) => [o.origin, { clientVersion: asNumber(o.client_version), owner: o.owner ?? undefined }]));
+      return;
+    }
+  }
+
+  /** The partition row, origins and tail bookkeeping in one snapshot (`undefined`: no row). */
+  private async load(): Promise<Loaded | undefined> {
+    return this.sql.begin('isolation level repeatable read read only', async (tx): Promise<Loaded | undefined> => {
+      const [record] = await tx<PartitionRecord[]>`
+        select epoch, latest, state_version, expired_through, state_bytes, state_documents, oldest_tombstone_at
+        from sync_partitions where partition = ${this.partition}`;
+      if (record === undefined) return undefined;
+      const row = rowOf(record);
+      const origins = await tx<Array<{ origin: string; client_version: unknown; owner: string | null }>>`
+        select origin, client_version, owner from sync_origins where partition = ${this.partition}`;
+      const entries = await tx<Array<{ server_version: unknown; origin: string; client_version: unknown; bytes: number; received_at: unknown }>>`
+        select server_version, origin, client_version, bytes, received_at from sync_changesets
+        where partition = ${this.partition} and server_version > ${row.stateVersion} and server_version <= ${row.latest}
+        order by server_version`;
+      return { row, origins, entries };
+    });
+  }
+
+  append(origin: string, owner: string, changesets: readonly Changeset[], receivedAtMs: number): Promise<Appended> {
+    const run = this.appendChain.then(() => this.appendNow(origin, owner, changesets, receivedAtMs));
+    this.appendChain = run.catch(() => undefined);
+    return run;
+  }
+
+  async readTail(after: number, origin: string, maxBytes: number): Promise<TailBatch | Folded> {
+    this.assertOpen();
+    if (after < this.row.stateVersion) return { folded: true, stateVersion: this.row.stateVersion };
+    // The batch is chosen from the bookkeeping (bytes per version), then read by version range:
+    // versions are committed gap-free in order, so everything at or below `latest` is there.
+    let picked = 0;
+    let size = 0;
+    let through = after;
+    for (let v = after + 1; v <= this.row.latest; v++) {
+      const entry = this.tail.at(v);
+      // Not in the bookkeeping: a refresh moved the state past `after` since the check above.
+      if (entry === undefined) return { folded: true, stateVersion: this.row.stateVersion };
+      if (entry.origin !== origin) {
+        if (picked > 0 && size + entry.bytes > maxBytes) break;
+        picked++;
+        size += entry.bytes;
+      }
+      through = v;
+    }
+    if (picked === 0) return { changesetJson: [], through };
+    const rows = await this.sql<Array<{ json: string }>>`
+      select json from sync_changesets
+      where partition = ${this.partition} and server_version > ${after} and server_version <= ${through} and origin <> ${origin}
+      order by server_version`;
+    if (rows.length !== picked) {
+      // A fold (of this handle or another node) deleted them meanwhile: the state is past `after`.
+      const [row] = await this.sql<Array<{ state_version: unknown }>>`select state_version from sync_partitions where partition = ${this.partition}`;
+      return { folded: true, stateVersion: Math.max(this.row.stateVersion, row === undefined ? 0 : asNumber(row.state_version)) };
+    }
+    return { changesetJson: rows.map((r) => r.json), through };
+  }
+
+  tailBytesAfter(after: number, origin: string): number {
+    return this.tail.othersBytesBetween(Math.max(after, this.row.stateVersion), this.row.latest, origin);
+  }
+
+  readState(after: number): Promise<StateReader> {
+    this.assertOpen();
+    return openPostgresStateReader(this.sql, this.partition, after, this.options.readers);
+  }
+
+  fold(options: { readonly now: number; readonly retentionMs: number; readonly through?: number }): Promise<FoldReport> {
+    this.assertOpen();
+    this.foldsRunning++;
+    const run = this.foldChain.then(async () => {
+      while (this.exclusive !== undefined) await this.exclusive.catch(() => undefined);
+      return this.foldNow(options.through ?? this.row.latest, options.now - options.retentionMs);
+    });
+    this.foldChain = run.catch(() => undefined);
+    return run.finally(() => this.foldsRunning--);
+  }
+
+  /**
+   * As the file backend's reset (`file-partition.ts`): server versions go on (the new epoch's
+   * state is at the old `latest`, with an empty tail), `expiredThrough` starts at 0;
+   * `keepDocuments` folds the whole tail keeping every tombstone and keeps the origins, `wipe`
+   * deletes documents, origins and changesets. One transaction, under the partition's fold lock
+   * and row lock: a crash leaves the old epoch or the whole new one.
+   */
+  async reset(mode: ResetMode): Promise<string> {
+    this.assertOpen();
+    while (this.exclusive !== undefined) await this.exclusive.catch(() => undefined);
+    const run = (async () => {
+      // Nothing of this handle's is under way after this: the cache is updated by the reset alone.
+      await this.appendChain;
+      await this.foldChain;
+      const epoch = newEpoch();
+      const row = await this.sql.begin(async (tx) => {
+        await this.lockForFold(tx);
+        await tx`insert into sync_partitions (partition, epoch) values (${this.partition}, ${this.row.epoch}) on conflict do nothing`;
+        // Locked before anything is read: an upload (any node) committing after the tail was
+        // folded or deleted would be left below the new epoch's state, neither state nor tail.
+        let current = await this.lockedRow(tx, false);
+        if (mode === 'keepDocuments') {
+          for (; current.stateVersion < current.latest; current = await this.lockedRow(tx, false)) {
+            await this.foldChunk(tx, current, current.latest, Number.NEGATIVE_INFINITY);
+          }
+        } else {
+          await tx`delete from sync_changesets where partition = ${this.partition}`;
+          await tx`delete from sync_documents where partition = ${this.partition}`;
+          await tx`delete from sync_origins where partition = ${this.partition}`;
+        }
+        if (mode === 'wipe') await tx`update sync_partitions set state_bytes = 0, state_documents = 0, oldest_tombstone_at = null where partition = ${this.partition}`;
+        const [record] = await tx<PartitionRecord[]>`
+          update sync_partitions set epoch = ${epoch}, state_version = latest, expired_through = 0
+          where partition = ${this.partition}
+          returning epoch, latest, state_version, expired_through, state_bytes, state_documents, oldest_tombstone_at`;
+        return rowOf(record!);
+      });
+      this.row = row;
+      this.tail = new TailIndex(row.stateVersion);
+      this.cacheWrites++;
+      if (mode === 'wipe') this.origins = new Map();
+      else await this.reload();
+      return epoch;
+    })();
+    this.exclusive = run;
+    try {
+      return await run;
+    } finally {
+      this.exclusive = undefined;
+    }
+  }
+
+  /** Starts a fold in the background if the policy asks for one (as the file backend's `FoldPolicy`); never fails the caller. */
+  maybeFold(): void {
+    if (this.closed || this.foldsRunning > 0 || this.exclusive !== undefined || this.row.latest === 0) return;
+    const { minTailBytes, tailFraction } = this.options.foldPolicy;
+    const now = this.options.now();
+    const oldest = this.row.oldestTombstoneAt;
+    const big = this.tailBytes > Math.max(minTailBytes, tailFraction * this.stateBytes);
+    const expired = oldest !== null && oldest < now - this.options.historyRetentionMs;
+    if (!big && !expired) return;
+    this.fold({ now, retentionMs: this.options.historyRetentionMs }).catch((error: unknown) =>
+      this.options.logger.warn('a background fold failed', { partition: this.partition, error: String(error) }),
+    );
+  }
+
+  /** Waits for this handle's appends, folds and reset. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.appendChain;
+    await this.foldChain;
+    await this.exclusive?.catch(() => undefined);
+  }
+
+  private async appendNow(origin: string, owner: string, changesets: readonly Changeset[], receivedAtMs: number): Promise<Appended> {
+    while (this.exclusive !== undefined) await this.exclusive.catch(() => undefined);
+    this.assertOpen();
+    if (!Number.isSafeInteger(receivedAtMs) || receivedAtMs < 0) throw new RangeError(`receivedAtMs ${String(receivedAtMs)} is not a whole number of ms ≥ 0`);
+    for (const changeset of changesets) if (changeset.origin !== origin) throw new RangeError(`origin ${changeset.origin} is not this file (${origin})`);
+    if (changesets.length === 0) return { added: [] };
+    const result = await this.sql.begin(async (tx) => {
+      // The partition row's lock orders every upload of the partition, on every node: the
+      // origin's client version read under it is the stored one, and `latest + n` is gap-free.
+      // `no key update`, not `update`: a fold's rows referencing the partition hold a key-share
+      // lock on its row, which `for update` would wait for, stalling uploads for a whole fold.
+      let [locked] = await tx<Array<{ epoch: string; latest: unknown }>>`
+        select epoch, latest from sync_partitions where partition = ${this.partition} for no key update`;
+      if (locked === undefined) {
+        // The first write: the partition's row (and so its epoch) becomes durable now, or
+        // another node's made meanwhile is locked. Client versions start at 1, so an upload
+        // holding none at or above it stores nothing and leaves no row; any other either adds
+        // changesets or is refused (and the rollback takes the row back).
+        if (!changesets.some((c) => c.clientVersion >= 1)) return undefined;
+        await tx`insert into sync_partitions (partition, epoch) values (${this.partition}, ${this.row.epoch}) on conflict do nothing`;
+        [locked] = await tx<Array<{ epoch: string; latest: unknown }>>`
+          select epoch, latest from sync_partitions where partition = ${this.partition} for no key update`;
+      }
+      const [stored] = await tx<Array<{ client_version: unknown }>>`
+        select client_version from sync_origins where partition = ${this.partition} and origin = ${origin}`;
+      const added = pickNew(changesets, stored === undefined ? 0 : asNumber(stored.client_version));
+      if (added.length === 0) return undefined;
+      const before = asNumber(locked!.latest);
+      const epoch = locked!.epoch;
+      const stamped: ServerChangeset[] = added.map((c, i) => ({ ...c, serverVersion: before + i + 1 }));
+      const rows = stamped.map((c) => {
+        const { json, bytes } = serverChangesetJson(c);
+        return { partition: this.partition, epoch, server_version: c.serverVersion, origin, client_version: c.clientVersion, received_at: receivedAtMs, bytes, json };
+      });
+      await tx`update sync_partitions set latest = latest + ${stamped.length} where partition = ${this.partition}`;
+      for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+        // A row already stored (same partition, epoch, origin and client version) fails the
+        // unique constraint and the whole upload with it: never stored twice, under any race.
+        await tx`insert into sync_changesets ${tx(rows.slice(i, i + ROWS_PER_STATEMENT), 'partition', 'epoch', 'server_version', 'origin', 'client_version', 'received_at', 'bytes', 'json')}`;
+      }
+      const lastVersion = stamped[stamped.length - 1]!.clientVersion;
+      const [originRow] = await tx<Array<{ owner: string | null }>>`
+        insert into sync_origins (partition, origin, client_version, owner) values (${this.partition}, ${origin}, ${lastVersion}, ${owner})
+        on conflict (partition, origin) do update set client_version = excluded.client_version, owner = coalesce(sync_origins.owner, excluded.owner)
+        returning owner`;
+      return { epoch, before, stamped, rows, owner: originRow!.owner ?? undefined };
+    });
+    if (result === undefined) return { added: [] };
+    if (result.epoch !== this.row.epoch || result.before !== this.row.latest) {
+      // Another node wrote (or reset) the partition since this handle last looked: reload it all.
+      await this.reload();
+    } else {
+      for (const r of result.rows) this.tail.push(tailEntry(r.server_version, origin, r.client_version, r.bytes, receivedAtMs));
+      this.row.latest = result.before + result.stamped.length;
+      this.origins.set(origin, { clientVersion: result.stamped[result.stamped.length - 1]!.clientVersion, owner: result.owner });
+    }
+    this.maybeFold();
+    return { added: result.stamped };
+  }
+
+  /** Folds through `target` a chunk at a time, each chunk one transaction, dropping tombstones last changed before `dropBefore` in the one that reaches it. */
+  private async foldNow(target: number, dropBefore: number): Promise<FoldReport> {
+    const from = this.row.stateVersion;
+    let droppedTombstones = 0;
+    for (;;) {
+      const outcome = await this.sql.begin(async (tx) => {
+        await this.lockForFold(tx);
+        const current = await this.lockedRow(tx, true);
+        if (current === undefined) return undefined;
+        const limit = Math.max(Math.min(target, current.latest), current.stateVersion);
+        if (current.stateVersion >= limit && dropBefore === Number.NEGATIVE_INFINITY) return { row: current, droppedTombstones: 0, done: true };
+        const chunk = await this.foldChunk(tx, current, limit, dropBefore);
+        return { ...chunk, done: chunk.row.stateVersion >= limit };
+      });
+      if (outcome === undefined) break;
+      // Committed: the cache follows. `latest` stays the cache's own (an append of this handle
+      // may have committed before the fold's update and not be in the cache yet).
+      droppedTombstones += outcome.droppedTombstones;
+      const { epoch, stateVersion, expiredThrough, stateBytes, stateDocuments, oldestTombstoneAt } = outcome.row;
+      // Unless a refresh meanwhile brought in a newer state (another node's fold after this one).
+      if (epoch === this.row.epoch && stateVersion >= this.row.stateVersion) {
+        this.row = { ...this.row, stateVersion, expiredThrough, stateBytes, stateDocuments, oldestTombstoneAt };
+        this.cacheWrites++;
+        this.tail.dropThrough(stateVersion);
+      }
+      if (outcome.done) break;
+    }
+    return { from, to: this.row.stateVersion, documents: this.row.stateDocuments, stateBytes: this.row.stateBytes, droppedTombstones };
+  }
+
+  /**
+   * One fold transaction: the tail after the state through at most `limit` (and `chunkBytes`)
+   * merged into the documents; if that reaches `limit`, retention drops the tombstones of
+   * documents last changed before `dropBefore` (only then: a tombstone dropped earlier would let
+   * an older-stamped write still in the tail come back). Folded changesets are deleted.
+   */
+  private async foldChunk(tx: TransactionSql, current: PartitionRow, limit: number, dropBefore: number): Promise<ChunkResult> {
+    const p = this.partition;
+    let through = current.stateVersion;
+    if (limit > current.stateVersion) {
+      const [end] = await tx<Array<{ through: unknown }>>`
+        with c as (
+          select server_version, sum(bytes) over (order by server_version) as run from sync_changesets
+          where partition = ${p} and server_version > ${current.stateVersion} and server_version <= ${limit}
+        )
+        select coalesce(max(server_version) filter (where run <= ${this.options.foldPolicy.chunkBytes}), min(server_version)) as through from c`;
+      through = asNumber(end!.through);
+    }
+    let bytesDelta = 0;
+    let documentsDelta = 0;
+    if (through > current.stateVersion) {
+      const stored = await tx<Array<{ json: string; received_at: unknown }>>`
+        select json, received_at from sync_changesets
+        where partition = ${p} and server_version > ${current.stateVersion} and server_version <= ${through}
+        order by server_version`;
+      const changesets = stored.map((r) => {
+        const decoded = ServerChangesetCodec.decode(JSON.parse(r.json));
+        if (decoded._tag === 'Left') throw new Error(`partition ${p}: a stored changeset is not a server changeset`);
+        return { changeset: decoded.right, at: asNumber(r.received_at) };
+      });
+      const touched = [...touchedDocuments(changesets).values()];
+      const writes: Array<{ partition: string; type: string; id: string; v: number; at: number; has_tombstone: boolean; json: string }> = [];
+      for (let i = 0; i < touched.length; i += ROWS_PER_STATEMENT) {
+        const slice = touched.slice(i, i + ROWS_PER_STATEMENT);
+        const existing = await tx<Array<{ type: string; id: string; json: string }>>`
+          select type, id, json from sync_documents
+          where partition = ${p} and (type, id) in (select * from unnest(${slice.map((d) => d.type)}::text[], ${slice.map((d) => d.id)}::text[]))`;
+        const old = new Map(existing.map((r) => [documentKeyOf(r.type, r.id), r.json]));
+        for (const doc of slice) {
+          const oldJson = old.get(documentKeyOf(doc.type, doc.id));
+          let state: DocumentState = doc.state;
+          if (oldJson !== undefined) {
+            state = mergeDocuments(parseDocument(oldJson, p), doc.state);
+            const json = JSON.stringify(documentToEntry(doc.type, doc.id, state));
+            // Writes that lost change nothing: the document keeps its version and time.
+            if (json === oldJson) continue;
+            writes.push({ partition: p, type: doc.type, id: doc.id, v: doc.v, at: doc.at, has_tombstone: state.tombstone !== undefined, json });
+            bytesDelta += Buffer.byteLength(json, 'utf8') - Buffer.byteLength(oldJson, 'utf8');
+          } else {
+            if (state.tombstone === undefined && Object.keys(state.fields).length === 0) continue;
+            const json = JSON.stringify(documentToEntry(doc.type, doc.id, state));
+            writes.push({ partition: p, type: doc.type, id: doc.id, v: doc.v, at: doc.at, has_tombstone: state.tombstone !== undefined, json });
+            bytesDelta += Buffer.byteLength(json, 'utf8');
+            documentsDelta++;
+          }
+        }
+      }
+      for (let i = 0; i < writes.length; i += ROWS_PER_STATEMENT) {
+        await tx`insert into sync_documents ${tx(writes.slice(i, i + ROWS_PER_STATEMENT), 'partition', 'type', 'id', 'v', 'at', 'has_tombstone', 'json')}
+          on conflict (partition, type, id) do update set v = excluded.v, at = excluded.at, has_tombstone = excluded.has_tombstone, json = excluded.json`;
+      }
+      await tx`delete from sync_changesets where partition = ${p} and server_version <= ${through}`;
+    }
+    let droppedTombstones = 0;
+    let expiredThrough = current.expiredThrough;
+    if (through >= limit && dropBefore > Number.NEGATIVE_INFINITY) {
+      // Retention, a page at a time: every row a page looks at loses its tombstone, so the next
+      // query finds only those not looked at yet.
+      for (;;) {
+        const old = await tx<Array<{ type: string; id: string; v: unknown; json: string }>>`
+          select type, id, v, json from sync_documents
+          where partition = ${p} and has_tombstone and at < ${Math.ceil(dropBefore)}
+          order by at limit ${ROWS_PER_STATEMENT}`;
+        if (old.length === 0) break;
+        const kept: Array<{ partition: string; type: string; id: string; json: string }> = [];
+        const gone: string[][] = [[], []];
+        for (const r of old) {
+          const rest = withoutTombstone(parseDocument(r.json, p));
+          droppedTombstones++;
+          expiredThrough = Math.max(expiredThrough, asNumber(r.v));
+          if (rest === undefined) {
+            gone[0]!.push(r.type);
+            gone[1]!.push(r.id);
+            bytesDelta -= Buffer.byteLength(r.json, 'utf8');
+            documentsDelta--;
+          } else {
+            const json = JSON.stringify(documentToEntry(r.type, r.id, rest));
+            kept.push({ partition: p, type: r.type, id: r.id, json });
+            bytesDelta += Buffer.byteLength(json, 'utf8') - Buffer.byteLength(r.json, 'utf8');
+          }
+        }
+        if (gone[0]!.length > 0) {
+          await tx`delete from sync_documents where partition = ${p} and (type, id) in (select * from unnest(${gone[0]!}::text[], ${gone[1]!}::text[]))`;
+        }
+        if (kept.length > 0) {
+          await tx`update sync_documents as d set has_tombstone = false, json = k.json
+            from (select * from unnest(${kept.map((k) => k.type)}::text[], ${kept.map((k) => k.id)}::text[], ${kept.map((k) => k.json)}::text[]) as k(type, id, json))
+            as k where d.partition = ${p} and d.type = k.type and d.id = k.id`;
+        }
+      }
+    }
+    const [record] = await tx<PartitionRecord[]>`
+      update sync_partitions set
+        state_version = ${through},
+        expired_through = greatest(expired_through, ${expiredThrough}),
+        state_bytes = state_bytes + ${bytesDelta},
+        state_documents = state_documents + ${documentsDelta},
+        oldest_tombstone_at = (select min(at) from sync_documents where partition = ${p} and has_tombstone)
+      where partition = ${p}
+      returning epoch, latest, state_version, expired_through, state_bytes, state_documents, oldest_tombstone_at`;
+    return { row: rowOf(record!), droppedTombstones };
+  }
+
+  /** Takes the partition's fold lock for the transaction: a second fold (any node) waits for it. */
+  private async lockForFold(tx: TransactionSql): Promise<void> {
+    await tx`select pg_advisory_xact_lock(${FOLD_LOCK}, hashtext(${this.partition}))`;
+  }
+
+  /**
+   * The partition row as the transaction sees it now. A fold reads it without a row lock, so
+   * appends go on while it runs (they only raise `latest`; the fold's own update of the row
+   * waits for theirs, briefly, at its end); a reset locks it.
+   */
+  private async lockedRow(tx: TransactionSql, optional: true): Promise<PartitionRow | undefined>;
+  private async lockedRow(tx: TransactionSql, optional: false): Promise<PartitionRow>;
+  private async lockedRow(tx: TransactionSql, optional: boolean): Promise<PartitionRow | undefined> {
+    const [record] = optional
+      ? await tx<PartitionRecord[]>`
+          select epoch, latest, state_version, expired_through, state_bytes, state_documents, oldest_tombstone_at
+          from sync_partitions where partition = ${this.partition}`
+      : await tx<PartitionRecord[]>`
+          select epoch, latest, state_version, expired_through, state_bytes, state_documents, oldest_tombstone_at
+          from sync_partitions where partition = ${this.partition} for update`;
+    if (record === undefined) {
+      if (optional) return undefined;
+      throw new Error(`partition ${this.partition} has no row`);
+    }
+    return rowOf(record);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`partition ${this.partition} is closed`);
+  }
+}
+
+/** The changesets of `changesets` after client version `stored`, which must follow it without a gap (else a `RangeError`). */
+function pickNew(changesets: readonly Changeset[], stored: number): Changeset[] {
+  const added: Changeset[] = [];
+  let expected = stored + 1;
+  for (const changeset of changesets) {
+    if (changeset.clientVersion < expected) continue;
+    if (changeset.clientVersion !== expected) throw new RangeError(`client version ${changeset.clientVersion} follows ${expected - 1}`);
+    added.push(changeset);
+    expected++;
+  }
+  return added;
+}
+
+/** A stored document's state, checked whole. */
+function parseDocument(json: string, partition: string): DocumentState {
+  const entry = DocumentEntryCodec.decode(JSON.parse(json));
+  if (entry._tag === 'Left') throw new Error(`partition ${partition}: a stored document is not a document entry`);
+  return entryToDocument(entry.right);
+}
