@@ -194,4 +194,40 @@ pg.describe('PostgreSQL partition store: several nodes on one database', () => {
     // The pool is the caller's: still usable after the store closed.
     expect(await sql[0]!`select 1 as one`).toEqual([{ one: 1 }]);
   });
+
+  pg.it('a document id, type or origin holding a lone surrogate or a NUL is refused with a RangeError, storing nothing; the partition folds on', async () => {
+    const { store } = await nodes(1);
+    const h = await store[0]!.acquire('p');
+    for (const bad of [
+      () => h.append('a', 'u', [putTask('a', 1, '\ud800')], NOW),
+      () => h.append('a', 'u', [putTask('a', 1, 'x\udc00')], NOW),
+      () => h.append('a', 'u', [putTask('a', 1, 'nul\u0000id')], NOW),
+      () => h.append('a', 'u', [{ ...putTask('a', 1, 'ok'), ops: [{ op: 'put', type: 'T\u0000', id: 'ok', fields: { n: 1 } }] }], NOW),
+      () => h.append('o\u0000', 'u', [putTask('o\u0000', 1, 'ok')], NOW),
+    ]) {
+      await expect(bad()).rejects.toThrow(RangeError);
+    }
+    expect({ latest: h.latest, a: h.origin('a').clientVersion }).toEqual({ latest: 0, a: 0 });
+    // A well-formed pair and other scripts are kept as they are.
+    await h.append('a', 'u', [putTask('a', 1, '\ud83d\ude00 é 中'), putTask('a', 2, 'plain')], NOW);
+    await h.fold({ now: NOW, retentionMs: 1e12 });
+    expect(Object.keys(dumpDocuments((await clientView(h)).set)).length).toBe(2);
+    await store[0]!.release('p');
+  });
+
+  pg.it("a stale node folding after another node folded what it never saw reads the partition again: no state past its latest", async () => {
+    const { store } = await nodes(2);
+    const a = await store[0]!.acquire('p');
+    const b = await store[1]!.acquire('p');
+    await a.append('a', 'u', [putTask('a', 1, 't1')], NOW);
+    await b.refresh();
+    for (let v = 2; v <= 6; v++) await a.append('a', 'u', [putTask('a', v, `t${v}`)], NOW);
+    // A folds what B never saw; then B folds, from the database's state.
+    await a.fold({ now: NOW, retentionMs: 1e12 });
+    await b.fold({ now: NOW, retentionMs: 1e12 });
+    expect(b.stateVersion).toBeLessThanOrEqual(b.latest);
+    expect({ latest: b.latest, stateVersion: b.stateVersion }).toEqual({ latest: 6, stateVersion: 6 });
+    await store[0]!.release('p');
+    await store[1]!.release('p');
+  });
 });

@@ -305,6 +305,8 @@ export class PostgresPartition implements PartitionHandle {
       await this.foldChain;
       const epoch = newEpoch();
       const row = await this.sql.begin(async (tx) => {
+        // Durable when it resolves, even where the role or database sets synchronous_commit off for speed.
+        await tx`set local synchronous_commit to on`;
         await this.lockForFold(tx);
         await tx`insert into sync_partitions (partition, epoch) values (${this.partition}, ${this.row.epoch}) on conflict do nothing`;
         // Locked before anything is read: an upload (any node) committing after the tail was
@@ -369,8 +371,12 @@ export class PostgresPartition implements PartitionHandle {
     this.assertOpen();
     if (!Number.isSafeInteger(receivedAtMs) || receivedAtMs < 0) throw new RangeError(`receivedAtMs ${String(receivedAtMs)} is not a whole number of ms ≥ 0`);
     for (const changeset of changesets) if (changeset.origin !== origin) throw new RangeError(`origin ${changeset.origin} is not this file (${origin})`);
+    const stored = storableTextProblem('origin', origin) ?? storableTextProblem('owner', owner) ?? changesetTextProblem(changesets);
+    if (stored !== undefined) throw new RangeError(stored);
     if (changesets.length === 0) return { added: [] };
     const result = await this.sql.begin(async (tx) => {
+      // Durable when it resolves, even where the role or database sets synchronous_commit off for speed.
+      await tx`set local synchronous_commit to on`;
       // The partition row's lock orders every upload of the partition, on every node: the
       // origin's client version read under it is the stored one, and `latest + n` is gap-free.
       // `no key update`, not `update`: a fold's rows referencing the partition hold a key-share
@@ -430,6 +436,8 @@ export class PostgresPartition implements PartitionHandle {
     let droppedTombstones = 0;
     for (;;) {
       const outcome = await this.sql.begin(async (tx) => {
+        // Durable when it resolves, even where the role or database sets synchronous_commit off for speed.
+        await tx`set local synchronous_commit to on`;
         await this.lockForFold(tx);
         const current = await this.lockedRow(tx, true);
         if (current === undefined) return undefined;
@@ -449,6 +457,9 @@ export class PostgresPartition implements PartitionHandle {
         this.cacheWrites++;
         this.tail.dropThrough(stateVersion);
       }
+      // Another node's appends, folded here, that this cache never saw: it must not report a
+      // state past its own `latest`, so it reads the partition again.
+      if (outcome.row.stateVersion > this.row.latest || outcome.row.epoch !== this.row.epoch) await this.reload();
       if (outcome.done) break;
     }
     return { from, to: this.row.stateVersion, documents: this.row.stateDocuments, stateBytes: this.row.stateBytes, droppedTombstones };
@@ -617,4 +628,28 @@ function parseDocument(json: string, partition: string): DocumentState {
   const entry = DocumentEntryCodec.decode(JSON.parse(json));
   if (entry._tag === 'Left') throw new Error(`partition ${partition}: a stored document is not a document entry`);
   return entryToDocument(entry.right);
+}
+
+/**
+ * Text PostgreSQL stores as sent: `text` columns hold UTF-8 without NUL, so a lone surrogate
+ * would be stored as U+FFFD (two document ids becoming one row, one's state lost) and a NUL
+ * refused at the first fold or reset, after the upload was acknowledged. Refused before anything
+ * is written instead. (The file backend keeps such strings; the protocol does not refuse them yet.)
+ */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Why `value` (named `what`) cannot be a column of this backend, or undefined. */
+export function storableTextProblem(what: string, value: string): string | undefined {
+  return UNSTORABLE.test(value) ? `${what} ${JSON.stringify(value)} holds a NUL or a lone surrogate, which PostgreSQL's text cannot store` : undefined;
+}
+
+/** Why a document type or id of `changesets` cannot be a column of this backend, or undefined. */
+function changesetTextProblem(changesets: readonly Changeset[]): string | undefined {
+  for (const changeset of changesets) {
+    for (const op of changeset.ops) {
+      const problem = storableTextProblem('document type', op.type) ?? storableTextProblem('document id', op.id);
+      if (problem !== undefined) return `client version ${changeset.clientVersion}: ${problem}`;
+    }
+  }
+  return undefined;
 }
