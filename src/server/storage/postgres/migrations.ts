@@ -10,7 +10,8 @@
  * Written here rather than taken from a migration library: the whole need is an ordered list,
  * one lock and one table, and a library would bring its own file layout and CLI for that.
  */
-import type { Sql, TransactionSql } from 'postgres';
+import type { Pool } from 'pg';
+import { withTransaction, type Transaction } from './transaction.js';
 
 /** One schema change: applied once, in version order, in one transaction with its record. */
 export interface Migration {
@@ -158,21 +159,21 @@ function migrationsProblem(migrations: readonly Migration[]): string | undefined
 }
 
 /**
- * Brings the database behind `sql` to the newest of `migrations` (default {@link MIGRATIONS}):
+ * Brings the database behind `pool` to the newest of `migrations` (default {@link MIGRATIONS}):
  * under the migration lock, in one transaction. Rejects with a {@link SchemaMismatchError} when
  * the database holds a version this code does not know, or a version under another name.
  */
-export async function migrate(sql: Sql, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationReport> {
+export async function migrate(pool: Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationReport> {
   const problem = migrationsProblem(migrations);
   if (problem !== undefined) throw new SchemaMismatchError('badMigrations', problem);
-  return sql.begin(async (tx: TransactionSql) => {
-    await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;
-    await tx`create table if not exists sync_migrations (
+  return withTransaction(pool, {}, async (tx: Transaction) => {
+    await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.query(`create table if not exists sync_migrations (
       version integer primary key,
       name text not null,
       applied_at timestamptz not null default now()
-    )`;
-    const rows = await tx<Array<{ version: number; name: string }>>`select version, name from sync_migrations order by version`;
+    )`);
+    const rows = await tx.query<{ version: number; name: string }>('select version, name from sync_migrations order by version');
     for (const [i, row] of rows.entries()) {
       if (row.version !== i + 1) throw new SchemaMismatchError('schemaDiverged', `the database records schema version ${row.version} where ${i + 1} was due`);
       const known = migrations[row.version - 1];
@@ -185,8 +186,9 @@ export async function migrate(sql: Sql, migrations: readonly Migration[] = MIGRA
     }
     const applied: number[] = [];
     for (const m of migrations.slice(rows.length)) {
-      for (const statement of m.statements) await tx.unsafe(statement);
-      await tx`insert into sync_migrations (version, name) values (${m.version}, ${m.name})`;
+      // The statements are this module's constants (no value is built into them): plain text.
+      for (const statement of m.statements) await tx.query(statement);
+      await tx.query('insert into sync_migrations (version, name) values ($1, $2)', [m.version, m.name]);
       applied.push(m.version);
     }
     return { applied, version: migrations.length };

@@ -4,7 +4,7 @@
  * loaded) on first acquire and closed when its last user releases it: unlike a file, reopening
  * costs no descriptor, and a handle kept idle would only grow stale while other nodes write.
  */
-import type { Sql } from 'postgres';
+import type { Pool } from 'pg';
 import type { Logger } from '../../../store/logger.js';
 import { silentLogger } from '../../../store/logger.js';
 import type { FoldPolicy } from '../file/file-partition.js';
@@ -43,13 +43,15 @@ interface Entry {
 }
 
 /**
- * Brings the database behind `sql` to this code's schema (`migrate`) and opens the store on
- * it. `sql` is used as given (pool size, types): a state reader holds one of its connections
- * while it is open, so the pool needs room for the readers and the writes meanwhile.
+ * Brings the database behind `pool` to this code's schema (`migrate`) and opens the store on
+ * it. `pool` is used as given (size, timeouts): a state reader holds one of its connections
+ * while it is open, so the pool needs room for the readers and the writes meanwhile. The caller
+ * owns the pool (the store never ends it) and must listen for its `error` event: an idle
+ * connection dying (a database restart) emits it there, and unheard it ends the process.
  */
-export async function openPostgresPartitionStore(sql: Sql, options: PostgresPartitionStoreOptions = {}): Promise<PostgresPartitionStore> {
-  await migrate(sql);
-  return new PostgresStore(sql, options);
+export async function openPostgresPartitionStore(pool: Pool, options: PostgresPartitionStoreOptions = {}): Promise<PostgresPartitionStore> {
+  await migrate(pool);
+  return new PostgresStore(pool, options);
 }
 
 class PostgresStore implements PostgresPartitionStore {
@@ -62,7 +64,7 @@ class PostgresStore implements PostgresPartitionStore {
   private closed = false;
 
   constructor(
-    private readonly sql: Sql,
+    private readonly pool: Pool,
     options: PostgresPartitionStoreOptions,
   ) {
     this.logger = options.logger ?? silentLogger;
@@ -122,6 +124,6 @@ class PostgresStore implements PostgresPartitionStore {
 
   private async open(partition: string): Promise<PostgresPartition> {
     await this.closing.get(partition);
-    return PostgresPartition.open(this.sql, partition, this.partitionOptions);
+    return PostgresPartition.open(this.pool, partition, this.partitionOptions);
   }
 }

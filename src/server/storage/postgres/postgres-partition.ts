@@ -10,7 +10,7 @@
  * cache, under the partition's locks, so a stale cache never stores a wrong version.
  */
 import { randomBytes } from 'node:crypto';
-import type { Sql, TransactionSql } from 'postgres';
+import type { Pool } from 'pg';
 import { ServerChangesetCodec, serverChangesetJson, type Changeset, type ServerChangeset } from '../../../protocol/changeset.codec.js';
 import type { DocumentState } from '../../../store/document-state.js';
 import { documentKeyOf } from '../../../store/document-set.js';
@@ -21,7 +21,8 @@ import type { FoldPolicy } from '../file/file-partition.js';
 import { mergeDocuments, touchedDocuments, withoutTombstone } from '../file/document-merge.js';
 import { TailIndex, type TailEntry } from '../file/tail-index.js';
 import type { Appended, FoldReport, Folded, OriginState, PartitionHandle, ResetMode, StateReader, TailBatch } from '../server-storage.js';
-import { asNumber, openPostgresStateReader, type ReaderRegistry } from './postgres-state-reader.js';
+import { openPostgresStateReader, type ReaderRegistry } from './postgres-state-reader.js';
+import { toSafeInteger as asNumber, withTransaction, type Transaction } from './transaction.js';
 
 /** What a partition needs from its store. */
 export interface PostgresPartitionOptions {
@@ -46,7 +47,7 @@ const newEpoch = (): string => randomBytes(6).toString('hex');
  */
 const FOLD_LOCK = 7_301_113;
 
-/** Rows written per statement (PostgreSQL takes at most 65,535 parameters in one). */
+/** Rows written per statement (each column is one array parameter; this bounds a statement's size). */
 const ROWS_PER_STATEMENT = 1000;
 
 interface OriginRow {
@@ -130,7 +131,7 @@ export class PostgresPartition implements PartitionHandle {
   private closed = false;
 
   private constructor(
-    private readonly sql: Sql,
+    private readonly pool: Pool,
     readonly partition: string,
     private readonly options: PostgresPartitionOptions,
   ) {
@@ -139,8 +140,8 @@ export class PostgresPartition implements PartitionHandle {
   }
 
   /** Opens `partition`: its bookkeeping from the database, or an empty partition with a fresh epoch that writes nothing until it is first written. */
-  static async open(sql: Sql, partition: string, options: PostgresPartitionOptions): Promise<PostgresPartition> {
-    const handle = new PostgresPartition(sql, partition, options);
+  static async open(pool: Pool, partition: string, options: PostgresPartitionOptions): Promise<PostgresPartition> {
+    const handle = new PostgresPartition(pool, partition, options);
     await handle.reload();
     return handle;
   }
@@ -215,18 +216,24 @@ export class PostgresPartition implements PartitionHandle {
 
   /** The partition row, origins and tail bookkeeping in one snapshot (`undefined`: no row). */
   private async load(): Promise<Loaded | undefined> {
-    return this.sql.begin('isolation level repeatable read read only', async (tx): Promise<Loaded | undefined> => {
-      const [record] = await tx<PartitionRecord[]>`
-        select epoch, latest, state_version, expired_through, state_bytes, state_documents, oldest_tombstone_at
-        from sync_partitions where partition = ${this.partition}`;
+    return withTransaction(this.pool, { mode: 'repeatableReadReadOnly' }, async (tx): Promise<Loaded | undefined> => {
+      const [record] = await tx.query<PartitionRecord>(
+        `select epoch, latest, state_version, expired_through, state_bytes, state_documents, oldest_tombstone_at
+        from sync_partitions where partition = $1`,
+        [this.partition],
+      );
       if (record === undefined) return undefined;
       const row = rowOf(record);
-      const origins = await tx<Array<{ origin: string; client_version: unknown; owner: string | null }>>`
-        select origin, client_version, owner from sync_origins where partition = ${this.partition}`;
-      const entries = await tx<Array<{ server_version: unknown; origin: string; client_version: unknown; bytes: number; received_at: unknown }>>`
-        select server_version, origin, client_version, bytes, received_at from sync_changesets
-        where partition = ${this.partition} and server_version > ${row.stateVersion} and server_version <= ${row.latest}
-        order by server_version`;
+      const origins = await tx.query<{ origin: string; client_version: unknown; owner: string | null }>(
+        'select origin, client_version, owner from sync_origins where partition = $1',
+        [this.partition],
+      );
+      const entries = await tx.query<{ server_version: unknown; origin: string; client_version: unknown; bytes: number; received_at: unknown }>(
+        `select server_version, origin, client_version, bytes, received_at from sync_changesets
+        where partition = $1 and server_version > $2 and server_version <= $3
+        order by server_version`,
+        [this.partition, row.stateVersion, row.latest],
+      );
       return { row, origins, entries };
     });
   }
@@ -257,13 +264,17 @@ export class PostgresPartition implements PartitionHandle {
       through = v;
     }
     if (picked === 0) return { changesetJson: [], through };
-    const rows = await this.sql<Array<{ json: string }>>`
-      select json from sync_changesets
-      where partition = ${this.partition} and server_version > ${after} and server_version <= ${through} and origin <> ${origin}
-      order by server_version`;
+    const { rows } = await this.pool.query<{ json: string }>(
+      `select json from sync_changesets
+      where partition = $1 and server_version > $2 and server_version <= $3 and origin <> $4
+      order by server_version`,
+      [this.partition, after, through, origin],
+    );
     if (rows.length !== picked) {
       // A fold (of this handle or another node) deleted them meanwhile: the state is past `after`.
-      const [row] = await this.sql<Array<{ state_version: unknown }>>`select state_version from sync_partitions where partition = ${this.partition}`;
+      const {
+        rows: [row],
+      } = await this.pool.query<{ state_version: unknown }>('select state_version from sync_partitions where partition = $1', [this.partition]);
       return { folded: true, stateVersion: Math.max(this.row.stateVersion, row === undefined ? 0 : asNumber(row.state_version)) };
     }
     return { changesetJson: rows.map((r) => r.json), through };
@@ -275,7 +286,7 @@ export class PostgresPartition implements PartitionHandle {
 
   readState(after: number): Promise<StateReader> {
     this.assertOpen();
-    return openPostgresStateReader(this.sql, this.partition, after, this.options.readers);
+    return openPostgresStateReader(this.pool, this.partition, after, this.options.readers);
   }
 
   fold(options: { readonly now: number; readonly retentionMs: number; readonly through?: number }): Promise<FoldReport> {
@@ -304,11 +315,11 @@ export class PostgresPartition implements PartitionHandle {
       await this.appendChain;
       await this.foldChain;
       const epoch = newEpoch();
-      const row = await this.sql.begin(async (tx) => {
+      const row = await withTransaction(this.pool, {}, async (tx) => {
         // Durable when it resolves, even where the role or database sets synchronous_commit off for speed.
-        await tx`set local synchronous_commit to on`;
+        await tx.query('set local synchronous_commit to on');
         await this.lockForFold(tx);
-        await tx`insert into sync_partitions (partition, epoch) values (${this.partition}, ${this.row.epoch}) on conflict do nothing`;
+        await tx.query('insert into sync_partitions (partition, epoch) values ($1, $2) on conflict do nothing', [this.partition, this.row.epoch]);
         // Locked before anything is read: an upload (any node) committing after the tail was
         // folded or deleted would be left below the new epoch's state, neither state nor tail.
         let current = await this.lockedRow(tx, false);
@@ -317,15 +328,17 @@ export class PostgresPartition implements PartitionHandle {
             await this.foldChunk(tx, current, current.latest, Number.NEGATIVE_INFINITY);
           }
         } else {
-          await tx`delete from sync_changesets where partition = ${this.partition}`;
-          await tx`delete from sync_documents where partition = ${this.partition}`;
-          await tx`delete from sync_origins where partition = ${this.partition}`;
+          await tx.query('delete from sync_changesets where partition = $1', [this.partition]);
+          await tx.query('delete from sync_documents where partition = $1', [this.partition]);
+          await tx.query('delete from sync_origins where partition = $1', [this.partition]);
         }
-        if (mode === 'wipe') await tx`update sync_partitions set state_bytes = 0, state_documents = 0, oldest_tombstone_at = null where partition = ${this.partition}`;
-        const [record] = await tx<PartitionRecord[]>`
-          update sync_partitions set epoch = ${epoch}, state_version = latest, expired_through = 0
-          where partition = ${this.partition}
-          returning epoch, latest, state_version, expired_through, state_bytes, state_documents, oldest_tombstone_at`;
+        if (mode === 'wipe') await tx.query('update sync_partitions set state_bytes = 0, state_documents = 0, oldest_tombstone_at = null where partition = $1', [this.partition]);
+        const [record] = await tx.query<PartitionRecord>(
+          `update sync_partitions set epoch = $1, state_version = latest, expired_through = 0
+          where partition = $2
+          returning epoch, latest, state_version, expired_through, state_bytes, state_documents, oldest_tombstone_at`,
+          [epoch, this.partition],
+        );
         return rowOf(record!);
       });
       this.row = row;
@@ -374,27 +387,25 @@ export class PostgresPartition implements PartitionHandle {
     const stored = storableTextProblem('origin', origin) ?? storableTextProblem('owner', owner) ?? changesetTextProblem(changesets);
     if (stored !== undefined) throw new RangeError(stored);
     if (changesets.length === 0) return { added: [] };
-    const result = await this.sql.begin(async (tx) => {
+    const result = await withTransaction(this.pool, {}, async (tx) => {
       // Durable when it resolves, even where the role or database sets synchronous_commit off for speed.
-      await tx`set local synchronous_commit to on`;
+      await tx.query('set local synchronous_commit to on');
       // The partition row's lock orders every upload of the partition, on every node: the
       // origin's client version read under it is the stored one, and `latest + n` is gap-free.
       // `no key update`, not `update`: a fold's rows referencing the partition hold a key-share
       // lock on its row, which `for update` would wait for, stalling uploads for a whole fold.
-      let [locked] = await tx<Array<{ epoch: string; latest: unknown }>>`
-        select epoch, latest from sync_partitions where partition = ${this.partition} for no key update`;
+      const lockRow = 'select epoch, latest from sync_partitions where partition = $1 for no key update';
+      let [locked] = await tx.query<{ epoch: string; latest: unknown }>(lockRow, [this.partition]);
       if (locked === undefined) {
         // The first write: the partition's row (and so its epoch) becomes durable now, or
         // another node's made meanwhile is locked. Client versions start at 1, so an upload
         // holding none at or above it stores nothing and leaves no row; any other either adds
         // changesets or is refused (and the rollback takes the row back).
         if (!changesets.some((c) => c.clientVersion >= 1)) return undefined;
-        await tx`insert into sync_partitions (partition, epoch) values (${this.partition}, ${this.row.epoch}) on conflict do nothing`;
-        [locked] = await tx<Array<{ epoch: string; latest: unknown }>>`
-          select epoch, latest from sync_partitions where partition = ${this.partition} for no key update`;
+        await tx.query('insert into sync_partitions (partition, epoch) values ($1, $2) on conflict do nothing', [this.partition, this.row.epoch]);
+        [locked] = await tx.query<{ epoch: string; latest: unknown }>(lockRow, [this.partition]);
       }
-      const [stored] = await tx<Array<{ client_version: unknown }>>`
-        select client_version from sync_origins where partition = ${this.partition} and origin = ${origin}`;
+      const [stored] = await tx.query<{ client_version: unknown }>('select client_version from sync_origins where partition = $1 and origin = $2', [this.partition, origin]);
       const added = pickNew(changesets, stored === undefined ? 0 : asNumber(stored.client_version));
       if (added.length === 0) return undefined;
       const before = asNumber(locked!.latest);
@@ -404,17 +415,34 @@ export class PostgresPartition implements PartitionHandle {
         const { json, bytes } = serverChangesetJson(c);
         return { partition: this.partition, epoch, server_version: c.serverVersion, origin, client_version: c.clientVersion, received_at: receivedAtMs, bytes, json };
       });
-      await tx`update sync_partitions set latest = latest + ${stamped.length} where partition = ${this.partition}`;
+      await tx.query('update sync_partitions set latest = latest + $1 where partition = $2', [stamped.length, this.partition]);
       for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
         // A row already stored (same partition, epoch, origin and client version) fails the
         // unique constraint and the whole upload with it: never stored twice, under any race.
-        await tx`insert into sync_changesets ${tx(rows.slice(i, i + ROWS_PER_STATEMENT), 'partition', 'epoch', 'server_version', 'origin', 'client_version', 'received_at', 'bytes', 'json')}`;
+        // One array parameter per column, unnested into rows: parameterized whatever the count.
+        const slice = rows.slice(i, i + ROWS_PER_STATEMENT);
+        await tx.query(
+          `insert into sync_changesets (partition, epoch, server_version, origin, client_version, received_at, bytes, json)
+          select $1::text, $2::text, * from unnest($3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::integer[], $8::text[])`,
+          [
+            this.partition,
+            epoch,
+            slice.map((r) => r.server_version),
+            slice.map((r) => r.origin),
+            slice.map((r) => r.client_version),
+            slice.map((r) => r.received_at),
+            slice.map((r) => r.bytes),
+            slice.map((r) => r.json),
+          ],
+        );
       }
       const lastVersion = stamped[stamped.length - 1]!.clientVersion;
-      const [originRow] = await tx<Array<{ owner: string | null }>>`
-        insert into sync_origins (partition, origin, client_version, owner) values (${this.partition}, ${origin}, ${lastVersion}, ${owner})
+      const [originRow] = await tx.query<{ owner: string | null }>(
+        `insert into sync_origins (partition, origin, client_version, owner) values ($1, $2, $3, $4)
         on conflict (partition, origin) do update set client_version = excluded.client_version, owner = coalesce(sync_origins.owner, excluded.owner)
-        returning owner`;
+        returning owner`,
+        [this.partition, origin, lastVersion, owner],
+      );
       return { epoch, before, stamped, rows, owner: originRow!.owner ?? undefined };
     });
     if (result === undefined) return { added: [] };
@@ -435,9 +463,9 @@ export class PostgresPartition implements PartitionHandle {
     const from = this.row.stateVersion;
     let droppedTombstones = 0;
     for (;;) {
-      const outcome = await this.sql.begin(async (tx) => {
+      const outcome = await withTransaction(this.pool, {}, async (tx) => {
         // Durable when it resolves, even where the role or database sets synchronous_commit off for speed.
-        await tx`set local synchronous_commit to on`;
+        await tx.query('set local synchronous_commit to on');
         await this.lockForFold(tx);
         const current = await this.lockedRow(tx, true);
         if (current === undefined) return undefined;
@@ -471,25 +499,29 @@ export class PostgresPartition implements PartitionHandle {
    * documents last changed before `dropBefore` (only then: a tombstone dropped earlier would let
    * an older-stamped write still in the tail come back). Folded changesets are deleted.
    */
-  private async foldChunk(tx: TransactionSql, current: PartitionRow, limit: number, dropBefore: number): Promise<ChunkResult> {
+  private async foldChunk(tx: Transaction, current: PartitionRow, limit: number, dropBefore: number): Promise<ChunkResult> {
     const p = this.partition;
     let through = current.stateVersion;
     if (limit > current.stateVersion) {
-      const [end] = await tx<Array<{ through: unknown }>>`
-        with c as (
+      const [end] = await tx.query<{ through: unknown }>(
+        `with c as (
           select server_version, sum(bytes) over (order by server_version) as run from sync_changesets
-          where partition = ${p} and server_version > ${current.stateVersion} and server_version <= ${limit}
+          where partition = $1 and server_version > $2 and server_version <= $3
         )
-        select coalesce(max(server_version) filter (where run <= ${this.options.foldPolicy.chunkBytes}), min(server_version)) as through from c`;
+        select coalesce(max(server_version) filter (where run <= $4), min(server_version)) as through from c`,
+        [p, current.stateVersion, limit, this.options.foldPolicy.chunkBytes],
+      );
       through = asNumber(end!.through);
     }
     let bytesDelta = 0;
     let documentsDelta = 0;
     if (through > current.stateVersion) {
-      const stored = await tx<Array<{ json: string; received_at: unknown }>>`
-        select json, received_at from sync_changesets
-        where partition = ${p} and server_version > ${current.stateVersion} and server_version <= ${through}
-        order by server_version`;
+      const stored = await tx.query<{ json: string; received_at: unknown }>(
+        `select json, received_at from sync_changesets
+        where partition = $1 and server_version > $2 and server_version <= $3
+        order by server_version`,
+        [p, current.stateVersion, through],
+      );
       const changesets = stored.map((r) => {
         const decoded = ServerChangesetCodec.decode(JSON.parse(r.json));
         if (decoded._tag === 'Left') throw new Error(`partition ${p}: a stored changeset is not a server changeset`);
@@ -499,9 +531,11 @@ export class PostgresPartition implements PartitionHandle {
       const writes: Array<{ partition: string; type: string; id: string; v: number; at: number; has_tombstone: boolean; json: string }> = [];
       for (let i = 0; i < touched.length; i += ROWS_PER_STATEMENT) {
         const slice = touched.slice(i, i + ROWS_PER_STATEMENT);
-        const existing = await tx<Array<{ type: string; id: string; json: string }>>`
-          select type, id, json from sync_documents
-          where partition = ${p} and (type, id) in (select * from unnest(${slice.map((d) => d.type)}::text[], ${slice.map((d) => d.id)}::text[]))`;
+        const existing = await tx.query<{ type: string; id: string; json: string }>(
+          `select type, id, json from sync_documents
+          where partition = $1 and (type, id) in (select * from unnest($2::text[], $3::text[]))`,
+          [p, slice.map((d) => d.type), slice.map((d) => d.id)],
+        );
         const old = new Map(existing.map((r) => [documentKeyOf(r.type, r.id), r.json]));
         for (const doc of slice) {
           const oldJson = old.get(documentKeyOf(doc.type, doc.id));
@@ -523,10 +557,15 @@ export class PostgresPartition implements PartitionHandle {
         }
       }
       for (let i = 0; i < writes.length; i += ROWS_PER_STATEMENT) {
-        await tx`insert into sync_documents ${tx(writes.slice(i, i + ROWS_PER_STATEMENT), 'partition', 'type', 'id', 'v', 'at', 'has_tombstone', 'json')}
-          on conflict (partition, type, id) do update set v = excluded.v, at = excluded.at, has_tombstone = excluded.has_tombstone, json = excluded.json`;
+        const slice = writes.slice(i, i + ROWS_PER_STATEMENT);
+        await tx.query(
+          `insert into sync_documents (partition, type, id, v, at, has_tombstone, json)
+          select $1::text, * from unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::boolean[], $7::text[])
+          on conflict (partition, type, id) do update set v = excluded.v, at = excluded.at, has_tombstone = excluded.has_tombstone, json = excluded.json`,
+          [p, slice.map((w) => w.type), slice.map((w) => w.id), slice.map((w) => w.v), slice.map((w) => w.at), slice.map((w) => w.has_tombstone), slice.map((w) => w.json)],
+        );
       }
-      await tx`delete from sync_changesets where partition = ${p} and server_version <= ${through}`;
+      await tx.query('delete from sync_changesets where partition = $1 and server_version <= $2', [p, through]);
     }
     let droppedTombstones = 0;
     let expiredThrough = current.expiredThrough;
@@ -534,10 +573,12 @@ export class PostgresPartition implements PartitionHandle {
       // Retention, a page at a time: every row a page looks at loses its tombstone, so the next
       // query finds only those not looked at yet.
       for (;;) {
-        const old = await tx<Array<{ type: string; id: string; v: unknown; json: string }>>`
-          select type, id, v, json from sync_documents
-          where partition = ${p} and has_tombstone and at < ${Math.ceil(dropBefore)}
-          order by at limit ${ROWS_PER_STATEMENT}`;
+        const old = await tx.query<{ type: string; id: string; v: unknown; json: string }>(
+          `select type, id, v, json from sync_documents
+          where partition = $1 and has_tombstone and at < $2
+          order by at limit $3`,
+          [p, Math.ceil(dropBefore), ROWS_PER_STATEMENT],
+        );
         if (old.length === 0) break;
         const kept: Array<{ partition: string; type: string; id: string; json: string }> = [];
         const gone: string[][] = [[], []];
@@ -557,30 +598,35 @@ export class PostgresPartition implements PartitionHandle {
           }
         }
         if (gone[0]!.length > 0) {
-          await tx`delete from sync_documents where partition = ${p} and (type, id) in (select * from unnest(${gone[0]!}::text[], ${gone[1]!}::text[]))`;
+          await tx.query('delete from sync_documents where partition = $1 and (type, id) in (select * from unnest($2::text[], $3::text[]))', [p, gone[0]!, gone[1]!]);
         }
         if (kept.length > 0) {
-          await tx`update sync_documents as d set has_tombstone = false, json = k.json
-            from (select * from unnest(${kept.map((k) => k.type)}::text[], ${kept.map((k) => k.id)}::text[], ${kept.map((k) => k.json)}::text[]) as k(type, id, json))
-            as k where d.partition = ${p} and d.type = k.type and d.id = k.id`;
+          await tx.query(
+            `update sync_documents as d set has_tombstone = false, json = k.json
+            from (select * from unnest($1::text[], $2::text[], $3::text[]) as k(type, id, json))
+            as k where d.partition = $4 and d.type = k.type and d.id = k.id`,
+            [kept.map((k) => k.type), kept.map((k) => k.id), kept.map((k) => k.json), p],
+          );
         }
       }
     }
-    const [record] = await tx<PartitionRecord[]>`
-      update sync_partitions set
-        state_version = ${through},
-        expired_through = greatest(expired_through, ${expiredThrough}),
-        state_bytes = state_bytes + ${bytesDelta},
-        state_documents = state_documents + ${documentsDelta},
-        oldest_tombstone_at = (select min(at) from sync_documents where partition = ${p} and has_tombstone)
-      where partition = ${p}
-      returning epoch, latest, state_version, expired_through, state_bytes, state_documents, oldest_tombstone_at`;
+    const [record] = await tx.query<PartitionRecord>(
+      `update sync_partitions set
+        state_version = $1,
+        expired_through = greatest(expired_through, $2),
+        state_bytes = state_bytes + $3,
+        state_documents = state_documents + $4,
+        oldest_tombstone_at = (select min(at) from sync_documents where partition = $5 and has_tombstone)
+      where partition = $5
+      returning epoch, latest, state_version, expired_through, state_bytes, state_documents, oldest_tombstone_at`,
+      [through, expiredThrough, bytesDelta, documentsDelta, p],
+    );
     return { row: rowOf(record!), droppedTombstones };
   }
 
   /** Takes the partition's fold lock for the transaction: a second fold (any node) waits for it. */
-  private async lockForFold(tx: TransactionSql): Promise<void> {
-    await tx`select pg_advisory_xact_lock(${FOLD_LOCK}, hashtext(${this.partition}))`;
+  private async lockForFold(tx: Transaction): Promise<void> {
+    await tx.query('select pg_advisory_xact_lock($1, hashtext($2))', [FOLD_LOCK, this.partition]);
   }
 
   /**
@@ -588,16 +634,20 @@ export class PostgresPartition implements PartitionHandle {
    * appends go on while it runs (they only raise `latest`; the fold's own update of the row
    * waits for theirs, briefly, at its end); a reset locks it.
    */
-  private async lockedRow(tx: TransactionSql, optional: true): Promise<PartitionRow | undefined>;
-  private async lockedRow(tx: TransactionSql, optional: false): Promise<PartitionRow>;
-  private async lockedRow(tx: TransactionSql, optional: boolean): Promise<PartitionRow | undefined> {
+  private async lockedRow(tx: Transaction, optional: true): Promise<PartitionRow | undefined>;
+  private async lockedRow(tx: Transaction, optional: false): Promise<PartitionRow>;
+  private async lockedRow(tx: Transaction, optional: boolean): Promise<PartitionRow | undefined> {
     const [record] = optional
-      ? await tx<PartitionRecord[]>`
-          select epoch, latest, state_version, expired_through, state_bytes, state_documents, oldest_tombstone_at
-          from sync_partitions where partition = ${this.partition}`
-      : await tx<PartitionRecord[]>`
-          select epoch, latest, state_version, expired_through, state_bytes, state_documents, oldest_tombstone_at
-          from sync_partitions where partition = ${this.partition} for update`;
+      ? await tx.query<PartitionRecord>(
+          `select epoch, latest, state_version, expired_through, state_bytes, state_documents, oldest_tombstone_at
+          from sync_partitions where partition = $1`,
+          [this.partition],
+        )
+      : await tx.query<PartitionRecord>(
+          `select epoch, latest, state_version, expired_through, state_bytes, state_documents, oldest_tombstone_at
+          from sync_partitions where partition = $1 for update`,
+          [this.partition],
+        );
     if (record === undefined) {
       if (optional) return undefined;
       throw new Error(`partition ${this.partition} has no row`);

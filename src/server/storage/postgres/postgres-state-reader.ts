@@ -10,14 +10,12 @@
  * holds; the cost here is one pooled connection per open reader (and the vacuum horizon held
  * back while it is open), which is why a reader lets go of it as soon as its last batch is read.
  */
-import type { Sql, TransactionSql } from 'postgres';
+import type { Pool } from 'pg';
 import type { StateBatch, StateReader } from '../server-storage.js';
+import { beginTransaction, toSafeInteger, type Transaction } from './transaction.js';
 
 /** Documents fetched per query: a batch's memory beyond `maxBytes` is at most one page. */
 const PAGE_ROWS = 128;
-
-/** A bigint column as porsager returns it (text by default) as a number. */
-export const asNumber = (value: unknown): number => (typeof value === 'number' ? value : Number(value));
 
 interface Row {
   readonly v: number;
@@ -36,49 +34,43 @@ export interface ReaderRegistry {
 }
 
 /**
- * Opens a reader of `partition`'s documents with `v > after`, on a transaction of its own on
- * `sql`. The snapshot is taken by its first query, so a fold that commits after this resolves
- * does not change what it reads.
+ * Opens a reader of `partition`'s documents with `v > after`, on a transaction of its own on a
+ * client of `pool`, held until the reader is done or closed (then given back to the pool) or a
+ * query of it fails (then rolled back where possible and the client destroyed). The snapshot is
+ * taken by its first query, so a fold that commits after this resolves does not change what it
+ * reads.
  */
-export async function openPostgresStateReader(sql: Sql, partition: string, after: number, registry: ReaderRegistry): Promise<StateReader> {
-  let letGo!: () => void;
-  const released = new Promise<void>((resolve) => (letGo = resolve));
-  let begun!: (tx: TransactionSql) => void;
-  const txReady = new Promise<TransactionSql>((resolve) => (begun = resolve));
-  const transaction = sql.begin('isolation level repeatable read read only', async (tx) => {
-    begun(tx);
-    await released;
-  });
-  // A begin that fails (no connection) never hands out a transaction: its error is the reader's.
-  const tx = await Promise.race([txReady, transaction.then(() => Promise.reject(new Error('the state reader transaction ended before it began')))]);
+export async function openPostgresStateReader(pool: Pool, partition: string, after: number, registry: ReaderRegistry): Promise<StateReader> {
+  const held = await beginTransaction(pool, { mode: 'repeatableReadReadOnly' });
+  /** Ends the transaction: a read-only one has nothing to commit, so a failing commit only costs the client. */
   const end = async (): Promise<void> => {
-    letGo();
-    await transaction.catch(() => undefined);
+    await held.commit().catch(() => undefined);
   };
   try {
-    const [row] = await tx<Array<{ state_version: unknown; state_bytes: unknown }>>`
-      select state_version, state_bytes from sync_partitions where partition = ${partition}`;
-    const stateVersion = row === undefined ? 0 : asNumber(row.state_version);
+    const [row] = await held.query<{ state_version: unknown; state_bytes: unknown }>('select state_version, state_bytes from sync_partitions where partition = $1', [partition]);
+    const stateVersion = row === undefined ? 0 : toSafeInteger(row.state_version);
     if (row === undefined || after >= stateVersion) {
       await end();
       return new EmptyStateReader(stateVersion);
     }
     let totalBytes: number;
-    if (after <= 0) totalBytes = asNumber(row.state_bytes);
+    if (after <= 0) totalBytes = toSafeInteger(row.state_bytes);
     else {
-      const [sum] = await tx<Array<{ bytes: unknown }>>`
-        select coalesce(sum(octet_length(json)), 0) as bytes from sync_documents where partition = ${partition} and v > ${after}`;
-      totalBytes = asNumber(sum!.bytes);
+      const [sum] = await held.query<{ bytes: unknown }>(
+        'select coalesce(sum(octet_length(json)), 0) as bytes from sync_documents where partition = $1 and v > $2',
+        [partition, after],
+      );
+      totalBytes = toSafeInteger(sum!.bytes);
     }
     if (totalBytes === 0) {
       await end();
       return new EmptyStateReader(stateVersion);
     }
-    const reader = new PostgresStateReader(stateVersion, totalBytes, tx, partition, after, end, registry);
+    const reader = new PostgresStateReader(stateVersion, totalBytes, held, partition, after, end, (error) => held.abort(error), registry);
     registry.add(reader);
     return reader;
   } catch (error) {
-    await end();
+    await held.abort(error);
     throw error;
   }
 }
@@ -107,10 +99,13 @@ class PostgresStateReader implements StateReader {
   constructor(
     readonly stateVersion: number,
     readonly totalBytes: number,
-    private readonly tx: TransactionSql,
+    private readonly tx: Transaction,
     private readonly partition: string,
     private readonly after: number,
+    /** Ends the transaction and gives its client back. */
     private readonly end: () => Promise<void>,
+    /** Rolls the transaction back where possible and destroys its client. */
+    private readonly abort: (error: unknown) => Promise<void>,
     private readonly registry: ReaderRegistry,
   ) {
     this.remaining = totalBytes;
@@ -123,6 +118,14 @@ class PostgresStateReader implements StateReader {
     this.busy = run;
     try {
       return await run;
+    } catch (error) {
+      // The transaction is unusable (a failed statement aborts it; a dead connection ends it):
+      // the reader is done, and its client is destroyed rather than reused.
+      // (A close() waiting for this batch then finds the transaction over: abort and commit are once only.)
+      this.closed = true;
+      this.registry.delete(this);
+      await this.abort(error);
+      throw error;
     } finally {
       this.busy = undefined;
     }
@@ -164,15 +167,19 @@ class PostgresStateReader implements StateReader {
   private async fetch(): Promise<void> {
     const c = this.cursor;
     const rows = await (c === undefined
-      ? this.tx<Array<{ v: unknown; type: string; id: string; json: string }>>`
-          select v, type, id, json from sync_documents
-          where partition = ${this.partition} and v > ${this.after}
-          order by v, type, id limit ${PAGE_ROWS}`
-      : this.tx<Array<{ v: unknown; type: string; id: string; json: string }>>`
-          select v, type, id, json from sync_documents
-          where partition = ${this.partition} and (v, type, id) > (${c.v}::bigint, ${c.type}::text, ${c.id}::text)
-          order by v, type, id limit ${PAGE_ROWS}`);
-    for (const r of rows) this.page.push({ v: asNumber(r.v), type: r.type, id: r.id, json: r.json, bytes: Buffer.byteLength(r.json, 'utf8') });
+      ? this.tx.query<{ v: unknown; type: string; id: string; json: string }>(
+          `select v, type, id, json from sync_documents
+          where partition = $1 and v > $2
+          order by v, type, id limit $3`,
+          [this.partition, this.after, PAGE_ROWS],
+        )
+      : this.tx.query<{ v: unknown; type: string; id: string; json: string }>(
+          `select v, type, id, json from sync_documents
+          where partition = $1 and (v, type, id) > ($2::bigint, $3::text, $4::text)
+          order by v, type, id limit $5`,
+          [this.partition, c.v, c.type, c.id, PAGE_ROWS],
+        ));
+    for (const r of rows) this.page.push({ v: toSafeInteger(r.v), type: r.type, id: r.id, json: r.json, bytes: Buffer.byteLength(r.json, 'utf8') });
     const last = this.page[this.page.length - 1];
     if (last !== undefined) this.cursor = { v: last.v, type: last.type, id: last.id };
     if (rows.length < PAGE_ROWS) this.exhausted = true;
