@@ -5,7 +5,7 @@
  * process. Skipped with one line where PostgreSQL is not installed; mandatory under CI=true.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import postgres from 'postgres';
+import { openPool, rowsOf } from '../support/pg-pool.js';
 import { expect } from 'vitest';
 import { startPostgresCluster } from '../support/postgres-cluster.js';
 import { POSTGRES, requiring } from '../support/system-component.js';
@@ -32,13 +32,13 @@ pg.describe('a throwaway PostgreSQL cluster', () => {
     const cluster = await startPostgresCluster(pg.path!);
     try {
       expect(cluster.url).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
-      let sql = postgres(cluster.url, { max: 1, onnotice: () => undefined });
-      await sql`create table t (n int primary key)`;
-      await sql`insert into t values (1)`;
+      let sql = openPool(cluster.url);
+      await sql.query('create table t (n int primary key)');
+      await sql.query('insert into t values ($1)', [1]);
       await sql.end();
       cluster.restart();
-      sql = postgres(cluster.url, { max: 1, onnotice: () => undefined });
-      expect((await sql`select n from t`).map((r) => r['n'])).toEqual([1]);
+      sql = openPool(cluster.url);
+      expect((await rowsOf(sql, 'select n from t')).map((r) => r['n'])).toEqual([1]);
       await sql.end();
       expect(serversOnPort(cluster.port).length).toBeGreaterThan(0);
     } finally {

@@ -5,79 +5,80 @@
  * record names another migration, is refused untouched; a failing migration leaves the version
  * before it, whole. Skipped with one line without PostgreSQL; mandatory under CI=true.
  */
-import postgres, { type Sql } from 'postgres';
+import type pg from 'pg';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { migrate, MIGRATIONS, SchemaMismatchError, type Migration } from '../../../src/server/storage/postgres/migrations.js';
+import { openPool, rowsOf } from '../../support/pg-pool.js';
 import { startPostgresCluster, type PostgresCluster } from '../../support/postgres-cluster.js';
 import { POSTGRES, requiring } from '../../support/system-component.js';
 
-const pg = requiring(POSTGRES, 'the PostgreSQL storage tests');
+const pgAvailable = requiring(POSTGRES, 'the PostgreSQL storage tests');
 let cluster: PostgresCluster | undefined;
-const connections: Sql[] = [];
+const connections: pg.Pool[] = [];
 let databases = 0;
 
 /** A new, empty database of the cluster and a connection to it (`max` connections). */
-async function freshDatabase(max = 1): Promise<{ url: string; sql: Sql }> {
-  const admin = postgres(cluster!.url, { max: 1, onnotice: () => undefined });
+async function freshDatabase(max = 1): Promise<{ url: string; sql: pg.Pool }> {
+  const admin = openPool(cluster!.url);
   const name = `migrations_${++databases}`;
-  await admin.unsafe(`create database ${name}`);
+  await admin.query(`create database ${name}`);
   await admin.end();
   const url = cluster!.url.replace(/\/postgres$/, `/${name}`);
-  const sql = postgres(url, { max, onnotice: () => undefined });
+  const sql = openPool(url, max);
   connections.push(sql);
   return { url, sql };
 }
 
-const tables = async (sql: Sql): Promise<string[]> =>
-  (await sql<Array<{ tablename: string }>>`select tablename from pg_tables where schemaname = 'public' order by tablename`).map((r) => r.tablename);
+const tables = async (sql: pg.Pool): Promise<string[]> =>
+  (await rowsOf<{ tablename: string }>(sql, `select tablename from pg_tables where schemaname = 'public' order by tablename`)).map((r) => r.tablename);
 
-pg.describe('PostgreSQL migrations', () => {
+pgAvailable.describe('PostgreSQL migrations', () => {
   beforeAll(async () => {
-    cluster = await startPostgresCluster(pg.path!);
+    cluster = await startPostgresCluster(pgAvailable.path!);
   }, 120_000);
   afterAll(async () => {
     await Promise.all(connections.splice(0).map((c) => c.end()));
     cluster?.stop();
   });
 
-  pg.it('a fresh database gets every version once; a second run applies nothing', async () => {
+  pgAvailable.it('a fresh database gets every version once; a second run applies nothing', async () => {
     const { sql } = await freshDatabase();
     expect(await migrate(sql)).toEqual({ applied: MIGRATIONS.map((m) => m.version), version: MIGRATIONS.length });
     const created = await tables(sql);
     expect(created).toEqual(expect.arrayContaining(['sync_changesets', 'sync_documents', 'sync_migrations', 'sync_origins', 'sync_partitions']));
     expect(await migrate(sql)).toEqual({ applied: [], version: MIGRATIONS.length });
     expect(await tables(sql)).toEqual(created);
-    expect((await sql`select version, name from sync_migrations`).map((r) => [r['version'], r['name']])).toEqual(MIGRATIONS.map((m) => [m.version, m.name]));
+    expect((await rowsOf(sql, 'select version, name from sync_migrations')).map((r) => [r['version'], r['name']])).toEqual(MIGRATIONS.map((m) => [m.version, m.name]));
   });
 
-  pg.it('eight nodes starting at once, each on its own connection: all succeed and every version is applied once', async () => {
+  pgAvailable.it('eight nodes starting at once, each on its own connection: all succeed and every version is applied once', async () => {
     const { url } = await freshDatabase();
     const nodes = Array.from({ length: 8 }, () => {
-      const sql = postgres(url, { max: 1, onnotice: () => undefined });
+      const sql = openPool(url);
       connections.push(sql);
       return sql;
     });
     const reports = await Promise.all(nodes.map((sql) => migrate(sql)));
     expect(reports.flatMap((r) => r.applied).sort()).toEqual(MIGRATIONS.map((m) => m.version));
     expect(reports.every((r) => r.version === MIGRATIONS.length)).toBe(true);
-    expect((await nodes[0]!`select count(*)::int as n from sync_migrations`)[0]!['n']).toBe(MIGRATIONS.length);
+    expect((await rowsOf(nodes[0]!, 'select count(*)::int as n from sync_migrations'))[0]!['n']).toBe(MIGRATIONS.length);
   });
 
-  pg.it('a database newer than this code, or whose record names another migration, is refused and left as it was', async () => {
+  pgAvailable.it('a database newer than this code, or whose record names another migration, is refused and left as it was', async () => {
     const newer = await freshDatabase();
     await migrate(newer.sql);
-    await newer.sql`insert into sync_migrations (version, name) values (${MIGRATIONS.length + 1}, 'from a newer node')`;
+    await newer.sql.query(`insert into sync_migrations (version, name) values ($1, 'from a newer node')`, [MIGRATIONS.length + 1]);
     const before = await tables(newer.sql);
     await expect(migrate(newer.sql)).rejects.toMatchObject({ name: 'SchemaMismatchError', code: 'schemaTooNew' });
     expect(await tables(newer.sql)).toEqual(before);
 
     const diverged = await freshDatabase();
     await migrate(diverged.sql);
-    await diverged.sql`update sync_migrations set name = 'something else' where version = 1`;
+    await diverged.sql.query(`update sync_migrations set name = 'something else' where version = 1`);
     await expect(migrate(diverged.sql)).rejects.toMatchObject({ code: 'schemaDiverged' });
   });
 
-  pg.it('a migration that fails leaves the database at the version before it, with nothing of it', async () => {
+  pgAvailable.it('a migration that fails leaves the database at the version before it, with nothing of it', async () => {
     const { sql } = await freshDatabase();
     const failing: Migration[] = [
       { version: 1, name: 'one table', statements: ['create table a (n int)'] },
@@ -91,7 +92,7 @@ pg.describe('PostgreSQL migrations', () => {
     expect(await tables(sql)).toEqual(['a', 'b', 'sync_migrations']);
   });
 
-  pg.it('refuses a list of migrations that is not versions 1, 2, 3… with names and statements, before touching the database', async () => {
+  pgAvailable.it('refuses a list of migrations that is not versions 1, 2, 3… with names and statements, before touching the database', async () => {
     const { sql } = await freshDatabase();
     const bad: Array<readonly Migration[]> = [
       [{ version: 2, name: 'x', statements: ['select 1'] }],

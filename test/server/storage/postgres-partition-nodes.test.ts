@@ -7,34 +7,35 @@
  * leaves no row; `close()` ends the readers it holds but not the pool it was given. On a real,
  * throwaway PostgreSQL; skipped with one line without it, mandatory under CI=true.
  */
-import postgres, { type Sql } from 'postgres';
+import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { Changeset } from '../../../src/protocol/changeset.codec.js';
 import { openPostgresPartitionStore, type PostgresPartitionStore } from '../../../src/server/storage/postgres/index.js';
 import { silentLogger } from '../../../src/store/logger.js';
 import { putTask } from '../../support/changesets.js';
+import { openPool, rowsOf } from '../../support/pg-pool.js';
 import { startPostgresCluster, type PostgresCluster } from '../../support/postgres-cluster.js';
 import { POSTGRES, requiring } from '../../support/system-component.js';
 import { clientView, dumpDocuments, foldHistory, readWholeTail } from './partition-contents.js';
 
-const pg = requiring(POSTGRES, 'the PostgreSQL storage tests');
+const pgAvailable = requiring(POSTGRES, 'the PostgreSQL storage tests');
 let cluster: PostgresCluster | undefined;
 let databases = 0;
-const pools: Sql[] = [];
+const pools: pg.Pool[] = [];
 const stores: PostgresPartitionStore[] = [];
 const NOW = 10_000_000;
 
 /** A new database and `count` nodes on it, each a store on a pool of its own. */
-async function nodes(count: number): Promise<{ sql: Sql[]; store: PostgresPartitionStore[] }> {
-  const admin = postgres(cluster!.url, { max: 1, onnotice: () => undefined });
+async function nodes(count: number): Promise<{ sql: pg.Pool[]; store: PostgresPartitionStore[] }> {
+  const admin = openPool(cluster!.url);
   const name = `nodes_${++databases}`;
   try {
-    await admin.unsafe(`create database ${name}`);
+    await admin.query(`create database ${name}`);
   } finally {
     await admin.end();
   }
   const url = cluster!.url.replace(/\/postgres$/, `/${name}`);
-  const sql = Array.from({ length: count }, () => postgres(url, { max: 4, onnotice: () => undefined }));
+  const sql = Array.from({ length: count }, () => openPool(url, 4));
   pools.push(...sql);
   const store: PostgresPartitionStore[] = [];
   // One after the other: each runs the migrations (idempotent; the migration tests cover racing them).
@@ -43,9 +44,9 @@ async function nodes(count: number): Promise<{ sql: Sql[]; store: PostgresPartit
   return { sql, store };
 }
 
-pg.describe('PostgreSQL partition store: several nodes on one database', () => {
+pgAvailable.describe('PostgreSQL partition store: several nodes on one database', () => {
   beforeAll(async () => {
-    cluster = await startPostgresCluster(pg.path!);
+    cluster = await startPostgresCluster(pgAvailable.path!);
   }, 120_000);
   afterEach(async () => {
     await Promise.all(stores.splice(0).map((s) => s.close()));
@@ -55,7 +56,7 @@ pg.describe('PostgreSQL partition store: several nodes on one database', () => {
     cluster?.stop();
   });
 
-  pg.it('uploads racing from two nodes get gap-free versions in commit order, each changeset once', async () => {
+  pgAvailable.it('uploads racing from two nodes get gap-free versions in commit order, each changeset once', async () => {
     const { sql, store } = await nodes(2);
     const [a, b] = await Promise.all([store[0]!.acquire('p'), store[1]!.acquire('p')]);
     const uploads: Array<Promise<unknown>> = [];
@@ -67,8 +68,8 @@ pg.describe('PostgreSQL partition store: several nodes on one database', () => {
       uploads.push(a.append('oc', 'carol', resent, NOW), b.append('oc', 'carol', resent, NOW));
     }
     await Promise.all(uploads);
-    const rows = await sql[0]!<Array<{ v: string; origin: string; cv: string }>>`
-      select server_version as v, origin, client_version as cv from sync_changesets where partition = 'p' order by server_version`;
+    const rows = await rowsOf<{ v: string; origin: string; cv: string }>(sql[0]!, `
+      select server_version as v, origin, client_version as cv from sync_changesets where partition = 'p' order by server_version`);
     expect(rows.map((r) => Number(r.v))).toEqual(Array.from({ length: 75 }, (_, i) => i + 1));
     for (const origin of ['oa', 'ob', 'oc']) {
       // Per origin, client versions in server-version order: 1…25, each once.
@@ -84,7 +85,7 @@ pg.describe('PostgreSQL partition store: several nodes on one database', () => {
     expect(a.tailBytes).toBe(b.tailBytes);
   });
 
-  pg.it("a node's stale cache stores nothing wrong, and refresh() brings in what other nodes wrote", async () => {
+  pgAvailable.it("a node's stale cache stores nothing wrong, and refresh() brings in what other nodes wrote", async () => {
     const { store } = await nodes(2);
     const [a, b] = await Promise.all([store[0]!.acquire('p'), store[1]!.acquire('p')]);
     const upload = [putTask('o', 1, 'x'), putTask('o', 2, 'y'), putTask('o', 3, 'z')];
@@ -110,7 +111,7 @@ pg.describe('PostgreSQL partition store: several nodes on one database', () => {
     expect(await b.readTail(2, 'r', 1000)).toEqual({ folded: true, stateVersion: 6 });
   });
 
-  pg.it('folds from two nodes at once do not collide: the state is the fold of the whole history', async () => {
+  pgAvailable.it('folds from two nodes at once do not collide: the state is the fold of the whole history', async () => {
     const { store } = await nodes(2);
     const [a, b] = await Promise.all([store[0]!.acquire('p'), store[1]!.acquire('p')]);
     const history: Changeset[] = [];
@@ -131,37 +132,37 @@ pg.describe('PostgreSQL partition store: several nodes on one database', () => {
     expect(a.stateBytes).toBe(b.stateBytes);
   });
 
-  pg.it('a fold transaction that fails at its last statement leaves the state and the tail as they were', async () => {
+  pgAvailable.it('a fold transaction that fails at its last statement leaves the state and the tail as they were', async () => {
     const { sql, store } = await nodes(1);
     const h = await store[0]!.acquire('p');
     const history = [putTask('o', 1, 'x'), putTask('o', 2, 'y'), putTask('o', 3, 'z'), putTask('o', 4, 'x', { done: true })];
     await h.append('o', 'u', history.slice(0, 2), NOW);
     await h.fold({ now: NOW, retentionMs: 1e12 });
     await h.append('o', 'u', history.slice(2), NOW);
-    const documents = async (): Promise<unknown> => sql[0]!`select type, id, v, json from sync_documents order by type, id`;
+    const documents = async (): Promise<unknown> => rowsOf(sql[0]!, `select type, id, v, json from sync_documents order by type, id`);
     const counts = async (): Promise<unknown> =>
-      (await sql[0]!<Array<{ state_version: string; state_bytes: string; n: string }>>`
-        select state_version, state_bytes, (select count(*) from sync_changesets) as n from sync_partitions`).map((r) => [Number(r.state_version), Number(r.state_bytes), Number(r.n)]);
+      (await rowsOf<{ state_version: string; state_bytes: string; n: string }>(sql[0]!, `
+        select state_version, state_bytes, (select count(*) from sync_changesets) as n from sync_partitions`)).map((r) => [Number(r.state_version), Number(r.state_bytes), Number(r.n)]);
     const before = { documents: await documents(), counts: await counts() };
     // The fold's last statement (moving state_version) fails: its documents written and
     // changesets deleted before it must go with it.
-    await sql[0]!.unsafe(`create function fail_fold() returns trigger language plpgsql as $$ begin raise exception 'injected fold failure'; end $$`);
-    await sql[0]!.unsafe(`create trigger fail_fold before update on sync_partitions for each row when (new.state_version <> old.state_version) execute function fail_fold()`);
+    await sql[0]!.query(`create function fail_fold() returns trigger language plpgsql as $$ begin raise exception 'injected fold failure'; end $$`);
+    await sql[0]!.query(`create trigger fail_fold before update on sync_partitions for each row when (new.state_version <> old.state_version) execute function fail_fold()`);
     await expect(h.fold({ now: NOW, retentionMs: 1e12 })).rejects.toThrow(/injected fold failure/);
     expect({ stateVersion: h.stateVersion, tailBytes: h.tailBytes > 0 }).toEqual({ stateVersion: 2, tailBytes: true });
     expect({ documents: await documents(), counts: await counts() }).toEqual(before);
-    await sql[0]!.unsafe(`drop trigger fail_fold on sync_partitions`);
+    await sql[0]!.query(`drop trigger fail_fold on sync_partitions`);
     expect((await h.fold({ now: NOW, retentionMs: 1e12 })).to).toBe(4);
     expect(dumpDocuments((await clientView(h)).set)).toEqual(dumpDocuments(foldHistory(history)));
   });
 
-  pg.it('uploads go on while a fold transaction runs, on the same node and on another', async () => {
+  pgAvailable.it('uploads go on while a fold transaction runs, on the same node and on another', async () => {
     const { sql, store } = await nodes(2);
     const [a, b] = await Promise.all([store[0]!.acquire('p'), store[1]!.acquire('p')]);
     for (let v = 1; v <= 5; v++) await a.append('o', 'u', [putTask('o', v, `t${v}`)], NOW);
     // The fold's document writes take two seconds: it holds its transaction (and key-share locks on the partition row) meanwhile.
-    await sql[0]!.unsafe(`create function slow_fold() returns trigger language plpgsql as $$ begin perform pg_sleep(2); return null; end $$`);
-    await sql[0]!.unsafe(`create trigger slow_fold after insert on sync_documents for each statement execute function slow_fold()`);
+    await sql[0]!.query(`create function slow_fold() returns trigger language plpgsql as $$ begin perform pg_sleep(2); return null; end $$`);
+    await sql[0]!.query(`create trigger slow_fold after insert on sync_documents for each statement execute function slow_fold()`);
     const order: string[] = [];
     const fold = a.fold({ now: NOW, retentionMs: 1e12 }).then(() => order.push('fold'));
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -173,12 +174,12 @@ pg.describe('PostgreSQL partition store: several nodes on one database', () => {
     expect({ latest: a.latest, stateVersion: a.stateVersion }).toEqual({ latest: 7, stateVersion: 5 });
   });
 
-  pg.it('a partition acquired and never written leaves no row; close() ends its readers but not the pool', async () => {
+  pgAvailable.it('a partition acquired and never written leaves no row; close() ends its readers but not the pool', async () => {
     const { sql, store } = await nodes(1);
     const h = await store[0]!.acquire('empty');
     expect((await h.append('o', 'u', [], NOW)).added).toEqual([]);
     await store[0]!.release('empty');
-    expect(await sql[0]!`select partition from sync_partitions`).toHaveLength(0);
+    expect(await rowsOf(sql[0]!, `select partition from sync_partitions`)).toHaveLength(0);
 
     const p = await store[0]!.acquire('p');
     for (let v = 1; v <= 300; v++) await p.append('o', 'u', [putTask('o', v, `t${v}`)], NOW);
@@ -187,15 +188,15 @@ pg.describe('PostgreSQL partition store: several nodes on one database', () => {
     const first = await reader.next(100);
     expect(first.done).toBe(false);
     const open = async (): Promise<number> =>
-      Number((await sql[0]!<Array<{ n: string }>>`select count(*) as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`)[0]!.n);
+      Number((await rowsOf<{ n: string }>(sql[0]!, `select count(*) as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`))[0]!.n);
     expect(await open()).toBe(1);
     await store[0]!.close();
     expect(await open()).toBe(0);
     // The pool is the caller's: still usable after the store closed.
-    expect(await sql[0]!`select 1 as one`).toEqual([{ one: 1 }]);
+    expect(await rowsOf(sql[0]!, `select 1 as one`)).toEqual([{ one: 1 }]);
   });
 
-  pg.it('a document id, type or origin holding a lone surrogate or a NUL is refused with a RangeError, storing nothing; the partition folds on', async () => {
+  pgAvailable.it('a document id, type or origin holding a lone surrogate or a NUL is refused with a RangeError, storing nothing; the partition folds on', async () => {
     const { store } = await nodes(1);
     const h = await store[0]!.acquire('p');
     for (const bad of [
@@ -215,7 +216,7 @@ pg.describe('PostgreSQL partition store: several nodes on one database', () => {
     await store[0]!.release('p');
   });
 
-  pg.it("a stale node folding after another node folded what it never saw reads the partition again: no state past its latest", async () => {
+  pgAvailable.it("a stale node folding after another node folded what it never saw reads the partition again: no state past its latest", async () => {
     const { store } = await nodes(2);
     const a = await store[0]!.acquire('p');
     const b = await store[1]!.acquire('p');

@@ -5,21 +5,22 @@
  * of changesets per transaction, so every fold spans several. Skipped with one line without
  * PostgreSQL; mandatory under CI=true.
  */
-import postgres, { type Sql } from 'postgres';
+import type pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { silentLogger } from '../../../src/store/logger.js';
 import { openPostgresPartitionStore } from '../../../src/server/storage/postgres/index.js';
+import { openPool } from '../../support/pg-pool.js';
 import { startPostgresCluster, type PostgresCluster } from '../../support/postgres-cluster.js';
 import { POSTGRES, requiring } from '../../support/system-component.js';
 import { runPartitionStoreAcceptance, type ClosableStore } from './acceptance.js';
 
-const pg = requiring(POSTGRES, 'the PostgreSQL storage tests');
+const pgAvailable = requiring(POSTGRES, 'the PostgreSQL storage tests');
 let cluster: PostgresCluster | undefined;
 let databases = 0;
 
-pg.describe('PostgreSQL partition store', () => {
+pgAvailable.describe('PostgreSQL partition store', () => {
   beforeAll(async () => {
-    cluster = await startPostgresCluster(pg.path!);
+    cluster = await startPostgresCluster(pgAvailable.path!);
   }, 120_000);
   afterAll(() => {
     cluster?.stop();
@@ -27,17 +28,17 @@ pg.describe('PostgreSQL partition store', () => {
 
   for (const chunkBytes of [undefined, 300]) {
     runPartitionStoreAcceptance(`postgres${chunkBytes === undefined ? '' : ` (fold chunks of ${chunkBytes} bytes)`}`, async () => {
-      const admin = postgres(cluster!.url, { max: 1, onnotice: () => undefined });
+      const admin = openPool(cluster!.url);
       const name = `partitions_${++databases}`;
       try {
-        await admin.unsafe(`create database ${name}`);
+        await admin.query(`create database ${name}`);
       } finally {
         await admin.end();
       }
       const url = cluster!.url.replace(/\/postgres$/, `/${name}`);
-      const pools: Sql[] = [];
+      const pools: pg.Pool[] = [];
       const open = async (): Promise<ClosableStore> => {
-        const sql = postgres(url, { max: 4, onnotice: () => undefined });
+        const sql = openPool(url, 4);
         pools.push(sql);
         return openPostgresPartitionStore(sql, { logger: silentLogger, now: () => 0, ...(chunkBytes === undefined ? {} : { foldPolicy: { chunkBytes } }) });
       };
