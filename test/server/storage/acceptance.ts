@@ -209,6 +209,20 @@ export function runPartitionStoreAcceptance(name: string, setup: () => Promise<A
       await store.release('p');
     });
 
+    it('an acquire right after the last release, before it settled, never gets a second handle beside the first', async () => {
+      const first = await store.acquire('p');
+      await first.append('f', 'u', [putTask('f', 1, 'x')], NOW);
+      const released = store.release('p');
+      const second = await store.acquire('p');
+      await released;
+      // Kept for reuse (the same handle) or closed before the new one opened: never two at once.
+      if (second !== first) await expect(first.append('f', 'u', [putTask('f', 2, 'y')], NOW)).rejects.toThrow();
+      await second.append('f', 'u', [putTask('f', 2, 'y')], NOW);
+      expect({ latest: second.latest, f: second.origin('f').clientVersion }).toEqual({ latest: 2, f: 2 });
+      expect((await readWholeTail(second, 0, 'reader')).map((c) => c.clientVersion)).toEqual([1, 2]);
+      await store.release('p');
+    });
+
     it('reset keepDocuments begins a new epoch with the documents and origins; wipe with nothing; both kept across a reopen', async () => {
       let h = await store.acquire('p');
       const history = [putTask('a', 1, 'x'), deleteTask('a', 2, 'x'), putTask('a', 3, 'y')];

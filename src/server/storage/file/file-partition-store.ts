@@ -8,6 +8,7 @@ import { OpenFileBudget } from '../../open-file-budget.js';
 import type { PartitionHandle, PartitionStore } from '../server-storage.js';
 import { FilePartition, type FilePartitionOptions, type FoldPolicy } from './file-partition.js';
 import { convertLegacyHistory } from './legacy-history.js';
+import { SharedHandles } from '../shared-handles.js';
 
 /** Partitions kept open (bookkeeping only, no descriptor) after their last user released them. */
 export const IDLE_PARTITIONS = 16;
@@ -41,11 +42,6 @@ export interface FilePartitionStore extends PartitionStore {
   close(): Promise<void>;
 }
 
-interface Entry {
-  readonly opening: Promise<FilePartition>;
-  users: number;
-}
-
 /**
  * Opens the partitions under `dir` (the server's `partitions` directory; made with the first
  * partition written). Old single-file histories there are converted on first acquire.
@@ -55,11 +51,9 @@ export function openFilePartitionStore(dir: string, options: FilePartitionStoreO
 }
 
 class FileStore implements FilePartitionStore {
-  private readonly active = new Map<string, Entry>();
+  private readonly handles: SharedHandles<FilePartition>;
   /** Partitions nobody uses, least recently released first. */
   private readonly idle = new Map<string, FilePartition>();
-  /** Partitions being closed: acquiring one waits, so no two handles hold its files. */
-  private readonly closing = new Map<string, Promise<void>>();
   private readonly files: OpenFileBudget | undefined;
   private readonly partitionOptions: FilePartitionOptions;
   private closed = false;
@@ -68,6 +62,7 @@ class FileStore implements FilePartitionStore {
     private readonly dir: string,
     private readonly options: FilePartitionStoreOptions,
   ) {
+    this.handles = new SharedHandles((message, details) => options.logger.warn(message, details));
     const max = options.maxOpenHistories;
     if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) throw new RangeError(`maxOpenHistories must be a positive integer, not ${String(max)}`);
     this.files = max === undefined ? undefined : new OpenFileBudget(max, (error) => options.logger.warn('could not release a partition file', { error: String(error) }));
@@ -88,71 +83,43 @@ class FileStore implements FilePartitionStore {
 
   async acquire(partition: string): Promise<PartitionHandle> {
     if (this.closed) throw new Error('the partition store is closed');
-    let entry = this.active.get(partition);
-    if (entry === undefined) {
+    return this.handles.acquire(partition, () => {
       const idle = this.idle.get(partition);
       this.idle.delete(partition);
-      entry = { opening: idle !== undefined ? Promise.resolve(idle) : this.open(partition), users: 0 };
-      this.active.set(partition, entry);
-    }
-    entry.users++;
-    const current = entry;
-    try {
-      const handle = await current.opening;
-      handle.maybeFold();
-      return handle;
-    } catch (error) {
-      if (this.active.get(partition) === current) this.active.delete(partition);
-      throw error;
-    }
+      return idle !== undefined ? Promise.resolve(idle) : this.open(partition);
+    });
   }
 
-  async release(partition: string): Promise<void> {
-    const entry = this.active.get(partition);
-    if (entry === undefined) return;
-    entry.users--;
-    if (entry.users > 0) return;
-    this.active.delete(partition);
-    const handle = await entry.opening;
-    if (handle.failed) return this.closeHandle(partition, handle);
-    try {
-      handle.releaseFile();
-    } catch (error) {
-      this.options.logger.warn('could not release a partition file', { partition, error: String(error) });
-      return this.closeHandle(partition, handle);
-    }
-    this.files?.forget(handle);
-    this.idle.set(partition, handle);
-    for (const [oldest, old] of this.idle) {
-      if (this.idle.size <= IDLE_PARTITIONS) break;
-      this.idle.delete(oldest);
-      void this.closeHandle(oldest, old);
-    }
+  release(partition: string): Promise<void> {
+    return this.handles.release(partition, async (handle) => {
+      if (handle.failed) return this.handles.close(partition, handle);
+      try {
+        handle.releaseFile();
+      } catch (error) {
+        this.options.logger.warn('could not release a partition file', { partition, error: String(error) });
+        return this.handles.close(partition, handle);
+      }
+      this.files?.forget(handle);
+      this.idle.set(partition, handle);
+      for (const [oldest, old] of this.idle) {
+        if (this.idle.size <= IDLE_PARTITIONS) break;
+        this.idle.delete(oldest);
+        void this.handles.close(oldest, old);
+      }
+    });
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const handles = await Promise.all([...this.active.values()].map((entry) => entry.opening.catch(() => undefined)));
-    const all = [...handles.filter((h): h is FilePartition => h !== undefined), ...this.idle.values()];
-    this.active.clear();
+    const { handles, closing } = await this.handles.drain();
+    const all = [...handles, ...this.idle.values()];
     this.idle.clear();
-    await Promise.all([...all.map((handle) => handle.close()), ...this.closing.values()]);
+    await Promise.all([...all.map((handle) => handle.close()), ...closing]);
   }
 
   private async open(partition: string): Promise<FilePartition> {
-    await this.closing.get(partition);
     convertLegacyHistory(this.dir, partition, this.partitionOptions);
     return FilePartition.open(this.dir, partition, this.partitionOptions);
   }
 
-  private closeHandle(partition: string, handle: FilePartition): Promise<void> {
-    const done = handle
-      .close()
-      .catch((error: unknown) => this.options.logger.warn('could not close a partition', { partition, error: String(error) }))
-      .finally(() => {
-        if (this.closing.get(partition) === done) this.closing.delete(partition);
-      });
-    this.closing.set(partition, done);
-    return done;
-  }
 }

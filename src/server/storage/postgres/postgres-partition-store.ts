@@ -10,6 +10,7 @@ import { silentLogger } from '../../../store/logger.js';
 import type { FoldPolicy } from '../file/file-partition.js';
 import { DEFAULT_FOLD_POLICY, DEFAULT_HISTORY_RETENTION_MS } from '../file/file-partition-store.js';
 import type { PartitionStore } from '../server-storage.js';
+import { SharedHandles } from '../shared-handles.js';
 import { migrate } from './migrations.js';
 import { PostgresPartition, type PostgresPartitionOptions } from './postgres-partition.js';
 
@@ -37,11 +38,6 @@ export interface PostgresPartitionStore extends PartitionStore {
   close(): Promise<void>;
 }
 
-interface Entry {
-  readonly opening: Promise<PostgresPartition>;
-  users: number;
-}
-
 /**
  * Brings the database behind `pool` to this code's schema (`migrate`) and opens the store on
  * it. `pool` is used as given (size, timeouts): a state reader holds one of its connections
@@ -55,9 +51,7 @@ export async function openPostgresPartitionStore(pool: Pool, options: PostgresPa
 }
 
 class PostgresStore implements PostgresPartitionStore {
-  private readonly active = new Map<string, Entry>();
-  /** Partitions being closed: acquiring one waits, so no two handles of one partition are open. */
-  private readonly closing = new Map<string, Promise<void>>();
+  private readonly handles: SharedHandles<PostgresPartition>;
   private readonly readers = new Set<{ close(): Promise<void> }>();
   private readonly partitionOptions: PostgresPartitionOptions;
   private readonly logger: Logger;
@@ -68,6 +62,7 @@ class PostgresStore implements PostgresPartitionStore {
     options: PostgresPartitionStoreOptions,
   ) {
     this.logger = options.logger ?? silentLogger;
+    this.handles = new SharedHandles((message, details) => this.logger.warn(message, details));
     this.partitionOptions = {
       logger: this.logger,
       foldPolicy: { ...DEFAULT_FOLD_POLICY, ...options.foldPolicy },
@@ -79,51 +74,21 @@ class PostgresStore implements PostgresPartitionStore {
 
   async acquire(partition: string): Promise<PostgresPartition> {
     if (this.closed) throw new Error('the partition store is closed');
-    let entry = this.active.get(partition);
-    if (entry === undefined) {
-      entry = { opening: this.open(partition), users: 0 };
-      this.active.set(partition, entry);
-    }
-    entry.users++;
-    const current = entry;
-    try {
-      const handle = await current.opening;
-      handle.maybeFold();
-      return handle;
-    } catch (error) {
-      if (this.active.get(partition) === current) this.active.delete(partition);
-      throw error;
-    }
+    return this.handles.acquire(partition, () => this.open(partition));
   }
 
-  async release(partition: string): Promise<void> {
-    const entry = this.active.get(partition);
-    if (entry === undefined) return;
-    entry.users--;
-    if (entry.users > 0) return;
-    this.active.delete(partition);
-    const handle = await entry.opening.catch(() => undefined);
-    if (handle === undefined) return;
-    const done = handle
-      .close()
-      .catch((error: unknown) => this.logger.warn('could not close a partition', { partition, error: String(error) }))
-      .finally(() => {
-        if (this.closing.get(partition) === done) this.closing.delete(partition);
-      });
-    this.closing.set(partition, done);
-    await done;
+  release(partition: string): Promise<void> {
+    return this.handles.release(partition, (handle) => handle.close());
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const handles = await Promise.all([...this.active.values()].map((entry) => entry.opening.catch(() => undefined)));
-    this.active.clear();
-    await Promise.all([...handles.map((handle) => handle?.close()), ...this.closing.values()]);
+    const { handles, closing } = await this.handles.drain();
+    await Promise.all([...handles.map((handle) => handle.close()), ...closing]);
     await Promise.all([...this.readers].map((reader) => reader.close()));
   }
 
   private async open(partition: string): Promise<PostgresPartition> {
-    await this.closing.get(partition);
     return PostgresPartition.open(this.pool, partition, this.partitionOptions);
   }
 }
