@@ -14,7 +14,7 @@ import type { PasswordHash } from '../../../src/server/password-hash.js';
 import { migrate } from '../../../src/server/storage/postgres/migrations.js';
 import { openPostgresAuthStore, TOKEN_SECRET_NAME } from '../../../src/server/storage/postgres/postgres-auth-store.js';
 import type { AuthStore, StoredUser } from '../../../src/server/storage/server-storage.js';
-import { openPool, rowsOf } from '../../support/pg-pool.js';
+import { createDatabase, openPool, rowsOf } from '../../support/pg-pool.js';
 import { startPostgresCluster, type PostgresCluster } from '../../support/postgres-cluster.js';
 import { POSTGRES, requiring } from '../../support/system-component.js';
 import { runAuthStoreAcceptance, type AuthRecordKind, type AuthStoreTarget } from './auth-acceptance.js';
@@ -23,7 +23,6 @@ const pgAvailable = requiring(POSTGRES, 'the PostgreSQL storage tests');
 let cluster: PostgresCluster | undefined;
 /** Every pool this file opened that is not ended yet: afterAll ends what a failed test left. */
 const pools = new Set<pg.Pool>();
-let databases = 0;
 
 /** A pool on `url` that the file's cleanup knows of. */
 function pool(url: string, max = 2): pg.Pool {
@@ -51,9 +50,7 @@ async function asAdmin<T>(work: (admin: pg.Pool) => Promise<T>): Promise<T> {
 
 /** A new, empty database of the cluster: its name and URL. */
 async function freshDatabase(): Promise<{ name: string; url: string }> {
-  const name = `auth_${++databases}`;
-  await asAdmin((admin) => admin.query(`create database ${name}`));
-  return { name, url: cluster!.url.replace(/\/postgres$/, `/${name}`) };
+  return createDatabase(cluster!.url, 'auth');
 }
 
 const tableOf = (kind: AuthRecordKind): string => (kind === 'user' ? 'sync_users' : 'sync_revoked_users');

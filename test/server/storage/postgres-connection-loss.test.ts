@@ -17,14 +17,13 @@ import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { openPostgresPartitionStore, type PostgresPartition, type PostgresPartitionStore } from '../../../src/server/storage/postgres/index.js';
 import { silentLogger } from '../../../src/store/logger.js';
 import { putTask } from '../../support/changesets.js';
-import { openPool, rowsOf } from '../../support/pg-pool.js';
+import { createDatabase, openPool, rowsOf } from '../../support/pg-pool.js';
 import { startPostgresCluster, type PostgresCluster } from '../../support/postgres-cluster.js';
 import { POSTGRES, requiring } from '../../support/system-component.js';
 import { clientView, readWholeState, readWholeTail } from './partition-contents.js';
 
 const pgAvailable = requiring(POSTGRES, 'the PostgreSQL storage tests');
 let cluster: PostgresCluster | undefined;
-let databases = 0;
 const pools: pg.Pool[] = [];
 const stores: PostgresPartitionStore[] = [];
 const NOW = 10_000_000;
@@ -70,14 +69,7 @@ async function retrying<T>(attempt: () => Promise<T>, times = 80): Promise<T> {
 
 /** A new database, a store on a pool of its own and an admin pool on the same database. */
 async function setup(): Promise<{ admin: pg.Pool; store: PostgresPartitionStore; handle: PostgresPartition }> {
-  const server = openPool(cluster!.url);
-  const name = `loss_${++databases}`;
-  try {
-    await server.query(`create database ${name}`);
-  } finally {
-    await server.end();
-  }
-  const url = cluster!.url.replace(/\/postgres$/, `/${name}`);
+  const { url } = await createDatabase(cluster!.url, 'loss');
   const admin = openPool(url);
   const storePool = openPool(url, 6);
   pools.push(admin, storePool);

@@ -8,22 +8,17 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { migrate, MIGRATIONS, SchemaMismatchError, type Migration } from '../../../src/server/storage/postgres/migrations.js';
-import { openPool, rowsOf } from '../../support/pg-pool.js';
+import { createDatabase, openPool, rowsOf } from '../../support/pg-pool.js';
 import { startPostgresCluster, type PostgresCluster } from '../../support/postgres-cluster.js';
 import { POSTGRES, requiring } from '../../support/system-component.js';
 
 const pgAvailable = requiring(POSTGRES, 'the PostgreSQL storage tests');
 let cluster: PostgresCluster | undefined;
 const connections: pg.Pool[] = [];
-let databases = 0;
 
 /** A new, empty database of the cluster and a connection to it (`max` connections). */
 async function freshDatabase(max = 1): Promise<{ url: string; sql: pg.Pool }> {
-  const admin = openPool(cluster!.url);
-  const name = `migrations_${++databases}`;
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = cluster!.url.replace(/\/postgres$/, `/${name}`);
+  const { url } = await createDatabase(cluster!.url, 'migrations');
   const sql = openPool(url, max);
   connections.push(sql);
   return { url, sql };

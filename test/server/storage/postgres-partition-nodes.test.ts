@@ -13,28 +13,20 @@ import type { Changeset } from '../../../src/protocol/changeset.codec.js';
 import { openPostgresPartitionStore, type PostgresPartitionStore } from '../../../src/server/storage/postgres/index.js';
 import { silentLogger } from '../../../src/store/logger.js';
 import { putTask } from '../../support/changesets.js';
-import { openPool, rowsOf } from '../../support/pg-pool.js';
+import { createDatabase, openPool, rowsOf } from '../../support/pg-pool.js';
 import { startPostgresCluster, type PostgresCluster } from '../../support/postgres-cluster.js';
 import { POSTGRES, requiring } from '../../support/system-component.js';
 import { clientView, dumpDocuments, foldHistory, readWholeTail } from './partition-contents.js';
 
 const pgAvailable = requiring(POSTGRES, 'the PostgreSQL storage tests');
 let cluster: PostgresCluster | undefined;
-let databases = 0;
 const pools: pg.Pool[] = [];
 const stores: PostgresPartitionStore[] = [];
 const NOW = 10_000_000;
 
 /** A new database and `count` nodes on it, each a store on a pool of its own. */
 async function nodes(count: number): Promise<{ sql: pg.Pool[]; store: PostgresPartitionStore[] }> {
-  const admin = openPool(cluster!.url);
-  const name = `nodes_${++databases}`;
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = cluster!.url.replace(/\/postgres$/, `/${name}`);
+  const { url } = await createDatabase(cluster!.url, 'nodes');
   const sql = Array.from({ length: count }, () => openPool(url, 4));
   pools.push(...sql);
   const store: PostgresPartitionStore[] = [];

@@ -9,14 +9,13 @@ import type pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { silentLogger } from '../../../src/store/logger.js';
 import { openPostgresPartitionStore } from '../../../src/server/storage/postgres/index.js';
-import { openPool } from '../../support/pg-pool.js';
+import { createDatabase, openPool } from '../../support/pg-pool.js';
 import { startPostgresCluster, type PostgresCluster } from '../../support/postgres-cluster.js';
 import { POSTGRES, requiring } from '../../support/system-component.js';
 import { runPartitionStoreAcceptance, type ClosableStore } from './acceptance.js';
 
 const pgAvailable = requiring(POSTGRES, 'the PostgreSQL storage tests');
 let cluster: PostgresCluster | undefined;
-let databases = 0;
 
 pgAvailable.describe('PostgreSQL partition store', () => {
   beforeAll(async () => {
@@ -28,14 +27,7 @@ pgAvailable.describe('PostgreSQL partition store', () => {
 
   for (const chunkBytes of [undefined, 300]) {
     runPartitionStoreAcceptance(`postgres${chunkBytes === undefined ? '' : ` (fold chunks of ${chunkBytes} bytes)`}`, async () => {
-      const admin = openPool(cluster!.url);
-      const name = `partitions_${++databases}`;
-      try {
-        await admin.query(`create database ${name}`);
-      } finally {
-        await admin.end();
-      }
-      const url = cluster!.url.replace(/\/postgres$/, `/${name}`);
+      const { url } = await createDatabase(cluster!.url, 'partitions');
       const pools: pg.Pool[] = [];
       const open = async (): Promise<ClosableStore> => {
         const sql = openPool(url, 4);

@@ -3,6 +3,7 @@
  * a fold renaming a new state over the file does not change what it reads.
  */
 import * as fs from 'node:fs';
+import { EmptyStateReader } from '../empty-state-reader.js';
 import type { StateBatch, StateReader } from '../server-storage.js';
 import { RecordCursor, type CursorRecord } from './record-cursor.js';
 import { seekEntry, type StateGeneration } from './state-generation.js';
@@ -53,17 +54,6 @@ function documentOf(record: CursorRecord): DocumentAt {
   if (typeof decoded === 'string' || decoded.kind !== 'document') throw new Error(`state record at ${record.offset} is not a document`);
   // Copied: the cursor reuses its buffer.
   return { v: decoded.v, json: Buffer.from(decoded.json) };
-}
-
-class EmptyStateReader implements StateReader {
-  readonly totalBytes = 0;
-  constructor(readonly stateVersion: number) {}
-  next(): Promise<StateBatch> {
-    return Promise.resolve({ documentJson: [], remainingBytes: 0, done: true });
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
 class FileStateReader implements StateReader {

@@ -11,6 +11,7 @@
  * back while it is open), which is why a reader lets go of it as soon as its last batch is read.
  */
 import type { Pool } from 'pg';
+import { EmptyStateReader } from '../empty-state-reader.js';
 import type { StateBatch, StateReader } from '../server-storage.js';
 import { beginTransaction, toSafeInteger, type Transaction } from './transaction.js';
 
@@ -72,17 +73,6 @@ export async function openPostgresStateReader(pool: Pool, partition: string, aft
   } catch (error) {
     await held.abort(error);
     throw error;
-  }
-}
-
-class EmptyStateReader implements StateReader {
-  readonly totalBytes = 0;
-  constructor(readonly stateVersion: number) {}
-  next(): Promise<StateBatch> {
-    return Promise.resolve({ documentJson: [], remainingBytes: 0, done: true });
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
   }
 }
 
