@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { type SyncServer } from '../../src/server/index.js';
 import { putTask } from '../support/changesets.js';
 import { useServerDir } from '../support/server-dir.js';
-import { is, logIn, WireClient } from '../support/wire-client.js';
+import { bindSession, is, logIn, WireClient } from '../support/wire-client.js';
 
 const { dir, sockets, start } = useServerDir('rebind-cost');
 let server: SyncServer | undefined;
@@ -16,11 +16,7 @@ describe('binding a partition again right after its last session ended does not 
   it('50 BIND+UNBIND pairs on a 3 MB history read it at most once', { timeout: 120_000 }, async () => {
     server = await start({ now: () => 1_000 });
     const user = await logIn(server.url);
-    const writer = await WireClient.connect(server.url);
-    sockets.push(writer);
-    writer.send({ type: 'bind', session: 1, partition: 'big', token: user.accessToken });
-    writer.send({ type: 'ident', session: 1, fileIdent: 'writer' });
-    await writer.next(is('ident', 1));
+    const { client: writer } = await bindSession(server.url, user.accessToken, 'writer', sockets, 'big');
     const N = 10_000;
     const BATCH = 1_000;
     for (let v = 1; v <= N; v += BATCH) {

@@ -10,7 +10,7 @@ import { type SyncServer } from '../../src/server/index.js';
 import { putTask } from '../support/changesets.js';
 import { useServerDir } from '../support/server-dir.js';
 import { eventually } from '../support/eventually.js';
-import { is, logIn, WireClient } from '../support/wire-client.js';
+import { bindSession, is, logIn, WireClient } from '../support/wire-client.js';
 
 const { dir, sockets, start } = useServerDir('state-readers');
 let server: SyncServer | undefined;
@@ -29,11 +29,7 @@ describe('state reads a socket that does not read can pin', () => {
   it('200 sessions bootstrapping a 2 MB state on one socket that stops reading hold at most one state file open', { timeout: 120_000 }, async () => {
     server = await start({ downloadBatchBytes: 4 * 1024 });
     const user = await logIn(server.url);
-    const writer = await WireClient.connect(server.url);
-    sockets.push(writer);
-    writer.send({ type: 'bind', session: 1, partition: 'big', token: user.accessToken });
-    writer.send({ type: 'ident', session: 1, fileIdent: 'writer' });
-    await writer.next(is('ident', 1));
+    const { client: writer } = await bindSession(server.url, user.accessToken, 'writer', sockets, 'big');
     const N = 2_000;
     for (let v = 1; v <= N; v += 200) {
       const changesets = Array.from({ length: 200 }, (_, i) => putTask('writer', v + i, `t${v + i}`, { pad: 'x'.repeat(1_000) }));

@@ -1,21 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RealmFile } from '../../src/store/realm-file.js';
 import type { Durability } from '../../src/store/record-log.js';
+import { useChildProcesses } from '../support/kill-runs.js';
 import { RecordingLogger, useTempDir } from './temp-dir.js';
 
 const tempDir = useTempDir('crash');
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const KILL_AFTER_MS = 5_000;
 
-// Registered before any child starts: a test that ends early (a failure, a timeout) kills its writer.
-const children = new Set<ChildProcess>();
-afterEach(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  children.clear();
-});
+// Registered before any child starts: a test that ends early kills what it spawned.
+const children = useChildProcesses();
 
 interface Run {
   /** Counters the child printed (each printed after its `write` returned). */

@@ -16,23 +16,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RealmFile } from '../../src/store/realm-file.js';
 import type { Durability } from '../../src/store/record-log.js';
 import type { DocumentState } from '../../src/store/document-state.js';
 import { DOCUMENTS_PER_FRAME, FRAMES_PER_DOWNLOAD, PAD, frameBytes, frameDocumentId, frameDownloadable, goneId } from './fixtures/state-frames.js';
+import { useChildProcesses } from '../support/kill-runs.js';
 import { RecordingLogger, useTempDir } from './temp-dir.js';
 
 const tempDir = useTempDir('state-crash');
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const KILL_AFTER_MS = 5_000;
 
-// Registered before any child starts: a test that ends early (a failure, a timeout) kills its child.
-const children = new Set<ChildProcess>();
-afterEach(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  children.clear();
-});
+// Registered before any child starts: a test that ends early kills what it spawned.
+const children = useChildProcesses();
 
 interface Run {
   /** Frames the child printed as staged (each printed after its `integrateState` returned). */

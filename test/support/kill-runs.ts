@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, afterEach } from 'vitest';
 import { seededUniform } from './seeded-random.js';
 import type { TsxProcess } from './tsx-process.js';
@@ -32,4 +33,18 @@ export function useKillRuns(prefix: string): KillRuns {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
   const seed = Number(process.env.CRASH_SEED ?? Date.now() % 2 ** 31);
   return { root, running, seed, uniform: seededUniform(seed) };
+}
+
+/**
+ * The child processes a test file spawns itself (`spawn`), each added when started: registered
+ * before any starts, the hook SIGKILLs those still alive after each test, so a test that ends
+ * early (a failure, a timeout) leaves none behind.
+ */
+export function useChildProcesses(): Set<ChildProcess> {
+  const children = new Set<ChildProcess>();
+  afterEach(() => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    children.clear();
+  });
+  return children;
 }
