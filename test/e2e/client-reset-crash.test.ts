@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seededUniform } from '../support/seeded-random.js';
-import { App, Credentials, Realm, SyncError, type SyncSession } from '../../src/index.js';
+import { App, Credentials, Realm } from '../../src/index.js';
 import { startServer, type SyncServer } from '../../src/server/index.js';
 import { silentLogger } from '../../src/store/logger.js';
+import { uploadAcrossResets } from '../support/upload-across-resets.js';
 import { is, logIn, WireClient } from '../support/wire-client.js';
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -98,18 +99,6 @@ function runClient(storageDir: string, partition: string, delayMs: number | unde
   });
 }
 
-/** Waits until everything local is acknowledged; a wait that a reset replaces fails and is made again. */
-async function uploadAll(session: SyncSession): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await session.waitForUpload(AbortSignal.timeout(20_000));
-      return;
-    } catch (error) {
-      if (!(error instanceof SyncError) || error.code !== 'clientResetReplacedUploads' || attempt >= 3) throw error;
-    }
-  }
-}
-
 /** How many changesets of the partition's history put `Todo/t<i>`, for each i: read as a new client would. */
 async function serverCounts(partition: string): Promise<Map<number, number>> {
   const { accessToken } = await logIn(server.url);
@@ -161,7 +150,7 @@ describe('a recover-mode client reset of a real app, SIGKILLed at random instant
       try {
         const user = await app.logIn(Credentials.emailPassword(EMAIL, 'pw'));
         const realm = await Realm.open({ sync: { user, partition, clientReset: { mode: 'recoverUnsyncedChanges' } } });
-        await uploadAll(realm.syncSession!);
+        await uploadAcrossResets(realm.syncSession!);
         await realm.syncSession!.waitForDownload(AbortSignal.timeout(20_000));
         const local = realm.objects('Todo').length;
         const counts = await serverCounts(partition);

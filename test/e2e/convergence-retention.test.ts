@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Realm } from '../../src/index.js';
+import { uploadAcrossResets } from '../support/upload-across-resets.js';
 import { Harness } from './harness.js';
 
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
@@ -43,8 +44,12 @@ afterAll(async () => {
   await h.close();
 });
 
+/**
+ * Waits until `realm` has uploaded and downloaded everything; a replica paused past the
+ * retention is reset (clientFileExpired) meanwhile, and its replayed changes are waited for too.
+ */
 const settle = async (realm: Realm) => {
-  await realm.syncSession!.waitForUpload(AbortSignal.timeout(20_000));
+  await uploadAcrossResets(realm.syncSession!);
   await realm.syncSession!.waitForDownload(AbortSignal.timeout(20_000));
 };
 
