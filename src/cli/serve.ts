@@ -1,12 +1,15 @@
 import { consoleLogger, type Logger } from '../store/logger.js';
 import { startServer, type SyncServer } from '../server/index.js';
+import { describePostgresUrl } from '../server/storage/postgres/postgres-server-storage.js';
 import { portFrom, readCommandLine } from './args.js';
 
 /** What `sync-session serve --help` prints. */
-export const serveUsage = `usage: sync-session serve [--port 9090] [--host 127.0.0.1] [--data ./sync-data]
+export const serveUsage = `usage: sync-session serve [--port 9090] [--host 127.0.0.1] [--data ./sync-data | --postgres URL]
 
 Runs the reference sync server: auth at http://HOST:PORT/auth/*, sync at ws://HOST:PORT/sync,
-each partition's history under --data. Stops on Ctrl-C (SIGINT) or SIGTERM.`;
+each partition's history under --data, or, with --postgres postgres://user@host:5432/db, in that
+database, which any number of such servers (nodes) may serve at once. Stops on Ctrl-C (SIGINT)
+or SIGTERM.`;
 
 /**
  * The server's log, less its own "sync server listening" line: the command prints that once
@@ -24,21 +27,28 @@ const serveLogger: Logger = {
  * code once it stopped, or 2 for bad arguments (before anything is opened).
  */
 export async function serve(argv: readonly string[]): Promise<number> {
-  const read = readCommandLine('serve', serveUsage, argv, { port: 'string', host: 'string', data: 'string' });
+  const read = readCommandLine('serve', serveUsage, argv, { port: 'string', host: 'string', data: 'string', postgres: 'string' });
   if ('exit' in read) return read.exit;
   const { values } = read;
   const port = portFrom('serve', 'port', values.port, 9090);
   if (port === 'bad' || port === undefined) return 2;
   let server: SyncServer;
   try {
-    server = await startServer({ port, host: values.host ?? '127.0.0.1', dataDir: values.data ?? './sync-data', logger: serveLogger });
+    const storage = values.postgres !== undefined ? { postgres: values.postgres, ...(values.data !== undefined ? { dataDir: values.data } : {}) } : { dataDir: values.data ?? './sync-data' };
+    server = await startServer({ port, host: values.host ?? '127.0.0.1', ...storage, logger: serveLogger });
   } catch (error) {
     // A flag startServer refuses (`--data ''`, `--host ''`) is bad arguments, said in one line, not a stack.
     if (!(error instanceof TypeError && error.message.startsWith('startServer: '))) throw error;
-    console.error(`sync-session serve: ${error.message.replace(/^startServer: /, '').replace(/^dataDir/, '--data (dataDir)').replace(/^host/, '--host (host)')}`);
+    const said = error.message
+      .replace(/^startServer: /, '')
+      .replace(/\bdataDir\b/g, '--data (dataDir)')
+      .replace(/\bpostgres\b(?!:)/g, '--postgres')
+      .replace(/^host/, '--host (host)');
+    console.error(`sync-session serve: ${said}`);
     return 2;
   }
-  console.log(`sync-session server listening on ${server.url.replace(/^http/, 'ws')}/sync (auth: ${server.url}/auth/login), data in ${values.data ?? './sync-data'}`);
+  const where = values.postgres !== undefined ? `data in ${describePostgresUrl(values.postgres)}` : `data in ${values.data ?? './sync-data'}`;
+  console.log(`sync-session server listening on ${server.url.replace(/^http/, 'ws')}/sync (auth: ${server.url}/auth/login), ${where}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -1,8 +1,9 @@
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../protocol/limits.js';
 import type { Logger } from '../store/logger.js';
-import { arrayOf, describeValue, func, num, obj, oneOf, str, validateOptions, withMethods, withoutUndefined } from '../config/option-schema.js';
+import { arrayOf, custom, describeValue, func, num, obj, oneOf, str, validateOptions, withMethods, withoutUndefined } from '../config/option-schema.js';
 import { timerMs } from '../config/timing.js';
 import type { LoginAttemptLimits } from './login-limiter.js';
+import type { StorageChange } from './storage/change-feed.js';
 
 /** The shortest `headersTimeoutMs` / `requestTimeoutMs`. */
 export const MIN_HTTP_TIMEOUT_MS = 100;
@@ -22,8 +23,29 @@ export interface ServerOptions {
   readonly host?: string;
   /** Port; 0 (the default) picks a free one. */
   readonly port?: number;
-  /** Where histories and the token secret live. Required. */
-  readonly dataDir: string;
+  /**
+   * Where histories and the token secret live, for a server on local files (one process at a
+   * time; see `postgres` for several). Required unless `postgres` is given, refused with it.
+   */
+  readonly dataDir?: string;
+  /**
+   * `postgres://user:password@host:port/database`: everything durable (histories, partition
+   * state, epochs, users, revocations, the token secret) lives in that database instead of
+   * `dataDir`, and any number of servers (nodes) may serve it at once: a client may move between
+   * them, and tokens from one are valid on all. The schema is created or migrated at start.
+   */
+  readonly postgres?: string;
+  /**
+   * With `postgres`: how often (ms) a node checks the database for what other nodes committed
+   * to the partitions its sessions watch, and for logouts, in case a notification was lost. A
+   * lost notification delays delivery by at most this. Default 1 s.
+   */
+  readonly pollIntervalMs?: number;
+  /**
+   * A fault hook for tests, with `postgres`: a notification from another node for which it
+   * returns true is dropped on arrival, as if the database had lost it. Not for production.
+   */
+  readonly dropNotifications?: (change: StorageChange) => boolean;
   /** Users of the `emailPassword` provider. */
   readonly users?: readonly EmailPasswordUser[];
   /** Who may read or write which partition; every user may read and write by default. */
@@ -92,8 +114,14 @@ export interface ServerOptions {
   readonly maxConnections?: number;
 }
 
+/** Where a server keeps its data: `dataDir`, or the database of `postgres`. */
+export type StorageChoice =
+  | { readonly kind: 'file'; readonly dataDir: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly pollIntervalMs: number; readonly dropNotifications?: (change: StorageChange) => boolean };
+
 /** `ServerOptions` with every default filled in. */
-export interface ResolvedServerOptions extends Required<Omit<ServerOptions, 'secret' | 'logger' | 'loginAttempts'>> {
+export interface ResolvedServerOptions extends Required<Omit<ServerOptions, 'secret' | 'logger' | 'loginAttempts' | 'dataDir' | 'postgres' | 'pollIntervalMs' | 'dropNotifications'>> {
+  readonly storage: StorageChoice;
   readonly secret: string | undefined;
   readonly loginAttempts: LoginAttemptLimits;
   readonly logger: Logger;
@@ -137,7 +165,10 @@ const clockSpanMs = num({ min: 1, max: 100 * 365 * 24 * 3_600_000, integer: true
 const serverSchema = obj({
   host: str({ nonEmpty: true }),
   port: num({ min: 0, max: 65_535, integer: true }),
-  dataDir: { schema: str({ nonEmpty: true, expected: 'a non-empty path' }), required: true },
+  dataDir: str({ nonEmpty: true, expected: 'a non-empty path' }),
+  postgres: custom('a postgres:// or postgresql:// URL', isPostgresUrl),
+  pollIntervalMs: timerMs(10),
+  dropNotifications: func('a function (change) => boolean'),
   users: arrayOf(obj({ email: { schema: str({ nonEmpty: true }), required: true }, password: { schema: str(), required: true } }, 'an object { email, password }')),
   permissions: func('a function (userId, partition) => permission'),
   accessTokenTtlMs: clockSpanMs,
@@ -172,9 +203,27 @@ const serverSchema = obj({
  */
 export function checkServerOptions(options: unknown): asserts options is ServerOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`startServer: options must be an object with at least dataDir (required: where histories live), got ${describeValue(options)}`);
+    throw new TypeError(`startServer: options must be an object with at least dataDir (where histories live) or postgres (a database URL), got ${describeValue(options)}`);
   }
   validateOptions('startServer', serverSchema, options);
+  const { dataDir, postgres } = options as ServerOptions;
+  if (dataDir === undefined && postgres === undefined) {
+    throw new TypeError('startServer: dataDir (where histories live) or postgres (a database URL, for several nodes) is required');
+  }
+  if (dataDir !== undefined && postgres !== undefined) {
+    throw new TypeError('startServer: dataDir and postgres are two places for the same data: give one of them');
+  }
+}
+
+/** Whether `value` is a URL the PostgreSQL driver takes as a connection string. */
+function isPostgresUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 /** Checks every option and fills in defaults; bad configuration throws a `TypeError` naming the field. */
@@ -188,7 +237,10 @@ export function resolveServerOptions(options: ServerOptions, logger: Logger): Re
     ...resolveLimits(options, maxMessageBytes, downloadBatchBytes),
     host: options.host ?? '127.0.0.1',
     port,
-    dataDir: options.dataDir,
+    storage:
+      options.postgres !== undefined
+        ? { kind: 'postgres', url: options.postgres, pollIntervalMs: options.pollIntervalMs ?? 1_000, dropNotifications: options.dropNotifications }
+        : { kind: 'file', dataDir: options.dataDir! },
     users,
     permissions: options.permissions ?? (() => 'readWrite'),
     accessTokenTtlMs: options.accessTokenTtlMs ?? 30 * 60_000,

@@ -1,4 +1,5 @@
 import type { Logger } from '../store/logger.js';
+import { singleNodeFeed, type ChangeFeed } from './storage/change-feed.js';
 import type { FoldReport, PartitionHandle, PartitionStore, ResetMode } from './storage/server-storage.js';
 
 /** A bound session the hub can wake when its partition grows, or end when it is reset. */
@@ -9,29 +10,123 @@ export interface Subscriber {
   partitionReset(): void;
 }
 
+/** What a refresh of one partition found. */
+interface Refreshing {
+  /** Another change came while it ran: it runs once more when done. */
+  again: boolean;
+  readonly done: Promise<void>;
+}
+
 /**
  * The sessions bound to each partition, over the storage that keeps the partitions: the one
- * place that knows who must hear about an upload or a reset. What a partition holds is the
- * storage's business (`PartitionStore`); the hub only counts who uses which handle.
+ * place that knows who must hear about an upload or a reset, on this node and (through the
+ * storage's {@link ChangeFeed}) on the others. What a partition holds is the storage's business
+ * (`PartitionStore`); the hub counts who uses which handle, and when another node changed a
+ * partition in use here, refreshes its handle and wakes (or resets) its sessions.
  */
 export class PartitionHub {
   private readonly subscribers = new Map<string, Set<Subscriber>>();
+  /** Users (sessions, operator calls) of each partition's handle: those another node's change must refresh. */
+  private readonly held = new Map<string, number>();
+  private readonly refreshing = new Map<string, Refreshing>();
+  private resyncing: Promise<void> | undefined;
   private closed = false;
 
   constructor(
     private readonly store: PartitionStore,
     private readonly logger: Logger,
+    private readonly feed: ChangeFeed = singleNodeFeed,
   ) {}
 
   /** The handle of `partition` for one more session; `release` it when the session ends. */
   async acquire(partition: string): Promise<PartitionHandle> {
     if (this.closed) throw new Error('the server is shutting down');
-    return this.store.acquire(partition);
+    // Counted before the open awaits: a change heard meanwhile refreshes the handle once open.
+    this.held.set(partition, (this.held.get(partition) ?? 0) + 1);
+    try {
+      return await this.store.acquire(partition);
+    } catch (error) {
+      this.unhold(partition);
+      throw error;
+    }
   }
 
   /** One session of `partition` is over (its handle may be let go of). */
   release(partition: string): void {
+    this.unhold(partition);
     this.store.release(partition).catch((error: unknown) => this.logger.warn('could not release a partition', { partition, error: String(error) }));
+  }
+
+  private unhold(partition: string): void {
+    const left = (this.held.get(partition) ?? 1) - 1;
+    if (left > 0) this.held.set(partition, left);
+    else this.held.delete(partition);
+  }
+
+  /**
+   * Another node changed `partition` (its feed said so): if it is in use here, its handle is
+   * refreshed and its sessions are woken (new changesets) or reset (a new epoch). One refresh
+   * per partition at a time; changes heard while it runs make it run once more, not once each.
+   */
+  changed(partition: string): Promise<void> {
+    if (this.closed || !this.held.has(partition)) return Promise.resolve();
+    const running = this.refreshing.get(partition);
+    if (running !== undefined) {
+      running.again = true;
+      return running.done;
+    }
+    const entry: Refreshing = { again: false, done: this.refreshLoop(partition).finally(() => this.refreshing.delete(partition)) };
+    this.refreshing.set(partition, entry);
+    return entry.done;
+  }
+
+  /**
+   * Changes may have been missed (the feed's poll, or its reconnect): every partition in use here
+   * that another node changed meanwhile is refreshed, found by one read of the storage. One
+   * resync at a time; one asked for meanwhile is the same.
+   */
+  resync(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.resyncing ??= (async () => {
+      try {
+        const behind = await this.store.behind([...this.held.keys()]);
+        await Promise.all(behind.map((partition) => this.changed(partition)));
+      } catch (error) {
+        this.logger.warn('could not check partitions for other nodes\' changes', { error: String(error) });
+      } finally {
+        this.resyncing = undefined;
+      }
+    })();
+    return this.resyncing;
+  }
+
+  private async refreshLoop(partition: string): Promise<void> {
+    // Bounded: each pass clears `again`, and sets of it come only from changes heard meanwhile.
+    for (let pass = 0; ; pass++) {
+      const entry = this.refreshing.get(partition);
+      if (entry !== undefined) entry.again = false;
+      if (this.closed || !this.held.has(partition)) return;
+      let handle: PartitionHandle;
+      try {
+        handle = await this.acquire(partition);
+      } catch (error) {
+        this.logger.warn('could not open a partition another node changed', { partition, error: String(error) });
+        return;
+      }
+      try {
+        const { epoch, latest } = handle;
+        await handle.refresh();
+        const subscribers = [...(this.subscribers.get(partition) ?? [])];
+        if (handle.epoch !== epoch) for (const subscriber of subscribers) subscriber.partitionReset();
+        else if (handle.latest > latest) for (const subscriber of subscribers) subscriber.historyGrew();
+      } catch (error) {
+        // The next change or poll tries again.
+        this.logger.warn('could not refresh a partition another node changed', { partition, error: String(error) });
+      } finally {
+        this.release(partition);
+      }
+      if (!(this.refreshing.get(partition)?.again ?? false) || pass > 1_000) return;
+    }
   }
 
   subscribe(partition: string, subscriber: Subscriber): void {
@@ -46,9 +141,10 @@ export class PartitionHub {
     if (set?.size === 0) this.subscribers.delete(partition);
   }
 
-  /** Tells every session of `partition` but `except` that its tail grew. */
+  /** Tells every session of `partition` but `except`, and the other nodes, that its tail grew. */
   announce(partition: string, except: Subscriber): void {
     for (const subscriber of this.subscribers.get(partition) ?? []) if (subscriber !== except) subscriber.historyGrew();
+    this.feed.publish({ kind: 'partition', partition });
   }
 
   /**
@@ -60,6 +156,7 @@ export class PartitionHub {
     try {
       const epoch = await handle.reset(mode);
       for (const subscriber of [...(this.subscribers.get(partition) ?? [])]) subscriber.partitionReset();
+      this.feed.publish({ kind: 'partition', partition });
       return epoch;
     } finally {
       this.release(partition);
@@ -73,7 +170,10 @@ export class PartitionHub {
   async compact(partition: string, options: { readonly now: number; readonly retentionMs: number }): Promise<FoldReport> {
     const handle = await this.acquire(partition);
     try {
-      return await handle.fold(options);
+      const report = await handle.fold(options);
+      // Other nodes' handles would otherwise read the folded changesets until they refresh.
+      this.feed.publish({ kind: 'partition', partition });
+      return report;
     } finally {
       this.release(partition);
     }

@@ -32,4 +32,19 @@ export class RevocationList {
     this.revoked.add(userId);
     return this.store.revoke(userId);
   }
+
+  /**
+   * Puts in force a revocation another node stored (its feed said so); true when it was not in
+   * force here yet.
+   */
+  learn(userId: string): boolean {
+    if (this.revoked.has(userId)) return false;
+    this.revoked.add(userId);
+    return true;
+  }
+
+  /** Reads the stored revocations again (another node's may not have been heard); resolves to those new here, now in force. */
+  async reload(): Promise<readonly string[]> {
+    return (await this.store.revokedUsers()).filter((userId) => this.learn(userId));
+  }
 }

@@ -1,10 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { makeDirectoryDurably } from '../store/durable-fs.js';
-import { acquireFileLock, lockPathOfDirectory } from '../store/file-lock.js';
 import { silentLogger, type Logger } from '../store/logger.js';
 import { handleAuth } from './auth-routes.js';
 import { checkedPermissions } from './checked-permissions.js';
@@ -12,9 +9,10 @@ import { LoginLimiter } from './login-limiter.js';
 import { checkServerOptions, resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import { PartitionHub } from './partition-hub.js';
 import type { FoldReport } from './storage/server-storage.js';
-import { openFilePartitionStore } from './storage/file/file-partition-store.js';
+import { openFileServerStorage } from './storage/file/file-server-storage.js';
+import { openPostgresServerStorage } from './storage/postgres/postgres-server-storage.js';
+import type { ServerStorage } from './storage/server-storage.js';
 import { RevocationList } from './revocations.js';
-import { openFileAuthStore } from './storage/file/file-auth-store.js';
 import { SyncConnection, type SocketStats } from './sync-connection.js';
 import { loadSecret, TokenIssuer } from './tokens.js';
 import { UserSockets } from './user-sockets.js';
@@ -51,14 +49,15 @@ export interface SyncServer {
   compactPartition(partition: string): Promise<FoldReport>;
   /**
    * Logs `userId` out: login and refresh refused, bound sessions and new binds get `badToken`,
-   * all at once (before it returns). Kept in `dataDir` (fsynced before it resolves), so a restart
-   * does not undo it; when that write fails it rejects, the logout still in force, and calling
-   * again retries it.
+   * all at once (before it returns). Kept in the storage (durable before it resolves), so a
+   * restart does not undo it, and in force on the other nodes of a database once they hear of it
+   * (at once, or at their next poll); when that write fails it rejects, the logout still in
+   * force here, and calling again retries it.
    */
   revokeUser(userId: string): Promise<void>;
   /** What each open sync socket costs now: sessions and bytes waiting to be sent (to watch the limits work). */
   sockets(): readonly SocketStats[];
-  /** How many histories may hold their file open now (at most `maxOpenHistories`). */
+  /** How many histories hold their file open now (at most `maxOpenHistories`; 0 on PostgreSQL). */
   openHistoryFiles(): number;
   /** Closes every socket (code 1001), stops listening and closes the histories. */
   close(): Promise<void>;
@@ -73,53 +72,59 @@ function refuseUpgrade(socket: Duplex, status: string, reason: string): void {
 
 /**
  * Starts the reference sync server: auth over HTTP and the sync protocol over a WebSocket, on
- * one port, with each partition's history in `dataDir`. Bad configuration throws a `TypeError`
- * naming the field before anything is opened. `dataDir` has one server at a time: another
- * server (in any process) holding it makes this one reject with `FileLockedError` before it
- * reads anything there; the lock is held until `close()` and dies with the process.
+ * one port, with each partition's history in `dataDir` or in the database of `postgres`. Bad
+ * configuration throws a `TypeError` naming the field before anything is opened. `dataDir` has
+ * one server at a time: another server (in any process) holding it makes this one reject with
+ * `FileLockedError` before it reads anything there; the lock is held until `close()` and dies
+ * with the process. A database has any number of servers (nodes) at once.
  */
 export async function startServer(options: ServerOptions): Promise<SyncServer> {
   // Before any field is read: `startServer()` crashed reading `logger` of undefined.
   checkServerOptions(options);
   const logger: Logger = options.logger ?? silentLogger;
   const config = resolveServerOptions(options, logger);
-  // Private (0700) whatever the umask: the histories in it are every user's data.
-  makeDirectoryDurably(config.dataDir);
-  // Taken before the secret or any history is read.
-  const lock = acquireFileLock(config.dataDir, lockPathOfDirectory(config.dataDir));
+  const storage = await openStorage(config, logger);
   try {
-    return await serveLocked(config, logger, () => lock.release());
+    return await serveOn(storage, config, logger);
   } catch (error) {
-    lock.release();
+    // A start that fails holds nothing of the storage (files, lock, connections).
+    await storage.close().catch((closeError: unknown) => logger.warn('could not close the storage of a failed start', { error: String(closeError) }));
     throw error;
   }
 }
 
-/** {@link startServer} once `dataDir` is locked; `release` lets go of the lock after `close()`. */
-async function serveLocked(config: ResolvedServerOptions, logger: Logger, release: () => void): Promise<SyncServer> {
-  const auth = await openFileAuthStore(config.dataDir);
-  let tokens: TokenIssuer;
-  let users: UserDirectory;
-  let revocations: RevocationList;
-  try {
-    tokens = new TokenIssuer(await loadSecret(auth, config.secret), config.accessTokenTtlMs, config.refreshTokenTtlMs, config.now);
-    users = await UserDirectory.open(auth, config.users);
-    revocations = await RevocationList.open(auth);
-  } catch (error) {
-    // A start that fails holds nothing of dataDir (the caller lets go of its lock).
-    await auth.close();
-    throw error;
+/** The storage `config` names, opened. */
+function openStorage(config: ResolvedServerOptions, logger: Logger): Promise<ServerStorage> {
+  const { storage } = config;
+  if (storage.kind === 'postgres') {
+    return openPostgresServerStorage({
+      url: storage.url,
+      historyRetentionMs: config.historyRetentionMs,
+      now: config.now,
+      logger,
+      pollIntervalMs: storage.pollIntervalMs,
+      dropNotifications: storage.dropNotifications,
+    });
   }
-  const revoked = revocations.users;
-  const limiter = new LoginLimiter(config.loginAttempts, config.now);
-  const partitions = openFilePartitionStore(join(config.dataDir, 'partitions'), {
+  return openFileServerStorage({
+    dataDir: storage.dataDir,
     durability: config.durability,
-    logger,
     maxOpenHistories: config.maxOpenHistories,
     historyRetentionMs: config.historyRetentionMs,
     now: config.now,
+    logger,
   });
-  const hub = new PartitionHub(partitions, logger);
+}
+
+/** {@link startServer} once its storage is open; `close()` closes the storage too. */
+async function serveOn(storage: ServerStorage, config: ResolvedServerOptions, logger: Logger): Promise<SyncServer> {
+  const { auth, partitions } = storage;
+  const tokens = new TokenIssuer(await loadSecret(auth, config.secret), config.accessTokenTtlMs, config.refreshTokenTtlMs, config.now);
+  const users = await UserDirectory.open(auth, config.users);
+  const revocations = await RevocationList.open(auth);
+  const revoked = revocations.users;
+  const limiter = new LoginLimiter(config.loginAttempts, config.now);
+  const hub = new PartitionHub(partitions, logger, storage.feed);
   const connections = new Set<SyncConnection>();
   let closingStarted = false;
   const context = {
@@ -202,14 +207,26 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
       http.off('error', reject);
       resolve();
     });
-  }).catch(async (error: unknown) => {
-    await partitions.close();
-    await auth.close();
-    throw error;
   });
   const port = (http.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  logger.info('sync server listening', { url: `ws://${host}:${port}${SYNC_PATH}`, dataDir: config.dataDir });
+  // Only now: a change heard before the server listens has no session to wake.
+  storage.feed.start({
+    changed: (change) => {
+      if (change.kind === 'partition') void hub.changed(change.partition);
+      else if (revocations.learn(change.userId)) for (const connection of connections) connection.revoke(change.userId);
+    },
+    resync: () => {
+      void hub.resync();
+      revocations
+        .reload()
+        .then((added) => {
+          for (const userId of added) for (const connection of connections) connection.revoke(userId);
+        })
+        .catch((error: unknown) => logger.warn('could not read the revoked users', { error: String(error) }));
+    },
+  });
+  logger.info('sync server listening', { url: `ws://${host}:${port}${SYNC_PATH}`, storage: storage.location });
 
   let closing: Promise<void> | undefined;
   return {
@@ -219,12 +236,13 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
     deletePartition: (partition) => hub.reset(partition, 'wipe'),
     compactPartition: (partition) => hub.compact(partition, { now: config.now(), retentionMs: config.historyRetentionMs }),
     sockets: () => [...connections].map((connection) => connection.stats()),
-    openHistoryFiles: () => partitions.openPartitionFiles,
+    openHistoryFiles: () => storage.openPartitionFiles(),
     revokeUser: (userId) => {
       if (typeof userId !== 'string' || userId === '') return Promise.reject(new TypeError('revokeUser: userId must be a non-empty string'));
       const written = revocations.add(userId);
       for (const connection of connections) connection.revoke(userId);
-      return written;
+      // Told to the other nodes once stored: what they read then has it.
+      return written.then(() => storage.feed.publish({ kind: 'revoked', userId }));
     },
     close: () => {
       closing ??= (async () => {
@@ -239,13 +257,8 @@ async function serveLocked(config: ResolvedServerOptions, logger: Logger, releas
         wss.close();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
-        try {
-          hub.close();
-          await partitions.close();
-          await auth.close();
-        } finally {
-          release();
-        }
+        hub.close();
+        await storage.close();
       })();
       return closing;
     },

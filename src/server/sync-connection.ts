@@ -441,12 +441,24 @@ export class SyncConnection {
     return undefined;
   }
 
-  private ident(session: BoundSession, message: ClientIdent): void {
+  private async ident(session: BoundSession, message: ClientIdent): Promise<void> {
     if (session.fileIdent !== undefined) {
       this.failSession(session, 'badMessage', 'IDENT sent twice for one session');
       return;
     }
     const { handle } = session;
+    // The handle may not have seen yet what another node committed: the client's cursors, from
+    // that node, would look past this one's history or of another epoch. Refreshed before any refusal.
+    if (identLooksAhead(handle, message)) {
+      try {
+        await handle.refresh();
+      } catch (error) {
+        this.context.logger.warn('cannot refresh partition', { partition: session.partition, error: String(error) });
+        this.failSession(session, 'internalError', 'the server could not read this partition\'s history; try again later');
+        return;
+      }
+      if (session.ended || this.closed) return;
+    }
     let cursors = message.cursors;
     if (cursors !== undefined && cursors.epoch !== handle.epoch) {
       // A client with nothing of the old history (nothing downloaded, nothing acknowledged: only
@@ -506,11 +518,22 @@ export class SyncConnection {
       );
       return;
     }
+    const fileIdent = session.fileIdent!;
+    // As at IDENT: the handle may be behind another node (this file's earlier uploads went there).
+    if (message.progress.serverVersion > handle.latest || (message.changesets[0]?.clientVersion ?? 0) > handle.origin(fileIdent).clientVersion + 1) {
+      try {
+        await handle.refresh();
+      } catch (error) {
+        this.context.logger.warn('cannot refresh partition', { partition: session.partition, error: String(error) });
+        this.sendError('internalError', 'the server could not read this partition\'s history; send the upload again later', session.id);
+        return;
+      }
+      if (session.ended || this.closed) return;
+    }
     if (message.progress.serverVersion > handle.latest) {
       this.failSession(session, 'badCursor', `upload cursor names server version ${message.progress.serverVersion} of ${handle.latest}`);
       return;
     }
-    const fileIdent = session.fileIdent!;
     const now = this.context.now();
     const plan = planUpload(fileIdent, handle.origin(fileIdent).clientVersion, message.changesets, (hlc) => stampProblem(hlc, now, this.context.maxClockSkewMs));
     let added = 0;
@@ -655,4 +678,20 @@ export class SyncConnection {
     for (const session of [...this.sessions.values()]) this.endSession(session);
     this.context.disposed(this);
   }
+}
+
+/**
+ * Whether `message`'s cursors name more than `handle` has seen: another epoch, a download or
+ * upload cursor past its `latest`, or an upload past what it knows of the file. Each is refused
+ * (or, for an epoch, reset) only after the handle was brought up to date.
+ */
+function identLooksAhead(handle: PartitionHandle, message: ClientIdent): boolean {
+  const cursors = message.cursors;
+  if (cursors === undefined) return false;
+  return (
+    cursors.epoch !== handle.epoch ||
+    cursors.download.serverVersion > handle.latest ||
+    cursors.upload.serverVersion > handle.latest ||
+    cursors.upload.clientVersion > handle.origin(message.fileIdent).clientVersion
+  );
 }

@@ -15,6 +15,7 @@
  * a reader saw is never given to other content after a crash.
  */
 import type { Changeset, ServerChangeset } from '../../protocol/changeset.codec.js';
+import type { ChangeFeed } from './change-feed.js';
 import type { StoredUser } from './stored-user.js';
 
 export type { StoredUser };
@@ -145,6 +146,15 @@ export interface PartitionHandle {
    * with its stamp) and origins; `wipe` with nothing. Resolves to the new epoch.
    */
   reset(mode: ResetMode): Promise<string>;
+  /**
+   * Brings the bookkeeping the getters answer from (`epoch`, `latest`, `stateVersion`, origins,
+   * tail sizes) up to what other writers of the storage committed: other server processes on
+   * one database. Writes never need it (they decide against storage, under its locks); a check
+   * that would refuse a client on what this handle last saw (a cursor past `latest`, an upload
+   * after a client version it does not know, another epoch) does, before it refuses. A backend
+   * with one writer (the file backend locks its directory) has nothing to bring in.
+   */
+  refresh(): Promise<void>;
 }
 
 /** The partitions of one storage. */
@@ -156,6 +166,13 @@ export interface PartitionStore {
   acquire(partition: string): Promise<PartitionHandle>;
   /** One user of `partition`'s handle is done; the last lets go of what it holds. */
   release(partition: string): Promise<void>;
+  /**
+   * Of `partitions` (each with a handle open here), those whose handle is behind storage:
+   * another writer committed to them since the handle last looked (see `PartitionHandle.refresh`).
+   * One read for them all, so a node can check every partition its sessions watch at each poll.
+   * A backend with one writer answers none.
+   */
+  behind(partitions: readonly string[]): Promise<readonly string[]>;
 }
 
 /** The shortest token secret a store keeps: a stored one shorter (an empty file a crash left) is replaced. */
@@ -190,10 +207,20 @@ export interface AuthStore {
   close(): Promise<void>;
 }
 
-/** One storage backend, opened by one server at a time (a second opener is refused, not raced). */
+/**
+ * One storage backend as a server opens it: the file backend is opened by one server at a time
+ * (a second opener is refused, not raced); the PostgreSQL backend by any number of server
+ * processes (nodes) at once, which hear each other's commits through `feed`.
+ */
 export interface ServerStorage {
   readonly partitions: PartitionStore;
   readonly auth: AuthStore;
+  /** How the nodes on this storage hear what the others committed (`singleNodeFeed` for a storage of one node). */
+  readonly feed: ChangeFeed;
+  /** Where the data is, for the server's log (a directory, or the database without its password). */
+  readonly location: string;
+  /** History files held open now (the file backend's `maxOpenHistories` budget; 0 where none are held). */
+  openPartitionFiles(): number;
   /** Waits for background work (folds), syncs and closes everything; nothing opens after it. */
   close(): Promise<void>;
 }

@@ -13,6 +13,8 @@ export interface SharedHandle {
 
 interface Entry<H> {
   readonly opening: Promise<H>;
+  /** The handle once `opening` resolved. */
+  opened?: H;
   users: number;
 }
 
@@ -29,7 +31,9 @@ export class SharedHandles<H extends SharedHandle> {
     let entry = this.active.get(partition);
     if (entry === undefined) {
       const closing = this.closing.get(partition);
-      entry = { opening: closing === undefined ? open() : closing.then(open), users: 0 };
+      const created: Entry<H> = { opening: closing === undefined ? open() : closing.then(open), users: 0 };
+      created.opening.then((handle) => (created.opened = handle), () => undefined);
+      entry = created;
       this.active.set(partition, entry);
     }
     entry.users++;
@@ -42,6 +46,11 @@ export class SharedHandles<H extends SharedHandle> {
       if (this.active.get(partition) === current) this.active.delete(partition);
       throw error;
     }
+  }
+
+  /** The handle of `partition` if one is open and in use now (never opens one). */
+  peek(partition: string): H | undefined {
+    return this.active.get(partition)?.opened;
   }
 
   /**

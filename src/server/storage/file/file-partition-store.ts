@@ -109,6 +109,11 @@ class FileStore implements FilePartitionStore {
     });
   }
 
+  /** None: the directory's lock makes this store its only writer. */
+  behind(): Promise<readonly string[]> {
+    return Promise.resolve([]);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const { handles, closing } = await this.handles.drain();

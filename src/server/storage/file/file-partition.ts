@@ -273,6 +273,11 @@ export class FilePartition implements PartitionHandle, FileHolder {
     return run.finally(() => this.foldsRunning--);
   }
 
+  /** Nothing to bring in: the directory's lock makes this handle its partition's only writer. */
+  refresh(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /**
    * Server versions go on across a reset: the new epoch's state is at `stateVersion` = the old
    * `latest` (S), with an empty tail, so a tail record of the old epoch a crash left behind is at

@@ -13,6 +13,7 @@ import type { PartitionStore } from '../server-storage.js';
 import { SharedHandles } from '../shared-handles.js';
 import { migrate } from './migrations.js';
 import { PostgresPartition, type PostgresPartitionOptions } from './postgres-partition.js';
+import { toSafeInteger } from './transaction.js';
 
 /** Options of {@link openPostgresPartitionStore}. */
 export interface PostgresPartitionStoreOptions {
@@ -79,6 +80,25 @@ class PostgresStore implements PostgresPartitionStore {
 
   release(partition: string): Promise<void> {
     return this.handles.release(partition, (handle) => handle.close());
+  }
+
+  async behind(partitions: readonly string[]): Promise<readonly string[]> {
+    const open = new Map<string, PostgresPartition>();
+    for (const partition of partitions) {
+      const handle = this.handles.peek(partition);
+      if (handle !== undefined) open.set(partition, handle);
+    }
+    if (open.size === 0) return [];
+    const { rows } = await this.pool.query<{ partition: string; epoch: string; latest: unknown; state_version: unknown }>(
+      'select partition, epoch, latest, state_version from sync_partitions where partition = any($1::text[])',
+      [[...open.keys()]],
+    );
+    return rows
+      .filter((row) => {
+        const handle = open.get(row.partition)!;
+        return row.epoch !== handle.epoch || toSafeInteger(row.latest) !== handle.latest || toSafeInteger(row.state_version) !== handle.stateVersion;
+      })
+      .map((row) => row.partition);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,64 @@
+/**
+ * The file backend as a server opens it: the partitions and auth state under one data
+ * directory, which this process locks for as long as it is open (a second server on it, in any
+ * process, is refused with `FileLockedError` before anything there is read).
+ */
+import { join } from 'node:path';
+import { makeDirectoryDurably } from '../../../store/durable-fs.js';
+import { acquireFileLock, lockPathOfDirectory } from '../../../store/file-lock.js';
+import type { Logger } from '../../../store/logger.js';
+import { singleNodeFeed } from '../change-feed.js';
+import type { ServerStorage } from '../server-storage.js';
+import { openFileAuthStore } from './file-auth-store.js';
+import { openFilePartitionStore } from './file-partition-store.js';
+
+/** Options of {@link openFileServerStorage}. */
+export interface FileServerStorageOptions {
+  readonly dataDir: string;
+  readonly durability: 'full' | 'batched';
+  readonly maxOpenHistories: number;
+  readonly historyRetentionMs: number;
+  readonly now: () => number;
+  readonly logger: Logger;
+}
+
+/** Locks `dataDir` (made private, 0700, if absent) and opens the storage in it. */
+export async function openFileServerStorage(options: FileServerStorageOptions): Promise<ServerStorage> {
+  const { dataDir } = options;
+  // Private (0700) whatever the umask: the histories in it are every user's data.
+  makeDirectoryDurably(dataDir);
+  // Taken before the secret or any history is read.
+  const lock = acquireFileLock(dataDir, lockPathOfDirectory(dataDir));
+  try {
+    const auth = await openFileAuthStore(dataDir);
+    const partitions = openFilePartitionStore(join(dataDir, 'partitions'), {
+      durability: options.durability,
+      logger: options.logger,
+      maxOpenHistories: options.maxOpenHistories,
+      historyRetentionMs: options.historyRetentionMs,
+      now: options.now,
+    });
+    let closing: Promise<void> | undefined;
+    return {
+      partitions,
+      auth,
+      feed: singleNodeFeed,
+      location: dataDir,
+      openPartitionFiles: () => partitions.openPartitionFiles,
+      close: () => {
+        closing ??= (async () => {
+          try {
+            await partitions.close();
+            await auth.close();
+          } finally {
+            lock.release();
+          }
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
