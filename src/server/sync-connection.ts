@@ -196,7 +196,13 @@ export class SyncConnection {
           if (this.socket.bufferedAmount > this.highWater) await this.drained();
           if (session.ended || this.closed) return;
           const batch = await handle.readTail(session.position, fileIdent, this.context.downloadBatchBytes);
-          if ('folded' in batch) continue;
+          if ('folded' in batch) {
+            // Folded by another node: this handle's `stateVersion` would send the loop back to
+            // the same read for ever. Refreshed, it is at least the fold's (so the state is read).
+            if (batch.stateVersion > handle.stateVersion) await handle.refresh();
+            if (batch.stateVersion > handle.stateVersion) throw new Error(`partition ${session.partition}: the state is at ${batch.stateVersion}, its handle at ${handle.stateVersion} after a refresh`);
+            continue;
+          }
           if (session.ended || this.closed) return;
           // Only what is on stable storage is acknowledged (`OriginState.clientVersion`).
           const ack = handle.origin(fileIdent).clientVersion;

@@ -133,6 +133,53 @@ pgAvailable.describe('several nodes on one database', () => {
     expect(watcherResets).toEqual([]);
   });
 
+  pgAvailable.it('a file whose cursors are ahead of what a node heard is refreshed for, not refused (badCursor)', async () => {
+    const n = await freshNodes();
+    const users = [{ email: 'bob@example.com', password: 'pw-bob-1' }];
+    const one = await n.start({ pollIntervalMs: NEVER_MS, users });
+    // Node two hears nothing: its handle of `p`, kept open by the watcher, stays at what it first read.
+    const two = await n.start({ pollIntervalMs: NEVER_MS, users, dropNotifications: () => true });
+    const watcher = await n.client(two.url, 'p');
+    const storageDir = n.storageDir('bob');
+    const first = n.app(one.url, { storageDir });
+    const errors: SyncError[] = [];
+    let realm = await Realm.open({ sync: { user: await first.logIn(Credentials.emailPassword('bob@example.com', 'pw-bob-1')), partition: 'p', onError: (_s, e) => errors.push(e) } });
+    for (let i = 0; i < 5; i++) {
+      realm.write((tx) => tx.put('Task', `b${i}`, { i }));
+      await realm.syncSession!.waitForUpload(AbortSignal.timeout(TIMEOUT));
+    }
+    realm.close();
+    first.close();
+    const second = n.app(two.url, { storageDir });
+    realm = await Realm.open({ sync: { user: await second.logIn(Credentials.emailPassword('bob@example.com', 'pw-bob-1')), partition: 'p', onError: (_s, e) => errors.push(e) } });
+    realm.write((tx) => tx.put('Task', 'b5', { i: 5 }));
+    await realm.syncSession!.waitForUpload(AbortSignal.timeout(TIMEOUT));
+    await realm.syncSession!.waitForDownload(AbortSignal.timeout(TIMEOUT));
+    expect(errors).toEqual([]);
+    expect(realm.objects('Task')).toHaveLength(6);
+    expect(watcher.realm.objects('Task').length).toBeLessThanOrEqual(6);
+  });
+
+  pgAvailable.it('a node that missed another node\'s fold serves a new client from the state (it does not spin on the folded tail)', async () => {
+    const n = await freshNodes();
+    let dropping = false;
+    const one = await n.start({ pollIntervalMs: NEVER_MS });
+    const two = await n.start({ pollIntervalMs: NEVER_MS, dropNotifications: () => dropping });
+    const a = await n.client(one.url, 'p');
+    const b = await n.client(two.url, 'p');
+    for (let i = 0; i < 10; i++) a.realm.write((tx) => tx.put('Task', `t${i}`, { i }));
+    await a.realm.syncSession!.waitForUpload(AbortSignal.timeout(TIMEOUT));
+    // Node two knows the ten changesets (as tail), then misses the fold that takes them out of it.
+    await eventually(() => b.realm.objects('Task').length === 10, 'b has them through node two', TIMEOUT);
+    dropping = true;
+    const report = await one.compactPartition('p');
+    expect(report.to).toBe(10);
+    const late = await n.client(two.url, 'p');
+    await late.realm.syncSession!.waitForDownload(AbortSignal.timeout(TIMEOUT));
+    expect(late.realm.objects('Task')).toEqual(a.realm.objects('Task'));
+    expect(late.errors).toEqual([]);
+  });
+
   pgAvailable.it('a reset on one node resets the clients of the other', async () => {
     const n = await freshNodes();
     const one = await n.start({ pollIntervalMs: NEVER_MS });
