@@ -20,6 +20,9 @@ import pg from 'pg';
 import type { Logger } from '../../../store/logger.js';
 import type { ChangeFeed, ChangeListener, StorageChange } from '../change-feed.js';
 
+/** The `application_name` of the listening connection (how an operator, or a test, finds it in `pg_stat_activity`). */
+export const LISTEN_APPLICATION_NAME = 'sync-session-listen';
+
 /** The channel every node listens on (one per database). */
 export const CHANGE_CHANNEL = 'sync_session_changes';
 
@@ -140,7 +143,7 @@ class PostgresChangeFeed implements ChangeFeed {
 
   /** Opens the listening connection and LISTENs; on failure, tries again after a backoff. */
   private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.connectionString, keepAlive: true });
+    const client = new pg.Client({ connectionString: this.options.connectionString, keepAlive: true, application_name: LISTEN_APPLICATION_NAME });
     // Unheard, a dying connection's `error` would end the process.
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('the connection ended')));
