@@ -540,6 +540,13 @@ export class SyncConnection {
       this.failSession(session, 'badCursor', `upload cursor names server version ${message.progress.serverVersion} of ${handle.latest}`);
       return;
     }
+    // Checked at IDENT too, but on what this node had seen then: another node may have stored the
+    // file's first upload, by its owner, since (a forged file ident would write in its history).
+    const owner = handle.origin(fileIdent).owner;
+    if (owner !== undefined && owner !== session.userId) {
+      this.failSession(session, 'permissionDenied', `file ${fileIdent} belongs to another user`);
+      return;
+    }
     const now = this.context.now();
     const plan = planUpload(fileIdent, handle.origin(fileIdent).clientVersion, message.changesets, (hlc) => stampProblem(hlc, now, this.context.maxClockSkewMs));
     let added = 0;
