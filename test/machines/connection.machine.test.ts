@@ -281,6 +281,17 @@ describe('a server of several nodes (docs/SEMANTICS.md §2.8)', () => {
     console.log(`node choice: ${Math.min(numRuns, 500)} runs, seed ${seed}, ${failures} failures, ${moves} moves to another node`);
   });
 
+  it('a lingering socket the server closes goes idle on the same node; the next session tries it first', () => {
+    const h = harness({ urls: ['ws://a/sync', 'ws://b/sync'], seed: 4 });
+    h.actor.send({ type: 'session.attach', sessionId: 'a' });
+    h.actor.send({ type: 'socket.open' });
+    h.actor.send({ type: 'session.detach', sessionId: 'a' });
+    h.actor.send({ type: 'socket.closed' });
+    expect(h.value()).toBe('"idle"');
+    h.actor.send({ type: 'session.attach', sessionId: 'a' });
+    expect(h.log.urls).toEqual(['ws://a/sync', 'ws://a/sync']);
+  });
+
   it('one node is the same node after a failure: a single URL is tried again as before', () => {
     const h = harness({ urls: ['ws://only/sync'], seed: 2 });
     h.actor.send({ type: 'session.attach', sessionId: 'a' });
