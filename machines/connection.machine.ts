@@ -1,4 +1,4 @@
-import { assertEvent, assign, fromCallback, setup, type SnapshotFrom } from 'xstate';
+import { assertEvent, assign, fromCallback, setup, type EventObject, type SnapshotFrom } from 'xstate';
 import { defaultReconnect, grown, jitter, jittered, MAX_TIMER_DELAY_MS, type ReconnectOptions } from './backoff.js';
 import { MemberSet } from './member-set.js';
 import { nextRandom } from './random.js';
@@ -20,12 +20,21 @@ export const pingJitterShare = 0.1;
 /** Whose socket this is, for inspectors; the chart never reads it. */
 export interface ConnectionLabel {
   readonly userId: string;
-  readonly baseUrl: string;
+  /** The server's base URLs as the app was given them (one per node); the one in use is `currentUrl`. */
+  readonly baseUrls: readonly string[];
 }
+
+/** A list with at least one entry (the nodes of a server). */
+export type NonEmptyList<T> = readonly [T, ...T[]];
 
 /** Configuration a shared-connection actor starts with. */
 export interface ConnectionInput {
   readonly label?: ConnectionLabel;
+  /**
+   * The sync URLs of the server's nodes (`ws://host:port/sync`), in the order they are tried.
+   * The first attempt goes to the first (docs/SEMANTICS.md §2.8).
+   */
+  readonly urls: NonEmptyList<string>;
   readonly reconnect?: Partial<ReconnectOptions>;
   readonly keepalive?: Partial<KeepaliveOptions>;
   /** How long the socket stays open after its last session leaves. */
@@ -41,6 +50,13 @@ export interface ConnectionContext {
   readonly reconnect: ReconnectOptions;
   readonly keepalive: KeepaliveOptions;
   readonly lingerMs: number;
+  /** The sync URLs of the server's nodes, as the input gave them. */
+  readonly urls: NonEmptyList<string>;
+  /**
+   * Index in `urls` of the node the socket goes to: kept while it works, the next one
+   * (wrapping) after each failure (docs/SEMANTICS.md §2.8).
+   */
+  readonly node: number;
   /**
    * Attached sessions, in the order they attached. JSON shows their ids as an array; a snapshot
    * restored from JSON needs `MemberSet.of(ids)` back in this place.
@@ -67,6 +83,14 @@ export type ConnectionEvent =
   | { readonly type: 'server.ident' }
   | { readonly type: 'pong' }
   | { readonly type: 'reconnect' };
+
+/** What the `socket` actor is started with: where to connect, as the chart's state names it. */
+export interface SocketInput {
+  readonly url: string;
+}
+
+/** The sync URL of the node `context` names: where the current or next socket goes. */
+export const currentUrl = (context: Pick<ConnectionContext, 'urls' | 'node'>): string => context.urls[context.node] ?? context.urls[0];
 
 /** What sessions hear from their connection; the session chart's `connection.*` events. */
 export type ConnectionNotice = 'connection.connecting' | 'connection.open' | 'connection.lost';
@@ -113,8 +137,10 @@ export type ConnectionTag = 'holdsProcess';
  * `reconnect`, which also skips a wait under way. Keepalive sends PING after a jittered
  * interval and drops the socket when no PONG comes in time. After the last session leaves, an
  * open socket lingers before it closes; it holds the process only while a session is attached
- * (the `holdsProcess` tag). The socket itself is the `socket` actor; the runtime
- * provides it, and `notify` and `sendPing`.
+ * (the `holdsProcess` tag). A server of several nodes is one list of URLs: the socket goes to
+ * the node `node` names, which stays while it works and moves to the next (wrapping) on every
+ * failure, after the same backoff. The socket itself is the `socket` actor, started with the
+ * URL; the runtime provides it, and `notify` and `sendPing`.
  */
 export const connectionMachine = setup({
   types: {
@@ -124,8 +150,8 @@ export const connectionMachine = setup({
     tags: {} as ConnectionTag,
   },
   actors: {
-    /** Opens the socket on start, closes it on stop; sends `socket.*`, `server.ident`, `pong`. */
-    socket: fromCallback(() => () => {}),
+    /** Opens the socket to `input.url` on start, closes it on stop; sends `socket.*`, `server.ident`, `pong`. */
+    socket: fromCallback<EventObject, SocketInput>(() => () => {}),
   },
   actions: {
     notify: (_: unknown, _params: NotifyParams) => {},
@@ -142,6 +168,9 @@ export const connectionMachine = setup({
         return context.sessions.without(event.sessionId);
       },
     }),
+    // A socket that closed, failed to open or stopped answering: the next attempt goes to the
+    // next node. One node is this one again, so a single URL behaves as it always did.
+    nextNode: assign({ node: ({ context }) => (context.node + 1) % context.urls.length }),
     resetBackoff: assign({ baseDelayMs: ({ context }) => context.reconnect.initialDelayMs }),
     scheduleBackoff: assign(({ context, event }) => {
       const { value, state } = nextRandom(context.rng);
@@ -180,6 +209,8 @@ export const connectionMachine = setup({
       reconnect,
       keepalive: { ...defaultKeepalive, ...input.keepalive },
       lingerMs: input.lingerMs ?? 30_000,
+      urls: input.urls,
+      node: 0,
       sessions: MemberSet.empty,
       baseDelayMs: reconnect.initialDelayMs,
       backoffMs: 0,
@@ -195,7 +226,7 @@ export const connectionMachine = setup({
       },
     },
     online: {
-      invoke: { id: 'socket', src: 'socket' },
+      invoke: { id: 'socket', src: 'socket', input: ({ context }) => ({ url: currentUrl(context) }) },
       initial: 'connecting',
       on: {
         'socket.closed': { target: 'backingOff' },
@@ -254,7 +285,8 @@ export const connectionMachine = setup({
     backingOff: {
       // The wait before the next try holds it: a dying session's changes are still to go.
       tags: 'holdsProcess',
-      entry: ['scheduleBackoff', { type: 'notify', params: everyone('connection.lost') }],
+      // Every way in is a failure of the current node: the wait applies to the next one too.
+      entry: ['nextNode', 'scheduleBackoff', { type: 'notify', params: everyone('connection.lost') }],
       on: {
         'session.attach': { guard: 'isNewSession', actions: 'addSession' },
         'session.detach': detach('idle'),
@@ -274,7 +306,8 @@ export const holdsProcess = (snapshot: SnapshotFrom<typeof connectionMachine>): 
 
 /** A configuration whose backoff base takes few values (1, 2, 4 s), so the walk is finite. */
 export const connectionInputs: readonly ConnectionInput[] = [
-  { reconnect: { initialDelayMs: 1_000, maxDelayMs: 4_000, multiplier: 2 }, seed: 7 },
+  { urls: ['ws://node-a/sync'], reconnect: { initialDelayMs: 1_000, maxDelayMs: 4_000, multiplier: 2 }, seed: 7 },
+  { urls: ['ws://node-a/sync', 'ws://node-b/sync', 'ws://node-c/sync'], reconnect: { initialDelayMs: 1_000, maxDelayMs: 4_000, multiplier: 2 }, seed: 7 },
 ];
 
 /** The shared connection's alphabet: two sessions, the socket's happenings, the user's reconnect. */

@@ -1,11 +1,12 @@
 import type { InspectionEvent, Observer } from 'xstate';
-import type { KeepaliveOptions } from '../../machines/connection.machine.js';
+import type { KeepaliveOptions, NonEmptyList } from '../../machines/connection.machine.js';
 import type { ReconnectOptions } from '../../machines/backoff.js';
 import type { Logger } from '../store/logger.js';
 import { stderrLogger } from '../store/logger.js';
 import type { Transport } from '../transport/transport.js';
 import { createRelayInspector, DEFAULT_INSPECT_URL } from '../inspect/relay-inspector.js';
-import { custom, describeValue, func, num, obj, oneOf, str, validateOptions, withMethods, withoutUndefined, type OptionSchema } from '../config/option-schema.js';
+import { describeValue, func, num, obj, oneOf, str, validateOptions, withMethods, withoutUndefined, type OptionSchema } from '../config/option-schema.js';
+import { baseUrlSchema, resolveBaseUrls } from './base-urls.js';
 import { MIN_KEEPALIVE_MS, MIN_RETRY_DELAY_MS, timerMs } from '../config/timing.js';
 
 /** An XState inspection observer, as `createActor(…, { inspect })` takes it. */
@@ -13,8 +14,13 @@ export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEve
 
 /** Options of `new App(...)`. */
 export interface AppConfig {
-  /** The server's base URL, as `startServer` returns it: `http://host:port`. */
-  readonly baseUrl: string;
+  /**
+   * The server's base URL, as `startServer` returns it: `http://host:port`; or the base URLs of
+   * its nodes (at most 64, distinct), which share one token secret and one set of users. The
+   * client uses one node at a time and moves to the next when it cannot reach it
+   * (docs/SEMANTICS.md §2.8).
+   */
+  readonly baseUrl: string | readonly string[];
   /** Where local realm files go when `Realm.open` is given no path. */
   readonly storageDir: string;
   readonly reconnect?: Partial<ReconnectOptions>;
@@ -51,7 +57,8 @@ export interface AppConfig {
 
 /** `AppConfig` checked, with defaults. */
 export interface ResolvedAppConfig {
-  readonly baseUrl: string;
+  /** The origins of `baseUrl`, in the order they are tried: one entry for a single URL. */
+  readonly baseUrls: NonEmptyList<string>;
   readonly storageDir: string;
   readonly reconnect: Partial<ReconnectOptions>;
   readonly keepalive: Partial<KeepaliveOptions>;
@@ -66,16 +73,6 @@ export interface ResolvedAppConfig {
   readonly logger: Logger;
   readonly transport: Transport | undefined;
 }
-
-const isHttpUrl = (v: unknown): boolean => {
-  if (typeof v !== 'string') return false;
-  try {
-    const { protocol } = new URL(v);
-    return protocol === 'http:' || protocol === 'https:';
-  } catch {
-    return false;
-  }
-};
 
 const isObserverObject = (v: unknown): boolean => typeof v === 'object' && v !== null && typeof (v as { next?: unknown }).next === 'function';
 
@@ -93,7 +90,7 @@ const inspectSchema: OptionSchema = {
 
 /** Every option of `new App`, nested ones included: an unknown key or a bad value is refused by name. */
 const appSchema = obj({
-  baseUrl: { schema: custom('an http(s) URL', isHttpUrl), required: true },
+  baseUrl: { schema: baseUrlSchema, required: true },
   storageDir: { schema: str({ nonEmpty: true, expected: 'a non-empty path' }), required: true },
   reconnect: obj({
     initialDelayMs: timerMs(MIN_RETRY_DELAY_MS),
@@ -114,11 +111,10 @@ const appSchema = obj({
 export function resolveAppConfig(config: AppConfig): ResolvedAppConfig {
   if (typeof config !== 'object' || config === null) throw new TypeError('App: config must be an object');
   validateOptions('App', appSchema, config);
-  const url = new URL(config.baseUrl);
   const logger = config.logger ?? stderrLogger;
   const inspection = resolveInspect(config.inspect, logger);
   return {
-    baseUrl: url.origin,
+    baseUrls: resolveBaseUrls(config.baseUrl),
     storageDir: config.storageDir,
     reconnect: withoutUndefined(config.reconnect ?? {}),
     keepalive: withoutUndefined(config.keepalive ?? {}),

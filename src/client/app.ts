@@ -1,4 +1,5 @@
 import { requestLogin } from './auth-client.js';
+import { AuthNodes } from './auth-nodes.js';
 import { resolveAppConfig, type AppConfig, type ResolvedAppConfig } from './app-config.js';
 import { Credentials } from './credentials.js';
 import { SyncManager } from './sync-manager.js';
@@ -11,6 +12,8 @@ const appsOfUsers = new WeakMap<User, App>();
 export class App {
   readonly config: ResolvedAppConfig;
   readonly syncManager: SyncManager;
+  /** Where logins and its users' refreshes go: the node that answered last first. */
+  private readonly authNodes: AuthNodes;
   private readonly users = new Map<string, User>();
   private closed = false;
 
@@ -20,23 +23,27 @@ export class App {
    */
   constructor(config: AppConfig) {
     this.config = resolveAppConfig(config);
+    this.authNodes = new AuthNodes(this.config.baseUrls);
     this.syncManager = new SyncManager(this.config);
     // Error actions an earlier run reported and nobody ran (docs/SEMANTICS.md §5.6) run now, before any file opens.
     this.syncManager.runPendingActions();
   }
 
-  /** Logs in with `credentials` at the server's `/auth/login`. */
+  /**
+   * Logs in with `credentials` at the server's `/auth/login`; with several nodes, at the first
+   * that answers (a refusal from one is final: docs/SEMANTICS.md §2.8).
+   */
   async logIn(credentials: Credentials): Promise<User> {
     if (this.closed) throw new Error('App.logIn: the app is closed');
     if (!(credentials instanceof Credentials)) throw new TypeError('App.logIn: credentials must come from Credentials.anonymous() or Credentials.emailPassword()');
-    const tokens = await requestLogin(this.config.baseUrl, credentials.body);
+    const tokens = await this.authNodes.request((baseUrl) => requestLogin(baseUrl, credentials.body));
     // The same identity is the same User object, as in the Realm SDKs: its sessions revive.
     const known = this.users.get(tokens.userId);
     if (known !== undefined) {
       known.relogIn(tokens);
       return known;
     }
-    const user = new User(this.config.baseUrl, tokens, this.config.clock);
+    const user = new User(this.authNodes, tokens, this.config.clock);
     this.users.set(user.id, user);
     appsOfUsers.set(user, this);
     return user;

@@ -1,5 +1,13 @@
-import { createActor, fromCallback, type Actor } from 'xstate';
-import { connectionMachine, holdsProcess, type ConnectionEvent, type ConnectionLabel, type ConnectionNotice } from '../../machines/connection.machine.js';
+import { createActor, fromCallback, type Actor, type EventObject } from 'xstate';
+import {
+  connectionMachine,
+  holdsProcess,
+  type ConnectionEvent,
+  type ConnectionLabel,
+  type ConnectionNotice,
+  type NonEmptyList,
+  type SocketInput,
+} from '../../machines/connection.machine.js';
 import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from '../protocol/index.js';
 import type { Transport, TransportSocket } from '../transport/transport.js';
 import type { ResolvedAppConfig } from './app-config.js';
@@ -19,7 +27,8 @@ export interface ConnectionMember {
 
 /** How a shared connection is set up: the app's timing, logger and inspector, and where to connect. */
 export interface SharedConnectionOptions extends Pick<ResolvedAppConfig, 'reconnect' | 'keepalive' | 'lingerMs' | 'logger' | 'inspect'> {
-  readonly url: string;
+  /** The sync URLs of the server's nodes; the chart picks the one each socket goes to. */
+  readonly urls: NonEmptyList<string>;
   readonly transport: Transport;
   /** Whose socket this is, carried in the chart's context for inspectors. */
   readonly label?: ConnectionLabel;
@@ -51,10 +60,11 @@ export class SharedConnection {
   constructor(private readonly options: SharedConnectionOptions) {
     const machine = connectionMachine.provide({
       actors: {
-        socket: fromCallback(({ sendBack }) => {
+        // The URL is the chart's choice (its `node`), handed over as the actor's input.
+        socket: fromCallback<EventObject, SocketInput>(({ sendBack, input }) => {
           let live = true;
           let namedBackoff: number | undefined;
-          const socket = options.transport.connect(options.url, {
+          const socket = options.transport.connect(input.url, {
             open: () => {
               if (live) sendBack({ type: 'socket.open' });
             },
@@ -84,7 +94,7 @@ export class SharedConnection {
               if (!live) return;
               live = false;
               this.socket = undefined;
-              options.logger.info('socket closed', { reason });
+              options.logger.info('socket closed', { url: input.url, reason });
               sendBack(namedBackoff === undefined ? { type: 'socket.closed' } : { type: 'socket.closed', backoffMs: namedBackoff });
             },
           });
@@ -117,6 +127,7 @@ export class SharedConnection {
         reconnect: options.reconnect,
         keepalive: options.keepalive,
         lingerMs: options.lingerMs,
+        urls: options.urls,
         seed: options.seed ?? Math.floor(Math.random() * 2 ** 31),
       },
       ...(options.inspect === undefined ? {} : { inspect: options.inspect }),

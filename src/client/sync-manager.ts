@@ -1,4 +1,4 @@
-import { syncUrl } from '../protocol/endpoint.js';
+import { syncUrls } from '../protocol/endpoint.js';
 import type { ErrorAction } from '../../machines/types.js';
 import { isIssuedBy, issueErrorActionToken, useUpErrorActionToken } from './action-token.js';
 import { InvalidActionTokenError, type ErrorActionToken } from './errors.js';
@@ -194,9 +194,9 @@ export class SyncManager {
     if (connection === undefined) {
       connection = new SharedConnection({
         ...this.config,
-        url: syncUrl(this.config.baseUrl),
+        urls: syncUrls(this.config.baseUrls),
         transport: this.config.transport ?? wsTransport,
-        label: { userId: user.id, baseUrl: this.config.baseUrl },
+        label: { userId: user.id, baseUrls: this.config.baseUrls },
       });
       this.connections.set(user.id, connection);
     }

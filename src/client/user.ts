@@ -1,4 +1,5 @@
 import { AuthRefusedError, requestRefresh, tokenExpiry, type Tokens } from './auth-client.js';
+import type { AuthNodes } from './auth-nodes.js';
 
 /** What a user's sessions hear from it. */
 export interface UserListener {
@@ -19,7 +20,7 @@ export class User {
 
   /** @internal Made by `App.logIn`. */
   constructor(
-    private readonly baseUrl: string,
+    private readonly authNodes: AuthNodes,
     tokens: Tokens,
     private readonly now: () => number = Date.now,
   ) {
@@ -45,12 +46,12 @@ export class User {
 
   /**
    * Gets a new access token. A refusal by the server (401/403) logs the user out and rejects
-   * with `{ refused: true }`; a network failure rejects with `{ refused: false }`. Concurrent
-   * calls share one request.
+   * with `{ refused: true }`; a network failure at every node rejects with `{ refused: false }`
+   * (one node down is no failure: the next one is asked). Concurrent calls share one request.
    */
   refreshAccessToken(): Promise<string> {
     if (!this.loggedIn) return Promise.reject({ refused: true, message: 'the user is logged out' });
-    this.refreshing ??= requestRefresh(this.baseUrl, this.refresh)
+    this.refreshing ??= this.authNodes.request((baseUrl) => requestRefresh(baseUrl, this.refresh))
       .then((token) => {
         this.setAccess(token);
         return token;

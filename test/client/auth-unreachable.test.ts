@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthRefusedError, requestRefresh } from '../../src/client/auth-client.js';
+import { AuthNodes } from '../../src/client/auth-nodes.js';
 import { App, Credentials, ServerUnreachableError, silentLogger, User } from '../../src/index.js';
 import { startServer } from '../../src/server/index.js';
 
@@ -43,7 +44,7 @@ describe('auth requests to a server that is down', () => {
     expect((error as ServerUnreachableError).url).toBe(`${closedUrl}/auth/refresh`);
     expect((error as ServerUnreachableError).code).toBe('ECONNREFUSED');
 
-    const user = new User(closedUrl, { userId: 'u', accessToken: 'a', refreshToken: 'r' });
+    const user = new User(new AuthNodes([closedUrl]), { userId: 'u', accessToken: 'a', refreshToken: 'r' });
     const failure: unknown = await user.refreshAccessToken().catch((e: unknown) => e);
     expect(failure).toMatchObject({ refused: false });
     expect((failure as { message: string }).message).toContain(`${closedUrl}/auth/refresh`);

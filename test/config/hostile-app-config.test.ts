@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { App } from '../../src/client/app.js';
 import { resolveAppConfig, type AppConfig } from '../../src/client/app-config.js';
+import { MAX_BASE_URLS } from '../../src/client/base-urls.js';
 import { silentLogger } from '../../src/store/logger.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { applyMutation, expectAcceptable, expectRefusalNaming, hostileSeed, mutation, type OptionShape } from '../support/hostile-options.js';
@@ -44,7 +45,7 @@ const shape: OptionShape = {
     lingerMs: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     refreshRetryDelayMs: fc.integer({ min: 10, max: 2 ** 31 - 1 }),
     durability: fc.constantFrom('full', 'batched'),
-    baseUrl: fc.constantFrom('http://127.0.0.1:9', 'https://127.0.0.1/', 'http://localhost:1/path'),
+    baseUrl: fc.constantFrom<unknown>('http://127.0.0.1:9', 'https://127.0.0.1/', 'http://localhost:1/path', ['http://127.0.0.1:9'], ['http://127.0.0.1:9', 'https://127.0.0.1:10/x']),
     clock: fc.constant(() => 0),
   },
 };
@@ -89,6 +90,48 @@ describe('new App refuses bad configuration by name', () => {
     expect(() => new App({ ...base(), durability: 1 as never })).toThrow(new TypeError("App: durability must be one of 'full', 'batched', got 1"));
     expect(() => new App({ ...base(), logger: {} as never })).toThrow(/logger must be a Logger .*got an object/);
     expect(() => new App({ ...base(), inspect: { url: 'ws://127.0.0.1:1', retry: true } as never })).toThrow(/unknown option inspect\.retry/);
+  });
+});
+
+describe('baseUrl: one URL or a list of nodes (docs/SEMANTICS.md §2.8)', () => {
+  const base = (baseUrl: unknown): AppConfig => ({ baseUrl, storageDir: join(root, 'nodes'), logger: silentLogger, transport: counting }) as AppConfig;
+
+  it('a single string works as before: its origin, one node', () => {
+    expect(resolveAppConfig(base('http://127.0.0.1:1/some/path')).baseUrls).toEqual(['http://127.0.0.1:1']);
+  });
+
+  it('a list is kept in order, each entry as its origin; 1 and 64 entries are accepted', () => {
+    expect(resolveAppConfig(base(['http://127.0.0.1:2/', 'https://127.0.0.1:1/x'])).baseUrls).toEqual(['http://127.0.0.1:2', 'https://127.0.0.1:1']);
+    expect(resolveAppConfig(base(['http://127.0.0.1:3'])).baseUrls).toEqual(['http://127.0.0.1:3']);
+    const most = Array.from({ length: MAX_BASE_URLS }, (_, i) => `http://127.0.0.1:${i + 1}`);
+    expect(resolveAppConfig(base(most)).baseUrls).toEqual(most);
+    new App(base(most)).close();
+    expect(connects).toBe(0);
+  });
+
+  it('an empty list, a list of more than 64, or a huge sparse one is refused by its length, before any entry', () => {
+    expect(() => new App(base([]))).toThrow(new TypeError('App: baseUrl must be a list of 1 to 64 distinct http(s) URLs, got a list of 0'));
+    const tooMany = Array.from({ length: MAX_BASE_URLS + 1 }, (_, i) => `http://127.0.0.1:${i + 1}`);
+    expect(() => new App(base(tooMany))).toThrow(new TypeError('App: baseUrl must be a list of 1 to 64 distinct http(s) URLs, got a list of 65'));
+    // Walking 2^32 − 1 holes would hang; the length alone refuses it.
+    expect(() => new App(base(new Array(2 ** 32 - 1)))).toThrow(/^App: baseUrl must be a list of 1 to 64 .*got a list of 4294967295$/);
+  });
+
+  it('a bad entry is named by its index', () => {
+    expect(() => new App(base(['http://127.0.0.1:1', 5]))).toThrow(new TypeError('App: baseUrl[1] must be an http(s) URL, got 5'));
+    expect(() => new App(base(['ftp://127.0.0.1:1']))).toThrow(new TypeError('App: baseUrl[0] must be an http(s) URL, got "ftp://127.0.0.1:1"'));
+    expect(() => new App(base(['http://127.0.0.1:1', null]))).toThrow(/^App: baseUrl\[1\] must be an http\(s\) URL, got null$/);
+    expect(() => new App(base([['http://127.0.0.1:1']]))).toThrow(/^App: baseUrl\[0\] must be an http\(s\) URL, got an array$/);
+    expect(() => new App(base(['http://127.0.0.1:1', , 'http://127.0.0.1:2']))).toThrow(/^App: baseUrl\[1\] must be an http\(s\) URL, got undefined$/);
+    expect(() => new App(base({ 0: 'http://127.0.0.1:1', length: 1 }))).toThrow(/^App: baseUrl must be an http\(s\) URL or a list of 1 to 64 distinct http\(s\) URLs, got an object$/);
+  });
+
+  it('two entries naming one server (same origin) are refused, naming both', () => {
+    expect(() => new App(base(['http://127.0.0.1:1', 'http://127.0.0.1:2', 'http://127.0.0.1:1/other']))).toThrow(
+      new TypeError('App: baseUrl[2] names the same server as baseUrl[0] (http://127.0.0.1:1)'),
+    );
+    expect(() => new App(base(['HTTP://LOCALHOST:80/', 'http://localhost']))).toThrow(/baseUrl\[1\] names the same server as baseUrl\[0\]/);
+    expect(connects).toBe(0);
   });
 });
 

@@ -1,20 +1,25 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SimulatedClock, createActor, fromCallback } from 'xstate';
-import { connectionMachine, maxJitterShare, pingJitterShare, type NotifyParams } from '../../machines/index.js';
+import { SimulatedClock, createActor, fromCallback, type EventObject } from 'xstate';
+import { connectionMachine, currentUrl, maxJitterShare, pingJitterShare, type ConnectionInput, type NotifyParams, type SocketInput } from '../../machines/index.js';
 
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 const numRuns = Number(process.env.FC_RUNS ?? 1_000);
 
-/** A connection on a simulated clock with a socket the test opens and closes by hand. */
-function harness(input: Parameters<typeof createActor<typeof connectionMachine>>[1] extends infer O ? O extends { input?: infer I } ? I : never : never) {
+/**
+ * A connection on a simulated clock with a socket the test opens and closes by hand; `urls`
+ * (one node unless given) and the URL each socket was started with are logged.
+ */
+function harness(given: Omit<ConnectionInput, 'urls'> & { urls?: ConnectionInput['urls'] }) {
+  const input: ConnectionInput = { ...given, urls: given.urls ?? ['ws://node-a/sync'] };
   const clock = new SimulatedClock();
-  const log = { sockets: 0, closedSockets: 0, pings: 0, notices: [] as NotifyParams[] };
+  const log = { sockets: 0, closedSockets: 0, pings: 0, notices: [] as NotifyParams[], urls: [] as string[] };
   const actor = createActor(
     connectionMachine.provide({
       actors: {
-        socket: fromCallback(() => {
+        socket: fromCallback<EventObject, SocketInput>(({ input: socket }) => {
           log.sockets++;
+          log.urls.push(socket.url);
           return () => {
             log.closedSockets++;
           };
@@ -186,6 +191,116 @@ describe('shared connection (docs/SEMANTICS.md §2)', () => {
   });
 });
 
+/** What happens to the node in use in one step of a failover walk. */
+type NodeEpisode =
+  | { kind: 'failToOpen' }
+  | { kind: 'workThenLose'; pongs: number }
+  | { kind: 'pongTimeout' }
+  | { kind: 'failThenReconnect' }
+  | { kind: 'failThenLeaveAndReturn' };
+const nodeEpisode: fc.Arbitrary<NodeEpisode> = fc.oneof(
+  fc.constant({ kind: 'failToOpen' as const }),
+  fc.integer({ min: 0, max: 3 }).map((pongs) => ({ kind: 'workThenLose' as const, pongs })),
+  fc.constant({ kind: 'pongTimeout' as const }),
+  fc.constant({ kind: 'failThenReconnect' as const }),
+  fc.constant({ kind: 'failThenLeaveAndReturn' as const }),
+);
+
+describe('a server of several nodes (docs/SEMANTICS.md §2.8)', () => {
+  it('moves to the next node (wrapping) after every failure, after the backoff, and stays on a node that works', () => {
+    let failures = 0;
+    let moves = 0;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.array(nodeEpisode, { minLength: 1, maxLength: 20 }), fc.integer(), (count, episodes, s) => {
+        const urls = Array.from({ length: count }, (_, i) => `ws://node-${i}/sync`) as unknown as ConnectionInput['urls'];
+        const keepalive = { pingIntervalMs: 1_000, pongTimeoutMs: 500 };
+        const h = harness({ urls, keepalive, reconnect: { initialDelayMs: 100, maxDelayMs: 1_000, multiplier: 2 }, seed: s });
+        let node = 0;
+        /** The latest socket went to the node the model expects, and the chart names it. */
+        const onExpectedNode = () => {
+          expect(h.log.urls.at(-1)).toBe(urls[node]);
+          expect(currentUrl(h.actor.getSnapshot().context)).toBe(urls[node]);
+        };
+        const failed = () => {
+          const previous = node;
+          node = (node + 1) % count;
+          failures++;
+          if (node !== previous) moves++;
+          expect(h.value()).toBe('"backingOff"');
+          expect(h.actor.getSnapshot().context.node).toBe(node);
+        };
+        /** The backoff applies to the next node as to the same one: no socket before it is over. */
+        const waitBackoff = () => {
+          const sockets = h.log.sockets;
+          const wait = h.actor.getSnapshot().context.backoffMs;
+          expect(wait).toBeGreaterThan(0);
+          h.clock.increment(wait - 1);
+          expect(h.log.sockets).toBe(sockets);
+          h.clock.increment(1);
+          expect(h.log.sockets).toBe(sockets + 1);
+          onExpectedNode();
+        };
+        h.actor.send({ type: 'session.attach', sessionId: 'a' });
+        onExpectedNode(); // the first attempt: the first node, at once
+        for (const e of episodes) {
+          if (e.kind === 'workThenLose' || e.kind === 'pongTimeout') {
+            h.actor.send({ type: 'socket.open' });
+            h.actor.send({ type: 'server.ident' });
+          }
+          if (e.kind === 'workThenLose') {
+            // A node that works is kept: PING and PONG go on the same socket.
+            for (let i = 0; i < e.pongs; i++) {
+              h.clock.increment(h.actor.getSnapshot().context.pingDelayMs);
+              h.actor.send({ type: 'pong' });
+            }
+            expect(h.log.closedSockets).toBe(h.log.sockets - 1);
+            expect(h.actor.getSnapshot().context.node).toBe(node);
+          }
+          if (e.kind === 'pongTimeout') {
+            h.clock.increment(h.actor.getSnapshot().context.pingDelayMs);
+            h.clock.increment(keepalive.pongTimeoutMs);
+          } else h.actor.send({ type: 'socket.closed' });
+          failed();
+          if (e.kind === 'failThenReconnect') {
+            // `reconnect` skips the wait, not the move.
+            h.actor.send({ type: 'reconnect' });
+            onExpectedNode();
+          } else if (e.kind === 'failThenLeaveAndReturn') {
+            const sockets = h.log.sockets;
+            h.actor.send({ type: 'session.detach', sessionId: 'a' });
+            expect(h.value()).toBe('"idle"');
+            h.actor.send({ type: 'session.attach', sessionId: 'a' });
+            expect(h.log.sockets).toBe(sockets + 1);
+            onExpectedNode();
+          } else waitBackoff();
+        }
+        h.actor.stop();
+      }),
+      { numRuns: Math.min(numRuns, 500), seed },
+    );
+    console.log(`node choice: ${Math.min(numRuns, 500)} runs, seed ${seed}, ${failures} failures, ${moves} moves to another node`);
+  });
+
+  it('a lingering socket the server closes goes idle on the same node; the next session tries it first', () => {
+    const h = harness({ urls: ['ws://a/sync', 'ws://b/sync'], seed: 4 });
+    h.actor.send({ type: 'session.attach', sessionId: 'a' });
+    h.actor.send({ type: 'socket.open' });
+    h.actor.send({ type: 'session.detach', sessionId: 'a' });
+    h.actor.send({ type: 'socket.closed' });
+    expect(h.value()).toBe('"idle"');
+    h.actor.send({ type: 'session.attach', sessionId: 'a' });
+    expect(h.log.urls).toEqual(['ws://a/sync', 'ws://a/sync']);
+  });
+
+  it('one node is the same node after a failure: a single URL is tried again as before', () => {
+    const h = harness({ urls: ['ws://only/sync'], seed: 2 });
+    h.actor.send({ type: 'session.attach', sessionId: 'a' });
+    h.actor.send({ type: 'socket.closed' });
+    h.clock.increment(h.actor.getSnapshot().context.backoffMs);
+    expect(h.log.urls).toEqual(['ws://only/sync', 'ws://only/sync']);
+  });
+});
+
 describe('a server-named backoff beyond what a timer holds', () => {
   it('waits (cut to 2^31 − 1 ms) instead of reconnecting at once in a loop', async () => {
     let sockets = 0;
@@ -200,7 +315,7 @@ describe('a server-named backoff beyond what a timer holds', () => {
         },
         actions: { notify: () => {}, sendPing: () => {} },
       }),
-      { input: { seed: 5 } },
+      { input: { urls: ['ws://node-a/sync'], seed: 5 } },
     ).start();
     const warnings: string[] = [];
     const onWarning = (warning: Error) => warnings.push(warning.name);

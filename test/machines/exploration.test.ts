@@ -85,7 +85,7 @@ describe('exhaustive exploration', () => {
     type Snap = SnapshotFrom<typeof connectionMachine>;
     const walk = walkAll('connection', connectionMachine, connectionInputs, connectionEvents, {
       // The jitter's random state and the delays drawn from it are not part of the state.
-      key: (s: Snap) => JSON.stringify({ value: s.value, sessions: s.context.sessions, base: s.context.baseDelayMs }),
+      key: (s: Snap) => JSON.stringify({ value: s.value, sessions: s.context.sessions, base: s.context.baseDelayMs, node: s.context.node }),
       check: (s: Snap, path) => {
         const { baseDelayMs, backoffMs, reconnect } = s.context;
         const sessions = s.context.sessions.ids();
@@ -97,6 +97,8 @@ describe('exhaustive exploration', () => {
           'a connection in use has sessions',
           path,
         );
+        // The node in use is one of the list (docs/SEMANTICS.md §2.8).
+        invariant(Number.isInteger(s.context.node) && s.context.node >= 0 && s.context.node < s.context.urls.length, `node ${s.context.node} of ${s.context.urls.length}`, path);
         invariant(new Set(sessions).size === sessions.length && sessions.length === s.context.sessions.size, 'a session is attached once', path);
         // The process stays for the connection exactly while a session is on it (docs/SEMANTICS.md §2.7).
         invariant(holdsProcess(s) === sessions.length > 0, 'the connection holds the process exactly while a session is attached', path);

@@ -1,0 +1,42 @@
+import type { NonEmptyList } from '../../machines/connection.machine.js';
+import { ServerUnreachableError } from './errors.js';
+
+/**
+ * The base URLs auth requests (login, refresh) go to, shared by an app and its users
+ * (docs/SEMANTICS.md §2.8). A request starts at the node that last answered and moves to the
+ * next only when a node gives no answer at all ({@link ServerUnreachableError}: refused, reset,
+ * unresolvable, 15 s of silence). Any HTTP answer is that node's word and is final: a 401 from
+ * one node is not asked of the others, which share its users and would only say it again.
+ */
+export class AuthNodes {
+  /** Index of the node that answered last: the next request starts there. */
+  private current = 0;
+
+  constructor(readonly baseUrls: NonEmptyList<string>) {}
+
+  /**
+   * `call` on the base URL of each node in turn, until one answers (resolves, or rejects with
+   * anything but {@link ServerUnreachableError}). When none does, rejects with the
+   * `ServerUnreachableError` of the last node tried. Each node is tried at most once.
+   */
+  async request<T>(call: (baseUrl: string) => Promise<T>): Promise<T> {
+    const count = this.baseUrls.length;
+    const start = this.current;
+    let unreachable: ServerUnreachableError | undefined;
+    for (let i = 0; i < count; i += 1) {
+      const index = (start + i) % count;
+      try {
+        const result = await call(this.baseUrls[index]!);
+        this.current = index;
+        return result;
+      } catch (error) {
+        if (!(error instanceof ServerUnreachableError)) {
+          this.current = index;
+          throw error;
+        }
+        unreachable = error;
+      }
+    }
+    throw unreachable!;
+  }
+}
