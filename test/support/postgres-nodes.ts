@@ -42,7 +42,7 @@ export class PostgresNodes {
   /** An app on `baseUrl` (a node's URL, or a list of them), with a short backoff. */
   app(baseUrl: string | readonly string[], config: Partial<AppConfig> = {}): App {
     const app = new App({
-      baseUrl: baseUrl as string,
+      baseUrl,
       storageDir: join(this.dir, `app${this.apps.length}`),
       lingerMs: 50,
       reconnect: { initialDelayMs: 50, maxDelayMs: 400, multiplier: 2 },
