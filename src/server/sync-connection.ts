@@ -76,6 +76,12 @@ const UNREAD_CLOSE_GRACE_MS = 1_000;
 /** One session bound on this socket. */
 class BoundSession implements Subscriber {
   fileIdent: string | undefined;
+  /**
+   * The epoch its IDENT was answered with. The handle's may move on without the hub's word (a
+   * node that refreshed for another session's cursors, or found it at an append): a session whose
+   * epoch is no longer the handle's is reset before it is sent anything of the new one.
+   */
+  epoch: string | undefined;
   /** Server version the client has been sent up to. */
   position = 0;
   /**
@@ -185,6 +191,7 @@ export class SyncConnection {
         // Bounded: each pass moves `position` forward (a state read to the state's version, a
         // tail read past at least one changeset), and it cannot pass `handle.latest`.
         while (!session.ended && (session.position < handle.latest || session.cursorOwed || (ackOnly && !sent))) {
+          if (this.epochMoved(session)) return;
           if (session.position < handle.stateVersion) {
             // A fold dropped a tombstone this client never got while it was behind.
             if (this.expired(session)) return;
@@ -203,7 +210,7 @@ export class SyncConnection {
             if (batch.stateVersion > handle.stateVersion) throw new Error(`partition ${session.partition}: the state is at ${batch.stateVersion}, its handle at ${handle.stateVersion} after a refresh`);
             continue;
           }
-          if (session.ended || this.closed) return;
+          if (session.ended || this.closed || this.epochMoved(session)) return;
           // Only what is on stable storage is acknowledged (`OriginState.clientVersion`).
           const ack = handle.origin(fileIdent).clientVersion;
           // The changesets' JSON was made once, when they were stored.
@@ -268,6 +275,13 @@ export class SyncConnection {
     } finally {
       await reader.close();
     }
+  }
+
+  /** Resets `session` when its handle's epoch is no longer the one its IDENT named (see `BoundSession.epoch`). */
+  private epochMoved(session: BoundSession): boolean {
+    if (session.epoch === undefined || session.epoch === session.handle.epoch) return false;
+    session.partitionReset();
+    return true;
   }
 
   /**
@@ -495,6 +509,7 @@ export class SyncConnection {
     session.holdsServerData = uploaded > 0 || cursors !== undefined;
     if (this.expired(session)) return;
     session.fileIdent = message.fileIdent;
+    session.epoch = handle.epoch;
     session.uploadProgress = cursors?.upload ?? { clientVersion: 0, serverVersion: 0 };
     this.context.hub.subscribe(session.partition, session);
     const limits = {
@@ -562,6 +577,12 @@ export class SyncConnection {
     } catch (error) {
       this.context.logger.warn('cannot store upload', { partition: session.partition, error: String(error) });
       this.sendError('internalError', 'the server could not store the upload; send it again later', session.id);
+      return;
+    }
+    // Stored in the partition's epoch, which another node's reset may have made a new one since
+    // this session's IDENT: it is not acknowledged to the session in the old one, but reset.
+    if (this.epochMoved(session)) {
+      if (added > 0) this.context.hub.announce(session.partition, session);
       return;
     }
     // Only once stored: an upload the client sends again after a failed store must not find its

@@ -180,6 +180,26 @@ pgAvailable.describe('several nodes on one database', () => {
     expect(late.errors).toEqual([]);
   });
 
+  pgAvailable.it('a session whose node learns of another node\'s deletion only at an append is reset too, not fed the new epoch', async () => {
+    const n = await freshNodes();
+    const one = await n.start({ pollIntervalMs: NEVER_MS });
+    // Node two hears nothing: it finds the new epoch only when an upload through it commits into it.
+    const two = await n.start({ pollIntervalMs: NEVER_MS, dropNotifications: () => true });
+    const resets: number[] = [];
+    const a = await n.client(one.url, 'p');
+    for (let i = 0; i < 5; i++) a.realm.write((tx) => tx.put('Task', `old${i}`, { i }));
+    await a.realm.syncSession!.waitForUpload(AbortSignal.timeout(TIMEOUT));
+    const b = await n.client(two.url, 'p', { clientReset: { mode: 'discardUnsyncedChanges', onAfter: (_before, after) => resets.push(after['Task']?.length ?? 0) } });
+    await b.realm.syncSession!.waitForDownload(AbortSignal.timeout(TIMEOUT));
+    expect(b.realm.objects('Task')).toHaveLength(5);
+    a.app.close();
+    await one.deletePartition('p');
+    const c = await n.client(two.url, 'p', { clientReset: { mode: 'discardUnsyncedChanges' } });
+    c.realm.write((tx) => tx.put('Task', 'new', { i: -1 }));
+    await eventually(() => resets.length >= 1, 'b reset through node two', TIMEOUT);
+    await eventually(() => b.realm.objectForPrimaryKey('Task', 'old0') === undefined, 'b forgot the deleted documents', TIMEOUT);
+  });
+
   pgAvailable.it('a reset on one node resets the clients of the other', async () => {
     const n = await freshNodes();
     const one = await n.start({ pollIntervalMs: NEVER_MS });
