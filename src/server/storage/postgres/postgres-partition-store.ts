@@ -11,6 +11,7 @@ import type { FoldPolicy } from '../file/file-partition.js';
 import { DEFAULT_FOLD_POLICY, DEFAULT_HISTORY_RETENTION_MS } from '../file/file-partition-store.js';
 import type { PartitionStore } from '../server-storage.js';
 import { SharedHandles } from '../shared-handles.js';
+import { initialEpoch, readInstallationId } from './initial-epoch.js';
 import { migrate } from './migrations.js';
 import { PostgresPartition, type PostgresPartitionOptions } from './postgres-partition.js';
 
@@ -47,7 +48,8 @@ export interface PostgresPartitionStore extends PartitionStore {
  */
 export async function openPostgresPartitionStore(pool: Pool, options: PostgresPartitionStoreOptions = {}): Promise<PostgresPartitionStore> {
   await migrate(pool);
-  return new PostgresStore(pool, options);
+  const installationId = await readInstallationId(pool);
+  return new PostgresStore(pool, options, (partition) => initialEpoch(installationId, partition));
 }
 
 class PostgresStore implements PostgresPartitionStore {
@@ -60,6 +62,7 @@ class PostgresStore implements PostgresPartitionStore {
   constructor(
     private readonly pool: Pool,
     options: PostgresPartitionStoreOptions,
+    initialEpochOf: (partition: string) => string,
   ) {
     this.logger = options.logger ?? silentLogger;
     this.handles = new SharedHandles((message, details) => this.logger.warn(message, details));
@@ -69,6 +72,7 @@ class PostgresStore implements PostgresPartitionStore {
       historyRetentionMs: options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS,
       now: options.now ?? Date.now,
       readers: this.readers,
+      initialEpoch: initialEpochOf,
     };
   }
 

@@ -36,8 +36,11 @@ export interface PostgresPartitionOptions {
   readonly now: () => number;
   /** The store's open state readers (it ends those still open when it closes). */
   readonly readers: ReaderRegistry;
+  /** The epoch of a partition with no row yet: every node of the database agrees on it (`initial-epoch.ts`). */
+  readonly initialEpoch: (partition: string) => string;
 }
 
+/** The epoch a reset begins: random (the initial one is not, see `initial-epoch.ts`). */
 const newEpoch = (): string => randomBytes(6).toString('hex');
 
 /**
@@ -135,11 +138,11 @@ export class PostgresPartition implements PartitionHandle {
     readonly partition: string,
     private readonly options: PostgresPartitionOptions,
   ) {
-    this.row = { epoch: newEpoch(), latest: 0, stateVersion: 0, expiredThrough: 0, stateBytes: 0, stateDocuments: 0, oldestTombstoneAt: null };
+    this.row = { epoch: options.initialEpoch(partition), latest: 0, stateVersion: 0, expiredThrough: 0, stateBytes: 0, stateDocuments: 0, oldestTombstoneAt: null };
     this.tail = new TailIndex(0);
   }
 
-  /** Opens `partition`: its bookkeeping from the database, or an empty partition with a fresh epoch that writes nothing until it is first written. */
+  /** Opens `partition`: its bookkeeping from the database, or an empty partition with its initial epoch that writes nothing until it is first written. */
   static async open(pool: Pool, partition: string, options: PostgresPartitionOptions): Promise<PostgresPartition> {
     const handle = new PostgresPartition(pool, partition, options);
     await handle.reload();
@@ -178,7 +181,7 @@ export class PostgresPartition implements PartitionHandle {
   /**
    * Reloads the partition row, the origins and the tail's bookkeeping from the database, in one
    * snapshot: what other nodes committed becomes what the getters answer. A partition with no
-   * row keeps this handle's (not yet durable) epoch. Queued behind this handle's appends, so a
+   * row keeps its initial epoch (not yet durable, the same on every node). Queued behind this handle's appends, so a
    * snapshot taken before one of them committed never overwrites what it added.
    */
   refresh(): Promise<void> {
