@@ -1,4 +1,4 @@
 /** The PostgreSQL backend of the server's storage port (see `../server-storage.ts`). */
 export { openPostgresPartitionStore, type PostgresPartitionStore, type PostgresPartitionStoreOptions } from './postgres-partition-store.js';
-export { PostgresPartition } from './postgres-partition.js';
+export { PostgresPartition, type Refreshed } from './postgres-partition.js';
 export { migrate, MIGRATIONS, SchemaMismatchError, type Migration, type MigrationReport } from './migrations.js';
