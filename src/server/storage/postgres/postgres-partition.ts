@@ -21,7 +21,7 @@ import type { FoldPolicy } from '../file/file-partition.js';
 import { mergeDocuments, touchedDocuments, withoutTombstone } from '../file/document-merge.js';
 import { TailIndex, type TailEntry } from '../file/tail-index.js';
 import type { Appended, FoldReport, Folded, OriginState, PartitionHandle, ResetMode, StateReader, TailBatch } from '../server-storage.js';
-import { openPostgresStateReader, type ReaderRegistry } from './postgres-state-reader.js';
+import { openPostgresStateReader, type StateReaderContext } from './postgres-state-reader.js';
 import { toSafeInteger as asNumber, withTransaction, type Transaction } from './transaction.js';
 
 /** What a partition needs from its store. */
@@ -34,8 +34,8 @@ export interface PostgresPartitionOptions {
   readonly historyRetentionMs: number;
   /** The clock of those folds. */
   readonly now: () => number;
-  /** The store's open state readers (it ends those still open when it closes). */
-  readonly readers: ReaderRegistry;
+  /** What the store's state readers share: the open ones, their slots, their idle timeout. */
+  readonly readers: StateReaderContext;
   /** The epoch of a partition with no row yet: every node of the database agrees on it (`initial-epoch.ts`). */
   readonly initialEpoch: (partition: string) => string;
 }
