@@ -58,50 +58,60 @@ pgAvailable.describe('PostgreSQL partition: refresh() after another node wrote',
     const [nodeA, nodeB, nodeC] = stores as [PostgresPartitionStore, PostgresPartitionStore, PostgresPartitionStore];
     const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
     const RUNS = 80;
-    const counts = { steps: 0, appends: 0, folds: 0, resets: 0, refreshes: 0, extended: 0, full: 0, epochChanged: 0, grew: 0 };
+    const counts = { steps: 0, appends: 0, folds: 0, resets: 0, refreshes: 0, alongside: 0, extended: 0, full: 0, epochChanged: 0, grew: 0 };
     const op = fc.oneof(
       { weight: 4, arbitrary: fc.record({ op: fc.constant('put' as const), type: fc.constant('T'), id: fc.constantFrom('a', 'b', 'c', 'd'), fields: fc.dictionary(fc.constantFrom('f', 'g'), fc.integer({ min: 0, max: 9 }), { minKeys: 1, maxKeys: 2 }) }) },
       { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), type: fc.constant('T'), id: fc.constantFrom('a', 'b', 'c', 'd') }) },
     );
     const node = fc.constantFrom('A' as const, 'B' as const);
+    const append = fc.record({ kind: fc.constant('append' as const), on: fc.constantFrom('A' as const, 'A' as const, 'B' as const), origin: fc.constantFrom(...ORIGINS), ops: fc.array(fc.array(op, { minLength: 1, maxLength: 2 }), { minLength: 1, maxLength: 3 }) });
+    const fold = fc.record({ kind: fc.constant('fold' as const), on: node, back: fc.nat(4), retention: fc.boolean() });
     const step = fc.oneof(
-      { weight: 6, arbitrary: fc.record({ kind: fc.constant('append' as const), on: fc.constantFrom('A' as const, 'A' as const, 'B' as const), origin: fc.constantFrom(...ORIGINS), ops: fc.array(fc.array(op, { minLength: 1, maxLength: 2 }), { minLength: 1, maxLength: 3 }) }) },
-      { weight: 2, arbitrary: fc.record({ kind: fc.constant('fold' as const), on: node, back: fc.nat(4), retention: fc.boolean() }) },
+      { weight: 6, arbitrary: append },
+      { weight: 2, arbitrary: fold },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('reset' as const), on: node, mode: fc.constantFrom('keepDocuments' as const, 'wipe' as const) }) },
-      { weight: 4, arbitrary: fc.record({ kind: fc.constant('refresh' as const) }) },
+      // Now and then while B itself appends or folds: B's cache updated under the refresh's read.
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('refresh' as const), alongside: fc.option(fc.oneof(append, fold).map((s) => ({ ...s, on: 'B' as const })), { freq: 3 }) }) },
     );
+    type Step = typeof step extends fc.Arbitrary<infer S> ? S : never;
     let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 3, maxLength: 24 }), fc.integer({ min: 1, max: 400 }), async (steps, maxBytes) => {
         const partition = `prop-${run++}`;
         const [a, b] = await Promise.all([nodeA.acquire(partition), nodeB.acquire(partition)]);
         let time = 0;
+        /** An append, fold or reset on its node. */
+        const write = async (s: Exclude<Step, { kind: 'refresh' }>): Promise<void> => {
+          const on = s.on === 'B' ? b : a;
+          if (s.kind === 'append') {
+            // The stored client version, not a cache's: a reset on either node may have wiped it.
+            const [stored] = await rowsOf<{ cv: string }>(pools[0]!, 'select client_version as cv from sync_origins where partition = $1 and origin = $2', [partition, s.origin]);
+            const from = stored === undefined ? 0 : Number(stored.cv);
+            const upload: Changeset[] = s.ops.map((ops, i) => ({ clientVersion: from + i + 1, origin: s.origin, hlc: { wall: time + i, counter: 0 }, ops: ops as Operation[] }));
+            await on.append(s.origin, `user-${s.origin}`, upload, time);
+            counts.appends++;
+          } else if (s.kind === 'fold') {
+            await on.fold({ now: time, retentionMs: s.retention ? 5 : 1e12, through: Math.max(on.stateVersion, on.latest - s.back) });
+            counts.folds++;
+          } else if (s.kind === 'reset') {
+            await on.reset(s.mode);
+            counts.resets++;
+          }
+        };
         try {
-          for (const s of [...steps, { kind: 'refresh' as const }]) {
+          for (const s of [...steps, { kind: 'refresh' as const, alongside: null }]) {
             counts.steps++;
             time += 10;
-            const on = 'on' in s && s.on === 'B' ? b : a;
-            if (s.kind === 'append') {
-              // The stored client version, not a cache's: a reset on either node may have wiped it.
-              const [stored] = await rowsOf<{ cv: string }>(pools[0]!, 'select client_version as cv from sync_origins where partition = $1 and origin = $2', [partition, s.origin]);
-              const from = stored === undefined ? 0 : Number(stored.cv);
-              const upload: Changeset[] = s.ops.map((ops, i) => ({ clientVersion: from + i + 1, origin: s.origin, hlc: { wall: time + i, counter: 0 }, ops: ops as Operation[] }));
-              await on.append(s.origin, `user-${s.origin}`, upload, time);
-              counts.appends++;
-            } else if (s.kind === 'fold') {
-              await on.fold({ now: time, retentionMs: s.retention ? 5 : 1e12, through: Math.max(on.stateVersion, on.latest - s.back) });
-              counts.folds++;
-            } else if (s.kind === 'reset') {
-              await on.reset(s.mode);
-              counts.resets++;
-            } else {
+            if (s.kind !== 'refresh') await write(s);
+            else {
               const before = { epoch: b.epoch, latest: b.latest };
-              const refreshed = await b.refresh();
+              const [refreshed] = await Promise.all([b.refresh(), s.alongside === null ? undefined : write(s.alongside)]);
               counts.refreshes++;
               counts[refreshed.full ? 'full' : 'extended']++;
               if (refreshed.epochChanged) counts.epochChanged++;
               if (refreshed.grew) counts.grew++;
-              expect(refreshed).toMatchObject({ epochChanged: b.epoch !== before.epoch, grew: b.latest > before.latest });
+              if (s.alongside === null) expect(refreshed).toMatchObject({ epochChanged: b.epoch !== before.epoch, grew: b.latest > before.latest });
+              else counts.alongside++;
               const fresh = await nodeC.acquire(partition);
               try {
                 const expected = await answers(fresh, maxBytes);
