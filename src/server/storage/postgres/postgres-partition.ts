@@ -256,10 +256,15 @@ export class PostgresPartition implements PartitionHandle {
       this.origins = new Map();
       return;
     }
+    // Checked before anything changes: the versions read are one range, so a count that fits
+    // it means no gap, and a damaged partition leaves the cache as it was.
+    const from = loaded.kind === 'whole' ? loaded.row.stateVersion : this.tail.last;
+    if (from + loaded.entries.length !== loaded.row.latest) {
+      throw new Error(`partition ${this.partition}: the tail ends at ${from + loaded.entries.length}, its row says ${loaded.row.latest}`);
+    }
     const tail = loaded.kind === 'whole' ? new TailIndex(loaded.row.stateVersion) : this.tail;
     if (loaded.kind === 'extended') tail.dropThrough(loaded.row.stateVersion);
     for (const e of loaded.entries) tail.push(tailEntry(asNumber(e.server_version), e.origin, asNumber(e.client_version), e.bytes, asNumber(e.received_at)));
-    if (tail.last !== loaded.row.latest) throw new Error(`partition ${this.partition}: the tail ends at ${tail.last}, its row says ${loaded.row.latest}`);
     const origins = loaded.kind === 'whole' ? new Map<string, OriginRow>() : this.origins;
     for (const o of loaded.origins) origins.set(o.origin, { clientVersion: asNumber(o.client_version), owner: o.owner ?? undefined });
     this.row = loaded.row;
