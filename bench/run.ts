@@ -30,6 +30,8 @@ const registry: ReadonlyArray<{ name: string; file: string; export: string }> = 
   { name: 'storage-retention', file: 'storage-retention.bench.ts', export: 'storageRetention' },
   { name: 'server-memory', file: 'server-memory.bench.ts', export: 'serverMemory' },
   { name: 'catch-up', file: 'catch-up.bench.ts', export: 'catchUp' },
+  // Several nodes on one PostgreSQL database: what a node's refresh costs.
+  { name: 'postgres-refresh', file: 'postgres-refresh.bench.ts', export: 'postgresRefresh' },
 ];
 
 /** Per-benchmark wall-clock bound for the child process: every run is bounded. */

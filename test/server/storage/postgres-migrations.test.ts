@@ -57,6 +57,8 @@ pgAvailable.describe('PostgreSQL migrations', () => {
     expect(reports.flatMap((r) => r.applied).sort()).toEqual(MIGRATIONS.map((m) => m.version));
     expect(reports.every((r) => r.version === MIGRATIONS.length)).toBe(true);
     expect((await rowsOf(nodes[0]!, 'select count(*)::int as n from sync_migrations'))[0]!['n']).toBe(MIGRATIONS.length);
+    // One installation id, made by the one run that applied migration 4: every node reads the same.
+    expect((await rowsOf(nodes[0]!, 'select count(*)::int as n from sync_installation'))[0]!['n']).toBe(1);
   });
 
   pgAvailable.it('a database newer than this code, or whose record names another migration, is refused and left as it was', async () => {

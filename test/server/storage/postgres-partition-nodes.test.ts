@@ -25,7 +25,7 @@ const stores: PostgresPartitionStore[] = [];
 const NOW = 10_000_000;
 
 /** A new database and `count` nodes on it, each a store on a pool of its own. */
-async function nodes(count: number): Promise<{ sql: pg.Pool[]; store: PostgresPartitionStore[] }> {
+async function nodes(count: number): Promise<{ sql: pg.Pool[]; store: PostgresPartitionStore[]; url: string }> {
   const { url } = await createDatabase(cluster!.url, 'nodes');
   const sql = Array.from({ length: count }, () => openPool(url, 4));
   pools.push(...sql);
@@ -33,7 +33,7 @@ async function nodes(count: number): Promise<{ sql: pg.Pool[]; store: PostgresPa
   // One after the other: each runs the migrations (idempotent; the migration tests cover racing them).
   for (const s of sql) store.push(await openPostgresPartitionStore(s, { logger: silentLogger, now: () => 0 }));
   stores.push(...store);
-  return { sql, store };
+  return { sql, store, url };
 }
 
 pgAvailable.describe('PostgreSQL partition store: several nodes on one database', () => {
@@ -75,6 +75,30 @@ pgAvailable.describe('PostgreSQL partition store: several nodes on one database'
       expect((await readWholeTail(h, 0, 'reader')).map((c) => c.serverVersion)).toEqual(rows.map((r) => Number(r.v)));
     }
     expect(a.tailBytes).toBe(b.tailBytes);
+  });
+
+  pgAvailable.it('a partition never written has one epoch on every node: a client told it by one node and uploading through another is not reset', async () => {
+    const { sql, store, url } = await nodes(2);
+    const [a, b] = await Promise.all([store[0]!.acquire('p'), store[1]!.acquire('p')]);
+    // The client IDENTs on B and learns B's epoch; its upload then goes through A, first.
+    const toldByB = b.epoch;
+    expect(a.epoch).toBe(toldByB);
+    await a.append('o', 'alice', [putTask('o', 1, 'x')], NOW);
+    expect((await rowsOf<{ epoch: string }>(sql[0]!, `select epoch from sync_partitions where partition = 'p'`)).map((r) => r.epoch)).toEqual([toldByB]);
+    // B, writing next, stores into the same epoch; refreshed, it answers the epoch the client holds.
+    await b.append('o', 'alice', [putTask('o', 1, 'x'), putTask('o', 2, 'y')], NOW);
+    await b.refresh();
+    expect({ a: a.epoch, b: b.epoch, latest: b.latest }).toEqual({ a: toldByB, b: toldByB, latest: 2 });
+    // Another partition's initial epoch is its own; a node opened later (a new pool) agrees too.
+    const q = await store[0]!.acquire('q');
+    expect(q.epoch).not.toBe(toldByB);
+    const latePool = openPool(url, 2);
+    pools.push(latePool);
+    const late = await openPostgresPartitionStore(latePool, { logger: silentLogger, now: () => 0 });
+    stores.push(late);
+    expect((await late.acquire('q')).epoch).toBe(q.epoch);
+    // Epochs after a reset stay random: not the initial one again.
+    expect(await b.reset('wipe')).not.toBe(toldByB);
   });
 
   pgAvailable.it("a node's stale cache stores nothing wrong, and refresh() brings in what other nodes wrote", async () => {

@@ -5,7 +5,7 @@
  * client version and bytes: never its JSON). See `PartitionHandle`.
  *
  * The synchronous getters read that cache. It changes with this handle's own appends, folds and
- * resets once they commit, and with {@link PostgresPartition.refresh}, which reloads it from the
+ * resets once they commit, and with {@link PostgresPartition.refresh}, which brings it up to date from the
  * database (for changes other nodes made). Every write decides against the database, not the
  * cache, under the partition's locks, so a stale cache never stores a wrong version.
  */
@@ -21,7 +21,7 @@ import type { FoldPolicy } from '../file/file-partition.js';
 import { mergeDocuments, touchedDocuments, withoutTombstone } from '../file/document-merge.js';
 import { TailIndex, type TailEntry } from '../file/tail-index.js';
 import type { Appended, FoldReport, Folded, OriginState, PartitionHandle, ResetMode, StateReader, TailBatch } from '../server-storage.js';
-import { openPostgresStateReader, type ReaderRegistry } from './postgres-state-reader.js';
+import { openPostgresStateReader, type StateReaderContext } from './postgres-state-reader.js';
 import { toSafeInteger as asNumber, withTransaction, type Transaction } from './transaction.js';
 
 /** What a partition needs from its store. */
@@ -34,10 +34,13 @@ export interface PostgresPartitionOptions {
   readonly historyRetentionMs: number;
   /** The clock of those folds. */
   readonly now: () => number;
-  /** The store's open state readers (it ends those still open when it closes). */
-  readonly readers: ReaderRegistry;
+  /** What the store's state readers share: the open ones, their slots, their idle timeout. */
+  readonly readers: StateReaderContext;
+  /** The epoch of a partition with no row yet: every node of the database agrees on it (`initial-epoch.ts`). */
+  readonly initialEpoch: (partition: string) => string;
 }
 
+/** The epoch a reset begins: random (the initial one is not, see `initial-epoch.ts`). */
 const newEpoch = (): string => randomBytes(6).toString('hex');
 
 /**
@@ -102,11 +105,45 @@ const tailEntry = (v: number, origin: string, clientVersion: number, bytes: numb
   at,
 });
 
-/** What `load` reads. */
-interface Loaded {
-  readonly row: PartitionRow;
-  readonly origins: ReadonlyArray<{ origin: string; client_version: unknown; owner: string | null }>;
-  readonly entries: ReadonlyArray<{ server_version: unknown; origin: string; client_version: unknown; bytes: number; received_at: unknown }>;
+interface OriginRecord {
+  readonly origin: string;
+  readonly client_version: unknown;
+  readonly owner: string | null;
+}
+
+interface EntryRecord {
+  readonly server_version: unknown;
+  readonly origin: string;
+  readonly client_version: unknown;
+  readonly bytes: number;
+  readonly received_at: unknown;
+}
+
+/**
+ * What `load` reads: no row; the row with every origin and the whole tail; or the row with the
+ * changesets after the cached `latest` and the rows of the origins that wrote them.
+ */
+type Loaded =
+  | { readonly kind: 'noRow' }
+  | { readonly kind: 'whole' | 'extended'; readonly row: PartitionRow; readonly origins: readonly OriginRecord[]; readonly entries: readonly EntryRecord[] };
+
+/**
+ * What a {@link PostgresPartition.refresh} found, against the cache before it.
+ *
+ * - `epochChanged`: the partition began another epoch (a reset, on some node): every session's
+ *   cursors are of the old one, so they must be reset (IDENT again).
+ * - `grew`: `latest` moved up: changesets arrived that waiting sessions should be sent (also
+ *   true with `epochChanged` when the new epoch's versions are past the old cache's).
+ * - `full`: the cache was read whole rather than extended (the epoch changed, the state moved
+ *   past the cached `latest`, or the partition has no row): for logs and tests.
+ *
+ * Neither `epochChanged` nor `grew` when only a fold moved the state: a session reading the
+ * tail finds that out by itself (`Folded`).
+ */
+export interface Refreshed {
+  readonly epochChanged: boolean;
+  readonly grew: boolean;
+  readonly full: boolean;
 }
 
 /** What one fold chunk did. */
@@ -124,7 +161,7 @@ export class PostgresPartition implements PartitionHandle {
   private appendChain: Promise<unknown> = Promise.resolve();
   private foldChain: Promise<unknown> = Promise.resolve();
   private foldsRunning = 0;
-  /** Moves whenever a fold or reset of this handle updates the cache (see `reload`). */
+  /** Moves whenever anything updates the cache: a fold, reset, append or reload of this handle (see `reload`). */
   private cacheWrites = 0;
   /** Set while a reset runs: appends and folds wait for it. */
   private exclusive: Promise<unknown> | undefined;
@@ -135,14 +172,14 @@ export class PostgresPartition implements PartitionHandle {
     readonly partition: string,
     private readonly options: PostgresPartitionOptions,
   ) {
-    this.row = { epoch: newEpoch(), latest: 0, stateVersion: 0, expiredThrough: 0, stateBytes: 0, stateDocuments: 0, oldestTombstoneAt: null };
+    this.row = { epoch: options.initialEpoch(partition), latest: 0, stateVersion: 0, expiredThrough: 0, stateBytes: 0, stateDocuments: 0, oldestTombstoneAt: null };
     this.tail = new TailIndex(0);
   }
 
-  /** Opens `partition`: its bookkeeping from the database, or an empty partition with a fresh epoch that writes nothing until it is first written. */
+  /** Opens `partition`: its bookkeeping from the database, or an empty partition with its initial epoch that writes nothing until it is first written. */
   static async open(pool: Pool, partition: string, options: PostgresPartitionOptions): Promise<PostgresPartition> {
     const handle = new PostgresPartition(pool, partition, options);
-    await handle.reload();
+    await handle.reload('whole');
     return handle;
   }
 
@@ -176,65 +213,100 @@ export class PostgresPartition implements PartitionHandle {
   }
 
   /**
-   * Reloads the partition row, the origins and the tail's bookkeeping from the database, in one
-   * snapshot: what other nodes committed becomes what the getters answer. A partition with no
-   * row keeps this handle's (not yet durable) epoch. Queued behind this handle's appends, so a
-   * snapshot taken before one of them committed never overwrites what it added.
+   * Brings the cache up to what the database holds, in one snapshot: what other nodes committed
+   * becomes what the getters answer. It costs what changed: the partition row, the changesets
+   * after the cached `latest` (their bookkeeping, never their JSON) and the origins that wrote
+   * them; the cache is read whole only when that cannot extend it (see {@link Refreshed.full}).
+   * A partition with no row keeps its initial epoch (not yet durable, the same on every node).
+   * Queued behind this handle's appends, so a snapshot taken before one of them committed never
+   * overwrites what it added. Resolves to what changed, for the caller to wake or reset the
+   * partition's sessions.
    */
-  refresh(): Promise<void> {
-    const run = this.appendChain.then(() => this.reload());
+  refresh(): Promise<Refreshed> {
+    const run = this.appendChain.then(() => this.reload('extend'));
     this.appendChain = run.catch(() => undefined);
     return run;
   }
 
   /**
-   * {@link refresh} itself, unqueued (for appends and resets, which hold the queue). A fold or
-   * reset of this handle that updates the cache while the snapshot is read (`cacheWrites`
-   * moves) makes it read again: the cache never goes back to a state before what this handle
-   * committed.
+   * {@link refresh} itself, unqueued (for appends, folds and resets, which hold the queue or
+   * run beside it); `whole` reads everything even where the cache could be extended. Any other
+   * update of the cache while the snapshot is read (`cacheWrites` moves: a fold or reset of this
+   * handle, an append's own, another reload's) makes it read again from the cache as it is now:
+   * the cache never goes back to a state before what this handle committed, and is never
+   * extended from a base that moved meanwhile.
    */
-  private async reload(): Promise<void> {
+  private async reload(mode: 'extend' | 'whole'): Promise<Refreshed> {
+    const before = { epoch: this.row.epoch, latest: this.row.latest };
     for (;;) {
       const seen = this.cacheWrites;
-      const loaded = await this.load();
+      const loaded = await this.load(mode === 'extend' ? { epoch: this.row.epoch, latest: this.row.latest, stateVersion: this.row.stateVersion } : undefined);
       if (seen !== this.cacheWrites) continue;
-      if (loaded === undefined) {
-        this.row = { epoch: this.row.epoch, latest: 0, stateVersion: 0, expiredThrough: 0, stateBytes: 0, stateDocuments: 0, oldestTombstoneAt: null };
-        this.tail = new TailIndex(0);
-        this.origins = new Map();
-        return;
-      }
-      const tail = new TailIndex(loaded.row.stateVersion);
-      for (const e of loaded.entries) tail.push(tailEntry(asNumber(e.server_version), e.origin, asNumber(e.client_version), e.bytes, asNumber(e.received_at)));
-      if (tail.last !== loaded.row.latest) throw new Error(`partition ${this.partition}: the tail ends at ${tail.last}, its row says ${loaded.row.latest}`);
-      this.row = loaded.row;
-      this.tail = tail;
-      this.origins = new Map(loaded.origins.map((o) => [o.origin, { clientVersion: asNumber(o.client_version), owner: o.owner ?? undefined }]));
-      return;
+      this.apply(loaded);
+      this.cacheWrites++;
+      return { epochChanged: this.row.epoch !== before.epoch, grew: this.row.latest > before.latest, full: loaded.kind !== 'extended' };
     }
   }
 
-  /** The partition row, origins and tail bookkeeping in one snapshot (`undefined`: no row). */
-  private async load(): Promise<Loaded | undefined> {
-    return withTransaction(this.pool, { mode: 'repeatableReadReadOnly' }, async (tx): Promise<Loaded | undefined> => {
+  /** Makes `loaded` what the getters answer (synchronously: nothing else updates the cache meanwhile). */
+  private apply(loaded: Loaded): void {
+    if (loaded.kind === 'noRow') {
+      this.row = { epoch: this.row.epoch, latest: 0, stateVersion: 0, expiredThrough: 0, stateBytes: 0, stateDocuments: 0, oldestTombstoneAt: null };
+      this.tail = new TailIndex(0);
+      this.origins = new Map();
+      return;
+    }
+    // Checked before anything changes: the versions read are one range, so a count that fits
+    // it means no gap, and a damaged partition leaves the cache as it was.
+    const from = loaded.kind === 'whole' ? loaded.row.stateVersion : this.tail.last;
+    if (from + loaded.entries.length !== loaded.row.latest) {
+      throw new Error(`partition ${this.partition}: the tail ends at ${from + loaded.entries.length}, its row says ${loaded.row.latest}`);
+    }
+    const tail = loaded.kind === 'whole' ? new TailIndex(loaded.row.stateVersion) : this.tail;
+    if (loaded.kind === 'extended') tail.dropThrough(loaded.row.stateVersion);
+    for (const e of loaded.entries) tail.push(tailEntry(asNumber(e.server_version), e.origin, asNumber(e.client_version), e.bytes, asNumber(e.received_at)));
+    const origins = loaded.kind === 'whole' ? new Map<string, OriginRow>() : this.origins;
+    for (const o of loaded.origins) origins.set(o.origin, { clientVersion: asNumber(o.client_version), owner: o.owner ?? undefined });
+    this.row = loaded.row;
+    this.tail = tail;
+    this.origins = origins;
+  }
+
+  /**
+   * The partition row and, in the same snapshot, either what follows `base` (the cache's epoch,
+   * `latest` and `stateVersion`) or everything. What follows is enough when the epoch is the
+   * same and the state has not passed `base.latest`: then every changeset after it is still in
+   * the tail, and an origin's row only changes by an append of changesets of that origin (a
+   * reset changes the epoch), so the origins of the new changesets are all that changed.
+   */
+  private async load(base: { epoch: string; latest: number; stateVersion: number } | undefined): Promise<Loaded> {
+    return withTransaction(this.pool, { mode: 'repeatableReadReadOnly' }, async (tx): Promise<Loaded> => {
       const [record] = await tx.query<PartitionRecord>(
         `select epoch, latest, state_version, expired_through, state_bytes, state_documents, oldest_tombstone_at
         from sync_partitions where partition = $1`,
         [this.partition],
       );
-      if (record === undefined) return undefined;
+      if (record === undefined) return { kind: 'noRow' };
       const row = rowOf(record);
-      const origins = await tx.query<{ origin: string; client_version: unknown; owner: string | null }>(
-        'select origin, client_version, owner from sync_origins where partition = $1',
-        [this.partition],
-      );
-      const entries = await tx.query<{ server_version: unknown; origin: string; client_version: unknown; bytes: number; received_at: unknown }>(
+      const extendable =
+        base !== undefined && row.epoch === base.epoch && row.stateVersion >= base.stateVersion && row.stateVersion <= base.latest && row.latest >= base.latest;
+      const after = extendable ? base.latest : row.stateVersion;
+      const entries = await tx.query<EntryRecord>(
         `select server_version, origin, client_version, bytes, received_at from sync_changesets
         where partition = $1 and server_version > $2 and server_version <= $3
         order by server_version`,
-        [this.partition, row.stateVersion, row.latest],
+        [this.partition, after, row.latest],
       );
-      return { row, origins, entries };
+      if (!extendable) {
+        const origins = await tx.query<OriginRecord>('select origin, client_version, owner from sync_origins where partition = $1', [this.partition]);
+        return { kind: 'whole', row, origins, entries };
+      }
+      const written = [...new Set(entries.map((e) => e.origin))];
+      const origins =
+        written.length === 0
+          ? []
+          : await tx.query<OriginRecord>('select origin, client_version, owner from sync_origins where partition = $1 and origin = any($2::text[])', [this.partition, written]);
+      return { kind: 'extended', row, origins, entries };
     });
   }
 
@@ -345,7 +417,8 @@ export class PostgresPartition implements PartitionHandle {
       this.tail = new TailIndex(row.stateVersion);
       this.cacheWrites++;
       if (mode === 'wipe') this.origins = new Map();
-      else await this.reload();
+      // Whole: the origins kept are the database's, not this cache's (another node may have written since).
+      else await this.reload('whole');
       return epoch;
     })();
     this.exclusive = run;
@@ -447,12 +520,13 @@ export class PostgresPartition implements PartitionHandle {
     });
     if (result === undefined) return { added: [] };
     if (result.epoch !== this.row.epoch || result.before !== this.row.latest) {
-      // Another node wrote (or reset) the partition since this handle last looked: reload it all.
-      await this.reload();
+      // Another node wrote (or reset) the partition since this handle last looked: read what it did.
+      await this.reload('extend');
     } else {
       for (const r of result.rows) this.tail.push(tailEntry(r.server_version, origin, r.client_version, r.bytes, receivedAtMs));
       this.row.latest = result.before + result.stamped.length;
       this.origins.set(origin, { clientVersion: result.stamped[result.stamped.length - 1]!.clientVersion, owner: result.owner });
+      this.cacheWrites++;
     }
     this.maybeFold();
     return { added: result.stamped };
@@ -487,7 +561,7 @@ export class PostgresPartition implements PartitionHandle {
       }
       // Another node's appends, folded here, that this cache never saw: it must not report a
       // state past its own `latest`, so it reads the partition again.
-      if (outcome.row.stateVersion > this.row.latest || outcome.row.epoch !== this.row.epoch) await this.reload();
+      if (outcome.row.stateVersion > this.row.latest || outcome.row.epoch !== this.row.epoch) await this.reload('extend');
       if (outcome.done) break;
     }
     return { from, to: this.row.stateVersion, documents: this.row.stateDocuments, stateBytes: this.row.stateBytes, droppedTombstones };

@@ -31,6 +31,12 @@ const BEGIN: Readonly<Record<TransactionMode, string>> = {
 export interface TransactionOptions {
   /** Default `readWrite`. */
   readonly mode?: TransactionMode;
+  /**
+   * Told (once, with the client's error) when the connection dies while the transaction holds
+   * it, also between statements: a transaction held open across calls (a state reader) learns
+   * it at once rather than at its next statement, and can give the dead client back.
+   */
+  readonly onConnectionLost?: (error: unknown) => void;
 }
 
 /** The statements of one transaction: a client's `query`, parameterized. */
@@ -65,8 +71,10 @@ export async function beginTransaction(pool: Pool, options: TransactionOptions =
   let ended = false;
   // Heard for as long as this transaction holds the client: the death of its connection
   // rejects the query under way (or the next one), and must not also crash the process.
-  const onError = (): void => {
+  const onError = (error: unknown): void => {
+    if (dead) return;
     dead = true;
+    options.onConnectionLost?.(error);
   };
   client.on('error', onError);
   const giveBack = (error?: Error): void => {
