@@ -154,7 +154,15 @@ export interface PartitionHandle {
    * after a client version it does not know, another epoch) does, before it refuses. A backend
    * with one writer (the file backend locks its directory) has nothing to bring in.
    */
-  refresh(): Promise<void>;
+  refresh(): Promise<Refreshed>;
+}
+
+/** What a {@link PartitionHandle.refresh} brought in. */
+export interface Refreshed {
+  /** The epoch is another one: the partition was reset (its sessions must reset). */
+  readonly epochChanged: boolean;
+  /** `latest` moved: there are new changesets for its sessions. */
+  readonly grew: boolean;
 }
 
 /** The partitions of one storage. */

@@ -11,7 +11,7 @@ import type { Logger } from '../../../store/logger.js';
 import { RECORD_HEADER_BYTES, RECORD_LOG_MAGIC, encodeRecords } from '../../../store/record-framing.js';
 import { openRecordLog, tempPathOf, type RecordLog } from '../../../store/record-log.js';
 import type { FileHolder, OpenFileBudget } from '../../open-file-budget.js';
-import type { Appended, FoldReport, Folded, OriginState, PartitionHandle, ResetMode, StateReader, TailBatch } from '../server-storage.js';
+import type { Appended, FoldReport, Folded, OriginState, PartitionHandle, Refreshed, ResetMode, StateReader, TailBatch } from '../server-storage.js';
 import { touchedDocuments } from './document-merge.js';
 import { openStateReader } from './file-state-reader.js';
 import { partitionDirectory, STATE_FILE, tailSegmentFirst, tailSegmentName } from './partition-files.js';
@@ -274,8 +274,8 @@ export class FilePartition implements PartitionHandle, FileHolder {
   }
 
   /** Nothing to bring in: the directory's lock makes this handle its partition's only writer. */
-  refresh(): Promise<void> {
-    return Promise.resolve();
+  refresh(): Promise<Refreshed> {
+    return Promise.resolve({ epochChanged: false, grew: false });
   }
 
   /**

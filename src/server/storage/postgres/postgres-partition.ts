@@ -20,7 +20,7 @@ import { DocumentEntryCodec } from '../../../store/store-records.js';
 import type { FoldPolicy } from '../file/file-partition.js';
 import { mergeDocuments, touchedDocuments, withoutTombstone } from '../file/document-merge.js';
 import { TailIndex, type TailEntry } from '../file/tail-index.js';
-import type { Appended, FoldReport, Folded, OriginState, PartitionHandle, ResetMode, StateReader, TailBatch } from '../server-storage.js';
+import type { Refreshed as PortRefreshed, Appended, FoldReport, Folded, OriginState, PartitionHandle, ResetMode, StateReader, TailBatch } from '../server-storage.js';
 import { openPostgresStateReader, type StateReaderContext } from './postgres-state-reader.js';
 import { toSafeInteger as asNumber, withTransaction, type Transaction } from './transaction.js';
 
@@ -140,9 +140,7 @@ type Loaded =
  * Neither `epochChanged` nor `grew` when only a fold moved the state: a session reading the
  * tail finds that out by itself (`Folded`).
  */
-export interface Refreshed {
-  readonly epochChanged: boolean;
-  readonly grew: boolean;
+export interface Refreshed extends PortRefreshed {
   readonly full: boolean;
 }
 
