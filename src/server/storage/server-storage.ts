@@ -122,6 +122,8 @@ export interface PartitionHandle {
    * stored once, also when two uploads of one origin race), and the rest must follow it without a
    * gap (else it rejects with a `RangeError`, storing none). `receivedAtMs` must be a whole
    * number of ms ≥ 0 (else a `RangeError`, storing none): a backend keeps it with the changesets.
+   * An origin whose changesets another owner brought is refused (a `RangeError`, storing none)
+   * by a backend of several writers, whose handle's `origin()` may not know the owner yet.
    * Resolves once they are durable.
    */
   append(origin: string, owner: string, changesets: readonly Changeset[], receivedAtMs: number): Promise<Appended>;

@@ -127,6 +127,21 @@ pgAvailable.describe('PostgreSQL partition store: several nodes on one database'
     expect(await b.readTail(2, 'r', 1000)).toEqual({ folded: true, stateVersion: 6 });
   });
 
+  pgAvailable.it('a file written by one user is refused to another on a node that never saw its owner, storing nothing', async () => {
+    const { store } = await nodes(2);
+    // B's handle is open (and knows nothing of file f) before A stores alice's changesets of it.
+    const b = await store[1]!.acquire('p');
+    const a = await store[0]!.acquire('p');
+    await a.append('f', 'alice', [putTask('f', 1, 'x'), putTask('f', 2, 'y')], NOW);
+    expect(b.origin('f').owner).toBeUndefined();
+    await expect(b.append('f', 'mallory', [putTask('f', 3, 'forged')], NOW)).rejects.toThrow(/belongs to another user/);
+    await b.refresh();
+    expect(b.latest).toBe(2);
+    expect(b.origin('f')).toEqual({ clientVersion: 2, owner: 'alice' });
+    // Alice's own next changeset is stored, not skipped as if the forged one had taken its version.
+    expect((await a.append('f', 'alice', [putTask('f', 3, 'z')], NOW)).added.map((c) => c.serverVersion)).toEqual([3]);
+  });
+
   pgAvailable.it('folds from two nodes at once do not collide: the state is the fold of the whole history', async () => {
     const { store } = await nodes(2);
     const [a, b] = await Promise.all([store[0]!.acquire('p'), store[1]!.acquire('p')]);

@@ -476,7 +476,11 @@ export class PostgresPartition implements PartitionHandle {
         await tx.query('insert into sync_partitions (partition, epoch) values ($1, $2) on conflict do nothing', [this.partition, this.row.epoch]);
         [locked] = await tx.query<{ epoch: string; latest: unknown }>(lockRow, [this.partition]);
       }
-      const [stored] = await tx.query<{ client_version: unknown }>('select client_version from sync_origins where partition = $1 and origin = $2', [this.partition, origin]);
+      const [stored] = await tx.query<{ client_version: unknown; owner: string | null }>('select client_version, owner from sync_origins where partition = $1 and origin = $2', [this.partition, origin]);
+      // Decided here, under the row lock, not on the cache: a node that never saw the file's owner
+      // must not let another user write in its history (its owner's own changesets would then be
+      // skipped as stored).
+      if (stored?.owner != null && stored.owner !== owner) throw new RangeError(`file ${origin} belongs to another user`);
       const added = pickNew(changesets, stored === undefined ? 0 : asNumber(stored.client_version));
       if (added.length === 0) return undefined;
       const before = asNumber(locked!.latest);
