@@ -16,6 +16,9 @@ import { openPostgresPartitionStore } from './postgres-partition-store.js';
 /** Connections of a node's pool: the appends, folds and state readers of all its sessions share them. */
 export const DEFAULT_POOL_SIZE = 10;
 
+/** How long a node waits for a connection (a new one, or one of its pool's) before the work that needs it fails. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 /** Options of {@link openPostgresServerStorage}. */
 export interface PostgresServerStorageOptions {
   /** `postgres://user:password@host:port/database` (or `postgresql://`). */
@@ -44,7 +47,9 @@ export function describePostgresUrl(url: string): string {
 export async function openPostgresServerStorage(options: PostgresServerStorageOptions): Promise<ServerStorage> {
   const { logger } = options;
   const location = describePostgresUrl(options.url);
-  const pool = new pg.Pool({ connectionString: options.url, max: DEFAULT_POOL_SIZE, application_name: 'sync-session', keepAlive: true });
+  // A connection that cannot be had within 10 s fails its upload (the client sends it again)
+  // rather than hold it for as long as the database does not answer (pg waits for ever by default).
+  const pool = new pg.Pool({ connectionString: options.url, max: DEFAULT_POOL_SIZE, application_name: 'sync-session', keepAlive: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   // An idle connection dying (a database restart) emits this; unheard, it ends the process.
   pool.on('error', (error) => logger.warn('a PostgreSQL connection failed (the pool opens another)', { error: String(error) }));
   try {
