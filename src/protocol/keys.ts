@@ -58,9 +58,6 @@ function scan(value: string): Scan {
 
 const isLow = (unit: number): boolean => unit >= 0xdc00 && unit <= 0xdfff;
 
-/** The UTF-8 length of `value` (a lone surrogate counted as the 3 bytes of U+FFFD, as `Buffer.byteLength` does). */
-export const utf8Bytes = (value: string): number => scan(value).bytes;
-
 /**
  * Why `value` is no storable text (a NUL, a lone surrogate, naming where), or `undefined`.
  * `what` names the value in the answer.

@@ -39,8 +39,8 @@ export function planUpload(origin: string, stored: number, uploaded: readonly Ch
     if (changeset.clientVersion !== expected) {
       return { accepted, refused: { clientVersion: changeset.clientVersion, reason: `client version ${changeset.clientVersion} follows ${expected - 1}`, code: 'badChangeset' } };
     }
-    // Refused here, not by the codec: one bad changeset is refused as the others are, while
-    // those before it are stored; and a key no backend can index never reaches storage.
+    // Refused here, not by the codec (which would refuse the whole UPLOAD): one changeset is
+    // refused as for a gap, those before it stored; and no backend is asked to index such a key.
     const keyRefusal = changesetKeyProblem(changeset);
     if (keyRefusal !== undefined) return { accepted, refused: { clientVersion: changeset.clientVersion, reason: keyRefusal, code: 'badChangeset' } };
     const stampRefusal = checkStamp(changeset.hlc);

@@ -682,13 +682,13 @@ function parseDocument(json: string, partition: string): DocumentState {
 }
 
 /**
- * Why an append cannot be stored as sent, or undefined: its keys (origin, every type and id,
- * and the partition's name, checked beside it) must be keys as the protocol bounds them (`keyProblem`: the server refuses others at upload,
- * so this is a defence in depth), and the owner storable text. PostgreSQL's `text` holds UTF-8
- * without NUL, so a lone surrogate would be stored as U+FFFD (two document ids becoming one
- * row, one's state lost) and a NUL refused at the first fold or reset; a key over its limit
- * would make an index entry PostgreSQL refuses, at the append or at every fold after it.
- * Refused before anything is written instead.
+ * Why an append cannot be stored as sent, or undefined: its keys (origin, every type and id;
+ * the partition's name is checked beside it) must be keys as the protocol bounds them
+ * (`keyProblem`; the server refuses others at upload, so this is a defence in depth), and the
+ * owner storable text. PostgreSQL's `text` holds UTF-8 without NUL, so a lone surrogate would be
+ * stored as U+FFFD (two document ids becoming one row, one's state lost) and a NUL refused at
+ * the first fold or reset; a key over its limit would make an index entry PostgreSQL refuses,
+ * at the append or at every fold after it. Refused before anything is written instead.
  */
 function appendProblem(origin: string, owner: string, changesets: readonly Changeset[]): string | undefined {
   return keyProblem('fileIdent', origin) ?? storableTextProblem('owner', owner) ?? changesetsKeyProblem(changesets);
