@@ -42,6 +42,13 @@ export { User } from './client/user.js';
 export type { Transport, TransportHandlers, TransportSocket } from './transport/transport.js';
 export { consoleLogger, silentLogger, stderrLogger, type Logger } from './store/logger.js';
 export { InvalidInputError } from './store/store-errors.js';
+/**
+ * Thrown by a `tx.put`/`tx.delete` whose type or id is no key the protocol takes: over its
+ * limit of UTF-8 bytes, or holding a NUL or a lone surrogate (PROTOCOL.md "Limits").
+ */
+export { InvalidKeyError } from './store/store-errors.js';
+/** The key limits, in UTF-8 bytes (PROTOCOL.md "Limits"): what `InvalidKeyError` and `Realm.open` hold keys to. */
+export { MAX_FILE_IDENT_BYTES, MAX_OBJECT_ID_BYTES, MAX_OBJECT_TYPE_BYTES, MAX_PARTITION_BYTES } from './protocol/limits.js';
 
 // What a user's code names to use the API above: callbacks' parameters, the errors public
 // methods throw, the types of options and of what readers return.

@@ -2,7 +2,9 @@ import type { ClientResetMode, StopPolicy } from '../../machines/types.js';
 import type { Json } from '../protocol/json.codec.js';
 import type { SyncError } from './errors.js';
 import type { SyncSession } from './sync-session.js';
-import { bool, custom, func, obj, oneOf, str, validateOptions } from '../config/option-schema.js';
+import { bool, custom, describeValue, func, obj, oneOf, validateOptions, type OptionSchema } from '../config/option-schema.js';
+import { keyProblem } from '../protocol/keys.js';
+import { MAX_PARTITION_BYTES } from '../protocol/limits.js';
 import { User } from './user.js';
 
 /** Every visible document of a realm at one moment, by type: what reset callbacks read. */
@@ -34,10 +36,23 @@ export interface SyncConfiguration {
 const stopPolicies: readonly StopPolicy[] = ['afterChangesUploaded', 'immediately', 'liveIndefinitely'];
 const resetModes: readonly ClientResetMode[] = ['manual', 'discardUnsyncedChanges', 'recoverUnsyncedChanges', 'recoverOrDiscard'];
 
+/**
+ * A partition name as the protocol takes it (`keyProblem`: at most `MAX_PARTITION_BYTES` of
+ * UTF-8, no NUL, no lone surrogate): refused at `Realm.open`, not later by the server's
+ * `badMessage` on BIND. The message says what is wrong, not only what is expected.
+ */
+const partitionSchema: OptionSchema = {
+  expected: `a non-empty string of at most ${MAX_PARTITION_BYTES} bytes of UTF-8, without NUL or lone surrogates`,
+  check: (owner, path, value) => {
+    const problem = keyProblem('partition', value);
+    if (problem !== undefined) throw new TypeError(`${owner}: ${path} must be ${partitionSchema.expected}, got ${describeValue(value)}: ${problem}`);
+  },
+};
+
 /** Every `sync` option, nested ones included; `user` is checked for a `User` afterwards (its own messages). */
 const syncSchema = obj({
   user: { schema: custom('a User from app.logIn', (v) => v instanceof User), required: true },
-  partition: { schema: str({ nonEmpty: true }), required: true },
+  partition: { schema: partitionSchema, required: true },
   stopPolicy: oneOf(stopPolicies),
   clientReset: obj({
     mode: { schema: oneOf(resetModes), required: true },

@@ -6,7 +6,12 @@ import { withReader } from './with-reader.js';
 /** A non-negative integer (versions, byte counts, session ids). */
 export const NatCodec = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, 'Nat');
 
-/** A non-empty string (object types, ids, partitions, file idents). */
+/**
+ * A non-empty string: object types, ids and origins as changesets, documents and store records
+ * carry them. Not bounded here: what a history or a file already holds (written before the key
+ * limits) stays readable. Keys are bounded where they enter (`keys.ts`): the write API, BIND,
+ * IDENT and the server's check of each uploaded changeset.
+ */
 export const NonEmptyStringCodec = t.refinement(t.string, (s) => s.length > 0, 'NonEmptyString');
 
 /**

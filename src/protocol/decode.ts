@@ -42,7 +42,9 @@ export function readableErrors(errors: t.Errors): string {
       if (entry.key !== '' && !inBranch) path.push(entry.key);
     });
     const last = error.context[error.context.length - 1];
-    return `${path.join('.') || '(message)'}: expected ${last?.type.name ?? 'a value'}, got ${describe(error.value)}`;
+    // A codec that knows why (a key over its limit) says so; the others only name what they take.
+    const why = error.message === undefined ? '' : ` (${error.message})`;
+    return `${path.join('.') || '(message)'}: expected ${last?.type.name ?? 'a value'}, got ${describe(error.value)}${why}`;
   });
   return [...new Set(lines)].slice(0, 5).join('; ');
 }

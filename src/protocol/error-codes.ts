@@ -21,7 +21,7 @@ export const errorCodes = {
   sessionInUse: { category: 'protocol', isFatal: true, tryAgain: false, scope: 'session', meaning: 'BIND for a session number already bound on this socket' },
   notIdentified: { category: 'protocol', isFatal: true, tryAgain: false, scope: 'session', meaning: 'UPLOAD or MARK before IDENT' },
   badCursor: { category: 'protocol', isFatal: true, tryAgain: false, scope: 'session', meaning: 'a cursor or version that moves back or past what exists' },
-  badChangeset: { category: 'session', isFatal: false, tryAgain: false, scope: 'session', meaning: 'one changeset refused (wrong origin, or a gap in client versions); the rest of the session goes on' },
+  badChangeset: { category: 'session', isFatal: false, tryAgain: false, scope: 'session', meaning: 'one changeset refused (wrong origin, a gap in client versions, or a type or id that is no key: PROTOCOL.md "Limits"); the rest of the session goes on' },
   clockSkew: { category: 'session', isFatal: false, tryAgain: false, scope: 'session', meaning: 'one changeset refused: its HLC wall runs more than the server\'s maxClockSkewMs ahead of the server\'s clock, or its counter is beyond 2^32 − 1; the rest of the session goes on' },
   tokenExpired: { category: 'auth', isFatal: false, tryAgain: true, scope: 'session', meaning: 'the access token expired: refresh it and BIND again' },
   badToken: { category: 'auth', isFatal: false, tryAgain: true, scope: 'session', meaning: 'a missing, malformed or forged access token' },

@@ -8,6 +8,7 @@ export * from './document-entry.codec.js';
 export * from './endpoint.js';
 export * from './error-codes.js';
 export * from './json.codec.js';
+export * from './keys.js';
 export * from './messages.js';
 export * from './session-id.codec.js';
 export * from './client/bind.codec.js';

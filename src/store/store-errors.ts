@@ -14,6 +14,27 @@ export class InvalidInputError extends StoreError {
   override readonly name: string = 'InvalidInputError';
 }
 
+/**
+ * A document type or id the protocol does not take as a key (`keyProblem`): empty, longer than
+ * its limit of UTF-8 bytes (`MAX_OBJECT_TYPE_BYTES`, `MAX_OBJECT_ID_BYTES`), or holding a NUL
+ * or a lone surrogate. Thrown by the `tx` call that named it, so nothing of it was recorded and
+ * no server ever refuses it later. An `InvalidInputError`, as every bad argument is.
+ */
+export class InvalidKeyError extends InvalidInputError {
+  override readonly name: string = 'InvalidKeyError';
+
+  /**
+   * @param key which key was refused
+   * @param message what is wrong with it, and where
+   */
+  constructor(
+    readonly key: 'type' | 'id',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** An operation on a realm file or record log after `close()`. */
 export class ClosedError extends StoreError {
   override readonly name: string = 'ClosedError';

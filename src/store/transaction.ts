@@ -5,7 +5,8 @@
 import type { Operation } from '../protocol/changeset.codec.js';
 import { MAX_JSON_DEPTH, type Json } from '../protocol/json.codec.js';
 import { jsonValueProblem } from './json-value.js';
-import { InvalidInputError, TransactionStateError } from './store-errors.js';
+import { keyProblem } from '../protocol/keys.js';
+import { InvalidInputError, InvalidKeyError, TransactionStateError } from './store-errors.js';
 
 /** What a `write` callback may do. Operations take effect together, at commit, in call order. */
 export interface Transaction {
@@ -62,10 +63,22 @@ export class TransactionRecorder implements Transaction {
   }
 }
 
+/**
+ * The protocol's own rule for keys (`keyProblem`), at the call: a type or id the server would
+ * refuse (or no backend could index) is never recorded, so the user learns of it here rather
+ * than later as a sync error.
+ */
 function checkKey(verb: string, type: unknown, id: unknown): void {
-  if (typeof type !== 'string' || type.length === 0) throw new InvalidInputError(`${verb}: the type must be a non-empty string, not ${show(type)}`);
-  if (typeof id !== 'string' || id.length === 0) throw new InvalidInputError(`${verb}(${JSON.stringify(type)}): the id must be a non-empty string, not ${show(id)}`);
+  if (typeof type !== 'string' || type.length === 0) throw new InvalidKeyError('type', `${verb}: the type must be a non-empty string, not ${show(type)}`);
+  const typeProblem = keyProblem('type', type);
+  if (typeProblem !== undefined) throw new InvalidKeyError('type', `${verb}(${shortJson(type)}): ${typeProblem}`);
+  if (typeof id !== 'string' || id.length === 0) throw new InvalidKeyError('id', `${verb}(${JSON.stringify(type)}): the id must be a non-empty string, not ${show(id)}`);
+  const idProblem = keyProblem('id', id);
+  if (idProblem !== undefined) throw new InvalidKeyError('id', `${verb}(${JSON.stringify(type)}, ${shortJson(id)}): ${idProblem}`);
 }
+
+/** A key for a message: a long one cut short (the message says how long it is). */
+const shortJson = (key: string): string => (key.length > 60 ? `${JSON.stringify(key.slice(0, 57))}…` : JSON.stringify(key));
 
 function show(value: unknown): string {
   try {

@@ -89,7 +89,7 @@ describe('protocol codecs', () => {
     expect(failure('{"type":"gossip"}')).toEqual({ code: 'unknownMessage', message: 'no message has type "gossip"' });
     expect(failure('[1,2]').code).toBe('unknownMessage');
     const bind = failure('{"type":"bind","session":4,"partition":"","token":"t"}');
-    expect(bind).toEqual({ code: 'badMessage', session: 4, message: 'bind: partition: expected NonEmptyString, got ""' });
+    expect(bind).toEqual({ code: 'badMessage', session: 4, message: 'bind: partition: expected PartitionName, got "" (the partition is empty)' });
     const cursor = failure(
       '{"type":"ident","session":2,"fileIdent":"f","cursors":{"epoch":"e","upload":{"clientVersion":-1,"serverVersion":0},"download":{"serverVersion":0,"clientVersion":0}}}',
     );

@@ -131,13 +131,13 @@ describe('realm file: documents and transactions', () => {
     const file = realmPath();
     const realm = RealmFile.open({ path: file });
     const fields = JSON.parse('{"__proto__": {"__proto__": 1}, "constructor": "c", "ünï": "☃ \\ud83d\\ude00", "": 0}') as Record<string, Json>;
-    realm.write((tx) => tx.put('T', 'weird id/\u0000', fields));
-    const before = realm.objectForPrimaryKey('T', 'weird id/\u0000');
+    realm.write((tx) => tx.put('T', 'weird id/\u0001 \ud83d\ude00', fields));
+    const before = realm.objectForPrimaryKey('T', 'weird id/\u0001 \ud83d\ude00');
     expect(Object.keys(before ?? {})).toEqual(['__proto__', 'constructor', 'ünï', '']);
     realm.close();
     const reopened = RealmFile.open({ path: file });
-    expect(reopened.objectForPrimaryKey('T', 'weird id/\u0000')).toEqual(before);
-    expect(JSON.stringify(reopened.objectForPrimaryKey('T', 'weird id/\u0000'))).toBe(JSON.stringify(before));
+    expect(reopened.objectForPrimaryKey('T', 'weird id/\u0001 \ud83d\ude00')).toEqual(before);
+    expect(JSON.stringify(reopened.objectForPrimaryKey('T', 'weird id/\u0001 \ud83d\ude00'))).toBe(JSON.stringify(before));
     reopened.close();
   });
 });

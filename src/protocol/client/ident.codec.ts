@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
-import { NonEmptyStringCodec } from '../changeset.codec.js';
 import { CursorsCodec } from '../cursors.codec.js';
+import { FileIdentCodec } from '../keys.js';
 import { SessionIdCodec } from '../session-id.codec.js';
 
 /**
@@ -9,7 +9,7 @@ import { SessionIdCodec } from '../session-id.codec.js';
  */
 export const ClientIdentCodec = t.readonly(
   t.intersection([
-    t.type({ type: t.literal('ident'), session: SessionIdCodec, fileIdent: NonEmptyStringCodec }),
+    t.type({ type: t.literal('ident'), session: SessionIdCodec, fileIdent: FileIdentCodec }),
     t.partial({ cursors: CursorsCodec }),
   ]),
   'ClientIdent',

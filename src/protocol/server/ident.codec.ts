@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
-import { NatCodec, NonEmptyStringCodec } from '../changeset.codec.js';
+import { NatCodec } from '../changeset.codec.js';
+import { FileIdentCodec } from '../keys.js';
 import { SessionIdCodec } from '../session-id.codec.js';
 
 /** A positive safe integer (a duration that must not be zero). */
@@ -14,7 +15,7 @@ const PositiveIntCodec = t.refinement(t.number, (n) => Number.isSafeInteger(n) &
  */
 export const ServerIdentCodec = t.readonly(
   t.intersection([
-    t.type({ type: t.literal('ident'), session: SessionIdCodec, fileIdent: NonEmptyStringCodec, epoch: t.string }),
+    t.type({ type: t.literal('ident'), session: SessionIdCodec, fileIdent: FileIdentCodec, epoch: t.string }),
     t.partial({ maxMessageBytes: NatCodec, maxChangesetBytes: NatCodec, maxClockSkewMs: NatCodec, historyRetentionMs: PositiveIntCodec }),
   ]),
   'ServerIdent',

@@ -6,7 +6,10 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { changesetBytes, type Changeset, type Operation } from '../../../src/protocol/changeset.codec.js';
 import type { PartitionHandle, PartitionStore } from '../../../src/server/storage/server-storage.js';
+import { MAX_FILE_IDENT_BYTES, MAX_OBJECT_ID_BYTES, MAX_OBJECT_TYPE_BYTES, MAX_PARTITION_BYTES } from '../../../src/protocol/limits.js';
 import { putTask } from '../../support/changesets.js';
+import { randomHex, randomKey } from '../../support/random-keys.js';
+import { seededUniform } from '../../support/seeded-random.js';
 import { clientView, dumpDocuments, foldHistory, readWholeState, readWholeTail } from './partition-contents.js';
 
 /** A store the suite can close. */
@@ -93,6 +96,78 @@ export function runPartitionStoreAcceptance(name: string, setup: () => Promise<A
       await h.append('a', 'u', [putTask('a', 2, 't2')], NOW);
       expect(h.latest).toBe(2);
       await store.release('p');
+    });
+
+    it('refuses keys the protocol refuses (one byte past a limit, a NUL, a lone surrogate) with a RangeError, storing nothing', async () => {
+      const h = await store.acquire('p');
+      const withOp = (origin: string, type: string, id: string): Changeset => ({ ...putTask(origin, 1, 'x'), ops: [{ op: 'put', type, id, fields: { n: 1 } }] });
+      const long = (bytes: number): string => `${'k'.repeat(bytes - 2)}é`;
+      const refused: Array<[string, string, Changeset]> = [
+        ['an id past its limit', 'a', withOp('a', 'T', long(MAX_OBJECT_ID_BYTES + 1))],
+        ['a type past its limit', 'a', withOp('a', long(MAX_OBJECT_TYPE_BYTES + 1), 'x')],
+        ['an origin past its limit', long(MAX_FILE_IDENT_BYTES + 1), withOp(long(MAX_FILE_IDENT_BYTES + 1), 'T', 'x')],
+        ['an id with a NUL', 'a', withOp('a', 'T', 'x\u0000')],
+        ['a type with a lone surrogate', 'a', withOp('a', '\udc00T', 'x')],
+        ['an origin with a lone surrogate', 'a\ud800', withOp('a\ud800', 'T', 'x')],
+      ];
+      for (const [name, origin, changeset] of refused) await expect(h.append(origin, 'u', [changeset], NOW), name).rejects.toThrow(RangeError);
+      expect({ latest: h.latest, a: h.origin('a').clientVersion }).toEqual({ latest: 0, a: 0 });
+      const tooLong = long(MAX_PARTITION_BYTES + 1);
+      const other = await store.acquire(tooLong);
+      await expect(other.append('a', 'u', [putTask('a', 1, 'x')], NOW)).rejects.toThrow(RangeError);
+      expect(other.latest).toBe(0);
+      await store.release(tooLong);
+      // The partition is not the worse for it.
+      await h.append('a', 'u', [putTask('a', 1, 'x')], NOW);
+      expect(h.latest).toBe(1);
+      await store.release('p');
+    });
+
+    it('the longest keys allowed, random text that does not compress, append, fold, reset and read back whole, also after a reopen', async () => {
+      const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
+      const random = seededUniform(seed);
+      const partition = randomKey(MAX_PARTITION_BYTES, random);
+      const origins = [randomKey(MAX_FILE_IDENT_BYTES, random), randomHex(MAX_FILE_IDENT_BYTES, random)];
+      const types = [randomKey(MAX_OBJECT_TYPE_BYTES, random), randomHex(MAX_OBJECT_TYPE_BYTES, random)];
+      const doc = (i: number): { type: string; id: string } => ({ type: types[i % 2]!, id: i % 3 === 0 ? randomHex(MAX_OBJECT_ID_BYTES, random) : randomKey(MAX_OBJECT_ID_BYTES, random) });
+      const docs = Array.from({ length: 6 }, (_, i) => doc(i));
+      const history: Changeset[] = [];
+      const version = [0, 0];
+      const write = (o: number, ops: Operation[]): Changeset => {
+        const changeset: Changeset = { clientVersion: ++version[o]!, origin: origins[o]!, hlc: { wall: 1_000 + history.length, counter: 0 }, ops };
+        history.push(changeset);
+        return changeset;
+      };
+      let h = await store.acquire(partition);
+      for (let round = 0; round < 2; round++) {
+        for (const [o, batch] of [[0, docs.slice(0, 3)], [1, docs.slice(3)]] as const) {
+          const ops = batch.map(({ type, id }): Operation => ({ op: 'put', type, id, fields: { round, [randomHex(8, random)]: randomKey(64, random) } }));
+          await h.append(origins[o]!, `owner${o}`, [write(o, ops)], NOW);
+        }
+        if (round === 0) await h.fold(KEEP);
+      }
+      // A tombstone with the longest keys too.
+      await h.append(origins[0]!, 'owner0', [write(0, [{ op: 'delete', type: docs[4]!.type, id: docs[4]!.id }])], NOW);
+      const expected = dumpDocuments(foldHistory(history));
+      expect(Object.keys(expected)).toHaveLength(6);
+      expect(dumpDocuments((await clientView(h)).set)).toEqual(expected);
+      await h.fold(KEEP);
+      expect(h.stateVersion).toBe(h.latest);
+      expect(dumpDocuments((await clientView(h)).set)).toEqual(expected);
+      const epoch = await h.reset('keepDocuments');
+      expect(dumpDocuments((await clientView(h)).set)).toEqual(expected);
+      expect(origins.map((o) => h.origin(o).clientVersion)).toEqual(version);
+      await store.release(partition);
+      await reopen();
+      h = await store.acquire(partition);
+      expect(h.epoch).toBe(epoch);
+      expect(dumpDocuments((await clientView(h)).set)).toEqual(expected);
+      // Re-sent, the same changesets count as stored (the unique key on the origin holds).
+      expect((await h.append(origins[1]!, 'owner1', history.filter((c) => c.origin === origins[1]), NOW)).added).toEqual([]);
+      expect(await h.reset('wipe')).not.toBe(epoch);
+      expect(dumpDocuments((await clientView(h)).set)).toEqual({});
+      await store.release(partition);
+      console.log(`${name}: longest keys (partition ${MAX_PARTITION_BYTES}, type ${MAX_OBJECT_TYPE_BYTES}, id ${MAX_OBJECT_ID_BYTES}, origin ${MAX_FILE_IDENT_BYTES} bytes) stored, folded, reset; seed ${seed}`);
     });
 
     it('refuses a receipt time that is not a whole number of ms ≥ 0, storing nothing, and what it stored reads back after a reopen', async () => {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { Changeset, ServerChangeset } from '../../../protocol/changeset.codec.js';
+import { changesetsKeyProblem, keyProblem } from '../../../protocol/keys.js';
 import { fsyncDirectory, makeDirectoryDurably, removeQuietly, writeFileDurably } from '../../../store/durable-fs.js';
 import type { Logger } from '../../../store/logger.js';
 import { RECORD_HEADER_BYTES, RECORD_LOG_MAGIC, encodeRecords } from '../../../store/record-framing.js';
@@ -188,6 +189,10 @@ export class FilePartition implements PartitionHandle, FileHolder {
     // Refused before anything is written: a record whose time does not read back would be cut
     // at the next open, and every acknowledged changeset after it with it.
     if (!Number.isSafeInteger(receivedAtMs) || receivedAtMs < 0) throw new RangeError(`receivedAtMs ${String(receivedAtMs)} is not a whole number of ms ≥ 0`);
+    // Keys as the protocol bounds them (the server refuses others at upload; this is a defence
+    // in depth): the PostgreSQL backend refuses the same, so both keep the same histories.
+    const keys = keyProblem('partition', this.partition) ?? changesetsKeyProblem(changesets);
+    if (keys !== undefined) throw new RangeError(keys);
     const added: ServerChangeset[] = [];
     let expected = (this.written.get(origin)?.clientVersion ?? 0) + 1;
     for (const changeset of changesets) {

@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import { ServerChangesetCodec, serverChangesetJson, type Changeset, type ServerChangeset } from '../../../protocol/changeset.codec.js';
+import { changesetsKeyProblem, keyProblem, storableTextProblem } from '../../../protocol/keys.js';
 import type { DocumentState } from '../../../store/document-state.js';
 import { documentKeyOf } from '../../../store/document-set.js';
 import type { Logger } from '../../../store/logger.js';
@@ -455,8 +456,8 @@ export class PostgresPartition implements PartitionHandle {
     this.assertOpen();
     if (!Number.isSafeInteger(receivedAtMs) || receivedAtMs < 0) throw new RangeError(`receivedAtMs ${String(receivedAtMs)} is not a whole number of ms ≥ 0`);
     for (const changeset of changesets) if (changeset.origin !== origin) throw new RangeError(`origin ${changeset.origin} is not this file (${origin})`);
-    const stored = storableTextProblem('origin', origin) ?? storableTextProblem('owner', owner) ?? changesetTextProblem(changesets);
-    if (stored !== undefined) throw new RangeError(stored);
+    const problem = keyProblem('partition', this.partition) ?? appendProblem(origin, owner, changesets);
+    if (problem !== undefined) throw new RangeError(problem);
     if (changesets.length === 0) return { added: [] };
     const result = await withTransaction(this.pool, {}, async (tx) => {
       // Durable when it resolves, even where the role or database sets synchronous_commit off for speed.
@@ -757,25 +758,14 @@ function parseDocument(json: string, partition: string): DocumentState {
 }
 
 /**
- * Text PostgreSQL stores as sent: `text` columns hold UTF-8 without NUL, so a lone surrogate
- * would be stored as U+FFFD (two document ids becoming one row, one's state lost) and a NUL
- * refused at the first fold or reset, after the upload was acknowledged. Refused before anything
- * is written instead. (The file backend keeps such strings; the protocol does not refuse them yet.)
+ * Why an append cannot be stored as sent, or undefined: its keys (origin, every type and id;
+ * the partition's name is checked beside it) must be keys as the protocol bounds them
+ * (`keyProblem`; the server refuses others at upload, so this is a defence in depth), and the
+ * owner storable text. PostgreSQL's `text` holds UTF-8 without NUL, so a lone surrogate would be
+ * stored as U+FFFD (two document ids becoming one row, one's state lost) and a NUL refused at
+ * the first fold or reset; a key over its limit would make an index entry PostgreSQL refuses,
+ * at the append or at every fold after it. Refused before anything is written instead.
  */
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** Why `value` (named `what`) cannot be a column of this backend, or undefined. */
-export function storableTextProblem(what: string, value: string): string | undefined {
-  return UNSTORABLE.test(value) ? `${what} ${JSON.stringify(value)} holds a NUL or a lone surrogate, which PostgreSQL's text cannot store` : undefined;
-}
-
-/** Why a document type or id of `changesets` cannot be a column of this backend, or undefined. */
-function changesetTextProblem(changesets: readonly Changeset[]): string | undefined {
-  for (const changeset of changesets) {
-    for (const op of changeset.ops) {
-      const problem = storableTextProblem('document type', op.type) ?? storableTextProblem('document id', op.id);
-      if (problem !== undefined) return `client version ${changeset.clientVersion}: ${problem}`;
-    }
-  }
-  return undefined;
+function appendProblem(origin: string, owner: string, changesets: readonly Changeset[]): string | undefined {
+  return keyProblem('fileIdent', origin) ?? storableTextProblem('owner', owner) ?? changesetsKeyProblem(changesets);
 }
