@@ -19,6 +19,7 @@ import { UserSockets } from './user-sockets.js';
 import { UserDirectory } from './users.js';
 
 import { SUBPROTOCOL, SYNC_PATH } from '../protocol/endpoint.js';
+import { keyProblem } from '../protocol/keys.js';
 
 export { SUBPROTOCOL, SYNC_PATH };
 
@@ -64,6 +65,16 @@ export interface SyncServer {
 }
 
 export type { SocketStats, FoldReport };
+
+/**
+ * `run` for an operator's call on `partition`, or a rejected `TypeError` when it is no partition
+ * a client could bind (PROTOCOL.md, "Limits › Keys"): no such partition exists, and a backend
+ * would fail on it less clearly.
+ */
+function checkedPartition<T>(call: string, partition: unknown, run: () => Promise<T>): Promise<T> {
+  const problem = keyProblem('partition', partition);
+  return problem === undefined ? run() : Promise.reject(new TypeError(`${call}: ${problem}`));
+}
 
 function refuseUpgrade(socket: Duplex, status: string, reason: string): void {
   if (socket.destroyed) return;
@@ -232,9 +243,9 @@ async function serveOn(storage: ServerStorage, config: ResolvedServerOptions, lo
   return {
     url: `http://${host}:${port}`,
     port,
-    resetPartition: (partition) => hub.reset(partition, 'keepDocuments'),
-    deletePartition: (partition) => hub.reset(partition, 'wipe'),
-    compactPartition: (partition) => hub.compact(partition, { now: config.now(), retentionMs: config.historyRetentionMs }),
+    resetPartition: (partition) => checkedPartition('resetPartition', partition, () => hub.reset(partition, 'keepDocuments')),
+    deletePartition: (partition) => checkedPartition('deletePartition', partition, () => hub.reset(partition, 'wipe')),
+    compactPartition: (partition) => checkedPartition('compactPartition', partition, () => hub.compact(partition, { now: config.now(), retentionMs: config.historyRetentionMs })),
     sockets: () => [...connections].map((connection) => connection.stats()),
     openHistoryFiles: () => storage.openPartitionFiles(),
     revokeUser: (userId) => {

@@ -85,6 +85,16 @@ describe('the server holds keys to the protocol limits before storing anything',
     await bind(c, 10, randomKey(MAX_PARTITION_BYTES, random), 'at-limit');
   });
 
+  it('resetPartition, deletePartition and compactPartition refuse a name no client could bind (TypeError), making nothing', async () => {
+    const before = readdirSync(dir).length;
+    for (const bad of ['', 'x'.repeat(MAX_PARTITION_BYTES + 1), 'a\u0000b', '\ud800', 42 as unknown as string]) {
+      await expect(server.resetPartition(bad)).rejects.toThrow(TypeError);
+      await expect(server.deletePartition(bad)).rejects.toThrow(/deletePartition: the partition/);
+      await expect(server.compactPartition(bad)).rejects.toThrow(TypeError);
+    }
+    expect(readdirSync(dir).length).toBe(before);
+  });
+
   it('IDENT with a file ident one byte past its limit or not storable text: badMessage, the session ends', async () => {
     const c = await connect();
     for (const [i, fileIdent] of [randomHex(MAX_FILE_IDENT_BYTES + 1, random), 'f\u0000', 'f\udbff'].entries()) {
