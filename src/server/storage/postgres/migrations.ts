@@ -146,6 +146,23 @@ export const MIGRATIONS: readonly Migration[] = [
       `create index sync_documents_tombstones_by_age on sync_documents (partition, at) where has_tombstone`,
     ],
   },
+  {
+    // Why: a partition never written has no row, so its epoch was each handle's own random one,
+    // and two nodes answered different epochs for it: a client that learnt node B's, then
+    // uploaded into node A's (made durable first), was reset on its next IDENT for nothing. The
+    // initial epoch is now derived from this database's installation id and the partition's name
+    // (`initialEpoch`), the same on every node. The migration itself makes the id, once: the
+    // runner holds its advisory lock, so nodes migrating at once all read the one row it made.
+    version: 4,
+    name: 'installation id: initial epochs agreed by every node',
+    statements: [
+      `create table sync_installation (
+        singleton boolean primary key default true check (singleton),
+        id text not null
+      )`,
+      `insert into sync_installation (id) values (gen_random_uuid()::text)`,
+    ],
+  },
 ];
 
 /** Why `migrations` is not a list the runner takes (versions 1, 2, 3… with names), or undefined. */
