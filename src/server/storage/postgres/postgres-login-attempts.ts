@@ -103,13 +103,11 @@ class PostgresLoginAttemptStore implements LoginAttemptStore {
       await tx.abort(error);
       throw error;
     }
-    // Past the limit only by this failure: the window was at it, and is still open.
-    const retryAfterMs = Math.max(0, ...rows.filter((row) => row.count > this.limitOf(row.kind)).map((row) => toSafeInteger(row.opened_at, 'opened_at') + this.limits.windowMs - now));
-    const refused = rows.some((row) => row.count > this.limitOf(row.kind));
-    if (refused) {
+    // Past the limit only by this failure: the window was at it, and is still open (so its wait is > 0).
+    const over = rows.filter((row) => row.count > this.limitOf(row.kind));
+    if (over.length > 0) {
       await tx.rollback();
-      // > 0: the window past its limit has not ended.
-      return { ok: false, retryAfterMs };
+      return { ok: false, retryAfterMs: Math.max(...over.map((row) => toSafeInteger(row.opened_at, 'opened_at') + this.limits.windowMs - now)) };
     }
     await tx.commit();
     return { ok: true };
