@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LoginLimiter } from './login-limiter.js';
+import type { LoginAdmission, LoginLimiter } from './login-limiter.js';
 import type { TokenIssuer } from './tokens.js';
 import { parseLogin, type UserDirectory } from './users.js';
 
@@ -40,7 +40,8 @@ function readJson(req: IncomingMessage): Promise<unknown> {
  * `POST /auth/login` → `{ userId, accessToken, refreshToken }`;
  * `POST /auth/refresh` with `{ refreshToken }` (or `Authorization: Bearer <refresh token>`) →
  * `{ userId, accessToken }`. Wrong credentials answer 401, malformed requests 400, an email or
- * address past its failed-login limit 429 with `Retry-After` (seconds).
+ * address past its failed-login limit 429 with `Retry-After` (seconds), and a login whose limits
+ * cannot be checked (the store's database out of reach) 503, never admitted unchecked.
  * Returns false for any other path, for the caller to answer.
  */
 export async function handleAuth(
@@ -70,7 +71,15 @@ export async function handleAuth(
       reply(res, 400, { error: "expected { provider: 'anonymous' } or { provider: 'emailPassword', email, password }" });
       return true;
     }
-    const admission = login.provider === 'emailPassword' ? limiter.begin(login.email, req.socket.remoteAddress ?? 'unknown') : undefined;
+    let admission: LoginAdmission | undefined;
+    try {
+      admission = login.provider === 'emailPassword' ? await limiter.begin(login.email, req.socket.remoteAddress ?? 'unknown') : undefined;
+    } catch {
+      // Fails closed: an attempt the limits cannot be checked for is not checked at all (the
+      // store logs why), else a database out of reach would allow unlimited guesses.
+      reply(res, 503, { error: 'the failed-login limits cannot be checked now (storage unavailable); try again later' }, { 'retry-after': '1' });
+      return true;
+    }
     if (admission?.ok === false) {
       const seconds = Math.ceil(admission.retryAfterMs / 1000);
       reply(res, 429, { error: `too many failed logins; try again in ${seconds} s` }, { 'retry-after': String(seconds) });
@@ -81,7 +90,9 @@ export async function handleAuth(
       reply(res, 401, { error: 'wrong email or password' });
       return true;
     }
-    if (admission !== undefined) limiter.succeeded(admission);
+    // The password was right: a store that cannot take the failure back costs this user one
+    // attempt of the window, not the login (the store logs why).
+    if (admission !== undefined) await limiter.succeeded(admission).catch(() => undefined);
     reply(res, 200, { userId, accessToken: await tokens.access(userId), refreshToken: await tokens.refresh(userId) });
     return true;
   }

@@ -134,7 +134,7 @@ async function serveOn(storage: ServerStorage, config: ResolvedServerOptions, lo
   const users = await UserDirectory.open(auth, config.users);
   const revocations = await RevocationList.open(auth);
   const revoked = revocations.users;
-  const limiter = new LoginLimiter(config.loginAttempts, config.now);
+  const limiter = new LoginLimiter(config.loginAttempts, config.now, storage.loginAttempts);
   const hub = new PartitionHub(partitions, logger, storage.feed);
   const connections = new Set<SyncConnection>();
   let closingStarted = false;

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startServer, type ServerOptions, type SyncServer } from '../../src/server/index.js';
-import { LoginLimiter } from '../../src/server/login-limiter.js';
+import { memoryLoginAttempts } from '../../src/server/storage/memory-login-attempts.js';
+import { runLoginLimiterAcceptance } from './login-limiter-acceptance.js';
 
 const root = mkdtempSync(join(tmpdir(), 'login-limits-'));
 const servers: SyncServer[] = [];
@@ -76,56 +77,5 @@ describe('failed logins are limited per email and per address', () => {
   });
 });
 
-describe('LoginLimiter memory', () => {
-  it('a flood of distinct emails and addresses keeps at most maxTracked windows of each', () => {
-    let now = 0;
-    const limiter = new LoginLimiter({ perEmail: 2, perAddress: 2, windowMs: WINDOW, maxTracked: 100 }, () => now);
-    const FLOOD = 20_000;
-    let admitted = 0;
-    for (let i = 0; i < FLOOD; i++) {
-      if (limiter.begin(`${'x'.repeat(1_000)}-${i}@example.com`, `10.0.${i >> 8}.${i & 255}`).ok) admitted++;
-      now += 1;
-    }
-    expect(limiter.tracked).toEqual({ emails: 100, addresses: 100 });
-    expect(admitted).toBe(FLOOD);
-    console.log(`login-limits: ${FLOOD} distinct 1 KB emails and addresses in one window, ${limiter.tracked.emails} + ${limiter.tracked.addresses} tracked (bound 100 each)`);
-    // The newest windows are the ones kept: a recent email still counts its failures.
-    const last = `${'x'.repeat(1_000)}-${FLOOD - 1}@example.com`;
-    expect(limiter.begin(last, 'other').ok).toBe(true);
-    expect(limiter.begin(last, 'other')).toEqual({ ok: false, retryAfterMs: FLOOD - 1 + WINDOW - now });
-    // Ended windows are dropped as new ones open.
-    now += WINDOW;
-    limiter.begin('fresh@example.com', 'fresh');
-    expect(limiter.tracked).toEqual({ emails: 1, addresses: 1 });
-  });
-
-  it('a flood of other emails from other addresses does not push out a blocked email: it stays blocked', () => {
-    let now = 0;
-    const limiter = new LoginLimiter({ perEmail: 3, perAddress: 3, windowMs: WINDOW, maxTracked: 100 }, () => now);
-    for (let i = 0; i < 3; i++) expect(limiter.begin('ann@example.com', '192.0.2.1').ok).toBe(true);
-    expect(limiter.begin('ann@example.com', '192.0.2.2').ok).toBe(false);
-    // An attacker with many addresses fails at many emails, to make the table forget ann.
-    const FLOOD = 1_000;
-    for (let i = 0; i < FLOOD; i++) {
-      now += 1;
-      limiter.begin(`other-${i}@example.com`, `198.51.${i >> 8}.${i & 255}`);
-    }
-    const again = limiter.begin('ann@example.com', '203.0.113.9');
-    console.log(`login-limits: ann blocked, then ${FLOOD} failures at distinct emails from distinct addresses (maxTracked 100): ann ${again.ok ? 'admitted again' : 'still refused'}; tracked ${JSON.stringify(limiter.tracked)}`);
-    expect(again.ok).toBe(false);
-    expect(limiter.tracked.emails).toBeLessThanOrEqual(100);
-  });
-
-  it('an IPv4 client is one address however the socket spells it, and an IPv6 client one per /64', () => {
-    const limiter = new LoginLimiter({ perEmail: 1_000, perAddress: 2, windowMs: WINDOW, maxTracked: 100 }, () => 0);
-    expect(limiter.begin('a@example.com', '192.0.2.7').ok).toBe(true);
-    expect(limiter.begin('b@example.com', '::ffff:192.0.2.7').ok).toBe(true);
-    expect(limiter.begin('c@example.com', '::FFFF:192.0.2.7').ok).toBe(false);
-    // One host holds a whole /64: each of its addresses is the same client.
-    expect(limiter.begin('d@example.com', '2001:db8:1:2::1').ok).toBe(true);
-    expect(limiter.begin('e@example.com', '2001:0db8:0001:0002:ffff:0:0:9').ok).toBe(true);
-    expect(limiter.begin('f@example.com', '2001:db8:1:2:abcd::%eth0').ok).toBe(false);
-    expect(limiter.begin('g@example.com', '2001:db8:1:3::1').ok).toBe(true);
-    expect(limiter.tracked.addresses).toBe(3);
-  });
-});
+// The memory store (the file backend's) sweeps at every attempt: the suite's exact bounds.
+runLoginLimiterAcceptance('memory', () => Promise.resolve({ open: memoryLoginAttempts, sweepEvery: 1, teardown: () => Promise.resolve() }), { flood: 20_000 });

@@ -16,6 +16,7 @@
  */
 import type { Changeset, ServerChangeset } from '../../protocol/changeset.codec.js';
 import type { ChangeFeed } from './change-feed.js';
+import type { OpenLoginAttempts } from './login-attempt-store.js';
 import type { StoredUser } from './stored-user.js';
 
 export type { StoredUser };
@@ -227,6 +228,12 @@ export interface ServerStorage {
   readonly auth: AuthStore;
   /** How the nodes on this storage hear what the others committed (`singleNodeFeed` for a storage of one node). */
   readonly feed: ChangeFeed;
+  /**
+   * The failed-login windows (`loginAttempts`): in this process's memory for a storage of one
+   * server (files), in a table every node shares on PostgreSQL, so that n nodes do not allow
+   * n × the attempts.
+   */
+  readonly loginAttempts: OpenLoginAttempts;
   /** Where the data is, for the server's log (a directory, or the database without its password). */
   readonly location: string;
   /** History files held open now (the file backend's `maxOpenHistories` budget; 0 where none are held). */

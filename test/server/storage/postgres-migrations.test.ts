@@ -40,7 +40,7 @@ pgAvailable.describe('PostgreSQL migrations', () => {
     const { sql } = await freshDatabase();
     expect(await migrate(sql)).toEqual({ applied: MIGRATIONS.map((m) => m.version), version: MIGRATIONS.length });
     const created = await tables(sql);
-    expect(created).toEqual(expect.arrayContaining(['sync_changesets', 'sync_documents', 'sync_migrations', 'sync_origins', 'sync_partitions']));
+    expect(created).toEqual(expect.arrayContaining(['sync_changesets', 'sync_documents', 'sync_login_attempts', 'sync_migrations', 'sync_origins', 'sync_partitions']));
     expect(await migrate(sql)).toEqual({ applied: [], version: MIGRATIONS.length });
     expect(await tables(sql)).toEqual(created);
     expect((await rowsOf(sql, 'select version, name from sync_migrations')).map((r) => [r['version'], r['name']])).toEqual(MIGRATIONS.map((m) => [m.version, m.name]));

@@ -8,6 +8,7 @@ import { makeDirectoryDurably } from '../../../store/durable-fs.js';
 import { acquireFileLock, lockPathOfDirectory } from '../../../store/file-lock.js';
 import type { Logger } from '../../../store/logger.js';
 import { singleNodeFeed } from '../change-feed.js';
+import { memoryLoginAttempts } from '../memory-login-attempts.js';
 import type { ServerStorage } from '../server-storage.js';
 import { openFileAuthStore } from './file-auth-store.js';
 import { openFilePartitionStore } from './file-partition-store.js';
@@ -43,6 +44,8 @@ export async function openFileServerStorage(options: FileServerStorageOptions): 
       partitions,
       auth,
       feed: singleNodeFeed,
+      // One server on the directory (its lock): its memory is every attempt there is.
+      loginAttempts: memoryLoginAttempts,
       location: dataDir,
       openPartitionFiles: () => partitions.openPartitionFiles,
       close: () => {

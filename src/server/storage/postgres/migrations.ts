@@ -163,6 +163,24 @@ export const MIGRATIONS: readonly Migration[] = [
       `insert into sync_installation (id) values (gen_random_uuid()::text)`,
     ],
   },
+  {
+    // Why: the failed-login windows were each node's own memory, so n nodes allowed n × the
+    // attempts. One row per window (kind 'email' keyed by the email's digest, 'address' by the
+    // client's address key, never a raw email), decided by an upsert under the row's lock; the
+    // age index serves the sweep of ended windows and the eviction of the oldest.
+    version: 5,
+    name: 'login attempt windows shared by every node',
+    statements: [
+      `create table sync_login_attempts (
+        kind text not null check (kind in ('email', 'address')),
+        key text not null,
+        count integer not null check (count >= 0),
+        opened_at bigint not null,
+        primary key (kind, key)
+      )`,
+      `create index sync_login_attempts_by_age on sync_login_attempts (kind, opened_at)`,
+    ],
+  },
 ];
 
 /** Why `migrations` is not a list the runner takes (versions 1, 2, 3… with names), or undefined. */

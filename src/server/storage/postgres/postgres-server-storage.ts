@@ -11,6 +11,7 @@ import type { ServerStorage } from '../server-storage.js';
 import { SchemaMismatchError } from './migrations.js';
 import { openPostgresAuthStore } from './postgres-auth-store.js';
 import { openPostgresChangeFeed } from './postgres-change-feed.js';
+import { postgresLoginAttempts } from './postgres-login-attempts.js';
 import { openPostgresPartitionStore } from './postgres-partition-store.js';
 
 /** Connections of a node's pool: the appends, folds and state readers of all its sessions share them. */
@@ -61,6 +62,7 @@ export async function openPostgresServerStorage(options: PostgresServerStorageOp
       partitions,
       auth,
       feed,
+      loginAttempts: postgresLoginAttempts(pool, { logger }),
       location,
       openPartitionFiles: () => 0,
       close: () => {

@@ -54,6 +54,11 @@ export interface HeldTransaction extends Transaction {
   commit(): Promise<void>;
   /** Rolls back if the connection is still alive and destroys the client (never reused). Never rejects. */
   abort(error: unknown): Promise<void>;
+  /**
+   * Rolls back what the transaction did, as its outcome rather than its failure: the client goes
+   * back to the pool for reuse. If the rollback fails, the client is destroyed and the error thrown.
+   */
+  rollback(): Promise<void>;
   /** Whether the connection died (its client emitted `error`) while this transaction held it. */
   readonly dead: boolean;
 }
@@ -99,6 +104,16 @@ export async function beginTransaction(pool: Pool, options: TransactionOptions =
       } catch (error) {
         // The commit's outcome is unknown (its answer may be lost with the connection): the
         // client goes, and the caller learns that this transaction may not have committed.
+        giveBack(asError(error));
+        throw error;
+      }
+      giveBack();
+    },
+    async rollback() {
+      if (ended) throw new Error('the transaction is over');
+      try {
+        await client.query('rollback');
+      } catch (error) {
         giveBack(asError(error));
         throw error;
       }
