@@ -63,11 +63,32 @@ const shape: OptionShape = {
 };
 
 describe('startServer refuses bad configuration by name', () => {
-  it('no options at all, or no dataDir, is a TypeError saying dataDir is required (it crashed reading logger of undefined)', async () => {
+  it('no options at all, or neither dataDir nor postgres, is a TypeError saying one is required (it crashed reading logger of undefined); both is refused too', async () => {
     await expect((startServer as (options?: unknown) => Promise<SyncServer>)()).rejects.toThrow(
-      new TypeError('startServer: options must be an object with at least dataDir (required: where histories live), got undefined'),
+      new TypeError('startServer: options must be an object with at least dataDir (where histories live) or postgres (a database URL), got undefined'),
     );
-    await expect(startServer({} as ServerOptions)).rejects.toThrow(new TypeError('startServer: dataDir is required (a non-empty path)'));
+    await expect(startServer({} as ServerOptions)).rejects.toThrow(
+      new TypeError('startServer: dataDir (where histories live) or postgres (a database URL, for several nodes) is required'),
+    );
+    const dataDir = join(root, 'both');
+    await expect(startServer({ dataDir, postgres: 'postgres://u@127.0.0.1:1/db' })).rejects.toThrow(/dataDir and postgres are two places for the same data/);
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it('postgres must be a postgres:// or postgresql:// URL with a host; pollIntervalMs a timer; checked before anything is opened', async () => {
+    for (const bad of ['', 'http://127.0.0.1/db', 'postgres://', 'not a url', 42, null]) {
+      await expect(startServer({ postgres: bad as string })).rejects.toThrow(/postgres must be a postgres:\/\/ or postgresql:\/\/ URL/);
+    }
+    for (const bad of [0, -1, 1.5, 2 ** 31, '100']) {
+      await expect(startServer({ postgres: 'postgres://u@127.0.0.1:1/db', pollIntervalMs: bad as number })).rejects.toThrow(/pollIntervalMs/);
+    }
+    await expect(startServer({ postgres: 'postgres://u@127.0.0.1:1/db', dropNotifications: 'yes' as never })).rejects.toThrow(/dropNotifications must be a function/);
+  });
+
+  it('a database that cannot be reached fails the start, naming it without its password', async () => {
+    const start = startServer({ postgres: 'postgres://u:hunter2@127.0.0.1:1/db' });
+    await expect(start).rejects.toThrow(/cannot open the PostgreSQL storage at postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/db: .*ECONNREFUSED/);
+    await expect(start).rejects.not.toThrow(/hunter2/);
   });
 
   it('an unknown key names the nearest known one; keepalive-style zero or beyond-timer timeouts are refused', async () => {
