@@ -17,6 +17,7 @@
  *    latency on PostgreSQL against the file backend (`full`), with each side's server CPU per
  *    upload, the cluster's CPU, write transactions (each one WAL fsync) and WAL bytes per upload.
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { POSTGRES } from '../test/support/system-component.js';
 import { startPostgresCluster, type PostgresCluster } from '../test/support/postgres-cluster.js';
 import { createDatabase } from '../test/support/pg-pool.js';
@@ -198,10 +199,12 @@ export const nodes: Benchmark = {
     const located = POSTGRES.locate();
     const sizes = { fanoutSamples: FANOUT_SAMPLES, partitions: PARTITIONS, clients: CLIENT_APPS, uploadsPerPartition: UPLOADS_PER_PARTITION, costUploads: COST_UPLOADS };
     if (!located.found) {
-      const reason = `PostgreSQL not found at ${located.lookedAt} (${POSTGRES.install}); skipped`;
-      process.stderr.write(`# nodes: ${reason}\n`);
+      const reason = `PostgreSQL not found at ${located.lookedAt} (${POSTGRES.install})`;
+      process.stderr.write(`# nodes: skipped, ${reason}\n`);
       return { benchmark: 'nodes', title: this.title, scale: SCALE, runs: RUNS, sizes, subjects: {}, rows: [], skipped: reason };
     }
+    // Other work on the machine moves these figures: its load is reported with them.
+    const loadAtStart = loadavg()[0]!;
     const cluster: PostgresCluster = await startPostgresCluster(located.path);
     // A benchmark process that exits some other way (run.ts's timeout is SIGKILL, which nothing
     // survives) still stops its cluster: pg_ctl's server is not this process's child.
@@ -298,7 +301,7 @@ export const nodes: Benchmark = {
         title: this.title,
         scale: SCALE,
         runs: RUNS,
-        sizes: { ...sizes, clientDurability: 'full (phases 1, 3), batched (phase 2)', fileServerDurability: 'full', postgres: 'fsync on, synchronous_commit on (defaults)', pollIntervalMs: 'default (1 s)' },
+        sizes: { ...sizes, cores: availableParallelism(), loadAverage1mAtStart: loadAtStart, loadAverage1mAtEnd: loadavg()[0]!, clientDurability: 'full (phases 1, 3), batched (phase 2)', fileServerDurability: 'full', postgres: 'fsync on, synchronous_commit on (defaults)', pollIntervalMs: 'default (1 s)' },
         subjects,
         rows,
         notes: [
