@@ -27,12 +27,12 @@ import { newClient, type Client } from './client.js';
 import { spawnServer, type ServerChild } from './server-child.js';
 import { openPostgresProbe, perUpload, type PostgresProbe } from './postgres-probe.js';
 
-const FANOUT_SAMPLES = scaled(300, 30);
+const FANOUT_SAMPLES = scaled(1_000, 30);
 /** The 100 partitions, whatever the scale: the load's spread is the point. */
 const PARTITIONS = 100;
 const CLIENT_APPS = 20;
 const UPLOADS_PER_PARTITION = scaled(30, 5);
-const COST_UPLOADS = scaled(500, 50);
+const COST_UPLOADS = scaled(1_000, 50);
 const WAIT_MS = 30_000;
 
 const latency = (samples: readonly number[]) => ({ median: quantile(samples, 0.5), p99: quantile(samples, 0.99) });
