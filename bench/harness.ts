@@ -101,6 +101,8 @@ export interface BenchReport {
   readonly subjects: Record<string, SubjectResult>;
   readonly rows: Row[];
   readonly notes?: string[];
+  /** Set when the benchmark could not run here (a missing system component): why, in one line. */
+  readonly skipped?: string;
 }
 
 export interface Benchmark {

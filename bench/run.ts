@@ -7,7 +7,9 @@
  * BENCH_SCALE=0.1 for a quick run; BENCH_CPU_PROF=1 writes `node --cpu-prof` profiles of each
  * benchmark process to bench/profiles/<name>/ (and of each sync server it starts to
  * bench/profiles/server-PID-N/; the largest file of a directory is the main thread). A benchmark that fails or is not there is reported as
- * skipped; the exit code is then 1.
+ * skipped; the exit code is then 1. One that finds a system component it needs missing (the
+ * `skipped` of its report: `nodes` without PostgreSQL) is reported as skipped too, with why,
+ * and does not fail the run.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -32,6 +34,8 @@ const registry: ReadonlyArray<{ name: string; file: string; export: string }> = 
   { name: 'catch-up', file: 'catch-up.bench.ts', export: 'catchUp' },
   // Several nodes on one PostgreSQL database: what a node's refresh costs.
   { name: 'postgres-refresh', file: 'postgres-refresh.bench.ts', export: 'postgresRefresh' },
+  // Issue 14: several server nodes on one PostgreSQL database.
+  { name: 'nodes', file: 'nodes.bench.ts', export: 'nodes' },
 ];
 
 /** Per-benchmark wall-clock bound for the child process: every run is bounded. */
@@ -78,7 +82,8 @@ async function main(): Promise<void> {
   const wanted = argv.length === 0 ? registry.map((b) => b.name) : argv;
   for (const name of wanted) if (!registry.some((b) => b.name === name)) throw new Error(`unknown benchmark ${name}; known: ${registry.map((b) => b.name).join(', ')}`);
   const reports: BenchReport[] = [];
-  const skipped: { name: string; reason: string }[] = [];
+  // `absent`: the benchmark found a system component it needs missing (not a failure).
+  const skipped: { name: string; reason: string; absent?: true }[] = [];
   for (const name of wanted) {
     const entry = registry.find((b) => b.name === name)!;
     if (!existsSync(join(here, entry.file))) {
@@ -94,12 +99,17 @@ async function main(): Promise<void> {
       skipped.push({ name, reason: error ?? 'failed' });
       continue;
     }
+    if (report.skipped !== undefined) {
+      // It ran and found what it needs missing (said on stderr): skipped, not failed.
+      skipped.push({ name, reason: report.skipped, absent: true });
+      continue;
+    }
     reports.push(report);
     process.stdout.write(`${JSON.stringify(report)}\n`);
   }
   process.stdout.write(`\n${printTable(reports, skipped)}\n`);
   for (const r of reports) for (const note of r.notes ?? []) process.stdout.write(`note (${r.benchmark}): ${note}\n`);
-  if (skipped.some((s) => !s.reason.startsWith('not written'))) process.exitCode = 1;
+  if (skipped.some((s) => !s.reason.startsWith('not written') && s.absent !== true)) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

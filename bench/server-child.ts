@@ -1,6 +1,7 @@
 /**
  * The server side of the benchmarks that cross processes: the project's real sync server
- * (`startServer`, temp dataDir, durability from the environment) and, beside it, a raw `ws`
+ * (`startServer`, temp dataDir, durability from the environment; or a node on a PostgreSQL
+ * database, `SpawnOptions.postgres`, any number of them on one database) and, beside it, a raw `ws`
  * server used as the baseline — one that acks each request (`{"id"}` → `{"ack": id}`) and one
  * that streams a given number of bytes in given frame sizes. Prints one JSON line
  * `{ url, rawUrl, dataDir, ignored }` on stdout when listening; exits when stdin closes (the
@@ -14,7 +15,9 @@
  * The line `peaks` answers the highest `process.memoryUsage()` figures (no GC: what was held,
  * garbage included) sampled every 20 ms since the previous `peaks` line, and starts sampling anew:
  * what an RSS peak was made of. The line `compact <partition>` folds that partition's tail into
- * its state now (`SyncServer.compactPartition`) and answers its report.
+ * its state now (`SyncServer.compactPartition`) and answers its report. The line `cpu` answers
+ * `process.cpuUsage()` of the child (µs of user and system time since it started): the
+ * server's CPU over a stretch is the difference of two answers.
  *
  * Run by `spawnServer()` from bench code; not a benchmark itself.
  */
@@ -43,6 +46,12 @@ export interface SpawnOptions {
    * child, when absent.
    */
   readonly dataDir?: string;
+  /**
+   * A `postgres://` URL: the child is a node on that database instead of a server on files
+   * (no dataDir; `durability` does not apply, every upload is one committed transaction). The
+   * parent owns the database.
+   */
+  readonly postgres?: string;
   /** Further `startServer` options, each passed only if the server's option check accepts it. */
   readonly serverOptions?: Readonly<Record<string, ServerOptionValue>>;
 }
@@ -55,12 +64,18 @@ export interface ChildMemory {
   readonly arrayBuffers: number;
 }
 
+/** `process.cpuUsage()` of the child, µs. */
+export interface ChildCpu {
+  readonly user: number;
+  readonly system: number;
+}
+
 /** A running server child: its URLs, its process, and what it was started with. */
 export interface ServerChild {
   readonly url: string;
   readonly rawUrl: string;
   readonly process: ChildProcess;
-  /** Its data directory (the given one, or its temporary one: gone after `close`). */
+  /** Its data directory (the given one, or its temporary one: gone after `close`); empty on PostgreSQL. */
   readonly dataDir: string;
   /** The `serverOptions` the server refused, each with the check's message; passed without them. */
   readonly ignored: Readonly<Record<string, string>>;
@@ -70,6 +85,8 @@ export interface ServerChild {
   compact(partition: string): Promise<{ readonly from: number; readonly to: number; readonly stateBytes: number }>;
   /** The highest memory figures (with heapTotal) sampled since the previous call, which starts the sampling. */
   peaks(): Promise<ChildMemory & { readonly heapTotal: number }>;
+  /** `process.cpuUsage()` of the child now, µs since it started. */
+  cpu(): Promise<ChildCpu>;
   close(): Promise<void>;
 }
 
@@ -90,7 +107,10 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<ServerChi
   args.push(join(here, 'server-child.ts'));
   const env: NodeJS.ProcessEnv = { ...process.env, BENCH_SERVER_DURABILITY: options.durability ?? 'full' };
   delete env.BENCH_SERVER_DATA_DIR;
+  delete env.BENCH_SERVER_POSTGRES;
+  if (options.dataDir !== undefined && options.postgres !== undefined) throw new TypeError('spawnServer: dataDir or postgres, not both');
   if (options.dataDir !== undefined) env.BENCH_SERVER_DATA_DIR = options.dataDir;
+  if (options.postgres !== undefined) env.BENCH_SERVER_POSTGRES = options.postgres;
   env.BENCH_SERVER_OPTIONS = JSON.stringify(options.serverOptions ?? {});
   const proc = spawn(process.execPath, args, { cwd: join(here, '..'), stdio: ['pipe', 'pipe', 'inherit'], env });
   const lines = createInterface({ input: proc.stdout! });
@@ -136,6 +156,15 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<ServerChi
         30_000,
         'server child peaks',
       ),
+    cpu: () =>
+      withTimeout(
+        new Promise<ChildCpu>((resolve) => {
+          waiting.push((line) => resolve(JSON.parse(line) as ChildCpu));
+          proc.stdin!.write('cpu\n');
+        }),
+        30_000,
+        'server child cpu',
+      ),
     close: async () => {
       if (proc.exitCode !== null) return;
       const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -145,13 +174,13 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<ServerChi
   };
 }
 
-/** The extra options the server's check accepts, and those it refuses with its message. */
-function gateOptions(dataDir: string, extra: Record<string, unknown>): { accepted: Record<string, unknown>; ignored: Record<string, string> } {
+/** The extra options the server's check accepts (beside `storage`), and those it refuses with its message. */
+function gateOptions(storage: { dataDir: string } | { postgres: string }, extra: Record<string, unknown>): { accepted: Record<string, unknown>; ignored: Record<string, string> } {
   const accepted: Record<string, unknown> = {};
   const ignored: Record<string, string> = {};
   for (const [key, value] of Object.entries(extra)) {
     try {
-      checkServerOptions({ dataDir, [key]: value });
+      checkServerOptions({ ...storage, [key]: value });
       accepted[key] = value;
     } catch (error) {
       ignored[key] = error instanceof Error ? error.message : String(error);
@@ -161,11 +190,14 @@ function gateOptions(dataDir: string, extra: Record<string, unknown>): { accepte
 }
 
 async function serve(): Promise<void> {
-  const durability = process.env.BENCH_SERVER_DURABILITY === 'batched' ? 'batched' : 'full';
+  const durability: 'full' | 'batched' = process.env.BENCH_SERVER_DURABILITY === 'batched' ? 'batched' : 'full';
+  const postgres = process.env.BENCH_SERVER_POSTGRES;
   const given = process.env.BENCH_SERVER_DATA_DIR;
-  const dataDir = given ?? mkdtempSync(join(tmpdir(), 'sync-bench-server-'));
-  const { accepted, ignored } = gateOptions(dataDir, JSON.parse(process.env.BENCH_SERVER_OPTIONS ?? '{}') as Record<string, unknown>);
-  const server = await startServer({ ...accepted, dataDir, port: 0, durability, maxMessageBytes: 64 * 1024 * 1024 });
+  // A node on PostgreSQL has no directory of its own (nothing to make, nothing to remove).
+  const dataDir = postgres !== undefined ? '' : given ?? mkdtempSync(join(tmpdir(), 'sync-bench-server-'));
+  const storage = postgres !== undefined ? { postgres } : { dataDir, durability };
+  const { accepted, ignored } = gateOptions(postgres !== undefined ? { postgres } : { dataDir }, JSON.parse(process.env.BENCH_SERVER_OPTIONS ?? '{}') as Record<string, unknown>);
+  const server = await startServer({ ...accepted, ...storage, port: 0, maxMessageBytes: 64 * 1024 * 1024 });
 
   // Raw baseline: request/ack and bulk streaming over plain ws, same host, same process.
   const http = createServer();
@@ -205,7 +237,7 @@ async function serve(): Promise<void> {
     http.closeAllConnections();
     http.close();
     await server.close();
-    if (given === undefined) rmSync(dataDir, { recursive: true, force: true });
+    if (given === undefined && dataDir !== '') rmSync(dataDir, { recursive: true, force: true });
     process.exit(0);
   };
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -229,6 +261,10 @@ async function serve(): Promise<void> {
         (report) => process.stdout.write(`${JSON.stringify(report)}\n`),
         (error: unknown) => process.stdout.write(`${JSON.stringify({ error: String(error) })}\n`),
       );
+      return;
+    }
+    if (line === 'cpu') {
+      process.stdout.write(`${JSON.stringify(process.cpuUsage())}\n`);
       return;
     }
     if (line !== 'memory') return;

@@ -4,7 +4,8 @@
  *
  * - Publishing: changes are gathered and sent together, one `pg_notify` statement for all that
  *   came while the previous one was on its way (coalesced: a burst of uploads to one partition
- *   is one notification), on the pool, after the write committed. A failed send is logged and
+ *   is one notification), after the write committed, on the listening connection (whose commits
+ *   do not wait for an fsync) or, while it is down, on the pool. A failed send is logged and
  *   forgotten: the other nodes' poll finds the change.
  * - Listening: one dedicated connection (not the pool's: a pooled client is handed to others),
  *   `LISTEN`ing. When it dies, it is opened again with backoff; once it listens again, the node
@@ -133,7 +134,9 @@ class PostgresChangeFeed implements ChangeFeed {
       const payloads = [...this.pending];
       this.pending = new Set();
       try {
-        await this.options.pool.query('select pg_notify($1, payload) from unnest($2::text[]) as payload', [CHANGE_CHANNEL, payloads]);
+        // On the listening connection when it is up: its commits do not wait for the WAL's fsync
+        // (see `listen`), and a notification is only a wake-up. Else on the pool, which does.
+        await (this.client ?? this.options.pool).query('select pg_notify($1, payload) from unnest($2::text[]) as payload', [CHANGE_CHANNEL, payloads]);
       } catch (error) {
         this.options.logger.warn('could not notify the other nodes (they find the change at their next poll)', { changes: payloads.length, error: String(error) });
       }
@@ -153,6 +156,9 @@ class PostgresChangeFeed implements ChangeFeed {
     try {
       await client.connect();
       await client.query(`listen ${CHANGE_CHANNEL}`);
+      // A NOTIFY takes a transaction id, so its commit would wait for a WAL fsync like an
+      // upload's (doubling the fsyncs per upload): not for a wake-up that the poll backs up.
+      await client.query('set synchronous_commit to off');
     } catch (error) {
       this.lost(client, error);
       return;
