@@ -36,6 +36,12 @@ export interface ServerOptions {
    */
   readonly postgres?: string;
   /**
+   * With `postgres`: the most connections this node's pool opens (its uploads, folds and the
+   * state reads of bootstrapping clients share them; state reads take at most half), besides
+   * one that listens for the other nodes. Default 10.
+   */
+  readonly postgresPoolSize?: number;
+  /**
    * With `postgres`: how often (ms) a node checks the database for what other nodes committed
    * to the partitions its sessions watch, and for logouts, in case a notification was lost. A
    * lost notification delays delivery by at most this. Default 1 s.
@@ -117,10 +123,16 @@ export interface ServerOptions {
 /** Where a server keeps its data: `dataDir`, or the database of `postgres`. */
 export type StorageChoice =
   | { readonly kind: 'file'; readonly dataDir: string }
-  | { readonly kind: 'postgres'; readonly url: string; readonly pollIntervalMs: number; readonly dropNotifications?: (change: StorageChange) => boolean };
+  | {
+      readonly kind: 'postgres';
+      readonly url: string;
+      readonly poolSize: number;
+      readonly pollIntervalMs: number;
+      readonly dropNotifications?: (change: StorageChange) => boolean;
+    };
 
 /** `ServerOptions` with every default filled in. */
-export interface ResolvedServerOptions extends Required<Omit<ServerOptions, 'secret' | 'logger' | 'loginAttempts' | 'dataDir' | 'postgres' | 'pollIntervalMs' | 'dropNotifications'>> {
+export interface ResolvedServerOptions extends Required<Omit<ServerOptions, 'secret' | 'logger' | 'loginAttempts' | 'dataDir' | 'postgres' | 'pollIntervalMs' | 'dropNotifications' | 'postgresPoolSize'>> {
   readonly storage: StorageChoice;
   readonly secret: string | undefined;
   readonly loginAttempts: LoginAttemptLimits;
@@ -168,6 +180,8 @@ const serverSchema = obj({
   dataDir: str({ nonEmpty: true, expected: 'a non-empty path' }),
   postgres: custom('a postgres:// or postgresql:// URL', isPostgresUrl),
   pollIntervalMs: timerMs(10),
+  // Two at least: a state read takes at most half, and an upload needs one beside it.
+  postgresPoolSize: num({ min: 2, max: 1_000, integer: true }),
   dropNotifications: func('a function (change) => boolean'),
   users: arrayOf(obj({ email: { schema: str({ nonEmpty: true }), required: true }, password: { schema: str(), required: true } }, 'an object { email, password }')),
   permissions: func('a function (userId, partition) => permission'),
@@ -239,7 +253,7 @@ export function resolveServerOptions(options: ServerOptions, logger: Logger): Re
     port,
     storage:
       options.postgres !== undefined
-        ? { kind: 'postgres', url: options.postgres, pollIntervalMs: options.pollIntervalMs ?? 1_000, dropNotifications: options.dropNotifications }
+        ? { kind: 'postgres', url: options.postgres, poolSize: options.postgresPoolSize ?? 10, pollIntervalMs: options.pollIntervalMs ?? 1_000, dropNotifications: options.dropNotifications }
         : { kind: 'file', dataDir: options.dataDir! },
     users,
     permissions: options.permissions ?? (() => 'readWrite'),

@@ -110,6 +110,7 @@ function openStorage(config: ResolvedServerOptions, logger: Logger): Promise<Ser
   if (storage.kind === 'postgres') {
     return openPostgresServerStorage({
       url: storage.url,
+      poolSize: storage.poolSize,
       historyRetentionMs: config.historyRetentionMs,
       now: config.now,
       logger,

@@ -83,6 +83,9 @@ describe('startServer refuses bad configuration by name', () => {
       await expect(startServer({ postgres: 'postgres://u@127.0.0.1:1/db', pollIntervalMs: bad as number })).rejects.toThrow(/pollIntervalMs/);
     }
     await expect(startServer({ postgres: 'postgres://u@127.0.0.1:1/db', dropNotifications: 'yes' as never })).rejects.toThrow(/dropNotifications must be a function/);
+    for (const bad of [0, 1, 1.5, 1_001, '10']) {
+      await expect(startServer({ postgres: 'postgres://u@127.0.0.1:1/db', postgresPoolSize: bad as number })).rejects.toThrow(/postgresPoolSize/);
+    }
   });
 
   it('a database that cannot be reached fails the start, naming it without its password', async () => {

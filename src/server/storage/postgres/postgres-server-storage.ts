@@ -24,6 +24,8 @@ export const CONNECT_TIMEOUT_MS = 10_000;
 export interface PostgresServerStorageOptions {
   /** `postgres://user:password@host:port/database` (or `postgresql://`). */
   readonly url: string;
+  /** Connections of the node's pool (default {@link DEFAULT_POOL_SIZE}). */
+  readonly poolSize?: number;
   readonly historyRetentionMs: number;
   readonly now: () => number;
   readonly logger: Logger;
@@ -50,7 +52,7 @@ export async function openPostgresServerStorage(options: PostgresServerStorageOp
   const location = describePostgresUrl(options.url);
   // A connection that cannot be had within 10 s fails its upload (the client sends it again)
   // rather than hold it for as long as the database does not answer (pg waits for ever by default).
-  const pool = new pg.Pool({ connectionString: options.url, max: DEFAULT_POOL_SIZE, application_name: 'sync-session', keepAlive: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? DEFAULT_POOL_SIZE, application_name: 'sync-session', keepAlive: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   // An idle connection dying (a database restart) emits this; unheard, it ends the process.
   pool.on('error', (error) => logger.warn('a PostgreSQL connection failed (the pool opens another)', { error: String(error) }));
   try {
