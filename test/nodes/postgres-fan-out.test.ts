@@ -5,27 +5,17 @@
  * one is in force on all. Real nodes, real clients, a real throwaway PostgreSQL; skipped with
  * one line without it, mandatory under CI=true.
  */
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import { Credentials, Realm, type SyncError } from '../../src/index.js';
 import type { StorageChange } from '../../src/server/index.js';
 import { eventually } from '../support/eventually.js';
-import { createDatabase } from '../support/pg-pool.js';
-import { PostgresNodes } from '../support/postgres-nodes.js';
-import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
+import { usePostgresNodes, type PostgresNodes } from '../support/postgres-nodes.js';
 import { POSTGRES, requiring } from '../support/system-component.js';
 
 const pgAvailable = requiring(POSTGRES, 'the several-nodes tests');
 const TIMEOUT = 20_000;
 /** A poll interval no test waits for: delivery within a test is the notification's. */
 const NEVER_MS = 600_000;
-let cluster: PostgresCluster | undefined;
-let nodes: PostgresNodes | undefined;
-
-async function freshNodes(): Promise<PostgresNodes> {
-  const { url } = await createDatabase(cluster!.url, 'fanout');
-  nodes = new PostgresNodes(url);
-  return nodes;
-}
 
 const post = async (baseUrl: string, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
   const response = await fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -33,14 +23,8 @@ const post = async (baseUrl: string, path: string, body: unknown): Promise<{ sta
 };
 
 pgAvailable.describe('several nodes on one database', () => {
-  beforeAll(async () => {
-    cluster = await startPostgresCluster(pgAvailable.path!);
-  }, 120_000);
-  afterEach(async () => {
-    await nodes?.close();
-    nodes = undefined;
-  });
-  afterAll(() => cluster?.stop());
+  const suite = usePostgresNodes(() => pgAvailable.path!, 'fanout');
+  const freshNodes = async (): Promise<PostgresNodes> => (await suite.fresh()).nodes;
 
   pgAvailable.it('writes on one node reach the clients of the other, both ways, by notification (the poll is out of reach)', async () => {
     const n = await freshNodes();

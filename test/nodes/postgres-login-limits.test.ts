@@ -6,23 +6,15 @@
  * HTTP, a real throwaway PostgreSQL; skipped with one line without it, mandatory under CI=true.
  */
 import type pg from 'pg';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { createDatabase, openPool } from '../support/pg-pool.js';
-import { PostgresNodes } from '../support/postgres-nodes.js';
-import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
+import { expect } from 'vitest';
+import { openPool } from '../support/pg-pool.js';
+import { usePostgresNodes } from '../support/postgres-nodes.js';
 import { POSTGRES, requiring } from '../support/system-component.js';
 
 const pgAvailable = requiring(POSTGRES, 'the several-nodes tests');
 const WINDOW = 60_000;
-let cluster: PostgresCluster | undefined;
-let nodes: PostgresNodes | undefined;
 let clock = 1_800_000_000_000;
 
-async function freshNodes(): Promise<{ nodes: PostgresNodes; name: string }> {
-  const { url, name } = await createDatabase(cluster!.url, 'login_limits');
-  nodes = new PostgresNodes(url);
-  return { nodes, name };
-}
 
 const login = async (url: string, email: string, password: string): Promise<{ status: number; retryAfter: string | null; error: unknown }> => {
   const res = await fetch(`${url}/auth/login`, { method: 'POST', body: JSON.stringify({ provider: 'emailPassword', email, password }) });
@@ -31,14 +23,8 @@ const login = async (url: string, email: string, password: string): Promise<{ st
 };
 
 pgAvailable.describe('failed logins on several nodes', () => {
-  beforeAll(async () => {
-    cluster = await startPostgresCluster(pgAvailable.path!);
-  }, 120_000);
-  afterEach(async () => {
-    await nodes?.close();
-    nodes = undefined;
-  });
-  afterAll(() => cluster?.stop());
+  const suite = usePostgresNodes(() => pgAvailable.path!, 'login_limits');
+  const freshNodes = () => suite.fresh();
 
   pgAvailable.it('guesses spread over two nodes get 429 at perEmail in total, on both; a success on one forgets them on the other', async () => {
     const { nodes: n } = await freshNodes();
@@ -77,7 +63,7 @@ pgAvailable.describe('failed logins on several nodes', () => {
     const { nodes: n, name } = await freshNodes();
     const node = await n.start({ now: () => clock, users: [{ email: 'ann@example.com', password: 'right' }], loginAttempts: { perEmail: 3, windowMs: WINDOW } });
     expect((await login(node.url, 'ann@example.com', 'wrong')).status).toBe(401);
-    const admin: pg.Pool = openPool(cluster!.url);
+    const admin: pg.Pool = openPool(suite.cluster().url);
     try {
       await admin.query(`alter database ${name} allow_connections false`);
       await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [name]);

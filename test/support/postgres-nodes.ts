@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { App, Credentials, Realm, type AppConfig, type SyncConfiguration, type SyncError, type User } from '../../src/index.js';
 import { startServer, type ServerOptions, type SyncServer } from '../../src/server/index.js';
 import { silentLogger } from '../../src/store/logger.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { createDatabase } from './pg-pool.js';
+import { startPostgresCluster, type PostgresCluster } from './postgres-cluster.js';
 
 /** A client: its app, user and open realm, with the sync errors it heard. */
 export interface NodeClient {
@@ -67,4 +70,38 @@ export class PostgresNodes {
     await Promise.all(this.nodes.splice(0).map((node) => node.close()));
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** What {@link usePostgresNodes} gives a suite. */
+export interface PostgresNodesSuite {
+  /** Nodes (none started yet) on a new database of the suite's cluster, closed after the test. */
+  fresh(): Promise<{ readonly nodes: PostgresNodes; readonly name: string; readonly url: string }>;
+  /** The suite's cluster (started before its first test). */
+  cluster(): PostgresCluster;
+}
+
+/**
+ * A throwaway cluster for a suite of node tests (call inside its `describe`): started before
+ * the first test, stopped after the last; the nodes and apps of each test closed after it.
+ * Databases are named `prefix` and a number.
+ */
+export function usePostgresNodes(bin: () => string, prefix: string): PostgresNodesSuite {
+  let cluster: PostgresCluster | undefined;
+  let current: PostgresNodes | undefined;
+  beforeAll(async () => {
+    cluster = await startPostgresCluster(bin());
+  }, 120_000);
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  afterAll(() => cluster?.stop());
+  return {
+    fresh: async () => {
+      const { url, name } = await createDatabase(cluster!.url, prefix);
+      current = new PostgresNodes(url);
+      return { nodes: current, name, url };
+    },
+    cluster: () => cluster!,
+  };
 }
