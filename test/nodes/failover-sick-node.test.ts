@@ -7,6 +7,7 @@
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { Credentials } from '../../src/index.js';
 import { createDatabase } from '../support/pg-pool.js';
 import { PostgresNodes } from '../support/postgres-nodes.js';
 import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
@@ -72,5 +73,21 @@ pgAvailable.describe('a node that lost its database but keeps its sockets', () =
       (e: unknown) => `not uploaded: ${String(e)}`,
     );
     expect({ outcome, errors: client.errors.map((e) => e.code) }).toEqual({ outcome: 'uploaded', errors: expect.any(Array) });
+  }, 60_000);
+
+  pgAvailable.it('token refresh, after the node that answered the login lost its database, gets a token from the healthy node', async () => {
+    const { url } = await createDatabase(cluster!.url, 'sickrefresh');
+    const target = new URL(url);
+    const link = await relay({ host: target.hostname, port: Number(target.port) });
+    ({ cut, server: proxy } = link);
+    const n = (nodes = new PostgresNodes(url));
+    const sick = await n.start({ postgres: url.replace(`:${target.port}/`, `:${link.port}/`) });
+    const healthy = await n.start();
+    const app = n.app([sick.url, healthy.url]);
+    const user = await app.logIn(Credentials.anonymous()); // answered by the first node: auth starts there now
+    cut();
+    const outcomes: string[] = [];
+    for (let i = 0; i < 3; i++) outcomes.push(await user.refreshAccessToken().then(() => 'token', (e: { message?: string }) => `failed: ${e.message ?? ''}`));
+    expect(outcomes).toEqual(['token', 'token', 'token']);
   }, 60_000);
 });
