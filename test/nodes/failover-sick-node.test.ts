@@ -1,0 +1,93 @@
+/**
+ * Review (failover over shared data, docs/SEMANTICS.md §2.8): the commonest way a node of a
+ * PostgreSQL-backed server fails without dying is losing its database (its network path, its
+ * pool). Such a node keeps the sync socket up and answers PING, but refuses every upload with a
+ * session-scoped `internalError` (try again later). The client retries on the same socket for
+ * ever: the connection moves only when a socket fails, so it never reaches the healthy node.
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { Credentials } from '../../src/index.js';
+import { createDatabase } from '../support/pg-pool.js';
+import { PostgresNodes } from '../support/postgres-nodes.js';
+import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
+import { POSTGRES, requiring } from '../support/system-component.js';
+
+const pgAvailable = requiring(POSTGRES, 'the sick-node failover test');
+let cluster: PostgresCluster | undefined;
+let nodes: PostgresNodes | undefined;
+let cut: (() => void) | undefined;
+let proxy: Server | undefined;
+
+/** A TCP relay to PostgreSQL that `cut()` severs for good (every link, and every new one). */
+async function relay(target: { host: string; port: number }): Promise<{ port: number; cut: () => void; server: Server }> {
+  const links = new Set<Socket>();
+  let severed = false;
+  const server = createServer((client) => {
+    if (severed) return void client.destroy();
+    const upstream = connect(target.port, target.host);
+    links.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const drop = () => (client.destroy(), upstream.destroy());
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    server,
+    cut: () => {
+      severed = true;
+      for (const link of links) link.destroy();
+    },
+  };
+}
+
+pgAvailable.describe('a node that lost its database but keeps its sockets', () => {
+  beforeAll(async () => {
+    cluster = await startPostgresCluster(pgAvailable.path!);
+  }, 120_000);
+  afterEach(async () => {
+    await nodes?.close();
+    nodes = undefined;
+    await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
+  });
+  afterAll(() => cluster?.stop());
+
+  pgAvailable.it('the client leaves it for the healthy node and its write uploads', async () => {
+    const { url } = await createDatabase(cluster!.url, 'sicknode');
+    const target = new URL(url);
+    const link = await relay({ host: target.hostname, port: Number(target.port) });
+    ({ cut, server: proxy } = link);
+    const viaRelay = url.replace(`:${target.port}/`, `:${link.port}/`);
+    const n = (nodes = new PostgresNodes(url));
+    const sick = await n.start({ postgres: viaRelay });
+    const healthy = await n.start();
+    const client = await n.client([sick.url, healthy.url], 'p');
+    const session = client.realm.syncSession!;
+    await session.waitForDownload(AbortSignal.timeout(20_000)); // bound on the first node, which still works
+    cut();
+    client.realm.write((tx) => tx.put('Task', 't1', { n: 1 }));
+    const outcome = await session.waitForUpload(AbortSignal.timeout(20_000)).then(
+      () => 'uploaded',
+      (e: unknown) => `not uploaded: ${String(e)}`,
+    );
+    expect({ outcome, errors: client.errors.map((e) => e.code) }).toEqual({ outcome: 'uploaded', errors: expect.any(Array) });
+  }, 60_000);
+
+  pgAvailable.it('token refresh, after the node that answered the login lost its database, gets a token from the healthy node', async () => {
+    const { url } = await createDatabase(cluster!.url, 'sickrefresh');
+    const target = new URL(url);
+    const link = await relay({ host: target.hostname, port: Number(target.port) });
+    ({ cut, server: proxy } = link);
+    const n = (nodes = new PostgresNodes(url));
+    const sick = await n.start({ postgres: url.replace(`:${target.port}/`, `:${link.port}/`) });
+    const healthy = await n.start();
+    const app = n.app([sick.url, healthy.url]);
+    const user = await app.logIn(Credentials.anonymous()); // answered by the first node: auth starts there now
+    cut();
+    const outcomes: string[] = [];
+    for (let i = 0; i < 3; i++) outcomes.push(await user.refreshAccessToken().then(() => 'token', (e: { message?: string }) => `failed: ${e.message ?? ''}`));
+    expect(outcomes).toEqual(['token', 'token', 'token']);
+  }, 60_000);
+});
