@@ -393,6 +393,20 @@ export class SyncConnection {
         }
         if (message.type === 'upload') return this.upload(session, message);
         const requestId = message.requestId;
+        // The answer covers every change that existed when it is sent (SEMANTICS §4.2), also those
+        // another node committed and this one has not heard of yet: brought in, and pushed
+        // ahead of it, first.
+        try {
+          const { latest, epoch } = session.handle;
+          await session.handle.refresh();
+          if (session.ended || this.closed) return;
+          if (session.handle.epoch !== epoch) return void this.epochMoved(session);
+          if (session.handle.latest > latest) this.pushDownloads(session, false);
+        } catch (error) {
+          this.context.logger.warn('cannot refresh partition', { partition: session.partition, error: String(error) });
+          this.failSession(session, 'internalError', 'the server could not read this partition\'s history; try again later');
+          return;
+        }
         this.enqueue(
           session,
           async () => {
