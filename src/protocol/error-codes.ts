@@ -29,6 +29,7 @@ export const errorCodes = {
   clientReset: { category: 'clientReset', isFatal: true, tryAgain: false, scope: 'session', meaning: 'the partition\'s history was reset: the client\'s cursors belong to an older epoch' },
   clientFileExpired: { category: 'clientReset', isFatal: true, tryAgain: false, scope: 'session', meaning: 'the client\'s download cursor is older than a tombstone the server dropped after `historyRetentionMs`: it cannot be caught up safely and must reset' },
   serverShuttingDown: { category: 'connection', isFatal: false, tryAgain: true, scope: 'socket', meaning: 'the server is going away; reconnect with backoff' },
+  storageUnavailable: { category: 'connection', isFatal: false, tryAgain: true, scope: 'socket', meaning: 'the server node cannot reach its storage (the database it lost); reconnect with backoff, to another node where there are several' },
   internalError: { category: 'connection', isFatal: false, tryAgain: true, scope: 'session', meaning: 'the server failed to store or read history; try again later' },
   tooManySessions: { category: 'session', isFatal: false, tryAgain: true, scope: 'session', meaning: 'BIND on a socket that already has the server\'s maxSessionsPerSocket sessions; the session is not bound' },
   tooManySockets: { category: 'session', isFatal: false, tryAgain: true, scope: 'session', meaning: 'BIND that would give its user more than the server\'s maxSocketsPerUser sockets; the session is not bound' },

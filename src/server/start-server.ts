@@ -156,6 +156,7 @@ async function serveOn(storage: ServerStorage, config: ResolvedServerOptions, lo
     maxFramesPerSecond: config.maxFramesPerSecond,
     maxSessionsPerSocket: config.maxSessionsPerSocket,
     userSockets: new UserSockets<SyncConnection>(config.maxSocketsPerUser),
+    storageUnreachable: (error: unknown) => storage.unreachable(error),
   };
 
   const httpOptions = {

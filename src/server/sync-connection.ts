@@ -45,6 +45,8 @@ export interface SyncContext {
   readonly maxSessionsPerSocket: number;
   /** The sockets of each user, shared by all connections (`maxSocketsPerUser`). */
   readonly userSockets: UserSockets<SyncConnection>;
+  /** Whether a storage error says the storage is out of reach (`ServerStorage.unreachable`). */
+  readonly storageUnreachable: (error: unknown) => boolean;
 }
 
 /** What one socket costs the server now (`SyncServer.sockets`). */
@@ -66,6 +68,8 @@ const PROTOCOL_ERROR = 1002;
 const MESSAGE_TOO_BIG = 1009;
 /** Stop queueing DOWNLOADs while this much is unsent, so a bulk download does not fill memory. */
 const HIGH_WATER_BYTES = 4 * 1024 * 1024;
+/** RFC 6455 (IANA registry) "Try Again Later": the close of a socket whose node lost its storage. */
+const TRY_AGAIN_LATER = 1013;
 /** RFC 6455 policy violation: the close of a socket over one of the server's limits. */
 const POLICY_VIOLATION = 1008;
 /** What one queued send step is counted as before its frame exists (the closure and promise it holds). */
@@ -233,6 +237,7 @@ export class SyncConnection {
         // A DOWNLOAD that cannot be sent must not be skipped silently: the session ends, so no
         // MARK behind it is answered as if it had gone out.
         this.context.logger.warn('cannot send download', { partition: session.partition, error: String(error) });
+        if (this.leaveIfStorageLost(error)) return;
         this.failSession(session, 'internalError', 'the server could not send this partition\'s history');
       }
     });
@@ -306,6 +311,18 @@ export class SyncConnection {
     for (const session of [...this.sessions.values()]) {
       if (session.userId === userId) this.failSession(session, 'badToken', 'the user was logged out');
     }
+  }
+
+  /**
+   * When `error` says the storage is out of reach, tells the client so and closes the socket:
+   * this node can serve none of its sessions, and a client given several nodes moves to the
+   * next (docs/SEMANTICS.md §11.6). True when it did.
+   */
+  private leaveIfStorageLost(error: unknown): boolean {
+    if (!this.context.storageUnreachable(error)) return false;
+    this.sendError('storageUnavailable', 'this server node cannot reach its storage; reconnect, to another node if there is one');
+    this.close(TRY_AGAIN_LATER, 'storage unavailable');
+    return true;
   }
 
   /** Tells the client the server is going away, and closes the socket. */
@@ -393,7 +410,7 @@ export class SyncConnection {
         }
         if (message.type === 'upload') return this.upload(session, message);
         const requestId = message.requestId;
-        // The answer covers every change that existed when it is sent (SEMANTICS §4.2), also those
+        // The answer covers every change that existed when it is sent (docs/SEMANTICS.md §4.2), also those
         // another node committed and this one has not heard of yet: brought in, and pushed
         // ahead of it, first.
         try {
@@ -404,6 +421,7 @@ export class SyncConnection {
           if (session.handle.latest > latest) this.pushDownloads(session, false);
         } catch (error) {
           this.context.logger.warn('cannot refresh partition', { partition: session.partition, error: String(error) });
+          if (this.leaveIfStorageLost(error)) return;
           this.failSession(session, 'internalError', 'the server could not read this partition\'s history; try again later');
           return;
         }
@@ -445,6 +463,7 @@ export class SyncConnection {
       handle = await this.context.hub.acquire(message.partition);
     } catch (error) {
       this.context.logger.warn('cannot open partition', { partition: message.partition, error: String(error) });
+      if (this.leaveIfStorageLost(error)) return;
       this.sendError('internalError', 'the server cannot open this partition\'s history', message.session);
       return;
     }
@@ -488,6 +507,7 @@ export class SyncConnection {
         await handle.refresh();
       } catch (error) {
         this.context.logger.warn('cannot refresh partition', { partition: session.partition, error: String(error) });
+        if (this.leaveIfStorageLost(error)) return;
         this.failSession(session, 'internalError', 'the server could not read this partition\'s history; try again later');
         return;
       }
@@ -560,6 +580,7 @@ export class SyncConnection {
         await handle.refresh();
       } catch (error) {
         this.context.logger.warn('cannot refresh partition', { partition: session.partition, error: String(error) });
+        if (this.leaveIfStorageLost(error)) return;
         this.sendError('internalError', 'the server could not read this partition\'s history; send the upload again later', session.id);
         return;
       }
@@ -590,6 +611,7 @@ export class SyncConnection {
       }
     } catch (error) {
       this.context.logger.warn('cannot store upload', { partition: session.partition, error: String(error) });
+      if (this.leaveIfStorageLost(error)) return;
       this.sendError('internalError', 'the server could not store the upload; send it again later', session.id);
       return;
     }

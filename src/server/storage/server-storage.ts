@@ -236,6 +236,12 @@ export interface ServerStorage {
   readonly loginAttempts: OpenLoginAttempts;
   /** Where the data is, for the server's log (a directory, or the database without its password). */
   readonly location: string;
+  /**
+   * Whether `error`, from one of this storage's methods, says the storage cannot be reached at
+   * all (a database this node lost), rather than that one operation failed: a node in that state
+   * serves nothing, so it sends its clients elsewhere. Always false for local files.
+   */
+  unreachable(error: unknown): boolean;
   /** History files held open now (the file backend's `maxOpenHistories` budget; 0 where none are held). */
   openPartitionFiles(): number;
   /** Waits for background work (folds), syncs and closes everything; nothing opens after it. */

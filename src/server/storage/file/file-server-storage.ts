@@ -48,6 +48,8 @@ export async function openFileServerStorage(options: FileServerStorageOptions): 
       loginAttempts: memoryLoginAttempts,
       location: dataDir,
       openPartitionFiles: () => partitions.openPartitionFiles,
+      // A failing disk fails one partition's operations; there is no other node to go to.
+      unreachable: () => false,
       close: () => {
         closing ??= (async () => {
           try {

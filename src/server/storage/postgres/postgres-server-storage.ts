@@ -13,6 +13,7 @@ import { openPostgresAuthStore } from './postgres-auth-store.js';
 import { openPostgresChangeFeed } from './postgres-change-feed.js';
 import { postgresLoginAttempts } from './postgres-login-attempts.js';
 import { openPostgresPartitionStore } from './postgres-partition-store.js';
+import { isDatabaseUnreachable } from './unreachable.js';
 
 /** Connections of a node's pool: the appends, folds and state readers of all its sessions share them. */
 export const DEFAULT_POOL_SIZE = 10;
@@ -67,6 +68,7 @@ export async function openPostgresServerStorage(options: PostgresServerStorageOp
       loginAttempts: postgresLoginAttempts(pool, { logger }),
       location,
       openPartitionFiles: () => 0,
+      unreachable: isDatabaseUnreachable,
       close: () => {
         closing ??= (async () => {
           try {
