@@ -105,6 +105,34 @@ pgAvailable.describe('review: PostgreSQL partition races', () => {
     hub.close();
   }, 30_000);
 
+  pgAvailable.it('REVIEW: a session bound in the new epoch (its handle moved there by this node\'s own append) is not reset by a hub refresh that began in the old one', async () => {
+    const [one, two] = await nodes(2);
+    const hub = new PartitionHub(one!, silentLogger, quietFeed);
+    const handle = await hub.acquire('p');
+    await handle.append('o1', 'ann', [putTask('o1', 1, 'a1')], NOW);
+    const old = handle.epoch;
+    // B: bound at IDENT in the old epoch; it must be reset.
+    let bResets = 0;
+    hub.subscribe('p', { historyGrew: () => undefined, partitionReset: () => void bResets++ });
+    const other = await two!.acquire('p');
+    await other.reset('keepDocuments');
+    // An upload through this node, under way when node two's notification comes: it commits into the
+    // new epoch and moves the handle there; the hub's refresh, queued behind it, began in the old one.
+    const upload = handle.append('o3', 'cid', [putTask('o3', 1, 'c1')], NOW);
+    const heard = hub.changed('p');
+    await upload;
+    expect(handle.epoch).not.toBe(old);
+    // X: a client already in the new epoch (reset through node two) binds now: told the new epoch.
+    let xResets = 0;
+    hub.subscribe('p', { historyGrew: () => undefined, partitionReset: () => void xResets++ });
+    await heard;
+    expect(bResets).toBe(1);
+    expect(xResets).toBe(0);
+    hub.release('p');
+    await two!.release('p');
+    hub.close();
+  }, 30_000);
+
   pgAvailable.it('REVIEW: sessions of a handle that another user of it refreshed onto a new epoch (another node\'s reset) are still reset by the hub', async () => {
     const [one, two] = await nodes(2);
     const hub = new PartitionHub(one!, silentLogger, quietFeed);
