@@ -45,6 +45,15 @@ async function settles(p: Promise<unknown>): Promise<'settled' | 'hung'> {
   }
 }
 
+/**
+ * A bound session as the hub sees it, carrying what a `BoundSession` knows (the epoch its IDENT
+ * named, its download position), so a hub that decides per session can tell; and what it was told.
+ */
+function session(epoch: string, position = 0): Subscriber & { readonly epoch: string; readonly position: number; woken: number; resets: number } {
+  const s = { epoch, position, woken: 0, resets: 0, historyGrew: () => void s.woken++, partitionReset: () => void s.resets++ };
+  return s;
+}
+
 const quietFeed: ChangeFeed = { start: () => undefined, publish: () => undefined, close: () => Promise.resolve() };
 
 pgAvailable.describe('review: PostgreSQL partition races', () => {
@@ -87,8 +96,7 @@ pgAvailable.describe('review: PostgreSQL partition races', () => {
     const hub = new PartitionHub(one!, silentLogger, quietFeed);
     // Session B on node one: bound to `p`, waiting for changesets.
     const watched = await hub.acquire('p');
-    let woken = 0;
-    const b: Subscriber = { historyGrew: () => void woken++, partitionReset: () => undefined };
+    const b = session(watched.epoch);
     hub.subscribe('p', b);
     // Node two stores 3 changesets; node one has not heard yet.
     const other = await two!.acquire('p');
@@ -99,7 +107,8 @@ pgAvailable.describe('review: PostgreSQL partition races', () => {
     // Then the notification (or the poll) arrives: B must be told of changesets 1..3.
     await hub.changed('p');
     await hub.resync();
-    expect(woken).toBeGreaterThan(0);
+    expect(b.woken).toBeGreaterThan(0);
+    expect(b.resets).toBe(0);
     hub.release('p');
     await two!.release('p');
     hub.close();
@@ -112,8 +121,8 @@ pgAvailable.describe('review: PostgreSQL partition races', () => {
     await handle.append('o1', 'ann', [putTask('o1', 1, 'a1')], NOW);
     const old = handle.epoch;
     // B: bound at IDENT in the old epoch; it must be reset.
-    let bResets = 0;
-    hub.subscribe('p', { historyGrew: () => undefined, partitionReset: () => void bResets++ });
+    const b = session(old, 1);
+    hub.subscribe('p', b);
     const other = await two!.acquire('p');
     await other.reset('keepDocuments');
     // An upload through this node, under way when node two's notification comes: it commits into the
@@ -123,11 +132,11 @@ pgAvailable.describe('review: PostgreSQL partition races', () => {
     await upload;
     expect(handle.epoch).not.toBe(old);
     // X: a client already in the new epoch (reset through node two) binds now: told the new epoch.
-    let xResets = 0;
-    hub.subscribe('p', { historyGrew: () => undefined, partitionReset: () => void xResets++ });
+    const x = session(handle.epoch, handle.latest);
+    hub.subscribe('p', x);
     await heard;
-    expect(bResets).toBe(1);
-    expect(xResets).toBe(0);
+    expect(b.resets).toBe(1);
+    expect(x.resets).toBe(0);
     hub.release('p');
     await two!.release('p');
     hub.close();
@@ -138,10 +147,9 @@ pgAvailable.describe('review: PostgreSQL partition races', () => {
     const hub = new PartitionHub(one!, silentLogger, quietFeed);
     const watched = await hub.acquire('p');
     await watched.append('o1', 'ann', [putTask('o1', 1, 'a1')], NOW);
-    let resets = 0;
-    const b: Subscriber = { historyGrew: () => undefined, partitionReset: () => void resets++ };
-    hub.subscribe('p', b);
     const old = watched.epoch;
+    const b = session(old, 1);
+    hub.subscribe('p', b);
     const other = await two!.acquire('p');
     await other.reset('wipe');
     // Session A on node one: its client, reset through node two, names the new epoch; its IDENT refreshes the shared handle.
@@ -150,7 +158,7 @@ pgAvailable.describe('review: PostgreSQL partition races', () => {
     await hub.changed('p');
     await hub.resync();
     // B was told epoch `old` at its IDENT and holds its documents: it must be reset.
-    expect(resets).toBeGreaterThan(0);
+    expect(b.resets).toBeGreaterThan(0);
     hub.release('p');
     await two!.release('p');
     hub.close();
