@@ -4,6 +4,10 @@ import type { FoldReport, PartitionHandle, PartitionStore, ResetMode } from './s
 
 /** A bound session the hub can wake when its partition grows, or end when it is reset. */
 export interface Subscriber {
+  /** The epoch its IDENT was answered with: a handle of another epoch resets it. */
+  readonly epoch: string | undefined;
+  /** The server version it was sent up to: a handle past it wakes it. */
+  readonly position: number;
   /** New changesets are in the partition's tail. */
   historyGrew(): void;
   /** The partition was reset: the session needs a client reset. */
@@ -28,6 +32,8 @@ export class PartitionHub {
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   /** Users (sessions, operator calls) of each partition's handle: those another node's change must refresh. */
   private readonly held = new Map<string, number>();
+  /** The handle of each held partition (the store's one shared handle). */
+  private readonly handles = new Map<string, PartitionHandle>();
   private readonly refreshing = new Map<string, Refreshing>();
   private resyncing: Promise<void> | undefined;
   private closed = false;
@@ -44,7 +50,9 @@ export class PartitionHub {
     // Counted before the open awaits: a change heard meanwhile refreshes the handle once open.
     this.held.set(partition, (this.held.get(partition) ?? 0) + 1);
     try {
-      return await this.store.acquire(partition);
+      const handle = await this.store.acquire(partition);
+      if (this.held.has(partition)) this.handles.set(partition, handle);
+      return handle;
     } catch (error) {
       this.unhold(partition);
       throw error;
@@ -60,7 +68,27 @@ export class PartitionHub {
   private unhold(partition: string): void {
     const left = (this.held.get(partition) ?? 1) - 1;
     if (left > 0) this.held.set(partition, left);
-    else this.held.delete(partition);
+    else {
+      this.held.delete(partition);
+      this.handles.delete(partition);
+    }
+  }
+
+  /**
+   * Tells each session of `partition` what its handle now says, whoever moved the handle (this
+   * hub's refresh, a session's own, an append or fold that found another node's commits): one
+   * of another epoch is reset, one behind `latest` is woken. Decided per session, from the epoch
+   * it was told and how far it was sent, so a session that bound in the new epoch while a
+   * refresh begun in the old one ran is not reset by it, and none is left unwoken because
+   * someone else's refresh brought the news in.
+   */
+  refreshed(partition: string): void {
+    const handle = this.handles.get(partition);
+    if (handle === undefined) return;
+    for (const subscriber of [...(this.subscribers.get(partition) ?? [])]) {
+      if (subscriber.epoch !== undefined && subscriber.epoch !== handle.epoch) subscriber.partitionReset();
+      else if (subscriber.position < handle.latest) subscriber.historyGrew();
+    }
   }
 
   /**
@@ -89,8 +117,11 @@ export class PartitionHub {
     if (this.closed) return Promise.resolve();
     this.resyncing ??= (async () => {
       try {
-        const behind = await this.store.behind([...this.held.keys()]);
-        await Promise.all(behind.map((partition) => this.changed(partition)));
+        const behind = new Set(await this.store.behind([...this.held.keys()]));
+        // Those the storage has nothing new for may still have sessions behind their handle
+        // (moved by someone else's refresh): told now, from memory.
+        for (const partition of this.held.keys()) if (!behind.has(partition)) this.refreshed(partition);
+        await Promise.all([...behind].map((partition) => this.changed(partition)));
       } catch (error) {
         this.logger.warn('could not check partitions for other nodes\' changes', { error: String(error) });
       } finally {
@@ -114,11 +145,8 @@ export class PartitionHub {
         return;
       }
       try {
-        const { epoch, latest } = handle;
         await handle.refresh();
-        const subscribers = [...(this.subscribers.get(partition) ?? [])];
-        if (handle.epoch !== epoch) for (const subscriber of subscribers) subscriber.partitionReset();
-        else if (handle.latest > latest) for (const subscriber of subscribers) subscriber.historyGrew();
+        this.refreshed(partition);
       } catch (error) {
         // The next change or poll tries again.
         this.logger.warn('could not refresh a partition another node changed', { partition, error: String(error) });
@@ -183,5 +211,6 @@ export class PartitionHub {
   close(): void {
     this.closed = true;
     this.subscribers.clear();
+    this.handles.clear();
   }
 }

@@ -210,7 +210,7 @@ export class SyncConnection {
           if ('folded' in batch) {
             // Folded by another node: this handle's `stateVersion` would send the loop back to
             // the same read for ever. Refreshed, it is at least the fold's (so the state is read).
-            if (batch.stateVersion > handle.stateVersion) await handle.refresh();
+            if (batch.stateVersion > handle.stateVersion) await this.refreshHandle(session);
             if (batch.stateVersion > handle.stateVersion) throw new Error(`partition ${session.partition}: the state is at ${batch.stateVersion}, its handle at ${handle.stateVersion} after a refresh`);
             continue;
           }
@@ -263,6 +263,14 @@ export class SyncConnection {
     if (session.ended || this.closed || session.position >= session.handle.stateVersion) return;
     if (this.expired(session)) return;
     const reader = await session.handle.readState(session.position);
+    // The state read may be of an epoch the handle has not seen yet (another node reset the
+    // partition): brought in, the hub resets this session, which is sent nothing of it.
+    if (session.epoch !== undefined && reader.epoch !== undefined && reader.epoch !== session.epoch) {
+      await reader.close();
+      await this.refreshHandle(session);
+      if (!session.ended && !this.epochMoved(session)) throw new Error(`partition ${session.partition}: a state read of epoch ${reader.epoch}, the handle at ${session.handle.epoch} after a refresh`);
+      return;
+    }
     try {
       for (;;) {
         if (this.socket.bufferedAmount > this.highWater) await this.drained();
@@ -311,6 +319,15 @@ export class SyncConnection {
     for (const session of [...this.sessions.values()]) {
       if (session.userId === userId) this.failSession(session, 'badToken', 'the user was logged out');
     }
+  }
+
+  /**
+   * Brings `session`'s handle up to what other nodes committed, and then every session of the
+   * partition up to the handle (the hub resets those of another epoch, wakes those behind).
+   */
+  private async refreshHandle(session: BoundSession): Promise<void> {
+    await session.handle.refresh();
+    this.context.hub.refreshed(session.partition);
   }
 
   /**
@@ -415,7 +432,7 @@ export class SyncConnection {
         // ahead of it, first.
         try {
           const { latest, epoch } = session.handle;
-          await session.handle.refresh();
+          await this.refreshHandle(session);
           if (session.ended || this.closed) return;
           if (session.handle.epoch !== epoch) return void this.epochMoved(session);
           if (session.handle.latest > latest) this.pushDownloads(session, false);
@@ -504,7 +521,7 @@ export class SyncConnection {
     // that node, would look past this one's history or of another epoch. Refreshed before any refusal.
     if (identLooksAhead(handle, message)) {
       try {
-        await handle.refresh();
+        await this.refreshHandle(session);
       } catch (error) {
         this.context.logger.warn('cannot refresh partition', { partition: session.partition, error: String(error) });
         if (this.leaveIfStorageLost(error)) return;
@@ -544,6 +561,8 @@ export class SyncConnection {
     if (this.expired(session)) return;
     session.fileIdent = message.fileIdent;
     session.epoch = handle.epoch;
+    // The epoch it is told is the one it is held to (`epochMoved`), whenever the answer goes out.
+    const told = session.epoch;
     session.uploadProgress = cursors?.upload ?? { clientVersion: 0, serverVersion: 0 };
     this.context.hub.subscribe(session.partition, session);
     const limits = {
@@ -552,7 +571,7 @@ export class SyncConnection {
       maxClockSkewMs: this.context.maxClockSkewMs,
       historyRetentionMs: this.context.historyRetentionMs,
     };
-    this.enqueue(session, async () => this.send({ type: 'ident', session: session.id, fileIdent: message.fileIdent, epoch: handle.epoch, ...limits }), QUEUED_STEP_BYTES);
+    this.enqueue(session, async () => this.send({ type: 'ident', session: session.id, fileIdent: message.fileIdent, epoch: told, ...limits }), QUEUED_STEP_BYTES);
     this.pushDownloads(session, true);
   }
 
@@ -577,7 +596,7 @@ export class SyncConnection {
     // As at IDENT: the handle may be behind another node (this file's earlier uploads went there).
     if (message.progress.serverVersion > handle.latest || (message.changesets[0]?.clientVersion ?? 0) > handle.origin(fileIdent).clientVersion + 1) {
       try {
-        await handle.refresh();
+        await this.refreshHandle(session);
       } catch (error) {
         this.context.logger.warn('cannot refresh partition', { partition: session.partition, error: String(error) });
         if (this.leaveIfStorageLost(error)) return;

@@ -34,7 +34,7 @@ pgAvailable.describe('review: several nodes on one database', () => {
   });
   afterAll(() => cluster?.stop());
 
-  pgAvailable.it('REVIEW: a node whose handle missed another node\'s deletion does not send a new client the new epoch\'s documents while naming the old epoch', async () => {
+  pgAvailable.it('a node whose handle missed another node\'s deletion does not send a new client the new epoch\'s documents while naming the old epoch', async () => {
     const n = await freshNodes();
     const one = await n.start({ pollIntervalMs: NEVER_MS });
     // Node two hears nothing (a lost notification, its poll not come round yet).

@@ -4,10 +4,13 @@
  */
 import type { StateBatch, StateReader } from './server-storage.js';
 
-/** A {@link StateReader} of nothing, at state version `stateVersion`. */
+/** A {@link StateReader} of nothing, at state version `stateVersion` of `epoch`. */
 export class EmptyStateReader implements StateReader {
   readonly totalBytes = 0;
-  constructor(readonly stateVersion: number) {}
+  constructor(
+    readonly stateVersion: number,
+    readonly epoch: string | undefined,
+  ) {}
   next(): Promise<StateBatch> {
     return Promise.resolve({ documentJson: [], remainingBytes: 0, done: true });
   }

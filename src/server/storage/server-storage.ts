@@ -62,6 +62,12 @@ export interface StateBatch {
 export interface StateReader {
   /** The state generation's `stateVersion`: a client that merged every batch is at this server version. */
   readonly stateVersion: number;
+  /**
+   * The epoch of the state read (`undefined`: the partition has no durable epoch yet, so its
+   * initial one). With several writers it may be newer than the handle's: another node reset
+   * the partition, and a session of the handle's epoch must not be sent the new one's documents.
+   */
+  readonly epoch: string | undefined;
   /** Bytes of the whole read (the unit of bootstrap progress). */
   readonly totalBytes: number;
   /** The next batch: at most `maxBytes` of documents, at least one while any are left. */
@@ -123,8 +129,8 @@ export interface PartitionHandle {
    * stored once, also when two uploads of one origin race), and the rest must follow it without a
    * gap (else it rejects with a `RangeError`, storing none). `receivedAtMs` must be a whole
    * number of ms ≥ 0 (else a `RangeError`, storing none): a backend keeps it with the changesets.
-   * An origin whose changesets another owner brought is refused (a `RangeError`, storing none)
-   * by a backend of several writers, whose handle's `origin()` may not know the owner yet.
+   * An origin whose changesets another owner brought is refused (a `RangeError`, storing none),
+   * decided against storage (with several writers a handle's `origin()` may not know the owner yet).
    * Resolves once they are durable.
    */
   append(origin: string, owner: string, changesets: readonly Changeset[], receivedAtMs: number): Promise<Appended>;

@@ -66,9 +66,10 @@ export function runPartitionStoreAcceptance(name: string, setup: () => Promise<A
       expect(h.origin('a')).toEqual({ clientVersion: 2, owner: 'alice' });
       expect(h.origin('b')).toEqual({ clientVersion: 1, owner: 'bob' });
       expect(h.origin('nobody')).toEqual({ clientVersion: 0, owner: undefined });
-      // A later upload of `a` by someone else does not change who owns it.
-      await h.append('a', 'mallory', [putTask('a', 3, 't4')], NOW);
-      expect(h.origin('a').owner).toBe('alice');
+      // A later upload of `a` by someone else is refused, storing nothing: a file is one user's.
+      await expect(h.append('a', 'mallory', [putTask('a', 3, 't4')], NOW)).rejects.toThrow(/belongs to another user/);
+      expect(h.latest).toBe(3);
+      expect(h.origin('a')).toEqual({ clientVersion: 2, owner: 'alice' });
       await store.release('p');
     });
 

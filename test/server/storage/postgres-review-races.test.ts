@@ -69,7 +69,7 @@ pgAvailable.describe('review: PostgreSQL partition races', () => {
     cluster?.stop();
   });
 
-  pgAvailable.it('REVIEW: a reset called while an append is queued on the handle settles (no deadlock of reset vs appendChain)', async () => {
+  pgAvailable.it('a reset called while an append is queued on the handle settles (no deadlock of reset vs appendChain)', async () => {
     const [store] = await nodes(1);
     const handle = await store!.acquire('p');
     await handle.append('o', 'alice', [putTask('o', 1, 't1')], NOW);
@@ -80,7 +80,7 @@ pgAvailable.describe('review: PostgreSQL partition races', () => {
     expect(await settles(append)).toBe('settled');
   }, 30_000);
 
-  pgAvailable.it('REVIEW: a reset called while a fold is queued behind another fold settles (no deadlock of reset vs foldChain)', async () => {
+  pgAvailable.it('a reset called while a fold is queued behind another fold settles (no deadlock of reset vs foldChain)', async () => {
     const [store] = await nodes(1);
     const handle = await store!.acquire('p');
     for (let v = 1; v <= 5; v++) await handle.append('o', 'alice', [putTask('o', v, `t${v}`)], NOW);
@@ -91,7 +91,7 @@ pgAvailable.describe('review: PostgreSQL partition races', () => {
     expect(await settles(Promise.all([first, second]))).toBe('settled');
   }, 30_000);
 
-  pgAvailable.it('REVIEW: sessions of a handle that another user of it refreshed (an IDENT ahead) are still woken by the hub for the other node\'s changesets', async () => {
+  pgAvailable.it('sessions of a handle that another user of it refreshed (an IDENT ahead) are still woken by the hub for the other node\'s changesets', async () => {
     const [one, two] = await nodes(2);
     const hub = new PartitionHub(one!, silentLogger, quietFeed);
     // Session B on node one: bound to `p`, waiting for changesets.
@@ -114,7 +114,7 @@ pgAvailable.describe('review: PostgreSQL partition races', () => {
     hub.close();
   }, 30_000);
 
-  pgAvailable.it('REVIEW: a session bound in the new epoch (its handle moved there by this node\'s own append) is not reset by a hub refresh that began in the old one', async () => {
+  pgAvailable.it('a session bound in the new epoch (its handle moved there by this node\'s own append) is not reset by a hub refresh that began in the old one', async () => {
     const [one, two] = await nodes(2);
     const hub = new PartitionHub(one!, silentLogger, quietFeed);
     const handle = await hub.acquire('p');
@@ -142,7 +142,7 @@ pgAvailable.describe('review: PostgreSQL partition races', () => {
     hub.close();
   }, 30_000);
 
-  pgAvailable.it('REVIEW: sessions of a handle that another user of it refreshed onto a new epoch (another node\'s reset) are still reset by the hub', async () => {
+  pgAvailable.it('sessions of a handle that another user of it refreshed onto a new epoch (another node\'s reset) are still reset by the hub', async () => {
     const [one, two] = await nodes(2);
     const hub = new PartitionHub(one!, silentLogger, quietFeed);
     const watched = await hub.acquire('p');

@@ -193,6 +193,10 @@ export class FilePartition implements PartitionHandle, FileHolder {
     // in depth): the PostgreSQL backend refuses the same, so both keep the same histories.
     const keys = keyProblem('partition', this.partition) ?? changesetsKeyProblem(changesets);
     if (keys !== undefined) throw new RangeError(keys);
+    // A file belongs to one user (the server checks it at IDENT and UPLOAD; the same rule as
+    // the PostgreSQL backend's, where a node's view of the owner may be behind).
+    const known = this.written.get(origin)?.owner;
+    if (known !== undefined && known !== owner) throw new RangeError(`file ${origin} belongs to another user`);
     const added: ServerChangeset[] = [];
     let expected = (this.written.get(origin)?.clientVersion ?? 0) + 1;
     for (const changeset of changesets) {

@@ -15,7 +15,7 @@ import { decodeStateRecord } from './state-records.js';
  */
 export async function openStateReader(generation: StateGeneration, after: number): Promise<StateReader> {
   const stateVersion = generation.header.stateVersion;
-  if (generation.path === undefined || after >= stateVersion || generation.end.documents === 0) return new EmptyStateReader(stateVersion);
+  if (generation.path === undefined || after >= stateVersion || generation.end.documents === 0) return new EmptyStateReader(stateVersion, generation.header.epoch);
   const fd = fs.openSync(generation.path, 'r');
   try {
     const entry = seekEntry(generation.index, after);
@@ -35,9 +35,9 @@ export async function openStateReader(generation: StateGeneration, after: number
     }
     if (first === undefined) {
       fs.closeSync(fd);
-      return new EmptyStateReader(stateVersion);
+      return new EmptyStateReader(stateVersion, generation.header.epoch);
     }
-    return new FileStateReader(stateVersion, generation.end.bytes - before, fd, cursor, first);
+    return new FileStateReader(stateVersion, generation.header.epoch, generation.end.bytes - before, fd, cursor, first);
   } catch (error) {
     fs.closeSync(fd);
     throw error;
@@ -64,6 +64,7 @@ class FileStateReader implements StateReader {
 
   constructor(
     readonly stateVersion: number,
+    readonly epoch: string,
     readonly totalBytes: number,
     private readonly fd: number,
     private readonly cursor: RecordCursor,

@@ -310,7 +310,13 @@ export class PostgresPartition implements PartitionHandle {
   }
 
   append(origin: string, owner: string, changesets: readonly Changeset[], receivedAtMs: number): Promise<Appended> {
-    const run = this.appendChain.then(() => this.appendNow(origin, owner, changesets, receivedAtMs));
+    // Waits for the reset under way when it is queued, not for one begun later: that one waits
+    // for this append (it awaits the chain), so waiting for it here would wait for ever.
+    const gate = this.exclusive;
+    const run = this.appendChain.then(async () => {
+      await gate?.catch(() => undefined);
+      return this.appendNow(origin, owner, changesets, receivedAtMs);
+    });
     this.appendChain = run.catch(() => undefined);
     return run;
   }
@@ -363,8 +369,10 @@ export class PostgresPartition implements PartitionHandle {
   fold(options: { readonly now: number; readonly retentionMs: number; readonly through?: number }): Promise<FoldReport> {
     this.assertOpen();
     this.foldsRunning++;
+    // As an append: only the reset under way when it is queued (a later one waits for this fold).
+    const gate = this.exclusive;
     const run = this.foldChain.then(async () => {
-      while (this.exclusive !== undefined) await this.exclusive.catch(() => undefined);
+      await gate?.catch(() => undefined);
       return this.foldNow(options.through ?? this.row.latest, options.now - options.retentionMs);
     });
     this.foldChain = run.catch(() => undefined);
@@ -452,7 +460,6 @@ export class PostgresPartition implements PartitionHandle {
   }
 
   private async appendNow(origin: string, owner: string, changesets: readonly Changeset[], receivedAtMs: number): Promise<Appended> {
-    while (this.exclusive !== undefined) await this.exclusive.catch(() => undefined);
     this.assertOpen();
     if (!Number.isSafeInteger(receivedAtMs) || receivedAtMs < 0) throw new RangeError(`receivedAtMs ${String(receivedAtMs)} is not a whole number of ms ≥ 0`);
     for (const changeset of changesets) if (changeset.origin !== origin) throw new RangeError(`origin ${changeset.origin} is not this file (${origin})`);

@@ -110,11 +110,12 @@ export async function openPostgresStateReader(pool: Pool, partition: string, aft
     if (context.idleTimeoutMs > 0) {
       await held.query(`select set_config('idle_in_transaction_session_timeout', $1, true)`, [String(context.idleTimeoutMs)]);
     }
-    const [row] = await held.query<{ state_version: unknown; state_bytes: unknown }>('select state_version, state_bytes from sync_partitions where partition = $1', [partition]);
+    const [row] = await held.query<{ epoch: string; state_version: unknown; state_bytes: unknown }>('select epoch, state_version, state_bytes from sync_partitions where partition = $1', [partition]);
+    const epoch = row?.epoch;
     const stateVersion = row === undefined ? 0 : toSafeInteger(row.state_version);
     if (row === undefined || after >= stateVersion) {
       await end();
-      return new EmptyStateReader(stateVersion);
+      return new EmptyStateReader(stateVersion, epoch);
     }
     let totalBytes: number;
     if (after <= 0) totalBytes = toSafeInteger(row.state_bytes);
@@ -127,9 +128,9 @@ export async function openPostgresStateReader(pool: Pool, partition: string, aft
     }
     if (totalBytes === 0) {
       await end();
-      return new EmptyStateReader(stateVersion);
+      return new EmptyStateReader(stateVersion, epoch);
     }
-    const reader = new PostgresStateReader(stateVersion, totalBytes, held, partition, after, end, abort, context);
+    const reader = new PostgresStateReader(stateVersion, epoch, totalBytes, held, partition, after, end, abort, context);
     // Set in the same turn as the last query's answer: a death before it failed a query above.
     onLost = (error) => reader.connectionLost(error);
     context.registry.add(reader);
@@ -154,6 +155,7 @@ class PostgresStateReader implements StateReader {
 
   constructor(
     readonly stateVersion: number,
+    readonly epoch: string | undefined,
     readonly totalBytes: number,
     private readonly tx: Transaction,
     private readonly partition: string,
