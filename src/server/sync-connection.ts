@@ -331,6 +331,23 @@ export class SyncConnection {
   }
 
   /**
+   * After storage refused an upload of `session`: refreshed, is the session of another epoch
+   * now (reset) or its file another user's (`permissionDenied`)? True when it was ended so.
+   */
+  private async refusedAfterRefresh(session: BoundSession): Promise<boolean> {
+    try {
+      await this.refreshHandle(session);
+    } catch {
+      return false;
+    }
+    if (session.ended || this.epochMoved(session)) return true;
+    const owner = session.handle.origin(session.fileIdent!).owner;
+    if (owner === undefined || owner === session.userId) return false;
+    this.failSession(session, 'permissionDenied', `file ${session.fileIdent!} belongs to another user`);
+    return true;
+  }
+
+  /**
    * When `error` says the storage is out of reach, tells the client so and closes the socket:
    * this node can serve none of its sessions, and a client given several nodes moves to the
    * next (docs/SEMANTICS.md §11.6). True when it did.
@@ -631,6 +648,9 @@ export class SyncConnection {
     } catch (error) {
       this.context.logger.warn('cannot store upload', { partition: session.partition, error: String(error) });
       if (this.leaveIfStorageLost(error)) return;
+      // Refused against storage (a gap, another owner): the handle may be behind another node's
+      // reset or first upload of the file, which a refresh shows (and resets or refuses for).
+      if (error instanceof RangeError && (await this.refusedAfterRefresh(session))) return;
       this.sendError('internalError', 'the server could not store the upload; send it again later', session.id);
       return;
     }

@@ -184,6 +184,25 @@ pgAvailable.describe('several nodes on one database', () => {
     await eventually(() => b.realm.objectForPrimaryKey('Task', 'old0') === undefined, 'b forgot the deleted documents', TIMEOUT);
   });
 
+  pgAvailable.it('a client whose upload a stale node cannot store after another node\'s deletion is reset, not told to send it again for ever', async () => {
+    const n = await freshNodes();
+    const one = await n.start({ pollIntervalMs: NEVER_MS });
+    const two = await n.start({ pollIntervalMs: NEVER_MS, dropNotifications: () => true });
+    const resets: number[] = [];
+    const b = await n.client(two.url, 'p', { clientReset: { mode: 'recoverUnsyncedChanges', onAfter: (_before, after) => resets.push(after['Task']?.length ?? 0) } });
+    for (let i = 0; i < 3; i++) {
+      b.realm.write((tx) => tx.put('Task', `b${i}`, { i }));
+      await b.realm.syncSession!.waitForUpload(AbortSignal.timeout(TIMEOUT));
+    }
+    await one.deletePartition('p');
+    // Client version 4 follows nothing in the new epoch: storage refuses it; the refresh that follows shows the deletion.
+    b.realm.write((tx) => tx.put('Task', 'after', { i: 3 }));
+    await eventually(() => resets.length === 1, 'b reset through node two', TIMEOUT);
+    await b.realm.syncSession!.waitForUpload(AbortSignal.timeout(TIMEOUT));
+    // Recovered: its unsynced write went up again in the new epoch; the deleted documents are gone.
+    expect(b.realm.objects('Task').map((o) => o.id)).toEqual(['after']);
+  });
+
   pgAvailable.it('a reset on one node resets the clients of the other', async () => {
     const n = await freshNodes();
     const one = await n.start({ pollIntervalMs: NEVER_MS });

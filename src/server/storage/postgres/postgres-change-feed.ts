@@ -146,7 +146,7 @@ class PostgresChangeFeed implements ChangeFeed {
 
   /** Opens the listening connection and LISTENs; on failure, tries again after a backoff. */
   private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.connectionString, keepAlive: true, application_name: LISTEN_APPLICATION_NAME, connectionTimeoutMillis: 10_000 });
+    const client = new pg.Client({ connectionString: this.options.connectionString, keepAlive: true, keepAliveInitialDelayMillis: 10_000, application_name: LISTEN_APPLICATION_NAME, connectionTimeoutMillis: 10_000 });
     // Unheard, a dying connection's `error` would end the process.
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('the connection ended')));

@@ -21,6 +21,13 @@ export const DEFAULT_POOL_SIZE = 10;
 /** How long a node waits for a connection (a new one, or one of its pool's) before the work that needs it fails. */
 export const CONNECT_TIMEOUT_MS = 10_000;
 
+/**
+ * TCP keepalive probes start after this much silence: a database that stops answering without
+ * resetting the connection (a black-holed network path) is found in tens of seconds, not the
+ * operating system's default two hours.
+ */
+export const KEEPALIVE_DELAY_MS = 10_000;
+
 /** Options of {@link openPostgresServerStorage}. */
 export interface PostgresServerStorageOptions {
   /** `postgres://user:password@host:port/database` (or `postgresql://`). */
@@ -53,7 +60,7 @@ export async function openPostgresServerStorage(options: PostgresServerStorageOp
   const location = describePostgresUrl(options.url);
   // A connection that cannot be had within 10 s fails its upload (the client sends it again)
   // rather than hold it for as long as the database does not answer (pg waits for ever by default).
-  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? DEFAULT_POOL_SIZE, application_name: 'sync-session', keepAlive: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? DEFAULT_POOL_SIZE, application_name: 'sync-session', keepAlive: true, keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   // An idle connection dying (a database restart) emits this; unheard, it ends the process.
   pool.on('error', (error) => logger.warn('a PostgreSQL connection failed (the pool opens another)', { error: String(error) }));
   try {
