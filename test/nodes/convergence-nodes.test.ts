@@ -27,7 +27,7 @@ import { logIn, WireClient, type Login } from '../support/wire-client.js';
 
 const pgAvailable = requiring(POSTGRES, 'the several-node convergence property');
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
-const numRuns = Number(process.env.FC_CONVERGENCE_RUNS ?? 100);
+const numRuns = Number(process.env.FC_CONVERGENCE_RUNS ?? 200);
 const NODES = 3;
 /** How long the replicas get to hear the last commits once everything is acknowledged. */
 const SETTLE_MS = 15_000;
