@@ -25,7 +25,7 @@ import { POSTGRES, requiring } from '../support/system-component.js';
 import { downloadEverything } from '../support/wire-download.js';
 import { logIn, WireClient, type Login } from '../support/wire-client.js';
 
-const pgAvailable = requiring(POSTGRES, 'the several-node convergence property');
+const pgAvailable = requiring(POSTGRES, 'the several-node convergence tests');
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 const numRuns = Number(process.env.FC_CONVERGENCE_RUNS ?? 200);
 const NODES = 3;
