@@ -72,6 +72,8 @@ const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 const TRY_AGAIN_LATER = 1013;
 /** RFC 6455 policy violation: the close of a socket over one of the server's limits. */
 const POLICY_VIOLATION = 1008;
+/** RFC 6455 internal error: the close after the history could not be read for a session. */
+const INTERNAL_ERROR = 1011;
 /** What one queued send step is counted as before its frame exists (the closure and promise it holds). */
 const QUEUED_STEP_BYTES = 256;
 /** How long a socket closed for not reading gets for the close to go through before it is cut. */
@@ -238,7 +240,7 @@ export class SyncConnection {
         // MARK behind it is answered as if it had gone out.
         this.context.logger.warn('cannot send download', { partition: session.partition, error: String(error) });
         if (this.leaveIfStorageLost(error)) return;
-        this.failSession(session, 'internalError', 'the server could not send this partition\'s history');
+        this.failOnUnreadableHistory(session.id, 'the server could not send this partition\'s history');
       }
     });
   }
@@ -385,7 +387,22 @@ export class SyncConnection {
     return false;
   }
 
-  /** Ends `session` with a fatal error of code `code`. */
+  /**
+   * Ends session `id` (bound, or being bound) when its history could not be opened or read (a
+   * BIND, an IDENT or a DOWNLOAD the storage failed), and closes the socket. `internalError` is
+   * not fatal: its client keeps the session and sends again, which a session the server ended
+   * (or never bound) would answer with a fatal `unknownSession`. The close makes the client
+   * reconnect and bind again from its cursors, so nothing behind the failed read (a MARK) is
+   * answered as if it had gone out, and the session resumes once the storage is back.
+   */
+  private failOnUnreadableHistory(id: number, message: string): void {
+    const session = this.sessions.get(id);
+    if (session === undefined) this.sendError('internalError', message, id);
+    else this.failSession(session, 'internalError', message);
+    this.close(INTERNAL_ERROR, 'history unreadable');
+  }
+
+  /** Ends `session` with an error of code `code` (fatal, or one its client binds again after). */
   failSession(session: BoundSession, code: ErrorCode, message: string): void {
     this.sendError(code, message, session.id);
     this.endSession(session);
@@ -456,7 +473,7 @@ export class SyncConnection {
         } catch (error) {
           this.context.logger.warn('cannot refresh partition', { partition: session.partition, error: String(error) });
           if (this.leaveIfStorageLost(error)) return;
-          this.failSession(session, 'internalError', 'the server could not read this partition\'s history; try again later');
+          this.failOnUnreadableHistory(session.id, 'the server could not read this partition\'s history; try again later');
           return;
         }
         this.enqueue(
@@ -498,7 +515,7 @@ export class SyncConnection {
     } catch (error) {
       this.context.logger.warn('cannot open partition', { partition: message.partition, error: String(error) });
       if (this.leaveIfStorageLost(error)) return;
-      this.sendError('internalError', 'the server cannot open this partition\'s history', message.session);
+      this.failOnUnreadableHistory(message.session, 'the server cannot open this partition\'s history');
       return;
     }
     // The acquire awaited: what was checked before it is checked again, so no two BINDs both
@@ -542,7 +559,7 @@ export class SyncConnection {
       } catch (error) {
         this.context.logger.warn('cannot refresh partition', { partition: session.partition, error: String(error) });
         if (this.leaveIfStorageLost(error)) return;
-        this.failSession(session, 'internalError', 'the server could not read this partition\'s history; try again later');
+        this.failOnUnreadableHistory(session.id, 'the server could not read this partition\'s history; try again later');
         return;
       }
       if (session.ended || this.closed) return;

@@ -5,7 +5,8 @@
  * inherits this process's environment, so a server a test forgets to stop is found by the
  * end-of-run check for processes left behind.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,15 @@ export interface PostgresCluster {
   readonly port: number;
   /** Stops the server at once (`immediate`: as a crash would) and starts it again on the same files. */
   restart(): void;
+  /** Stops the server at once (`immediate`), keeping its files, until `resume()`. */
+  halt(): void;
+  /** Starts the server a `halt()` stopped, on the same files and port. */
+  resume(): void;
+  /**
+   * As `restart()`, without blocking this process while the server is down: clients and nodes
+   * in this process keep running (and failing) through it, as they would in a real outage.
+   */
+  restartInBackground(): Promise<void>;
   /** Stops the server and removes its folder. Idempotent. */
   stop(): void;
 }
@@ -53,15 +63,30 @@ export async function startPostgresCluster(bin: string): Promise<PostgresCluster
   const port = await freePort();
   run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync']);
   const options = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${root} -c fsync=on`;
-  const start = (): void => run('pg_ctl', ['-D', data, '-l', join(root, 'server.log'), '-w', '-t', '60', '-o', options, 'start']);
+  /** As `run`, asynchronously. */
+  const runInBackground = async (program: string, args: readonly string[]): Promise<void> => {
+    const command = join(bin, program);
+    const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, [...args]];
+    await promisify(execFile)(file, argv, { timeout: 60_000 });
+  };
+  const startArgs = ['-D', data, '-l', join(root, 'server.log'), '-w', '-t', '60', '-o', options, 'start'];
+  const start = (): void => run('pg_ctl', startArgs);
+  const haltArgs = ['-D', data, '-m', 'immediate', '-w', 'stop'];
+  const halt = (): void => run('pg_ctl', haltArgs);
   start();
   let stopped = false;
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     restart() {
-      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      halt();
       start();
+    },
+    halt,
+    resume: start,
+    async restartInBackground() {
+      await runInBackground('pg_ctl', haltArgs);
+      await runInBackground('pg_ctl', startArgs);
     },
     stop() {
       if (stopped) return;
