@@ -18,6 +18,13 @@ export const defaultReconnect: ReconnectOptions = { initialDelayMs: 1_000, maxDe
  */
 export const MAX_TIMER_DELAY_MS = 2_147_483_647;
 
+/**
+ * The fewest ms between reconnect attempts (and between token-refresh retries): the least
+ * `reconnect.initialDelayMs` an app may set, and the floor of a wait a server names, so a
+ * server naming `backoffMs: 0` makes the loop no hotter than the most eager configuration.
+ */
+export const MIN_RETRY_DELAY_MS = 10;
+
 /** The largest share of a delay that jitter removes. */
 export const maxJitterShare = 0.25;
 

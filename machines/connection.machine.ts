@@ -1,5 +1,5 @@
 import { assertEvent, assign, fromCallback, setup, type EventObject, type SnapshotFrom } from 'xstate';
-import { defaultReconnect, grown, jitter, jittered, MAX_TIMER_DELAY_MS, type ReconnectOptions } from './backoff.js';
+import { defaultReconnect, grown, jitter, jittered, MAX_TIMER_DELAY_MS, MIN_RETRY_DELAY_MS, type ReconnectOptions } from './backoff.js';
 import { MemberSet } from './member-set.js';
 import { nextRandom } from './random.js';
 
@@ -14,13 +14,24 @@ export interface KeepaliveOptions {
 /** Realm's defaults: PING every 60 s, PONG within 120 s. */
 export const defaultKeepalive: KeepaliveOptions = { pingIntervalMs: 60_000, pongTimeoutMs: 120_000 };
 
+/**
+ * How long a socket may take to open before the attempt counts as failed (docs/SEMANTICS.md
+ * §2.8): 15 s, the silence after which an auth request's node counts as not answering. Realm
+ * waits 120 s; with several nodes that is two minutes on a node that accepts TCP and never
+ * answers the upgrade before the next one is tried.
+ */
+export const defaultConnectTimeoutMs = 15_000;
+
 /** The largest share of the ping interval that jitter removes. */
 export const pingJitterShare = 0.1;
 
 /** Whose socket this is, for inspectors; the chart never reads it. */
 export interface ConnectionLabel {
   readonly userId: string;
-  /** The server's base URLs as the app was given them (one per node); the one in use is `currentUrl`. */
+  /**
+   * The origins of the app's `baseUrl` (one per node, in its order; a URL's path is dropped);
+   * the sync URL in use is `currentUrl` of the context.
+   */
   readonly baseUrls: readonly string[];
 }
 
@@ -37,6 +48,8 @@ export interface ConnectionInput {
   readonly urls: NonEmptyList<string>;
   readonly reconnect?: Partial<ReconnectOptions>;
   readonly keepalive?: Partial<KeepaliveOptions>;
+  /** How long an attempt may stay `connecting` before it counts as failed; {@link defaultConnectTimeoutMs} unless given. */
+  readonly connectTimeoutMs?: number;
   /** How long the socket stays open after its last session leaves. */
   readonly lingerMs?: number;
   /** Seed of the jitter; the runtime passes a random one, tests a fixed one. */
@@ -49,6 +62,8 @@ export interface ConnectionContext {
   readonly label?: ConnectionLabel;
   readonly reconnect: ReconnectOptions;
   readonly keepalive: KeepaliveOptions;
+  /** How long an attempt may stay `connecting` (no `socket.open`) before it counts as failed. */
+  readonly connectTimeoutMs: number;
   readonly lingerMs: number;
   /** The sync URLs of the server's nodes, as the input gave them. */
   readonly urls: NonEmptyList<string>;
@@ -64,7 +79,10 @@ export interface ConnectionContext {
   readonly sessions: MemberSet;
   /** The base of the next backoff; back to `initialDelayMs` after an IDENT or `reconnect`. */
   readonly baseDelayMs: number;
-  /** The wait of the current backoff, jitter applied (or the server's). */
+  /**
+   * The wait of the current backoff, jitter applied; or the server's, when the next attempt
+   * goes back to the node that named it (a list of one), never below `MIN_RETRY_DELAY_MS`.
+   */
   readonly backoffMs: number;
   /** The wait before the next PING, jitter applied. */
   readonly pingDelayMs: number;
@@ -77,7 +95,10 @@ export type ConnectionEvent =
   | { readonly type: 'session.attach'; readonly sessionId: string }
   | { readonly type: 'session.detach'; readonly sessionId: string }
   | { readonly type: 'socket.open' }
-  /** The socket closed or failed; a server error may name its own backoff. */
+  /**
+   * The socket closed or failed; a server error may name its own backoff, that node's word
+   * about itself (followed only when the next attempt goes to the same node).
+   */
   | { readonly type: 'socket.closed'; readonly backoffMs?: number }
   /** The first IDENT on this socket: the connection works, so backoff starts over. */
   | { readonly type: 'server.ident' }
@@ -139,7 +160,9 @@ export type ConnectionTag = 'holdsProcess';
  * open socket lingers before it closes; it holds the process only while a session is attached
  * (the `holdsProcess` tag). A server of several nodes is one list of URLs: the socket goes to
  * the node `node` names, which stays while it works and moves to the next (wrapping) on every
- * failure, after the same backoff. The socket itself is the `socket` actor, started with the
+ * failure, after the same backoff. An attempt that neither opens nor fails within
+ * `connectTimeoutMs` is a failure too: a node that accepts TCP and never answers the upgrade
+ * does not hold the connection. The socket itself is the `socket` actor, started with the
  * URL; the runtime provides it, and `notify` and `sendPing`.
  */
 export const connectionMachine = setup({
@@ -174,9 +197,12 @@ export const connectionMachine = setup({
     resetBackoff: assign({ baseDelayMs: ({ context }) => context.reconnect.initialDelayMs }),
     scheduleBackoff: assign(({ context, event }) => {
       const { value, state } = nextRandom(context.rng);
-      const named = event.type === 'socket.closed' ? event.backoffMs : undefined;
+      // A named wait is that node's word about itself: with more nodes the next attempt goes
+      // elsewhere (`nextNode` ran first), so the ordinary backoff applies. Named 0 (a buggy or
+      // hostile server) is held to the floor a configuration has, or the loop runs hot.
+      const named = event.type === 'socket.closed' && context.urls.length === 1 ? event.backoffMs : undefined;
       return {
-        backoffMs: named ?? jittered(context.baseDelayMs, value),
+        backoffMs: named === undefined ? jittered(context.baseDelayMs, value) : Math.max(named, MIN_RETRY_DELAY_MS),
         baseDelayMs: grown(context.baseDelayMs, context.reconnect),
         rng: state,
       };
@@ -198,6 +224,7 @@ export const connectionMachine = setup({
     backoff: ({ context }) => Math.min(context.backoffMs, MAX_TIMER_DELAY_MS),
     pingInterval: ({ context }) => context.pingDelayMs,
     pongTimeout: ({ context }) => context.keepalive.pongTimeoutMs,
+    connectTimeout: ({ context }) => context.connectTimeoutMs,
     linger: ({ context }) => context.lingerMs,
   },
 }).createMachine({
@@ -208,6 +235,7 @@ export const connectionMachine = setup({
       ...(input.label === undefined ? {} : { label: input.label }),
       reconnect,
       keepalive: { ...defaultKeepalive, ...input.keepalive },
+      connectTimeoutMs: input.connectTimeoutMs ?? defaultConnectTimeoutMs,
       lingerMs: input.lingerMs ?? 30_000,
       urls: input.urls,
       node: 0,
@@ -242,7 +270,12 @@ export const connectionMachine = setup({
               actions: ['addSession', { type: 'notify', params: newcomer('connection.connecting') }],
             },
             'socket.open': 'connected',
+            // As in `connected`: the attempt under way goes on (it has its timeout), and a
+            // failure of it waits the initial delay, not a base grown while the network was out.
+            reconnect: { actions: 'resetBackoff' },
           },
+          // No answer in time is a failure of this node: the next attempt goes to the next one.
+          after: { connectTimeout: '#connection.backingOff' },
         },
         connected: {
           tags: 'holdsProcess',
@@ -285,7 +318,8 @@ export const connectionMachine = setup({
     backingOff: {
       // The wait before the next try holds it: a dying session's changes are still to go.
       tags: 'holdsProcess',
-      // Every way in is a failure of the current node: the wait applies to the next one too.
+      // Every way in is a failure of the current node (closed, no PONG, no open in time): the
+      // ordinary wait applies to the move to the next one too.
       entry: ['nextNode', 'scheduleBackoff', { type: 'notify', params: everyone('connection.lost') }],
       on: {
         'session.attach': { guard: 'isNewSession', actions: 'addSession' },
@@ -310,7 +344,7 @@ export const connectionInputs: readonly ConnectionInput[] = [
   { urls: ['ws://node-a/sync', 'ws://node-b/sync', 'ws://node-c/sync'], reconnect: { initialDelayMs: 1_000, maxDelayMs: 4_000, multiplier: 2 }, seed: 7 },
 ];
 
-/** The shared connection's alphabet: two sessions, the socket's happenings, the user's reconnect. */
+/** The shared connection's alphabet: two sessions, the socket's happenings (a named wait of 250 ms and of 0), the user's reconnect. */
 export const connectionEvents: readonly ConnectionEvent[] = [
   { type: 'session.attach', sessionId: 'a' },
   { type: 'session.attach', sessionId: 'b' },
@@ -319,6 +353,7 @@ export const connectionEvents: readonly ConnectionEvent[] = [
   { type: 'socket.open' },
   { type: 'socket.closed' },
   { type: 'socket.closed', backoffMs: 250 },
+  { type: 'socket.closed', backoffMs: 0 },
   { type: 'server.ident' },
   { type: 'pong' },
   { type: 'reconnect' },

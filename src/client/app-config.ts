@@ -1,12 +1,12 @@
 import type { InspectionEvent, Observer } from 'xstate';
-import type { KeepaliveOptions, NonEmptyList } from '../../machines/connection.machine.js';
+import { defaultConnectTimeoutMs, type KeepaliveOptions, type NonEmptyList } from '../../machines/connection.machine.js';
 import type { ReconnectOptions } from '../../machines/backoff.js';
 import type { Logger } from '../store/logger.js';
 import { stderrLogger } from '../store/logger.js';
 import type { Transport } from '../transport/transport.js';
 import { createRelayInspector, DEFAULT_INSPECT_URL } from '../inspect/relay-inspector.js';
 import { describeValue, func, num, obj, oneOf, str, validateOptions, withMethods, withoutUndefined, type OptionSchema } from '../config/option-schema.js';
-import { baseUrlSchema, resolveBaseUrls } from './base-urls.js';
+import { baseUrlSchema, copyBaseUrl, resolveBaseUrls } from './base-urls.js';
 import { MIN_KEEPALIVE_MS, MIN_RETRY_DELAY_MS, timerMs } from '../config/timing.js';
 
 /** An XState inspection observer, as `createActor(…, { inspect })` takes it. */
@@ -25,6 +25,12 @@ export interface AppConfig {
   readonly storageDir: string;
   readonly reconnect?: Partial<ReconnectOptions>;
   readonly keepalive?: Partial<KeepaliveOptions>;
+  /**
+   * How long a socket may take to open (TCP, TLS and the WebSocket upgrade) before the attempt
+   * counts as failed and the next node is tried after the backoff. Default 15 s (Realm's is
+   * 120 s: too long to sit on a node that accepts TCP and never answers); at least 50 ms.
+   */
+  readonly connectTimeoutMs?: number;
   /**
    * How long a shared socket stays open after its last session leaves, for reuse. Default 30 s.
    * A lingering socket does not keep the process alive.
@@ -62,6 +68,7 @@ export interface ResolvedAppConfig {
   readonly storageDir: string;
   readonly reconnect: Partial<ReconnectOptions>;
   readonly keepalive: Partial<KeepaliveOptions>;
+  readonly connectTimeoutMs: number;
   readonly lingerMs: number;
   readonly refreshRetryDelayMs: number;
   readonly clock: () => number;
@@ -98,6 +105,8 @@ const appSchema = obj({
     multiplier: num({ min: 1, max: 1_000 }),
   }),
   keepalive: obj({ pingIntervalMs: timerMs(MIN_KEEPALIVE_MS), pongTimeoutMs: timerMs(MIN_KEEPALIVE_MS) }),
+  // A handshake is a round trip or three; below the keepalive's floor every attempt would fail.
+  connectTimeoutMs: timerMs(MIN_KEEPALIVE_MS),
   lingerMs: timerMs(0),
   refreshRetryDelayMs: timerMs(MIN_RETRY_DELAY_MS),
   durability: oneOf(['full', 'batched']),
@@ -110,21 +119,25 @@ const appSchema = obj({
 /** Checks an app configuration; bad configuration throws a `TypeError` naming the field. */
 export function resolveAppConfig(config: AppConfig): ResolvedAppConfig {
   if (typeof config !== 'object' || config === null) throw new TypeError('App: config must be an object');
-  validateOptions('App', appSchema, config);
-  const logger = config.logger ?? stderrLogger;
-  const inspection = resolveInspect(config.inspect, logger);
+  // Every option read once: what is checked is what is used (a getter may change its answer).
+  const read = { ...config };
+  const given: AppConfig = { ...read, baseUrl: copyBaseUrl(read.baseUrl) };
+  validateOptions('App', appSchema, given);
+  const logger = given.logger ?? stderrLogger;
+  const inspection = resolveInspect(given.inspect, logger);
   return {
-    baseUrls: resolveBaseUrls(config.baseUrl),
-    storageDir: config.storageDir,
-    reconnect: withoutUndefined(config.reconnect ?? {}),
-    keepalive: withoutUndefined(config.keepalive ?? {}),
-    lingerMs: config.lingerMs ?? 30_000,
-    refreshRetryDelayMs: config.refreshRetryDelayMs ?? 5_000,
-    clock: config.clock ?? Date.now,
-    durability: config.durability ?? 'full',
+    baseUrls: resolveBaseUrls(given.baseUrl),
+    storageDir: given.storageDir,
+    reconnect: withoutUndefined(given.reconnect ?? {}),
+    keepalive: withoutUndefined(given.keepalive ?? {}),
+    connectTimeoutMs: given.connectTimeoutMs ?? defaultConnectTimeoutMs,
+    lingerMs: given.lingerMs ?? 30_000,
+    refreshRetryDelayMs: given.refreshRetryDelayMs ?? 5_000,
+    clock: given.clock ?? Date.now,
+    durability: given.durability ?? 'full',
     ...inspection,
     logger,
-    transport: config.transport,
+    transport: given.transport,
   };
 }
 

@@ -1,4 +1,4 @@
-import { MalformedAuthResponseError, MAX_AUTH_TOKEN_LENGTH, MAX_USER_ID_LENGTH, ServerUnreachableError } from './errors.js';
+import { MalformedAuthResponseError, MAX_AUTH_TOKEN_LENGTH, MAX_USER_ID_LENGTH, ServerUnreachableError, UNAVAILABLE_STATUSES } from './errors.js';
 
 /** Tokens a login returns. */
 export interface Tokens {
@@ -21,9 +21,9 @@ export class AuthRefusedError extends Error {
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
- * One auth request. No answer at all (refused, unresolvable, reset, 15 s of silence) rejects
- * with {@link ServerUnreachableError} naming the URL and the network's reason: `fetch` alone
- * says only "fetch failed".
+ * One auth request. No answer from the node (refused, unresolvable, reset, 15 s of silence, an
+ * answer cut short, or 502/503/504) rejects with {@link ServerUnreachableError} naming the URL
+ * and the reason: `fetch` alone says only "fetch failed".
  */
 async function post(baseUrl: string, path: string, body: unknown): Promise<unknown> {
   const url = `${baseUrl}${path}`;
@@ -38,11 +38,35 @@ async function post(baseUrl: string, path: string, body: unknown): Promise<unkno
   } catch (error) {
     throw new ServerUnreachableError(url, error);
   }
-  const payload: unknown = await res.json().catch(() => ({}));
+  let text: string;
+  try {
+    // The body is read under the same 15 s as the headers; a node that dies mid-answer (or
+    // stalls) gave no answer, so the next node is asked.
+    text = await res.text();
+  } catch (error) {
+    throw new ServerUnreachableError(url, error);
+  }
+  const payload = parseJson(text);
   const error = isObject(payload) ? payload.error : undefined;
+  // A gateway's 502/504 says the node behind it is down or silent, and a 503 that it cannot
+  // serve now: nothing about the request, so the next node is asked. That includes the login
+  // limiter's 503 (its shared windows cannot be checked): the nodes share that database, so the
+  // next node most likely says the same, but a node whose own link to it broke is not the rest,
+  // each node is asked once, and every node fails closed, so asking another admits nothing the
+  // limits would refuse.
+  if (UNAVAILABLE_STATUSES.includes(res.status)) throw new ServerUnreachableError(url, new Error(String(error ?? res.statusText)), res.status);
   if (res.status === 401 || res.status === 403) throw new AuthRefusedError(res.status, String(error ?? res.statusText));
   if (!res.ok) throw new Error(`${path} answered ${res.status}: ${String(error ?? res.statusText)}`);
   return payload;
+}
+
+/** The body as JSON; one that is not (a gateway's HTML page) is an empty object. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return {};
+  }
 }
 
 /** A string the protocol allows for a field of at most `max` characters. */

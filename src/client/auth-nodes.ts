@@ -4,9 +4,11 @@ import { ServerUnreachableError } from './errors.js';
 /**
  * The base URLs auth requests (login, refresh) go to, shared by an app and its users
  * (docs/SEMANTICS.md §2.8). A request starts at the node that last answered and moves to the
- * next only when a node gives no answer at all ({@link ServerUnreachableError}: refused, reset,
- * unresolvable, 15 s of silence). Any HTTP answer is that node's word and is final: a 401 from
- * one node is not asked of the others, which share its users and would only say it again.
+ * next only when a node gives no answer ({@link ServerUnreachableError}: refused, reset,
+ * unresolvable, 15 s of silence, an answer cut short, or 502/503/504 from the node or its
+ * gateway); such a node does not become the one the next request starts at. Any other HTTP
+ * answer is that node's word and is final: a 401 from one node is not asked of the others,
+ * which share its users and would only say it again.
  */
 export class AuthNodes {
   /** Index of the node that answered last: the next request starts there. */

@@ -36,9 +36,11 @@ export const baseUrlSchema: OptionSchema = {
     if (value.length === 0 || value.length > MAX_BASE_URLS) {
       throw new TypeError(`${owner}: ${path} must be ${listExpected}, got a list of ${value.length}`);
     }
-    httpUrls.check(owner, path, value);
+    // Each entry read once (one may be a getter): what passes is what the checks below saw.
+    const list: unknown[] = Array.from(value);
+    httpUrls.check(owner, path, list);
     const seen = new Map<string, number>();
-    value.forEach((url: string, i) => {
+    (list as string[]).forEach((url, i) => {
       const origin = new URL(url).origin;
       const first = seen.get(origin);
       if (first !== undefined) throw new TypeError(`${owner}: ${path}[${i}] names the same server as ${path}[${first}] (${origin})`);
@@ -46,6 +48,16 @@ export const baseUrlSchema: OptionSchema = {
     });
   },
 };
+
+/**
+ * `baseUrl` read once, to check and then use: a list of at most {@link MAX_BASE_URLS} entries
+ * becomes a plain copy, so an entry that is a getter cannot pass the check with one value and be
+ * used with another. A longer list is left as it is (the check refuses it by its length alone).
+ */
+export function copyBaseUrl(baseUrl: string | readonly string[]): string | readonly string[] {
+  if (!Array.isArray(baseUrl) || baseUrl.length > MAX_BASE_URLS) return baseUrl;
+  return Array.from(baseUrl as readonly string[]);
+}
 
 /** The origins of a `baseUrl` that passed {@link baseUrlSchema}, in order: one for a single URL. */
 export function resolveBaseUrls(baseUrl: string | readonly string[]): NonEmptyList<string> {

@@ -62,24 +62,38 @@ export class MalformedAuthResponseError extends Error {
 }
 
 /**
- * An auth request (`app.logIn`, a token refresh) that got no answer: the server is down, the
- * address is wrong, or it did not answer in time. `url` is the endpoint asked, `code` the
- * network's reason as Node names it (`ECONNREFUSED`, `ENOTFOUND`, `ECONNRESET`, …;
- * `TimeoutError` for no answer in time) when known, and `cause` what `fetch` threw. An answer
- * with an HTTP error status is not this: 401/403 is `AuthRefusedError`.
+ * The HTTP statuses that say the node cannot serve rather than answer (docs/SEMANTICS.md §2.8):
+ * 502 and 504 come from a gateway in front of a node that is down or silent, 503 from a node
+ * (or its gateway) that cannot serve now, such as one whose database is out of reach.
+ */
+export const UNAVAILABLE_STATUSES: readonly number[] = [502, 503, 504];
+
+/**
+ * An auth request (`app.logIn`, a token refresh) that got no answer from the node: it is down,
+ * the address is wrong, it did not answer in time, it cut its answer short, or it (or its
+ * gateway) answered 502, 503 or 504, which say nothing about the request itself. `url` is the
+ * endpoint asked; `code` the network's reason as Node names it (`ECONNREFUSED`, `ENOTFOUND`,
+ * `ECONNRESET`, …; `TimeoutError` for no answer in time) when known; `status` the HTTP status
+ * when one of those answered; `cause` what `fetch` threw, or what the node said. Any other HTTP
+ * error status is not this: 401/403 is `AuthRefusedError`.
  */
 export class ServerUnreachableError extends Error {
   override readonly name = 'ServerUnreachableError';
   readonly code: string | undefined;
+  /** 502, 503 or 504 when the node or its gateway answered so; `undefined` when nothing answered. */
+  readonly status: number | undefined;
 
   constructor(
     readonly url: string,
     cause: unknown,
+    status?: number,
   ) {
     const code = networkCode(cause);
     const detail = innermostMessage(cause);
-    super(`cannot reach ${url}: ${code ?? 'the request failed'}${detail === undefined || detail === code ? '' : ` (${detail})`}`, { cause });
+    const reason = status === undefined ? (code ?? 'the request failed') : `it answered ${status}`;
+    super(`cannot reach ${url}: ${reason}${detail === undefined || detail === code ? '' : ` (${detail})`}`, { cause });
     this.code = code;
+    this.status = status;
   }
 }
 

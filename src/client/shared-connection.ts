@@ -26,7 +26,7 @@ export interface ConnectionMember {
 }
 
 /** How a shared connection is set up: the app's timing, logger and inspector, and where to connect. */
-export interface SharedConnectionOptions extends Pick<ResolvedAppConfig, 'reconnect' | 'keepalive' | 'lingerMs' | 'logger' | 'inspect'> {
+export interface SharedConnectionOptions extends Pick<ResolvedAppConfig, 'reconnect' | 'keepalive' | 'connectTimeoutMs' | 'lingerMs' | 'logger' | 'inspect'> {
   /** The sync URLs of the server's nodes; the chart picks the one each socket goes to. */
   readonly urls: NonEmptyList<string>;
   readonly transport: Transport;
@@ -64,41 +64,56 @@ export class SharedConnection {
         socket: fromCallback<EventObject, SocketInput>(({ sendBack, input }) => {
           let live = true;
           let namedBackoff: number | undefined;
-          const socket = options.transport.connect(input.url, {
-            open: () => {
-              if (live) sendBack({ type: 'socket.open' });
-            },
-            frame: (text) => {
-              if (!live) return;
-              const decoded = decodeServerMessage(text);
-              if (decoded._tag === 'Left') {
-                // docs/SEMANTICS.md §5.2: a malformed message is a protocol error of the sessions that
-                // could have received it; the socket is closed.
-                options.logger.warn('server sent a frame that is no message; dropping the socket', { reason: decoded.left.message });
-                const bound = new Set(this.routes.values());
-                queueMicrotask(() => bound.forEach((member) => member.serverViolatedProtocol(decoded.left.message)));
-                socket.close();
-                return;
-              }
-              const message = decoded.right;
-              if (message.type === 'pong') sendBack({ type: 'pong' });
-              else if (message.type === 'ident') sendBack({ type: 'server.ident' });
-              if (message.type === 'error' && message.session === undefined) {
-                options.logger.warn('connection error from the server', { code: message.code, message: message.message });
-                namedBackoff = message.backoffMs;
-                return;
-              }
-              if ('session' in message && message.session !== undefined) this.routes.get(message.session)?.deliver(message);
-            },
-            closed: (reason) => {
-              if (!live) return;
+          let socket: TransportSocket;
+          try {
+            socket = options.transport.connect(input.url, {
+              open: () => {
+                if (live) sendBack({ type: 'socket.open' });
+              },
+              frame: (text) => {
+                if (!live) return;
+                const decoded = decodeServerMessage(text);
+                if (decoded._tag === 'Left') {
+                  // docs/SEMANTICS.md §5.2: a malformed message is a protocol error of the sessions that
+                  // could have received it; the socket is closed.
+                  options.logger.warn('server sent a frame that is no message; dropping the socket', { reason: decoded.left.message });
+                  const bound = new Set(this.routes.values());
+                  queueMicrotask(() => bound.forEach((member) => member.serverViolatedProtocol(decoded.left.message)));
+                  socket.close();
+                  return;
+                }
+                const message = decoded.right;
+                if (message.type === 'pong') sendBack({ type: 'pong' });
+                else if (message.type === 'ident') sendBack({ type: 'server.ident' });
+                if (message.type === 'error' && message.session === undefined) {
+                  options.logger.warn('connection error from the server', { code: message.code, message: message.message });
+                  namedBackoff = message.backoffMs;
+                  return;
+                }
+                if ('session' in message && message.session !== undefined) this.routes.get(message.session)?.deliver(message);
+              },
+              closed: (reason) => {
+                if (!live) return;
+                live = false;
+                this.socket = undefined;
+                options.logger.info('socket closed', { url: input.url, reason });
+                sendBack(namedBackoff === undefined ? { type: 'socket.closed' } : { type: 'socket.closed', backoffMs: namedBackoff });
+              },
+            });
+          } catch (error) {
+            // A socket that cannot even be made (an embedder's transport, a URL `ws` refuses) is a
+            // failed attempt on this node like any other, so the chart moves on. Reported after
+            // this step: the actor is starting inside the chart's transition.
+            options.logger.warn('the transport could not open a socket', { url: input.url, error: String(error) });
+            queueMicrotask(() => {
+              if (live) sendBack({ type: 'socket.closed' });
+            });
+            return () => {
               live = false;
-              this.socket = undefined;
-              options.logger.info('socket closed', { url: input.url, reason });
-              sendBack(namedBackoff === undefined ? { type: 'socket.closed' } : { type: 'socket.closed', backoffMs: namedBackoff });
-            },
-          });
-          this.socket = socket;
+            };
+          }
+          // A transport may report `closed` from inside `connect`: that socket is gone already.
+          if (live) this.socket = socket;
           return () => {
             live = false;
             if (this.socket === socket) this.socket = undefined;
@@ -126,6 +141,7 @@ export class SharedConnection {
         ...(options.label === undefined ? {} : { label: options.label }),
         reconnect: options.reconnect,
         keepalive: options.keepalive,
+        connectTimeoutMs: options.connectTimeoutMs,
         lingerMs: options.lingerMs,
         urls: options.urls,
         seed: options.seed ?? Math.floor(Math.random() * 2 ** 31),

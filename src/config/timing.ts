@@ -1,4 +1,4 @@
-import { MAX_TIMER_DELAY_MS } from '../../machines/backoff.js';
+import { MAX_TIMER_DELAY_MS, MIN_RETRY_DELAY_MS } from '../../machines/backoff.js';
 import { num, type OptionSchema } from './option-schema.js';
 
 /**
@@ -10,8 +10,7 @@ export function timerMs(min: number): OptionSchema {
   return num({ min, max: MAX_TIMER_DELAY_MS, unit: 'ms' });
 }
 
-/** The fewest ms between reconnect attempts, and between token-refresh retries. */
-export const MIN_RETRY_DELAY_MS = 10;
+export { MIN_RETRY_DELAY_MS };
 
 /** The shortest keepalive ping interval and pong timeout: a round trip on a loaded machine fits in it. */
 export const MIN_KEEPALIVE_MS = 50;

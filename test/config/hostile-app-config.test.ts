@@ -28,13 +28,13 @@ const counting: Transport = {
 
 const shape: OptionShape = {
   objects: {
-    '': ['baseUrl', 'storageDir', 'reconnect', 'keepalive', 'lingerMs', 'refreshRetryDelayMs', 'durability', 'clock', 'inspect', 'logger', 'transport'],
+    '': ['baseUrl', 'storageDir', 'reconnect', 'keepalive', 'connectTimeoutMs', 'lingerMs', 'refreshRetryDelayMs', 'durability', 'clock', 'inspect', 'logger', 'transport'],
     reconnect: ['initialDelayMs', 'maxDelayMs', 'multiplier'],
     keepalive: ['pingIntervalMs', 'pongTimeoutMs'],
   },
   leaves: [
     'baseUrl', 'storageDir', 'reconnect', 'reconnect.initialDelayMs', 'reconnect.maxDelayMs', 'reconnect.multiplier', 'keepalive',
-    'keepalive.pingIntervalMs', 'keepalive.pongTimeoutMs', 'lingerMs', 'refreshRetryDelayMs', 'durability', 'clock', 'inspect', 'logger',
+    'keepalive.pingIntervalMs', 'keepalive.pongTimeoutMs', 'connectTimeoutMs', 'lingerMs', 'refreshRetryDelayMs', 'durability', 'clock', 'inspect', 'logger',
   ],
   valid: {
     'reconnect.initialDelayMs': fc.integer({ min: 10, max: 2 ** 31 - 1 }),
@@ -42,6 +42,7 @@ const shape: OptionShape = {
     'reconnect.multiplier': fc.double({ min: 1, max: 1_000, noNaN: true }),
     'keepalive.pingIntervalMs': fc.integer({ min: 50, max: 2 ** 31 - 1 }),
     'keepalive.pongTimeoutMs': fc.integer({ min: 50, max: 2 ** 31 - 1 }),
+    connectTimeoutMs: fc.integer({ min: 50, max: 2 ** 31 - 1 }),
     lingerMs: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     refreshRetryDelayMs: fc.integer({ min: 10, max: 2 ** 31 - 1 }),
     durability: fc.constantFrom('full', 'batched'),
@@ -78,6 +79,13 @@ describe('new App refuses bad configuration by name', () => {
     expect(() => new App({ ...base(), reconnect: { initialDelayMs: 0 } })).toThrow(/reconnect\.initialDelayMs must be a number from 10 /);
     expect(() => new App({ ...base(), reconnect: { maxDelayMs: 2 ** 31 } })).toThrow(/reconnect\.maxDelayMs .* got 2147483648/);
     expect(() => new App({ ...base(), lingerMs: 2 ** 32 })).toThrow(/lingerMs/);
+    // 0 would fail every attempt before it could open; beyond 2^31 − 1 a timer fires at once.
+    expect(() => new App({ ...base(), connectTimeoutMs: 0 })).toThrow(new TypeError('App: connectTimeoutMs must be a number from 50 to 2,147,483,647 ms, got 0'));
+    expect(() => new App({ ...base(), connectTimeoutMs: 2 ** 31 })).toThrow(/connectTimeoutMs .* got 2147483648/);
+    expect(() => new App({ ...base(), connectTimeoutMs: Number.NaN })).toThrow(/connectTimeoutMs/);
+    expect(() => new App({ ...base(), connectTimeoutMs: '5000' as never })).toThrow(/connectTimeoutMs/);
+    expect(resolveAppConfig(base()).connectTimeoutMs).toBe(15_000);
+    expect(resolveAppConfig({ ...base(), connectTimeoutMs: 50 }).connectTimeoutMs).toBe(50);
     expect(() => new App({ ...base(), refreshRetryDelayMs: 0 })).toThrow(/refreshRetryDelayMs/);
     expect(() => new App({ ...base(), reconnect: { multiplier: 0.5 } })).toThrow(/reconnect\.multiplier must be a number from 1 /);
     for (const ok of [{ keepalive: { pingIntervalMs: 50, pongTimeoutMs: 50 } }, { lingerMs: 0, reconnect: { initialDelayMs: 10, maxDelayMs: 2 ** 31 - 1 } }]) {

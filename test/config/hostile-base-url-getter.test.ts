@@ -18,11 +18,12 @@ function turning(checked: string, used: string, reads: number): string[] {
 }
 
 describe('baseUrl entries that change between the check and the use', () => {
-  for (const used of ['http://127.0.0.1:1', 'file:///etc/passwd']) {
-    it(`an entry that turns into ${used} is refused or used as checked`, () => {
+  // One read as checked: the entry must be read exactly once in all; two: at most twice.
+  for (const [used, reads] of [['http://127.0.0.1:1', 2], ['file:///etc/passwd', 2], ['http://127.0.0.1:1', 1], ['file:///etc/passwd', 1]] as const) {
+    it(`an entry that turns into ${used} after ${reads} read(s) is refused or used as checked`, () => {
       let outcome: string;
       try {
-        outcome = JSON.stringify(resolveAppConfig({ baseUrl: turning('http://127.0.0.1:2', used, 2), storageDir: '/nonexistent/review' }).baseUrls);
+        outcome = JSON.stringify(resolveAppConfig({ baseUrl: turning('http://127.0.0.1:2', used, reads), storageDir: '/nonexistent/review' }).baseUrls);
       } catch (error) {
         outcome = error instanceof TypeError ? 'refused' : `crashed: ${String(error)}`;
       }

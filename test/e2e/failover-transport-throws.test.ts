@@ -19,8 +19,10 @@ let other: SyncServer;
 const apps: App[] = [];
 
 beforeAll(async () => {
-  live = await startServer({ dataDir: join(dir, 'live'), logger: silentLogger });
-  other = await startServer({ dataDir: join(dir, 'other'), logger: silentLogger });
+  // One secret: nodes of one server share it, so the token `other` issued binds on `live`.
+  const secret = 'one-secret-for-every-node';
+  live = await startServer({ dataDir: join(dir, 'live'), secret, logger: silentLogger });
+  other = await startServer({ dataDir: join(dir, 'other'), secret, logger: silentLogger });
 });
 afterAll(async () => {
   for (const app of apps) app.close();

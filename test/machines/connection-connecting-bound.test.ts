@@ -30,4 +30,33 @@ describe('a socket attempt that never opens nor closes (docs/SEMANTICS.md §2.8)
     actor.stop();
     expect({ urls: [...new Set(urls)], stuckIn }).toEqual({ urls: ['ws://silent/sync', 'ws://live/sync'], stuckIn: expect.any(String) });
   });
+
+  it('the bound is connectTimeoutMs; reconnect while connecting keeps the attempt and resets the base', () => {
+    const clock = new SimulatedClock();
+    const urls: string[] = [];
+    const actor = createActor(
+      connectionMachine.provide({
+        actors: { socket: fromCallback<EventObject, SocketInput>(({ input }) => void urls.push(input.url)) },
+        actions: { notify: () => {}, sendPing: () => {} },
+      }),
+      { input: { urls: ['ws://a/sync', 'ws://b/sync'], connectTimeoutMs: 5_000, reconnect: { initialDelayMs: 100, maxDelayMs: 1_000, multiplier: 2 }, seed: 3 }, clock },
+    ).start();
+    actor.send({ type: 'session.attach', sessionId: 'a' });
+    actor.send({ type: 'socket.closed' }); // a: base 100 → 200
+    clock.increment(actor.getSnapshot().context.backoffMs);
+    const grownBase = actor.getSnapshot().context.baseDelayMs;
+    actor.send({ type: 'reconnect' }); // on b, connecting
+    const afterReconnect = { value: JSON.stringify(actor.getSnapshot().value), base: actor.getSnapshot().context.baseDelayMs, sockets: urls.length };
+    clock.increment(4_999);
+    const justBefore = JSON.stringify(actor.getSnapshot().value);
+    clock.increment(1);
+    const after = { value: JSON.stringify(actor.getSnapshot().value), node: actor.getSnapshot().context.node };
+    actor.stop();
+    expect({ grownBase, afterReconnect, justBefore, after }).toEqual({
+      grownBase: 200,
+      afterReconnect: { value: '{"online":"connecting"}', base: 100, sockets: 2 },
+      justBefore: '{"online":"connecting"}',
+      after: { value: '"backingOff"', node: 0 },
+    });
+  });
 });

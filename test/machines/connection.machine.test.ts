@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock, createActor, fromCallback, type EventObject } from 'xstate';
-import { connectionMachine, currentUrl, maxJitterShare, pingJitterShare, type ConnectionInput, type NotifyParams, type SocketInput } from '../../machines/index.js';
+import { connectionMachine, currentUrl, maxJitterShare, MIN_RETRY_DELAY_MS, pingJitterShare, type ConnectionInput, type NotifyParams, type SocketInput } from '../../machines/index.js';
 
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 const numRuns = Number(process.env.FC_RUNS ?? 1_000);
@@ -73,7 +73,8 @@ describe('shared connection (docs/SEMANTICS.md §2)', () => {
           h.actor.send(e.kind === 'serverBackoff' ? { type: 'socket.closed', backoffMs: e.ms } : { type: 'socket.closed' });
           expect(h.value()).toBe('"backingOff"');
           const wait = h.actor.getSnapshot().context.backoffMs;
-          if (e.kind === 'serverBackoff') expect(wait).toBe(e.ms); // the server's word wins
+          // One node: the server's word wins, held to the floor of a configured delay.
+          if (e.kind === 'serverBackoff') expect(wait).toBe(Math.max(e.ms, MIN_RETRY_DELAY_MS));
           else {
             expect(wait).toBeLessThanOrEqual(base);
             expect(wait).toBeGreaterThanOrEqual((1 - maxJitterShare) * base);
@@ -197,8 +198,14 @@ type NodeEpisode =
   | { kind: 'workThenLose'; pongs: number }
   | { kind: 'pongTimeout' }
   | { kind: 'failThenReconnect' }
-  | { kind: 'failThenLeaveAndReturn' };
+  | { kind: 'failThenLeaveAndReturn' }
+  /** The node takes the attempt and never answers: neither `socket.open` nor `socket.closed`. */
+  | { kind: 'silent' }
+  /** The node drops the socket naming a wait of an hour (for itself). */
+  | { kind: 'namesAnHour' };
 const nodeEpisode: fc.Arbitrary<NodeEpisode> = fc.oneof(
+  fc.constant({ kind: 'silent' as const }),
+  fc.constant({ kind: 'namesAnHour' as const }),
   fc.constant({ kind: 'failToOpen' as const }),
   fc.integer({ min: 0, max: 3 }).map((pongs) => ({ kind: 'workThenLose' as const, pongs })),
   fc.constant({ kind: 'pongTimeout' as const }),
@@ -214,7 +221,8 @@ describe('a server of several nodes (docs/SEMANTICS.md §2.8)', () => {
       fc.property(fc.integer({ min: 1, max: 5 }), fc.array(nodeEpisode, { minLength: 1, maxLength: 20 }), fc.integer(), (count, episodes, s) => {
         const urls = Array.from({ length: count }, (_, i) => `ws://node-${i}/sync`) as unknown as ConnectionInput['urls'];
         const keepalive = { pingIntervalMs: 1_000, pongTimeoutMs: 500 };
-        const h = harness({ urls, keepalive, reconnect: { initialDelayMs: 100, maxDelayMs: 1_000, multiplier: 2 }, seed: s });
+        const connectTimeoutMs = 700;
+        const h = harness({ urls, keepalive, connectTimeoutMs, reconnect: { initialDelayMs: 100, maxDelayMs: 1_000, multiplier: 2 }, seed: s });
         let node = 0;
         /** The latest socket went to the node the model expects, and the chart names it. */
         const onExpectedNode = () => {
@@ -259,8 +267,24 @@ describe('a server of several nodes (docs/SEMANTICS.md §2.8)', () => {
           if (e.kind === 'pongTimeout') {
             h.clock.increment(h.actor.getSnapshot().context.pingDelayMs);
             h.clock.increment(keepalive.pongTimeoutMs);
-          } else h.actor.send({ type: 'socket.closed' });
+          } else if (e.kind === 'silent') {
+            // Connecting is bounded: the attempt fails when its time is up, not before.
+            h.clock.increment(connectTimeoutMs - 1);
+            expect(h.value()).toBe('{"online":"connecting"}');
+            h.clock.increment(1);
+          } else if (e.kind === 'namesAnHour') h.actor.send({ type: 'socket.closed', backoffMs: 3_600_000 });
+          else h.actor.send({ type: 'socket.closed' });
           failed();
+          if (e.kind === 'namesAnHour') {
+            // The named wait is followed only back to the node that named it (a list of one).
+            const wait = h.actor.getSnapshot().context.backoffMs;
+            expect(count === 1 ? wait === 3_600_000 : wait <= 1_000).toBe(true);
+            if (count === 1) {
+              h.actor.send({ type: 'reconnect' });
+              onExpectedNode();
+              continue;
+            }
+          }
           if (e.kind === 'failThenReconnect') {
             // `reconnect` skips the wait, not the move.
             h.actor.send({ type: 'reconnect' });
