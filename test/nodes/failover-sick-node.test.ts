@@ -6,16 +6,12 @@
  * ever: the connection moves only when a socket fails, so it never reaches the healthy node.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { Credentials } from '../../src/index.js';
-import { createDatabase } from '../support/pg-pool.js';
-import { PostgresNodes } from '../support/postgres-nodes.js';
-import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
+import { usePostgresNodes } from '../support/postgres-nodes.js';
 import { POSTGRES, requiring } from '../support/system-component.js';
 
 const pgAvailable = requiring(POSTGRES, 'the sick-node failover test');
-let cluster: PostgresCluster | undefined;
-let nodes: PostgresNodes | undefined;
 let cut: (() => void) | undefined;
 let proxy: Server | undefined;
 
@@ -44,23 +40,17 @@ async function relay(target: { host: string; port: number }): Promise<{ port: nu
 }
 
 pgAvailable.describe('a node that lost its database but keeps its sockets', () => {
-  beforeAll(async () => {
-    cluster = await startPostgresCluster(pgAvailable.path!);
-  }, 120_000);
+  const suite = usePostgresNodes(() => pgAvailable.path!, 'nodes');
   afterEach(async () => {
-    await nodes?.close();
-    nodes = undefined;
     await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
   });
-  afterAll(() => cluster?.stop());
 
   pgAvailable.it('the client leaves it for the healthy node and its write uploads', async () => {
-    const { url } = await createDatabase(cluster!.url, 'sicknode');
+    const { url, nodes: n } = await suite.fresh('sicknode');
     const target = new URL(url);
     const link = await relay({ host: target.hostname, port: Number(target.port) });
     ({ cut, server: proxy } = link);
     const viaRelay = url.replace(`:${target.port}/`, `:${link.port}/`);
-    const n = (nodes = new PostgresNodes(url));
     const sick = await n.start({ postgres: viaRelay });
     const healthy = await n.start();
     const client = await n.client([sick.url, healthy.url], 'p');
@@ -76,11 +66,10 @@ pgAvailable.describe('a node that lost its database but keeps its sockets', () =
   }, 60_000);
 
   pgAvailable.it('token refresh, after the node that answered the login lost its database, gets a token from the healthy node', async () => {
-    const { url } = await createDatabase(cluster!.url, 'sickrefresh');
+    const { url, nodes: n } = await suite.fresh('sickrefresh');
     const target = new URL(url);
     const link = await relay({ host: target.hostname, port: Number(target.port) });
     ({ cut, server: proxy } = link);
-    const n = (nodes = new PostgresNodes(url));
     const sick = await n.start({ postgres: url.replace(`:${target.port}/`, `:${link.port}/`) });
     const healthy = await n.start();
     const app = n.app([sick.url, healthy.url]);

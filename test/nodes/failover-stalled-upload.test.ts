@@ -7,18 +7,14 @@
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { Credentials, Realm } from '../../src/index.js';
 import { eventually } from '../support/eventually.js';
-import { createDatabase } from '../support/pg-pool.js';
-import { PostgresNodes } from '../support/postgres-nodes.js';
-import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
+import { usePostgresNodes } from '../support/postgres-nodes.js';
 import { POSTGRES, requiring } from '../support/system-component.js';
 
 const pgAvailable = requiring(POSTGRES, 'the stalled-upload failover test');
 const TIMEOUT = 20_000;
-let cluster: PostgresCluster | undefined;
-let nodes: PostgresNodes | undefined;
 let relayServer: Server | undefined;
 
 /** A TCP relay that, while stalled, holds the bytes both ways; released, it delivers them, even to a side whose peer has gone. */
@@ -64,19 +60,13 @@ async function relay(port: number) {
 }
 
 pgAvailable.describe('an UPLOAD held on a stalled path to node one, sent again through node two', () => {
-  beforeAll(async () => {
-    cluster = await startPostgresCluster(pgAvailable.path!);
-  }, 120_000);
+  const suite = usePostgresNodes(() => pgAvailable.path!, 'nodes');
   afterEach(async () => {
-    await nodes?.close();
-    nodes = undefined;
     await new Promise<void>((resolve) => (relayServer ? relayServer.close(() => resolve()) : resolve()));
   });
-  afterAll(() => cluster?.stop());
 
   pgAvailable.it('is stored once', async () => {
-    const { url } = await createDatabase(cluster!.url, 'stalledupload');
-    const n = (nodes = new PostgresNodes(url));
+    const { url, nodes: n } = await suite.fresh('stalledupload');
     const one = await n.start();
     const two = await n.start();
     const path = await relay(Number(new URL(one.url).port));

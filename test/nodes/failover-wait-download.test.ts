@@ -5,32 +5,20 @@
  * (its notification lost or late; its poll not yet due) gets its MARK answered from that
  * node's stale view: the wait resolves without a change the database held before the call.
  */
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import { eventually } from '../support/eventually.js';
-import { createDatabase } from '../support/pg-pool.js';
-import { PostgresNodes } from '../support/postgres-nodes.js';
-import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
+import { usePostgresNodes } from '../support/postgres-nodes.js';
 import { POSTGRES, requiring } from '../support/system-component.js';
 
 const pgAvailable = requiring(POSTGRES, 'the failover wait tests');
 const TIMEOUT = 20_000;
 const NEVER_MS = 600_000;
-let cluster: PostgresCluster | undefined;
-let nodes: PostgresNodes | undefined;
 
 pgAvailable.describe('waitForDownload after a move to a node that has not heard the news', () => {
-  beforeAll(async () => {
-    cluster = await startPostgresCluster(pgAvailable.path!);
-  }, 120_000);
-  afterEach(async () => {
-    await nodes?.close();
-    nodes = undefined;
-  });
-  afterAll(() => cluster?.stop());
+  const suite = usePostgresNodes(() => pgAvailable.path!, 'nodes');
 
   pgAvailable.it('a wait called after another node acknowledged a write resolves only with that write integrated', async () => {
-    const { url } = await createDatabase(cluster!.url, 'failoverwait');
-    const n = (nodes = new PostgresNodes(url));
+    const { url, nodes: n } = await suite.fresh('failoverwait');
     const one = await n.start({ pollIntervalMs: NEVER_MS });
     // Node two hears nothing by notification, and polls too late for the test: it stays stale.
     const two = await n.start({ pollIntervalMs: NEVER_MS, dropNotifications: () => true });
@@ -55,8 +43,7 @@ pgAvailable.describe('waitForDownload after a move to a node that has not heard 
   // Not about the move: one client on one node, the write acknowledged by another, every
   // notification delivered. The MARK still races the notification (it lost every run here).
   pgAvailable.it('with notifications working, a wait on one node covers a write another node acknowledged before the call', async () => {
-    const { url } = await createDatabase(cluster!.url, 'crossnodewait');
-    const n = (nodes = new PostgresNodes(url));
+    const { url, nodes: n } = await suite.fresh('crossnodewait');
     const two = await n.start({ pollIntervalMs: NEVER_MS });
     const three = await n.start({ pollIntervalMs: NEVER_MS });
     const reader = await n.client(two.url, 'p');

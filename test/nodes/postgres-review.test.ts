@@ -3,36 +3,22 @@
  * demonstration of a suspected bug. Real nodes, real clients, a real throwaway PostgreSQL;
  * skipped with one line without it, mandatory under CI=true.
  */
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { createDatabase } from '../support/pg-pool.js';
-import { PostgresNodes } from '../support/postgres-nodes.js';
-import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
+import { afterEach, expect } from 'vitest';
+import { usePostgresNodes, type PostgresNodes } from '../support/postgres-nodes.js';
 import { POSTGRES, requiring } from '../support/system-component.js';
 import { is, logIn, WireClient } from '../support/wire-client.js';
 
 const pgAvailable = requiring(POSTGRES, 'the several-nodes review tests');
 const TIMEOUT = 20_000;
 const NEVER_MS = 600_000;
-let cluster: PostgresCluster | undefined;
-let nodes: PostgresNodes | undefined;
 const sockets: WireClient[] = [];
 
-async function freshNodes(): Promise<PostgresNodes> {
-  const { url } = await createDatabase(cluster!.url, 'review');
-  nodes = new PostgresNodes(url);
-  return nodes;
-}
-
 pgAvailable.describe('review: several nodes on one database', () => {
-  beforeAll(async () => {
-    cluster = await startPostgresCluster(pgAvailable.path!);
-  }, 120_000);
+  const suite = usePostgresNodes(() => pgAvailable.path!, 'review');
+  const freshNodes = async (): Promise<PostgresNodes> => (await suite.fresh()).nodes;
   afterEach(async () => {
     for (const socket of sockets.splice(0)) socket.close();
-    await nodes?.close();
-    nodes = undefined;
   });
-  afterAll(() => cluster?.stop());
 
   pgAvailable.it('a node whose handle missed another node\'s deletion does not send a new client the new epoch\'s documents while naming the old epoch', async () => {
     const n = await freshNodes();

@@ -7,37 +7,27 @@
  * which ended its sync for good (found by database-restart.test.ts). Skipped with one line
  * without PostgreSQL, mandatory under CI=true.
  */
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { createDatabase } from '../support/pg-pool.js';
-import { PostgresNodes } from '../support/postgres-nodes.js';
-import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
+import { afterEach, expect } from 'vitest';
+import { usePostgresNodes } from '../support/postgres-nodes.js';
 import { POSTGRES, requiring } from '../support/system-component.js';
 import { bindSession, logIn, WireClient } from '../support/wire-client.js';
 
 const pgAvailable = requiring(POSTGRES, 'the unreadable-history tests');
-let cluster: PostgresCluster | undefined;
-let nodes: PostgresNodes | undefined;
 const sockets: WireClient[] = [];
 
 pgAvailable.describe('a history the database cannot serve', () => {
-  beforeAll(async () => {
-    cluster = await startPostgresCluster(pgAvailable.path!);
-  }, 120_000);
+  const suite = usePostgresNodes(() => pgAvailable.path!, 'nodes');
   afterEach(async () => {
     for (const socket of sockets.splice(0)) socket.close();
-    await nodes?.close();
-    nodes = undefined;
   });
-  afterAll(() => cluster?.stop());
 
   pgAvailable.it('an IDENT the node cannot check against the database: storageUnavailable, then the socket closes (1013) for the client to bind again', async () => {
-    const { url } = await createDatabase(cluster!.url, 'unreadable');
-    nodes = new PostgresNodes(url);
+    const { nodes } = await suite.fresh('unreadable');
     const node = await nodes.start({ pollIntervalMs: 600_000 });
     const { accessToken } = await logIn(node.url);
     // Holds the partition's handle open, so the next bind needs no read.
     await bindSession(node.url, accessToken, 'holder', sockets, 'p');
-    cluster!.halt();
+    suite.cluster().halt();
     try {
       const client = await WireClient.connect(node.url);
       sockets.push(client);
@@ -53,18 +43,17 @@ pgAvailable.describe('a history the database cannot serve', () => {
       expect(closed).toMatchObject({ code: 1013 });
       expect(client.received.filter((m) => m.type === 'error' && m.code === 'unknownSession')).toEqual([]);
     } finally {
-      cluster!.resume();
+      suite.cluster().resume();
     }
   });
 
   pgAvailable.it('a BIND the node cannot open from the database: storageUnavailable, then the socket closes (1013) for the client to bind again', async () => {
-    const { url } = await createDatabase(cluster!.url, 'unreadable');
-    nodes = new PostgresNodes(url);
+    const { nodes } = await suite.fresh('unreadable');
     const node = await nodes.start({ pollIntervalMs: 600_000 });
     const { accessToken } = await logIn(node.url);
     const client = await WireClient.connect(node.url);
     sockets.push(client);
-    cluster!.halt();
+    suite.cluster().halt();
     try {
       // No session holds `q` open: binding it reads the database.
       client.send({ type: 'bind', session: 1, partition: 'q', token: accessToken });
@@ -75,7 +64,7 @@ pgAvailable.describe('a history the database cannot serve', () => {
       expect(closed).toMatchObject({ code: 1013 });
       expect(client.received.filter((m) => m.type === 'error' && m.code === 'unknownSession')).toEqual([]);
     } finally {
-      cluster!.resume();
+      suite.cluster().resume();
     }
   });
 });

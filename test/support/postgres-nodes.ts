@@ -75,7 +75,7 @@ export class PostgresNodes {
 /** What {@link usePostgresNodes} gives a suite. */
 export interface PostgresNodesSuite {
   /** Nodes (none started yet) on a new database of the suite's cluster, closed after the test. */
-  fresh(): Promise<{ readonly nodes: PostgresNodes; readonly name: string; readonly url: string }>;
+  fresh(prefix?: string): Promise<{ readonly nodes: PostgresNodes; readonly name: string; readonly url: string }>;
   /** The suite's cluster (started before its first test). */
   cluster(): PostgresCluster;
 }
@@ -97,8 +97,8 @@ export function usePostgresNodes(bin: () => string, prefix: string): PostgresNod
   });
   afterAll(() => cluster?.stop());
   return {
-    fresh: async () => {
-      const { url, name } = await createDatabase(cluster!.url, prefix);
+    fresh: async (named = prefix) => {
+      const { url, name } = await createDatabase(cluster!.url, named);
       current = new PostgresNodes(url);
       return { nodes: current, name, url };
     },
