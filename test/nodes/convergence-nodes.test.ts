@@ -20,6 +20,7 @@ import { RealmFile } from '../../src/store/realm-file.js';
 import { NodeProcesses } from '../support/node-processes.js';
 import { createDatabase, openPool, rowsOf } from '../support/pg-pool.js';
 import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
+import { replicaSteps, type ReplicaStep } from '../support/replica-steps.js';
 import { SyncDriver } from '../support/sync-driver.js';
 import { POSTGRES, requiring } from '../support/system-component.js';
 import { downloadEverything } from '../support/wire-download.js';
@@ -32,26 +33,13 @@ const NODES = 3;
 /** How long the replicas get to hear the last commits once everything is acknowledged. */
 const SETTLE_MS = 15_000;
 
-type Step =
-  | { kind: 'put'; client: number; id: string; field: 'a' | 'b'; value: number }
-  | { kind: 'delete'; client: number; id: string }
-  | { kind: 'upload'; client: number }
-  | { kind: 'disconnect'; client: number }
-  | { kind: 'reconnect'; client: number }
-  | { kind: 'move'; client: number; by: 1 | 2 };
+type Step = ReplicaStep | { kind: 'move'; client: number; by: 1 | 2 };
 
-const step = (clients: number): fc.Arbitrary<Step> => {
-  const client = fc.nat(clients - 1);
-  const id = fc.constantFrom('d0', 'd1', 'd2');
-  return fc.oneof(
-    { weight: 5, arbitrary: fc.record({ kind: fc.constant('put' as const), client, id, field: fc.constantFrom('a' as const, 'b' as const), value: fc.nat(99) }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), client, id }) },
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant('upload' as const), client }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('disconnect' as const), client }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('reconnect' as const), client }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('move' as const), client, by: fc.constantFrom(1 as const, 2 as const) }) },
-  );
-};
+const step = (clients: number): fc.Arbitrary<Step> =>
+  fc.oneof<Array<fc.WeightedArbitrary<Step>>>(...replicaSteps(clients), {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('move' as const), client: fc.nat(clients - 1), by: fc.constantFrom(1 as const, 2 as const) }),
+  });
 /** How many clients, the node each starts on, and the steps. */
 const schedule = fc
   .integer({ min: 2, max: 5 })

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type SyncServer } from '../../src/server/index.js';
 import { DocumentSet } from '../../src/store/document-set.js';
 import { RealmFile } from '../../src/store/realm-file.js';
+import { replicaSteps, type ReplicaStep } from '../support/replica-steps.js';
 import { SyncDriver } from '../support/sync-driver.js';
 import { downloadEverything } from '../support/wire-download.js';
 import { is, logIn, WireClient, type Login } from '../support/wire-client.js';
@@ -13,26 +14,10 @@ import { is, logIn, WireClient, type Login } from '../support/wire-client.js';
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 const numRuns = Number(process.env.FC_CONVERGENCE_RUNS ?? 200);
 
-type Step =
-  | { kind: 'put'; client: number; id: string; field: 'a' | 'b'; value: number }
-  | { kind: 'delete'; client: number; id: string }
-  | { kind: 'upload'; client: number }
-  | { kind: 'disconnect'; client: number }
-  | { kind: 'reconnect'; client: number }
-  | { kind: 'compact' };
+type Step = ReplicaStep | { kind: 'compact' };
 
-const step = (clients: number): fc.Arbitrary<Step> => {
-  const client = fc.nat(clients - 1);
-  const id = fc.constantFrom('d0', 'd1', 'd2');
-  return fc.oneof(
-    { weight: 5, arbitrary: fc.record({ kind: fc.constant('put' as const), client, id, field: fc.constantFrom('a' as const, 'b' as const), value: fc.nat(99) }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), client, id }) },
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant('upload' as const), client }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('disconnect' as const), client }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('reconnect' as const), client }) },
-    { weight: 1, arbitrary: fc.constant({ kind: 'compact' as const }) },
-  );
-};
+const step = (clients: number): fc.Arbitrary<Step> =>
+  fc.oneof<Array<fc.WeightedArbitrary<Step>>>(...replicaSteps(clients), { weight: 1, arbitrary: fc.constant({ kind: 'compact' as const }) });
 const schedule = fc.integer({ min: 2, max: 5 }).chain((clients) => fc.tuple(fc.constant(clients), fc.array(step(clients), { minLength: 5, maxLength: 40, size: 'large' })));
 
 let root: string;
