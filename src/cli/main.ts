@@ -2,6 +2,7 @@ import { demo } from './demo.js';
 import { inspect } from './inspect.js';
 import { modelDemo } from './model-demo.js';
 import { serve } from './serve.js';
+import { simulateCommand } from './simulate.js';
 import { packageVersion } from './version.js';
 
 /** What `sync-session help` prints. */
@@ -14,6 +15,7 @@ commands:
   model-demo  walk the session chart alone through a sync story
   serve       run the reference sync server
   inspect     run the inspector relay and its viewer page
+  simulate    run the deterministic simulation of the whole system for seeds S, S+1, …
   help        print this text
 sync-session <command> --help prints the command's options.`;
 
@@ -29,6 +31,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return demo(rest);
     case 'model-demo':
       return modelDemo(rest);
+    case 'simulate':
+      return simulateCommand(rest);
     case '--version':
       console.log(packageVersion());
       return 0;

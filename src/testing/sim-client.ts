@@ -1,0 +1,283 @@
+/**
+ * A client machine of a simulated world: a real `App` (session and connection actors, the real
+ * store) on the machine's simulated disk and clock, reaching the server only through the
+ * simulated network. It keeps what the invariants need: the writes whose `write` returned, the
+ * writes a resolved `waitForUpload` covered, the waits and progress reports it saw.
+ */
+import type { SyncProgress } from '../../machines/types.js';
+import { App } from '../client/app.js';
+import { Credentials } from '../client/credentials.js';
+import { Realm } from '../client/realm.js';
+import type { SyncSession } from '../client/sync-session.js';
+import type { User } from '../client/user.js';
+import { silentLogger } from '../store/logger.js';
+import { RealmFile } from '../store/realm-file.js';
+import type { FileSystem } from '../store/file-system.js';
+import type { ClockView, SimClock } from './sim-clock.js';
+import { SimDisk } from './sim-disk.js';
+import type { SimNetwork } from './sim-network.js';
+import type { SeededRandom } from './seeded-random.js';
+
+/** The simulated server's base URL (nothing resolves it: the simulated network carries it). */
+export const SIM_BASE_URL = 'http://sync.sim';
+
+/** The document type of the shared documents clients write and delete. */
+export const SHARED_TYPE = 'Doc';
+/** The document type of the ledger: one document per write, never deleted, written by one client only. */
+export const LEDGER_TYPE = 'Ledger';
+
+/** One wait a client started, and how it ended. */
+export interface SimWait {
+  readonly id: string;
+  readonly direction: 'upload' | 'download';
+  /** The ledger entries written before the wait began (an upload wait covers them). */
+  readonly covers: readonly string[];
+  settlements: number;
+  outcome: 'pending' | 'resolved' | 'rejected';
+  /** Set when the machine crashed with the wait pending: it died with the process. */
+  abandoned: boolean;
+}
+
+/** One progress notifier a client registered, and what it reported. */
+export interface SimNotifier {
+  readonly id: string;
+  readonly direction: 'upload' | 'download';
+  readonly mode: 'reportIndefinitely' | 'forCurrentlyOutstandingWork';
+  readonly reports: SyncProgress[];
+}
+
+/** Where violations found inside callbacks go. */
+export type ViolationSink = (message: string) => void;
+
+/** One simulated client machine. */
+export class SimClient {
+  readonly name: string;
+  readonly email: string;
+  readonly disk: SimDisk;
+  private clockView: ClockView | undefined;
+  private fileSystem: FileSystem | undefined;
+  app: App | undefined;
+  user: User | undefined;
+  realm: Realm | undefined;
+  /** Ledger entries whose `write` returned: durable on this machine's disk. */
+  readonly written = new Set<string>();
+  /** Ledger entries a resolved `waitForUpload` covered: on the server. */
+  readonly confirmed = new Set<string>();
+  readonly waits: SimWait[] = [];
+  readonly notifiers: SimNotifier[] = [];
+  /** Session error codes reported to `onError`, in order. */
+  readonly errors: string[] = [];
+  private writes = 0;
+  private runs = 0;
+  /** Whether the user wants the realm open / the user logged in / the session paused. */
+  wantsOpen = true;
+  wantsLogin = true;
+  paused = false;
+
+  constructor(
+    readonly index: number,
+    readonly partition: string,
+    readonly password: string,
+    private readonly clock: SimClock,
+    private readonly network: SimNetwork,
+    private readonly random: SeededRandom,
+    private readonly report: ViolationSink,
+    /** ms this machine's wall clock runs ahead of (or behind) the world's. */
+    private readonly skewMs: number,
+  ) {
+    this.name = `c${index}`;
+    this.email = `${this.name}@sim.example`;
+    this.disk = new SimDisk(this.name, random.fork());
+  }
+
+  get storageDir(): string {
+    return `/home/${this.name}/realms`;
+  }
+
+  get session(): SyncSession | undefined {
+    return this.realm?.syncSession;
+  }
+
+  /** Starts a run of the machine's process: a new `App` on its disk. */
+  boot(): void {
+    this.clockView = this.clock.view(`${this.name}#${this.runs}`, this.skewMs);
+    this.fileSystem = this.disk.mount();
+    this.runs++;
+    this.app = new App({
+      baseUrl: SIM_BASE_URL,
+      storageDir: this.storageDir,
+      clock: this.clockView,
+      random: this.random.fork().source,
+      transport: this.network.transportFor(this.name),
+      authTransport: this.network.authTransportFor(this.name),
+      fileSystem: this.fileSystem,
+      logger: silentLogger,
+      reconnect: { initialDelayMs: 100, maxDelayMs: 5_000, multiplier: 2 },
+      keepalive: { pingIntervalMs: 5_000, pongTimeoutMs: 3_000 },
+      connectTimeoutMs: 3_000,
+      lingerMs: 1_000,
+      refreshRetryDelayMs: 1_000,
+    });
+    this.user = undefined;
+    this.realm = undefined;
+  }
+
+  /** Logs in; resolves once the login answered (either way). */
+  async logIn(): Promise<void> {
+    const app = this.app;
+    if (app === undefined) return;
+    const user = await app.logIn(Credentials.emailPassword(this.email, this.password));
+    if (this.app === app) this.user = user;
+  }
+
+  logOut(): void {
+    this.user?.logOut();
+  }
+
+  /** Opens the synced realm (the user must be logged in). */
+  async open(): Promise<void> {
+    if (this.user === undefined || this.realm !== undefined) return;
+    const realm = await Realm.open({
+      sync: {
+        user: this.user,
+        partition: this.partition,
+        clientReset: { mode: 'recoverUnsyncedChanges' },
+        onError: (_session, error) => this.errors.push(error.code),
+      },
+    });
+    this.realm = realm;
+    if (this.paused) realm.syncSession?.pause();
+  }
+
+  close(): void {
+    this.realm?.close();
+    this.realm = undefined;
+  }
+
+  /** One transaction: a field of a shared document and a new ledger entry. */
+  write(doc: number, field: number): void {
+    const realm = this.realm;
+    if (realm === undefined) return;
+    const entry = `${this.name}-${this.writes++}`;
+    realm.write((tx) => {
+      tx.put(SHARED_TYPE, `d${doc}`, { [`f${field}`]: `${entry}` });
+      tx.put(LEDGER_TYPE, entry, { by: this.name });
+    });
+    this.written.add(entry);
+  }
+
+  /** Deletes a shared document, with a new ledger entry. */
+  delete(doc: number): void {
+    const realm = this.realm;
+    if (realm === undefined) return;
+    const entry = `${this.name}-${this.writes++}`;
+    realm.write((tx) => {
+      tx.delete(SHARED_TYPE, `d${doc}`);
+      tx.put(LEDGER_TYPE, entry, { by: this.name });
+    });
+    this.written.add(entry);
+  }
+
+  /** Starts a wait, optionally aborted after `abortAfterMs` of this machine's time. */
+  wait(direction: 'upload' | 'download', abortAfterMs: number | undefined): void {
+    const session = this.session;
+    if (session === undefined || this.clockView === undefined) return;
+    const wait: SimWait = { id: `${this.name}-w${this.waits.length}`, direction, covers: [...this.written], settlements: 0, outcome: 'pending', abandoned: false };
+    this.waits.push(wait);
+    const controller = abortAfterMs === undefined ? undefined : new AbortController();
+    if (controller !== undefined) this.clockView.setTimeout(() => controller.abort(new Error('aborted by the schedule')), abortAfterMs ?? 0);
+    const promise = direction === 'upload' ? session.waitForUpload(controller?.signal) : session.waitForDownload(controller?.signal);
+    const settle = (outcome: 'resolved' | 'rejected'): void => {
+      wait.settlements++;
+      if (wait.settlements > 1) this.report(`wait ${wait.id} settled ${wait.settlements} times`);
+      if (wait.abandoned) return;
+      wait.outcome = outcome;
+      if (outcome === 'resolved' && direction === 'upload') for (const entry of wait.covers) this.confirmed.add(entry);
+    };
+    promise.then(
+      () => settle('resolved'),
+      () => settle('rejected'),
+    );
+  }
+
+  /** Registers a progress notifier whose every report the invariants check. */
+  addProgress(direction: 'upload' | 'download', mode: 'reportIndefinitely' | 'forCurrentlyOutstandingWork'): void {
+    const session = this.session;
+    if (session === undefined) return;
+    const notifier: SimNotifier = { id: `${this.name}-n${this.notifiers.length}`, direction, mode, reports: [] };
+    const token = session.addProgressNotification(direction, mode, (progress) => {
+      const last = notifier.reports.at(-1);
+      notifier.reports.push(progress);
+      const where = `progress ${notifier.id} (${direction}, ${mode})`;
+      if (!(progress.progressEstimate >= 0 && progress.progressEstimate <= 1)) this.report(`${where}: estimate ${progress.progressEstimate} outside [0, 1]`);
+      if (progress.transferredBytes > progress.transferableBytes) this.report(`${where}: transferred ${progress.transferredBytes} > transferable ${progress.transferableBytes}`);
+      if (last !== undefined) {
+        if (progress.transferredBytes < last.transferredBytes) this.report(`${where}: transferred went back from ${last.transferredBytes} to ${progress.transferredBytes}`);
+        if (mode === 'forCurrentlyOutstandingWork' && last.progressEstimate === 1) this.report(`${where}: a report after the end`);
+        if (progress.transferredBytes === last.transferredBytes && progress.transferableBytes === last.transferableBytes && progress.progressEstimate === last.progressEstimate) {
+          this.report(`${where}: the same report twice`);
+        }
+      }
+    });
+    if (token !== undefined) this.notifiers.push(notifier);
+  }
+
+  /**
+   * Power loss. The process dies with everything it held in memory; pending waits die with it
+   * (nobody is left to be told).
+   */
+  crash(): void {
+    this.clockView?.stop();
+    this.network.clientDown(this.name);
+    this.disk.crash();
+    for (const wait of this.waits) if (wait.outcome === 'pending') wait.abandoned = true;
+    this.app = undefined;
+    this.user = undefined;
+    this.realm = undefined;
+  }
+
+  /**
+   * After a crash, before the app opens anything: every entry whose `write` returned must be in
+   * the realm file on disk (durability `full`). Read through the store alone, without a session.
+   */
+  checkDurable(): void {
+    const fileSystem = this.disk.mount();
+    const path = this.realmPathOnDisk(fileSystem);
+    if (path === undefined) {
+      if (this.written.size > 0) this.report(`${this.name}: after a crash its realm file is gone, ${this.written.size} returned writes with it`);
+      return;
+    }
+    const file = RealmFile.open({ path, fileSystem });
+    try {
+      const present = new Set(file.objects(LEDGER_TYPE).map((d) => d.id));
+      const lost = [...this.written].filter((entry) => !present.has(entry));
+      if (lost.length > 0) this.report(`${this.name}: after a crash ${lost.length} returned writes are gone from its file: ${lost.slice(0, 5).join(', ')}`);
+    } finally {
+      file.close();
+    }
+  }
+
+  /** The realm file under the storage dir, found on disk (the path encodes the user's id). */
+  private realmPathOnDisk(fileSystem: FileSystem): string | undefined {
+    const root = this.storageDir;
+    if (!fileSystem.existsSync(root)) return undefined;
+    for (const dir of fileSystem.readdirSync(root)) {
+      const folder = `${root}/${dir}`;
+      if (!fileSystem.statSync(folder).isDirectory()) continue;
+      for (const name of fileSystem.readdirSync(folder)) if (name.endsWith('.realm')) return `${folder}/${name}`;
+    }
+    return undefined;
+  }
+
+  /** The replica's documents, as comparable text. */
+  contents(): string | undefined {
+    const realm = this.realm;
+    if (realm === undefined) return undefined;
+    return JSON.stringify([realm.objects(SHARED_TYPE), realm.objects(LEDGER_TYPE).map((d) => d.id)]);
+  }
+
+  /** The ledger entries in the replica now. */
+  ledger(): Set<string> {
+    return new Set(this.realm?.objects(LEDGER_TYPE).map((d) => d.id) ?? []);
+  }
+}

@@ -1,0 +1,369 @@
+/**
+ * A simulated world: one server machine and N client machines on one simulated clock and
+ * network, running a schedule step by step and checking the invariants after every step.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { SimClient, SHARED_TYPE } from './sim-client.js';
+import { SimClock } from './sim-clock.js';
+import { SimNetwork } from './sim-network.js';
+import { SimScheduler } from './sim-scheduler.js';
+import { SimServer } from './sim-server.js';
+import { SeededRandom } from './seeded-random.js';
+import { describeStep, type RunShape, type Step } from './schedule.js';
+
+/** One broken invariant: at which step, and what. */
+export interface Violation {
+  /** The index of the step after which it was seen (`steps` for the end of the run). */
+  readonly step: number;
+  readonly message: string;
+}
+
+/** What a run did, for its report. */
+export interface RunStats {
+  readonly steps: number;
+  readonly skippedSteps: number;
+  readonly writes: number;
+  readonly waitsResolved: number;
+  readonly waitsRejected: number;
+  readonly progressReports: number;
+  readonly clientCrashes: number;
+  readonly serverCrashes: number;
+  readonly partitionResets: number;
+  readonly sessionErrors: Readonly<Record<string, number>>;
+  readonly timersFired: number;
+  readonly framesToServer: number;
+  readonly framesToClients: number;
+  readonly simulatedMs: number;
+}
+
+/** How long the end of a run may take, in simulated ms, for everything to settle and agree. */
+const END_BUDGET_MS = 10 * 60_000;
+/** Most simulated time one step that waits (a login, a restart) may take. */
+const STEP_BUDGET_MS = 60_000;
+
+/** Session states whose connection must be `disconnected` (docs/SEMANTICS.md §1.7). */
+const OFFLINE_STATES = new Set(['inactive', 'waitingForAccessToken', 'paused']);
+
+/** The world of one run. */
+export class SimWorld {
+  readonly clock = new SimClock();
+  readonly network: SimNetwork;
+  readonly scheduler: SimScheduler;
+  readonly server: SimServer;
+  readonly clients: SimClient[] = [];
+  readonly violations: Violation[] = [];
+  private readonly trace: Hash = createHash('sha256');
+  private readonly lines: string[] = [];
+  private stepIndex = 0;
+  private stepsRun = 0;
+  private skipped = 0;
+  private writes = 0;
+  private clientCrashes = 0;
+  private serverCrashes = 0;
+  private resets = 0;
+  private readonly started: number;
+
+  constructor(
+    readonly seed: number,
+    readonly shape: RunShape,
+    /** Keep the trace's lines (for a failure's report); the digest is kept either way. */
+    private readonly keepLines = false,
+  ) {
+    const random = new SeededRandom(seed);
+    this.started = this.clock.now();
+    this.network = new SimNetwork(this.clock.view('network'), random.fork());
+    const disks = (): number => {
+      let n = this.server.disk.stats.writes + this.server.disk.stats.syncs;
+      for (const c of this.clients) n += c.disk.stats.writes + c.disk.stats.syncs;
+      return n;
+    };
+    this.scheduler = new SimScheduler(this.clock, () => this.network.activities + disks() + this.clock.timersSet, () => this.network.busy);
+    const users = Array.from({ length: shape.clients }, (_, i) => ({ email: `c${i}@sim.example`, password: `pw-${i}` }));
+    this.server = new SimServer(this.clock, this.network, random.fork(), users);
+    for (let i = 0; i < shape.clients; i++) {
+      const skew = random.pick([0, 0, 5, -5, 40, -300]);
+      this.clients.push(new SimClient(i, `p${i % shape.partitions}`, `pw-${i}`, this.clock, this.network, random.fork(), (m) => this.violate(m), skew));
+    }
+  }
+
+  /** Records a broken invariant at the current step. */
+  violate(message: string): void {
+    this.violations.push({ step: this.stepIndex, message });
+    this.note(`VIOLATION ${message}`);
+  }
+
+  private note(line: string): void {
+    this.trace.update(`${line}\n`);
+    if (this.keepLines) this.lines.push(line);
+  }
+
+  /** The trace's lines so far (kept only with `keepLines`). */
+  get traceLines(): readonly string[] {
+    return this.lines;
+  }
+
+  /** Starts the server and every client: logged in, realm open. */
+  async boot(): Promise<void> {
+    await this.scheduler.drive(this.scheduler.track(this.server.start()), STEP_BUDGET_MS);
+    for (const client of this.clients) {
+      client.boot();
+      await this.bringUp(client);
+    }
+    await this.scheduler.settle();
+    this.note(`boot ${this.summary()}`);
+  }
+
+  /** Logs `client` in and opens its realm, as far as the network lets it within the step budget. */
+  private async bringUp(client: SimClient): Promise<void> {
+    if (client.user === undefined && client.wantsLogin) {
+      const outcome = await this.scheduler.drive(client.logIn(), STEP_BUDGET_MS);
+      if (outcome?.ok === false) this.note(`${client.name} login failed: ${errorName(outcome.error)}`);
+    }
+    if (client.user !== undefined && client.wantsOpen && client.realm === undefined) {
+      const outcome = await this.scheduler.drive(client.open(), STEP_BUDGET_MS);
+      if (outcome?.ok === false) this.violate(`${client.name}: Realm.open failed: ${errorName(outcome.error)}`);
+    }
+  }
+
+  /** Runs one step, lets the system settle, and checks the invariants. */
+  async step(step: Step): Promise<void> {
+    let ran = true;
+    try {
+      ran = await this.apply(step);
+    } catch (error) {
+      this.violate(`step ${describeStep(step)} threw: ${errorName(error)}`);
+    }
+    if (!ran) this.skipped++;
+    await this.scheduler.settle();
+    this.check();
+    this.note(`${this.stepIndex} ${describeStep(step)}${ran ? '' : ' (skipped)'} @${this.clock.now() - this.started} ${this.summary()}`);
+    this.stepIndex++;
+    this.stepsRun++;
+  }
+
+  private async apply(step: Step): Promise<boolean> {
+    const client = 'client' in step ? this.clients[step.client % this.clients.length]! : undefined;
+    switch (step.kind) {
+      case 'write':
+        if (client?.realm === undefined) return false;
+        client.write(step.doc, step.field);
+        this.writes++;
+        return true;
+      case 'delete':
+        if (client?.realm === undefined) return false;
+        client.delete(step.doc);
+        this.writes++;
+        return true;
+      case 'waitUpload':
+      case 'waitDownload':
+        if (client?.session === undefined) return false;
+        client.wait(step.kind === 'waitUpload' ? 'upload' : 'download', step.abortAfterMs);
+        return true;
+      case 'progress':
+        if (client?.session === undefined) return false;
+        client.addProgress(step.direction, step.mode);
+        return true;
+      case 'pause':
+        if (client?.session === undefined) return false;
+        client.paused = true;
+        client.session.pause();
+        return true;
+      case 'resume':
+        if (client === undefined) return false;
+        client.paused = false;
+        client.session?.resume();
+        return true;
+      case 'close':
+        if (client?.realm === undefined) return false;
+        client.wantsOpen = false;
+        client.close();
+        return true;
+      case 'reopen':
+        if (client === undefined || client.realm !== undefined) return false;
+        client.wantsOpen = true;
+        await this.bringUp(client);
+        return true;
+      case 'logout':
+        if (client?.user === undefined) return false;
+        client.wantsLogin = false;
+        client.logOut();
+        return true;
+      case 'login':
+        if (client === undefined) return false;
+        client.wantsLogin = true;
+        // A login of a user already logged in is a re-login: sessions revive.
+        if (client.user !== undefined && !client.user.isLoggedIn) client.user = undefined;
+        await this.bringUp(client);
+        return true;
+      case 'crashClient':
+        if (client === undefined) return false;
+        this.clientCrashes++;
+        client.crash();
+        client.checkDurable();
+        client.boot();
+        await this.bringUp(client);
+        return true;
+      case 'crashServer': {
+        if (!this.server.isUp) return false;
+        this.serverCrashes++;
+        this.server.crash();
+        // Down for a while; the restart is the world's own timer, not the dead machine's.
+        const downMs = 1 + (this.stepIndex * 7919) % 5_000;
+        this.network.clock.setTimeout(() => void this.scheduler.track(this.server.start()).catch((error: unknown) => this.violate(`the server did not restart: ${errorName(error)}`)), downMs);
+        return true;
+      }
+      case 'resetPartition': {
+        const core = this.server.core;
+        if (core === undefined) return false;
+        this.resets++;
+        const outcome = await this.scheduler.drive(core.resetPartition(`p${step.partition % this.shape.partitions}`), STEP_BUDGET_MS);
+        if (outcome?.ok === false && this.server.isUp) this.note(`resetPartition failed: ${errorName(outcome.error)}`);
+        return true;
+      }
+      case 'cut':
+        if (client === undefined) return false;
+        this.network.cut(client.name);
+        return true;
+      case 'partition':
+        if (client === undefined) return false;
+        this.network.partition(client.name);
+        return true;
+      case 'stall':
+        if (client === undefined) return false;
+        this.network.stall(client.name);
+        return true;
+      case 'heal':
+        if (client === undefined) return false;
+        this.network.heal(client.name);
+        return true;
+      case 'flaky':
+        this.network.refuseChance = step.refuseChance;
+        return true;
+      case 'elapse':
+        await this.scheduler.runFor(step.ms);
+        return true;
+    }
+  }
+
+  /** The invariants that hold after every step. */
+  private check(): void {
+    for (const client of this.clients) {
+      const session = client.session;
+      if (session === undefined) continue;
+      const state = session.state;
+      const connection = session.connectionState;
+      if (OFFLINE_STATES.has(state) && connection !== 'disconnected') this.violate(`${client.name}: session ${state} but ${connection} (§1.7)`);
+    }
+  }
+
+  /**
+   * The end of a run: the network healed, the server up, every client logged in with its realm
+   * open and resumed; then every wait must settle and every replica of a partition must agree
+   * with a fresh download of it, holding every write a resolved `waitForUpload` covered.
+   */
+  async finish(): Promise<void> {
+    this.stepIndex = this.stepsRun;
+    this.network.healAll();
+    this.network.refuseChance = 0;
+    if (!this.server.isUp) await this.scheduler.until(() => this.server.isUp, STEP_BUDGET_MS);
+    if (!this.server.isUp) await this.scheduler.drive(this.scheduler.track(this.server.start()), STEP_BUDGET_MS);
+    for (const client of this.clients) {
+      client.wantsLogin = true;
+      client.wantsOpen = true;
+      client.paused = false;
+      if (client.user !== undefined && !client.user.isLoggedIn) client.user = undefined;
+      await this.bringUp(client);
+      client.session?.resume();
+    }
+    const agreed = await this.scheduler.until(() => this.allWaitsSettled() && this.replicasAgree(), END_BUDGET_MS);
+    if (!this.allWaitsSettled()) {
+      const pending = this.clients.flatMap((c) => c.waits.filter((w) => w.outcome === 'pending' && !w.abandoned).map((w) => w.id));
+      this.violate(`at the end ${pending.length} waits never settled: ${pending.slice(0, 5).join(', ')}`);
+    }
+    if (!agreed) this.violate(`at the end the replicas do not agree: ${this.disagreement()}`);
+    for (const client of this.clients) {
+      const have = client.ledger();
+      const lost = [...client.confirmed].filter((entry) => !have.has(entry));
+      if (lost.length > 0) this.violate(`${client.name}: ${lost.length} writes a resolved waitForUpload covered are missing at the end: ${lost.slice(0, 5).join(', ')}`);
+      const unsent = [...client.written].filter((entry) => !have.has(entry));
+      if (unsent.length > 0) this.violate(`${client.name}: ${unsent.length} returned writes are missing from its own replica at the end: ${unsent.slice(0, 5).join(', ')}`);
+    }
+    this.note(`end @${this.clock.now() - this.started} ${this.summary()}`);
+  }
+
+  private allWaitsSettled(): boolean {
+    return this.clients.every((c) => c.waits.every((w) => w.outcome !== 'pending' || w.abandoned));
+  }
+
+  /** Every replica of a partition holds the same documents, and each holds every ledger entry any client of it wrote. */
+  private replicasAgree(): boolean {
+    return this.disagreement() === undefined;
+  }
+
+  private disagreement(): string | undefined {
+    const byPartition = new Map<string, SimClient[]>();
+    for (const c of this.clients) byPartition.set(c.partition, [...(byPartition.get(c.partition) ?? []), c]);
+    for (const [partition, clients] of byPartition) {
+      const contents = clients.map((c) => c.contents());
+      if (contents.some((c) => c === undefined)) return `${partition}: a client has no open realm`;
+      if (new Set(contents).size > 1) return `${partition}: ${clients.map((c, i) => `${c.name}=${short(contents[i]!)}`).join(' ')}`;
+      const ledger = clients[0]!.ledger();
+      for (const c of clients) for (const entry of c.written) if (!ledger.has(entry)) return `${partition}: ${entry} of ${c.name} is in no replica`;
+    }
+    return undefined;
+  }
+
+  /** One line of what every client looks like now, for the trace. */
+  private summary(): string {
+    return this.clients
+      .map((c) => {
+        const s = c.session;
+        const docs = c.realm === undefined ? '-' : short(c.contents() ?? '');
+        return `${c.name}:${s === undefined ? 'none' : `${s.state}/${s.connectionState}`}:${docs}`;
+      })
+      .join(' ');
+  }
+
+  /** The run's digest: a hash of its trace. */
+  digest(): string {
+    return this.trace.copy().digest('hex').slice(0, 16);
+  }
+
+  stats(): RunStats {
+    const sessionErrors: Record<string, number> = {};
+    for (const c of this.clients) for (const code of c.errors) sessionErrors[code] = (sessionErrors[code] ?? 0) + 1;
+    const waits = this.clients.flatMap((c) => c.waits);
+    return {
+      steps: this.stepsRun,
+      skippedSteps: this.skipped,
+      writes: this.writes,
+      waitsResolved: waits.filter((w) => w.outcome === 'resolved').length,
+      waitsRejected: waits.filter((w) => w.outcome === 'rejected').length,
+      progressReports: this.clients.reduce((n, c) => n + c.notifiers.reduce((m, x) => m + x.reports.length, 0), 0),
+      clientCrashes: this.clientCrashes,
+      serverCrashes: this.serverCrashes,
+      partitionResets: this.resets,
+      sessionErrors,
+      timersFired: this.clock.fired,
+      framesToServer: this.network.stats.framesToServer,
+      framesToClients: this.network.stats.framesToClients,
+      simulatedMs: this.clock.now() - this.started,
+    };
+  }
+
+  /** Closes every app (their sessions and files), so nothing of the run lingers. */
+  dispose(): void {
+    for (const c of this.clients) c.app?.close();
+  }
+}
+
+/** A short hash of a text, for traces. */
+function short(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 8);
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+export { SHARED_TYPE };

@@ -1,0 +1,136 @@
+/**
+ * `simulate`: one deterministic run of the whole system (N client apps, the server, their
+ * clock, network and disks simulated) from a seed, with the invariants checked after every step
+ * and at the end. The same seed gives the same run, step for step, and the same digest.
+ */
+import { generateSchedule, describeStep, type FaultOptions, type RunShape, type Step } from './schedule.js';
+import { SeededRandom } from './seeded-random.js';
+import { SimWorld, type RunStats, type Violation } from './sim-world.js';
+
+/** Options of {@link simulate}. */
+export interface SimulateOptions {
+  /** The seed: an integer; the same seed replays the same run. */
+  readonly seed: number;
+  /** Steps of the schedule drawn from the seed (default 100). */
+  readonly steps?: number;
+  /** Client machines (default 3, at most 16). */
+  readonly clients?: number;
+  /** Partitions the clients share, round robin (default 1). */
+  readonly partitions?: number;
+  /** Which faults the schedule draws (default: all). */
+  readonly faults?: FaultOptions;
+  /** Runs this schedule instead of drawing one (a shrunk failure, replayed). */
+  readonly schedule?: readonly Step[];
+  /** Keeps the trace's lines in the result (`trace`); the digest is computed either way. */
+  readonly keepTrace?: boolean;
+}
+
+/** What {@link simulate} found. */
+export interface SimulationResult {
+  /** True when no invariant broke. */
+  readonly ok: boolean;
+  readonly seed: number;
+  /** The schedule that ran. */
+  readonly steps: readonly Step[];
+  /** A hash of the run's trace: two runs of one seed give the same. */
+  readonly digest: string;
+  /** Broken invariants, in the order seen (the run stops at the first step that broke one). */
+  readonly violations: readonly Violation[];
+  readonly stats: RunStats;
+  /** The trace's lines, with `keepTrace`. */
+  readonly trace?: readonly string[];
+}
+
+const DEFAULT_FAULTS: Required<FaultOptions> = { network: true, clientCrashes: true, serverCrashes: true, partitionResets: true };
+
+function checkedInteger(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new TypeError(`simulate: ${name} must be an integer from ${min} to ${max}, got ${typeof value === 'number' ? value : typeof value}`);
+  }
+  return value;
+}
+
+/** The shape and schedule `options` ask for, checked (a `TypeError` names a bad field). */
+export function planRun(options: SimulateOptions): { readonly shape: RunShape; readonly schedule: readonly Step[] } {
+  if (typeof options !== 'object' || options === null) throw new TypeError('simulate: options must be an object');
+  const seed = checkedInteger('seed', options.seed, -(2 ** 31), 2 ** 32 - 1);
+  const steps = checkedInteger('steps', options.steps ?? 100, 0, 100_000);
+  const clients = checkedInteger('clients', options.clients ?? 3, 1, 16);
+  const partitions = checkedInteger('partitions', options.partitions ?? 1, 1, clients);
+  const faults = { ...DEFAULT_FAULTS, ...(options.faults ?? {}) };
+  for (const [key, value] of Object.entries(faults)) {
+    if (!(key in DEFAULT_FAULTS)) throw new TypeError(`simulate: unknown fault ${key}`);
+    if (typeof value !== 'boolean') throw new TypeError(`simulate: faults.${key} must be a boolean`);
+  }
+  const shape: RunShape = { clients, partitions, documents: 4, fields: 3, faults };
+  const schedule = options.schedule ?? generateSchedule(new SeededRandom(seed ^ 0x5eed), shape, steps);
+  return { shape, schedule };
+}
+
+/** Runs one simulation; resolves with what it found (it rejects only on bad options). */
+export async function simulate(options: SimulateOptions): Promise<SimulationResult> {
+  const { shape, schedule } = planRun(options);
+  const world = new SimWorld(options.seed, shape, options.keepTrace === true);
+  try {
+    await world.boot();
+    for (const step of schedule) {
+      await world.step(step);
+      if (world.violations.length > 0) break;
+    }
+    if (world.violations.length === 0) await world.finish();
+  } catch (error) {
+    world.violate(`the simulation itself failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  } finally {
+    world.dispose();
+  }
+  return {
+    ok: world.violations.length === 0,
+    seed: options.seed,
+    steps: schedule,
+    digest: world.digest(),
+    violations: world.violations,
+    stats: world.stats(),
+    ...(options.keepTrace === true ? { trace: world.traceLines } : {}),
+  };
+}
+
+/**
+ * The shortest schedule found that still breaks an invariant, by removing chunks of steps and
+ * running again (at most `maxRuns` runs). Resolves to the failing run of that schedule.
+ */
+export async function shrink(failed: SimulationResult, options: Omit<SimulateOptions, 'schedule' | 'seed'> = {}, maxRuns = 200): Promise<SimulationResult> {
+  let best = failed;
+  let steps = [...failed.steps];
+  // A run stops at its first violation: the steps after it never ran.
+  const lastStep = failed.violations[0]?.step ?? steps.length;
+  steps = steps.slice(0, Math.min(steps.length, lastStep + 1));
+  let runs = 0;
+  for (let chunk = Math.max(1, Math.floor(steps.length / 2)); chunk >= 1 && runs < maxRuns; chunk = Math.floor(chunk / 2)) {
+    for (let at = 0; at < steps.length && runs < maxRuns; ) {
+      const candidate = [...steps.slice(0, at), ...steps.slice(at + chunk)];
+      runs++;
+      const result = await simulate({ ...options, seed: failed.seed, schedule: candidate });
+      if (!result.ok) {
+        steps = candidate;
+        best = result;
+      } else {
+        at += chunk;
+      }
+    }
+  }
+  return best;
+}
+
+/** A failure as text: the seed, the violations, the shrunk schedule and how to replay it. */
+export function describeFailure(result: SimulationResult, shrunk?: SimulationResult): string {
+  const lines = [`simulation failed: seed ${result.seed}, digest ${result.digest}`];
+  for (const v of result.violations.slice(0, 5)) lines.push(`  after step ${v.step}: ${v.message}`);
+  if (shrunk !== undefined) {
+    lines.push(`shrunk to ${shrunk.steps.length} steps (from ${result.steps.length}):`);
+    for (const [i, step] of shrunk.steps.entries()) lines.push(`  ${i} ${describeStep(step)}`);
+    lines.push(`  breaks: ${shrunk.violations[0]?.message ?? '(nothing)'}`);
+    lines.push(`replay the shrunk schedule: simulate({ seed: ${result.seed}, schedule: ${JSON.stringify(shrunk.steps)} })`);
+  }
+  lines.push(`replay: npx sync-session simulate --seed ${result.seed} --runs 1 --steps ${result.steps.length}`);
+  return lines.join('\n');
+}
