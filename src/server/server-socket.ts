@@ -6,8 +6,12 @@
 
 /** What a socket tells the protocol logic; set once, by {@link ServerSocket.listen}. */
 export interface ServerSocketHandlers {
-  /** One whole frame from the client. */
-  frame(data: Buffer, isBinary: boolean): void;
+  /**
+   * One whole frame from the client. May return a promise of its handling (its replies sent or
+   * queued): a simulation waits for it before it moves on, so a frame the server's crypto is
+   * still checking is not overtaken by the next timer.
+   */
+  frame(data: Buffer, isBinary: boolean): void | Promise<void>;
   /** The socket is closed (either side, or cut); called once. */
   closed(): void;
   /** A socket-level error, for the log; `closed` follows. */
