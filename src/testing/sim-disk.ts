@@ -68,7 +68,9 @@ class Inode {
   /** What a crash leaves of it: the synced bytes, and maybe part of what was appended since. */
   crash(random: SeededRandom): void {
     const grewOnly = this.dirtyFrom >= this.durable.length && this.size > this.durable.length;
-    const keep = grewOnly && random.chance(0.5) ? random.int(this.durable.length, this.size) : this.durable.length;
+    // Lost, kept whole, or torn: a third each.
+    const roll = grewOnly ? random.int(0, 2) : 0;
+    const keep = roll === 0 ? this.durable.length : roll === 1 ? this.size : random.int(this.durable.length, this.size);
     const kept = grewOnly ? this.bytes().slice(0, keep) : this.durable.slice();
     this.data = new Uint8Array(Math.max(64, kept.length));
     this.data.set(kept);
@@ -298,8 +300,7 @@ class DiskMount implements FileSystem {
     this.alive('open');
     const f = parseFlags(flags);
     const { parent, name } = this.disk.locate(target, 'open');
-    let node = name === '' ? undefined : parent.entries.get(name);
-    if (name === '') throw fsError('EISDIR', 'open', target);
+    let node = name === '' ? this.disk.lookup('/', 'open') : parent.entries.get(name);
     if (node !== undefined && f.create && f.exclusive) throw fsError('EEXIST', 'open', target);
     if (node === undefined) {
       if (!f.create) throw fsError('ENOENT', 'open', target);
