@@ -17,6 +17,7 @@ import { SyncConnection, type SocketStats } from './sync-connection.js';
 import { loadSecret, TokenIssuer } from './tokens.js';
 import { UserSockets } from './user-sockets.js';
 import { UserDirectory } from './users.js';
+import { wsServerSocket } from './ws-server-socket.js';
 
 import { SUBPROTOCOL, SYNC_PATH } from '../protocol/endpoint.js';
 import { keyProblem } from '../protocol/keys.js';
@@ -202,7 +203,7 @@ async function serveOn(storage: ServerStorage, config: ResolvedServerOptions, lo
       const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
       if (!offered.includes(SUBPROTOCOL)) return refuseUpgrade(socket, '400 Bad Request', `subprotocol ${SUBPROTOCOL} required`);
       wss.handleUpgrade(req, socket, head, (ws) => {
-        connections.add(new SyncConnection(ws, context));
+        connections.add(new SyncConnection(wsServerSocket(ws, req), context));
       });
     } catch (error) {
       logger.warn('upgrade failed', { error: String(error) });
