@@ -126,10 +126,10 @@ class BoundSession implements Subscriber {
 }
 
 /**
- * The sync protocol on one socket ({@link ServerSocket}): many sessions multiplexed by number. Every frame is
- * decoded by its codec first; a frame that cannot be tied to a session closes the socket after
- * an ERROR, an error of one session ends only that session, and nothing is stored before it
- * was checked.
+ * The sync protocol on one socket ({@link ServerSocket}): many sessions multiplexed by number.
+ * Every frame is decoded by its codec first; a frame that cannot be tied to a session closes the
+ * socket after an ERROR, an error of one session ends only that session, and nothing is stored
+ * before it was checked.
  */
 export class SyncConnection {
   private readonly sessions = new Map<number, BoundSession>();
