@@ -40,6 +40,10 @@ export { SyncManager } from './client/sync-manager.js';
 export { SyncSession, type ConnectionStateChange, type ProgressNotificationToken } from './client/sync-session.js';
 export { User } from './client/user.js';
 export type { Transport, TransportHandlers, TransportSocket } from './transport/transport.js';
+/** The port login and refresh requests go through (`AppConfig.authTransport`). */
+export type { AuthAnswer, AuthRequest, AuthTransport } from './transport/auth-transport.js';
+/** The default `AppConfig.authTransport`: `fetch`, with the request's timeout over headers and body. */
+export { fetchAuthTransport } from './transport/fetch-auth-transport.js';
 export { consoleLogger, silentLogger, stderrLogger, type Logger } from './store/logger.js';
 export { InvalidInputError } from './store/store-errors.js';
 /**

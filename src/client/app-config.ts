@@ -4,6 +4,8 @@ import type { ReconnectOptions } from '../../machines/backoff.js';
 import type { Logger } from '../store/logger.js';
 import { stderrLogger } from '../store/logger.js';
 import type { Transport } from '../transport/transport.js';
+import type { AuthTransport } from '../transport/auth-transport.js';
+import { fetchAuthTransport } from '../transport/fetch-auth-transport.js';
 import { createRelayInspector, DEFAULT_INSPECT_URL } from '../inspect/relay-inspector.js';
 import { describeValue, func, num, obj, oneOf, str, validateOptions, withMethods, withoutUndefined, type OptionSchema } from '../config/option-schema.js';
 import { baseUrlSchema, copyBaseUrl, resolveBaseUrls } from './base-urls.js';
@@ -59,6 +61,12 @@ export interface AppConfig {
   readonly logger?: Logger;
   /** The socket implementation; WebSockets by default. */
   readonly transport?: Transport;
+  /**
+   * How login and token refresh requests are sent; `fetch` by default. It resolves with any
+   * answer the node gives (a 401 included) and rejects only when there was none, which sends the
+   * request to the next node (docs/SEMANTICS.md §2.8).
+   */
+  readonly authTransport?: AuthTransport;
 }
 
 /** `AppConfig` checked, with defaults. */
@@ -79,6 +87,7 @@ export interface ResolvedAppConfig {
   readonly stopInspect: () => void;
   readonly logger: Logger;
   readonly transport: Transport | undefined;
+  readonly authTransport: AuthTransport;
 }
 
 const isObserverObject = (v: unknown): boolean => typeof v === 'object' && v !== null && typeof (v as { next?: unknown }).next === 'function';
@@ -114,6 +123,7 @@ const appSchema = obj({
   inspect: inspectSchema,
   logger: withMethods('a Logger (an object with info and warn methods)', ['info', 'warn']),
   transport: withMethods('a Transport (an object with a connect method)', ['connect']),
+  authTransport: withMethods('an AuthTransport (an object with a request method)', ['request']),
 });
 
 /** Checks an app configuration; bad configuration throws a `TypeError` naming the field. */
@@ -138,6 +148,7 @@ export function resolveAppConfig(config: AppConfig): ResolvedAppConfig {
     ...inspection,
     logger,
     transport: given.transport,
+    authTransport: given.authTransport ?? fetchAuthTransport,
   };
 }
 

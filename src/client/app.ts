@@ -23,7 +23,7 @@ export class App {
    */
   constructor(config: AppConfig) {
     this.config = resolveAppConfig(config);
-    this.authNodes = new AuthNodes(this.config.baseUrls);
+    this.authNodes = new AuthNodes(this.config.baseUrls, this.config.authTransport);
     this.syncManager = new SyncManager(this.config);
     // Error actions an earlier run reported and nobody ran (docs/SEMANTICS.md §5.6) run now, before any file opens.
     this.syncManager.runPendingActions();
@@ -36,7 +36,7 @@ export class App {
   async logIn(credentials: Credentials): Promise<User> {
     if (this.closed) throw new Error('App.logIn: the app is closed');
     if (!(credentials instanceof Credentials)) throw new TypeError('App.logIn: credentials must come from Credentials.anonymous() or Credentials.emailPassword()');
-    const tokens = await this.authNodes.request((baseUrl) => requestLogin(baseUrl, credentials.body));
+    const tokens = await this.authNodes.request((baseUrl, transport) => requestLogin(transport, baseUrl, credentials.body));
     // The same identity is the same User object, as in the Realm SDKs: its sessions revive.
     const known = this.users.get(tokens.userId);
     if (known !== undefined) {

@@ -1,3 +1,4 @@
+import type { AuthAnswer, AuthTransport } from '../transport/auth-transport.js';
 import { MalformedAuthResponseError, MAX_AUTH_TOKEN_LENGTH, MAX_USER_ID_LENGTH, ServerUnreachableError, UNAVAILABLE_STATUSES } from './errors.js';
 
 /** Tokens a login returns. */
@@ -20,33 +21,25 @@ export class AuthRefusedError extends Error {
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** How long an auth request may go unanswered (headers and body together). */
+const AUTH_TIMEOUT_MS = 15_000;
+
 /**
- * One auth request. No answer from the node (refused, unresolvable, reset, 15 s of silence, an
- * answer cut short, or 502/503/504) rejects with {@link ServerUnreachableError} naming the URL
- * and the reason: `fetch` alone says only "fetch failed".
+ * One auth request, sent by `transport`. No answer from the node (refused, unresolvable, reset,
+ * 15 s of silence, an answer cut short, or 502/503/504) rejects with
+ * {@link ServerUnreachableError} naming the URL and the reason: `fetch` alone says only "fetch failed".
  */
-async function post(baseUrl: string, path: string, body: unknown): Promise<unknown> {
+async function post(transport: AuthTransport, baseUrl: string, path: string, body: unknown): Promise<unknown> {
   const url = `${baseUrl}${path}`;
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
-    });
-  } catch (error) {
-    throw new ServerUnreachableError(url, error);
-  }
-  let text: string;
+  let res: AuthAnswer;
   try {
     // The body is read under the same 15 s as the headers; a node that dies mid-answer (or
     // stalls) gave no answer, so the next node is asked.
-    text = await res.text();
+    res = await transport.request({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), timeoutMs: AUTH_TIMEOUT_MS });
   } catch (error) {
     throw new ServerUnreachableError(url, error);
   }
-  const payload = parseJson(text);
+  const payload = parseJson(res.body);
   const error = isObject(payload) ? payload.error : undefined;
   // A gateway's 502/504 says the node behind it is down or silent, and a 503 that it cannot
   // serve now: nothing about the request, so the next node is asked. That includes the login
@@ -56,7 +49,7 @@ async function post(baseUrl: string, path: string, body: unknown): Promise<unkno
   // limits would refuse.
   if (UNAVAILABLE_STATUSES.includes(res.status)) throw new ServerUnreachableError(url, new Error(String(error ?? res.statusText)), res.status);
   if (res.status === 401 || res.status === 403) throw new AuthRefusedError(res.status, String(error ?? res.statusText));
-  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${String(error ?? res.statusText)}`);
+  if (res.status < 200 || res.status > 299) throw new Error(`${path} answered ${res.status}: ${String(error ?? res.statusText)}`);
   return payload;
 }
 
@@ -73,12 +66,12 @@ function parseJson(text: string): unknown {
 const isBounded = (value: unknown, max: number): value is string => typeof value === 'string' && value !== '' && value.length <= max;
 
 /**
- * `POST /auth/login`. The answer is checked before anything uses it: the user id names a
- * directory under `storageDir` (encoded, but a megabyte of id is still refused) and the tokens
- * go into every BIND; a malformed answer throws {@link MalformedAuthResponseError}.
+ * `POST /auth/login`, sent by `transport`. The answer is checked before anything uses it: the
+ * user id names a directory under `storageDir` (encoded, but a megabyte of id is still refused)
+ * and the tokens go into every BIND; a malformed answer throws {@link MalformedAuthResponseError}.
  */
-export async function requestLogin(baseUrl: string, body: Readonly<Record<string, string>>): Promise<Tokens> {
-  const payload = await post(baseUrl, '/auth/login', body);
+export async function requestLogin(transport: AuthTransport, baseUrl: string, body: Readonly<Record<string, string>>): Promise<Tokens> {
+  const payload = await post(transport, baseUrl, '/auth/login', body);
   if (
     !isObject(payload) ||
     !isBounded(payload.userId, MAX_USER_ID_LENGTH) ||
@@ -92,9 +85,9 @@ export async function requestLogin(baseUrl: string, body: Readonly<Record<string
   return { userId: payload.userId, accessToken: payload.accessToken, refreshToken: payload.refreshToken };
 }
 
-/** `POST /auth/refresh`: a new access token; a malformed answer throws {@link MalformedAuthResponseError}. */
-export async function requestRefresh(baseUrl: string, refreshToken: string): Promise<string> {
-  const payload = await post(baseUrl, '/auth/refresh', { refreshToken });
+/** `POST /auth/refresh`, sent by `transport`: a new access token; a malformed answer throws {@link MalformedAuthResponseError}. */
+export async function requestRefresh(transport: AuthTransport, baseUrl: string, refreshToken: string): Promise<string> {
+  const payload = await post(transport, baseUrl, '/auth/refresh', { refreshToken });
   if (!isObject(payload) || !isBounded(payload.accessToken, MAX_AUTH_TOKEN_LENGTH)) {
     throw new MalformedAuthResponseError(`/auth/refresh answered without an accessToken (a non-empty string of at most ${MAX_AUTH_TOKEN_LENGTH} characters)`);
   }

@@ -1,4 +1,6 @@
 import type { NonEmptyList } from '../../machines/connection.machine.js';
+import type { AuthTransport } from '../transport/auth-transport.js';
+import { fetchAuthTransport } from '../transport/fetch-auth-transport.js';
 import { ServerUnreachableError } from './errors.js';
 
 /**
@@ -14,21 +16,25 @@ export class AuthNodes {
   /** Index of the node that answered last: the next request starts there. */
   private current = 0;
 
-  constructor(readonly baseUrls: NonEmptyList<string>) {}
+  /** `transport` sends every auth request of the app and its users (`AppConfig.authTransport`). */
+  constructor(
+    readonly baseUrls: NonEmptyList<string>,
+    readonly transport: AuthTransport = fetchAuthTransport,
+  ) {}
 
   /**
-   * `call` on the base URL of each node in turn, until one answers (resolves, or rejects with
+   * `call` on the base URL of each node in turn (with the transport to send by), until one answers (resolves, or rejects with
    * anything but {@link ServerUnreachableError}). When none does, rejects with the
    * `ServerUnreachableError` of the last node tried. Each node is tried at most once.
    */
-  async request<T>(call: (baseUrl: string) => Promise<T>): Promise<T> {
+  async request<T>(call: (baseUrl: string, transport: AuthTransport) => Promise<T>): Promise<T> {
     const count = this.baseUrls.length;
     const start = this.current;
     let unreachable: ServerUnreachableError | undefined;
     for (let i = 0; i < count; i += 1) {
       const index = (start + i) % count;
       try {
-        const result = await call(this.baseUrls[index]!);
+        const result = await call(this.baseUrls[index]!, this.transport);
         this.current = index;
         return result;
       } catch (error) {

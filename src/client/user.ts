@@ -51,7 +51,7 @@ export class User {
    */
   refreshAccessToken(): Promise<string> {
     if (!this.loggedIn) return Promise.reject({ refused: true, message: 'the user is logged out' });
-    this.refreshing ??= this.authNodes.request((baseUrl) => requestRefresh(baseUrl, this.refresh))
+    this.refreshing ??= this.authNodes.request((baseUrl, transport) => requestRefresh(transport, baseUrl, this.refresh))
       .then((token) => {
         this.setAccess(token);
         return token;

@@ -3,23 +3,13 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { silentLogger, type Logger } from '../store/logger.js';
-import { handleAuth } from './auth-routes.js';
-import { checkedPermissions } from './checked-permissions.js';
-import { LoginLimiter } from './login-limiter.js';
-import { checkServerOptions, resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
-import { PartitionHub } from './partition-hub.js';
-import type { FoldReport } from './storage/server-storage.js';
-import { openFileServerStorage } from './storage/file/file-server-storage.js';
-import { openPostgresServerStorage } from './storage/postgres/postgres-server-storage.js';
-import type { ServerStorage } from './storage/server-storage.js';
-import { RevocationList } from './revocations.js';
-import { SyncConnection, type SocketStats } from './sync-connection.js';
-import { loadSecret, TokenIssuer } from './tokens.js';
-import { UserSockets } from './user-sockets.js';
-import { UserDirectory } from './users.js';
-
 import { SUBPROTOCOL, SYNC_PATH } from '../protocol/endpoint.js';
-import { keyProblem } from '../protocol/keys.js';
+import { httpAuthListener } from './http-auth.js';
+import { checkServerOptions, resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
+import { openServerCore, type ServerCore } from './server-core.js';
+import type { FoldReport } from './storage/server-storage.js';
+import type { SocketStats } from './sync-connection.js';
+import { wsServerSocket } from './ws-server-socket.js';
 
 export { SUBPROTOCOL, SYNC_PATH };
 
@@ -66,16 +56,6 @@ export interface SyncServer {
 
 export type { SocketStats, FoldReport };
 
-/**
- * `run` for an operator's call on `partition`, or a rejected `TypeError` when it is no partition
- * a client could bind (PROTOCOL.md, "Limits › Keys"): no such partition exists, and a backend
- * would fail on it less clearly.
- */
-function checkedPartition<T>(call: string, partition: unknown, run: () => Promise<T>): Promise<T> {
-  const problem = keyProblem('partition', partition);
-  return problem === undefined ? run() : Promise.reject(new TypeError(`${call}: ${problem}`));
-}
-
 function refuseUpgrade(socket: Duplex, status: string, reason: string): void {
   if (socket.destroyed) return;
   socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(reason)}\r\nconnection: close\r\n\r\n${reason}`);
@@ -94,71 +74,19 @@ export async function startServer(options: ServerOptions): Promise<SyncServer> {
   checkServerOptions(options);
   const logger: Logger = options.logger ?? silentLogger;
   const config = resolveServerOptions(options, logger);
-  const storage = await openStorage(config, logger);
+  const core = await openServerCore(config, logger);
   try {
-    return await serveOn(storage, config, logger);
+    return await serveOn(core, config, logger);
   } catch (error) {
     // A start that fails holds nothing of the storage (files, lock, connections).
-    await storage.close().catch((closeError: unknown) => logger.warn('could not close the storage of a failed start', { error: String(closeError) }));
+    await core.close().catch((closeError: unknown) => logger.warn('could not close the storage of a failed start', { error: String(closeError) }));
     throw error;
   }
 }
 
-/** The storage `config` names, opened. */
-function openStorage(config: ResolvedServerOptions, logger: Logger): Promise<ServerStorage> {
-  const { storage } = config;
-  if (storage.kind === 'postgres') {
-    return openPostgresServerStorage({
-      url: storage.url,
-      poolSize: storage.poolSize,
-      historyRetentionMs: config.historyRetentionMs,
-      now: config.now,
-      logger,
-      pollIntervalMs: storage.pollIntervalMs,
-      dropNotifications: storage.dropNotifications,
-    });
-  }
-  return openFileServerStorage({
-    dataDir: storage.dataDir,
-    durability: config.durability,
-    maxOpenHistories: config.maxOpenHistories,
-    historyRetentionMs: config.historyRetentionMs,
-    now: config.now,
-    logger,
-  });
-}
-
-/** {@link startServer} once its storage is open; `close()` closes the storage too. */
-async function serveOn(storage: ServerStorage, config: ResolvedServerOptions, logger: Logger): Promise<SyncServer> {
-  const { auth, partitions } = storage;
-  const tokens = new TokenIssuer(await loadSecret(auth, config.secret), config.accessTokenTtlMs, config.refreshTokenTtlMs, config.now);
-  const users = await UserDirectory.open(auth, config.users);
-  const revocations = await RevocationList.open(auth);
-  const revoked = revocations.users;
-  const limiter = new LoginLimiter(config.loginAttempts, config.now, storage.loginAttempts);
-  const hub = new PartitionHub(partitions, logger, storage.feed);
-  const connections = new Set<SyncConnection>();
+/** {@link startServer} once its core is built: the HTTP and WebSocket servers in front of it. */
+async function serveOn(core: ServerCore, config: ResolvedServerOptions, logger: Logger): Promise<SyncServer> {
   let closingStarted = false;
-  const context = {
-    closing: () => closingStarted,
-    disposed: (connection: SyncConnection) => connections.delete(connection),
-    hub,
-    tokens,
-    permissions: checkedPermissions(config.permissions, logger),
-    revoked,
-    maxMessageBytes: config.maxMessageBytes,
-    downloadBatchBytes: config.downloadBatchBytes,
-    historyRetentionMs: config.historyRetentionMs,
-    maxClockSkewMs: config.maxClockSkewMs,
-    logger,
-    now: config.now,
-    maxSocketBufferBytes: config.maxSocketBufferBytes,
-    maxFramesPerSecond: config.maxFramesPerSecond,
-    maxSessionsPerSocket: config.maxSessionsPerSocket,
-    userSockets: new UserSockets<SyncConnection>(config.maxSocketsPerUser),
-    storageUnreachable: (error: unknown) => storage.unreachable(error),
-  };
-
   const httpOptions = {
     headersTimeout: config.headersTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
@@ -166,19 +94,7 @@ async function serveOn(storage: ServerStorage, config: ResolvedServerOptions, lo
     // slow client keep its connection for up to 30 s past them).
     connectionsCheckingInterval: Math.max(50, Math.min(1_000, config.headersTimeoutMs / 4)),
   };
-  const http: Server = createServer(httpOptions, (req, res) => {
-    handleAuth(req, res, users, tokens, revoked, limiter)
-      .then((handled) => {
-        if (handled) return;
-        res.writeHead(404, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: `no route ${req.method} ${req.url}` }));
-      })
-      .catch((error: unknown) => {
-        logger.warn('auth request failed', { error: String(error) });
-        if (!res.headersSent) res.writeHead(500);
-        res.end();
-      });
-  });
+  const http: Server = createServer(httpOptions, httpAuthListener((request) => core.answerAuth(request), logger));
   // ws refuses frames past maxPayload by closing with 1009 before we see them; allow some room
   // above the limit so a slightly-too-big message gets the protocol's own ERROR first.
   const wss = new WebSocketServer({
@@ -201,9 +117,7 @@ async function serveOn(storage: ServerStorage, config: ResolvedServerOptions, lo
       if (path !== SYNC_PATH) return refuseUpgrade(socket, '404 Not Found', `no WebSocket endpoint at ${path}`);
       const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
       if (!offered.includes(SUBPROTOCOL)) return refuseUpgrade(socket, '400 Bad Request', `subprotocol ${SUBPROTOCOL} required`);
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        connections.add(new SyncConnection(ws, context));
-      });
+      wss.handleUpgrade(req, socket, head, (ws) => core.accept(wsServerSocket(ws, req)));
     } catch (error) {
       logger.warn('upgrade failed', { error: String(error) });
       socket.destroy();
@@ -224,56 +138,33 @@ async function serveOn(storage: ServerStorage, config: ResolvedServerOptions, lo
   const port = (http.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   // Only now: a change heard before the server listens has no session to wake.
-  storage.feed.start({
-    changed: (change) => {
-      if (change.kind === 'partition') void hub.changed(change.partition);
-      else if (revocations.learn(change.userId)) for (const connection of connections) connection.revoke(change.userId);
-    },
-    resync: () => {
-      void hub.resync();
-      revocations
-        .reload()
-        .then((added) => {
-          for (const userId of added) for (const connection of connections) connection.revoke(userId);
-        })
-        .catch((error: unknown) => logger.warn('could not read the revoked users', { error: String(error) }));
-    },
-  });
-  logger.info('sync server listening', { url: `ws://${host}:${port}${SYNC_PATH}`, storage: storage.location });
+  core.start();
+  logger.info('sync server listening', { url: `ws://${host}:${port}${SYNC_PATH}`, storage: core.storageLocation });
 
-  let closing: Promise<void> | undefined;
+  /** Between the sockets told to close and the storage closed: clients get a moment, then the network goes. */
+  const settle = async () => {
+    // Give clients a moment to close; then cut whatever is left.
+    const deadline = Date.now() + 1_000;
+    while ([...wss.clients].some((c) => c.readyState !== c.CLOSED) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    for (const client of wss.clients) client.terminate();
+    wss.close();
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+  };
   return {
     url: `http://${host}:${port}`,
     port,
-    resetPartition: (partition) => checkedPartition('resetPartition', partition, () => hub.reset(partition, 'keepDocuments')),
-    deletePartition: (partition) => checkedPartition('deletePartition', partition, () => hub.reset(partition, 'wipe')),
-    compactPartition: (partition) => checkedPartition('compactPartition', partition, () => hub.compact(partition, { now: config.now(), retentionMs: config.historyRetentionMs })),
-    sockets: () => [...connections].map((connection) => connection.stats()),
-    openHistoryFiles: () => storage.openPartitionFiles(),
-    revokeUser: (userId) => {
-      if (typeof userId !== 'string' || userId === '') return Promise.reject(new TypeError('revokeUser: userId must be a non-empty string'));
-      const written = revocations.add(userId);
-      for (const connection of connections) connection.revoke(userId);
-      // Told to the other nodes once stored: what they read then has it.
-      return written.then(() => storage.feed.publish({ kind: 'revoked', userId }));
-    },
+    resetPartition: (partition) => core.resetPartition(partition),
+    deletePartition: (partition) => core.deletePartition(partition),
+    compactPartition: (partition) => core.compactPartition(partition),
+    sockets: () => core.sockets(),
+    openHistoryFiles: () => core.openHistoryFiles(),
+    revokeUser: (userId) => core.revokeUser(userId),
     close: () => {
-      closing ??= (async () => {
-        closingStarted = true;
-        for (const connection of [...connections]) connection.shutdown();
-        // Give clients a moment to close; then cut whatever is left.
-        const deadline = Date.now() + 1_000;
-        while ([...wss.clients].some((c) => c.readyState !== c.CLOSED) && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-        for (const client of wss.clients) client.terminate();
-        wss.close();
-        http.closeAllConnections();
-        await new Promise<void>((resolve) => http.close(() => resolve()));
-        hub.close();
-        await storage.close();
-      })();
-      return closing;
+      closingStarted = true;
+      return core.close(settle);
     },
   };
 }

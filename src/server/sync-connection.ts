@@ -1,4 +1,3 @@
-import type { WebSocket } from 'ws';
 import { changesetBytes } from '../protocol/changeset.codec.js';
 import { decodeClientMessage, encodeMessage } from '../protocol/decode.js';
 import { errorCodes, type ErrorCode } from '../protocol/error-codes.js';
@@ -11,6 +10,7 @@ import type { Upload } from '../protocol/client/upload.codec.js';
 import type { Logger } from '../store/logger.js';
 import type { Permission } from './options.js';
 import type { PartitionHub, Subscriber } from './partition-hub.js';
+import type { ServerSocket } from './server-socket.js';
 import type { PartitionHandle } from './storage/server-storage.js';
 import { encodeStateFrame } from '../protocol/server/state-frame.js';
 import { planUpload } from './upload-plan.js';
@@ -126,10 +126,10 @@ class BoundSession implements Subscriber {
 }
 
 /**
- * The sync protocol on one WebSocket: many sessions multiplexed by number. Every frame is
- * decoded by its codec first; a frame that cannot be tied to a session closes the socket after
- * an ERROR, an error of one session ends only that session, and nothing is stored before it
- * was checked.
+ * The sync protocol on one socket ({@link ServerSocket}): many sessions multiplexed by number.
+ * Every frame is decoded by its codec first; a frame that cannot be tied to a session closes the
+ * socket after an ERROR, an error of one session ends only that session, and nothing is stored
+ * before it was checked.
  */
 export class SyncConnection {
   private readonly sessions = new Map<number, BoundSession>();
@@ -148,39 +148,49 @@ export class SyncConnection {
   private readonly frames: TokenBucket;
   /** Downloads wait while more than this is unsent: well under `maxSocketBufferBytes`. */
   private readonly highWater: number;
+  /** What waits for the socket to be closed (the cut of a socket that does not read). */
+  private readonly onSocketClosed: (() => void)[] = [];
 
   constructor(
-    private readonly socket: WebSocket,
+    private readonly socket: ServerSocket,
     private readonly context: SyncContext,
   ) {
     this.frames = new TokenBucket(context.maxFramesPerSecond, context.maxFramesPerSecond, context.now());
     this.highWater = Math.min(HIGH_WATER_BYTES, context.maxSocketBufferBytes / 4);
-    socket.on('message', (data, isBinary) => {
-      if (this.closed) return;
-      if (!this.frames.take(context.now())) {
-        context.logger.warn('closing a socket over maxFramesPerSecond', { maxFramesPerSecond: context.maxFramesPerSecond });
-        this.sendError('tooManyFrames', `more than ${context.maxFramesPerSecond} frames in a second; reconnect later`);
-        this.close(POLICY_VIOLATION, 'too many frames');
-        return;
-      }
-      const frame = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      // Frames wait here while one before them awaits (a token check, an fsync): past the buffer
-      // limit the socket is not read until they are handled, so TCP holds the client back, not memory.
-      this.inboxBytes += frame.length;
-      this.peakInboxBytes = Math.max(this.peakInboxBytes, this.inboxBytes);
-      if (this.inboxBytes > context.maxSocketBufferBytes && !socket.isPaused) socket.pause();
-      // Frames are handled one after the other: a BIND awaiting its token check must not be
-      // overtaken by the IDENT behind it.
-      this.inbox = this.inbox
-        .then(() => this.receive(frame, isBinary))
-        .catch((error: unknown) => context.logger.warn('sync message failed', { error: String(error) }))
-        .finally(() => {
-          this.inboxBytes -= frame.length;
-          if (socket.isPaused && this.inboxBytes <= context.maxSocketBufferBytes / 2) socket.resume();
-        });
+    socket.listen({
+      frame: (frame, isBinary) => this.onFrame(frame, isBinary),
+      closed: () => {
+        this.dispose();
+        for (const then of this.onSocketClosed.splice(0)) then();
+      },
+      error: (error) => context.logger.warn('socket error', { error: String(error) }),
     });
-    socket.on('close', () => this.dispose());
-    socket.on('error', (error) => context.logger.warn('socket error', { error: String(error) }));
+  }
+
+  /** One frame from the client: counted against the limits, then handled after those before it. */
+  private onFrame(frame: Buffer, isBinary: boolean): void {
+    const { context, socket } = this;
+    if (this.closed) return;
+    if (!this.frames.take(context.now())) {
+      context.logger.warn('closing a socket over maxFramesPerSecond', { maxFramesPerSecond: context.maxFramesPerSecond });
+      this.sendError('tooManyFrames', `more than ${context.maxFramesPerSecond} frames in a second; reconnect later`);
+      this.close(POLICY_VIOLATION, 'too many frames');
+      return;
+    }
+    // Frames wait here while one before them awaits (a token check, an fsync): past the buffer
+    // limit the socket is not read until they are handled, so TCP holds the client back, not memory.
+    this.inboxBytes += frame.length;
+    this.peakInboxBytes = Math.max(this.peakInboxBytes, this.inboxBytes);
+    if (this.inboxBytes > context.maxSocketBufferBytes && !socket.isPaused) socket.pause();
+    // Frames are handled one after the other: a BIND awaiting its token check must not be
+    // overtaken by the IDENT behind it.
+    this.inbox = this.inbox
+      .then(() => this.receive(frame, isBinary))
+      .catch((error: unknown) => context.logger.warn('sync message failed', { error: String(error) }))
+      .finally(() => {
+        this.inboxBytes -= frame.length;
+        if (socket.isPaused && this.inboxBytes <= context.maxSocketBufferBytes / 2) socket.resume();
+      });
   }
 
   /**
@@ -756,7 +766,7 @@ export class SyncConnection {
     // The close frame waits behind what the client does not read; the buffer is let go anyway.
     const cut = setTimeout(() => this.socket.terminate(), UNREAD_CLOSE_GRACE_MS);
     cut.unref();
-    this.socket.once('close', () => clearTimeout(cut));
+    this.onSocketClosed.push(() => clearTimeout(cut));
   }
 
   private drained(): Promise<void> {
@@ -788,7 +798,7 @@ export class SyncConnection {
   }
 
   private sendFrame(frame: string): void {
-    if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
+    if (this.closed || !this.socket.isOpen) return;
     this.socket.send(frame);
     this.checkUnsent();
   }

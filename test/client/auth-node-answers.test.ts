@@ -42,7 +42,7 @@ const cut = () =>
     res.write(tokens.slice(0, 10), () => res.socket?.destroy());
   });
 
-const login = (nodes: AuthNodes) => nodes.request((baseUrl) => requestLogin(baseUrl, { provider: 'anonymous' }));
+const login = (nodes: AuthNodes) => nodes.request((baseUrl, transport) => requestLogin(transport, baseUrl, { provider: 'anonymous' }));
 
 describe('auth failover on what a node answers', () => {
   const noAnswers: [string, () => ReturnType<typeof node>][] = [

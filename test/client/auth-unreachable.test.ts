@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthRefusedError, requestRefresh } from '../../src/client/auth-client.js';
 import { AuthNodes } from '../../src/client/auth-nodes.js';
+import { fetchAuthTransport } from '../../src/transport/fetch-auth-transport.js';
 import { App, Credentials, ServerUnreachableError, silentLogger, User } from '../../src/index.js';
 import { startServer } from '../../src/server/index.js';
 
@@ -39,7 +40,7 @@ describe('auth requests to a server that is down', () => {
   });
 
   it('a token refresh rejects the same way, and the user stays logged in (no answer is no refusal)', async () => {
-    const error: unknown = await requestRefresh(closedUrl, 'a-refresh-token').catch((e: unknown) => e);
+    const error: unknown = await requestRefresh(fetchAuthTransport, closedUrl, 'a-refresh-token').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServerUnreachableError);
     expect((error as ServerUnreachableError).url).toBe(`${closedUrl}/auth/refresh`);
     expect((error as ServerUnreachableError).code).toBe('ECONNREFUSED');

@@ -28,7 +28,7 @@ const counting: Transport = {
 
 const shape: OptionShape = {
   objects: {
-    '': ['baseUrl', 'storageDir', 'reconnect', 'keepalive', 'connectTimeoutMs', 'lingerMs', 'refreshRetryDelayMs', 'durability', 'clock', 'inspect', 'logger', 'transport'],
+    '': ['baseUrl', 'storageDir', 'reconnect', 'keepalive', 'connectTimeoutMs', 'lingerMs', 'refreshRetryDelayMs', 'durability', 'clock', 'inspect', 'logger', 'transport', 'authTransport'],
     reconnect: ['initialDelayMs', 'maxDelayMs', 'multiplier'],
     keepalive: ['pingIntervalMs', 'pongTimeoutMs'],
   },

@@ -20,11 +20,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   App, AuthRefusedError, Credentials, FileLockedError, InvalidActionTokenError, InvalidInputError, Realm, SyncError,
-  SyncSession, TransactionStateError, silentLogger,
-  type DocumentKey, type ErrorActionRunner, type InspectObserver, type Json, type KeepaliveOptions, type Logger,
+  SyncSession, TransactionStateError, fetchAuthTransport, silentLogger,
+  type AuthTransport, type DocumentKey, type ErrorActionRunner, type InspectObserver, type Json, type KeepaliveOptions, type Logger,
   type RealmChange, type ReconnectOptions, type ResolvedAppConfig, type SyncErrorInfo, type Transaction,
 } from 'sync-session';
-import { FileLockedError as ServerFileLockedError, startServer } from 'sync-session/server';
+import {
+  FileLockedError as ServerFileLockedError, startServer, startServerCore,
+  type AuthAnswer, type ServerCore, type ServerSocket, type ServerSocketHandlers,
+} from 'sync-session/server';
 
 const dir = mkdtempSync(join(tmpdir(), 'user-exports-'));
 const results: Record<string, boolean> = {};
@@ -35,7 +38,8 @@ try {
   const keepalive: KeepaliveOptions = { pingIntervalMs: 60_000, pongTimeoutMs: 120_000 };
   const inspected: string[] = [];
   const inspect: InspectObserver = (event) => void inspected.push(event.type);
-  const app = new App({ baseUrl: server.url, storageDir: join(dir, 'local'), logger, reconnect, keepalive, inspect });
+  const authTransport: AuthTransport = fetchAuthTransport;
+  const app = new App({ baseUrl: server.url, storageDir: join(dir, 'local'), logger, reconnect, keepalive, inspect, authTransport });
   const config: ResolvedAppConfig = app.config;
   results.resolvedAppConfig = config.reconnect.initialDelayMs === 10;
 
@@ -99,6 +103,29 @@ try {
 
   realm.close();
   app.close();
+
+  const core: ServerCore = await startServerCore({ dataDir: join(dir, 'core'), logger: silentLogger });
+  try {
+    const answer: AuthAnswer = await core.answerAuth({ method: 'POST', path: '/auth/login', headers: {}, body: JSON.stringify({ provider: 'anonymous' }), remoteAddress: '127.0.0.1' });
+    results.serverCore = answer.status === 200;
+    let heard: ServerSocketHandlers | undefined;
+    const socket: ServerSocket = {
+      listen: (handlers) => void (heard = handlers),
+      send: () => undefined,
+      close: () => undefined,
+      terminate: () => undefined,
+      bufferedAmount: 0,
+      isOpen: true,
+      pause: () => undefined,
+      resume: () => undefined,
+      isPaused: false,
+      remoteAddress: '127.0.0.1',
+    };
+    core.accept(socket);
+    results.serverSocket = heard !== undefined;
+  } finally {
+    await core.close();
+  }
 } finally {
   await server.close();
   rmSync(dir, { recursive: true, force: true });
@@ -130,6 +157,8 @@ it('a user imports each name its code needs from the package, and each is what t
     'oneFileLockedErrorClass',
     'errorActionRunner',
     'syncErrorInfo',
+    'serverCore',
+    'serverSocket',
   ];
   expect(results).toEqual(Object.fromEntries(names.map((name) => [name, true])));
 });
