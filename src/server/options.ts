@@ -4,6 +4,7 @@ import { arrayOf, custom, describeValue, func, num, obj, oneOf, str, validateOpt
 import { timerMs } from '../config/timing.js';
 import type { LoginAttemptLimits } from './login-limiter.js';
 import type { StorageChange } from './storage/change-feed.js';
+import { DEFAULT_PASSWORD_COST, passwordCostProblem, type PasswordCost } from './password-hash.js';
 
 /** The shortest `headersTimeoutMs` / `requestTimeoutMs`. */
 export const MIN_HTTP_TIMEOUT_MS = 100;
@@ -93,6 +94,12 @@ export interface ServerOptions {
    * addresses tracked at most.
    */
   readonly loginAttempts?: Partial<LoginAttemptLimits>;
+  /**
+   * The scrypt cost of new password hashes: `N` (a power of two, 2 to 2^20), `r` (1–32), `p`
+   * (1–16). Default N = 2^15, r = 8, p = 1 (about 0.1 s per login). Lower it only for tests and
+   * simulations: each guess of someone who stole the stored hashes costs what a login costs.
+   */
+  readonly passwordHashing?: PasswordCost;
   /** The server's clock (token expiry, login windows); `Date.now` by default. For tests. */
   readonly now?: () => number;
   readonly logger?: Logger;
@@ -198,6 +205,7 @@ const serverSchema = obj({
   maxClockSkewMs: num({ min: 1, max: SAFE, integer: true, unit: 'ms' }),
   durability: oneOf(['full', 'batched']),
   loginAttempts: obj({ perEmail: countSchema, perAddress: countSchema, windowMs: clockSpanMs, maxTracked: countSchema }),
+  passwordHashing: custom('{ N, r, p }: N a power of two from 2 to 2^20, r from 1 to 32, p from 1 to 16', isPasswordCost),
   now: func('a function returning milliseconds since the epoch'),
   logger: withMethods('a Logger (an object with info and warn methods)', ['info', 'warn']),
   maxSocketBufferBytes: bytesSchema,
@@ -227,6 +235,12 @@ export function checkServerOptions(options: unknown): asserts options is ServerO
   if (dataDir !== undefined && postgres !== undefined) {
     throw new TypeError('startServer: dataDir and postgres are two places for the same data: give one of them');
   }
+}
+
+function isPasswordCost(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const { N, r, p, ...rest } = value as Record<string, unknown>;
+  return Object.keys(rest).length === 0 && passwordCostProblem({ N: N as number, r: r as number, p: p as number }) === undefined;
 }
 
 /** Whether `value` is a URL the PostgreSQL driver takes as a connection string. */
@@ -266,6 +280,7 @@ export function resolveServerOptions(options: ServerOptions, logger: Logger): Re
     durability: options.durability ?? 'full',
     loginAttempts: { perEmail: 10, perAddress: 100, windowMs: 15 * 60_000, maxTracked: 10_000, ...withoutUndefined(options.loginAttempts ?? {}) },
     now: options.now ?? Date.now,
+    passwordHashing: options.passwordHashing ?? DEFAULT_PASSWORD_COST,
     secret: options.secret,
     logger,
   };

@@ -18,13 +18,29 @@ export interface PasswordHash {
  * scrypt cost for new hashes: N = 2^15, r = 8 (32 MiB and about 0.1 s per hash on one core);
  * each guess costs an attacker who stole the file as much.
  */
-const COST = { N: 2 ** 15, r: 8, p: 1 } as const;
+export const DEFAULT_PASSWORD_COST: PasswordCost = { N: 2 ** 15, r: 8, p: 1 };
+
+/** scrypt's cost parameters: N (a power of two), r and p. */
+export interface PasswordCost {
+  readonly N: number;
+  readonly r: number;
+  readonly p: number;
+}
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
 /** Stored parameters are trusted only up to this cost, so a damaged file cannot ask for gigabytes. */
 const MAX_N = 2 ** 20;
 const MAX_R = 32;
 const MAX_P = 16;
+
+/** Why `cost` is no scrypt cost a server may hash with (`undefined`: it is one). */
+export function passwordCostProblem(cost: PasswordCost): string | undefined {
+  const { N, r, p } = cost;
+  if (!Number.isInteger(N) || N < 2 || N > MAX_N || (N & (N - 1)) !== 0) return `N must be a power of two from 2 to ${MAX_N}, got ${N}`;
+  if (!Number.isInteger(r) || r < 1 || r > MAX_R) return `r must be an integer from 1 to ${MAX_R}, got ${r}`;
+  if (!Number.isInteger(p) || p < 1 || p > MAX_P) return `p must be an integer from 1 to ${MAX_P}, got ${p}`;
+  return undefined;
+}
 
 function derive(password: string, salt: Buffer, cost: { readonly N: number; readonly r: number; readonly p: number }, length: number): Promise<Buffer> {
   // 128·N·r bytes of memory; Node refuses above `maxmem`, whose default (32 MiB) is just our cost.
@@ -35,11 +51,11 @@ function derive(password: string, salt: Buffer, cost: { readonly N: number; read
   });
 }
 
-/** Hashes `password` with a fresh random salt. */
-export async function hashPassword(password: string): Promise<PasswordHash> {
+/** Hashes `password` with a fresh random salt, at `cost` (the default's unless a server was told otherwise). */
+export async function hashPassword(password: string, cost: PasswordCost = DEFAULT_PASSWORD_COST): Promise<PasswordHash> {
   const salt = randomBytes(SALT_BYTES);
-  const key = await derive(password, salt, COST, KEY_BYTES);
-  return { algorithm: 'scrypt', ...COST, salt: salt.toString('base64'), key: key.toString('base64') };
+  const key = await derive(password, salt, cost, KEY_BYTES);
+  return { algorithm: 'scrypt', N: cost.N, r: cost.r, p: cost.p, salt: salt.toString('base64'), key: key.toString('base64') };
 }
 
 /** Whether `password` is the one `stored` was made from; compares in constant time. */

@@ -160,7 +160,7 @@ function tracked(socket: ServerSocket, gone: () => void): ServerSocket {
 async function coreOn(storage: ServerStorage, config: ResolvedServerOptions, logger: Logger): Promise<ServerCore> {
   const { auth, partitions } = storage;
   const tokens = new TokenIssuer(await loadSecret(auth, config.secret), config.accessTokenTtlMs, config.refreshTokenTtlMs, config.now);
-  const users = await UserDirectory.open(auth, config.users);
+  const users = await UserDirectory.open(auth, config.users, config.passwordHashing);
   const revocations = await RevocationList.open(auth);
   const revoked = revocations.users;
   const limiter = new LoginLimiter(config.loginAttempts, config.now, storage.loginAttempts);

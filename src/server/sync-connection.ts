@@ -167,15 +167,18 @@ export class SyncConnection {
     });
   }
 
-  /** One frame from the client: counted against the limits, then handled after those before it. */
-  private onFrame(frame: Buffer, isBinary: boolean): void {
+  /**
+   * One frame from the client: counted against the limits, then handled after those before it.
+   * Resolves once it is handled (what a simulation waits for; the WebSocket server ignores it).
+   */
+  private onFrame(frame: Buffer, isBinary: boolean): Promise<void> | undefined {
     const { context, socket } = this;
-    if (this.closed) return;
+    if (this.closed) return undefined;
     if (!this.frames.take(context.now())) {
       context.logger.warn('closing a socket over maxFramesPerSecond', { maxFramesPerSecond: context.maxFramesPerSecond });
       this.sendError('tooManyFrames', `more than ${context.maxFramesPerSecond} frames in a second; reconnect later`);
       this.close(POLICY_VIOLATION, 'too many frames');
-      return;
+      return undefined;
     }
     // Frames wait here while one before them awaits (a token check, an fsync): past the buffer
     // limit the socket is not read until they are handled, so TCP holds the client back, not memory.
@@ -191,6 +194,7 @@ export class SyncConnection {
         this.inboxBytes -= frame.length;
         if (socket.isPaused && this.inboxBytes <= context.maxSocketBufferBytes / 2) socket.resume();
       });
+    return this.inbox;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { EmailPasswordUser } from './options.js';
-import { hashPassword, verifyPassword, type PasswordHash } from './password-hash.js';
+import { DEFAULT_PASSWORD_COST, hashPassword, verifyPassword, type PasswordCost, type PasswordHash } from './password-hash.js';
 import type { AuthStore, StoredUser } from './storage/server-storage.js';
 
 /** The credentials `POST /auth/login` accepts. */
@@ -40,15 +40,17 @@ export class UserDirectory {
     private readonly configured: ReadonlyMap<string, string>,
     /** The store's records, the newest per email. */
     private readonly stored: Map<string, StoredUser>,
+    /** The scrypt cost of new hashes. */
+    private readonly cost: PasswordCost,
   ) {}
 
   /**
    * The configured `users`, with the records kept in `store`. Users no longer configured cannot
    * log in, but their records stay, so their ids come back with them.
    */
-  static async open(store: AuthStore, users: readonly EmailPasswordUser[]): Promise<UserDirectory> {
+  static async open(store: AuthStore, users: readonly EmailPasswordUser[], cost: PasswordCost = DEFAULT_PASSWORD_COST): Promise<UserDirectory> {
     const stored = new Map((await store.users()).map((user) => [user.email, user]));
-    return new UserDirectory(store, new Map(users.map((u) => [u.email.toLowerCase(), u.password])), stored);
+    return new UserDirectory(store, new Map(users.map((u) => [u.email.toLowerCase(), u.password])), stored, cost);
   }
 
   /**
@@ -60,7 +62,7 @@ export class UserDirectory {
     if (request.provider === 'anonymous') return `anon-${randomBytes(8).toString('hex')}`;
     const email = request.email.toLowerCase();
     if (!this.configured.has(email)) {
-      this.decoy ??= hashPassword(randomBytes(16).toString('hex'));
+      this.decoy ??= hashPassword(randomBytes(16).toString('hex'), this.cost);
       await verifyPassword(request.password, await this.decoy);
       return undefined;
     }
@@ -82,7 +84,7 @@ export class UserDirectory {
   private async check(email: string, password: string): Promise<StoredUser> {
     const known = this.stored.get(email);
     if (known !== undefined && (await verifyPassword(password, known.password))) return known;
-    const user: StoredUser = { email, userId: known?.userId ?? derivedUserId(email), password: await hashPassword(password) };
+    const user: StoredUser = { email, userId: known?.userId ?? derivedUserId(email), password: await hashPassword(password, this.cost) };
     await this.store.addUser(user);
     this.stored.set(email, user);
     return user;

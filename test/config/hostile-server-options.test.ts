@@ -104,6 +104,14 @@ describe('startServer refuses bad configuration by name', () => {
     await expect(startServer({ dataDir, downloadBatchBytes: 0.5 })).rejects.toThrow(/downloadBatchBytes must be a whole number/);
     expect(existsSync(dataDir)).toBe(false);
   });
+
+  it('passwordHashing must be an scrypt cost the server can check: N a power of two (2 to 2^20), r 1–32, p 1–16, nothing else', async () => {
+    const dataDir = join(root, 'cost');
+    for (const bad of [{ N: 3, r: 1, p: 1 }, { N: 1, r: 1, p: 1 }, { N: 2 ** 21, r: 1, p: 1 }, { N: 2, r: 0, p: 1 }, { N: 2, r: 33, p: 1 }, { N: 2, r: 1, p: 17 }, { N: 2, r: 1 }, { N: 2, r: 1, p: 1, x: 1 }, 'cheap', null]) {
+      await expect(startServer({ dataDir, passwordHashing: bad as never })).rejects.toThrow(/passwordHashing must be \{ N, r, p \}/);
+    }
+    expect(existsSync(dataDir)).toBe(false);
+  });
 });
 
 describe('startServer under random hostile configuration', () => {
