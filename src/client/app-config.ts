@@ -4,6 +4,8 @@ import type { ReconnectOptions } from '../../machines/backoff.js';
 import type { Logger } from '../store/logger.js';
 import { stderrLogger } from '../store/logger.js';
 import type { Transport } from '../transport/transport.js';
+import { isClock, systemClock, type Clock } from '../time/clock.js';
+import { cryptoRandom, type RandomSource } from '../time/random-source.js';
 import type { AuthTransport } from '../transport/auth-transport.js';
 import { fetchAuthTransport } from '../transport/fetch-auth-transport.js';
 import { createRelayInspector, DEFAULT_INSPECT_URL } from '../inspect/relay-inspector.js';
@@ -45,8 +47,20 @@ export interface AppConfig {
    * per event-loop tick, trading the last tick's commits on power loss for speed.
    */
   readonly durability?: 'full' | 'batched';
-  /** The wall clock that decides whether an access token has expired (`Date.now`); tests move it. */
-  readonly clock?: () => number;
+  /**
+   * The clock. A function (`Date.now` by default) is the wall clock alone: what decides whether
+   * an access token has expired and stamps commits; tests move it. A {@link Clock} object
+   * (`{ now, setTimeout, clearTimeout }`, such as `sync-session/testing`'s simulated clock) is
+   * also what every timer of the runtime is set on: backoff, keepalive, linger, connect
+   * timeout, token refresh and upload retries.
+   */
+  readonly clock?: (() => number) | Clock;
+  /**
+   * Where new file idents and the backoff's jitter seed come from (`crypto.randomBytes` by
+   * default). A simulation passes a seeded source, so that a seed replays the run (a file ident
+   * breaks ties between equal stamps).
+   */
+  readonly random?: RandomSource;
   /**
    * Inspection of every session and connection actor (and their children): an XState
    * inspection observer; `true` to send them to a relay started by `sync-session inspect` on
@@ -79,7 +93,9 @@ export interface ResolvedAppConfig {
   readonly connectTimeoutMs: number;
   readonly lingerMs: number;
   readonly refreshRetryDelayMs: number;
-  readonly clock: () => number;
+  /** Time and timers: the given `Clock`, or the given wall clock with Node's timers. */
+  readonly clock: Clock;
+  readonly random: RandomSource;
   readonly durability: 'full' | 'batched';
   /** Where inspection events go, if anywhere (a relay's observer when `inspect` named a relay). */
   readonly inspect: InspectObserver | undefined;
@@ -104,6 +120,22 @@ const inspectSchema: OptionSchema = {
   },
 };
 
+/** A wall-clock function, or a whole {@link Clock}. */
+const clockSchema: OptionSchema = {
+  expected: 'a function returning milliseconds, or a Clock { now, setTimeout, clearTimeout }',
+  check: (owner, path, value) => {
+    if (typeof value === 'function' || isClock(value)) return;
+    throw new TypeError(`${owner}: ${path} must be ${clockSchema.expected}, got ${describeValue(value)}`);
+  },
+};
+
+/** The `clock` option as a whole clock: a function keeps Node's timers beside it. */
+function resolveClock(clock: AppConfig['clock']): Clock {
+  if (clock === undefined) return systemClock;
+  if (typeof clock === 'function') return { ...systemClock, now: clock };
+  return clock;
+}
+
 /** Every option of `new App`, nested ones included: an unknown key or a bad value is refused by name. */
 const appSchema = obj({
   baseUrl: { schema: baseUrlSchema, required: true },
@@ -119,7 +151,8 @@ const appSchema = obj({
   lingerMs: timerMs(0),
   refreshRetryDelayMs: timerMs(MIN_RETRY_DELAY_MS),
   durability: oneOf(['full', 'batched']),
-  clock: func('a function returning milliseconds'),
+  clock: clockSchema,
+  random: func('a function (n) => Uint8Array of n random bytes'),
   inspect: inspectSchema,
   logger: withMethods('a Logger (an object with info and warn methods)', ['info', 'warn']),
   transport: withMethods('a Transport (an object with a connect method)', ['connect']),
@@ -143,7 +176,8 @@ export function resolveAppConfig(config: AppConfig): ResolvedAppConfig {
     connectTimeoutMs: given.connectTimeoutMs ?? defaultConnectTimeoutMs,
     lingerMs: given.lingerMs ?? 30_000,
     refreshRetryDelayMs: given.refreshRetryDelayMs ?? 5_000,
-    clock: given.clock ?? Date.now,
+    clock: resolveClock(given.clock),
+    random: given.random ?? cryptoRandom,
     durability: given.durability ?? 'full',
     ...inspection,
     logger,

@@ -43,7 +43,7 @@ export class App {
       known.relogIn(tokens);
       return known;
     }
-    const user = new User(this.authNodes, tokens, this.config.clock);
+    const user = new User(this.authNodes, tokens, () => this.config.clock.now());
     this.users.set(user.id, user);
     appsOfUsers.set(user, this);
     return user;

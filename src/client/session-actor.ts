@@ -14,6 +14,7 @@ import type { ReportErrorParams, SessionEvent, SessionInput } from '../../machin
 import type { SyncProgress } from '../../machines/types.js';
 import { waiterMachine, type SettleParams } from '../../machines/waiter.machine.js';
 import type { InspectObserver } from './app-config.js';
+import type { ActorClock } from './held-clock.js';
 
 /** Any actor system (xstate does not export its own alias for this). */
 type AnyActorSystem = ActorSystem<any>;
@@ -81,13 +82,14 @@ export const runtimeSessionMachine = sessionMachine.provide({
   },
 });
 
-/** A (not yet started) session actor whose effects are `effects`. */
+/** A (not yet started) session actor whose effects are `effects`, its timers on `clock` (XState's default: Node's). */
 export function createSessionActor(
   effects: SessionEffects,
   input: SessionInput,
   inspect: InspectObserver | undefined,
+  clock?: ActorClock,
 ): Actor<typeof runtimeSessionMachine> {
-  const actor = createActor(runtimeSessionMachine, { input, ...(inspect === undefined ? {} : { inspect }) });
+  const actor = createActor(runtimeSessionMachine, { input, ...(inspect === undefined ? {} : { inspect }), ...(clock === undefined ? {} : { clock }) });
   effectsBySystem.set(actor.system, effects);
   return actor;
 }

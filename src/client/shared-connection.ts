@@ -26,7 +26,7 @@ export interface ConnectionMember {
 }
 
 /** How a shared connection is set up: the app's timing, logger and inspector, and where to connect. */
-export interface SharedConnectionOptions extends Pick<ResolvedAppConfig, 'reconnect' | 'keepalive' | 'connectTimeoutMs' | 'lingerMs' | 'logger' | 'inspect'> {
+export interface SharedConnectionOptions extends Pick<ResolvedAppConfig, 'reconnect' | 'keepalive' | 'connectTimeoutMs' | 'lingerMs' | 'logger' | 'inspect' | 'clock' | 'random'> {
   /** The sync URLs of the server's nodes; the chart picks the one each socket goes to. */
   readonly urls: NonEmptyList<string>;
   readonly transport: Transport;
@@ -131,10 +131,10 @@ export class SharedConnection {
           const members = sessions.map((id) => this.members.get(id));
           queueMicrotask(() => members.forEach((member) => member?.notice(notice)));
         },
-        sendPing: () => this.send({ type: 'ping', timestamp: Date.now() }),
+        sendPing: () => this.send({ type: 'ping', timestamp: options.clock.now() }),
       },
     });
-    const clock = new HeldClock(() => holdsProcess(this.actor.getSnapshot()));
+    const clock = new HeldClock(options.clock, () => holdsProcess(this.actor.getSnapshot()));
     this.actor = createActor(machine, {
       clock,
       input: {
@@ -144,7 +144,7 @@ export class SharedConnection {
         connectTimeoutMs: options.connectTimeoutMs,
         lingerMs: options.lingerMs,
         urls: options.urls,
-        seed: options.seed ?? Math.floor(Math.random() * 2 ** 31),
+        seed: options.seed ?? Buffer.from(options.random(4)).readUInt32BE(0) % 2 ** 31,
       },
       ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     });

@@ -4,7 +4,7 @@ import { isIssuedBy, issueErrorActionToken, useUpErrorActionToken } from './acti
 import { InvalidActionTokenError, type ErrorActionToken } from './errors.js';
 import { PendingActions, runErrorAction } from './pending-actions.js';
 import { checkRecordablePath, resolveRecordedRealmPath } from './recorded-action-path.js';
-import { RealmFile } from '../store/realm-file.js';
+import { RealmFile, type RealmFileOptions } from '../store/realm-file.js';
 import { FileLockedError } from '../store/store-errors.js';
 import { wsTransport } from '../transport/ws-transport.js';
 import type { ResolvedAppConfig } from './app-config.js';
@@ -67,7 +67,7 @@ export class SyncManager {
     }
     let store = this.stores.get(path);
     if (store === undefined) {
-      store = { file: RealmFile.open({ path, logger: this.config.logger, durability: this.config.durability, createLazily: true }), handles: 0 };
+      store = { file: RealmFile.open(this.fileOptions(path)), handles: 0 };
       this.stores.set(path, store);
     }
     store.handles++;
@@ -80,6 +80,7 @@ export class SyncManager {
         logger: this.config.logger,
         inspect: this.config.inspect,
         refreshRetryDelayMs: this.config.refreshRetryDelayMs,
+        clock: this.config.clock,
         issueErrorActionToken: (action, realmPath) => this.issueErrorActionToken(action, realmPath),
         recordErrorAction: (token) => this.recordErrorAction(token),
         clearErrorAction: (realmPath) => this.pending.remove(realmPath),
@@ -189,6 +190,12 @@ export class SyncManager {
     for (const path of [...this.stores.keys()]) this.closeStore(path);
   }
 
+  /** How the app opens the realm file at `path`: its logger, durability, clock and randomness. */
+  private fileOptions(path: string): RealmFileOptions {
+    const { clock } = this.config;
+    return { path, logger: this.config.logger, durability: this.config.durability, createLazily: true, now: () => clock.now(), random: this.config.random };
+  }
+
   private connectionFor(user: User): SharedConnection {
     let connection = this.connections.get(user.id);
     if (connection === undefined) {
@@ -219,7 +226,7 @@ export class SyncManager {
     if (!session.isActive || this.stores.has(path) || this.sessions.get(path) !== session) return;
     let file: RealmFile;
     try {
-      file = RealmFile.open({ path, logger: this.config.logger, durability: this.config.durability, createLazily: true });
+      file = RealmFile.open(this.fileOptions(path));
     } catch (error) {
       // Opened elsewhere since it was released (another app or process): that one writes it
       // now. The session syncs again when a handle here opens the file.

@@ -5,6 +5,7 @@ import type { ConnectionState, Direction, ErrorAction, ProgressMode, SessionStat
 import type { ServerMessage } from '../protocol/index.js';
 import type { Logger } from '../store/logger.js';
 import type { RealmFile } from '../store/realm-file.js';
+import type { Clock } from '../time/clock.js';
 import type { InspectObserver } from './app-config.js';
 import { ClientResetRunner } from './client-reset-runner.js';
 import { InvalidActionTokenError, SessionClosedError, SyncError, type ErrorActionToken } from './errors.js';
@@ -46,6 +47,8 @@ export interface SessionHost {
   readonly inspect?: InspectObserver | undefined;
   /** Wait before retrying a token refresh that failed for a network reason. */
   readonly refreshRetryDelayMs?: number;
+  /** The timers of the session's chart (retries); Node's by default. */
+  readonly clock?: Clock;
   /** The token of an error's action: an object only the runtime that issued it will run. */
   readonly issueErrorActionToken: (action: ErrorAction, realmPath: string) => ErrorActionToken;
   /** Keeps an error's action to run at the next app start. */
@@ -168,6 +171,7 @@ export class SyncSession implements ConnectionMember {
         ...(host.refreshRetryDelayMs === undefined ? {} : { refreshRetryDelayMs: host.refreshRetryDelayMs }),
       },
       host.inspect,
+      host.clock,
     );
     // The chart announces each change of its connection region (after the step that made it).
     this.actor.on('connectionState.changed', ({ previous, current }) => this.connectionChanges.push({ previous, current }));

@@ -4,6 +4,8 @@ import { arrayOf, custom, describeValue, func, num, obj, oneOf, str, validateOpt
 import { timerMs } from '../config/timing.js';
 import type { LoginAttemptLimits } from './login-limiter.js';
 import type { StorageChange } from './storage/change-feed.js';
+import { isClock, systemClock, type Clock } from '../time/clock.js';
+import { cryptoRandom, type RandomSource } from '../time/random-source.js';
 import { DEFAULT_PASSWORD_COST, passwordCostProblem, type PasswordCost } from './password-hash.js';
 
 /** The shortest `headersTimeoutMs` / `requestTimeoutMs`. */
@@ -102,6 +104,13 @@ export interface ServerOptions {
   readonly passwordHashing?: PasswordCost;
   /** The server's clock (token expiry, login windows); `Date.now` by default. For tests. */
   readonly now?: () => number;
+  /**
+   * The server's time and timers (a {@link Clock}: `{ now, setTimeout, clearTimeout }`), for
+   * simulations: what `now` reads, and what the sync connections' timers are set on. Not with `now`.
+   */
+  readonly clock?: Clock;
+  /** Where new partition epochs come from (`crypto.randomBytes` by default); a simulation passes a seeded source. */
+  readonly random?: RandomSource;
   readonly logger?: Logger;
   /**
    * Most bytes a socket may have waiting to be sent (what the socket buffers plus the replies
@@ -207,6 +216,8 @@ const serverSchema = obj({
   loginAttempts: obj({ perEmail: countSchema, perAddress: countSchema, windowMs: clockSpanMs, maxTracked: countSchema }),
   passwordHashing: custom('{ N, r, p }: N a power of two from 2 to 2^20, r from 1 to 32, p from 1 to 16', isPasswordCost),
   now: func('a function returning milliseconds since the epoch'),
+  clock: custom('a Clock { now, setTimeout, clearTimeout }', isClock),
+  random: func('a function (n) => Uint8Array of n random bytes'),
   logger: withMethods('a Logger (an object with info and warn methods)', ['info', 'warn']),
   maxSocketBufferBytes: bytesSchema,
   maxFramesPerSecond: countSchema,
@@ -231,6 +242,9 @@ export function checkServerOptions(options: unknown): asserts options is ServerO
   const { dataDir, postgres } = options as ServerOptions;
   if (dataDir === undefined && postgres === undefined) {
     throw new TypeError('startServer: dataDir (where histories live) or postgres (a database URL, for several nodes) is required');
+  }
+  if ((options as ServerOptions).now !== undefined && (options as ServerOptions).clock !== undefined) {
+    throw new TypeError('startServer: now and clock are two clocks: give one of them (a clock has its own now)');
   }
   if (dataDir !== undefined && postgres !== undefined) {
     throw new TypeError('startServer: dataDir and postgres are two places for the same data: give one of them');
@@ -279,7 +293,9 @@ export function resolveServerOptions(options: ServerOptions, logger: Logger): Re
     maxClockSkewMs: options.maxClockSkewMs ?? 10 * 60_000,
     durability: options.durability ?? 'full',
     loginAttempts: { perEmail: 10, perAddress: 100, windowMs: 15 * 60_000, maxTracked: 10_000, ...withoutUndefined(options.loginAttempts ?? {}) },
-    now: options.now ?? Date.now,
+    now: options.clock === undefined ? (options.now ?? Date.now) : () => options.clock!.now(),
+    clock: options.clock ?? (options.now === undefined ? systemClock : { ...systemClock, now: options.now }),
+    random: options.random ?? cryptoRandom,
     passwordHashing: options.passwordHashing ?? DEFAULT_PASSWORD_COST,
     secret: options.secret,
     logger,

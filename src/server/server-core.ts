@@ -118,6 +118,7 @@ function openStorage(config: ResolvedServerOptions, logger: Logger): Promise<Ser
     maxOpenHistories: config.maxOpenHistories,
     historyRetentionMs: config.historyRetentionMs,
     now: config.now,
+    random: config.random,
     logger,
   });
 }
@@ -182,6 +183,7 @@ async function coreOn(storage: ServerStorage, config: ResolvedServerOptions, log
     maxClockSkewMs: config.maxClockSkewMs,
     logger,
     now: config.now,
+    clock: config.clock,
     maxSocketBufferBytes: config.maxSocketBufferBytes,
     maxFramesPerSecond: config.maxFramesPerSecond,
     maxSessionsPerSocket: config.maxSessionsPerSocket,

@@ -1,4 +1,5 @@
 import { changesetBytes } from '../protocol/changeset.codec.js';
+import type { Clock } from '../time/clock.js';
 import { decodeClientMessage, encodeMessage } from '../protocol/decode.js';
 import { errorCodes, type ErrorCode } from '../protocol/error-codes.js';
 import { maxChangesetBytesFor } from '../protocol/limits.js';
@@ -33,6 +34,8 @@ export interface SyncContext {
   readonly maxClockSkewMs: number;
   readonly logger: Logger;
   readonly now: () => number;
+  /** The timers of connections (the grace of a socket closed for not reading, the drain poll). */
+  readonly clock: Clock;
   /** True once the server started closing: no new session is bound. */
   readonly closing: () => boolean;
   /** The socket is gone. */
@@ -768,16 +771,17 @@ export class SyncConnection {
     });
     this.close(POLICY_VIOLATION, 'send buffer over limit');
     // The close frame waits behind what the client does not read; the buffer is let go anyway.
-    const cut = setTimeout(() => this.socket.terminate(), UNREAD_CLOSE_GRACE_MS);
-    cut.unref();
-    this.onSocketClosed.push(() => clearTimeout(cut));
+    const { clock } = this.context;
+    const cut = clock.setTimeout(() => this.socket.terminate(), UNREAD_CLOSE_GRACE_MS);
+    clock.hold?.(cut, false);
+    this.onSocketClosed.push(() => clock.clearTimeout(cut));
   }
 
   private drained(): Promise<void> {
     return new Promise((resolve) => {
       const check = () => {
         if (this.closed || this.socket.bufferedAmount <= this.highWater / 2) resolve();
-        else setTimeout(check, 5);
+        else this.context.clock.setTimeout(check, 5);
       };
       check();
     });

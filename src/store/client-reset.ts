@@ -8,6 +8,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Changeset } from '../protocol/changeset.codec.js';
 import type { DocumentKey, DocumentSet } from './document-set.js';
 import { newFileIdent } from './file-ident.js';
+import type { RandomSource } from '../time/random-source.js';
 import { tick } from './hlc.js';
 import { jsonEqual } from './json-value.js';
 import type { Logger } from './logger.js';
@@ -37,6 +38,8 @@ export interface ResettableRealm {
   readonly logger: Logger;
   /** The physical clock in ms, for the stamps of replayed changesets. */
   readonly now: () => number;
+  /** Where the new file ident comes from. */
+  readonly random: RandomSource;
   /**
    * Takes over the state the rewritten file holds (read from its own bytes) and its new ident;
    * called once the rewrite is done, before anything else can fail, so memory follows the disk.
@@ -59,8 +62,8 @@ export function resetRealmFile(realm: ResettableRealm, mode: ClientResetMode): C
   const previousFileIdent = realm.fileIdent;
   const before = realm.state;
   const unsynced = before.pending.map((p) => p.changeset);
-  let ident = newFileIdent();
-  while (ident === previousFileIdent) ident = newFileIdent();
+  let ident = newFileIdent(realm.random);
+  while (ident === previousFileIdent) ident = newFileIdent(realm.random);
 
   const payload = encodeStoreRecord(recoveredSnapshot(before, ident, mode, unsynced, realm.now));
   // The reset state is built from the record's own bytes, as a reopen will read them.

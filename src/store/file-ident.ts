@@ -1,7 +1,7 @@
 /** A realm file's ident: who the file is to the server, new at creation and at each client reset. */
-import { randomBytes } from 'node:crypto';
+import { randomHex, type RandomSource } from '../time/random-source.js';
 
-/** A fresh file ident: 8 random bytes in hex (16 digits). */
-export function newFileIdent(): string {
-  return randomBytes(8).toString('hex');
+/** A fresh file ident: 8 bytes of `random` in hex (16 digits). */
+export function newFileIdent(random: RandomSource): string {
+  return randomHex(random, 8);
 }

@@ -13,6 +13,7 @@ import { RealmState } from './realm-state.js';
 import { openRecordLog, type Durability, type RecordLog, type RefusedRecord } from './record-log.js';
 import { InvalidInputError } from './store-errors.js';
 import { decodeStoreRecord, encodeStoreRecord, STORE_FORMAT, type StoreRecord } from './store-records.js';
+import { cryptoRandom, type RandomSource } from '../time/random-source.js';
 
 /** Options of `RealmFile.open`. */
 export interface RealmFileOptions {
@@ -24,6 +25,8 @@ export interface RealmFileOptions {
   logger?: Logger;
   /** The physical clock in ms (HLC input); injectable for tests. Default `Date.now`. */
   now?: () => number;
+  /** Where a new file ident comes from (at creation and at each client reset). Default `crypto.randomBytes`. */
+  random?: RandomSource;
   /** See `DEFAULT_COMPACTION_FACTOR` in `compaction.ts`. Default 4. */
   compactionFactor?: number;
   /**
@@ -55,6 +58,7 @@ export interface OpenedRealm {
   readonly state: RealmState;
   readonly logger: Logger;
   readonly now: () => number;
+  readonly random: RandomSource;
   readonly compactionFactor: number | undefined;
   readonly openReport: RealmOpenReport;
   readonly lock: FileLock;
@@ -67,10 +71,11 @@ export interface OpenedRealm {
  */
 export function openRealm<R>(options: RealmFileOptions, make: (opened: OpenedRealm) => R): R {
   if (typeof options !== 'object' || options === null) throw new InvalidInputError('RealmFile.open needs an options object');
-  const { path, durability, now = Date.now, compactionFactor } = options;
+  const { path, durability, now = Date.now, random = cryptoRandom, compactionFactor } = options;
   const logger = options.logger ?? silentLogger;
   if (typeof path !== 'string' || path.length === 0) throw new InvalidInputError('RealmFile.open: path must be a non-empty string');
   if (typeof now !== 'function') throw new InvalidInputError('RealmFile.open: now must be a function returning milliseconds');
+  if (typeof random !== 'function') throw new InvalidInputError('RealmFile.open: random must be a function (n) => n random bytes');
   // Checked before the file is touched, so a bad option never leaves a file behind.
   new CompactionPolicy(compactionFactor);
 
@@ -107,7 +112,7 @@ export function openRealm<R>(options: RealmFileOptions, make: (opened: OpenedRea
   try {
     let fileIdent = state.fileIdent;
     if (fileIdent === undefined) {
-      fileIdent = newFileIdent();
+      fileIdent = newFileIdent(random);
       const header: StoreRecord = { kind: 'header', format: STORE_FORMAT, fileIdent };
       // Not synced on its own: a header lost to power failure before anything else in the
       // file was synced leaves a file that opens as new (another ident); nothing written to
@@ -116,7 +121,7 @@ export function openRealm<R>(options: RealmFileOptions, make: (opened: OpenedRea
       state.apply(header);
       logger.info('created realm file', { path: log.path, fileIdent });
     }
-    return make({ path, fileIdent, log, state, logger, now, compactionFactor, openReport, lock });
+    return make({ path, fileIdent, log, state, logger, now, random, compactionFactor, openReport, lock });
   } catch (error) {
     try {
       log.close();

@@ -18,6 +18,7 @@ import { ListenerSet } from './listener-set.js';
 import { localRecord } from './local-record.js';
 import type { Logger } from './logger.js';
 import { checkType, isNat, safeJson } from './realm-arguments.js';
+import type { RandomSource } from '../time/random-source.js';
 import { openRealm, type OpenedRealm, type RealmFileOptions, type RealmOpenReport } from './realm-file-open.js';
 import type { RealmState } from './realm-state.js';
 import { appendRecord, type AppendSync } from './record-append.js';
@@ -73,6 +74,7 @@ export class RealmFile {
   private readonly lock: FileLock;
   private readonly logger: Logger;
   private readonly now: () => number;
+  private readonly random: RandomSource;
   private readonly listeners: ListenerSet<RealmChange>;
   private readonly commitListeners: ListenerSet<void>;
   private maxChangesetBytes = Infinity;
@@ -93,6 +95,7 @@ export class RealmFile {
     this.lock = opened.lock;
     this.logger = opened.logger;
     this.now = opened.now;
+    this.random = opened.random;
     this.policy = new CompactionPolicy(opened.compactionFactor);
     this.durable = new DurableVersions(this.log, this.state.clientVersion);
     const isClosed = () => this.closed;
@@ -232,6 +235,7 @@ export class RealmFile {
         fileIdent: this.ident,
         logger: this.logger,
         now: this.now,
+        random: this.random,
         startOver: (state, fileIdent) => {
           this.state = state;
           this.ident = fileIdent;

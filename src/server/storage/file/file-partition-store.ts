@@ -3,6 +3,7 @@
  * (`partition-files.ts`), opened on first use, and at most `maxOpenHistories` of them holding
  * files at once.
  */
+import { cryptoRandom, type RandomSource } from '../../../time/random-source.js';
 import type { Logger } from '../../../store/logger.js';
 import { OpenFileBudget } from '../../open-file-budget.js';
 import type { PartitionHandle, PartitionStore } from '../server-storage.js';
@@ -32,6 +33,8 @@ export interface FilePartitionStoreOptions {
   readonly historyRetentionMs?: number;
   /** The clock of those folds (default `Date.now`). */
   readonly now?: () => number;
+  /** Where new epochs come from (default `crypto.randomBytes`). */
+  readonly random?: RandomSource;
 }
 
 /** A {@link PartitionStore} on files. */
@@ -74,6 +77,7 @@ class FileStore implements FilePartitionStore {
       foldPolicy,
       historyRetentionMs: options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS,
       now: options.now ?? Date.now,
+      random: options.random ?? cryptoRandom,
     };
   }
 

@@ -2,8 +2,8 @@
  * One partition of the file backend: a state file plus tail segments in its own directory
  * (`partition-files.ts`), and in memory only their bookkeeping. See `PartitionHandle`.
  */
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import { randomHex, type RandomSource } from '../../../time/random-source.js';
 import { join } from 'node:path';
 import type { Changeset, ServerChangeset } from '../../../protocol/changeset.codec.js';
 import { changesetsKeyProblem, keyProblem } from '../../../protocol/keys.js';
@@ -42,9 +42,11 @@ export interface FilePartitionOptions {
   /** For the folds the partition starts on its own. */
   readonly historyRetentionMs: number;
   readonly now: () => number;
+  /** Where new epochs come from. */
+  readonly random: RandomSource;
 }
 
-const newEpoch = (): string => randomBytes(6).toString('hex');
+const newEpoch = (random: RandomSource): string => randomHex(random, 6);
 
 interface OriginRow {
   clientVersion: number;
@@ -100,7 +102,7 @@ export class FilePartition implements PartitionHandle, FileHolder {
     const dir = partitionDirectory(root, partition);
     const statePath = join(dir, STATE_FILE);
     const fresh = (): FilePartition =>
-      new FilePartition(root, partition, options, emptyGeneration({ k: 'state', epoch: newEpoch(), partition, stateVersion: 0, origins: [] }), false, [], []);
+      new FilePartition(root, partition, options, emptyGeneration({ k: 'state', epoch: newEpoch(options.random), partition, stateVersion: 0, origins: [] }), false, [], []);
     if (!stateFileExists(statePath)) {
       // A first write that crashed before its state file was renamed in left nothing promised:
       // the state is written before any tail segment. Segments without it are damage (a partial
@@ -310,7 +312,7 @@ export class FilePartition implements PartitionHandle, FileHolder {
       this.closeWriter();
       const last = this.tail.last;
       const origins = mode === 'wipe' ? new Map<string, OriginRow>() : this.baseOrigins;
-      const header = this.headerOf(newEpoch(), last, origins);
+      const header = this.headerOf(newEpoch(this.options.random), last, origins);
       const { generation } = await rewriteState({
         dir: this.dir,
         from: mode === 'wipe' ? undefined : this.generation,

@@ -3,6 +3,7 @@
  * directory, which this process locks for as long as it is open (a second server on it, in any
  * process, is refused with `FileLockedError` before anything there is read).
  */
+import type { RandomSource } from '../../../time/random-source.js';
 import { join } from 'node:path';
 import { makeDirectoryDurably } from '../../../store/durable-fs.js';
 import { acquireFileLock, lockPathOfDirectory } from '../../../store/file-lock.js';
@@ -20,6 +21,8 @@ export interface FileServerStorageOptions {
   readonly maxOpenHistories: number;
   readonly historyRetentionMs: number;
   readonly now: () => number;
+  /** Where new epochs come from. */
+  readonly random: RandomSource;
   readonly logger: Logger;
 }
 
@@ -38,6 +41,7 @@ export async function openFileServerStorage(options: FileServerStorageOptions): 
       maxOpenHistories: options.maxOpenHistories,
       historyRetentionMs: options.historyRetentionMs,
       now: options.now,
+      random: options.random,
     });
     let closing: Promise<void> | undefined;
     return {
