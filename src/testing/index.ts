@@ -15,7 +15,7 @@ export { SimNetwork, type SimEndpoint, type NetworkDelays, type NetworkStats } f
 export { SimDisk, type DiskStats } from './sim-disk.js';
 export { SimScheduler, type Outcome } from './sim-scheduler.js';
 export { SeededRandom } from './seeded-random.js';
-export { SimClient, SIM_BASE_URL, SHARED_TYPE, LEDGER_TYPE, type SimWait, type SimNotifier } from './sim-client.js';
+export { SimClient, SIM_BASE_URL, SHARED_TYPE, LEDGER_TYPE, type SimWait, type SimNotifier, type SimModel } from './sim-client.js';
 export { SimServer, SIM_SERVER_DATA_DIR } from './sim-server.js';
 export type { Clock, TimerHandle } from '../time/clock.js';
 export type { RandomSource } from '../time/random-source.js';

@@ -10,6 +10,7 @@ import { Credentials } from '../client/credentials.js';
 import { Realm } from '../client/realm.js';
 import type { SyncSession } from '../client/sync-session.js';
 import type { User } from '../client/user.js';
+import type { Transaction } from '../store/transaction.js';
 import { silentLogger } from '../store/logger.js';
 import { RealmFile } from '../store/realm-file.js';
 import type { FileSystem } from '../store/file-system.js';
@@ -44,6 +45,26 @@ export interface SimNotifier {
   readonly direction: 'upload' | 'download';
   readonly mode: 'reportIndefinitely' | 'forCurrentlyOutstandingWork';
   readonly reports: SyncProgress[];
+}
+
+/**
+ * Your app in the simulation: its own writes and its own invariant, run under every fault the
+ * schedule draws (see the README, "Testing your own edge cases").
+ */
+export interface SimModel {
+  /** The document types your writes touch: every replica of a partition must agree on them at the end. */
+  readonly types?: readonly string[];
+  /**
+   * One write of your app, in one transaction: called for every `write` step of the schedule
+   * on the client's open realm (the simulation adds its ledger entry to the same transaction).
+   * Read what you need with `realm`; draw choices from `random` so the seed replays them.
+   */
+  write?(tx: Transaction, context: { readonly realm: Realm; readonly client: number; readonly random: SeededRandom }): void;
+  /**
+   * Your invariant over one replica: a message saying what is wrong, or `undefined`. Checked
+   * after every step on every open realm, and at the end once they agree.
+   */
+  check?(realm: Realm, context: { readonly client: number }): string | undefined;
 }
 
 /** Where violations found inside callbacks go. */
@@ -84,6 +105,8 @@ export class SimClient {
     private readonly report: ViolationSink,
     /** ms this machine's wall clock runs ahead of (or behind) the world's. */
     private readonly skewMs: number,
+    /** Your app's writes and invariant, if any. */
+    private readonly model: SimModel | undefined,
   ) {
     this.name = `c${index}`;
     this.email = `${this.name}@sim.example`;
@@ -154,13 +177,15 @@ export class SimClient {
     this.realm = undefined;
   }
 
-  /** One transaction: a field of a shared document and a new ledger entry. */
+  /** One transaction: a field of a shared document (or the model's own write) and a new ledger entry. */
   write(doc: number, field: number): void {
+    const { model } = this;
     const realm = this.realm;
     if (realm === undefined) return;
     const entry = `${this.name}-${this.writes++}`;
     realm.write((tx) => {
-      tx.put(SHARED_TYPE, `d${doc}`, { [`f${field}`]: `${entry}` });
+      if (model?.write !== undefined) model.write(tx, { realm, client: this.index, random: this.random });
+      else tx.put(SHARED_TYPE, `d${doc}`, { [`f${field}`]: `${entry}` });
       tx.put(LEDGER_TYPE, entry, { by: this.name });
     });
     this.written.add(entry);
@@ -273,7 +298,15 @@ export class SimClient {
   contents(): string | undefined {
     const realm = this.realm;
     if (realm === undefined) return undefined;
-    return JSON.stringify([realm.objects(SHARED_TYPE), realm.objects(LEDGER_TYPE).map((d) => d.id)]);
+    const types = new Set([SHARED_TYPE, ...(this.model?.types ?? [])]);
+    return JSON.stringify([...types].sort().map((type) => realm.objects(type)).concat([realm.objects(LEDGER_TYPE).map((d) => d.id) as never]));
+  }
+
+  /** The model's invariant over this replica, if it has one and the realm is open. */
+  checkModel(): string | undefined {
+    const realm = this.realm;
+    if (realm === undefined || this.model?.check === undefined) return undefined;
+    return this.model.check(realm, { client: this.index });
   }
 
   /** The ledger entries in the replica now. */

@@ -3,7 +3,7 @@
  * network, running a schedule step by step and checking the invariants after every step.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { SimClient, SHARED_TYPE } from './sim-client.js';
+import { SimClient, SHARED_TYPE, type SimModel } from './sim-client.js';
 import { SimClock } from './sim-clock.js';
 import { SimNetwork } from './sim-network.js';
 import { SimScheduler } from './sim-scheduler.js';
@@ -68,6 +68,8 @@ export class SimWorld {
     readonly shape: RunShape,
     /** Keep the trace's lines (for a failure's report); the digest is kept either way. */
     private readonly keepLines = false,
+    /** Your app's writes and invariant. */
+    model?: SimModel,
   ) {
     const random = new SeededRandom(seed);
     this.started = this.clock.now();
@@ -82,7 +84,7 @@ export class SimWorld {
     this.server = new SimServer(this.clock, this.network, random.fork(), users);
     for (let i = 0; i < shape.clients; i++) {
       const skew = random.pick([0, 0, 5, -5, 40, -300]);
-      this.clients.push(new SimClient(i, `p${i % shape.partitions}`, `pw-${i}`, this.clock, this.network, random.fork(), (m) => this.violate(m), skew));
+      this.clients.push(new SimClient(i, `p${i % shape.partitions}`, `pw-${i}`, this.clock, this.network, random.fork(), (m) => this.violate(m), skew, model));
     }
   }
 
@@ -254,6 +256,10 @@ export class SimWorld {
       const connection = session.connectionState;
       if (OFFLINE_STATES.has(state) && connection !== 'disconnected') this.violate(`${client.name}: session ${state} but ${connection} (§1.7)`);
     }
+    for (const client of this.clients) {
+      const broken = client.checkModel();
+      if (broken !== undefined) this.violate(`${client.name}: your invariant: ${broken}`);
+    }
   }
 
   /**
@@ -281,6 +287,10 @@ export class SimWorld {
       this.violate(`at the end ${pending.length} waits never settled: ${pending.slice(0, 5).join(', ')}`);
     }
     if (!agreed) this.violate(`at the end the replicas do not agree: ${this.disagreement()}`);
+    for (const client of this.clients) {
+      const broken = client.checkModel();
+      if (broken !== undefined) this.violate(`${client.name}: your invariant, at the end: ${broken}`);
+    }
     for (const client of this.clients) {
       const have = client.ledger();
       const lost = [...client.confirmed].filter((entry) => !have.has(entry));

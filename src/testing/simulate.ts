@@ -6,6 +6,7 @@
 import { generateSchedule, describeStep, type FaultOptions, type RunShape, type Step } from './schedule.js';
 import { SeededRandom } from './seeded-random.js';
 import { SimWorld, type RunStats, type Violation } from './sim-world.js';
+import type { SimModel } from './sim-client.js';
 
 /** Options of {@link simulate}. */
 export interface SimulateOptions {
@@ -23,6 +24,8 @@ export interface SimulateOptions {
   readonly schedule?: readonly Step[];
   /** Keeps the trace's lines in the result (`trace`); the digest is computed either way. */
   readonly keepTrace?: boolean;
+  /** Your app's own writes and invariant, run under the same faults (README, "Testing your own edge cases"). */
+  readonly model?: SimModel;
 }
 
 /** What {@link simulate} found. */
@@ -62,6 +65,14 @@ export function planRun(options: SimulateOptions): { readonly shape: RunShape; r
     if (!(key in DEFAULT_FAULTS)) throw new TypeError(`simulate: unknown fault ${key}`);
     if (typeof value !== 'boolean') throw new TypeError(`simulate: faults.${key} must be a boolean`);
   }
+  const { model } = options;
+  if (model !== undefined) {
+    if (typeof model !== 'object' || model === null) throw new TypeError('simulate: model must be an object { types?, write?, check? }');
+    for (const key of Object.keys(model)) if (!['types', 'write', 'check'].includes(key)) throw new TypeError(`simulate: unknown option model.${key}`);
+    if (model.write !== undefined && typeof model.write !== 'function') throw new TypeError('simulate: model.write must be a function (tx, { realm, client, random }) => void');
+    if (model.check !== undefined && typeof model.check !== 'function') throw new TypeError('simulate: model.check must be a function (realm, { client }) => string | undefined');
+    if (model.types !== undefined && (!Array.isArray(model.types) || !model.types.every((t) => typeof t === 'string'))) throw new TypeError('simulate: model.types must be an array of document type names');
+  }
   const shape: RunShape = { clients, partitions, documents: 4, fields: 3, faults };
   const schedule = options.schedule ?? generateSchedule(new SeededRandom(seed ^ 0x5eed), shape, steps);
   return { shape, schedule };
@@ -70,7 +81,7 @@ export function planRun(options: SimulateOptions): { readonly shape: RunShape; r
 /** Runs one simulation; resolves with what it found (it rejects only on bad options). */
 export async function simulate(options: SimulateOptions): Promise<SimulationResult> {
   const { shape, schedule } = planRun(options);
-  const world = new SimWorld(options.seed, shape, options.keepTrace === true);
+  const world = new SimWorld(options.seed, shape, options.keepTrace === true, options.model);
   try {
     await world.boot();
     for (const step of schedule) {
