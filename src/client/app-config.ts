@@ -5,6 +5,7 @@ import type { Logger } from '../store/logger.js';
 import { stderrLogger } from '../store/logger.js';
 import type { Transport } from '../transport/transport.js';
 import { isClock, systemClock, type Clock } from '../time/clock.js';
+import { nodeFileSystem, type FileSystem } from '../store/file-system.js';
 import { cryptoRandom, type RandomSource } from '../time/random-source.js';
 import type { AuthTransport } from '../transport/auth-transport.js';
 import { fetchAuthTransport } from '../transport/fetch-auth-transport.js';
@@ -76,6 +77,12 @@ export interface AppConfig {
   /** The socket implementation; WebSockets by default. */
   readonly transport?: Transport;
   /**
+   * The file port: every file the runtime reads or writes (realm files, locks, user folders,
+   * pending error actions) goes through it. The real file system by default; a simulation
+   * passes a simulated disk (`sync-session/testing`), whose crashes keep only what was synced.
+   */
+  readonly fileSystem?: FileSystem;
+  /**
    * How login and token refresh requests are sent; `fetch` by default. It resolves with any
    * answer the node gives (a 401 included) and rejects only when there was none, which sends the
    * request to the next node (docs/SEMANTICS.md §2.8).
@@ -103,6 +110,7 @@ export interface ResolvedAppConfig {
   readonly stopInspect: () => void;
   readonly logger: Logger;
   readonly transport: Transport | undefined;
+  readonly fileSystem: FileSystem;
   readonly authTransport: AuthTransport;
 }
 
@@ -156,6 +164,7 @@ const appSchema = obj({
   inspect: inspectSchema,
   logger: withMethods('a Logger (an object with info and warn methods)', ['info', 'warn']),
   transport: withMethods('a Transport (an object with a connect method)', ['connect']),
+  fileSystem: withMethods('a FileSystem (the file port of sync-session/testing)', ['openSync', 'writeSync', 'fsyncSync', 'tryLockFile']),
   authTransport: withMethods('an AuthTransport (an object with a request method)', ['request']),
 });
 
@@ -182,6 +191,7 @@ export function resolveAppConfig(config: AppConfig): ResolvedAppConfig {
     ...inspection,
     logger,
     transport: given.transport,
+    fileSystem: given.fileSystem ?? nodeFileSystem,
     authTransport: given.authTransport ?? fetchAuthTransport,
   };
 }

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { FileSystem } from '../store/file-system.js';
 import { join } from 'node:path';
 import type { ErrorAction } from '../../machines/types.js';
 import { makeDirectoryDurably, PRIVATE_FILE_MODE } from '../store/durable-fs.js';
@@ -35,7 +35,10 @@ export class PendingActions {
    */
   private cached: readonly RecordedAction[] | undefined;
 
-  constructor(private readonly storageDir: string) {
+  constructor(
+    private readonly storageDir: string,
+    private readonly fs: FileSystem,
+  ) {
     this.path = join(storageDir, FILE);
   }
 
@@ -46,7 +49,7 @@ export class PendingActions {
 
   private read(): RecordedAction[] {
     try {
-      const parsed: unknown = JSON.parse(readFileSync(this.path, 'utf8'));
+      const parsed: unknown = JSON.parse(this.fs.readFileSync(this.path, 'utf8'));
       return Array.isArray(parsed) ? parsed.filter(isRecord).map(({ action, realmPath }) => ({ action, realmPath })) : [];
     } catch {
       return [];
@@ -64,13 +67,13 @@ export class PendingActions {
   }
 
   private save(list: readonly RecordedAction[]): void {
-    makeDirectoryDurably(this.storageDir);
+    makeDirectoryDurably(this.fs, this.storageDir);
     // Write and rename: a crash leaves the old list or the new one, never half of one. Private
     // (0600) whatever the umask: the list names the user's realm files.
     const tmp = `${this.path}.tmp`;
-    writeFileSync(tmp, JSON.stringify(list), { mode: PRIVATE_FILE_MODE });
-    chmodSync(tmp, PRIVATE_FILE_MODE);
-    renameSync(tmp, this.path);
+    this.fs.writeFileSync(tmp, JSON.stringify(list), { mode: PRIVATE_FILE_MODE });
+    this.fs.chmodSync(tmp, PRIVATE_FILE_MODE);
+    this.fs.renameSync(tmp, this.path);
     this.cached = [...list];
   }
 }
@@ -82,19 +85,19 @@ export class PendingActions {
  * open is left alone, and `FileLockedError` says so. The lock file stays: the path's next file
  * is guarded by it.
  */
-export function runErrorAction(action: ErrorAction, realmPath: string): string | undefined {
-  if (!existsSync(realmPath)) return undefined;
-  const lock = acquireFileLock(realmPath, lockPathOfFile(realmPath));
+export function runErrorAction(fs: FileSystem, action: ErrorAction, realmPath: string, now: () => number = Date.now): string | undefined {
+  if (!fs.existsSync(realmPath)) return undefined;
+  const lock = acquireFileLock(fs, realmPath, lockPathOfFile(realmPath));
   try {
     if (action === 'deleteLocalFile') {
-      rmSync(realmPath);
+      fs.rmSync(realmPath);
       return undefined;
     }
-    const backup = `${realmPath}.backup-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    renameSync(realmPath, backup);
+    const backup = `${realmPath}.backup-${new Date(now()).toISOString().replace(/[:.]/g, '-')}`;
+    fs.renameSync(realmPath, backup);
     // A file made before realm files were private keeps its mode through the rename; a backup is
     // the user's data all the same.
-    chmodSync(backup, PRIVATE_FILE_MODE);
+    fs.chmodSync(backup, PRIVATE_FILE_MODE);
     return backup;
   } finally {
     lock.release();

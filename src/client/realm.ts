@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Json } from '../protocol/json.codec.js';
+import type { FileSystem } from '../store/file-system.js';
 import type { RealmChange, RealmFile } from '../store/realm-file.js';
 import { RealmClosedError } from '../store/store-errors.js';
 import type { Transaction } from '../store/transaction.js';
@@ -26,14 +26,14 @@ export interface RealmConfiguration {
  * like the partition, it cannot lead out of `storageDir`. A file an earlier version left under
  * the raw id (a plain one only) is kept using, so its unsynced changes are not stranded.
  */
-function syncedRealmPath(storageDir: string, userId: string, partition: string): string {
+function syncedRealmPath(fs: FileSystem, storageDir: string, userId: string, partition: string): string {
   const path = defaultRealmPath(storageDir, userId, partition);
-  if (!existsSync(path)) {
+  if (!fs.existsSync(path)) {
     const legacy = legacyRealmPath(storageDir, userId, partition);
     // A folder that names another user is that user's encoded folder, not this one's legacy one.
-    if (legacy !== undefined && existsSync(legacy) && (userFolderOwner(dirname(legacy)) ?? userId) === userId) return legacy;
+    if (legacy !== undefined && fs.existsSync(legacy) && (userFolderOwner(fs, dirname(legacy)) ?? userId) === userId) return legacy;
   }
-  claimUserFolder(dirname(path), userId);
+  claimUserFolder(fs, dirname(path), userId);
   return path;
 }
 
@@ -62,7 +62,7 @@ export class Realm {
     }
     checkSyncConfiguration(config.sync);
     const app = App.of(config.sync.user);
-    const path = config.path ?? syncedRealmPath(app.config.storageDir, config.sync.user.id, config.sync.partition);
+    const path = config.path ?? syncedRealmPath(app.config.fileSystem, app.config.storageDir, config.sync.user.id, config.sync.partition);
     const { file, session } = app.syncManager.openHandle(path, config.sync);
     const realm = new Realm(path, file, () => app.syncManager.closeHandle(path));
     if (session !== undefined) realmSessions.set(realm, session);

@@ -1,4 +1,4 @@
-import { closeSync, constants, lstatSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
+import type { FileStat, FileSystem } from '../store/file-system.js';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { checkMagic, RECORD_LOG_MAGIC } from '../store/record-framing.js';
 import { InvalidActionTokenError } from './errors.js';
@@ -37,40 +37,40 @@ export function checkRecordablePath(storageDir: string, realmPath: unknown): str
  * directory is a symlink leading out, a symlink or anything but a regular file, and a file that
  * does not start as a realm file does.
  */
-export function resolveRecordedRealmPath(storageDir: string, realmPath: unknown): string | undefined {
+export function resolveRecordedRealmPath(fs: FileSystem, storageDir: string, realmPath: unknown): string | undefined {
   const absolute = checkRecordablePath(storageDir, realmPath);
   let realDir: string;
   let realRoot: string;
   try {
-    realRoot = realpathSync(storageDir);
-    realDir = realpathSync(dirname(absolute));
+    realRoot = fs.realpathSync(storageDir);
+    realDir = fs.realpathSync(dirname(absolute));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
   if (!inside(realRoot, realDir)) throw new InvalidActionTokenError(`a recorded error action names a path that leads out of storageDir: ${absolute}`);
   const real = join(realDir, basename(absolute));
-  let stat: Stats;
+  let stat: FileStat;
   try {
-    stat = lstatSync(real);
+    stat = fs.lstatSync(real);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
   if (!stat.isFile()) throw new InvalidActionTokenError(`a recorded error action names something that is not a plain realm file: ${absolute}`);
-  if (!startsLikeARealmFile(real)) throw new InvalidActionTokenError(`a recorded error action names a file that is not a realm file: ${absolute}`);
+  if (!startsLikeARealmFile(fs, real)) throw new InvalidActionTokenError(`a recorded error action names a file that is not a realm file: ${absolute}`);
   return real;
 }
 
 /** A realm file starts with the record-log magic, or a torn prefix of it (a creation cut short). */
-function startsLikeARealmFile(file: string): boolean {
+function startsLikeARealmFile(fs: FileSystem, file: string): boolean {
   // O_NOFOLLOW: a symlink swapped in since the lstat is not followed.
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   try {
     const head = Buffer.alloc(RECORD_LOG_MAGIC.length);
-    const n = readSync(fd, head, 0, head.length, 0);
+    const n = fs.readSync(fd, head, 0, head.length, 0);
     return checkMagic(head.subarray(0, n)) !== 'foreign';
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
 }

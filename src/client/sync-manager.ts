@@ -37,7 +37,7 @@ export class SyncManager {
 
   /** @internal Made by `App`. */
   constructor(private readonly config: ResolvedAppConfig) {
-    this.pending = new PendingActions(config.storageDir);
+    this.pending = new PendingActions(config.storageDir, config.fileSystem);
   }
 
   /** Every session of `user`. */
@@ -126,7 +126,7 @@ export class SyncManager {
     if (this.stores.has(token.realmPath)) throw new Error(`immediatelyHandleError: close every handle on ${token.realmPath} first`);
     this.sessions.get(token.realmPath)?.dispose();
     this.sessions.delete(token.realmPath);
-    const backup = runErrorAction(token.action, token.realmPath);
+    const backup = runErrorAction(this.config.fileSystem, token.action, token.realmPath, () => this.config.clock.now());
     useUpErrorActionToken(token);
     this.pending.remove(token.realmPath);
     return backup;
@@ -163,8 +163,8 @@ export class SyncManager {
   runPendingActions(): void {
     for (const recorded of this.pending.list()) {
       try {
-        const path = resolveRecordedRealmPath(this.config.storageDir, recorded.realmPath);
-        if (path !== undefined) runErrorAction(recorded.action, path);
+        const path = resolveRecordedRealmPath(this.config.fileSystem, this.config.storageDir, recorded.realmPath);
+        if (path !== undefined) runErrorAction(this.config.fileSystem, recorded.action, path, () => this.config.clock.now());
         this.config.logger.info('ran a pending error action', { action: recorded.action, path: recorded.realmPath });
       } catch (error) {
         const refused = error instanceof InvalidActionTokenError;
@@ -193,7 +193,7 @@ export class SyncManager {
   /** How the app opens the realm file at `path`: its logger, durability, clock and randomness. */
   private fileOptions(path: string): RealmFileOptions {
     const { clock } = this.config;
-    return { path, logger: this.config.logger, durability: this.config.durability, createLazily: true, now: () => clock.now(), random: this.config.random };
+    return { path, logger: this.config.logger, durability: this.config.durability, createLazily: true, now: () => clock.now(), random: this.config.random, fileSystem: this.config.fileSystem };
   }
 
   private connectionFor(user: User): SharedConnection {

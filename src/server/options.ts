@@ -5,6 +5,7 @@ import { timerMs } from '../config/timing.js';
 import type { LoginAttemptLimits } from './login-limiter.js';
 import type { StorageChange } from './storage/change-feed.js';
 import { isClock, systemClock, type Clock } from '../time/clock.js';
+import { nodeFileSystem, type FileSystem } from '../store/file-system.js';
 import { cryptoRandom, type RandomSource } from '../time/random-source.js';
 import { DEFAULT_PASSWORD_COST, passwordCostProblem, type PasswordCost } from './password-hash.js';
 
@@ -111,6 +112,11 @@ export interface ServerOptions {
   readonly clock?: Clock;
   /** Where new partition epochs come from (`crypto.randomBytes` by default); a simulation passes a seeded source. */
   readonly random?: RandomSource;
+  /**
+   * The file port of the file backend (`dataDir`): the real file system by default; a
+   * simulation's disk (`sync-session/testing`), whose crashes keep only what was synced. Not with `postgres`.
+   */
+  readonly fileSystem?: FileSystem;
   readonly logger?: Logger;
   /**
    * Most bytes a socket may have waiting to be sent (what the socket buffers plus the replies
@@ -138,7 +144,7 @@ export interface ServerOptions {
 
 /** Where a server keeps its data: `dataDir`, or the database of `postgres`. */
 export type StorageChoice =
-  | { readonly kind: 'file'; readonly dataDir: string }
+  | { readonly kind: 'file'; readonly dataDir: string; readonly fileSystem: FileSystem }
   | {
       readonly kind: 'postgres';
       readonly url: string;
@@ -148,7 +154,7 @@ export type StorageChoice =
     };
 
 /** `ServerOptions` with every default filled in. */
-export interface ResolvedServerOptions extends Required<Omit<ServerOptions, 'secret' | 'logger' | 'loginAttempts' | 'dataDir' | 'postgres' | 'pollIntervalMs' | 'dropNotifications' | 'postgresPoolSize'>> {
+export interface ResolvedServerOptions extends Required<Omit<ServerOptions, 'secret' | 'logger' | 'loginAttempts' | 'dataDir' | 'postgres' | 'pollIntervalMs' | 'dropNotifications' | 'postgresPoolSize' | 'fileSystem'>> {
   readonly storage: StorageChoice;
   readonly secret: string | undefined;
   readonly loginAttempts: LoginAttemptLimits;
@@ -218,6 +224,7 @@ const serverSchema = obj({
   now: func('a function returning milliseconds since the epoch'),
   clock: custom('a Clock { now, setTimeout, clearTimeout }', isClock),
   random: func('a function (n) => Uint8Array of n random bytes'),
+  fileSystem: withMethods('a FileSystem (the file port of sync-session/testing)', ['openSync', 'writeSync', 'fsyncSync', 'tryLockFile']),
   logger: withMethods('a Logger (an object with info and warn methods)', ['info', 'warn']),
   maxSocketBufferBytes: bytesSchema,
   maxFramesPerSecond: countSchema,
@@ -245,6 +252,9 @@ export function checkServerOptions(options: unknown): asserts options is ServerO
   }
   if ((options as ServerOptions).now !== undefined && (options as ServerOptions).clock !== undefined) {
     throw new TypeError('startServer: now and clock are two clocks: give one of them (a clock has its own now)');
+  }
+  if (postgres !== undefined && (options as ServerOptions).fileSystem !== undefined) {
+    throw new TypeError('startServer: fileSystem is the file port of dataDir; a postgres server keeps no files');
   }
   if (dataDir !== undefined && postgres !== undefined) {
     throw new TypeError('startServer: dataDir and postgres are two places for the same data: give one of them');
@@ -282,7 +292,7 @@ export function resolveServerOptions(options: ServerOptions, logger: Logger): Re
     storage:
       options.postgres !== undefined
         ? { kind: 'postgres', url: options.postgres, poolSize: options.postgresPoolSize ?? 10, pollIntervalMs: options.pollIntervalMs ?? 1_000, dropNotifications: options.dropNotifications }
-        : { kind: 'file', dataDir: options.dataDir! },
+        : { kind: 'file', dataDir: options.dataDir!, fileSystem: options.fileSystem ?? nodeFileSystem },
     users,
     permissions: options.permissions ?? (() => 'readWrite'),
     accessTokenTtlMs: options.accessTokenTtlMs ?? 30 * 60_000,

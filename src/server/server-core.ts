@@ -119,6 +119,7 @@ function openStorage(config: ResolvedServerOptions, logger: Logger): Promise<Ser
     historyRetentionMs: config.historyRetentionMs,
     now: config.now,
     random: config.random,
+    fileSystem: storage.fileSystem,
     logger,
   });
 }

@@ -1,9 +1,10 @@
 /**
  * The few synchronous file-system steps that durability rests on, each in one place so that the
- * order of write, fsync and rename is easy to audit.
+ * order of write, fsync and rename is easy to audit. Each takes the file port it works on
+ * (`file-system.ts`): the real file system, or a simulated disk.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { FileSystem } from './file-system.js';
 
 /**
  * The mode of every file the store creates: realm files and histories hold a user's data, so
@@ -16,7 +17,7 @@ export const PRIVATE_FILE_MODE = 0o600;
 export const PRIVATE_DIRECTORY_MODE = 0o700;
 
 /** Writes all of `bytes` at `position`, looping over short writes (allowed by POSIX, rare on regular files). */
-export function writeFully(fd: number, bytes: Uint8Array, position: number): void {
+export function writeFully(fs: FileSystem, fd: number, bytes: Uint8Array, position: number): void {
   let done = 0;
   while (done < bytes.length) {
     const n = fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
@@ -26,7 +27,7 @@ export function writeFully(fd: number, bytes: Uint8Array, position: number): voi
 }
 
 /** Reads the whole of an open file. */
-export function readFully(fd: number): Buffer {
+export function readFully(fs: FileSystem, fd: number): Buffer {
   const size = fs.fstatSync(fd).size;
   const out = Buffer.allocUnsafe(size);
   let done = 0;
@@ -44,11 +45,21 @@ export function readFully(fd: number): Buffer {
  * promised durable, and one directory fsync then covers every file created in it so far
  * (thousands of realm files created together cost one, not thousands).
  */
-const unsyncedDirectories = new Set<string>();
+const unsyncedByFileSystem = new WeakMap<FileSystem, Set<string>>();
+
+/** The directories of `fs` with an entry not durable yet (one set per file system: two disks may hold one path). */
+function unsyncedOf(fs: FileSystem): Set<string> {
+  let set = unsyncedByFileSystem.get(fs);
+  if (set === undefined) {
+    set = new Set();
+    unsyncedByFileSystem.set(fs, set);
+  }
+  return set;
+}
 
 /** Records that `dir` got a new entry that is not durable yet (see {@link syncDirectoryIfPending}). */
-export function noteNewEntry(dir: string): void {
-  unsyncedDirectories.add(path.resolve(dir));
+export function noteNewEntry(fs: FileSystem, dir: string): void {
+  unsyncedOf(fs).add(path.resolve(dir));
 }
 
 /**
@@ -56,19 +67,20 @@ export function noteNewEntry(dir: string): void {
  * returns, every file {@link noteNewEntry} was called for before the call keeps its name across
  * power loss.
  */
-export function syncDirectoryIfPending(dir: string): void {
-  if (unsyncedDirectories.has(path.resolve(dir))) fsyncDirectory(dir);
+export function syncDirectoryIfPending(fs: FileSystem, dir: string): void {
+  if (unsyncedOf(fs).has(path.resolve(dir))) fsyncDirectory(fs, dir);
 }
 
 /**
  * Makes a directory entry change (a created or renamed file) durable. Without it, a file whose
  * data was fsynced can still vanish after power loss, because its name was never written.
  */
-export function fsyncDirectory(dir: string): void {
+export function fsyncDirectory(fs: FileSystem, dir: string): void {
   // Forgotten before the fsync, which covers every entry made before it; remembered again if
   // it fails, so another file of the directory does not take its entry for durable.
   const key = path.resolve(dir);
-  const wasPending = unsyncedDirectories.delete(key);
+  const unsynced = unsyncedOf(fs);
+  const wasPending = unsynced.delete(key);
   try {
     const fd = fs.openSync(dir, 'r');
     try {
@@ -77,7 +89,7 @@ export function fsyncDirectory(dir: string): void {
       fs.closeSync(fd);
     }
   } catch (error) {
-    if (wasPending) unsyncedDirectories.add(key);
+    if (wasPending) unsynced.add(key);
     throw error;
   }
 }
@@ -86,16 +98,16 @@ export function fsyncDirectory(dir: string): void {
  * Writes a whole new file holding exactly `bytes` and fsyncs it; on failure the partial file is
  * removed. The first half of an atomic replace: the caller renames it into place.
  */
-export function writeFileDurably(file: string, bytes: Uint8Array): void {
+export function writeFileDurably(fs: FileSystem, file: string, bytes: Uint8Array): void {
   const fd = fs.openSync(file, 'w', PRIVATE_FILE_MODE);
   try {
     // A scratch file left behind keeps its old mode through `w`: the rename must not publish it.
     fs.fchmodSync(fd, PRIVATE_FILE_MODE);
-    writeFully(fd, bytes, 0);
+    writeFully(fs, fd, bytes, 0);
     fs.fsyncSync(fd);
   } catch (error) {
     fs.closeSync(fd);
-    removeQuietly(file);
+    removeQuietly(fs, file);
     throw error;
   }
   fs.closeSync(fd);
@@ -105,7 +117,7 @@ export function writeFileDurably(file: string, bytes: Uint8Array): void {
  * Creates `dir` and its missing ancestors, and fsyncs the parent of each one created, so that a
  * file later made durable inside it cannot lose its path to power loss.
  */
-export function makeDirectoryDurably(dir: string): void {
+export function makeDirectoryDurably(fs: FileSystem, dir: string): void {
   const first = fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   if (first === undefined) return;
   const created: string[] = [];
@@ -115,11 +127,11 @@ export function makeDirectoryDurably(dir: string): void {
   }
   // mkdir's mode is masked by the umask; the directories made here are private whatever it is.
   for (const d of created) fs.chmodSync(d, PRIVATE_DIRECTORY_MODE);
-  for (const d of created.reverse()) fsyncDirectory(path.dirname(d));
+  for (const d of created.reverse()) fsyncDirectory(fs, path.dirname(d));
 }
 
 /** Removes a scratch file if it is there; cleanup that must never hide the error that caused it. */
-export function removeQuietly(file: string): void {
+export function removeQuietly(fs: FileSystem, file: string): void {
   try {
     fs.rmSync(file, { force: true });
   } catch {

@@ -14,6 +14,7 @@ import { openRecordLog, type Durability, type RecordLog, type RefusedRecord } fr
 import { InvalidInputError } from './store-errors.js';
 import { decodeStoreRecord, encodeStoreRecord, STORE_FORMAT, type StoreRecord } from './store-records.js';
 import { cryptoRandom, type RandomSource } from '../time/random-source.js';
+import { nodeFileSystem, type FileSystem } from './file-system.js';
 
 /** Options of `RealmFile.open`. */
 export interface RealmFileOptions {
@@ -27,6 +28,8 @@ export interface RealmFileOptions {
   now?: () => number;
   /** Where a new file ident comes from (at creation and at each client reset). Default `crypto.randomBytes`. */
   random?: RandomSource;
+  /** The file port (`file-system.ts`): the real file system by default, a simulated disk in a simulation. */
+  fileSystem?: FileSystem;
   /** See `DEFAULT_COMPACTION_FACTOR` in `compaction.ts`. Default 4. */
   compactionFactor?: number;
   /**
@@ -71,7 +74,7 @@ export interface OpenedRealm {
  */
 export function openRealm<R>(options: RealmFileOptions, make: (opened: OpenedRealm) => R): R {
   if (typeof options !== 'object' || options === null) throw new InvalidInputError('RealmFile.open needs an options object');
-  const { path, durability, now = Date.now, random = cryptoRandom, compactionFactor } = options;
+  const { path, durability, now = Date.now, random = cryptoRandom, fileSystem = nodeFileSystem, compactionFactor } = options;
   const logger = options.logger ?? silentLogger;
   if (typeof path !== 'string' || path.length === 0) throw new InvalidInputError('RealmFile.open: path must be a non-empty string');
   if (typeof now !== 'function') throw new InvalidInputError('RealmFile.open: now must be a function returning milliseconds');
@@ -81,7 +84,7 @@ export function openRealm<R>(options: RealmFileOptions, make: (opened: OpenedRea
 
   // Before the log is opened: opening reads the file and may cut its tail or remove the
   // scratch file of a rewrite, which are the holder's to do.
-  const lock = acquireFileLock(path, lockPathOfFile(path));
+  const lock = acquireFileLock(fileSystem, path, lockPathOfFile(path));
   const state = new RealmState();
   let restampedChangesets = 0;
   // A stamp past the safe integers is read as the file's next reading (see `decodeStoreRecord`).
@@ -94,6 +97,7 @@ export function openRealm<R>(options: RealmFileOptions, make: (opened: OpenedRea
     opened = openRecordLog(path, {
       ...(durability === undefined ? {} : { durability }),
       createLazily: options.createLazily === true,
+      fileSystem,
       logger,
       // Every record stands on its own, checked against the state before it: one refused must
       // not take the commits after it (docs/SEMANTICS.md §7.4: nothing acknowledged is lost).

@@ -3,9 +3,9 @@
  * Bytes in, bytes out: the local realm file stores its changesets in it, the server its
  * per-partition history. All calls are synchronous except `flush()`; one process, one writer.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
+import { nodeFileSystem, type FileStat, type FileSystem } from './file-system.js';
 import { fsyncDirectory, makeDirectoryDurably, noteNewEntry, PRIVATE_FILE_MODE, readFully, removeQuietly, syncDirectoryIfPending, writeFileDurably, writeFully } from './durable-fs.js';
 import { silentLogger, type Logger } from './logger.js';
 import { RECORD_LOG_MAGIC, checkMagic, encodeRecords, payloadProblem, readRecordAt } from './record-framing.js';
@@ -40,6 +40,8 @@ export interface RecordLogOptions {
    * take every later commit with it. A torn or corrupt tail is cut either way.
    */
   readonly refusedRecords?: 'cut' | 'skip';
+  /** The file port (`file-system.ts`); the real file system by default. */
+  readonly fileSystem?: FileSystem;
 }
 
 /**
@@ -123,7 +125,17 @@ export interface OpenedRecordLog<T> {
 const MAX_REFUSAL_WARNINGS = 10;
 
 /** Paths of the logs open in this process: two writers on one file would interleave records. */
-const openPaths = new Set<string>();
+const openPathsByFileSystem = new WeakMap<FileSystem, Set<string>>();
+
+/** The paths open on `fs` in this process (one set per file system: two simulated disks may hold one path). */
+function openPathsOf(fs: FileSystem): Set<string> {
+  let set = openPathsByFileSystem.get(fs);
+  if (set === undefined) {
+    set = new Set();
+    openPathsByFileSystem.set(fs, set);
+  }
+  return set;
+}
 
 /** The scratch file next to `file` used by atomic replacement (same directory, so rename is atomic). */
 export const tempPathOf = (file: string): string => `${file}.tmp`;
@@ -148,17 +160,19 @@ export function openRecordLog<T>(
   const logger = options.logger ?? silentLogger;
   const decode: RecordDecoder<T | Buffer> = options.decode ?? ((payload) => E.right(payload));
   const refusedRecords = options.refusedRecords ?? 'cut';
+  const fs = options.fileSystem ?? nodeFileSystem;
   if (refusedRecords !== 'cut' && refusedRecords !== 'skip') throw new InvalidInputError(`refusedRecords must be 'cut' or 'skip', not ${String(refusedRecords)}`);
   const absolute = path.resolve(file);
+  const openPaths = openPathsOf(fs);
   if (openPaths.has(absolute)) throw new RecordLogError(`record log ${absolute} is already open in this process`);
 
   const dir = path.dirname(absolute);
   // Every way out registers the log alike: the path taken in this process, and a file whose
   // directory entry was never synced noted, so that the log's first sync syncs it.
   const opened = (fd: number | undefined, size: number, entryPending: boolean, found: FoundRecords<T | Buffer> = { records: [], truncatedBytes: 0, refused: [] }): OpenedRecordLog<T | Buffer> => {
-    if (entryPending && fd !== undefined) noteNewEntry(dir);
+    if (entryPending && fd !== undefined) noteNewEntry(fs, dir);
     openPaths.add(absolute);
-    return { log: new FileRecordLog(absolute, fd, size, durability, logger, entryPending), records: found.records, recovered: { truncatedBytes: found.truncatedBytes }, refused: found.refused };
+    return { log: new FileRecordLog(absolute, fd, size, durability, logger, entryPending, fs), records: found.records, recovered: { truncatedBytes: found.truncatedBytes }, refused: found.refused };
   };
   if (options.createLazily === true && !fs.existsSync(absolute)) {
     // Nothing on disk yet, and nothing made now: the directory is made with the file (`create`,
@@ -168,14 +182,14 @@ export function openRecordLog<T>(
     // the file is made.
     return opened(undefined, RECORD_LOG_MAGIC.length, true);
   }
-  makeDirectoryDurably(dir);
+  makeDirectoryDurably(fs, dir);
   const temp = tempPathOf(absolute);
   if (fs.existsSync(temp)) {
     // Left by a creation or compaction that crashed before its rename: the real file is whole.
     fs.rmSync(temp, { force: true });
     logger.info('removed the scratch file of an interrupted rewrite', { path: temp });
   }
-  const created = createQuietly(absolute, RECORD_LOG_MAGIC);
+  const created = createQuietly(fs, absolute, RECORD_LOG_MAGIC);
   if (created !== undefined) {
     // A new file is neither synced nor its directory: nothing in it is promised durable yet.
     // The first synced append makes both durable (the directory once for all files created in
@@ -187,7 +201,7 @@ export function openRecordLog<T>(
 
   const fd = fs.openSync(absolute, 'r+');
   try {
-    const bytes = readFully(fd);
+    const bytes = readFully(fs, fd);
     let magic = checkMagic(bytes.subarray(0, RECORD_LOG_MAGIC.length));
     // All zeros: a creation whose bytes never reached the disk, on a file system that shows
     // such blocks as zeros after a crash. It holds nothing, so it is a new log, not a foreign file.
@@ -196,7 +210,7 @@ export function openRecordLog<T>(
       throw new NotARecordLogError(`${absolute} is not a record log (it does not start with ${RECORD_LOG_MAGIC.toString('latin1')}); refusing to touch it`);
     }
     if (magic === 'torn') {
-      writeFully(fd, RECORD_LOG_MAGIC, 0);
+      writeFully(fs, fd, RECORD_LOG_MAGIC, 0);
       fs.ftruncateSync(fd, RECORD_LOG_MAGIC.length);
       fs.fsyncSync(fd);
       if (bytes.length > 0) logger.warn('record log header was torn; rewrote it', { path: absolute, bytes: bytes.length });
@@ -235,12 +249,12 @@ export function openRecordLog<T>(
     if (offset > RECORD_LOG_MAGIC.length) {
       // The file may have been created by a process that died before its first sync (see
       // above): its name is made durable with the records open returns.
-      noteNewEntry(dir);
+      noteNewEntry(fs, dir);
     }
     if (truncatedBytes > 0) {
       fs.ftruncateSync(fd, offset);
       fs.fsyncSync(fd);
-      syncDirectoryIfPending(dir);
+      syncDirectoryIfPending(fs, dir);
       logger.warn('record log tail was torn or corrupt; cut it at the last whole record', {
         path: absolute,
         reason: problem,
@@ -252,7 +266,7 @@ export function openRecordLog<T>(
       // A batched writer killed before its fsync leaves records only in the page cache: what
       // open returns must not vanish at the next power loss, so it is made durable now.
       fs.fdatasyncSync(fd);
-      syncDirectoryIfPending(dir);
+      syncDirectoryIfPending(fs, dir);
     }
     // An empty log (magic only) found on disk may be one created lazily: its entry is synced
     // with its first synced append, like a new one.
@@ -301,6 +315,7 @@ class FileRecordLog implements RecordLog {
     readonly durability: Durability,
     private readonly logger: Logger,
     private entryPending = false,
+    private readonly fs: FileSystem = nodeFileSystem,
   ) {}
 
   get sizeBytes(): number {
@@ -361,7 +376,7 @@ class FileRecordLog implements RecordLog {
     }
     const fd = this.fd ?? (this.released !== undefined ? this.reopen() : this.create());
     try {
-      writeFully(fd, bytes, before);
+      writeFully(this.fs, fd, bytes, before);
     } catch (error) {
       this.undoAppend(before, error);
       throw new RecordLogError(`could not append to ${this.path}: ${messageOf(error)}`, { cause: error });
@@ -377,13 +392,13 @@ class FileRecordLog implements RecordLog {
   private create(): number {
     let fd: number | undefined;
     try {
-      makeDirectoryDurably(path.dirname(this.path));
-      fd = createQuietly(this.path, Buffer.concat([RECORD_LOG_MAGIC, ...this.unwritten]));
+      makeDirectoryDurably(this.fs, path.dirname(this.path));
+      fd = createQuietly(this.fs, this.path, Buffer.concat([RECORD_LOG_MAGIC, ...this.unwritten]));
     } catch (error) {
       throw this.fail(`could not create ${this.path}: ${messageOf(error)}`, error);
     }
     if (fd === undefined) throw this.fail(`${this.path} was created by someone else while this log was open; refusing to write into it`, undefined);
-    noteNewEntry(path.dirname(this.path));
+    noteNewEntry(this.fs, path.dirname(this.path));
     this.unwritten = [];
     this.fd = fd;
     return fd;
@@ -393,9 +408,9 @@ class FileRecordLog implements RecordLog {
   private sync(): void {
     if (this.fd === undefined) return; // only lazy records, in memory: nothing is promised about them
     const size = this.size;
-    fs.fdatasyncSync(this.fd);
+    this.fs.fdatasyncSync(this.fd);
     if (this.entryPending) {
-      syncDirectoryIfPending(path.dirname(this.path));
+      syncDirectoryIfPending(this.fs, path.dirname(this.path));
       this.entryPending = false;
     }
     this.synced = size;
@@ -414,29 +429,29 @@ class FileRecordLog implements RecordLog {
     const temp = tempPathOf(this.path);
     try {
       // A log opened lazily may have no directory yet.
-      if (this.fd === undefined && this.released === undefined) makeDirectoryDurably(path.dirname(this.path));
-      writeFileDurably(temp, bytes);
-      fs.renameSync(temp, this.path);
+      if (this.fd === undefined && this.released === undefined) makeDirectoryDurably(this.fs, path.dirname(this.path));
+      writeFileDurably(this.fs, temp, bytes);
+      this.fs.renameSync(temp, this.path);
     } catch (error) {
       // Before the rename the old file is untouched: the log goes on as it was.
-      removeQuietly(temp);
+      removeQuietly(this.fs, temp);
       throw new RecordLogError(`could not rewrite ${this.path}: ${messageOf(error)}`, { cause: error });
     }
     // From here the new file is in place: the old descriptor points at an unlinked inode.
     let reopened: number;
     try {
-      reopened = fs.openSync(this.path, 'r+');
+      reopened = this.fs.openSync(this.path, 'r+');
     } catch (error) {
       // The old descriptor stays (valid, if useless) so that close() has something to close.
       throw this.fail(`could not reopen ${this.path} after rewriting it: ${messageOf(error)}`, error);
     }
-    if (this.fd !== undefined) fs.closeSync(this.fd);
+    if (this.fd !== undefined) this.fs.closeSync(this.fd);
     this.fd = reopened;
     this.released = undefined;
     this.unwritten = [];
     this.size = bytes.length;
     try {
-      fsyncDirectory(path.dirname(this.path));
+      fsyncDirectory(this.fs, path.dirname(this.path));
     } catch (error) {
       throw this.fail(`could not fsync the directory of ${this.path} after rewriting it: ${messageOf(error)}`, error);
     }
@@ -450,7 +465,7 @@ class FileRecordLog implements RecordLog {
   close(options: { readonly createMissing?: boolean } = {}): void {
     if (this.closed) return;
     this.closed = true;
-    openPaths.delete(this.path);
+    openPathsOf(this.fs).delete(this.path);
     if (this.scheduled !== undefined) clearImmediate(this.scheduled);
     this.scheduled = undefined;
     let error: unknown;
@@ -464,7 +479,7 @@ class FileRecordLog implements RecordLog {
       error = e;
       this.failure = new RecordLogError(`could not sync or create ${this.path} while closing it: ${messageOf(e)}`, { cause: e });
     }
-    if (this.fd !== undefined) fs.closeSync(this.fd);
+    if (this.fd !== undefined) this.fs.closeSync(this.fd);
     this.settleWaiters();
     if (error !== undefined) throw this.failure;
   }
@@ -479,13 +494,13 @@ class FileRecordLog implements RecordLog {
       // What a batch would have synced is synced now: nothing waits on a closed descriptor.
       if (this.unsynced && this.failure === undefined) this.sync();
       this.unsynced = false;
-      const stat = fs.fstatSync(this.fd);
+      const stat = this.fs.fstatSync(this.fd);
       identity = { ino: stat.ino, dev: stat.dev };
     } catch (e) {
       error = e;
       this.fail(`could not sync ${this.path} before releasing its descriptor: ${messageOf(e)}`, e);
     }
-    fs.closeSync(this.fd);
+    this.fs.closeSync(this.fd);
     this.fd = undefined;
     // A log that failed is never written again, so it needs no identity to reopen by.
     this.released = identity ?? { ino: -1, dev: -1 };
@@ -501,19 +516,19 @@ class FileRecordLog implements RecordLog {
     const expected = this.released!;
     let fd: number;
     try {
-      fd = fs.openSync(this.path, 'r+');
+      fd = this.fs.openSync(this.path, 'r+');
     } catch (error) {
       throw this.fail(`could not reopen ${this.path}: ${messageOf(error)}`, error);
     }
-    let stat: fs.Stats;
+    let stat: FileStat;
     try {
-      stat = fs.fstatSync(fd);
+      stat = this.fs.fstatSync(fd);
     } catch (error) {
-      fs.closeSync(fd);
+      this.fs.closeSync(fd);
       throw this.fail(`could not stat ${this.path} after reopening it: ${messageOf(error)}`, error);
     }
     if (stat.ino !== expected.ino || stat.dev !== expected.dev || stat.size !== this.size) {
-      fs.closeSync(fd);
+      this.fs.closeSync(fd);
       throw this.fail(`${this.path} was replaced or changed (${stat.size} bytes, expected ${this.size}) while its descriptor was released; refusing to write into it`, undefined);
     }
     this.fd = fd;
@@ -547,7 +562,7 @@ class FileRecordLog implements RecordLog {
   private undoAppend(before: number, cause: unknown): void {
     if (this.fd === undefined) return;
     try {
-      fs.ftruncateSync(this.fd, before);
+      this.fs.ftruncateSync(this.fd, before);
     } catch {
       this.fail(`could not undo a failed append to ${this.path}: ${messageOf(cause)}`, cause);
     }
@@ -572,7 +587,7 @@ class FileRecordLog implements RecordLog {
  * Creates `file` holding `content`, unless it exists; returns its open descriptor, or
  * `undefined` if the file was already there. Not synced (see the callers).
  */
-function createQuietly(file: string, content: Uint8Array): number | undefined {
+function createQuietly(fs: FileSystem, file: string, content: Uint8Array): number | undefined {
   let fd: number;
   try {
     fd = fs.openSync(file, 'wx+', PRIVATE_FILE_MODE);
@@ -583,10 +598,10 @@ function createQuietly(file: string, content: Uint8Array): number | undefined {
   try {
     // open's mode is masked by the umask; a log holds a user's data, so it is private whatever it is.
     fs.fchmodSync(fd, PRIVATE_FILE_MODE);
-    writeFully(fd, content, 0);
+    writeFully(fs, fd, content, 0);
   } catch (error) {
     fs.closeSync(fd);
-    removeQuietly(file);
+    removeQuietly(fs, file);
     throw error;
   }
   return fd;

@@ -117,11 +117,14 @@ export class SimWorld {
 
   /** Logs `client` in and opens its realm, as far as the network lets it within the step budget. */
   private async bringUp(client: SimClient): Promise<void> {
+    // A logged-out user logs in again (the same User: its sessions revive).
+    if (client.user !== undefined && !client.user.isLoggedIn && client.wantsLogin) client.user = undefined;
     if (client.user === undefined && client.wantsLogin) {
       const outcome = await this.scheduler.drive(client.logIn(), STEP_BUDGET_MS);
       if (outcome?.ok === false) this.note(`${client.name} login failed: ${errorName(outcome.error)}`);
     }
-    if (client.user !== undefined && client.wantsOpen && client.realm === undefined) {
+    // A realm opens for a logged-in user only (Realm.open refuses a logged-out one).
+    if (client.user?.isLoggedIn === true && client.wantsOpen && client.realm === undefined) {
       const outcome = await this.scheduler.drive(client.open(), STEP_BUDGET_MS);
       if (outcome?.ok === false) this.violate(`${client.name}: Realm.open failed: ${errorName(outcome.error)}`);
     }
@@ -181,7 +184,7 @@ export class SimWorld {
         client.close();
         return true;
       case 'reopen':
-        if (client === undefined || client.realm !== undefined) return false;
+        if (client === undefined || client.realm !== undefined || client.user?.isLoggedIn !== true) return false;
         client.wantsOpen = true;
         await this.bringUp(client);
         return true;
@@ -193,8 +196,6 @@ export class SimWorld {
       case 'login':
         if (client === undefined) return false;
         client.wantsLogin = true;
-        // A login of a user already logged in is a re-login: sessions revive.
-        if (client.user !== undefined && !client.user.isLoggedIn) client.user = undefined;
         await this.bringUp(client);
         return true;
       case 'crashClient':
@@ -277,7 +278,6 @@ export class SimWorld {
       client.wantsLogin = true;
       client.wantsOpen = true;
       client.paused = false;
-      if (client.user !== undefined && !client.user.isLoggedIn) client.user = undefined;
       await this.bringUp(client);
       client.session?.resume();
     }
@@ -287,6 +287,7 @@ export class SimWorld {
       this.violate(`at the end ${pending.length} waits never settled: ${pending.slice(0, 5).join(', ')}`);
     }
     if (!agreed) this.violate(`at the end the replicas do not agree: ${this.disagreement()}`);
+    if (!agreed && process.env.SIM_DEBUG) for (const c of this.clients) console.log(c.name, c.contents(), c.session?.state, c.session?.connectionState);
     for (const client of this.clients) {
       const broken = client.checkModel();
       if (broken !== undefined) this.violate(`${client.name}: your invariant, at the end: ${broken}`);

@@ -50,7 +50,7 @@ describe('App({ clock }): the runtime sets every timer on the clock it is given'
     expect(connects).toBe(1);
     // The server cuts every socket: the chart backs off on the given clock, not on Node's.
     await server.close();
-    await eventually(() => expect(session.connectionState).not.toBe('connected'));
+    await eventually(() => session.connectionState !== 'connected', 'the session to see the server go');
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(connects).toBe(1);
     expect(clock.pending).toBeGreaterThan(0);

@@ -1,3 +1,4 @@
+import { nodeFileSystem } from '../../src/store/file-system.js';
 import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,12 +11,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('PrivateLog', () => {
   it('creates the file 0600, and reads back every appended record', () => {
     const path = join(dir, 'a.jsonl');
-    const log = PrivateLog.open(path);
+    const log = PrivateLog.open(nodeFileSystem, path);
     log.append({ revoked: 'u1' });
     log.append({ revoked: 'u2' });
     log.close();
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    const again = PrivateLog.open(path);
+    const again = PrivateLog.open(nodeFileSystem, path);
     expect(again.records).toEqual([{ revoked: 'u1' }, { revoked: 'u2' }]);
     again.close();
   });
@@ -23,7 +24,7 @@ describe('PrivateLog', () => {
   it('drops a torn last line (a write cut by a crash) and appends after what was whole', () => {
     const path = join(dir, 'torn.jsonl');
     writeFileSync(path, '{"revoked":"u1"}\n{"revok');
-    const log = PrivateLog.open(path);
+    const log = PrivateLog.open(nodeFileSystem, path);
     expect(log.records).toEqual([{ revoked: 'u1' }]);
     log.append({ revoked: 'u3' });
     log.close();
@@ -34,9 +35,9 @@ describe('PrivateLog', () => {
     const path = join(dir, 'damaged.jsonl');
     writeFileSync(path, '{"revoked":"u1"}\n');
     chmodSync(path, 0o644);
-    PrivateLog.open(path).close();
+    PrivateLog.open(nodeFileSystem, path).close();
     expect(statSync(path).mode & 0o777).toBe(0o600);
     appendFileSync(path, 'not json\n{"revoked":"u2"}\n');
-    expect(() => PrivateLog.open(path)).toThrow('line 2 is damaged');
+    expect(() => PrivateLog.open(nodeFileSystem, path)).toThrow('line 2 is damaged');
   });
 });

@@ -1,3 +1,4 @@
+import { nodeFileSystem } from '../../../src/store/file-system.js';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +23,7 @@ runAuthStoreAcceptance('file', async () => {
   mkdirSync(dataDir, { recursive: true });
   const append = (kind: AuthRecordKind, text: string) => appendFileSync(join(dataDir, fileOf(kind)), text, { mode: 0o600 });
   return {
-    open: () => openFileAuthStore(dataDir),
+    open: () => openFileAuthStore(nodeFileSystem, dataDir),
     teardown: async () => rmSync(dataDir, { recursive: true, force: true }),
     faults: {
       tearLastRecord: async (kind) => append(kind, kind === 'user' ? '{"email":"torn@example.com","userId":"to' : '{"revoked":"to'),
@@ -52,7 +53,7 @@ describe('the file auth store', () => {
     writeFileSync(join(dataDir, USERS_FILE), oldUsers, { mode: 0o644 });
     writeFileSync(join(dataDir, REVOCATIONS_FILE), oldRevocations, { mode: 0o600 });
     writeFileSync(join(dataDir, TOKEN_SECRET_FILE), oldSecret, { mode: 0o600 });
-    const store = await openFileAuthStore(dataDir);
+    const store = await openFileAuthStore(nodeFileSystem, dataDir);
     try {
       expect(await store.users()).toEqual([{ email: 'ann@example.com', userId: 'user-0123456789abcdef', password }]);
       expect(await store.revokedUsers()).toEqual(['anon-1']);
@@ -74,7 +75,7 @@ describe('the file auth store', () => {
 
   it('makes a missing dataDir, and the secret file as one 0600 line of its own', async () => {
     const dataDir = join(freshDir(), 'nested');
-    const store = await openFileAuthStore(dataDir);
+    const store = await openFileAuthStore(nodeFileSystem, dataDir);
     const secret = await store.tokenSecret();
     await store.close();
     expect(readFileSync(join(dataDir, TOKEN_SECRET_FILE), 'utf8')).toBe(`${secret}\n`);
@@ -118,7 +119,7 @@ describe('a process revoking users in a loop, killed with SIGKILL at a random in
       const file = readFileSync(join(dataDir, REVOCATIONS_FILE));
       if (file.length > 0 && file[file.length - 1] !== 0x0a) torn++;
 
-      const store = await openFileAuthStore(dataDir);
+      const store = await openFileAuthStore(nodeFileSystem, dataDir);
       const revoked = await store.revokedUsers();
       await store.close();
       const kept = new Set(revoked);

@@ -1,3 +1,4 @@
+import type { FileSystem } from '../../../store/file-system.js';
 import { join } from 'node:path';
 import { makeDirectoryDurably } from '../../../store/durable-fs.js';
 import type { AuthStore } from '../server-storage.js';
@@ -19,11 +20,11 @@ export const REVOCATIONS_FILE = 'revoked-users.jsonl';
  * A damaged record (a whole line that is not JSON) rejects naming the file and line. The caller
  * holds the lock of `dataDir`: the files have one writer.
  */
-export async function openFileAuthStore(dataDir: string): Promise<AuthStore> {
-  makeDirectoryDurably(dataDir);
-  const users = PrivateLog.open(join(dataDir, USERS_FILE));
+export async function openFileAuthStore(fs: FileSystem, dataDir: string): Promise<AuthStore> {
+  makeDirectoryDurably(fs, dataDir);
+  const users = PrivateLog.open(fs, join(dataDir, USERS_FILE));
   try {
-    return new FileAuthStore(dataDir, users, PrivateLog.open(join(dataDir, REVOCATIONS_FILE)));
+    return new FileAuthStore(fs, dataDir, users, PrivateLog.open(fs, join(dataDir, REVOCATIONS_FILE)));
   } catch (error) {
     // A failed open holds no file of dataDir.
     users.close();
@@ -48,6 +49,7 @@ class FileAuthStore implements AuthStore {
   private closed = false;
 
   constructor(
+    private readonly fs: FileSystem,
     private readonly dataDir: string,
     private readonly usersLog: PrivateLog,
     private readonly revocationsLog: PrivateLog,
@@ -87,7 +89,7 @@ class FileAuthStore implements AuthStore {
 
   async tokenSecret(): Promise<string> {
     this.checkOpen();
-    this.secret ??= readTokenSecret(this.dataDir) ?? storeNewTokenSecret(this.dataDir);
+    this.secret ??= readTokenSecret(this.fs, this.dataDir) ?? storeNewTokenSecret(this.fs, this.dataDir);
     return this.secret;
   }
 

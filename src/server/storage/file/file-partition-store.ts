@@ -3,6 +3,7 @@
  * (`partition-files.ts`), opened on first use, and at most `maxOpenHistories` of them holding
  * files at once.
  */
+import { nodeFileSystem, type FileSystem } from '../../../store/file-system.js';
 import { cryptoRandom, type RandomSource } from '../../../time/random-source.js';
 import type { Logger } from '../../../store/logger.js';
 import { OpenFileBudget } from '../../open-file-budget.js';
@@ -35,6 +36,8 @@ export interface FilePartitionStoreOptions {
   readonly now?: () => number;
   /** Where new epochs come from (default `crypto.randomBytes`). */
   readonly random?: RandomSource;
+  /** The file port (default: the real file system). */
+  readonly fileSystem?: FileSystem;
 }
 
 /** A {@link PartitionStore} on files. */
@@ -78,6 +81,7 @@ class FileStore implements FilePartitionStore {
       historyRetentionMs: options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS,
       now: options.now ?? Date.now,
       random: options.random ?? cryptoRandom,
+      fileSystem: options.fileSystem ?? nodeFileSystem,
     };
   }
 

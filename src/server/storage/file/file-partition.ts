@@ -2,7 +2,7 @@
  * One partition of the file backend: a state file plus tail segments in its own directory
  * (`partition-files.ts`), and in memory only their bookkeeping. See `PartitionHandle`.
  */
-import * as fs from 'node:fs';
+import type { FileSystem } from '../../../store/file-system.js';
 import { randomHex, type RandomSource } from '../../../time/random-source.js';
 import { join } from 'node:path';
 import type { Changeset, ServerChangeset } from '../../../protocol/changeset.codec.js';
@@ -42,6 +42,8 @@ export interface FilePartitionOptions {
   /** For the folds the partition starts on its own. */
   readonly historyRetentionMs: number;
   readonly now: () => number;
+  /** The file port the partition's files are on. */
+  readonly fileSystem: FileSystem;
   /** Where new epochs come from. */
   readonly random: RandomSource;
 }
@@ -99,11 +101,12 @@ export class FilePartition implements PartitionHandle, FileHolder {
    * partition with a fresh epoch that creates nothing until it is first written.
    */
   static async open(root: string, partition: string, options: FilePartitionOptions): Promise<FilePartition> {
+    const fs = options.fileSystem;
     const dir = partitionDirectory(root, partition);
     const statePath = join(dir, STATE_FILE);
     const fresh = (): FilePartition =>
       new FilePartition(root, partition, options, emptyGeneration({ k: 'state', epoch: newEpoch(options.random), partition, stateVersion: 0, origins: [] }), false, [], []);
-    if (!stateFileExists(statePath)) {
+    if (!stateFileExists(fs, statePath)) {
       // A first write that crashed before its state file was renamed in left nothing promised:
       // the state is written before any tail segment. Segments without it are damage (a partial
       // restore), never removed: they may hold acknowledged changesets.
@@ -120,10 +123,10 @@ export class FilePartition implements PartitionHandle, FileHolder {
       fs.rmSync(tempPathOf(statePath), { force: true });
       options.logger.info('removed the scratch file of an interrupted fold', { partition });
     }
-    const generation = await scanStateFile(statePath);
+    const generation = await scanStateFile(fs, statePath);
     if (generation.header.partition !== partition) throw new Error(`${statePath} holds partition ${JSON.stringify(generation.header.partition)}, not ${JSON.stringify(partition)}`);
-    const { segments, entries, removed } = await openSegments(dir, generation.header.stateVersion, options);
-    if (removed) fsyncDirectory(dir);
+    const { segments, entries, removed } = await openSegments(fs, dir, generation.header.stateVersion, options);
+    if (removed) fsyncDirectory(fs, dir);
     return new FilePartition(root, partition, options, generation, true, segments, entries);
   }
 
@@ -272,7 +275,7 @@ export class FilePartition implements PartitionHandle, FileHolder {
 
   readState(after: number): Promise<StateReader> {
     this.assertOpen();
-    return openStateReader(this.generation, after);
+    return openStateReader(this.options.fileSystem, this.generation, after);
   }
 
   fold(options: { readonly now: number; readonly retentionMs: number; readonly through?: number }): Promise<FoldReport> {
@@ -314,6 +317,7 @@ export class FilePartition implements PartitionHandle, FileHolder {
       const origins = mode === 'wipe' ? new Map<string, OriginRow>() : this.baseOrigins;
       const header = this.headerOf(newEpoch(this.options.random), last, origins);
       const { generation } = await rewriteState({
+        fileSystem: this.options.fileSystem,
         dir: this.dir,
         from: mode === 'wipe' ? undefined : this.generation,
         header,
@@ -397,6 +401,7 @@ export class FilePartition implements PartitionHandle, FileHolder {
     const origins = new Map([...this.baseOrigins].map(([o, row]) => [o, { ...row }]));
     for (const entry of entries) origins.set(entry.origin, { clientVersion: entry.clientVersion, owner: origins.get(entry.origin)?.owner ?? entry.owner });
     const { generation, droppedTombstones } = await rewriteState({
+        fileSystem: this.options.fileSystem,
       dir: this.dir,
       from: this.generation,
       header: this.headerOf(this.epoch, through, origins),
@@ -424,7 +429,7 @@ export class FilePartition implements PartitionHandle, FileHolder {
       this.segments.delete(first);
       removed = true;
     }
-    if (removed) fsyncDirectory(this.dir);
+    if (removed) fsyncDirectory(this.options.fileSystem, this.dir);
   }
 
   /** Closes the segment appends go to (synced by close): the next append begins a new one. */
@@ -439,18 +444,18 @@ export class FilePartition implements PartitionHandle, FileHolder {
   private ensureCreated(): void {
     if (this.created) return;
     this.guard(() => {
-      makeDirectoryDurably(this.dir);
+      makeDirectoryDurably(this.options.fileSystem, this.dir);
       const header = encodeStateMeta(this.generation.header);
       const end = { k: 'end' as const, documents: 0, bytes: 0, expiredThrough: 0, oldestTombstoneAt: null };
       const path = join(this.dir, STATE_FILE);
-      writeFileDurably(tempPathOf(path), encodeRecords([header, encodeStateMeta(end)], true));
+      writeFileDurably(this.options.fileSystem, tempPathOf(path), encodeRecords([header, encodeStateMeta(end)], true));
       try {
-        fs.renameSync(tempPathOf(path), path);
+        this.options.fileSystem.renameSync(tempPathOf(path), path);
       } catch (error) {
-        removeQuietly(tempPathOf(path));
+        removeQuietly(this.options.fileSystem, tempPathOf(path));
         throw error;
       }
-      fsyncDirectory(this.dir);
+      fsyncDirectory(this.options.fileSystem, this.dir);
       const documentsAt = RECORD_LOG_MAGIC.length + RECORD_HEADER_BYTES + header.length;
       this.generation = { path, header: this.generation.header, end, documentsAt, endAt: documentsAt, index: [] };
     });
@@ -461,8 +466,8 @@ export class FilePartition implements PartitionHandle, FileHolder {
     this.options.files?.use(this);
     if (this.writer !== undefined) return this.writer;
     const first = this.tail.last + 1;
-    const segment = new Segment(first, join(this.dir, tailSegmentName(first)));
-    const { log } = openRecordLog(segment.path, { durability: this.options.durability, logger: this.options.logger });
+    const segment = new Segment(this.options.fileSystem, first, join(this.dir, tailSegmentName(first)));
+    const { log } = openRecordLog(segment.path, { durability: this.options.durability, logger: this.options.logger, fileSystem: this.options.fileSystem });
     this.segments.set(first, segment);
     this.writer = { segment, log };
     return this.writer;
@@ -494,7 +499,7 @@ export class FilePartition implements PartitionHandle, FileHolder {
 }
 
 /** Whether the state file exists: only a missing file is `false`; any other error (EACCES, EIO) throws rather than read as absent. */
-function stateFileExists(path: string): boolean {
+function stateFileExists(fs: FileSystem, path: string): boolean {
   try {
     fs.statSync(path);
     return true;

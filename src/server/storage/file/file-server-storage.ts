@@ -3,6 +3,7 @@
  * directory, which this process locks for as long as it is open (a second server on it, in any
  * process, is refused with `FileLockedError` before anything there is read).
  */
+import { nodeFileSystem, type FileSystem } from '../../../store/file-system.js';
 import type { RandomSource } from '../../../time/random-source.js';
 import { join } from 'node:path';
 import { makeDirectoryDurably } from '../../../store/durable-fs.js';
@@ -23,18 +24,21 @@ export interface FileServerStorageOptions {
   readonly now: () => number;
   /** Where new epochs come from. */
   readonly random: RandomSource;
+  /** The file port (default: the real file system); a simulation's disk. */
+  readonly fileSystem?: FileSystem;
   readonly logger: Logger;
 }
 
 /** Locks `dataDir` (made private, 0700, if absent) and opens the storage in it. */
 export async function openFileServerStorage(options: FileServerStorageOptions): Promise<ServerStorage> {
   const { dataDir } = options;
+  const fs = options.fileSystem ?? nodeFileSystem;
   // Private (0700) whatever the umask: the histories in it are every user's data.
-  makeDirectoryDurably(dataDir);
+  makeDirectoryDurably(fs, dataDir);
   // Taken before the secret or any history is read.
-  const lock = acquireFileLock(dataDir, lockPathOfDirectory(dataDir));
+  const lock = acquireFileLock(fs, dataDir, lockPathOfDirectory(dataDir));
   try {
-    const auth = await openFileAuthStore(dataDir);
+    const auth = await openFileAuthStore(fs, dataDir);
     const partitions = openFilePartitionStore(join(dataDir, 'partitions'), {
       durability: options.durability,
       logger: options.logger,
@@ -42,6 +46,7 @@ export async function openFileServerStorage(options: FileServerStorageOptions): 
       historyRetentionMs: options.historyRetentionMs,
       now: options.now,
       random: options.random,
+      fileSystem: fs,
     });
     let closing: Promise<void> | undefined;
     return {

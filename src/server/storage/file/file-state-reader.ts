@@ -2,7 +2,7 @@
  * A read of one state generation's documents changed after a cursor, from its own descriptor:
  * a fold renaming a new state over the file does not change what it reads.
  */
-import * as fs from 'node:fs';
+import type { FileSystem } from '../../../store/file-system.js';
 import { EmptyStateReader } from '../empty-state-reader.js';
 import type { StateBatch, StateReader } from '../server-storage.js';
 import { RecordCursor, type CursorRecord } from './record-cursor.js';
@@ -13,13 +13,13 @@ import { decodeStateRecord } from './state-records.js';
  * Opens a reader of `generation`'s documents with `v > after`. The descriptor is opened before
  * the first await, so it is the generation the caller's bookkeeping describes.
  */
-export async function openStateReader(generation: StateGeneration, after: number): Promise<StateReader> {
+export async function openStateReader(fs: FileSystem, generation: StateGeneration, after: number): Promise<StateReader> {
   const stateVersion = generation.header.stateVersion;
   if (generation.path === undefined || after >= stateVersion || generation.end.documents === 0) return new EmptyStateReader(stateVersion, generation.header.epoch);
   const fd = fs.openSync(generation.path, 'r');
   try {
     const entry = seekEntry(generation.index, after);
-    const cursor = new RecordCursor(fd, entry?.offset ?? generation.documentsAt, generation.endAt);
+    const cursor = new RecordCursor(fs, fd, entry?.offset ?? generation.documentsAt, generation.endAt);
     let before = entry?.bytesBefore ?? 0;
     // Documents at or below `after` in the block the index points into are skipped here.
     let first: DocumentAt | undefined;
@@ -37,7 +37,7 @@ export async function openStateReader(generation: StateGeneration, after: number
       fs.closeSync(fd);
       return new EmptyStateReader(stateVersion, generation.header.epoch);
     }
-    return new FileStateReader(stateVersion, generation.header.epoch, generation.end.bytes - before, fd, cursor, first);
+    return new FileStateReader(fs, stateVersion, generation.header.epoch, generation.end.bytes - before, fd, cursor, first);
   } catch (error) {
     fs.closeSync(fd);
     throw error;
@@ -63,6 +63,7 @@ class FileStateReader implements StateReader {
   private closeWanted = false;
 
   constructor(
+    private readonly fs: FileSystem,
     readonly stateVersion: number,
     readonly epoch: string,
     readonly totalBytes: number,
@@ -108,6 +109,6 @@ class FileStateReader implements StateReader {
   private release(): void {
     if (this.closed) return;
     this.closed = true;
-    fs.closeSync(this.fd);
+    this.fs.closeSync(this.fd);
   }
 }

@@ -5,7 +5,7 @@
  * crash before the rename leaves the old file (converted again next time); after it, the
  * directory wins and the old file is removed.
  */
-import * as fs from 'node:fs';
+import type { FileSystem } from '../../../store/file-system.js';
 import { left, right } from 'fp-ts/lib/Either.js';
 import { dirname, join } from 'node:path';
 import * as t from 'io-ts';
@@ -29,18 +29,20 @@ type HistoryEntry = t.TypeOf<typeof HistoryRecord>;
  * so retention counts from the conversion); the first fold moves them into the state.
  * Returns whether it converted.
  */
-export function convertLegacyHistory(root: string, partition: string, options: { readonly logger: Logger; readonly now: () => number }): boolean {
+export function convertLegacyHistory(root: string, partition: string, options: { readonly logger: Logger; readonly now: () => number; readonly fileSystem: FileSystem }): boolean {
+  const fs = options.fileSystem;
   const legacy = legacyHistoryPath(root, partition);
   if (!fs.existsSync(legacy)) return false;
   const dir = partitionDirectory(root, partition);
   if (fs.existsSync(join(dir, STATE_FILE))) {
     // Converted before a crash that came before the old file was removed.
     fs.rmSync(legacy, { force: true });
-    fsyncDirectory(root);
+    fsyncDirectory(fs, root);
     return false;
   }
   let expected = 1;
   const { log, records } = openRecordLog<HistoryEntry>(legacy, {
+    fileSystem: fs,
     logger: options.logger,
     // Like the old reader: an undecodable or out-of-sequence record ends the history there.
     decode: (payload: Buffer) => {
@@ -69,27 +71,27 @@ export function convertLegacyHistory(root: string, partition: string, options: {
   if (epoch === undefined) {
     // A history with no epoch record holds nothing (its creation never reached the disk).
     fs.rmSync(legacy, { force: true });
-    fsyncDirectory(root);
+    fsyncDirectory(fs, root);
     return false;
   }
   const scratch = `${dir}.converting`;
   fs.rmSync(scratch, { recursive: true, force: true });
-  makeDirectoryDurably(scratch);
+  makeDirectoryDurably(fs, scratch);
   const at = options.now();
   const owners = new Map<string, string>();
   for (const { changeset, owner } of changesets) if (owner !== undefined && !owners.has(changeset.origin)) owners.set(changeset.origin, owner);
   const header = encodeStateMeta({ k: 'state', epoch, partition, stateVersion: 0, origins: [] });
   const end = encodeStateMeta({ k: 'end', documents: 0, bytes: 0, expiredThrough: 0, oldestTombstoneAt: null });
-  writeFileDurably(join(scratch, STATE_FILE), encodeRecords([header, end], true));
+  writeFileDurably(fs, join(scratch, STATE_FILE), encodeRecords([header, end], true));
   if (changesets.length > 0) {
     const payloads = changesets.map(({ changeset }) => encodeTailRecord(changeset, at, owners.get(changeset.origin)).payload);
-    writeFileDurably(join(scratch, tailSegmentName(1)), encodeRecords(payloads, true));
+    writeFileDurably(fs, join(scratch, tailSegmentName(1)), encodeRecords(payloads, true));
   }
-  fsyncDirectory(scratch);
+  fsyncDirectory(fs, scratch);
   fs.renameSync(scratch, dir);
-  fsyncDirectory(dirname(dir));
+  fsyncDirectory(fs, dirname(dir));
   fs.rmSync(legacy, { force: true });
-  fsyncDirectory(root);
+  fsyncDirectory(fs, root);
   options.logger.info('converted an old partition history to state and tail', { partition, changesets: changesets.length });
   return true;
 }

@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import type { FileSystem } from '../../../store/file-system.js';
 import { dirname } from 'node:path';
 import { fsyncDirectory, readFully, writeFully } from '../../../store/durable-fs.js';
 
@@ -11,6 +11,7 @@ import { fsyncDirectory, readFully, writeFully } from '../../../store/durable-fs
  */
 export class PrivateLog {
   private constructor(
+    private readonly fs: FileSystem,
     private readonly fd: number,
     /** Byte length of the file, kept for positioned writes. */
     private size: number,
@@ -22,7 +23,7 @@ export class PrivateLog {
    * Opens (creating if absent) the log at `path`. A complete line that is not JSON is not a torn
    * write but damage; it throws naming the file and line rather than forget what it held.
    */
-  static open(path: string): PrivateLog {
+  static open(fs: FileSystem, path: string): PrivateLog {
     let created = false;
     let fd: number;
     try {
@@ -35,8 +36,8 @@ export class PrivateLog {
     try {
       // A file copied in (or made by an older version) with wider permissions is narrowed.
       fs.fchmodSync(fd, 0o600);
-      if (created) fsyncDirectory(dirname(path));
-      const bytes = readFully(fd);
+      if (created) fsyncDirectory(fs, dirname(path));
+      const bytes = readFully(fs, fd);
       const end = bytes.lastIndexOf(0x0a) + 1;
       if (end < bytes.length) {
         fs.ftruncateSync(fd, end);
@@ -50,7 +51,7 @@ export class PrivateLog {
           throw new Error(`${path}: line ${index + 1} is damaged (not JSON); refusing to start without it`);
         }
       });
-      return new PrivateLog(fd, end, records);
+      return new PrivateLog(fs, fd, end, records);
     } catch (error) {
       fs.closeSync(fd);
       throw error;
@@ -61,13 +62,13 @@ export class PrivateLog {
   append(record: unknown): void {
     const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
     try {
-      writeFully(this.fd, line, this.size);
-      fs.fsyncSync(this.fd);
+      writeFully(this.fs, this.fd, line, this.size);
+      this.fs.fsyncSync(this.fd);
     } catch (error) {
       // Whatever part of the line reached the file is cut off again, so the next record does
       // not start mid-line; if even that fails, the next open drops the torn tail.
       try {
-        fs.ftruncateSync(this.fd, this.size);
+        this.fs.ftruncateSync(this.fd, this.size);
       } catch {
         // The error that matters is the one thrown below.
       }
@@ -78,6 +79,6 @@ export class PrivateLog {
 
   /** Closes the file. */
   close(): void {
-    fs.closeSync(this.fd);
+    this.fs.closeSync(this.fd);
   }
 }

@@ -2,12 +2,10 @@
  * Reads a record log's records one by one from an open descriptor, a bounded buffer at a time
  * (never the whole file): what streams a state file for a reader or a fold.
  */
-import * as fs from 'node:fs';
-import { promisify } from 'node:util';
+import type { FileSystem } from '../../../store/file-system.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { RECORD_HEADER_BYTES, readRecordAt } from '../../../store/record-framing.js';
 
-const read = promisify(fs.read);
 
 /** How much a cursor reads at once (a record longer than this is read whole, alone). */
 export const CURSOR_CHUNK_BYTES = 64 * 1024;
@@ -38,6 +36,7 @@ export class RecordCursor {
   private bufferAt: number;
 
   constructor(
+    private readonly fs: FileSystem,
     private readonly fd: number,
     private position: number,
     private readonly end: number,
@@ -77,7 +76,7 @@ export class RecordCursor {
     this.buffer.copy(next, 0, this.position - this.bufferAt);
     let filled = Math.max(have, 0);
     while (filled < want) {
-      const { bytesRead } = await read(this.fd, next, filled, want - filled, this.position + filled);
+      const bytesRead = await this.fs.read(this.fd, next, filled, want - filled, this.position + filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }

@@ -2,7 +2,7 @@
  * One state file as the handle knows it (a generation: each fold writes a new one): its header
  * and totals, and a sparse index of document offsets. Documents stay on disk.
  */
-import * as fs from 'node:fs';
+import type { FileSystem } from '../../../store/file-system.js';
 import { RECORD_LOG_MAGIC, checkMagic } from '../../../store/record-framing.js';
 import { RecordCursor } from './record-cursor.js';
 import { decodeStateRecord, type StateEnd, type StateHeader } from './state-records.js';
@@ -54,14 +54,14 @@ export class SparseIndexBuilder {
  * index. Refuses a file that is not whole (no end record, a bad record, versions out of order):
  * state files are replaced atomically, so that is damage, not a crash.
  */
-export async function scanStateFile(path: string): Promise<StateGeneration> {
+export async function scanStateFile(fs: FileSystem, path: string): Promise<StateGeneration> {
   const fd = fs.openSync(path, 'r');
   try {
     const size = fs.fstatSync(fd).size;
     const magic = Buffer.alloc(RECORD_LOG_MAGIC.length);
     fs.readSync(fd, magic, 0, magic.length, 0);
     if (size < RECORD_LOG_MAGIC.length || checkMagic(magic) !== 'ok') throw new Error(`${path} is not a state file`);
-    const cursor = new RecordCursor(fd, RECORD_LOG_MAGIC.length, size);
+    const cursor = new RecordCursor(fs, fd, RECORD_LOG_MAGIC.length, size);
     const first = await cursor.next();
     const header = first === undefined ? 'empty' : decodeStateRecord(first.payload);
     if (typeof header === 'string' || header.kind !== 'header') throw new Error(`${path} does not start with a state header`);

@@ -4,7 +4,7 @@
  * than retention, and replaces the state file atomically (temp, fsync, rename, directory fsync).
  * Memory is bounded by the folded changesets and a buffer, not by the state.
  */
-import * as fs from 'node:fs';
+import type { FileSystem } from '../../../store/file-system.js';
 import { join } from 'node:path';
 import { DocumentEntryCodec, type DocumentEntry } from '../../../store/store-records.js';
 import { documentKeyOf } from '../../../store/document-set.js';
@@ -28,6 +28,8 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 
 /** What to write. */
 export interface StateRewrite {
+  /** The file port the partition's files are on. */
+  readonly fileSystem: FileSystem;
   readonly dir: string;
   /** The generation to carry documents over from (`undefined`: start empty, as `wipe` does). */
   readonly from: StateGeneration | undefined;
@@ -51,7 +53,10 @@ class RecordWriter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private written = 0;
-  constructor(private readonly fd: number) {}
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly fd: number,
+  ) {}
 
   /** Offset the next record will start at. */
   get offset(): number {
@@ -73,7 +78,7 @@ class RecordWriter {
   flush(): void {
     if (this.pendingBytes === 0) return;
     const bytes = Buffer.concat(this.pending, this.pendingBytes);
-    writeFully(this.fd, bytes, this.written);
+    writeFully(this.fs, this.fd, bytes, this.written);
     this.written += bytes.length;
     this.pending = [];
     this.pendingBytes = 0;
@@ -95,13 +100,14 @@ function readEntry(json: Buffer, path: string, offset: number): DocumentEntry {
 
 /** Writes the new state file and puts it in place; the old generation's file is replaced. */
 export async function rewriteState(rewrite: StateRewrite): Promise<Rewritten> {
+  const fs = rewrite.fileSystem;
   const path = join(rewrite.dir, STATE_FILE);
   const temp = tempPathOf(path);
   const fd = fs.openSync(temp, 'w', PRIVATE_FILE_MODE);
   let closed = false;
   try {
     fs.fchmodSync(fd, PRIVATE_FILE_MODE);
-    const out = new RecordWriter(fd);
+    const out = new RecordWriter(fs, fd);
     out.addRaw(RECORD_LOG_MAGIC);
     out.add(encodeStateMeta(rewrite.header));
     const documentsAt = out.offset;
@@ -143,7 +149,7 @@ export async function rewriteState(rewrite: StateRewrite): Promise<Rewritten> {
     if (from?.path !== undefined && from.end.documents > 0) {
       const oldFd = fs.openSync(from.path, 'r');
       try {
-        const cursor = new RecordCursor(oldFd, from.documentsAt, from.endAt);
+        const cursor = new RecordCursor(fs, oldFd, from.documentsAt, from.endAt);
         for (let n = 1; ; n++) {
           const record = await cursor.next();
           if (record === undefined) break;
@@ -186,11 +192,11 @@ export async function rewriteState(rewrite: StateRewrite): Promise<Rewritten> {
     fs.closeSync(fd);
     closed = true;
     fs.renameSync(temp, path);
-    fsyncDirectory(rewrite.dir);
+    fsyncDirectory(fs, rewrite.dir);
     return { generation: { path, header: rewrite.header, end, documentsAt, endAt, index: index.entries }, droppedTombstones };
   } catch (error) {
     if (!closed) fs.closeSync(fd);
-    removeQuietly(temp);
+    removeQuietly(fs, temp);
     throw error;
   }
 }

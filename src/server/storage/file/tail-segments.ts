@@ -2,9 +2,8 @@
  * The tail's segment files of one partition: opening them (bookkeeping only, the changesets
  * stay on disk), reading changesets back by offset, and letting go of folded ones.
  */
-import * as fs from 'node:fs';
+import type { FileSystem } from '../../../store/file-system.js';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { left, right } from 'fp-ts/lib/Either.js';
 import { ServerChangesetCodec, type ServerChangeset } from '../../../protocol/changeset.codec.js';
 import type { Logger } from '../../../store/logger.js';
@@ -15,7 +14,6 @@ import { tailSegmentFirst } from './partition-files.js';
 import type { TailEntry } from './tail-index.js';
 import { decodeTailRecord } from './tail-records.js';
 
-const read = promisify(fs.read);
 
 /** One segment file. */
 export class Segment {
@@ -27,6 +25,7 @@ export class Segment {
   private closeWanted = false;
 
   constructor(
+    private readonly fs: FileSystem,
     readonly first: number,
     readonly path: string,
   ) {
@@ -43,7 +42,7 @@ export class Segment {
    * file meanwhile does not take it from a read that chose its changesets before.
    */
   pin(): void {
-    this.fd ??= fs.openSync(this.path, 'r');
+    this.fd ??= this.fs.openSync(this.path, 'r');
     this.pins++;
   }
 
@@ -58,7 +57,7 @@ export class Segment {
     const out = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await read(this.fd, out, done, length - done, offset + done);
+      const bytesRead = await this.fs.read(this.fd, out, done, length - done, offset + done);
       if (bytesRead === 0) throw new Error(`${this.path} ends before offset ${offset + length}`);
       done += bytesRead;
     }
@@ -73,13 +72,13 @@ export class Segment {
       return;
     }
     this.closeWanted = false;
-    fs.closeSync(this.fd);
+    this.fs.closeSync(this.fd);
     this.fd = undefined;
   }
 
   /** Removes the file (folded, or a new epoch began); a read under way finishes on its descriptor. */
   drop(): void {
-    fs.rmSync(this.path, { force: true });
+    this.fs.rmSync(this.path, { force: true });
     this.closeReader();
   }
 }
@@ -101,7 +100,7 @@ export interface OpenedSegments {
  * next one is begun), and serving past it would skip versions. Each segment is streamed a
  * bounded buffer at a time (`RecordCursor`): a tail of hundreds of MB is never in memory.
  */
-export async function openSegments(dir: string, stateVersion: number, options: { durability: 'full' | 'batched'; logger: Logger }): Promise<OpenedSegments> {
+export async function openSegments(fs: FileSystem, dir: string, stateVersion: number, options: { durability: 'full' | 'batched'; logger: Logger }): Promise<OpenedSegments> {
   const firsts = fs
     .readdirSync(dir)
     .map(tailSegmentFirst)
@@ -112,8 +111,8 @@ export async function openSegments(dir: string, stateVersion: number, options: {
   let removed = false;
   const scan = { expected: stateVersion + 1, previous: 0 };
   for (const first of firsts) {
-    const segment = new Segment(first, join(dir, `tail-${first}.log`));
-    await scanSegment(segment, stateVersion, scan, entries, options.logger);
+    const segment = new Segment(fs, first, join(dir, `tail-${first}.log`));
+    await scanSegment(fs, segment, stateVersion, scan, entries, options.logger);
     if (segment.last <= stateVersion) {
       segment.drop();
       removed = true;
@@ -129,7 +128,7 @@ export async function openSegments(dir: string, stateVersion: number, options: {
  * before it is served: a batched writer killed before its fsync leaves records in the page
  * cache only, and a changeset served must not vanish at the next power loss.
  */
-async function scanSegment(segment: Segment, stateVersion: number, scan: { expected: number; previous: number }, entries: TailEntry[], logger: Logger): Promise<void> {
+async function scanSegment(fs: FileSystem, segment: Segment, stateVersion: number, scan: { expected: number; previous: number }, entries: TailEntry[], logger: Logger): Promise<void> {
   const fd = fs.openSync(segment.path, 'r+');
   try {
     const size = fs.fstatSync(fd).size;
@@ -139,11 +138,11 @@ async function scanSegment(segment: Segment, stateVersion: number, scan: { expec
     // All zeros: a creation whose bytes never reached the disk, on a file system that shows such
     // blocks as zeros after a crash; it holds nothing. Zeros over the magic alone are damage to a
     // segment that may hold acknowledged changesets: refused, never removed.
-    if (check === 'foreign' && magic.every((b) => b === 0) && allZeros(fd, size)) check = 'torn';
+    if (check === 'foreign' && magic.every((b) => b === 0) && allZeros(fs, fd, size)) check = 'torn';
     if (check === 'foreign') throw new NotARecordLogError(`${segment.path} is not a record log; refusing to touch it`);
     // A creation that never finished holds nothing: `last` stays below `first`, and the caller removes it.
     if (check !== 'ok') return;
-    const cursor = new RecordCursor(fd, RECORD_LOG_MAGIC.length, size);
+    const cursor = new RecordCursor(fs, fd, RECORD_LOG_MAGIC.length, size);
     let problem: string | undefined;
     // Where the cut goes: past the last record kept (the cursor is past a record it refused by content).
     let keptEnd = RECORD_LOG_MAGIC.length;
@@ -201,7 +200,7 @@ async function scanSegment(segment: Segment, stateVersion: number, scan: { expec
 }
 
 /** Whether every byte of the open file `fd` (of `size` bytes) is zero; read a bounded buffer at a time. */
-function allZeros(fd: number, size: number): boolean {
+function allZeros(fs: FileSystem, fd: number, size: number): boolean {
   const buffer = Buffer.alloc(Math.min(size, 64 * 1024));
   for (let at = 0; at < size; ) {
     const n = fs.readSync(fd, buffer, 0, Math.min(buffer.length, size - at), at);

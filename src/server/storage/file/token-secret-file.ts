@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync } from 'node:fs';
+import type { FileSystem } from '../../../store/file-system.js';
 import { join } from 'node:path';
 import { fsyncDirectory, removeQuietly, writeFileDurably } from '../../../store/durable-fs.js';
 import { MIN_TOKEN_SECRET_LENGTH } from '../server-storage.js';
@@ -11,10 +11,10 @@ export const TOKEN_SECRET_FILE = 'token-secret';
  * The secret kept in `dataDir`, or `undefined` when there is none to sign with: no file, or one
  * too short (an empty file an older version left when it crashed while writing it).
  */
-export function readTokenSecret(dataDir: string): string | undefined {
+export function readTokenSecret(fs: FileSystem, dataDir: string): string | undefined {
   let stored: string;
   try {
-    stored = readFileSync(join(dataDir, TOKEN_SECRET_FILE), 'utf8').trim();
+    stored = fs.readFileSync(join(dataDir, TOKEN_SECRET_FILE), 'utf8').trim();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
@@ -26,17 +26,17 @@ export function readTokenSecret(dataDir: string): string | undefined {
  * Makes a random secret and puts it in place of whatever `dataDir` kept, atomically: a crash
  * leaves the old file or the whole new one, so a secret that signed tokens is never half gone.
  */
-export function storeNewTokenSecret(dataDir: string): string {
+export function storeNewTokenSecret(fs: FileSystem, dataDir: string): string {
   const secret = randomBytes(32).toString('hex');
   const path = join(dataDir, TOKEN_SECRET_FILE);
   const scratch = `${path}.new`;
-  writeFileDurably(scratch, Buffer.from(`${secret}\n`, 'utf8'));
+  writeFileDurably(fs, scratch, Buffer.from(`${secret}\n`, 'utf8'));
   try {
-    renameSync(scratch, path);
+    fs.renameSync(scratch, path);
   } catch (error) {
-    removeQuietly(scratch);
+    removeQuietly(fs, scratch);
     throw error;
   }
-  fsyncDirectory(dataDir);
+  fsyncDirectory(fs, dataDir);
   return secret;
 }
