@@ -8,7 +8,8 @@ import type { SyncProgress } from '../../machines/types.js';
 import { App } from '../client/app.js';
 import { Credentials } from '../client/credentials.js';
 import { Realm } from '../client/realm.js';
-import type { SyncSession } from '../client/sync-session.js';
+import { SyncSession } from '../client/sync-session.js';
+import type { ErrorActionToken } from '../client/errors.js';
 import type { User } from '../client/user.js';
 import type { Transaction } from '../store/transaction.js';
 import { silentLogger } from '../store/logger.js';
@@ -94,6 +95,12 @@ export class SimClient {
   private resetPending = new Set<string>();
   /** Client resets begun. */
   resets = 0;
+  /** An error's action the app has yet to run (`SyncSession.immediatelyHandleError`). */
+  pendingAction: ErrorActionToken | undefined;
+  /** Error actions run, and the backups they made. */
+  readonly actionsRun: Array<string | undefined> = [];
+  /** Ledger entries found in the backups error actions made: kept, but no longer synced. */
+  readonly backedUp = new Set<string>();
   /** Session error codes reported to `onError`, in order. */
   readonly errors: string[] = [];
   private writes = 0;
@@ -180,7 +187,15 @@ export class SimClient {
           },
           onAfter: () => this.resetPending.clear(),
         },
-        onError: (_session, error) => this.errors.push(error.code),
+        onError: (_session, error) => {
+          this.errors.push(error.code);
+          // As the README's example does: the action (a manual reset's backup) is run at once,
+          // on the closed realm; the world reopens it after the step.
+          if (error.actionToken !== undefined) {
+            this.pendingAction = error.actionToken;
+            this.runPendingAction();
+          }
+        },
       },
     });
     this.realm = realm;
@@ -317,6 +332,33 @@ export class SimClient {
     // Fields sorted: replicas agree on values, not on the order fields first arrived in.
     const documents = [...types].sort().map((type) => realm.objects(type).map((d) => [d.id, Object.fromEntries(Object.entries(d.fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))]));
     return JSON.stringify([documents, realm.objects(LEDGER_TYPE).map((d) => d.id)]);
+  }
+
+  /**
+   * Runs the error action an error handed over, as an app does: closes the realm, runs it, and
+   * notes what the backup it made holds. Returns the backup's path, if it made one.
+   */
+  runPendingAction(): string | undefined {
+    const token = this.pendingAction;
+    const app = this.app;
+    if (token === undefined || app === undefined || this.fileSystem === undefined) return undefined;
+    this.pendingAction = undefined;
+    this.close();
+    const backup = SyncSession.immediatelyHandleError(token, app.syncManager);
+    this.actionsRun.push(backup);
+    if (backup !== undefined) {
+      const file = RealmFile.open({ path: backup, fileSystem: this.fileSystem });
+      try {
+        // What the backup holds is no longer the app's to sync: the next file starts from the server.
+        for (const d of file.objects(LEDGER_TYPE)) {
+          this.backedUp.add(d.id);
+          this.written.delete(d.id);
+        }
+      } finally {
+        file.close();
+      }
+    }
+    return backup;
   }
 
   /** The model's invariant over this replica, if it has one and the realm is open. */

@@ -38,6 +38,11 @@ export interface NetworkStats {
   authRequests: number;
 }
 
+/** One run of a client's process: its sockets and requests die with it. */
+interface ProcessRun {
+  alive: boolean;
+}
+
 type Item = { kind: 'frame'; text: string } | { kind: 'close'; reason: string; code?: number };
 
 /** One direction of a connection: in order, each item after its delay. */
@@ -104,6 +109,8 @@ class Link {
     readonly network: SimNetwork,
     readonly client: string,
     readonly handlers: TransportHandlers,
+    /** The run of the client's process that opened it: nothing reaches a process that died. */
+    readonly run: ProcessRun,
   ) {
     this.toServer = new Direction(network, (item) => this.atServer(item));
     this.toClient = new Direction(network, (item) => this.atClient(item));
@@ -122,7 +129,7 @@ class Link {
   }
 
   private atClient(item: Item): void {
-    if (this.clientClosed) return;
+    if (this.clientClosed || !this.run.alive) return;
     if (item.kind === 'close') {
       this.clientClosed = true;
       this.handlers.closed(item.code === undefined ? item.reason : `closed ${item.code} ${item.reason}`);
@@ -180,6 +187,8 @@ export class SimNetwork {
   private readonly links = new Set<Link>();
   private readonly partitioned = new Set<string>();
   private readonly stalled = new Set<string>();
+  /** The current run of each client's process. */
+  private readonly runs = new Map<string, ProcessRun>();
   /** The chance that a connect is refused while everything is up (a flaky network). */
   refuseChance = 0;
   private inFlight = 0;
@@ -212,6 +221,9 @@ export class SimNetwork {
 
   /** The client's machine crashed: its connections die. */
   clientDown(client: string): void {
+    const run = this.runs.get(client);
+    if (run !== undefined) run.alive = false;
+    this.runs.delete(client);
     for (const link of [...this.links]) {
       if (link.client !== client) continue;
       link.clientDied();
@@ -291,20 +303,32 @@ export class SimNetwork {
 
   /** The socket port of client `client`. */
   transportFor(client: string): Transport {
+    const run = this.runOf(client);
     return {
-      connect: (_url, handlers) => this.connect(client, handlers),
+      connect: (_url, handlers) => this.connect(client, handlers, run),
     };
   }
 
   /** The auth request port of client `client`. */
   authTransportFor(client: string): AuthTransport {
-    return { request: (request) => this.authRequest(client, request) };
+    const run = this.runOf(client);
+    return { request: (request) => this.authRequest(client, request, run) };
   }
 
-  private connect(client: string, handlers: TransportHandlers): TransportSocket {
+  /** The run of `client`'s process now (a new one after {@link clientDown}). */
+  private runOf(client: string): ProcessRun {
+    let run = this.runs.get(client);
+    if (run === undefined) {
+      run = { alive: true };
+      this.runs.set(client, run);
+    }
+    return run;
+  }
+
+  private connect(client: string, handlers: TransportHandlers, run: ProcessRun): TransportSocket {
     this.stats.connects++;
     this.activity();
-    const link = new Link(this, client, handlers);
+    const link = new Link(this, client, handlers, run);
     const socket: TransportSocket = {
       send: (frame) => {
         if (link.clientClosed) return;
@@ -344,13 +368,13 @@ export class SimNetwork {
 
   /** The upgrade reaches the server (or nothing listens). */
   private open(link: Link): void {
-    if (link.clientClosed) return;
+    if (link.clientClosed || !link.run.alive) return;
     const server = this.server;
     if (server === undefined || this.random.chance(this.refuseChance)) {
       this.stats.refused++;
       link.clientClosed = true;
       this.links.delete(link);
-      link.handlers.closed('ECONNREFUSED: nothing listens on the simulated server');
+      if (link.run.alive) link.handlers.closed('ECONNREFUSED: nothing listens on the simulated server');
       return;
     }
     this.links.add(link);
@@ -395,24 +419,25 @@ export class SimNetwork {
     link.hold(this.partitioned.has(link.client));
     // The upgrade's answer travels back like any frame.
     this.clock.setTimeout(() => {
-      if (link.clientClosed || link.serverClosed) return;
+      if (link.clientClosed || link.serverClosed || !link.run.alive) return;
       this.activity();
       link.handlers.open();
     }, this.delay());
   }
 
-  private authRequest(client: string, request: AuthRequest): Promise<AuthAnswer> {
+  private authRequest(client: string, request: AuthRequest, run: ProcessRun): Promise<AuthAnswer> {
     this.stats.authRequests++;
     this.activity();
     return new Promise<AuthAnswer>((resolve, reject) => {
       let settled = false;
       const timeout = this.clock.setTimeout(() => {
-        if (settled) return;
+        if (settled || !run.alive) return;
         settled = true;
         reject(new Error(`ETIMEDOUT: no answer from the simulated server in ${request.timeoutMs} ms`));
       }, request.timeoutMs);
       const answer = (value: AuthAnswer | Error): void => {
-        if (settled) return;
+        // A process that died is told nothing (its promise never settles, as in a dead process).
+        if (settled || !run.alive) return;
         settled = true;
         this.clock.clearTimeout(timeout);
         this.activity();

@@ -140,6 +140,7 @@ export class SimWorld {
     }
     if (!ran) this.skipped++;
     await this.scheduler.settle();
+    await this.runErrorActions();
     this.check();
     this.note(`${this.stepIndex} ${describeStep(step)}${ran ? '' : ' (skipped)'} @${this.clock.now() - this.started} ${this.summary()}`);
     this.stepIndex++;
@@ -248,6 +249,17 @@ export class SimWorld {
     }
   }
 
+  /** Reopens the realms whose error action a client ran (a manual reset's backup), noting each. */
+  private async runErrorActions(): Promise<void> {
+    for (const client of this.clients) {
+      const run = client.actionsRun.splice(0);
+      if (run.length === 0) continue;
+      for (const backup of run) this.note(`${client.name} ran its error action${backup === undefined ? '' : ' (a backup)'}`);
+      await this.bringUp(client);
+      await this.scheduler.settle();
+    }
+  }
+
   /** The invariants that hold after every step. */
   private check(): void {
     for (const client of this.clients) {
@@ -281,13 +293,22 @@ export class SimWorld {
       await this.bringUp(client);
       client.session?.resume();
     }
-    const agreed = await this.scheduler.until(() => this.allWaitsSettled() && this.replicasAgree(), END_BUDGET_MS);
+    // Until everything agrees, running any error action handed over meanwhile (bounded: each
+    // round either ends the wait or runs an action, and a run hands over a few at most).
+    const actionPending = (): boolean => this.clients.some((c) => c.actionsRun.length > 0 || (c.realm === undefined && c.wantsOpen && c.user?.isLoggedIn === true));
+    let agreed = false;
+    for (let round = 0; round < 10; round++) {
+      await this.runErrorActions();
+      agreed = await this.scheduler.until(() => (this.allWaitsSettled() && this.replicasAgree()) || actionPending(), END_BUDGET_MS);
+      if (!actionPending()) break;
+    }
+    agreed = agreed && !actionPending();
     if (!this.allWaitsSettled()) {
       const pending = this.clients.flatMap((c) => c.waits.filter((w) => w.outcome === 'pending' && !w.abandoned).map((w) => w.id));
       this.violate(`at the end ${pending.length} waits never settled: ${pending.slice(0, 5).join(', ')}`);
     }
     if (!agreed) this.violate(`at the end the replicas do not agree: ${this.disagreement()}`);
-    if (!agreed && process.env.SIM_DEBUG) for (const c of this.clients) console.log(c.name, c.contents(), c.session?.state, c.session?.connectionState);
+    if (!agreed) for (const c of this.clients) this.note(`${c.name} holds ${c.contents() ?? '(no open realm)'}`);
     for (const client of this.clients) {
       const broken = client.checkModel();
       if (broken !== undefined) this.violate(`${client.name}: your invariant, at the end: ${broken}`);
@@ -296,7 +317,7 @@ export class SimWorld {
       const have = client.ledger();
       const lost = [...client.confirmed].filter((entry) => !have.has(entry));
       if (lost.length > 0) this.violate(`${client.name}: ${lost.length} writes a resolved waitForUpload covered are missing at the end: ${lost.slice(0, 5).join(', ')}`);
-      const unsent = [...client.written].filter((entry) => !have.has(entry));
+      const unsent = [...client.written].filter((entry) => !have.has(entry) && !client.backedUp.has(entry));
       if (unsent.length > 0) this.violate(`${client.name}: ${unsent.length} returned writes are missing from its own replica at the end: ${unsent.slice(0, 5).join(', ')}`);
     }
     this.note(`end @${this.clock.now() - this.started} ${this.summary()}`);
@@ -319,7 +340,7 @@ export class SimWorld {
       if (contents.some((c) => c === undefined)) return `${partition}: a client has no open realm`;
       if (new Set(contents).size > 1) return `${partition}: ${clients.map((c, i) => `${c.name}=${short(contents[i]!)}`).join(' ')}`;
       const ledger = clients[0]!.ledger();
-      for (const c of clients) for (const entry of c.written) if (!ledger.has(entry)) return `${partition}: ${entry} of ${c.name} is in no replica`;
+      for (const c of clients) for (const entry of c.written) if (!ledger.has(entry) && !c.backedUp.has(entry)) return `${partition}: ${entry} of ${c.name} is in no replica`;
     }
     return undefined;
   }
