@@ -37,6 +37,17 @@ function syncedRealmPath(fs: FileSystem, storageDir: string, userId: string, par
   return path;
 }
 
+/** The store file under each open handle (for `realmFileOf`). */
+const filesOfRealms = new WeakMap<Realm, RealmFile>();
+
+/**
+ * @internal The store file under `realm`: what the simulation's invariants read (cursors)
+ * beside the public API. Not for apps: the file's own API bypasses the handle's checks.
+ */
+export function realmFileOf(realm: Realm): RealmFile | undefined {
+  return filesOfRealms.get(realm);
+}
+
 /** A handle on a local realm file, synced when opened with `sync`. */
 export class Realm {
   private closed = false;
@@ -45,7 +56,9 @@ export class Realm {
     readonly path: string,
     private readonly file: RealmFile,
     private readonly onClose: () => void,
-  ) {}
+  ) {
+    filesOfRealms.set(this, file);
+  }
 
   /**
    * Opens a handle on a realm; with `sync`, creates or revives the one session of its path.

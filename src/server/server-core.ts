@@ -79,16 +79,23 @@ function checkedPartition<T>(call: string, partition: unknown, run: () => Promis
  * opened; `dataDir` is locked as by `startServer` (`FileLockedError`) until `close()`.
  * Call `start()` once the core can be reached.
  */
-export async function startServerCore(options: ServerOptions): Promise<ServerCore> {
+export async function startServerCore(options: ServerOptions, observe?: StorageObserver): Promise<ServerCore> {
   // Before any field is read: `startServer()` crashed reading `logger` of undefined.
   checkServerOptions(options);
   const logger: Logger = options.logger ?? silentLogger;
-  return openServerCore(resolveServerOptions(options, logger), logger);
+  return openServerCore(resolveServerOptions(options, logger), logger, observe);
 }
 
+/**
+ * @internal What the simulation puts between the server logic and its storage to watch it (each
+ * append's result, for "integrated exactly once"): the opened storage in, the one used out.
+ */
+export type StorageObserver = (storage: ServerStorage) => ServerStorage;
+
 /** @internal {@link startServerCore} on options already checked (`startServer` reads them too). */
-export async function openServerCore(config: ResolvedServerOptions, logger: Logger): Promise<ServerCore> {
-  const storage = await openStorage(config, logger);
+export async function openServerCore(config: ResolvedServerOptions, logger: Logger, observe?: StorageObserver): Promise<ServerCore> {
+  const opened = await openStorage(config, logger);
+  const storage = observe === undefined ? opened : observe(opened);
   try {
     return await coreOn(storage, config, logger);
   } catch (error) {

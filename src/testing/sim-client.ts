@@ -7,7 +7,7 @@
 import type { SyncProgress } from '../../machines/types.js';
 import { App } from '../client/app.js';
 import { Credentials } from '../client/credentials.js';
-import { Realm } from '../client/realm.js';
+import { Realm, realmFileOf } from '../client/realm.js';
 import { SyncSession } from '../client/sync-session.js';
 import type { ErrorActionToken } from '../client/errors.js';
 import type { User } from '../client/user.js';
@@ -289,6 +289,7 @@ export class SimClient {
     this.app = undefined;
     this.user = undefined;
     this.realm = undefined;
+    this.lastCursors = undefined;
   }
 
   /**
@@ -366,6 +367,29 @@ export class SimClient {
     const realm = this.realm;
     if (realm === undefined || this.model?.check === undefined) return undefined;
     return this.model.check(realm, { client: this.index });
+  }
+
+  /** The cursors as last checked, with the file and epoch they belong to. */
+  private lastCursors: { readonly fileIdent: string; readonly epoch: string | undefined; readonly upload: number; readonly download: number } | undefined;
+
+  /**
+   * Cursors only move forward within one file ident and epoch: the upload cursor (the last
+   * client version the server acknowledged, never past what was committed) and the download
+   * cursor (the server version integrated). A crash (which may take unsynced cursor records)
+   * or a client reset (a new ident) starts the comparison over.
+   */
+  checkCursors(): void {
+    const file = this.realm === undefined ? undefined : realmFileOf(this.realm);
+    if (file === undefined || file.isClosed) return;
+    const { upload, download, epoch } = file.cursors;
+    const now = { fileIdent: file.fileIdent, epoch, upload: upload.clientVersion, download: download.serverVersion };
+    if (upload.clientVersion > file.clientVersion) this.report(`${this.name}: upload cursor ${upload.clientVersion} is past the last commit ${file.clientVersion}`);
+    const last = this.lastCursors;
+    if (last !== undefined && last.fileIdent === now.fileIdent && last.epoch === now.epoch) {
+      if (now.upload < last.upload) this.report(`${this.name}: upload cursor went back from ${last.upload} to ${now.upload}`);
+      if (now.download < last.download) this.report(`${this.name}: download cursor went back from ${last.download} to ${now.download}`);
+    }
+    this.lastCursors = now;
   }
 
   /** The ledger entries in the replica now. */

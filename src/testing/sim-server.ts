@@ -9,6 +9,7 @@ import { startServerCore, type ServerCore } from '../server/server-core.js';
 import type { EmailPasswordUser, ServerOptions } from '../server/options.js';
 import type { ClockView, SimClock } from './sim-clock.js';
 import { SimDisk } from './sim-disk.js';
+import { StoredChangesets } from './storage-observer.js';
 import type { SimNetwork } from './sim-network.js';
 import type { SeededRandom } from './seeded-random.js';
 
@@ -20,6 +21,8 @@ export class SimServer {
   readonly disk: SimDisk;
   private clockView: ClockView | undefined;
   private current: ServerCore | undefined;
+  /** Every changeset the server stored, over all its runs: each (file, client version) once. */
+  readonly stored = new StoredChangesets();
   /** Times it was started (the first start included). */
   starts = 0;
 
@@ -47,18 +50,21 @@ export class SimServer {
     if (this.current !== undefined) return;
     this.clockView = this.clock.view(`server#${this.starts}`);
     this.starts++;
-    const core = await startServerCore({
-      dataDir: SIM_SERVER_DATA_DIR,
-      fileSystem: this.disk.mount(),
-      clock: this.clockView,
-      random: this.random.fork().source,
-      users: this.users,
-      secret: 'simulated-server-secret-of-at-least-32-characters',
-      logger: silentLogger,
-      accessTokenTtlMs: 60_000,
-      passwordHashing: { N: 2, r: 1, p: 1 },
-      ...this.options,
-    });
+    const core = await startServerCore(
+      {
+        dataDir: SIM_SERVER_DATA_DIR,
+        fileSystem: this.disk.mount(),
+        clock: this.clockView,
+        random: this.random.fork().source,
+        users: this.users,
+        secret: 'simulated-server-secret-of-at-least-32-characters',
+        logger: silentLogger,
+        accessTokenTtlMs: 60_000,
+        passwordHashing: { N: 2, r: 1, p: 1 },
+        ...this.options,
+      },
+      (storage) => this.stored.watch(storage),
+    );
     core.start();
     this.current = core;
     this.network.listen(core);

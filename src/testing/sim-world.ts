@@ -56,6 +56,7 @@ export class SimWorld {
   private readonly lines: string[] = [];
   private stepIndex = 0;
   private stepsRun = 0;
+  private duplicatesSeen = 0;
   private skipped = 0;
   private writes = 0;
   private clientCrashes = 0;
@@ -269,9 +270,15 @@ export class SimWorld {
       const connection = session.connectionState;
       if (OFFLINE_STATES.has(state) && connection !== 'disconnected') this.violate(`${client.name}: session ${state} but ${connection} (§1.7)`);
     }
+    for (const client of this.clients) client.checkCursors();
     for (const client of this.clients) {
       const broken = client.checkModel();
       if (broken !== undefined) this.violate(`${client.name}: your invariant: ${broken}`);
+    }
+    const duplicates = this.server.stored.duplicates;
+    if (duplicates.length > this.duplicatesSeen) {
+      this.violate(`the server stored a changeset twice: ${duplicates.slice(this.duplicatesSeen).join(', ')}`);
+      this.duplicatesSeen = duplicates.length;
     }
   }
 
