@@ -1,42 +1,52 @@
 import { describe, expect, it } from 'vitest';
-import { describeFailure, shrink, simulate } from '../../src/testing/index.js';
-
-/**
- * The CI-sized simulation: many seeded schedules of the whole system, each checked after every
- * step and at the end. SIM_RUNS and SIM_SEED set the size and the first seed (the seed is
- * printed, so a failure replays with `npx sync-session simulate --seed S`).
- */
-const runs = Number(process.env.SIM_RUNS ?? 200);
-const firstSeed = Number(process.env.SIM_SEED ?? Date.now() % 2 ** 31);
-const steps = Number(process.env.SIM_STEPS ?? 100);
+import { describeFailure, shrink, simulate, type SimModel } from '../../src/testing/index.js';
 
 describe('the deterministic simulation of the whole system', () => {
-  it('one seed gives the same run, step for step: the same digest twice, and another seed another', async () => {
-    const a = await simulate({ seed: 42, steps: 60, keepTrace: true });
-    const b = await simulate({ seed: 42, steps: 60, keepTrace: true });
-    const c = await simulate({ seed: 43, steps: 60 });
-    console.log(`seed 42: digest ${a.digest}, ${a.stats.steps} steps, ${a.stats.timersFired} timers; seed 43: ${c.digest}`);
+  it('one seed gives the same run, step for step: the same trace and digest twice, and another seed another', async () => {
+    const a = await simulate({ seed: 42, steps: 80, keepTrace: true });
+    const b = await simulate({ seed: 42, steps: 80, keepTrace: true });
+    const c = await simulate({ seed: 43, steps: 80 });
+    console.log(`seed 42: digest ${a.digest}, ${a.stats.steps} steps, ${a.stats.timersFired} timers, ${a.stats.framesToServer} frames to the server; seed 43: ${c.digest}`);
+    expect(a.ok, describeFailure(a)).toBe(true);
     expect(b.trace).toEqual(a.trace);
     expect(b.digest).toBe(a.digest);
     expect(c.digest).not.toBe(a.digest);
-    expect(a.ok, describeFailure(a)).toBe(true);
+    // The trace is the run's: every step is in it, and the clients' states after it.
+    expect(a.trace!.length).toBeGreaterThan(80);
+    expect(a.trace!.some((line) => /^\d+ write client=\d/.test(line))).toBe(true);
   });
 
-  it(`${runs} schedules of ${steps} steps hold every invariant`, { timeout: 600_000 }, async () => {
-    const started = performance.now();
-    const totals = { writes: 0, waitsResolved: 0, waitsRejected: 0, clientCrashes: 0, serverCrashes: 0, partitionResets: 0, progressReports: 0, skippedSteps: 0 };
-    const errors: Record<string, number> = {};
-    for (let i = 0; i < runs; i++) {
-      const result = await simulate({ seed: firstSeed + i, steps });
-      if (!result.ok) {
-        const shrunk = await shrink(result, { steps });
-        expect.fail(describeFailure(result, shrunk));
-      }
-      for (const key of Object.keys(totals) as Array<keyof typeof totals>) totals[key] += result.stats[key];
-      for (const [code, n] of Object.entries(result.stats.sessionErrors)) errors[code] = (errors[code] ?? 0) + n;
+  it('a broken invariant fails the run at that step, shrinks to a short schedule, and says how to replay it', async () => {
+    // Your own invariant, deliberately wrong: "nobody ever writes f0 of d0".
+    const model: SimModel = {
+      check: (realm) => (realm.objectForPrimaryKey('Doc', 'd0')?.['f0'] !== undefined ? 'd0.f0 was written' : undefined),
+    };
+    let failed: Awaited<ReturnType<typeof simulate>> | undefined;
+    for (let seed = 1; seed <= 50 && failed === undefined; seed++) {
+      const result = await simulate({ seed, steps: 100, model });
+      if (!result.ok) failed = result;
     }
-    const seconds = (performance.now() - started) / 1000;
-    console.log(`simulation: seeds ${firstSeed}–${firstSeed + runs - 1}, ${runs} schedules × ${steps} steps, ${(runs / seconds).toFixed(1)} schedules/s; covered ${JSON.stringify(totals)}; session errors ${JSON.stringify(errors)}`);
-    expect(totals.writes).toBeGreaterThan(0);
+    expect(failed, 'some schedule of 50 writes d0.f0').toBeDefined();
+    const shrunk = await shrink(failed!, { steps: 100, model });
+    const text = describeFailure(failed!, shrunk);
+    console.log(text);
+    expect(failed!.violations[0]!.message).toMatch(/your invariant: d0\.f0 was written/);
+    expect(shrunk.ok).toBe(false);
+    expect(shrunk.steps.length).toBeLessThan(failed!.steps.length);
+    // The shortest schedule that writes d0.f0 is that write alone.
+    expect(shrunk.steps).toEqual([expect.objectContaining({ kind: 'write', doc: 0, field: 0 })]);
+    expect(text).toContain(`seed ${failed!.seed}`);
+    expect(text).toContain(`npx sync-session simulate --seed ${failed!.seed} --runs 1 --steps 100`);
+    const replayed = await simulate({ seed: failed!.seed, steps: 100, model });
+    expect(replayed.digest).toBe(failed!.digest);
+  });
+
+  it('refuses bad options by name', async () => {
+    await expect(simulate({ seed: 1.5 })).rejects.toThrow(/simulate: seed must be an integer/);
+    await expect(simulate({ seed: 1, clients: 0 })).rejects.toThrow(/simulate: clients must be an integer from 1 to 16/);
+    await expect(simulate({ seed: 1, clients: 2, partitions: 3 })).rejects.toThrow(/simulate: partitions must be an integer from 1 to 2/);
+    await expect(simulate({ seed: 1, faults: { lightning: true } as never })).rejects.toThrow(/simulate: unknown fault lightning/);
+    await expect(simulate({ seed: 1, model: { chekc: () => undefined } as never })).rejects.toThrow(/simulate: unknown option model\.chekc/);
+    await expect(simulate({ seed: 1, steps: -1 })).rejects.toThrow(/simulate: steps must be an integer/);
   });
 });
