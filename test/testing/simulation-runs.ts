@@ -29,9 +29,9 @@ export async function runSchedules(label: string, firstSeed: number, runs: numbe
   expect(totals.writes).toBeGreaterThan(runs);
 }
 
-/** The batch's size and first seed: `SIM_RUNS` schedules in all (split between the batches), from `SIM_SEED` (random by default, printed). */
-export function batch(index: number, of: number): { readonly firstSeed: number; readonly runs: number; readonly steps: number } {
-  const total = Number(process.env.SIM_RUNS ?? 10_000);
+/** The batch's size and first seed: `SIM_RUNS` schedules in all (`runs` by default, split between the batches), from `SIM_SEED` (random by default, printed). */
+export function batch(index: number, of: number, runs: number): { readonly firstSeed: number; readonly runs: number; readonly steps: number } {
+  const total = Number(process.env.SIM_RUNS ?? runs);
   const steps = Number(process.env.SIM_STEPS ?? 100);
   const base = Number(process.env.SIM_SEED ?? Math.floor(Date.now() / 1000) % 2 ** 30);
   const per = Math.ceil(total / of);
