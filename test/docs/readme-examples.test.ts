@@ -103,4 +103,19 @@ describe('README examples', () => {
     expect(exit.stderr).toBe('');
     expect(existsSync(join(cwd, leaves))).toBe(true);
   });
+
+  it('the "Testing your own edge cases" example runs its 20 seeds from the installed package, its invariant holding, and exits 0 by itself', async () => {
+    expect(project.check.code, 'the examples must type-check first').toBe(0);
+    const cwd = mkdtempSync(join(tmpdir(), 'readme-testing-'));
+    folders.push(cwd);
+    const exit = await runToExit(join(project.outDir, 'testing-your-own-edge-cases.js'), cwd, 120_000, (child) => children.add(child));
+    const printed = `stdout:\n${exit.stdout}\nstderr:\n${exit.stderr}`;
+    expect(exit.killed, `it did not exit by itself within 120 s\n${printed}`).toBe(false);
+    expect(exit.code, printed).toBe(0);
+    expect(exit.stderr).toBe('');
+    const seeds = exit.stdout.split('\n').filter((line) => /^seed \d+: ok, \d+ writes, \d+ client and \d+ server crashes, digest [0-9a-f]{16}$/.test(line));
+    expect(seeds, printed).toHaveLength(20);
+    // Nothing of the simulated machines reached this one's disk.
+    expect(readdirSync(cwd)).toEqual([]);
+  });
 });
