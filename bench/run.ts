@@ -36,6 +36,8 @@ const registry: ReadonlyArray<{ name: string; file: string; export: string }> = 
   { name: 'postgres-refresh', file: 'postgres-refresh.bench.ts', export: 'postgresRefresh' },
   // Issue 14: several server nodes on one PostgreSQL database.
   { name: 'nodes', file: 'nodes.bench.ts', export: 'nodes' },
+  // Issue 15: the deterministic simulation of the whole system.
+  { name: 'simulation', file: 'simulation.bench.ts', export: 'simulation' },
 ];
 
 /** Per-benchmark wall-clock bound for the child process: every run is bounded. */
