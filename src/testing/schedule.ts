@@ -116,7 +116,8 @@ function drawStep(random: SeededRandom, shape: RunShape, kind: StepKind): Step {
     case 'flaky':
       return { kind, refuseChance: random.pick([0, 0, 0.3, 0.8]) };
     case 'elapse':
-      return { kind, ms: random.pick([1, 5, 20, 100, 500, 2_000, 10_000]) };
+      // Now and then past an access token's lifetime (the simulated server's is 60 s): a refresh.
+      return { kind, ms: random.chance(0.03) ? 61_000 : random.pick([1, 5, 20, 100, 500, 2_000, 10_000]) };
     default:
       return { kind, client };
   }
