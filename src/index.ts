@@ -40,6 +40,12 @@ export { SyncManager } from './client/sync-manager.js';
 export { SyncSession, type ConnectionStateChange, type ProgressNotificationToken } from './client/sync-session.js';
 export { User } from './client/user.js';
 export type { Transport, TransportHandlers, TransportSocket } from './transport/transport.js';
+/** The clock port of `App({ clock })`: time and every timer of the runtime (`sync-session/testing` has a simulated one). */
+export { systemClock, type Clock, type TimerHandle } from './time/clock.js';
+/** The randomness port of `App({ random })`: file idents and the backoff's jitter seed. */
+export { cryptoRandom, type RandomSource } from './time/random-source.js';
+/** The file port of `App({ fileSystem })`: every file the runtime reads or writes (`sync-session/testing` has a simulated disk). */
+export { nodeFileSystem, type FileStat, type FileSystem, type OpenFlags } from './store/file-system.js';
 /** The port login and refresh requests go through (`AppConfig.authTransport`). */
 export type { AuthAnswer, AuthRequest, AuthTransport } from './transport/auth-transport.js';
 /** The default `AppConfig.authTransport`: `fetch`, with the request's timeout over headers and body. */
