@@ -8,6 +8,7 @@ import { isClock, systemClock, type Clock } from '../time/clock.js';
 import { nodeFileSystem, type FileSystem } from '../store/file-system.js';
 import { cryptoRandom, type RandomSource } from '../time/random-source.js';
 import { DEFAULT_PASSWORD_COST, passwordCostProblem, type PasswordCost } from './password-hash.js';
+import { DEFAULT_FOLD_POLICY } from './storage/file/file-partition-store.js';
 
 /** The shortest `headersTimeoutMs` / `requestTimeoutMs`. */
 export const MIN_HTTP_TIMEOUT_MS = 100;
@@ -80,6 +81,12 @@ export interface ServerOptions {
   readonly historyRetentionMs?: number;
   /** Most bytes of changesets in one DOWNLOAD. Default 1 MiB. */
   readonly downloadBatchBytes?: number;
+  /**
+   * A partition's tail (the changesets since its state was last written) is folded into its
+   * state once it holds more than this many bytes and more than half the state's. Default 1 MiB.
+   * Lower it to keep histories short (each fold rewrites the state), or in a simulation, to fold often.
+   */
+  readonly foldTailBytes?: number;
   /**
    * How far (ms) an uploaded changeset's HLC wall may run ahead of the server's clock; one
    * further ahead is refused with `clockSkew`. Default 10 minutes.
@@ -214,6 +221,7 @@ const serverSchema = obj({
   maxMessageBytes: num({ min: 4 * 1024, max: SAFE, integer: true, unit: 'bytes' }),
   secret: str({ minLength: 16 }),
   downloadBatchBytes: bytesSchema,
+  foldTailBytes: bytesSchema,
   historyRetentionMs: clockSpanMs,
   // Compared with stamps, never added to a date: a bound no stamp exceeds turns the check off
   // (what a server before the check did; the tests of such histories need it).
@@ -299,6 +307,7 @@ export function resolveServerOptions(options: ServerOptions, logger: Logger): Re
     refreshTokenTtlMs: options.refreshTokenTtlMs ?? 30 * 24 * 3_600_000,
     maxMessageBytes,
     downloadBatchBytes,
+    foldTailBytes: options.foldTailBytes ?? DEFAULT_FOLD_POLICY.minTailBytes,
     historyRetentionMs: options.historyRetentionMs ?? 30 * 24 * 3_600_000,
     maxClockSkewMs: options.maxClockSkewMs ?? 10 * 60_000,
     durability: options.durability ?? 'full',

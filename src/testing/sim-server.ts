@@ -16,6 +16,9 @@ import type { SeededRandom } from './seeded-random.js';
 /** Where the simulated server keeps its data on its disk. */
 export const SIM_SERVER_DATA_DIR = '/srv/sync-data';
 
+/** The simulated server's fold threshold (bytes of tail): a few dozen changesets. */
+export const SIM_FOLD_TAIL_BYTES = 2048;
+
 /** The simulated server machine. */
 export class SimServer {
   readonly disk: SimDisk;
@@ -61,6 +64,8 @@ export class SimServer {
         logger: silentLogger,
         accessTokenTtlMs: 60_000,
         passwordHashing: { N: 2, r: 1, p: 1 },
+        // Small, so that schedules fold partitions (and serve downloads from the state) often.
+        foldTailBytes: SIM_FOLD_TAIL_BYTES,
         ...this.options,
       },
       (storage) => this.stored.watch(storage),

@@ -21,6 +21,8 @@ export interface FileServerStorageOptions {
   readonly durability: 'full' | 'batched';
   readonly maxOpenHistories: number;
   readonly historyRetentionMs: number;
+  /** Fold a partition once its tail holds more than this many bytes (the store's default otherwise). */
+  readonly foldTailBytes?: number;
   readonly now: () => number;
   /** Where new epochs come from. */
   readonly random: RandomSource;
@@ -44,6 +46,7 @@ export async function openFileServerStorage(options: FileServerStorageOptions): 
       logger: options.logger,
       maxOpenHistories: options.maxOpenHistories,
       historyRetentionMs: options.historyRetentionMs,
+      ...(options.foldTailBytes === undefined ? {} : { foldPolicy: { minTailBytes: options.foldTailBytes } }),
       now: options.now,
       random: options.random,
       fileSystem: fs,

@@ -35,6 +35,8 @@ export interface PostgresServerStorageOptions {
   /** Connections of the node's pool (default {@link DEFAULT_POOL_SIZE}). */
   readonly poolSize?: number;
   readonly historyRetentionMs: number;
+  /** Fold a partition once its tail holds more than this many bytes (the store's default otherwise). */
+  readonly foldTailBytes?: number;
   readonly now: () => number;
   readonly logger: Logger;
   /** How often the node checks storage for what it did not hear about (see `ChangeFeed`). */
@@ -64,7 +66,12 @@ export async function openPostgresServerStorage(options: PostgresServerStorageOp
   // An idle connection dying (a database restart) emits this; unheard, it ends the process.
   pool.on('error', (error) => logger.warn('a PostgreSQL connection failed (the pool opens another)', { error: String(error) }));
   try {
-    const partitions = await openPostgresPartitionStore(pool, { now: options.now, historyRetentionMs: options.historyRetentionMs, logger });
+    const partitions = await openPostgresPartitionStore(pool, {
+      now: options.now,
+      historyRetentionMs: options.historyRetentionMs,
+      ...(options.foldTailBytes === undefined ? {} : { foldPolicy: { minTailBytes: options.foldTailBytes } }),
+      logger,
+    });
     const auth = await openPostgresAuthStore(pool);
     const feed = openPostgresChangeFeed({ pool, connectionString: options.url, pollIntervalMs: options.pollIntervalMs, logger, dropReceived: options.dropNotifications });
     let closing: Promise<void> | undefined;
