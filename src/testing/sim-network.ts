@@ -32,6 +32,8 @@ export interface NetworkDelays {
 export interface NetworkStats {
   framesToServer: number;
   framesToClients: number;
+  /** `state` frames: documents of a partition's folded state, sent to a client bootstrapping from it. */
+  stateFrames: number;
   connects: number;
   refused: number;
   cuts: number;
@@ -141,6 +143,8 @@ class Link {
       return;
     }
     this.network.stats.framesToClients++;
+    // The server writes `state` frames with this prefix (state-frame.ts): a bootstrap from a fold.
+    if (item.text.startsWith('{"type":"state"')) this.network.stats.stateFrames++;
     this.handlers.frame(item.text);
   }
 
@@ -193,7 +197,7 @@ export class SimNetwork {
   refuseChance = 0;
   private inFlight = 0;
   private activityCount = 0;
-  readonly stats: NetworkStats = { framesToServer: 0, framesToClients: 0, connects: 0, refused: 0, cuts: 0, authRequests: 0 };
+  readonly stats: NetworkStats = { framesToServer: 0, framesToClients: 0, stateFrames: 0, connects: 0, refused: 0, cuts: 0, authRequests: 0 };
 
   constructor(
     /** The network's own timers (deliveries): they outlive any machine's crash. */

@@ -33,6 +33,8 @@ export interface RunStats {
   readonly timersFired: number;
   readonly framesToServer: number;
   readonly framesToClients: number;
+  /** `state` frames the server sent (clients bootstrapping from a folded state). */
+  readonly stateFrames: number;
   readonly simulatedMs: number;
 }
 
@@ -386,6 +388,7 @@ export class SimWorld {
       timersFired: this.clock.fired,
       framesToServer: this.network.stats.framesToServer,
       framesToClients: this.network.stats.framesToClients,
+      stateFrames: this.network.stats.stateFrames,
       simulatedMs: this.clock.now() - this.started,
     };
   }

@@ -102,6 +102,9 @@ describe('startServer refuses bad configuration by name', () => {
     await expect(startServer({ dataDir, requestTimeoutMs: 2 ** 31 })).rejects.toThrow(/requestTimeoutMs .* got 2147483648/);
     await expect(startServer({ dataDir, maxOpenHistories: 2.5 })).rejects.toThrow(/maxOpenHistories must be a whole number from 1 /);
     await expect(startServer({ dataDir, downloadBatchBytes: 0.5 })).rejects.toThrow(/downloadBatchBytes must be a whole number/);
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, '1024']) {
+      await expect(startServer({ dataDir, foldTailBytes: bad as never })).rejects.toThrow(/foldTailBytes must be a whole number/);
+    }
     expect(existsSync(dataDir)).toBe(false);
   });
 
