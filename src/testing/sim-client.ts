@@ -122,6 +122,8 @@ export class SimClient {
     private readonly skewMs: number,
     /** Your app's writes and invariant, if any. */
     private readonly model: SimModel | undefined,
+    /** The ledger entries the server has stored for this client's partition so far (durably). */
+    private readonly serverLedger: () => ReadonlySet<string> = () => new Set(),
   ) {
     this.name = `c${index}`;
     this.email = `${this.name}@sim.example`;
@@ -242,12 +244,19 @@ export class SimClient {
     const controller = abortAfterMs === undefined ? undefined : new AbortController();
     if (controller !== undefined) this.clockView.setTimeout(() => controller.abort(new Error('aborted by the schedule')), abortAfterMs ?? 0);
     const promise = direction === 'upload' ? session.waitForUpload(controller?.signal) : session.waitForDownload(controller?.signal);
+    // What a resolved download wait must have brought: everything the server had at the call.
+    const serverHad = direction === 'download' ? [...this.serverLedger()] : [];
     const settle = (outcome: 'resolved' | 'rejected'): void => {
       wait.settlements++;
       if (wait.settlements > 1) this.report(`wait ${wait.id} settled ${wait.settlements} times`);
       if (wait.abandoned) return;
       wait.outcome = outcome;
       if (outcome === 'resolved' && direction === 'upload') for (const entry of wait.covers) this.confirmed.add(entry);
+      if (outcome === 'resolved' && direction === 'download' && this.realm !== undefined) {
+        const have = this.ledger();
+        const missing = serverHad.filter((entry) => !have.has(entry));
+        if (missing.length > 0) this.report(`${this.name}: waitForDownload ${wait.id} resolved without ${missing.length} entries the server had at the call (${missing.slice(0, 3).join(', ')})`);
+      }
     };
     promise.then(
       () => settle('resolved'),

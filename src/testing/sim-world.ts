@@ -3,7 +3,7 @@
  * network, running a schedule step by step and checking the invariants after every step.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { SimClient, SHARED_TYPE, type SimModel } from './sim-client.js';
+import { LEDGER_TYPE, SimClient, SHARED_TYPE, type SimModel } from './sim-client.js';
 import { SimClock } from './sim-clock.js';
 import { SimNetwork } from './sim-network.js';
 import { SimScheduler } from './sim-scheduler.js';
@@ -87,7 +87,9 @@ export class SimWorld {
     this.server = new SimServer(this.clock, this.network, random.fork(), users);
     for (let i = 0; i < shape.clients; i++) {
       const skew = random.pick([0, 0, 5, -5, 40, -300]);
-      this.clients.push(new SimClient(i, `p${i % shape.partitions}`, `pw-${i}`, this.clock, this.network, random.fork(), (m) => this.violate(m), skew, model));
+      const partition = `p${i % shape.partitions}`;
+      const serverLedger = (): ReadonlySet<string> => this.server.stored.putIdsOf(partition, LEDGER_TYPE);
+      this.clients.push(new SimClient(i, partition, `pw-${i}`, this.clock, this.network, random.fork(), (m) => this.violate(m), skew, model, serverLedger));
     }
   }
 

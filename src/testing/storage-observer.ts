@@ -4,7 +4,7 @@
  * across reconnects, re-sent uploads and crashes; a second `added` of the same pair is a
  * duplicate in the partition's history.
  */
-import type { PartitionHandle, PartitionStore, ServerStorage } from '../server/storage/server-storage.js';
+import type { Appended, PartitionHandle, PartitionStore, ServerStorage } from '../server/storage/server-storage.js';
 
 /** The pairs every append stored, over all the runs of one server machine. */
 export class StoredChangesets {
@@ -13,6 +13,16 @@ export class StoredChangesets {
   readonly duplicates: string[] = [];
   /** Changesets stored in all. */
   stored = 0;
+  /** The ids of the documents each (partition, type) has had a put of, by `partition\0type`. */
+  private readonly puts = new Map<string, Set<string>>();
+
+  /**
+   * The ids of documents of `type` some stored changeset of `partition` put, in any epoch (a
+   * reset keeps every document). Durable: appends resolve once on stable storage.
+   */
+  putIdsOf(partition: string, type: string): ReadonlySet<string> {
+    return this.puts.get(`${partition}\u0000${type}`) ?? new Set();
+  }
 
   /** Puts this watch between the server logic and `storage`. */
   watch(storage: ServerStorage): ServerStorage {
@@ -22,8 +32,15 @@ export class StoredChangesets {
 
   private watchPartitions(store: PartitionStore): PartitionStore {
     const wrapped = new WeakMap<PartitionHandle, PartitionHandle>();
-    const record = (handle: PartitionHandle, origin: string, clientVersions: readonly number[]): void => {
-      for (const clientVersion of clientVersions) {
+    const record = (handle: PartitionHandle, origin: string, added: Appended['added']): void => {
+      for (const { clientVersion, ops } of added) {
+        for (const op of ops) {
+          if (op.op !== 'put') continue;
+          const key = `${handle.partition}\u0000${op.type}`;
+          let ids = this.puts.get(key);
+          if (ids === undefined) this.puts.set(key, (ids = new Set()));
+          ids.add(op.id);
+        }
         const key = `${handle.partition}\u0000${handle.epoch}\u0000${origin}\u0000${clientVersion}`;
         const n = (this.seen.get(key) ?? 0) + 1;
         this.seen.set(key, n);
@@ -38,7 +55,7 @@ export class StoredChangesets {
         if (watched === undefined) {
           const append = async (...args: Parameters<PartitionHandle['append']>) => {
             const appended = await handle.append(...args);
-            record(handle, args[0], appended.added.map((c) => c.clientVersion));
+            record(handle, args[0], appended.added);
             return appended;
           };
           // A proxy, so that everything else reads and changes the handle itself.
