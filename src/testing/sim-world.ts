@@ -65,6 +65,9 @@ export class SimWorld {
   private serverCrashes = 0;
   private resets = 0;
   private readonly started: number;
+  private readonly auditRandom: SeededRandom;
+  private readonly auditors: SimClient[] = [];
+  private readonly model: SimModel | undefined;
 
   constructor(
     readonly seed: number,
@@ -79,11 +82,12 @@ export class SimWorld {
     this.network = new SimNetwork(this.clock.view('network'), random.fork());
     const disks = (): number => {
       let n = this.server.disk.stats.writes + this.server.disk.stats.syncs;
-      for (const c of this.clients) n += c.disk.stats.writes + c.disk.stats.syncs;
+      for (const c of [...this.clients, ...this.auditors]) n += c.disk.stats.writes + c.disk.stats.syncs;
       return n;
     };
     this.scheduler = new SimScheduler(this.clock, () => this.network.activities + disks() + this.clock.timersSet, () => this.network.busy);
-    const users = Array.from({ length: shape.clients }, (_, i) => ({ email: `c${i}@sim.example`, password: `pw-${i}` }));
+    // One more user per partition: the auditor that downloads it afresh at the end.
+    const users = Array.from({ length: shape.clients + shape.partitions }, (_, i) => ({ email: `c${i}@sim.example`, password: `pw-${i}` }));
     this.server = new SimServer(this.clock, this.network, random.fork(), users);
     for (let i = 0; i < shape.clients; i++) {
       const skew = random.pick([0, 0, 5, -5, 40, -300]);
@@ -91,6 +95,8 @@ export class SimWorld {
       const serverLedger = (): ReadonlySet<string> => this.server.stored.putIdsOf(partition, LEDGER_TYPE);
       this.clients.push(new SimClient(i, partition, `pw-${i}`, this.clock, this.network, random.fork(), (m) => this.violate(m), skew, model, serverLedger));
     }
+    this.auditRandom = random.fork();
+    this.model = model;
   }
 
   /** Records a broken invariant at the current step. */
@@ -331,7 +337,47 @@ export class SimWorld {
       const unsent = [...client.written].filter((entry) => !have.has(entry) && !client.backedUp.has(entry));
       if (unsent.length > 0) this.violate(`${client.name}: ${unsent.length} returned writes are missing from its own replica at the end: ${unsent.slice(0, 5).join(', ')}`);
     }
+    if (agreed) await this.audit();
     this.note(`end @${this.clock.now() - this.started} ${this.summary()}`);
+  }
+
+  /**
+   * What the server keeps, not what it said: the server loses power, restarts from its disk, and
+   * a new client per partition (an empty disk, its own user) downloads the partition. It must
+   * get exactly what the replicas agreed on: everything a replica held came from the server
+   * after it was durable (or was acknowledged to its writer as durable).
+   */
+  private async audit(): Promise<void> {
+    const agreed = new Map<string, string>();
+    for (const c of this.clients) agreed.set(c.partition, c.contents()!);
+    this.server.crash();
+    await this.scheduler.drive(this.scheduler.track(this.server.start()), STEP_BUDGET_MS);
+    for (let k = 0; k < this.shape.partitions; k++) {
+      const partition = `p${k}`;
+      if (!agreed.has(partition)) continue;
+      const index = this.shape.clients + k;
+      const auditor = new SimClient(index, partition, `pw-${index}`, this.clock, this.network, this.auditRandom.fork(), (m) => this.violate(m), 0, this.model);
+      this.auditors.push(auditor);
+      auditor.boot();
+      await this.bringUp(auditor);
+      const session = auditor.session;
+      if (session === undefined) {
+        this.violate(`the auditor of ${partition} could not open it after the server's restart`);
+        continue;
+      }
+      const downloaded = await this.scheduler.drive(session.waitForDownload(), END_BUDGET_MS);
+      if (downloaded?.ok !== true) {
+        this.violate(`the auditor of ${partition} did not download it after the server's restart: ${downloaded === undefined ? 'still waiting' : errorName(downloaded.error)}`);
+      } else if (auditor.contents() !== agreed.get(partition)) {
+        const held = auditor.ledger();
+        const lost = this.clients.filter((c) => c.partition === partition).flatMap((c) => [...c.confirmed].filter((e) => !held.has(e)));
+        this.violate(
+          `after the server's power loss, a fresh download of ${partition} is not what its replicas agreed on (${short(auditor.contents() ?? '')} ≠ ${short(agreed.get(partition)!)})` +
+            (lost.length > 0 ? `; acknowledged writes lost: ${lost.slice(0, 5).join(', ')}` : ''),
+        );
+      }
+      auditor.app?.close();
+    }
   }
 
   private allWaitsSettled(): boolean {
@@ -397,7 +443,7 @@ export class SimWorld {
 
   /** Closes every app (their sessions and files), so nothing of the run lingers. */
   dispose(): void {
-    for (const c of this.clients) c.app?.close();
+    for (const c of [...this.clients, ...this.auditors]) c.app?.close();
   }
 }
 
