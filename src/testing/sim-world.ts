@@ -317,7 +317,12 @@ export class SimWorld {
     for (let round = 0; round < 10; round++) {
       await this.runErrorActions();
       agreed = await this.scheduler.until(() => (this.allWaitsSettled() && this.replicasAgree()) || actionPending(), END_BUDGET_MS);
-      if (!actionPending()) break;
+      if (actionPending()) continue;
+      // Replicas may agree for a moment while sync still runs (a bootstrap staged but not yet
+      // shown, a reset under way): they must still agree once every upload is acknowledged and
+      // then every download done.
+      if (agreed) agreed = (await this.syncBarrier()) && this.replicasAgree();
+      if (agreed || !actionPending()) break;
     }
     agreed = agreed && !actionPending();
     if (!this.allWaitsSettled()) {
@@ -378,6 +383,22 @@ export class SimWorld {
       }
       auditor.app?.close();
     }
+  }
+
+  /** Every open session's `waitForUpload`, then every one's `waitForDownload`: whether all resolved. */
+  private async syncBarrier(): Promise<boolean> {
+    for (const direction of ['upload', 'download'] as const) {
+      for (const client of this.clients) {
+        const session = client.session;
+        if (session === undefined) return false;
+        const outcome = await this.scheduler.drive(direction === 'upload' ? session.waitForUpload() : session.waitForDownload(), END_BUDGET_MS);
+        if (outcome?.ok !== true) {
+          this.note(`${client.name}: the end's waitFor${direction === 'upload' ? 'Upload' : 'Download'} ${outcome === undefined ? 'did not settle' : `failed: ${errorName(outcome.error)}`}`);
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   private allWaitsSettled(): boolean {
