@@ -23,7 +23,14 @@ export function receive(message: ServerMessage, inbox: SessionInbox): void {
   const { file, toChart } = inbox;
   switch (message.type) {
     case 'ident':
-      if (file !== undefined && file.cursors.epoch !== message.epoch) file.setEpoch(message.epoch);
+      try {
+        if (file !== undefined && file.cursors.epoch !== message.epoch) file.setEpoch(message.epoch);
+      } catch (error) {
+        // A disk failing as the epoch is recorded: thrown from here it would escape the socket's
+        // message handler and end the app's process. As for a download the file cannot take.
+        toChart({ type: 'error', error: { code: 'badDownload', category: 'protocol', isFatal: true, message: `cannot record the server's epoch: ${String(error)}` } });
+        return;
+      }
       inbox.terms.learn(message);
       if (file !== undefined) inbox.terms.applyTo(file);
       inbox.serverAccepted();

@@ -89,8 +89,14 @@ export class SyncManager {
       this.sessions.set(path, session);
       const created = session;
       created.observe(() => {
-        this.release(path);
-        this.reacquire(path, created);
+        // Runs inside the session actor's state change: what throws here (a disk failing as the
+        // file is closed or reopened) would end the app's process, so it is told, not thrown.
+        try {
+          this.release(path);
+          this.reacquire(path, created);
+        } catch (error) {
+          this.config.logger.warn('a session\'s realm file could not be closed or reopened after its state changed', { path, error: String(error) });
+        }
       });
     }
     session.storeOpened(store.file);
@@ -229,9 +235,10 @@ export class SyncManager {
       file = RealmFile.open(this.fileOptions(path));
     } catch (error) {
       // Opened elsewhere since it was released (another app or process): that one writes it
-      // now. The session syncs again when a handle here opens the file.
-      if (!(error instanceof FileLockedError)) throw error;
-      this.config.logger.warn('a revived session could not reopen its realm file', { path, error: String(error) });
+      // now. Or the disk failed. Either way the session syncs again when a handle here opens
+      // the file (which reports a disk error to its caller); thrown here, from a state
+      // change's observer, it would end the app's process.
+      this.config.logger.warn('a revived session could not reopen its realm file', { path, error: String(error), locked: error instanceof FileLockedError });
       return;
     }
     this.stores.set(path, { file, handles: 0 });

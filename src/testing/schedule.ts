@@ -30,8 +30,9 @@ export type Step =
   | { readonly kind: 'reopen'; readonly client: number }
   | { readonly kind: 'logout'; readonly client: number }
   | { readonly kind: 'login'; readonly client: number }
-  | { readonly kind: 'crashClient'; readonly client: number }
-  | { readonly kind: 'crashServer' }
+  /** Power loss now, or (`insideCalls`) inside the machine's `insideCalls`-th next call that changes its disk. */
+  | { readonly kind: 'crashClient'; readonly client: number; readonly insideCalls?: number }
+  | { readonly kind: 'crashServer'; readonly insideCalls?: number }
   | { readonly kind: 'resetPartition'; readonly partition: number }
   | { readonly kind: 'cut'; readonly client: number }
   | { readonly kind: 'partition'; readonly client: number }
@@ -109,8 +110,11 @@ function drawStep(random: SeededRandom, shape: RunShape, kind: StepKind): Step {
       return random.chance(0.25) ? { kind, client, abortAfterMs: random.int(0, 200) } : { kind, client };
     case 'progress':
       return { kind, client, direction: random.pick(['upload', 'download'] as const), mode: random.pick(['reportIndefinitely', 'forCurrentlyOutstandingWork'] as const) };
+    // Half the crashes strike inside a write path (between a write and its fsync, or mid-rename).
     case 'crashServer':
-      return { kind };
+      return random.chance(0.5) ? { kind, insideCalls: random.int(1, 12) } : { kind };
+    case 'crashClient':
+      return random.chance(0.5) ? { kind, client, insideCalls: random.int(1, 12) } : { kind, client };
     case 'resetPartition':
       return { kind, partition: random.int(0, shape.partitions - 1) };
     case 'flaky':

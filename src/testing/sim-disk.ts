@@ -181,6 +181,41 @@ export class SimDisk {
     this.root = new Directory(1, 0o755);
   }
 
+  /** An armed power loss: calls that change the disk still to go before it, and who dies then. */
+  private armed: { remaining: number; readonly onCrash: () => void } | undefined;
+
+  /**
+   * Power loss inside a call, not between two: the `calls`-th call from now that changes the
+   * disk (a write, sync, rename, removal, truncation or creation) does not happen; `onCrash`
+   * runs in its place and must crash the machine (this disk with it), and the call fails with
+   * `EIO`. How a test kills a process at an instant inside a write path. One at a time: arming
+   * again replaces it; {@link disarm} drops it.
+   */
+  armCrash(calls: number, onCrash: () => void): void {
+    if (!Number.isSafeInteger(calls) || calls < 1) throw new RangeError(`armCrash: calls must be a whole number ≥ 1, not ${String(calls)}`);
+    this.armed = { remaining: calls, onCrash };
+  }
+
+  /** Drops an armed power loss. */
+  disarm(): void {
+    this.armed = undefined;
+  }
+
+  /** Whether a power loss is armed and has not struck. */
+  get isArmed(): boolean {
+    return this.armed !== undefined;
+  }
+
+  /** @internal Called by a mount before each call that changes the disk. */
+  beforeMutation(): void {
+    const armed = this.armed;
+    if (armed === undefined || --armed.remaining > 0) return;
+    this.armed = undefined;
+    armed.onCrash();
+    // Whatever `onCrash` did, this disk lost power.
+    if (this.current !== undefined) this.crash();
+  }
+
   /** Starts a run of the machine's process: the file port it uses until the next crash. */
   mount(): FileSystem {
     this.current?.end();
@@ -193,6 +228,7 @@ export class SimDisk {
    * keeps only what was durable (see the module comment). Call {@link mount} to start again.
    */
   crash(): void {
+    this.armed = undefined;
     this.current?.end();
     this.current = undefined;
     this.stats.crashes++;
@@ -283,6 +319,13 @@ class DiskMount implements FileSystem {
     if (this.ended) throw fsError('EIO', syscall);
   }
 
+  /** Before a call that changes the disk: where an armed power loss strikes (then the call fails). */
+  private mutating(syscall: string): void {
+    this.alive(syscall);
+    this.disk.beforeMutation();
+    this.alive(syscall);
+  }
+
   private file(fd: number, syscall: string): OpenFile {
     this.alive(syscall);
     const file = this.files.get(fd);
@@ -299,6 +342,7 @@ class DiskMount implements FileSystem {
   openSync(target: string, flags: OpenFlags, mode = 0o666): number {
     this.alive('open');
     const f = parseFlags(flags);
+    if (f.create || f.truncate) this.mutating('open');
     const { parent, name } = this.disk.locate(target, 'open');
     let node = name === '' ? this.disk.lookup('/', 'open') : parent.entries.get(name);
     if (node !== undefined && f.create && f.exclusive) throw fsError('EEXIST', 'open', target);
@@ -339,6 +383,7 @@ class DiskMount implements FileSystem {
   }
 
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number {
+    this.mutating('write');
     const { file, inode } = this.inode(fd, 'write');
     if (!file.writable) throw fsError('EBADF', 'write');
     const at = file.append ? inode.size : (position ?? file.position);
@@ -349,6 +394,7 @@ class DiskMount implements FileSystem {
   }
 
   fsyncSync(fd: number): void {
+    this.mutating('fsync');
     const file = this.file(fd, 'fsync');
     if (file.node instanceof Inode) file.node.sync();
     else file.node.durable = new Map(file.node.entries);
@@ -360,6 +406,7 @@ class DiskMount implements FileSystem {
   }
 
   ftruncateSync(fd: number, length: number): void {
+    this.mutating('ftruncate');
     const { file, inode } = this.inode(fd, 'ftruncate');
     if (!file.writable) throw fsError('EBADF', 'ftruncate');
     inode.truncate(length);
@@ -395,7 +442,7 @@ class DiskMount implements FileSystem {
   }
 
   renameSync(from: string, to: string): void {
-    this.alive('rename');
+    this.mutating('rename');
     const source = this.disk.locate(from, 'rename');
     const node = source.parent.entries.get(source.name);
     if (node === undefined || source.name === '') throw fsError('ENOENT', 'rename', from);
@@ -408,7 +455,7 @@ class DiskMount implements FileSystem {
   }
 
   rmSync(target: string, options: { readonly force?: boolean; readonly recursive?: boolean } = {}): void {
-    this.alive('rm');
+    this.mutating('rm');
     let located: { parent: Directory; name: string };
     try {
       located = this.disk.locate(target, 'rm');
@@ -426,7 +473,7 @@ class DiskMount implements FileSystem {
   }
 
   mkdirSync(target: string, options: { readonly recursive: true; readonly mode?: number }): string | undefined {
-    this.alive('mkdir');
+    this.mutating('mkdir');
     const absolute = path.resolve('/', target);
     const parts = absolute.split('/').filter((p) => p !== '');
     let dir = this.disk.lookup('/', 'mkdir') as Directory;

@@ -168,19 +168,20 @@ class Link {
   }
 
   /** The server's machine died: the client learns of it (a reset) after a delay; the server end is just gone. */
-  serverDied(): void {
+  serverDied(keepSent: boolean): void {
     this.serverClosed = true;
     this.serverHandlers = undefined;
     this.toServer.clear();
-    this.toClient.clear();
+    // What the server sent before it died was on the wire (it arrives) or in its buffers (lost).
+    if (!keepSent) this.toClient.clear();
     if (!this.clientClosed) this.toClient.push({ kind: 'close', reason: 'ECONNRESET: the server machine crashed' });
   }
 
   /** The client's machine died: the server learns of it after a delay; the client end is gone. */
-  clientDied(): void {
+  clientDied(keepSent: boolean): void {
     this.clientClosed = true;
     this.toClient.clear();
-    this.toServer.clear();
+    if (!keepSent) this.toServer.clear();
     if (!this.serverClosed) this.toServer.push({ kind: 'close', reason: 'ECONNRESET: the client machine crashed' });
   }
 }
@@ -189,6 +190,8 @@ class Link {
 export class SimNetwork {
   private server: SimEndpoint | undefined;
   private readonly links = new Set<Link>();
+  /** Connections gone from `links` with something still queued: delivered once their client heals. */
+  private readonly draining = new Set<Link>();
   private readonly partitioned = new Set<string>();
   private readonly stalled = new Set<string>();
   /** The current run of each client's process. */
@@ -219,8 +222,10 @@ export class SimNetwork {
   /** The server's machine crashed: it listens no more, and its connections die. */
   serverDown(): void {
     this.server = undefined;
-    for (const link of this.links) link.serverDied();
-    this.links.clear();
+    for (const link of [...this.links]) {
+      link.serverDied(this.random.chance(0.5));
+      this.retire(link);
+    }
   }
 
   /** The client's machine crashed: its connections die. */
@@ -230,8 +235,8 @@ export class SimNetwork {
     this.runs.delete(client);
     for (const link of [...this.links]) {
       if (link.client !== client) continue;
-      link.clientDied();
-      this.links.delete(link);
+      link.clientDied(this.random.chance(0.5));
+      this.retire(link);
     }
   }
 
@@ -241,7 +246,7 @@ export class SimNetwork {
       if (link.client !== client) continue;
       this.stats.cuts++;
       link.cut('ECONNRESET: the simulated network cut the connection');
-      this.links.delete(link);
+      this.retire(link);
     }
   }
 
@@ -251,11 +256,25 @@ export class SimNetwork {
     for (const link of this.links) if (link.client === client) link.hold(true);
   }
 
-  /** Ends a partition (and a stall): what was held is delivered, in order. */
+  /** Ends a partition (and a stall): what was held is delivered, in order (a close too, of a connection already given up). */
   heal(client: string): void {
     this.partitioned.delete(client);
     this.stalled.delete(client);
     for (const link of this.links) if (link.client === client) link.hold(false);
+    for (const link of [...this.draining]) {
+      if (link.client !== client) continue;
+      this.draining.delete(link);
+      link.hold(false);
+    }
+  }
+
+  /**
+   * Takes `link` out of the live connections. What it still holds (a close, frames sent before
+   * a crash) stays queued, and a held one is delivered at the next heal of its client.
+   */
+  private retire(link: Link): void {
+    this.links.delete(link);
+    if ((link.toServer.held && link.toServer.queue.length > 0) || (link.toClient.held && link.toClient.queue.length > 0)) this.draining.add(link);
   }
 
   /** Ends every partition and stall. */
@@ -343,7 +362,7 @@ export class SimNetwork {
         link.clientClosed = true;
         handlers.closed('closed by the client');
         if (this.links.has(link)) link.toServer.push({ kind: 'close', reason: 'closed by the client' });
-        this.links.delete(link);
+        this.retire(link);
       },
     };
     // A partitioned client's connect hangs: its own connect timeout ends it.
@@ -397,8 +416,8 @@ export class SimNetwork {
       },
       terminate: () => {
         if (link.serverClosed) return;
-        this.links.delete(link);
         link.cut('ECONNRESET: the server terminated the connection');
+        this.retire(link);
       },
       get bufferedAmount() {
         return link.toClient.bytes();

@@ -67,6 +67,8 @@ export class SimWorld {
   private readonly started: number;
   private readonly auditRandom: SeededRandom;
   private readonly auditors: SimClient[] = [];
+  /** Clients whose machine lost power during the step (inside a disk call): restarted after it. */
+  private readonly crashedClients = new Set<SimClient>();
   private readonly model: SimModel | undefined;
 
   constructor(
@@ -136,26 +138,65 @@ export class SimWorld {
     }
     // A realm opens for a logged-in user only (Realm.open refuses a logged-out one).
     if (client.user?.isLoggedIn === true && client.wantsOpen && client.realm === undefined) {
+      const app = client.app;
       const outcome = await this.scheduler.drive(client.open(), STEP_BUDGET_MS);
-      if (outcome?.ok === false) this.violate(`${client.name}: Realm.open failed: ${errorName(outcome.error)}`);
+      // An open the machine's power loss cut short is no failure of the open.
+      if (outcome?.ok === false && client.app === app) this.violate(`${client.name}: Realm.open failed: ${errorName(outcome.error)}`);
+      else if (outcome?.ok === false) this.note(`${client.name}: Realm.open died with its machine`);
     }
   }
 
   /** Runs one step, lets the system settle, and checks the invariants. */
   async step(step: Step): Promise<void> {
     let ran = true;
+    const crashesBefore = this.clientCrashes + this.serverCrashes;
     try {
       ran = await this.apply(step);
     } catch (error) {
-      this.violate(`step ${describeStep(step)} threw: ${errorName(error)}`);
+      // A write whose machine lost power inside it does not return: no broken promise.
+      if (this.clientCrashes + this.serverCrashes > crashesBefore) this.note(`step ${describeStep(step)} died with its machine: ${errorName(error)}`);
+      else this.violate(`step ${describeStep(step)} threw: ${errorName(error)}`);
     }
     if (!ran) this.skipped++;
+    await this.scheduler.settle();
+    await this.restartCrashedClients();
     await this.scheduler.settle();
     await this.runErrorActions();
     this.check();
     this.note(`${this.stepIndex} ${describeStep(step)}${ran ? '' : ' (skipped)'} @${this.clock.now() - this.started} ${this.summary()}`);
     this.stepIndex++;
     this.stepsRun++;
+  }
+
+  /** The client's machine loses power (now, or inside a disk call): restarted after the step. */
+  private clientPowerLoss(client: SimClient): void {
+    if (client.app === undefined) return;
+    this.clientCrashes++;
+    client.crash();
+    this.crashedClients.add(client);
+  }
+
+  /** Restarts the clients that lost power: their disks checked first, then a new app on them. */
+  private async restartCrashedClients(): Promise<void> {
+    // Bounded: a crash armed inside the restart strikes once, and arms are not renewed here.
+    for (let round = 0; round < 4 && this.crashedClients.size > 0; round++) {
+      for (const client of [...this.crashedClients]) {
+        this.crashedClients.delete(client);
+        client.checkDurable();
+        client.boot();
+        await this.bringUp(client);
+      }
+    }
+  }
+
+  /** The server's machine loses power (now, or inside a disk call); a timer of the world restarts it. */
+  private serverPowerLoss(): void {
+    if (!this.server.isUp) return;
+    this.serverCrashes++;
+    this.server.crash();
+    // Down for a while; the restart is the world's own timer, not the dead machine's.
+    const downMs = 1 + (this.stepIndex * 7919) % 5_000;
+    this.network.clock.setTimeout(() => void this.scheduler.track(this.server.start()).catch((error: unknown) => this.violate(`the server did not restart: ${errorName(error)}`)), downMs);
   }
 
   private async apply(step: Step): Promise<boolean> {
@@ -212,19 +253,20 @@ export class SimWorld {
         return true;
       case 'crashClient':
         if (client === undefined) return false;
-        this.clientCrashes++;
-        client.crash();
-        client.checkDurable();
-        client.boot();
-        await this.bringUp(client);
+        if (step.insideCalls !== undefined) {
+          if (client.app === undefined) return false;
+          client.disk.armCrash(step.insideCalls, () => this.clientPowerLoss(client));
+          return true;
+        }
+        this.clientPowerLoss(client);
         return true;
       case 'crashServer': {
         if (!this.server.isUp) return false;
-        this.serverCrashes++;
-        this.server.crash();
-        // Down for a while; the restart is the world's own timer, not the dead machine's.
-        const downMs = 1 + (this.stepIndex * 7919) % 5_000;
-        this.network.clock.setTimeout(() => void this.scheduler.track(this.server.start()).catch((error: unknown) => this.violate(`the server did not restart: ${errorName(error)}`)), downMs);
+        if (step.insideCalls !== undefined) {
+          this.server.disk.armCrash(step.insideCalls, () => this.serverPowerLoss());
+          return true;
+        }
+        this.serverPowerLoss();
         return true;
       }
       case 'resetPartition': {
@@ -299,6 +341,11 @@ export class SimWorld {
    */
   async finish(): Promise<void> {
     this.stepIndex = this.stepsRun;
+    // No more power losses: an armed one that has not struck is dropped, and the machines it
+    // struck in the last step are up again.
+    this.server.disk.disarm();
+    for (const client of this.clients) client.disk.disarm();
+    await this.restartCrashedClients();
     this.network.healAll();
     this.network.refuseChance = 0;
     if (!this.server.isUp) await this.scheduler.until(() => this.server.isUp, STEP_BUDGET_MS);
@@ -321,8 +368,9 @@ export class SimWorld {
       // Replicas may agree for a moment while sync still runs (a bootstrap staged but not yet
       // shown, a reset under way): they must still agree once every upload is acknowledged and
       // then every download done.
+      // A wait the barrier lost to a client reset (which replays the changes) is waited again.
       if (agreed) agreed = (await this.syncBarrier()) && this.replicasAgree();
-      if (agreed || !actionPending()) break;
+      if (agreed) break;
     }
     agreed = agreed && !actionPending();
     if (!this.allWaitsSettled()) {
