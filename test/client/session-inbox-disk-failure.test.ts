@@ -1,0 +1,61 @@
+/**
+ * A disk that fails while a server message is being written to the realm file (`session-inbox.ts`):
+ * the session hears a fatal error; nothing is thrown, because a throw there would escape the
+ * socket's message handler and end the app's process. The file is a real `RealmFile` on the
+ * simulated disk of `sync-session/testing`, whose power loss strikes inside the write.
+ */
+import { describe, expect, it } from 'vitest';
+import type { SessionEvent } from '../../machines/session.types.js';
+import { defaultServerLimits, ServerTerms } from '../../src/client/server-terms.js';
+import { receive } from '../../src/client/session-inbox.js';
+import { decodeServerMessage, type ServerMessage } from '../../src/protocol/index.js';
+import { RealmFile } from '../../src/store/realm-file.js';
+import { SeededRandom, SimDisk } from '../../src/testing/index.js';
+
+const decoded = (message: unknown): ServerMessage => {
+  const result = decodeServerMessage(JSON.stringify(message));
+  if (result._tag === 'Left') throw new Error(result.left.message);
+  return result.right;
+};
+
+const IDENT = { type: 'ident', session: 1, fileIdent: '0123456789abcdef', epoch: 'e2e2e2e2e2e2', maxMessageBytes: 16 * 1024 * 1024, maxChangesetBytes: 16 * 1024 * 1024 - 1024 };
+
+/** A realm file on a fresh simulated disk, and the chart's events of messages delivered to it. */
+function onSimulatedDisk() {
+  const disk = new SimDisk('client', new SeededRandom(7));
+  const fileSystem = disk.mount();
+  fileSystem.mkdirSync('/realms', { recursive: true });
+  const file = RealmFile.open({ path: '/realms/a.realm', fileSystem });
+  const events: SessionEvent[] = [];
+  const deliver = (message: unknown): void =>
+    receive(decoded(message), { file, terms: new ServerTerms(defaultServerLimits()), toChart: (event) => void events.push(event), reportProgress: () => {}, serverAccepted: () => {} });
+  return { disk, file, events, deliver };
+}
+
+describe('session inbox when the disk fails', () => {
+  it('an IDENT whose new epoch cannot be written is a fatal session error, not a throw', () => {
+    const { disk, file, events, deliver } = onSimulatedDisk();
+    disk.armCrash(1, () => disk.crash());
+    expect(() => deliver(IDENT)).not.toThrow();
+    expect(events).toEqual([{ type: 'error', error: expect.objectContaining({ code: 'badDownload', isFatal: true, message: expect.stringMatching(/cannot record the server's epoch: .*EIO/) }) }]);
+    expect(file.cursors.epoch).toBeUndefined();
+  });
+
+  it('with a working disk the same IDENT records the epoch and reaches the chart', () => {
+    const { file, events, deliver } = onSimulatedDisk();
+    deliver(IDENT);
+    expect(file.cursors.epoch).toBe('e2e2e2e2e2e2');
+    expect(events).toEqual([{ type: 'server.ident' }]);
+  });
+
+  it('a DOWNLOAD the disk fails under is a fatal session error, and the cursor stays', () => {
+    const { disk, file, events, deliver } = onSimulatedDisk();
+    deliver(IDENT);
+    events.length = 0;
+    disk.armCrash(1, () => disk.crash());
+    const changeset = { clientVersion: 1, origin: 'fedcba9876543210', hlc: { wall: 1764081000123, counter: 0 }, ops: [{ op: 'put', type: 'Task', id: 't1', fields: { title: 'x' } }], serverVersion: 1 };
+    expect(() => deliver({ type: 'download', session: 1, changesets: [changeset], cursors: { serverVersion: 1, clientVersion: 0 }, uploadAck: 0, downloadableBytes: 0 })).not.toThrow();
+    expect(events).toEqual([{ type: 'error', error: expect.objectContaining({ code: 'badDownload', isFatal: true }) }]);
+    expect(file.cursors.download.serverVersion).toBe(0);
+  });
+});
