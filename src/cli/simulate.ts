@@ -65,13 +65,17 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
   const read = readCommandLine('simulate', simulateUsage, argv, { seed: 'string', runs: 'string', steps: 'string', clients: 'string', partitions: 'string', workers: 'string' });
   if ('exit' in read) return read.exit;
   const { values } = read;
-  const seed = intFrom('seed', values.seed, Date.now() % 2 ** 31, -(2 ** 31), 2 ** 32 - 1);
+  const seed = intFrom('seed', values.seed, Date.now() % 2 ** 31, -(2 ** 31), 2 ** 31 - 1);
   const runs = intFrom('runs', values.runs, 1, 1, 10_000_000);
   const steps = intFrom('steps', values.steps, 100, 0, 100_000);
   const clients = intFrom('clients', values.clients, 3, 1, 16);
   const partitions = intFrom('partitions', values.partitions, 1, 1, 16);
   const workers = intFrom('workers', values.workers, 1, 1, 64);
   if (seed === 'bad' || runs === 'bad' || steps === 'bad' || clients === 'bad' || partitions === 'bad' || workers === 'bad') return 2;
+  if (seed + runs - 1 > 2 ** 31 - 1) {
+    console.error(`sync-session simulate: seeds ${seed}…${seed + runs - 1} run past 2147483647, the last seed there is`);
+    return 2;
+  }
   if (partitions > clients) {
     console.error('sync-session simulate: --partitions must be at most --clients');
     return 2;

@@ -377,7 +377,10 @@ export class SimWorld {
       const pending = this.clients.flatMap((c) => c.waits.filter((w) => w.outcome === 'pending' && !w.abandoned).map((w) => w.id));
       this.violate(`at the end ${pending.length} waits never settled: ${pending.slice(0, 5).join(', ')}`);
     }
-    if (!agreed) this.violate(`at the end the replicas do not agree: ${this.disagreement()}`);
+    if (!agreed) {
+      const disagreement = this.disagreement();
+      this.violate(disagreement === undefined ? 'at the end the sessions never finished their uploads and downloads (every waitForUpload, then every waitForDownload)' : `at the end the replicas do not agree: ${disagreement}`);
+    }
     if (!agreed) for (const c of this.clients) this.note(`${c.name} holds ${c.contents() ?? '(no open realm)'}`);
     for (const client of this.clients) {
       const broken = client.checkModel();

@@ -3,7 +3,7 @@
  * clock, network and disks simulated) from a seed, with the invariants checked after every step
  * and at the end. The same seed gives the same run, step for step, and the same digest.
  */
-import { generateSchedule, describeStep, type FaultOptions, type RunShape, type Step } from './schedule.js';
+import { generateSchedule, describeStep, type FaultOptions, type RunShape, type Step, type StepKind } from './schedule.js';
 import { SeededRandom } from './seeded-random.js';
 import { SimWorld, type RunStats, type Violation } from './sim-world.js';
 import type { SimModel } from './sim-client.js';
@@ -33,6 +33,8 @@ export interface SimulationResult {
   /** True when no invariant broke. */
   readonly ok: boolean;
   readonly seed: number;
+  /** The run's shape, as `simulate` took it: what a replay passes again. */
+  readonly shape: { readonly clients: number; readonly partitions: number; readonly faults: Required<FaultOptions> };
   /** The schedule that ran. */
   readonly steps: readonly Step[];
   /** A hash of the run's trace: two runs of one seed give the same. */
@@ -56,10 +58,14 @@ function checkedInteger(name: string, value: unknown, min: number, max: number):
 /** The shape and schedule `options` ask for, checked (a `TypeError` names a bad field). */
 export function planRun(options: SimulateOptions): { readonly shape: RunShape; readonly schedule: readonly Step[] } {
   if (typeof options !== 'object' || options === null) throw new TypeError('simulate: options must be an object');
-  const seed = checkedInteger('seed', options.seed, -(2 ** 31), 2 ** 32 - 1);
+  // 32-bit, as the generator takes it: two seeds never name one run.
+  const seed = checkedInteger('seed', options.seed, -(2 ** 31), 2 ** 31 - 1);
   const steps = checkedInteger('steps', options.steps ?? 100, 0, 100_000);
   const clients = checkedInteger('clients', options.clients ?? 3, 1, 16);
   const partitions = checkedInteger('partitions', options.partitions ?? 1, 1, clients);
+  if (options.faults !== undefined && (typeof options.faults !== 'object' || options.faults === null || Array.isArray(options.faults))) {
+    throw new TypeError('simulate: faults must be an object { network?, clientCrashes?, serverCrashes?, partitionResets? }');
+  }
   const faults = { ...DEFAULT_FAULTS, ...(options.faults ?? {}) };
   for (const [key, value] of Object.entries(faults)) {
     if (!(key in DEFAULT_FAULTS)) throw new TypeError(`simulate: unknown fault ${key}`);
@@ -74,8 +80,70 @@ export function planRun(options: SimulateOptions): { readonly shape: RunShape; r
     if (model.types !== undefined && (!Array.isArray(model.types) || !model.types.every((t) => typeof t === 'string'))) throw new TypeError('simulate: model.types must be an array of document type names');
   }
   const shape: RunShape = { clients, partitions, documents: 4, fields: 3, faults };
-  const schedule = options.schedule ?? generateSchedule(new SeededRandom(seed ^ 0x5eed), shape, steps);
+  const schedule = options.schedule === undefined ? generateSchedule(new SeededRandom(seed ^ 0x5eed), shape, steps) : checkedSchedule(options.schedule, shape);
   return { shape, schedule };
+}
+
+/** Most simulated time one `elapse` step may ask for: an hour (every timer due in it fires). */
+const MAX_ELAPSE_MS = 3_600_000;
+
+/** `schedule` if every step is one `generateSchedule` could draw for `shape`; else a `TypeError` naming the step and field. */
+function checkedSchedule(schedule: unknown, shape: RunShape): readonly Step[] {
+  if (!Array.isArray(schedule)) throw new TypeError('simulate: schedule must be an array of steps');
+  if (schedule.length > 100_000) throw new TypeError(`simulate: schedule has ${schedule.length} steps, at most 100,000`);
+  const int = (at: string, value: unknown, min: number, max: number): void => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new TypeError(`simulate: ${at} must be an integer from ${min} to ${max}, got ${typeof value === 'number' ? value : typeof value}`);
+    }
+  };
+  const oneOf = (at: string, value: unknown, allowed: readonly string[]): void => {
+    if (typeof value !== 'string' || !allowed.includes(value)) throw new TypeError(`simulate: ${at} must be one of ${allowed.join(', ')}, got ${String(value)}`);
+  };
+  const fields: Record<StepKind, readonly string[]> = {
+    write: ['client', 'doc', 'field'],
+    delete: ['client', 'doc'],
+    waitUpload: ['client', 'abortAfterMs'],
+    waitDownload: ['client', 'abortAfterMs'],
+    progress: ['client', 'direction', 'mode'],
+    pause: ['client'],
+    resume: ['client'],
+    close: ['client'],
+    reopen: ['client'],
+    logout: ['client'],
+    login: ['client'],
+    crashClient: ['client', 'insideCalls'],
+    crashServer: ['insideCalls'],
+    resetPartition: ['partition'],
+    cut: ['client'],
+    partition: ['client'],
+    stall: ['client'],
+    heal: ['client'],
+    flaky: ['refuseChance'],
+    elapse: ['ms'],
+  };
+  schedule.forEach((step: unknown, i) => {
+    const at = `schedule[${i}]`;
+    if (typeof step !== 'object' || step === null) throw new TypeError(`simulate: ${at} must be a step object`);
+    const s = step as Record<string, unknown>;
+    oneOf(`${at}.kind`, s.kind, Object.keys(fields));
+    const allowed = fields[s.kind as StepKind];
+    for (const key of Object.keys(s)) if (key !== 'kind' && !allowed.includes(key)) throw new TypeError(`simulate: ${at} (${String(s.kind)}) has no field ${key}`);
+    if (allowed.includes('client')) int(`${at}.client`, s.client, 0, shape.clients - 1);
+    if (allowed.includes('doc')) int(`${at}.doc`, s.doc, 0, shape.documents - 1);
+    if (allowed.includes('field')) int(`${at}.field`, s.field, 0, shape.fields - 1);
+    if (s.abortAfterMs !== undefined) int(`${at}.abortAfterMs`, s.abortAfterMs, 0, MAX_ELAPSE_MS);
+    if (s.insideCalls !== undefined) int(`${at}.insideCalls`, s.insideCalls, 1, 1_000);
+    if (s.kind === 'progress') {
+      oneOf(`${at}.direction`, s.direction, ['upload', 'download']);
+      oneOf(`${at}.mode`, s.mode, ['reportIndefinitely', 'forCurrentlyOutstandingWork']);
+    }
+    if (s.kind === 'resetPartition') int(`${at}.partition`, s.partition, 0, shape.partitions - 1);
+    if (s.kind === 'elapse') int(`${at}.ms`, s.ms, 0, MAX_ELAPSE_MS);
+    if (s.kind === 'flaky' && (typeof s.refuseChance !== 'number' || !(s.refuseChance >= 0 && s.refuseChance <= 1))) {
+      throw new TypeError(`simulate: ${at}.refuseChance must be a number from 0 to 1, got ${String(s.refuseChance)}`);
+    }
+  });
+  return schedule as readonly Step[];
 }
 
 /** Runs one simulation; resolves with what it found (it rejects only on bad options). */
@@ -97,6 +165,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   return {
     ok: world.violations.length === 0,
     seed: options.seed,
+    shape: { clients: shape.clients, partitions: shape.partitions, faults: shape.faults },
     steps: schedule,
     digest: world.digest(),
     violations: world.violations,
@@ -120,8 +189,9 @@ export async function shrink(failed: SimulationResult, options: Omit<SimulateOpt
     for (let at = 0; at < steps.length && runs < maxRuns; ) {
       const candidate = [...steps.slice(0, at), ...steps.slice(at + chunk)];
       runs++;
-      const result = await simulate({ ...options, seed: failed.seed, schedule: candidate });
-      if (!result.ok) {
+      const result = await simulate({ ...failed.shape, ...options, seed: failed.seed, schedule: candidate });
+      // The same kind of failure: a schedule that breaks the harness instead is another bug.
+      if (!result.ok && isHarnessFailure(result) === isHarnessFailure(failed)) {
         steps = candidate;
         best = result;
       } else {
@@ -132,6 +202,10 @@ export async function shrink(failed: SimulationResult, options: Omit<SimulateOpt
   return best;
 }
 
+function isHarnessFailure(result: SimulationResult): boolean {
+  return result.violations.some((v) => v.message.startsWith('the simulation itself failed'));
+}
+
 /** A failure as text: the seed, the violations, the shrunk schedule and how to replay it. */
 export function describeFailure(result: SimulationResult, shrunk?: SimulationResult): string {
   const lines = [`simulation failed: seed ${result.seed}, digest ${result.digest}`];
@@ -140,8 +214,11 @@ export function describeFailure(result: SimulationResult, shrunk?: SimulationRes
     lines.push(`shrunk to ${shrunk.steps.length} steps (from ${result.steps.length}):`);
     for (const [i, step] of shrunk.steps.entries()) lines.push(`  ${i} ${describeStep(step)}`);
     lines.push(`  breaks: ${shrunk.violations[0]?.message ?? '(nothing)'}`);
-    lines.push(`replay the shrunk schedule: simulate({ seed: ${result.seed}, schedule: ${JSON.stringify(shrunk.steps)} })`);
+    const { clients, partitions, faults } = result.shape;
+    const allFaults = Object.values(faults).every((on) => on);
+    lines.push(`replay the shrunk schedule: simulate({ seed: ${result.seed}, clients: ${clients}, partitions: ${partitions}, ${allFaults ? '' : `faults: ${JSON.stringify(faults)}, `}schedule: ${JSON.stringify(shrunk.steps)} })`);
   }
-  lines.push(`replay: npx sync-session simulate --seed ${result.seed} --runs 1 --steps ${result.steps.length}`);
+  const { clients, partitions } = result.shape;
+  lines.push(`replay: npx sync-session simulate --seed ${result.seed} --runs 1 --steps ${result.steps.length} --clients ${clients} --partitions ${partitions}`);
   return lines.join('\n');
 }

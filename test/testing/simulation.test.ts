@@ -48,5 +48,23 @@ describe('the deterministic simulation of the whole system', () => {
     await expect(simulate({ seed: 1, faults: { lightning: true } as never })).rejects.toThrow(/simulate: unknown fault lightning/);
     await expect(simulate({ seed: 1, model: { chekc: () => undefined } as never })).rejects.toThrow(/simulate: unknown option model\.chekc/);
     await expect(simulate({ seed: 1, steps: -1 })).rejects.toThrow(/simulate: steps must be an integer/);
+    await expect(simulate({ seed: 2 ** 32 - 1 })).rejects.toThrow(/simulate: seed must be an integer from -2147483648 to 2147483647/);
+    await expect(simulate({ seed: 1, faults: 5 as never })).rejects.toThrow(/simulate: faults must be an object/);
+    // A replayed schedule is input too: every step checked before anything runs (a NaN or an
+    // infinite elapse would fire self-renewing timers without end).
+    const bad: Array<[unknown, RegExp]> = [
+      ['steps', /schedule must be an array/],
+      [[{ kind: 'elapse', ms: Number.NaN }], /schedule\[0\]\.ms must be an integer from 0 to 3600000, got NaN/],
+      [[{ kind: 'elapse', ms: Number.POSITIVE_INFINITY }], /schedule\[0\]\.ms must be an integer/],
+      [[{ kind: 'elapse', ms: 1e9 }], /schedule\[0\]\.ms must be an integer from 0 to 3600000/],
+      [[{ kind: 'write', client: 0, doc: 0, field: 0 }, { kind: 'write', client: -1, doc: 0, field: 0 }], /schedule\[1\]\.client must be an integer from 0 to 2, got -1/],
+      [[{ kind: 'write', client: 3, doc: 0, field: 0 }], /schedule\[0\]\.client must be an integer from 0 to 2, got 3/],
+      [[{ kind: 'lightning' }], /schedule\[0\]\.kind must be one of write, delete/],
+      [[{ kind: 'flaky', refuseChance: 2 }], /schedule\[0\]\.refuseChance must be a number from 0 to 1/],
+      [[{ kind: 'crashServer', insideCalls: 0 }], /schedule\[0\]\.insideCalls must be an integer from 1 to 1000/],
+      [[{ kind: 'pause', client: 0, extra: 1 }], /schedule\[0\] \(pause\) has no field extra/],
+      [[null], /schedule\[0\] must be a step object/],
+    ];
+    for (const [schedule, message] of bad) await expect(simulate({ seed: 1, schedule: schedule as never })).rejects.toThrow(message);
   });
 });
