@@ -24,23 +24,6 @@ function stateRecorder() {
 }
 
 describe('errors and auth against a real server', () => {
-  it('an expired access token: waitingForAccessToken, refresh, back to active, and the data flows', async () => {
-    h = await new Harness().start({ accessTokenTtlMs: 1_500 });
-    const recorder = stateRecorder();
-    const a = await h.client('p', {}, h.app({ inspect: recorder.inspect }));
-    const b = await h.client();
-    const s = a.realm.syncSession!;
-    await eventually(() => s.connectionState === 'connected', 'connected');
-    await new Promise((resolve) => setTimeout(resolve, 1_700));
-    a.realm.write((tx) => tx.put('Task', 'after-expiry', { n: 1 }));
-    await s.waitForUpload(AbortSignal.timeout(10_000));
-    expect(recorder.states).toContain('waitingForAccessToken');
-    expect(recorder.states.at(-1)).toBe('active');
-    await b.realm.syncSession!.waitForDownload(AbortSignal.timeout(5_000));
-    expect(b.realm.objectForPrimaryKey('Task', 'after-expiry')).toEqual({ n: 1 });
-    expect(a.errors).toEqual([]); // an expired token is handled, not reported
-  });
-
   it('a refused refresh logs the user out: the session goes inactive and onError hears an auth error', async () => {
     h = await new Harness().start();
     const a = await h.client();
@@ -111,21 +94,5 @@ describe('errors and auth against a real server', () => {
     expect(a.realm.objects('Task').map((o) => o.id)).toEqual(['before', 'during', 'during-b']);
     expect(b.realm.objects('Task')).toEqual(a.realm.objects('Task'));
     expect(a.errors).toEqual([]);
-  });
-
-  it('reconnect() skips the backoff: with a one-minute delay, it connects at once', async () => {
-    h = await new Harness().start();
-    const port = h.server.port;
-    const app = h.app({ reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000, multiplier: 1 } });
-    const a = await h.client('p', {}, app);
-    const s = a.realm.syncSession!;
-    await eventually(() => s.connectionState === 'connected', 'connected');
-    await h.server.close();
-    await eventually(() => s.connectionState === 'disconnected', 'disconnected');
-    await h.start({}, port);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(s.connectionState).toBe('disconnected'); // still waiting out the minute
-    s.reconnect();
-    await eventually(() => s.connectionState === 'connected', 'connected after reconnect()', 5_000);
   });
 });

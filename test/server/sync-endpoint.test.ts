@@ -105,9 +105,11 @@ describe('sync endpoint', () => {
   });
 
   it('an access token that expires during the session gets tokenExpired at the next upload; a fresh one binds again', async () => {
-    await start({ accessTokenTtlMs: 1_500 });
+    // The server's clock, moved past the token's lifetime (no sleep: what is tested is the check).
+    let aheadMs = 0;
+    await start({ accessTokenTtlMs: 1_500, now: () => Date.now() + aheadMs });
     const a = await session('a');
-    await new Promise((resolve) => setTimeout(resolve, 1_700));
+    aheadMs = 1_700;
     a.send({ type: 'upload', session: 1, changesets: [putTask('a', 1, 'x')], progress: { clientVersion: 1, serverVersion: 0 } });
     expect(await a.next(is('error', 1))).toMatchObject({ code: 'tokenExpired', category: 'auth', tryAgain: true });
     const res = await fetch(`${server.url}/auth/refresh`, { method: 'POST', body: JSON.stringify({ refreshToken: user.refreshToken }) });
