@@ -199,6 +199,7 @@ export class SimNetwork {
   /** The chance that a connect is refused while everything is up (a flaky network). */
   refuseChance = 0;
   private inFlight = 0;
+  private readonly workWaiters: Array<() => void> = [];
   private activityCount = 0;
   readonly stats: NetworkStats = { framesToServer: 0, framesToClients: 0, stateFrames: 0, connects: 0, refused: 0, cuts: 0, authRequests: 0 };
 
@@ -320,8 +321,14 @@ export class SimNetwork {
     const done = (): void => {
       this.inFlight--;
       this.activityCount++;
+      for (const wake of this.workWaiters.splice(0)) wake();
     };
     work.then(done, done);
+  }
+
+  /** Resolves when some work of the server this network started next finishes. */
+  workDone(): Promise<void> {
+    return new Promise((resolve) => this.workWaiters.push(resolve));
   }
 
   /** The socket port of client `client`. */

@@ -20,6 +20,7 @@ export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly o
 /** Runs the world's clock, letting the system settle after each timer. */
 export class SimScheduler {
   private tracked = 0;
+  private readonly trackedWaiters: Array<() => void> = [];
   /** Timers fired by this scheduler. */
   firedTimers = 0;
 
@@ -29,6 +30,8 @@ export class SimScheduler {
     private readonly activity: () => number,
     /** Work handed to the server and not finished. */
     private readonly busy: () => number,
+    /** Resolves when some of that work next finishes (so a wait for it needs no polling). */
+    private readonly workDone: () => Promise<void> = () => new Promise((resolve) => setTimeout(resolve, 1)),
   ) {}
 
   /** Counts `work` as in flight until it settles (a restart, an operator call). */
@@ -36,6 +39,7 @@ export class SimScheduler {
     this.tracked++;
     const done = (): void => {
       this.tracked--;
+      for (const wake of this.trackedWaiters.splice(0)) wake();
     };
     work.then(done, done);
     return work;
@@ -61,7 +65,14 @@ export class SimScheduler {
       } else if (this.tracked > 0 || this.busy() > 0) {
         quiet = 0;
         if (performance.now() > realDeadline) throw new Error(`the server's crypto did not finish within ${MAX_REAL_WAIT_MS / 1000} s of real time`);
-        await new Promise<void>((resolve) => setTimeout(resolve, 1));
+        // Until some of it finishes (or a while, to check the deadline): no polling.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          this.workDone(),
+          new Promise<void>((resolve) => this.trackedWaiters.push(resolve)),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, 1_000))),
+        ]);
+        clearTimeout(timer);
       } else if (++quiet >= 2) {
         return;
       }

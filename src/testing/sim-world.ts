@@ -87,7 +87,7 @@ export class SimWorld {
       for (const c of [...this.clients, ...this.auditors]) n += c.disk.stats.writes + c.disk.stats.syncs;
       return n;
     };
-    this.scheduler = new SimScheduler(this.clock, () => this.network.activities + disks() + this.clock.timersSet, () => this.network.busy);
+    this.scheduler = new SimScheduler(this.clock, () => this.network.activities + disks() + this.clock.timersSet, () => this.network.busy, () => this.network.workDone());
     // One more user per partition: the auditor that downloads it afresh at the end.
     const users = Array.from({ length: shape.clients + shape.partitions }, (_, i) => ({ email: `c${i}@sim.example`, password: `pw-${i}` }));
     this.server = new SimServer(this.clock, this.network, random.fork(), users);
