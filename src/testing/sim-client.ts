@@ -188,7 +188,8 @@ export class SimClient {
             // Only what the server keeps may be missing after a crash in the window (it comes
             // back from there); an unsynced write must survive it (recoverUnsyncedChanges).
             const stored = this.serverLedger();
-            for (const entry of this.written) if (stored.has(entry)) this.resetPending.add(entry);
+            const acknowledged = this.acknowledgedEntries();
+            for (const entry of this.written) if (stored.has(entry) || acknowledged.has(entry)) this.resetPending.add(entry);
           },
           onAfter: () => this.resetPending.clear(),
         },
@@ -224,6 +225,7 @@ export class SimClient {
       tx.put(LEDGER_TYPE, entry, { by: this.name });
     });
     this.written.add(entry);
+    this.noteVersion(entry, realm);
   }
 
   /** Deletes a shared document, with a new ledger entry. */
@@ -236,6 +238,29 @@ export class SimClient {
       tx.put(LEDGER_TYPE, entry, { by: this.name });
     });
     this.written.add(entry);
+    this.noteVersion(entry, realm);
+  }
+
+  /** Which commit of which file each ledger entry went in with. */
+  private readonly versions = new Map<string, { readonly fileIdent: string; readonly clientVersion: number }>();
+
+  private noteVersion(entry: string, realm: Realm): void {
+    const file = realmFileOf(realm);
+    if (file !== undefined) this.versions.set(entry, { fileIdent: file.fileIdent, clientVersion: file.clientVersion });
+  }
+
+  /**
+   * The entries the server acknowledged to this file (as far as the client knows, now or at the
+   * last step's check): stored there, even if the server's append never told its caller.
+   */
+  private acknowledgedEntries(): Set<string> {
+    const file = this.realm === undefined ? undefined : realmFileOf(this.realm);
+    const fileIdent = file?.fileIdent ?? this.lastCursors?.fileIdent;
+    const acknowledged = file?.cursors.upload.clientVersion ?? this.lastCursors?.upload;
+    const out = new Set<string>();
+    if (fileIdent === undefined || acknowledged === undefined) return out;
+    for (const [entry, v] of this.versions) if (v.fileIdent === fileIdent && v.clientVersion <= acknowledged) out.add(entry);
+    return out;
   }
 
   /** Starts a wait, optionally aborted after `abortAfterMs` of this machine's time. */

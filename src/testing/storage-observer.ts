@@ -4,6 +4,7 @@
  * across reconnects, re-sent uploads and crashes; a second `added` of the same pair is a
  * duplicate in the partition's history.
  */
+import type { Changeset } from '../protocol/changeset.codec.js';
 import type { Appended, PartitionHandle, PartitionStore, ServerStorage } from '../server/storage/server-storage.js';
 
 /** The pairs every append stored, over all the runs of one server machine. */
@@ -32,8 +33,10 @@ export class StoredChangesets {
 
   private watchPartitions(store: PartitionStore): PartitionStore {
     const wrapped = new WeakMap<PartitionHandle, PartitionHandle>();
-    const record = (handle: PartitionHandle, origin: string, added: Appended['added']): void => {
-      for (const { clientVersion, ops } of added) {
+    const record = (handle: PartitionHandle, origin: string, sent: readonly Changeset[], added: Appended['added']): void => {
+      // Every changeset of an append that resolved is stored: added now, or by an append whose
+      // caller never heard (a power loss after its fsync) and which this one found done.
+      for (const { ops } of sent) {
         for (const op of ops) {
           if (op.op !== 'put') continue;
           const key = `${handle.partition}\u0000${op.type}`;
@@ -41,6 +44,8 @@ export class StoredChangesets {
           if (ids === undefined) this.puts.set(key, (ids = new Set()));
           ids.add(op.id);
         }
+      }
+      for (const { clientVersion } of added) {
         const key = `${handle.partition}\u0000${handle.epoch}\u0000${origin}\u0000${clientVersion}`;
         const n = (this.seen.get(key) ?? 0) + 1;
         this.seen.set(key, n);
@@ -55,7 +60,7 @@ export class StoredChangesets {
         if (watched === undefined) {
           const append = async (...args: Parameters<PartitionHandle['append']>) => {
             const appended = await handle.append(...args);
-            record(handle, args[0], appended.added);
+            record(handle, args[0], args[2], appended.added);
             return appended;
           };
           // A proxy, so that everything else reads and changes the handle itself.
