@@ -232,11 +232,16 @@ export function step(m: RefSession, c: RefCommand, newId: string): void {
       // Every progress report carries the acknowledged bytes: an upload wait may settle on any.
       if (!m.resetting) settleUploads(m);
       break;
-    case 'ack':
+    case 'ack': {
+      const before = m.uploaded;
       m.uploaded = Math.min(m.committed, m.uploaded + c.bytes);
-      if (!m.resetting) settleUploads(m);
+      // Only a change of the counts moves the chart (the runtime reports after each change of
+      // the file): an ack of nothing new settles nothing, even the waits an ack heard while
+      // resetting (which upload waits do not hear) would now cover.
+      if (!m.resetting && m.uploaded !== before) settleUploads(m);
       if (m.state === 'dying' && !uploadPending(m)) becomeInactive(m, undefined);
       break;
+    }
     case 'wait': {
       const w: RefWait = { id: newId, direction: c.direction, target: m.committed, status: 'pending' };
       m.waits.push(w);
