@@ -196,6 +196,20 @@ export class SimDisk {
     this.armed = { remaining: calls, onCrash };
   }
 
+  /**
+   * Runs `fn` with an armed power loss held back: the harness reading this disk (a checker, a
+   * backup's contents) is no process of the machine, and must not be where it strikes.
+   */
+  unarmed<T>(fn: () => T): T {
+    const armed = this.armed;
+    this.armed = undefined;
+    try {
+      return fn();
+    } finally {
+      if (this.armed === undefined && this.current !== undefined) this.armed = armed;
+    }
+  }
+
   /** Drops an armed power loss. */
   disarm(): void {
     this.armed = undefined;

@@ -199,7 +199,8 @@ export class SimNetwork {
   /** The chance that a connect is refused while everything is up (a flaky network). */
   refuseChance = 0;
   private inFlight = 0;
-  private readonly workWaiters: Array<() => void> = [];
+  /** Resolves when some tracked work next finishes; shared by every waiter (made on demand). */
+  private nextWorkDone: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
   private activityCount = 0;
   readonly stats: NetworkStats = { framesToServer: 0, framesToClients: 0, stateFrames: 0, connects: 0, refused: 0, cuts: 0, authRequests: 0 };
 
@@ -227,6 +228,8 @@ export class SimNetwork {
       link.serverDied(this.random.chance(0.5));
       this.retire(link);
     }
+    // Held ones too: what they hold for the server must not reach a process that died.
+    for (const link of this.draining) if (!link.serverClosed) link.serverDied(this.random.chance(0.5));
   }
 
   /** The client's machine crashed: its connections die. */
@@ -239,6 +242,7 @@ export class SimNetwork {
       link.clientDied(this.random.chance(0.5));
       this.retire(link);
     }
+    for (const link of this.draining) if (link.client === client && !link.clientClosed) link.clientDied(this.random.chance(0.5));
   }
 
   /** Cuts every connection of `client` (both ends told). */
@@ -275,7 +279,11 @@ export class SimNetwork {
    */
   private retire(link: Link): void {
     this.links.delete(link);
-    if ((link.toServer.held && link.toServer.queue.length > 0) || (link.toClient.held && link.toClient.queue.length > 0)) this.draining.add(link);
+    // A dead or closed peer applies no backpressure: only a partition or a stall still holds it.
+    link.paused = false;
+    link.hold(this.partitioned.has(link.client));
+    const held = this.partitioned.has(link.client) || this.stalled.has(link.client);
+    if (held && (link.toServer.queue.length > 0 || link.toClient.queue.length > 0)) this.draining.add(link);
   }
 
   /** Ends every partition and stall. */
@@ -321,14 +329,20 @@ export class SimNetwork {
     const done = (): void => {
       this.inFlight--;
       this.activityCount++;
-      for (const wake of this.workWaiters.splice(0)) wake();
+      this.nextWorkDone?.resolve();
+      this.nextWorkDone = undefined;
     };
     work.then(done, done);
   }
 
   /** Resolves when some work of the server this network started next finishes. */
   workDone(): Promise<void> {
-    return new Promise((resolve) => this.workWaiters.push(resolve));
+    if (this.nextWorkDone === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.nextWorkDone = { promise, resolve };
+    }
+    return this.nextWorkDone.promise;
   }
 
   /** The socket port of client `client`. */

@@ -20,7 +20,8 @@ export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly o
 /** Runs the world's clock, letting the system settle after each timer. */
 export class SimScheduler {
   private tracked = 0;
-  private readonly trackedWaiters: Array<() => void> = [];
+  /** Resolves when some tracked work next finishes; one for every waiter (made on demand). */
+  private trackedDone: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
   /** Timers fired by this scheduler. */
   firedTimers = 0;
 
@@ -39,7 +40,8 @@ export class SimScheduler {
     this.tracked++;
     const done = (): void => {
       this.tracked--;
-      for (const wake of this.trackedWaiters.splice(0)) wake();
+      this.trackedDone?.resolve();
+      this.trackedDone = undefined;
     };
     work.then(done, done);
     return work;
@@ -64,12 +66,13 @@ export class SimScheduler {
         if (++rounds >= MAX_ROUNDS) throw new Error(`the simulated system did not settle within ${MAX_ROUNDS} rounds: something loops without end`);
       } else if (this.tracked > 0 || this.busy() > 0) {
         quiet = 0;
-        if (performance.now() > realDeadline) throw new Error(`the server's crypto did not finish within ${MAX_REAL_WAIT_MS / 1000} s of real time`);
+        if (performance.now() > realDeadline) throw new Error(`work handed to the server (its crypto, a restart) did not finish within ${MAX_REAL_WAIT_MS / 1000} s of real time`);
         // Until some of it finishes (or a while, to check the deadline): no polling.
         let timer: ReturnType<typeof setTimeout> | undefined;
+        // Only what is in flight is waited on: a promise nothing resolves would collect reactions.
         await Promise.race([
-          this.workDone(),
-          new Promise<void>((resolve) => this.trackedWaiters.push(resolve)),
+          ...(this.busy() > 0 ? [this.workDone()] : []),
+          ...(this.tracked > 0 ? [this.nextTrackedDone()] : []),
           new Promise<void>((resolve) => (timer = setTimeout(resolve, 1_000))),
         ]);
         clearTimeout(timer);
@@ -77,6 +80,15 @@ export class SimScheduler {
         return;
       }
     }
+  }
+
+  private nextTrackedDone(): Promise<void> {
+    if (this.trackedDone === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.trackedDone = { promise, resolve };
+    }
+    return this.trackedDone.promise;
   }
 
   /** Fires every timer due within `ms` from now, one by one, settling after each; time ends at now + ms. */

@@ -149,12 +149,13 @@ export class SimWorld {
   /** Runs one step, lets the system settle, and checks the invariants. */
   async step(step: Step): Promise<void> {
     let ran = true;
-    const crashesBefore = this.clientCrashes + this.serverCrashes;
     try {
       ran = await this.apply(step);
     } catch (error) {
-      // A write whose machine lost power inside it does not return: no broken promise.
-      if (this.clientCrashes + this.serverCrashes > crashesBefore) this.note(`step ${describeStep(step)} died with its machine: ${errorName(error)}`);
+      // A write whose machine lost power inside it does not return: no broken promise. Only
+      // that: the step's own client died in it (anything else thrown is a violation).
+      const acting = 'client' in step ? this.clients[step.client % this.clients.length] : undefined;
+      if (acting !== undefined && this.crashedClients.has(acting)) this.note(`step ${describeStep(step)} died with its machine: ${errorName(error)}`);
       else this.violate(`step ${describeStep(step)} threw: ${errorName(error)}`);
     }
     if (!ran) this.skipped++;
@@ -323,6 +324,7 @@ export class SimWorld {
       if (OFFLINE_STATES.has(state) && connection !== 'disconnected') this.violate(`${client.name}: session ${state} but ${connection} (§1.7)`);
     }
     for (const client of this.clients) client.checkCursors();
+    for (const client of this.clients) client.closeResetWindow();
     for (const client of this.clients) {
       const broken = client.checkModel();
       if (broken !== undefined) this.violate(`${client.name}: your invariant: ${broken}`);

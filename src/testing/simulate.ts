@@ -121,7 +121,10 @@ function checkedSchedule(schedule: unknown, shape: RunShape): readonly Step[] {
     flaky: ['refuseChance'],
     elapse: ['ms'],
   };
-  schedule.forEach((step: unknown, i) => {
+  const checked: Step[] = [];
+  // By index, not forEach: a hole in the array is a step too, and a bad one.
+  for (let i = 0; i < schedule.length; i++) {
+    const step: unknown = schedule[i];
     const at = `schedule[${i}]`;
     if (typeof step !== 'object' || step === null) throw new TypeError(`simulate: ${at} must be a step object`);
     const s = step as Record<string, unknown>;
@@ -142,8 +145,10 @@ function checkedSchedule(schedule: unknown, shape: RunShape): readonly Step[] {
     if (s.kind === 'flaky' && (typeof s.refuseChance !== 'number' || !(s.refuseChance >= 0 && s.refuseChance <= 1))) {
       throw new TypeError(`simulate: ${at}.refuseChance must be a number from 0 to 1, got ${String(s.refuseChance)}`);
     }
-  });
-  return schedule as readonly Step[];
+    // A copy: the caller's objects changing (or a getter) cannot change the run once checked.
+    checked.push(Object.freeze({ ...s }) as unknown as Step);
+  }
+  return checked;
 }
 
 /** Runs one simulation; resolves with what it found (it rejects only on bad options). */
@@ -218,7 +223,12 @@ export function describeFailure(result: SimulationResult, shrunk?: SimulationRes
     const allFaults = Object.values(faults).every((on) => on);
     lines.push(`replay the shrunk schedule: simulate({ seed: ${result.seed}, clients: ${clients}, partitions: ${partitions}, ${allFaults ? '' : `faults: ${JSON.stringify(faults)}, `}schedule: ${JSON.stringify(shrunk.steps)} })`);
   }
-  const { clients, partitions } = result.shape;
-  lines.push(`replay: npx sync-session simulate --seed ${result.seed} --runs 1 --steps ${result.steps.length} --clients ${clients} --partitions ${partitions}`);
+  const { clients, partitions, faults } = result.shape;
+  // The command line draws every fault; a run with fewer replays only with simulate().
+  if (Object.values(faults).every((on) => on)) {
+    lines.push(`replay: npx sync-session simulate --seed ${result.seed} --runs 1 --steps ${result.steps.length} --clients ${clients} --partitions ${partitions}`);
+  } else {
+    lines.push(`replay: simulate({ seed: ${result.seed}, steps: ${result.steps.length}, clients: ${clients}, partitions: ${partitions}, faults: ${JSON.stringify(faults)} })`);
+  }
   return lines.join('\n');
 }

@@ -64,6 +64,8 @@ describe('the deterministic simulation of the whole system', () => {
       [[{ kind: 'crashServer', insideCalls: 0 }], /schedule\[0\]\.insideCalls must be an integer from 1 to 1000/],
       [[{ kind: 'pause', client: 0, extra: 1 }], /schedule\[0\] \(pause\) has no field extra/],
       [[null], /schedule\[0\] must be a step object/],
+      // eslint-disable-next-line no-sparse-arrays
+      [[{ kind: 'pause', client: 0 }, , { kind: 'pause', client: 0 }], /schedule\[1\] must be a step object/],
     ];
     for (const [schedule, message] of bad) await expect(simulate({ seed: 1, schedule: schedule as never })).rejects.toThrow(message);
   });
