@@ -31,6 +31,7 @@ export function nextReport(view: NotifierView, counts: ByteCounts): SyncProgress
       transferredBytes: transferred,
       transferableBytes: transferable,
       progressEstimate: transferable === 0 ? 1 : transferred / transferable,
+      isTransferComplete: transferred >= transferable,
     };
   }
   const target = Math.max(view.start.transferable, view.start.transferred);
@@ -40,6 +41,7 @@ export function nextReport(view: NotifierView, counts: ByteCounts): SyncProgress
     transferredBytes: transferred,
     transferableBytes: target,
     progressEstimate: span <= 0 ? 1 : clamp01((transferred - view.start.transferred) / span),
+    isTransferComplete: transferred >= target,
   };
 }
 

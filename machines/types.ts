@@ -17,6 +17,11 @@ export interface SyncProgress {
   readonly transferableBytes: number;
   /** Fraction of the work done, in [0, 1]. */
   readonly progressEstimate: number;
+  /**
+   * Whether everything transferable is transferred (`transferredBytes >= transferableBytes`),
+   * realm-js's `isTransferComplete`: true exactly when `progressEstimate` is 1.
+   */
+  readonly isTransferComplete: boolean;
 }
 
 /** Byte counters of one direction as the runtime measures them (before any notifier's view). */

@@ -303,6 +303,7 @@ export class SimClient {
       notifier.reports.push(progress);
       const where = `progress ${notifier.id} (${direction}, ${mode})`;
       if (!(progress.progressEstimate >= 0 && progress.progressEstimate <= 1)) this.report(`${where}: estimate ${progress.progressEstimate} outside [0, 1]`);
+      if (progress.isTransferComplete !== (progress.progressEstimate === 1)) this.report(`${where}: isTransferComplete ${String(progress.isTransferComplete)} with estimate ${progress.progressEstimate}`);
       if (progress.transferredBytes > progress.transferableBytes) this.report(`${where}: transferred ${progress.transferredBytes} > transferable ${progress.transferableBytes}`);
       if (last !== undefined) {
         if (progress.transferredBytes < last.transferredBytes) this.report(`${where}: transferred went back from ${last.transferredBytes} to ${progress.transferredBytes}`);

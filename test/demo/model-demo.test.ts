@@ -18,7 +18,7 @@ describe('the model demo', () => {
   });
 
   it('draws bars in proportion', () => {
-    expect(progressBar({ transferredBytes: 5, transferableBytes: 10, progressEstimate: 0.5 }, 10)).toBe('[#####-----]  50%  5/10 B');
-    expect(progressBar({ transferredBytes: 0, transferableBytes: 0, progressEstimate: 1 }, 4)).toBe('[####] 100%  0/0 B');
+    expect(progressBar({ transferredBytes: 5, transferableBytes: 10, progressEstimate: 0.5, isTransferComplete: false }, 10)).toBe('[#####-----]  50%  5/10 B');
+    expect(progressBar({ transferredBytes: 0, transferableBytes: 0, progressEstimate: 1, isTransferComplete: true }, 4)).toBe('[####] 100%  0/0 B');
   });
 });

@@ -60,10 +60,11 @@ describe('README examples', () => {
     expect(exit.code, printed).toBe(0);
     expect(exit.stderr, 'no warning, no session error').toBe('');
 
-    // The upload progress of `forCurrentlyOutstandingWork` ends at 1.
-    const progress = exit.stdout.split('\n').filter((line) => /^\d+ \d+ [\d.e-]+$/.test(line));
+    // The upload progress of `forCurrentlyOutstandingWork` ends at 1, complete (and not before).
+    const progress = exit.stdout.split('\n').filter((line) => /^\d+ \d+ [\d.e-]+ (true|false)$/.test(line));
     expect(progress.length, printed).toBeGreaterThan(0);
-    expect(progress.at(-1)?.split(' ')[2], printed).toBe('1');
+    expect(progress.at(-1)?.split(' ').slice(2), printed).toEqual(['1', 'true']);
+    for (const line of progress) expect(line.split(' ')[3], printed).toBe(String(line.split(' ')[2] === '1'));
     expect(exit.stdout).toMatch(/^SyncSession\(.*team-1.*\.realm, active, connected\)$/m);
     // Its local file, where the README says a synced realm opened without a path lives.
     expect(readdirSync(join(cwd, 'local'), { recursive: true }).some((f) => /team-1.*\.realm$/.test(String(f)))).toBe(true);

@@ -62,6 +62,8 @@ describe('progress notifier (docs/SEMANTICS.md §3)', () => {
           expect(r.transferredBytes).toBeLessThanOrEqual(r.transferableBytes);
           expect(r.progressEstimate).toBeGreaterThanOrEqual(0);
           expect(r.progressEstimate).toBeLessThanOrEqual(1);
+          expect(r.isTransferComplete).toBe(r.transferredBytes >= r.transferableBytes);
+          expect(r.isTransferComplete).toBe(r.progressEstimate === 1);
           const previous = run.reports[i - 1];
           if (previous === undefined) return;
           expect(r.transferredBytes).toBeGreaterThanOrEqual(previous.transferredBytes);
@@ -85,7 +87,7 @@ describe('progress notifier (docs/SEMANTICS.md §3)', () => {
         if (start.transferred >= start.transferable) {
           // Nothing outstanding: one report with estimate 1, then the end (realm-core#7627).
           immediate++;
-          expect(run.reports).toEqual([{ transferredBytes: captured, transferableBytes: captured, progressEstimate: 1 }]);
+          expect(run.reports).toEqual([{ transferredBytes: captured, transferableBytes: captured, progressEstimate: 1, isTransferComplete: true }]);
           expect(run.finished).toBe(1);
           return;
         }
@@ -96,7 +98,7 @@ describe('progress notifier (docs/SEMANTICS.md §3)', () => {
         expect(run.finished).toBe(completes || endAt !== -1 ? 1 : 0);
         if (completes) {
           completed++;
-          expect(run.reports.at(-1)).toEqual({ transferredBytes: captured, transferableBytes: captured, progressEstimate: 1 });
+          expect(run.reports.at(-1)).toEqual({ transferredBytes: captured, transferableBytes: captured, progressEstimate: 1, isTransferComplete: true });
         }
         // Only the last report may reach the captured work.
         run.reports.slice(0, -1).forEach((r) => expect(r.transferredBytes).toBeLessThan(captured));
