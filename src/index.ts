@@ -38,6 +38,7 @@ export { Stream, type Observer, type Subscription } from './client/stream.js';
 export type { ClientResetConfig, DocumentsSnapshot, SyncConfiguration } from './client/sync-config.js';
 export { SyncManager } from './client/sync-manager.js';
 export { SyncSession, type ConnectionStateChange, type ProgressNotificationToken } from './client/sync-session.js';
+export { TimeoutError, type ConnectionNotificationCallback, type ProgressNotificationCallback } from './client/realm-js-names.js';
 export { User } from './client/user.js';
 export type { Transport, TransportHandlers, TransportSocket } from './transport/transport.js';
 /** The clock port of `App({ clock })`: time and every timer of the runtime (`sync-session/testing` has a simulated one). */

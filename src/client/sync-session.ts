@@ -20,6 +20,7 @@ import { Broadcast, Stream, type Sink } from './stream.js';
 import type { SyncConfiguration } from './sync-config.js';
 import { runUploads } from './upload-runner.js';
 import type { User } from './user.js';
+import { RealmJsNames, type ConnectionNotificationCallback } from './realm-js-names.js';
 
 /** One change of `connectionState`, in the order (previous, current). */
 export interface ConnectionStateChange {
@@ -87,6 +88,7 @@ export class SyncSession implements ConnectionMember {
   private readonly sinks = new Map<string, Sink<SyncProgress>>();
   private readonly connectionChanges: Broadcast<ConnectionStateChange>;
   private readonly stopUserListening: () => void;
+  private readonly realmJs: RealmJsNames;
 
   /** @internal Sessions are made by the runtime (`Realm.open`), never by users. */
   constructor(
@@ -100,6 +102,7 @@ export class SyncSession implements ConnectionMember {
     this.file = new SessionFile(this.terms, (event) => this.send(event));
     this.reset = new ClientResetRunner(config.clientReset, host.logger, realmPath);
     this.connectionChanges = new Broadcast<ConnectionStateChange>(this.observerFailed);
+    this.realmJs = new RealmJsNames(this, host.clock);
     // The user's shared connection, made up front: an actor is never created inside an action.
     this.binding = new SessionBinding(this, host.connectionFor(config.user));
     this.actor = createSessionActor(
@@ -265,12 +268,50 @@ export class SyncSession implements ConnectionMember {
     }, this.observerFailed);
   }
 
-  /** Calls `callback` with progress reports until the token is invalidated; `undefined` for an invalid session. */
+  /**
+   * Calls `callback` with progress reports until the token is invalidated (or, as in realm-js,
+   * {@link removeProgressNotification} is called with the same callback); `undefined` for an
+   * invalid session.
+   */
   addProgressNotification(direction: Direction, mode: ProgressMode, callback: (progress: SyncProgress) => void): ProgressNotificationToken | undefined {
     if (typeof callback !== 'function') throw new TypeError('addProgressNotification: callback must be a function');
     if (!this.valid) return undefined;
     const subscription = this.getProgressStream(direction, mode).subscribe(callback);
+    this.realmJs.noteProgress(callback, () => subscription.unsubscribe());
     return { invalidate: () => subscription.unsubscribe() };
+  }
+
+  /** realm-js: ends every progress notification added with `callback`. */
+  removeProgressNotification(callback: (progress: SyncProgress) => void): void {
+    this.realmJs.removeProgressNotification(callback);
+  }
+
+  /** realm-js: `connectionState === 'connected'`. */
+  isConnected(): boolean {
+    return this.connectionState === 'connected';
+  }
+
+  /** realm-js: calls `callback(newState, oldState)` at every change of `connectionState` (a subscription of {@link connectionStateChanges}). */
+  addConnectionNotification(callback: ConnectionNotificationCallback): void {
+    this.realmJs.addConnectionNotification(callback);
+  }
+
+  /** realm-js: ends every connection notification added with `callback`. */
+  removeConnectionNotification(callback: ConnectionNotificationCallback): void {
+    this.realmJs.removeConnectionNotification(callback);
+  }
+
+  /**
+   * realm-js: {@link waitForUpload}, rejected with a `TimeoutError` ("Uploading changes did not
+   * complete in N ms.") after `timeoutMs` on the app's clock; no limit without one.
+   */
+  uploadAllLocalChanges(timeoutMs?: number): Promise<void> {
+    return this.realmJs.waitWithTimeout('upload', timeoutMs);
+  }
+
+  /** realm-js: {@link waitForDownload}, rejected with a `TimeoutError` ("Downloading changes did not complete in N ms.") after `timeoutMs`. */
+  downloadAllServerChanges(timeoutMs?: number): Promise<void> {
+    return this.realmJs.waitWithTimeout('download', timeoutMs);
   }
 
   /** The session of a synced realm handle; `undefined` for a local realm. */
