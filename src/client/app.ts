@@ -15,6 +15,8 @@ export class App {
   /** Where logins and its users' refreshes go: the node that answered last first. */
   private readonly authNodes: AuthNodes;
   private readonly users = new Map<string, User>();
+  /** The users in the order they last logged in (one entry each). */
+  private readonly loginOrder: User[] = [];
   private closed = false;
 
   /**
@@ -41,12 +43,34 @@ export class App {
     const known = this.users.get(tokens.userId);
     if (known !== undefined) {
       known.relogIn(tokens);
+      this.loggedInLast(known);
       return known;
     }
-    const user = new User(this.authNodes, tokens, () => this.config.clock.now());
+    const user = new User(this.authNodes, tokens, () => this.config.clock.now(), this);
     this.users.set(user.id, user);
     appsOfUsers.set(user, this);
+    this.loggedInLast(user);
     return user;
+  }
+
+  /**
+   * The user who logged in last and is still logged in (realm-js's `currentUser`); `null` when
+   * nobody is. A logout makes the one before current again.
+   */
+  get currentUser(): User | null {
+    for (let i = this.loginOrder.length - 1; i >= 0; i--) if (this.loginOrder[i]!.isLoggedIn) return this.loginOrder[i]!;
+    return null;
+  }
+
+  /** Every user this app logged in, by id, logged out ones included (realm-js's `allUsers`). */
+  get allUsers(): Readonly<Record<string, User>> {
+    return Object.freeze(Object.fromEntries(this.users));
+  }
+
+  private loggedInLast(user: User): void {
+    const at = this.loginOrder.indexOf(user);
+    if (at >= 0) this.loginOrder.splice(at, 1);
+    this.loginOrder.push(user);
   }
 
   /** Closes every socket and store of this app. */

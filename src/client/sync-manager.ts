@@ -12,7 +12,7 @@ import { SharedConnection } from './shared-connection.js';
 import type { SyncConfiguration } from './sync-config.js';
 import { defaultServerLimits, type ServerLimits } from './server-terms.js';
 import { SyncSession } from './sync-session.js';
-import type { User } from './user.js';
+import { User } from './user.js';
 
 /** A store file and how many `Realm` handles hold it. */
 interface OpenStore {
@@ -43,6 +43,17 @@ export class SyncManager {
   /** Every session of `user`. */
   getAllSessionsFor(user: User): SyncSession[] {
     return [...this.sessions.values()].filter((s) => s.user === user);
+  }
+
+  /**
+   * The session of `user` for `partition`, if a realm of it was opened (Realm's
+   * `getSession(user, partition)`): what a user can name without knowing the file's path.
+   */
+  getSession(user: User, partition: string): SyncSession | undefined {
+    if (!(user instanceof User)) throw new TypeError('getSession: user must be a User from app.logIn');
+    if (typeof partition !== 'string') throw new TypeError(`getSession: partition must be a string, got ${typeof partition}`);
+    for (const session of this.sessions.values()) if (session.user === user && session.partition === partition) return session;
+    return undefined;
   }
 
   /** The session of the realm at `path`, if one was ever opened. */

@@ -188,6 +188,11 @@ export class SyncSession implements ConnectionMember {
     });
   }
 
+  /** The partition it syncs. */
+  get partition(): string {
+    return this.config.partition;
+  }
+
   /** The user that owns the session. */
   get user(): User {
     return this.config.user;

@@ -1,3 +1,4 @@
+import type { App } from './app.js';
 import { AuthRefusedError, requestRefresh, tokenExpiry, type Tokens } from './auth-client.js';
 import type { AuthNodes } from './auth-nodes.js';
 
@@ -23,10 +24,18 @@ export class User {
     private readonly authNodes: AuthNodes,
     tokens: Tokens,
     private readonly now: () => number = Date.now,
+    /** The app it logged in with (realm-js's `user.app`). */
+    private readonly ownApp?: App,
   ) {
     this.id = tokens.userId;
     this.setAccess(tokens.accessToken);
     this.refresh = tokens.refreshToken;
+  }
+
+  /** The app this user logged in with. */
+  get app(): App {
+    if (this.ownApp === undefined) throw new TypeError('user.app: this user was not made by App.logIn');
+    return this.ownApp;
   }
 
   get isLoggedIn(): boolean {

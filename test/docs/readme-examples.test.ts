@@ -66,6 +66,8 @@ describe('README examples', () => {
     expect(progress.at(-1)?.split(' ').slice(2), printed).toEqual(['1', 'true']);
     for (const line of progress) expect(line.split(' ')[3], printed).toBe(String(line.split(' ')[2] === '1'));
     expect(exit.stdout).toMatch(/^SyncSession\(.*team-1.*\.realm, active, connected\)$/m);
+    // The lookups: the session by user and partition, the current user, its app, every user.
+    expect(exit.stdout).toMatch(/^true\ntrue true 1$/m);
     // Its local file, where the README says a synced realm opened without a path lives.
     expect(readdirSync(join(cwd, 'local'), { recursive: true }).some((f) => /team-1.*\.realm$/.test(String(f)))).toBe(true);
 
