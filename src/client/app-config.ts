@@ -13,6 +13,8 @@ import { createRelayInspector, DEFAULT_INSPECT_URL } from '../inspect/relay-insp
 import { describeValue, func, num, obj, oneOf, str, validateOptions, withMethods, withoutUndefined, type OptionSchema } from '../config/option-schema.js';
 import { baseUrlSchema, copyBaseUrl, resolveBaseUrls } from './base-urls.js';
 import { MIN_KEEPALIVE_MS, MIN_RETRY_DELAY_MS, timerMs } from '../config/timing.js';
+import type { SyncSession } from './sync-session.js';
+import type { SyncError } from './errors.js';
 
 /** An XState inspection observer, as `createActor(…, { inspect })` takes it. */
 export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
@@ -74,6 +76,12 @@ export interface AppConfig {
    * `silentLogger` opts out.
    */
   readonly logger?: Logger;
+  /**
+   * The app-wide error handler (Realm's `onError` of the sync manager): hears the errors of every
+   * session opened without its own `sync.onError`, as `(session, error)`. Without either, the
+   * error goes to the logger.
+   */
+  readonly onSyncError?: (session: SyncSession, error: SyncError) => void;
   /** The socket implementation; WebSockets by default. */
   readonly transport?: Transport;
   /**
@@ -109,6 +117,7 @@ export interface ResolvedAppConfig {
   /** Closes the relay link that `inspect: true | { url }` opened; called by `app.close()`. */
   readonly stopInspect: () => void;
   readonly logger: Logger;
+  readonly onSyncError: ((session: SyncSession, error: SyncError) => void) | undefined;
   readonly transport: Transport | undefined;
   readonly fileSystem: FileSystem;
   readonly authTransport: AuthTransport;
@@ -163,6 +172,7 @@ const appSchema = obj({
   random: func('a function (n) => Uint8Array of n random bytes'),
   inspect: inspectSchema,
   logger: withMethods('a Logger (an object with info and warn methods)', ['info', 'warn']),
+  onSyncError: func('a function (session, error) => void'),
   transport: withMethods('a Transport (an object with a connect method)', ['connect']),
   fileSystem: withMethods('a FileSystem (the file port of sync-session/testing)', ['openSync', 'writeSync', 'fsyncSync', 'tryLockFile']),
   authTransport: withMethods('an AuthTransport (an object with a request method)', ['request']),
@@ -190,6 +200,7 @@ export function resolveAppConfig(config: AppConfig): ResolvedAppConfig {
     durability: given.durability ?? 'full',
     ...inspection,
     logger,
+    onSyncError: given.onSyncError,
     transport: given.transport,
     fileSystem: given.fileSystem ?? nodeFileSystem,
     authTransport: given.authTransport ?? fetchAuthTransport,

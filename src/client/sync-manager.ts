@@ -92,6 +92,7 @@ export class SyncManager {
         inspect: this.config.inspect,
         refreshRetryDelayMs: this.config.refreshRetryDelayMs,
         clock: this.config.clock,
+        onSyncError: this.config.onSyncError,
         issueErrorActionToken: (action, realmPath) => this.issueErrorActionToken(action, realmPath),
         recordErrorAction: (token) => this.recordErrorAction(token),
         clearErrorAction: (realmPath) => this.pending.remove(realmPath),

@@ -56,6 +56,8 @@ export interface SessionHost {
   readonly recordErrorAction?: (token: ErrorActionToken) => void;
   /** Forgets the recorded action of `realmPath`: the server accepted the session again. */
   readonly clearErrorAction?: (realmPath: string) => void;
+  /** The app-wide handler of errors of sessions without their own `onError`. */
+  readonly onSyncError?: ((session: SyncSession, error: SyncError) => void) | undefined;
   /** The server's limits as its last IDENT named them, shared by the app's sessions (updated here). */
   readonly serverLimits?: ServerLimits;
 }
@@ -122,7 +124,8 @@ export class SyncSession implements ConnectionMember {
                 logger: host.logger,
                 issueErrorActionToken: host.issueErrorActionToken,
                 recordErrorAction: host.recordErrorAction,
-                onError: config.onError === undefined ? undefined : (syncError) => config.onError?.(this, syncError),
+                // The session's own handler first, else the app's (`App({ onSyncError })`), else the logger.
+                onError: config.onError !== undefined ? (syncError) => config.onError?.(this, syncError) : host.onSyncError === undefined ? undefined : (syncError) => host.onSyncError?.(this, syncError),
               },
               error,
               action,

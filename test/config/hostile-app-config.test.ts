@@ -28,7 +28,7 @@ const counting: Transport = {
 
 const shape: OptionShape = {
   objects: {
-    '': ['baseUrl', 'storageDir', 'reconnect', 'keepalive', 'connectTimeoutMs', 'lingerMs', 'refreshRetryDelayMs', 'durability', 'clock', 'inspect', 'logger', 'transport', 'authTransport'],
+    '': ['baseUrl', 'storageDir', 'reconnect', 'keepalive', 'connectTimeoutMs', 'lingerMs', 'refreshRetryDelayMs', 'durability', 'clock', 'inspect', 'logger', 'onSyncError', 'transport', 'authTransport'],
     reconnect: ['initialDelayMs', 'maxDelayMs', 'multiplier'],
     keepalive: ['pingIntervalMs', 'pongTimeoutMs'],
   },
@@ -62,6 +62,10 @@ describe('new App refuses bad configuration by name', () => {
     expect(() => new App({ ...base(), lingerMS: 5 } as never)).toThrow(/unknown option lingerMS; did you mean lingerMs\?$/);
     expect(() => new App({ ...base(), keepalive: { pingInterval: 5 } } as never)).toThrow(/did you mean keepalive\.pingIntervalMs\?/);
     expect(() => new App({ ...base(), colour: 'blue' } as never)).toThrow(new TypeError('App: unknown option colour'));
+  });
+
+  it('onSyncError must be a function', () => {
+    for (const bad of [5, 'log', {}, null]) expect(() => new App({ ...base(), onSyncError: bad as never })).toThrow(/App: onSyncError must be a function \(session, error\) => void/);
   });
 
   it('an option given as undefined leaves its default in force (its spread over the defaults must not erase the minimum)', () => {
