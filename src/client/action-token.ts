@@ -10,8 +10,8 @@ import type { ErrorActionToken } from './errors.js';
 const issued = new WeakMap<object, object>();
 
 /** A frozen token for `action` on `realmPath`, which only `issuer` will run. */
-export function issueErrorActionToken(issuer: object, action: ErrorAction, realmPath: string): ErrorActionToken {
-  const token: ErrorActionToken = Object.freeze({ action, realmPath });
+export function issueErrorActionToken(issuer: object, action: ErrorAction, realmPath: string, backupPath?: string): ErrorActionToken {
+  const token: ErrorActionToken = Object.freeze(backupPath === undefined ? { action, realmPath } : { action, realmPath, backupPath });
   issued.set(token, issuer);
   return token;
 }

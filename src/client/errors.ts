@@ -5,6 +5,8 @@ export interface ErrorActionToken {
   readonly action: ErrorAction;
   /** The store file the action applies to. */
   readonly realmPath: string;
+  /** For `clientResetBackup`: where the file will be moved (Realm's `clientResetInfo().backupFilePath`). */
+  readonly backupPath?: string;
 }
 
 /**
@@ -17,6 +19,11 @@ export class SyncError extends Error {
   readonly category: ErrorCategory;
   readonly isFatal: boolean;
   readonly actionToken: ErrorActionToken | undefined;
+  /**
+   * A manual client reset's backup path, known before `immediatelyHandleError` runs (Realm's
+   * `clientResetInfo().backupFilePath`): where the file with its unsynced changes will be.
+   */
+  readonly backupPath: string | undefined;
 
   constructor(info: SyncErrorInfo, actionToken?: ErrorActionToken) {
     super(info.message);
@@ -24,6 +31,7 @@ export class SyncError extends Error {
     this.category = info.category;
     this.isFatal = info.isFatal;
     this.actionToken = actionToken;
+    this.backupPath = actionToken?.backupPath;
   }
 
   /** The plain data the charts use. */

@@ -13,6 +13,8 @@ const FILE = 'pending-error-actions.json';
 export interface RecordedAction {
   readonly action: ErrorAction;
   readonly realmPath: string;
+  /** The backup path the error named (`clientResetBackup`). */
+  readonly backupPath?: string;
 }
 
 const isRecord = (value: unknown): value is RecordedAction =>
@@ -20,6 +22,24 @@ const isRecord = (value: unknown): value is RecordedAction =>
   value !== null &&
   ((value as RecordedAction).action === 'deleteLocalFile' || (value as RecordedAction).action === 'clientResetBackup') &&
   typeof (value as RecordedAction).realmPath === 'string';
+
+/** The suffix of a backup path: `.backup-` and an ISO time with `:` and `.` made `-`. */
+const BACKUP_SUFFIX = /^\.backup-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z(-\d{1,4})?$/;
+
+/** Where a manual client reset at `nowMs` moves the file at `realmPath`. */
+export function backupPathFor(realmPath: string, nowMs: number): string {
+  return `${realmPath}.backup-${new Date(nowMs).toISOString().replace(/[:.]/g, '-')}`;
+}
+
+/**
+ * `backupPath` if it is a backup path of `realmPath` as {@link backupPathFor} makes them (a
+ * recorded one is read from a file anyone able to write `storageDir` can forge: it must not
+ * name another file), else `undefined`.
+ */
+export function checkedBackupPath(realmPath: string, backupPath: unknown): string | undefined {
+  if (typeof backupPath !== 'string' || !backupPath.startsWith(realmPath)) return undefined;
+  return BACKUP_SUFFIX.test(backupPath.slice(realmPath.length)) ? backupPath : undefined;
+}
 
 /**
  * Error actions not run yet, kept in the app's storage directory: docs/SEMANTICS.md §5 says an
@@ -50,7 +70,12 @@ export class PendingActions {
   private read(): RecordedAction[] {
     try {
       const parsed: unknown = JSON.parse(this.fs.readFileSync(this.path, 'utf8'));
-      return Array.isArray(parsed) ? parsed.filter(isRecord).map(({ action, realmPath }) => ({ action, realmPath })) : [];
+      return Array.isArray(parsed)
+        ? parsed.filter(isRecord).map(({ action, realmPath, backupPath }) => {
+            const checked = action === 'clientResetBackup' ? checkedBackupPath(realmPath, backupPath) : undefined;
+            return checked === undefined ? { action, realmPath } : { action, realmPath, backupPath: checked };
+          })
+        : [];
     } catch {
       return [];
     }
@@ -58,7 +83,7 @@ export class PendingActions {
 
   add(token: RecordedAction): void {
     const list = this.list().filter((t) => t.realmPath !== token.realmPath);
-    this.save([...list, { action: token.action, realmPath: token.realmPath }]);
+    this.save([...list, token.backupPath === undefined ? { action: token.action, realmPath: token.realmPath } : { action: token.action, realmPath: token.realmPath, backupPath: token.backupPath }]);
   }
 
   remove(realmPath: string): void {
@@ -85,7 +110,7 @@ export class PendingActions {
  * open is left alone, and `FileLockedError` says so. The lock file stays: the path's next file
  * is guarded by it.
  */
-export function runErrorAction(fs: FileSystem, action: ErrorAction, realmPath: string, now: () => number = Date.now): string | undefined {
+export function runErrorAction(fs: FileSystem, action: ErrorAction, realmPath: string, now: () => number = Date.now, named?: string): string | undefined {
   if (!fs.existsSync(realmPath)) return undefined;
   const lock = acquireFileLock(fs, realmPath, lockPathOfFile(realmPath));
   try {
@@ -93,7 +118,14 @@ export function runErrorAction(fs: FileSystem, action: ErrorAction, realmPath: s
       fs.rmSync(realmPath);
       return undefined;
     }
-    const backup = `${realmPath}.backup-${new Date(now()).toISOString().replace(/[:.]/g, '-')}`;
+    // The path the error named, unless a file is there already (a rename would replace it):
+    // then one beside it, which the caller is told.
+    const base = checkedBackupPath(realmPath, named) ?? backupPathFor(realmPath, now());
+    let backup = base;
+    for (let n = 2; fs.existsSync(backup); n++) {
+      if (n > 9_999) throw new Error(`cannot move ${realmPath} to a backup: ${base} and 9,998 beside it are taken`);
+      backup = `${base}-${n}`;
+    }
     fs.renameSync(realmPath, backup);
     // A file made before realm files were private keeps its mode through the rename; a backup is
     // the user's data all the same.

@@ -2,7 +2,7 @@ import { syncUrls } from '../protocol/endpoint.js';
 import type { ErrorAction } from '../../machines/types.js';
 import { isIssuedBy, issueErrorActionToken, useUpErrorActionToken } from './action-token.js';
 import { InvalidActionTokenError, type ErrorActionToken } from './errors.js';
-import { PendingActions, runErrorAction } from './pending-actions.js';
+import { backupPathFor, checkedBackupPath, PendingActions, runErrorAction } from './pending-actions.js';
 import { checkRecordablePath, resolveRecordedRealmPath } from './recorded-action-path.js';
 import { RealmFile, type RealmFileOptions } from '../store/realm-file.js';
 import { FileLockedError } from '../store/store-errors.js';
@@ -144,7 +144,7 @@ export class SyncManager {
     if (this.stores.has(token.realmPath)) throw new Error(`immediatelyHandleError: close every handle on ${token.realmPath} first`);
     this.sessions.get(token.realmPath)?.dispose();
     this.sessions.delete(token.realmPath);
-    const backup = runErrorAction(this.config.fileSystem, token.action, token.realmPath, () => this.config.clock.now());
+    const backup = runErrorAction(this.config.fileSystem, token.action, token.realmPath, () => this.config.clock.now(), token.backupPath);
     useUpErrorActionToken(token);
     this.pending.remove(token.realmPath);
     return backup;
@@ -152,7 +152,9 @@ export class SyncManager {
 
   /** @internal The token a session's error carries: only this manager runs it. */
   issueErrorActionToken(action: ErrorAction, realmPath: string): ErrorActionToken {
-    return issueErrorActionToken(this, action, realmPath);
+    // A backup's path is decided now, so that the error can name it before the action runs.
+    const backupPath = action === 'clientResetBackup' ? backupPathFor(realmPath, this.config.clock.now()) : undefined;
+    return issueErrorActionToken(this, action, realmPath, backupPath);
   }
 
   /**
@@ -182,7 +184,7 @@ export class SyncManager {
     for (const recorded of this.pending.list()) {
       try {
         const path = resolveRecordedRealmPath(this.config.fileSystem, this.config.storageDir, recorded.realmPath);
-        if (path !== undefined) runErrorAction(this.config.fileSystem, recorded.action, path, () => this.config.clock.now());
+        if (path !== undefined) runErrorAction(this.config.fileSystem, recorded.action, path, () => this.config.clock.now(), recorded.backupPath === undefined ? undefined : checkedBackupPath(path, recorded.backupPath));
         this.config.logger.info('ran a pending error action', { action: recorded.action, path: recorded.realmPath });
       } catch (error) {
         const refused = error instanceof InvalidActionTokenError;

@@ -5,6 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { App } from '../../src/index.js';
 import { defaultRealmPath } from '../../src/client/file-names.js';
 import { RealmFile } from '../../src/store/realm-file.js';
+import { nodeFileSystem } from '../../src/store/file-system.js';
+import { backupPathFor, checkedBackupPath, runErrorAction } from '../../src/client/pending-actions.js';
 import { RecordingLogger } from '../store/temp-dir.js';
 
 let root: string;
@@ -74,5 +76,43 @@ describe('pending-error-actions.json, read at App start', () => {
     // And the list is done with: the next start runs nothing.
     expect(JSON.parse(readFileSync(join(storageDir, 'pending-error-actions.json'), 'utf8'))).toEqual([]);
     console.log(`pending actions: ${entries.length} entries, ${refusals.length} refused, ${entries.length - forged.length} run; the file outside storageDir and the non-realm files untouched`);
+  });
+
+  it('a recorded backup path runs only if it is a backup path of its realm: the one the error named, else one beside the file', () => {
+    const storageDir = join(root, 'storage');
+    const named = realmAt(defaultRealmPath(storageDir, 'user-1', 'named'));
+    const forgedBackups = ['x', 'y', 'z', 'w'].map((p) => realmAt(defaultRealmPath(storageDir, 'user-1', p)));
+    const precious = join(root, 'precious.txt');
+    writeFileSync(precious, 'precious');
+    const namedBackup = `${named}.backup-2026-12-03T08-00-00-000Z`;
+    const entries = [
+      { action: 'clientResetBackup', realmPath: named, backupPath: namedBackup },
+      // Forged: another file, a path escaping with .., a suffix that is no time, not a string.
+      { action: 'clientResetBackup', realmPath: forgedBackups[0], backupPath: precious },
+      { action: 'clientResetBackup', realmPath: forgedBackups[1], backupPath: `${forgedBackups[1]}.backup-2026-12-03T08-00-00-000Z/../../../precious.txt` },
+      { action: 'clientResetBackup', realmPath: forgedBackups[2], backupPath: `${forgedBackups[2]}.backup-now` },
+      { action: 'clientResetBackup', realmPath: forgedBackups[3], backupPath: 42 },
+    ];
+    writeFileSync(join(storageDir, 'pending-error-actions.json'), JSON.stringify(entries));
+    new App({ baseUrl: 'http://127.0.0.1:1', storageDir, logger: new RecordingLogger() }).close();
+    expect(existsSync(namedBackup)).toBe(true);
+    expect(readFileSync(precious, 'utf8')).toBe('precious');
+    for (const path of forgedBackups) {
+      expect(existsSync(path)).toBe(false);
+      const backups = readdirSync(join(path, '..')).filter((n) => n.startsWith(`${path.split('/').at(-1)!}.backup-`));
+      expect(backups).toHaveLength(1);
+      expect(backups[0]).toMatch(/\.backup-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$/);
+    }
+  });
+
+  it('a backup never replaces a file: with the named path taken, it goes beside it, and the caller is told where', () => {
+    const path = realmAt(join(root, 'r', 'a.realm'));
+    const named = backupPathFor(path, Date.UTC(2026, 11, 3));
+    writeFileSync(named, 'an earlier backup');
+    const moved = runErrorAction(nodeFileSystem, 'clientResetBackup', path, Date.now, named);
+    expect(moved).toBe(`${named}-2`);
+    expect(readFileSync(named, 'utf8')).toBe('an earlier backup');
+    expect(existsSync(moved!)).toBe(true);
+    expect(checkedBackupPath(path, moved)).toBe(moved);
   });
 });

@@ -79,9 +79,12 @@ describe('client reset against a real partition reset', () => {
     const error = a.errors[0]!;
     expect(error).toMatchObject({ category: 'clientReset', isFatal: true });
     expect(error.actionToken?.action).toBe('clientResetBackup');
+    // The error names where the backup will be before the action runs (Realm's clientResetInfo()).
+    expect(error.backupPath).toMatch(new RegExp(`^${a.realm.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.backup-`));
+    expect(existsSync(error.backupPath!)).toBe(false);
     a.realm.close();
     const backup = SyncSession.immediatelyHandleError(error.actionToken!, a.app.syncManager);
-    expect(backup).toMatch(/\.backup-/);
+    expect(backup).toBe(error.backupPath);
     expect(existsSync(backup!)).toBe(true);
     expect(existsSync(a.realm.path)).toBe(false);
     const fresh = await Realm.open({ sync: { user: a.user, partition: 'p' } });
