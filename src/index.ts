@@ -27,7 +27,7 @@ export {
   SyncError,
   type ErrorActionToken,
 } from './client/errors.js';
-export { Realm, type RealmConfiguration } from './client/realm.js';
+export { Realm, type RealmConfiguration, type RealmOpenOptions, type ProgressRealmPromise } from './client/realm.js';
 /**
  * Thrown (as a rejection of `Realm.open`) when the realm file is open elsewhere: in another
  * process, or in another `App` of this one. A realm file has one writer at a time; nothing of
@@ -38,6 +38,7 @@ export { Stream, type Observer, type Subscription } from './client/stream.js';
 export type { ClientResetConfig, DocumentsSnapshot, SyncConfiguration } from './client/sync-config.js';
 export { SyncManager } from './client/sync-manager.js';
 export { SyncSession, type ConnectionStateChange, type ProgressNotificationToken } from './client/sync-session.js';
+export type { OpenRealmBehaviorConfiguration } from './client/open-behavior.js';
 export { TimeoutError, type ConnectionNotificationCallback, type ProgressNotificationCallback } from './client/realm-js-names.js';
 export { User } from './client/user.js';
 export type { Transport, TransportHandlers, TransportSocket } from './transport/transport.js';

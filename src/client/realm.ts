@@ -4,7 +4,9 @@ import type { FileSystem } from '../store/file-system.js';
 import type { RealmChange, RealmFile } from '../store/realm-file.js';
 import { RealmClosedError } from '../store/store-errors.js';
 import type { Transaction } from '../store/transaction.js';
-import { anyObject, obj, str, validateOptions } from '../config/option-schema.js';
+import { anyObject, custom, func, obj, str, validateOptions } from '../config/option-schema.js';
+import type { SyncProgress } from '../../machines/types.js';
+import { downloadBeforeOpen } from './open-behavior.js';
 import { App } from './app.js';
 import { defaultRealmPath, legacyRealmPath } from './file-names.js';
 import { claimUserFolder, userFolderOwner } from './user-folder.js';
@@ -13,6 +15,24 @@ import { realmSessions, type SyncSession } from './sync-session.js';
 
 /** `Realm.open`'s own keys; `sync` is checked by its own schema (after its type check here). */
 const realmConfigSchema = obj({ path: str({ nonEmpty: true }), sync: anyObject() });
+
+/** The second argument of `Realm.open`. */
+export interface RealmOpenOptions {
+  /** Cancels an open that waits for its download: it rejects with the signal's reason, its handle closed. */
+  readonly signal?: AbortSignal;
+  /** Hears the download while an open waits for it (`downloadBeforeOpen`), ending at 1. */
+  readonly onProgress?: (progress: SyncProgress) => void;
+}
+
+/** What `Realm.open` returns: the realm's promise, with realm-js's `.progress(callback)` (chainable). */
+export type ProgressRealmPromise = Promise<Realm> & {
+  progress(callback: (progress: SyncProgress) => void): ProgressRealmPromise;
+};
+
+const openOptionsSchema = obj({
+  signal: custom('an AbortSignal', (v) => v instanceof AbortSignal),
+  onProgress: func('a function (progress) => void'),
+});
 
 /** Options of `Realm.open`. */
 export interface RealmConfiguration {
@@ -62,11 +82,28 @@ export class Realm {
 
   /**
    * Opens a handle on a realm; with `sync`, creates or revives the one session of its path.
-   * Bad configuration throws a `TypeError` naming the field before anything is opened.
+   * Bad configuration rejects with a `TypeError` naming the field before anything is opened.
+   * With `sync.newRealmFileBehavior` (a file not there yet) or `sync.existingRealmFileBehavior`
+   * of type `downloadBeforeOpen`, it resolves once the server's state is in the file, reporting
+   * the download to `options.onProgress` and to the promise's `.progress(callback)`;
+   * `options.signal` cancels it, closing the handle it made.
    */
-  static async open(config: RealmConfiguration): Promise<Realm> {
+  static open(config: RealmConfiguration, options: RealmOpenOptions = {}): ProgressRealmPromise {
+    const listeners: Array<(progress: SyncProgress) => void> = [];
+    const promise = Realm.openWithProgress(config, options, listeners) as ProgressRealmPromise;
+    promise.progress = (callback) => {
+      if (typeof callback !== 'function') throw new TypeError('Realm.open(…).progress: callback must be a function');
+      listeners.push(callback);
+      return promise;
+    };
+    return promise;
+  }
+
+  private static async openWithProgress(config: RealmConfiguration, options: RealmOpenOptions, listeners: Array<(progress: SyncProgress) => void>): Promise<Realm> {
     if (typeof config !== 'object' || config === null) throw new TypeError('Realm.open: configuration must be an object');
     validateOptions('Realm.open', realmConfigSchema, config);
+    if (typeof options !== 'object' || options === null) throw new TypeError('Realm.open: options must be an object { signal?, onProgress? }');
+    validateOptions('Realm.open', openOptionsSchema, options, 'options');
     if (config.sync === undefined) {
       if (config.path === undefined) throw new TypeError('Realm.open: a local realm needs a path (a synced one: sync)');
       const { RealmFile } = await import('../store/realm-file.js');
@@ -76,9 +113,29 @@ export class Realm {
     checkSyncConfiguration(config.sync);
     const app = App.of(config.sync.user);
     const path = config.path ?? syncedRealmPath(app.config.fileSystem, app.config.storageDir, config.sync.user.id, config.sync.partition);
+    if (options.signal?.aborted) throw options.signal.reason;
+    const existed = app.config.fileSystem.existsSync(path);
     const { file, session } = app.syncManager.openHandle(path, config.sync);
     const realm = new Realm(path, file, () => app.syncManager.closeHandle(path));
     if (session !== undefined) realmSessions.set(realm, session);
+    const behavior = existed ? config.sync.existingRealmFileBehavior : config.sync.newRealmFileBehavior;
+    if (session === undefined || behavior?.type !== 'downloadBeforeOpen') return realm;
+    const report = (progress: SyncProgress): void => {
+      for (const listener of [options.onProgress, ...listeners]) {
+        try {
+          listener?.(progress);
+        } catch (error) {
+          app.config.logger.warn('a Realm.open progress callback threw', { path, error: String(error) });
+        }
+      }
+    };
+    try {
+      await downloadBeforeOpen({ session, behavior, clock: app.config.clock, signal: options.signal, progress: report });
+    } catch (error) {
+      // Nothing half-open: the handle this open made is closed (its session's stop policy applies).
+      realm.close();
+      throw error;
+    }
     return realm;
   }
 

@@ -1,3 +1,4 @@
+import { openBehaviorSchema, type OpenRealmBehaviorConfiguration } from './open-behavior.js';
 import type { ClientResetMode, StopPolicy } from '../../machines/types.js';
 import type { Json } from '../protocol/json.codec.js';
 import type { SyncError } from './errors.js';
@@ -31,6 +32,10 @@ export interface SyncConfiguration {
   readonly clientReset?: ClientResetConfig;
   readonly onError?: (session: SyncSession, error: SyncError) => void;
   readonly cancelWaitsOnNonFatalError?: boolean;
+  /** What `Realm.open` waits for when the file is not there yet (Realm's name); `openImmediately` by default. */
+  readonly newRealmFileBehavior?: OpenRealmBehaviorConfiguration;
+  /** What `Realm.open` waits for when the file is there already; `openImmediately` by default. */
+  readonly existingRealmFileBehavior?: OpenRealmBehaviorConfiguration;
 }
 
 const stopPolicies: readonly StopPolicy[] = ['afterChangesUploaded', 'immediately', 'liveIndefinitely'];
@@ -61,6 +66,8 @@ const syncSchema = obj({
   }),
   onError: func('a function (session, error) => void'),
   cancelWaitsOnNonFatalError: bool,
+  newRealmFileBehavior: openBehaviorSchema,
+  existingRealmFileBehavior: openBehaviorSchema,
 });
 
 /** Checks the `sync` options before anything is opened; bad ones throw a `TypeError` naming the field. */

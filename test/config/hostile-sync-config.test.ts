@@ -33,7 +33,7 @@ function files(): string[] {
 const shape: OptionShape = {
   objects: {
     '': ['path', 'sync'],
-    sync: ['user', 'partition', 'stopPolicy', 'clientReset', 'onError', 'cancelWaitsOnNonFatalError'],
+    sync: ['user', 'partition', 'stopPolicy', 'clientReset', 'onError', 'cancelWaitsOnNonFatalError', 'newRealmFileBehavior', 'existingRealmFileBehavior'],
     'sync.clientReset': ['mode', 'onBefore', 'onAfter'],
   },
   leaves: [
@@ -58,6 +58,15 @@ describe('Realm.open refuses bad configuration by name', () => {
     await expect(Realm.open({ sync: { user, partition: 'p', clientReset: { mode: 'discardUnsyncedChanges', onBefore: 5 as never } } })).rejects.toThrow(
       new TypeError('Realm.open: sync.clientReset.onBefore must be a function (before) => void, got 5'),
     );
+    await expect(Realm.open({ sync: { user, partition: 'p', newRealmFileBehavior: { type: 'downloadFirst' as never } } })).rejects.toThrow(/Realm\.open: sync\.newRealmFileBehavior\.type must be one of/);
+    await expect(Realm.open({ sync: { user, partition: 'p', existingRealmFileBehavior: { type: 'downloadBeforeOpen', timeOutMs: -1 } } })).rejects.toThrow(/sync\.existingRealmFileBehavior\.timeOutMs must be a whole number from 0/);
+    await expect(Realm.open({ sync: { user, partition: 'p', newRealmFileBehavior: { type: 'downloadBeforeOpen', timeOutBehavior: 'wait' as never } } })).rejects.toThrow(/sync\.newRealmFileBehavior\.timeOutBehavior must be one of/);
+    await expect(Realm.open({ sync: { user, partition: 'p', newRealmFileBehavior: { timeOutMs: 5 } as never } })).rejects.toThrow(/sync\.newRealmFileBehavior\.type/);
+    await expect(Realm.open({ sync: { user, partition: 'p' } }, { signal: 'stop' as never })).rejects.toThrow(/Realm\.open: options\.signal must be an AbortSignal/);
+    await expect(Realm.open({ sync: { user, partition: 'p' } }, { onProgress: 1 as never })).rejects.toThrow(/Realm\.open: options\.onProgress must be a function/);
+    const refused = Realm.open(null as never);
+    expect(() => refused.progress(5 as never)).toThrow(/progress: callback must be a function/);
+    await expect(refused).rejects.toThrow(/Realm\.open: configuration must be an object/);
     await expect(Realm.open({ sync: { user, partition: 'p', stopPolcy: 'immediately' } as never })).rejects.toThrow(
       new TypeError('Realm.open: unknown option sync.stopPolcy; did you mean sync.stopPolicy?'),
     );
