@@ -57,11 +57,16 @@ export async function downloadBeforeOpen(open: DownloadBeforeOpen): Promise<'dow
   const onAbort = (): void => controller.abort(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   const subscription = session.getProgressStream('download', 'reportIndefinitely').subscribe(open.progress);
+  // Raced here too: a timeout or an abort ends the open even if the session's chart never
+  // answers the wait's abort.
+  const stopped = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
+  stopped.catch(() => undefined);
   try {
-    await session.waitForDownload(controller.signal);
+    await Promise.race([session.waitForDownload(controller.signal), stopped]);
     return 'downloaded';
   } catch (error) {
-    if (timedOut && behavior.timeOutBehavior === 'openLocal') return 'timedOut';
+    // Decided by what ended it: an abort that came first stays an abort, whatever fired after.
+    if (timedOut && error instanceof TimeoutError && error === controller.signal.reason && behavior.timeOutBehavior === 'openLocal') return 'timedOut';
     throw error;
   } finally {
     if (timer !== undefined) clock.clearTimeout(timer);

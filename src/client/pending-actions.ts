@@ -42,6 +42,15 @@ export function checkedBackupPath(realmPath: string, backupPath: unknown): strin
 }
 
 /**
+ * The backup path `recorded` named for `recordedRealmPath`, moved onto `resolvedRealmPath` (the
+ * same file reached without symlinks or relative parts): only its checked suffix is kept.
+ */
+export function backupPathOnto(recordedRealmPath: string, recorded: string | undefined, resolvedRealmPath: string): string | undefined {
+  const checked = checkedBackupPath(recordedRealmPath, recorded);
+  return checked === undefined ? undefined : `${resolvedRealmPath}${checked.slice(recordedRealmPath.length)}`;
+}
+
+/**
  * Error actions not run yet, kept in the app's storage directory: docs/SEMANTICS.md §5 says an
  * action not run with `immediatelyHandleError` runs at the next `App` start.
  */

@@ -50,9 +50,23 @@ export class RealmJsNames {
     this.connection.delete(callback);
   }
 
-  /** Notes a progress registration by its callback, for {@link removeProgressNotification}. */
-  noteProgress(callback: ProgressNotificationCallback, end: () => void): void {
+  /**
+   * Notes a progress registration by its callback, for {@link removeProgressNotification};
+   * returns what forgets it again (its token's `invalidate`, or the notifier's own end), so a
+   * registration ended another way holds nothing here.
+   */
+  noteProgress(callback: ProgressNotificationCallback, end: () => void): () => void {
     this.progress.set(callback, [...(this.progress.get(callback) ?? []), end]);
+    return () => {
+      const left = (this.progress.get(callback) ?? []).filter((e) => e !== end);
+      if (left.length === 0) this.progress.delete(callback);
+      else this.progress.set(callback, left);
+    };
+  }
+
+  /** How many callbacks hold registrations (connection, progress): what a leak would grow. */
+  get registeredCallbacks(): number {
+    return this.connection.size + this.progress.size;
   }
 
   removeProgressNotification(callback: ProgressNotificationCallback): void {
@@ -72,7 +86,10 @@ export class RealmJsNames {
     const what = direction === 'upload' ? 'Uploading changes' : 'Downloading changes';
     const timer = this.clock.setTimeout(() => controller.abort(new TimeoutError(`${what} did not complete in ${timeoutMs} ms.`)), timeoutMs);
     const done = (): void => this.clock.clearTimeout(timer);
-    return wait(controller.signal).then(
+    // Raced here too: the timeout holds even if the session's chart never answers the abort.
+    const timedOut = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
+    timedOut.catch(() => undefined);
+    return Promise.race([wait(controller.signal), timedOut]).then(
       () => done(),
       (error: unknown) => {
         done();

@@ -112,8 +112,9 @@ export class Realm {
     }
     checkSyncConfiguration(config.sync);
     const app = App.of(config.sync.user);
-    const path = config.path ?? syncedRealmPath(app.config.fileSystem, app.config.storageDir, config.sync.user.id, config.sync.partition);
+    // Before anything is made on disk (the user's folder included).
     if (options.signal?.aborted) throw options.signal.reason;
+    const path = config.path ?? syncedRealmPath(app.config.fileSystem, app.config.storageDir, config.sync.user.id, config.sync.partition);
     const existed = app.config.fileSystem.existsSync(path);
     const { file, session } = app.syncManager.openHandle(path, config.sync);
     const realm = new Realm(path, file, () => app.syncManager.closeHandle(path));

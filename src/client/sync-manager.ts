@@ -2,7 +2,7 @@ import { syncUrls } from '../protocol/endpoint.js';
 import type { ErrorAction } from '../../machines/types.js';
 import { isIssuedBy, issueErrorActionToken, useUpErrorActionToken } from './action-token.js';
 import { InvalidActionTokenError, type ErrorActionToken } from './errors.js';
-import { backupPathFor, checkedBackupPath, PendingActions, runErrorAction } from './pending-actions.js';
+import { backupPathFor, backupPathOnto, PendingActions, runErrorAction } from './pending-actions.js';
 import { checkRecordablePath, resolveRecordedRealmPath } from './recorded-action-path.js';
 import { RealmFile, type RealmFileOptions } from '../store/realm-file.js';
 import { FileLockedError } from '../store/store-errors.js';
@@ -184,7 +184,7 @@ export class SyncManager {
     for (const recorded of this.pending.list()) {
       try {
         const path = resolveRecordedRealmPath(this.config.fileSystem, this.config.storageDir, recorded.realmPath);
-        if (path !== undefined) runErrorAction(this.config.fileSystem, recorded.action, path, () => this.config.clock.now(), recorded.backupPath === undefined ? undefined : checkedBackupPath(path, recorded.backupPath));
+        if (path !== undefined) runErrorAction(this.config.fileSystem, recorded.action, path, () => this.config.clock.now(), backupPathOnto(recorded.realmPath, recorded.backupPath, path));
         this.config.logger.info('ran a pending error action', { action: recorded.action, path: recorded.realmPath });
       } catch (error) {
         const refused = error instanceof InvalidActionTokenError;

@@ -73,4 +73,24 @@ describe('the realm-js names against a real server', () => {
     a.realm.syncSession!.resume();
     await a.realm.syncSession!.uploadAllLocalChanges(10_000);
   });
+
+  it('registrations by callback hold nothing once ended: invalidated tokens, notifiers done by themselves, removed callbacks', async () => {
+    h = await new Harness().start();
+    const a = await h.client();
+    const s = a.realm.syncSession!;
+    await s.waitForUpload();
+    const tokens = Array.from({ length: 100 }, () => s.addProgressNotification('upload', 'reportIndefinitely', () => undefined)!);
+    expect(s.realmJsCallbacks).toBe(100);
+    for (const token of tokens) token.invalidate();
+    expect(s.realmJsCallbacks).toBe(0);
+    // Nothing outstanding: each reports once and ends by itself.
+    for (let i = 0; i < 100; i++) s.addProgressNotification('upload', 'forCurrentlyOutstandingWork', () => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(s.realmJsCallbacks).toBe(0);
+    const callbacks = Array.from({ length: 50 }, () => () => undefined);
+    for (const cb of callbacks) s.addConnectionNotification(cb);
+    expect(s.realmJsCallbacks).toBe(50);
+    for (const cb of callbacks) s.removeConnectionNotification(cb);
+    expect(s.realmJsCallbacks).toBe(0);
+  });
 });
