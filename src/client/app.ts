@@ -5,9 +5,6 @@ import { Credentials } from './credentials.js';
 import { SyncManager } from './sync-manager.js';
 import { User } from './user.js';
 
-/** The app each user logged in with, so `Realm.open` finds the runtime of a user. */
-const appsOfUsers = new WeakMap<User, App>();
-
 /** A client of one sync server: logs users in and runs their sessions. */
 export class App {
   readonly config: ResolvedAppConfig;
@@ -48,7 +45,6 @@ export class App {
     }
     const user = new User(this.authNodes, tokens, () => this.config.clock.now(), this);
     this.users.set(user.id, user);
-    appsOfUsers.set(user, this);
     this.loggedInLast(user);
     return user;
   }
@@ -80,10 +76,13 @@ export class App {
     this.config.stopInspect();
   }
 
-  /** @internal The app `user` logged in with. */
+  /** @internal The app `user` logged in with (`user.app`; only `logIn` makes users with one). */
   static of(user: User): App {
-    const app = appsOfUsers.get(user);
-    if (app === undefined) throw new TypeError('Realm.open: sync.user must be a User from app.logIn');
-    return app;
+    if (!(user instanceof User)) throw new TypeError('Realm.open: sync.user must be a User from app.logIn');
+    try {
+      return user.app;
+    } catch {
+      throw new TypeError('Realm.open: sync.user must be a User from app.logIn');
+    }
   }
 }

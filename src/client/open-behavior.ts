@@ -8,6 +8,7 @@ import type { SyncProgress } from '../../machines/types.js';
 import { num, obj, oneOf, type OptionSchema } from '../config/option-schema.js';
 import type { Clock } from '../time/clock.js';
 import { TimeoutError } from './realm-js-names.js';
+import { waitWithDeadline } from './deadline.js';
 import type { SyncSession } from './sync-session.js';
 
 /** Realm's `OpenRealmBehaviorConfiguration`. */
@@ -44,33 +45,21 @@ export interface DownloadBeforeOpen {
  */
 export async function downloadBeforeOpen(open: DownloadBeforeOpen): Promise<'downloaded' | 'timedOut'> {
   const { session, behavior, clock, signal } = open;
-  if (signal?.aborted) throw signal.reason;
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer =
-    behavior.timeOutMs === undefined
-      ? undefined
-      : clock.setTimeout(() => {
-          timedOut = true;
-          controller.abort(new TimeoutError(`Realm.open: the download did not complete in ${behavior.timeOutMs} ms.`));
-        }, behavior.timeOutMs);
-  const onAbort = (): void => controller.abort(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
+  let deadline: TimeoutError | undefined;
   const subscription = session.getProgressStream('download', 'reportIndefinitely').subscribe(open.progress);
-  // Raced here too: a timeout or an abort ends the open even if the session's chart never
-  // answers the wait's abort.
-  const stopped = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
-  stopped.catch(() => undefined);
   try {
-    await Promise.race([session.waitForDownload(controller.signal), stopped]);
+    await waitWithDeadline((aborted) => session.waitForDownload(aborted), {
+      clock,
+      timeoutMs: behavior.timeOutMs,
+      timeoutReason: () => (deadline = new TimeoutError(`Realm.open: the download did not complete in ${behavior.timeOutMs} ms.`)),
+      signal,
+    });
     return 'downloaded';
   } catch (error) {
     // Decided by what ended it: an abort that came first stays an abort, whatever fired after.
-    if (timedOut && error instanceof TimeoutError && error === controller.signal.reason && behavior.timeOutBehavior === 'openLocal') return 'timedOut';
+    if (deadline !== undefined && error === deadline && behavior.timeOutBehavior === 'openLocal') return 'timedOut';
     throw error;
   } finally {
-    if (timer !== undefined) clock.clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
     subscription.unsubscribe();
   }
 }

@@ -7,6 +7,7 @@
 import type { ConnectionState, Direction, ProgressMode, SyncProgress } from '../../machines/types.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import type { Stream } from './stream.js';
+import { waitWithDeadline } from './deadline.js';
 
 /** realm-js's `ConnectionNotificationCallback`: the new state first, then the old one. */
 export type ConnectionNotificationCallback = (newState: ConnectionState, oldState: ConnectionState) => void;
@@ -82,19 +83,7 @@ export class RealmJsNames {
     if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > 2_147_483_647) {
       return Promise.reject(new TypeError(`${name}: timeoutMs must be a number of ms from 0 to 2147483647, got ${String(timeoutMs)}`));
     }
-    const controller = new AbortController();
     const what = direction === 'upload' ? 'Uploading changes' : 'Downloading changes';
-    const timer = this.clock.setTimeout(() => controller.abort(new TimeoutError(`${what} did not complete in ${timeoutMs} ms.`)), timeoutMs);
-    const done = (): void => this.clock.clearTimeout(timer);
-    // Raced here too: the timeout holds even if the session's chart never answers the abort.
-    const timedOut = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
-    timedOut.catch(() => undefined);
-    return Promise.race([wait(controller.signal), timedOut]).then(
-      () => done(),
-      (error: unknown) => {
-        done();
-        throw error;
-      },
-    );
+    return waitWithDeadline(wait, { clock: this.clock, timeoutMs, timeoutReason: () => new TimeoutError(`${what} did not complete in ${timeoutMs} ms.`) });
   }
 }

@@ -34,7 +34,6 @@ export interface SimWait {
   readonly direction: 'upload' | 'download';
   /** The ledger entries written before the wait began (an upload wait covers them). */
   readonly covers: readonly string[];
-  settlements: number;
   outcome: 'pending' | 'resolved' | 'rejected';
   /** Set when the machine crashed with the wait pending: it died with the process. */
   abandoned: boolean;
@@ -267,7 +266,7 @@ export class SimClient {
   wait(direction: 'upload' | 'download', abortAfterMs: number | undefined): void {
     const session = this.session;
     if (session === undefined || this.clockView === undefined) return;
-    const wait: SimWait = { id: `${this.name}-w${this.waits.length}`, direction, covers: [...this.written], settlements: 0, outcome: 'pending', abandoned: false };
+    const wait: SimWait = { id: `${this.name}-w${this.waits.length}`, direction, covers: [...this.written], outcome: 'pending', abandoned: false };
     this.waits.push(wait);
     const controller = abortAfterMs === undefined ? undefined : new AbortController();
     if (controller !== undefined) this.clockView.setTimeout(() => controller.abort(new Error('aborted by the schedule')), abortAfterMs ?? 0);
@@ -277,7 +276,6 @@ export class SimClient {
     const settle = (outcome: 'resolved' | 'rejected'): void => {
       // At most once is the promise's (and the waiter chart's, model-tested); at least once is
       // checked at the end, where every wait must have settled.
-      wait.settlements++;
       if (wait.abandoned) return;
       wait.outcome = outcome;
       if (outcome === 'resolved' && direction === 'upload') for (const entry of wait.covers) this.confirmed.add(entry);

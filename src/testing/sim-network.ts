@@ -12,6 +12,7 @@ import type { Transport, TransportHandlers, TransportSocket } from '../transport
 import type { ServerSocket, ServerSocketHandlers } from '../server/server-socket.js';
 import type { ClockView } from './sim-clock.js';
 import type { SeededRandom } from './seeded-random.js';
+import { Pulse } from './pulse.js';
 
 /** The server as the network reaches it: what a listening server core offers. */
 export interface SimEndpoint {
@@ -199,8 +200,8 @@ export class SimNetwork {
   /** The chance that a connect is refused while everything is up (a flaky network). */
   refuseChance = 0;
   private inFlight = 0;
-  /** Resolves when some tracked work next finishes; shared by every waiter (made on demand). */
-  private nextWorkDone: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
+  /** Fired when some tracked work finishes. */
+  private readonly workFinished = new Pulse();
   private activityCount = 0;
   readonly stats: NetworkStats = { framesToServer: 0, framesToClients: 0, stateFrames: 0, connects: 0, refused: 0, cuts: 0, authRequests: 0 };
 
@@ -329,20 +330,14 @@ export class SimNetwork {
     const done = (): void => {
       this.inFlight--;
       this.activityCount++;
-      this.nextWorkDone?.resolve();
-      this.nextWorkDone = undefined;
+      this.workFinished.fire();
     };
     work.then(done, done);
   }
 
   /** Resolves when some work of the server this network started next finishes. */
   workDone(): Promise<void> {
-    if (this.nextWorkDone === undefined) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.nextWorkDone = { promise, resolve };
-    }
-    return this.nextWorkDone.promise;
+    return this.workFinished.next();
   }
 
   /** The socket port of client `client`. */

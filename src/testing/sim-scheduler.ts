@@ -8,6 +8,7 @@
  * is done.
  */
 import type { SimClock } from './sim-clock.js';
+import { Pulse } from './pulse.js';
 
 /** Most settling rounds after one thing; more means something loops without end. */
 const MAX_ROUNDS = 100_000;
@@ -20,8 +21,8 @@ export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly o
 /** Runs the world's clock, letting the system settle after each timer. */
 export class SimScheduler {
   private tracked = 0;
-  /** Resolves when some tracked work next finishes; one for every waiter (made on demand). */
-  private trackedDone: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
+  /** Fired when some tracked work finishes. */
+  private readonly trackedFinished = new Pulse();
   /** Timers fired by this scheduler. */
   firedTimers = 0;
 
@@ -40,8 +41,7 @@ export class SimScheduler {
     this.tracked++;
     const done = (): void => {
       this.tracked--;
-      this.trackedDone?.resolve();
-      this.trackedDone = undefined;
+      this.trackedFinished.fire();
     };
     work.then(done, done);
     return work;
@@ -72,7 +72,7 @@ export class SimScheduler {
         // Only what is in flight is waited on: a promise nothing resolves would collect reactions.
         await Promise.race([
           ...(this.busy() > 0 ? [this.workDone()] : []),
-          ...(this.tracked > 0 ? [this.nextTrackedDone()] : []),
+          ...(this.tracked > 0 ? [this.trackedFinished.next()] : []),
           new Promise<void>((resolve) => (timer = setTimeout(resolve, 1_000))),
         ]);
         clearTimeout(timer);
@@ -80,15 +80,6 @@ export class SimScheduler {
         return;
       }
     }
-  }
-
-  private nextTrackedDone(): Promise<void> {
-    if (this.trackedDone === undefined) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.trackedDone = { promise, resolve };
-    }
-    return this.trackedDone.promise;
   }
 
   /** Fires every timer due within `ms` from now, one by one, settling after each; time ends at now + ms. */
