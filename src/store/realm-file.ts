@@ -341,6 +341,28 @@ export class RealmFile {
   }
 
   /**
+   * The server refused the pending changesets `clientVersions` (a compensating write, PROTOCOL.md
+   * "Compensating writes"): each keeps its client version with no operations, so it is uploaded
+   * again empty and the versions after it still follow, and the documents they touched go back to
+   * what the server's writes made them, with the pending changesets it did not refuse applied
+   * again. One record, on stable storage before this returns whatever the durability: an emptied
+   * changeset the server acknowledged while the file, after a power failure, still held the
+   * refused one would keep the refused write here for good. Versions that are not pending, or
+   * pending already without operations (a refusal heard twice), are left out; returns those that
+   * were refused. Listeners hear `remote`.
+   */
+  compensate(clientVersions: readonly number[]): number[] {
+    this.assertSyncCall('compensate');
+    if (!Array.isArray(clientVersions) || !clientVersions.every(isNat)) throw new InvalidInputError('compensate: clientVersions must be an array of client versions');
+    const named = [...new Set(clientVersions)].sort((a, b) => a - b).filter((v) => (this.state.pendingEntry(v)?.changeset.ops.length ?? 0) > 0);
+    if (named.length === 0) return [];
+    const record: StoreRecord = { kind: 'compensation', clientVersions: named };
+    const changed = this.append(record, 'now');
+    if (changed.length > 0 && !this.closed) this.listeners.call({ changed: Object.freeze(changed), origin: 'remote' });
+    return named;
+  }
+
+  /**
    * Applies a DOWNLOAD: the changesets (those whose origin is this file are skipped: they are
    * applied already), the download cursor after them and the bytes still downloadable (if
    * omitted, the last value reported stays), all in one record, so they are durable together.

@@ -13,6 +13,7 @@ import { HLC_ZERO, maxHlc } from './hlc.js';
 import { deepFreeze } from './json-value.js';
 import { documentToEntry, entryToDocument } from './snapshot.js';
 import { STORE_FORMAT, type DocumentEntry, type SnapshotRecord, type StoreRecord } from './store-records.js';
+import { PendingBase, type BaseDocument } from './pending-base.js';
 import { expiredTombstones, type ExpiredTombstone } from './tombstone-retention.js';
 
 /** A local changeset not yet acknowledged, with what uploading and acknowledging it needs. */
@@ -38,6 +39,8 @@ export class RealmState {
    * never sees part of the server's state; a new epoch discards them (a reset replaced it).
    */
   private staged = new DocumentSet();
+  /** What the documents the pending changesets touch were without them: what a compensating write puts back. */
+  private readonly base = new PendingBase();
   private ident: string | undefined;
   private version = 0;
   private clock: Hlc = HLC_ZERO;
@@ -105,7 +108,8 @@ export class RealmState {
   /** The unacknowledged changeset of client version `clientVersion`, if there is one. O(1), as {@link pendingBetween}. */
   pendingEntry(clientVersion: number): PendingChangeset | undefined {
     const first = this.queue[this.head];
-    if (first === undefined) return undefined;
+    // Below the first pending one it would index the acknowledged prefix not yet dropped.
+    if (first === undefined || clientVersion < first.changeset.clientVersion) return undefined;
     const entry = this.queue[this.head + clientVersion - first.changeset.clientVersion];
     return entry?.changeset.clientVersion === clientVersion ? entry : undefined;
   }
@@ -170,7 +174,23 @@ export class RealmState {
         return record.clientVersion > this.version ? `acknowledgement of client version ${record.clientVersion} beyond ${this.version}` : undefined;
       case 'epoch':
         return undefined;
+      case 'compensation':
+        return this.compensationProblem(record.clientVersions);
     }
+  }
+
+  /** Why the pending changesets `clientVersions` cannot be refused: each must be pending, with operations, named once in order. */
+  private compensationProblem(clientVersions: readonly number[]): string | undefined {
+    if (clientVersions.length === 0) return 'a compensation names no changeset';
+    let previous = this.uploadCursor.clientVersion;
+    for (const version of clientVersions) {
+      if (version <= previous) return `compensation names client version ${version} after ${previous}: not pending, or out of order`;
+      const entry = this.pendingEntry(version);
+      if (entry === undefined) return `compensation names client version ${version}, which is not pending`;
+      if (entry.changeset.ops.length === 0) return `compensation names client version ${version}, which has no operations`;
+      previous = version;
+    }
+    return undefined;
   }
 
   /** Applies a record that passed {@link check}; returns the documents whose state changed. */
@@ -185,6 +205,7 @@ export class RealmState {
         return this.load(record);
       case 'local': {
         const { changeset } = record;
+        this.base.beforeLocal(this.documents, changeset);
         const changed = this.documents.applyChangeset(changeset);
         const bytes = changesetBytes(changeset);
         this.version = changeset.clientVersion;
@@ -198,10 +219,14 @@ export class RealmState {
         const changed = new Map<string, DocumentKey>();
         // It ends a bootstrap's batch if one was staged: the state first, then its changesets.
         if (!this.staged.isEmpty) {
-          for (const { type, id, state } of this.staged.entries()) if (this.documents.merge(type, id, state)) changed.set(documentKeyOf(type, id), { type, id });
+          for (const { type, id, state } of this.staged.entries()) {
+            this.base.mergeRemote(type, id, state);
+            if (this.documents.merge(type, id, state)) changed.set(documentKeyOf(type, id), { type, id });
+          }
           this.staged = new DocumentSet();
         }
         for (const changeset of record.changesets) {
+          this.base.applyRemote(changeset);
           for (const key of this.documents.applyChangeset(changeset)) changed.set(documentKeyOf(key.type, key.id), key);
         }
         this.downloadCursor = record.cursor;
@@ -222,6 +247,7 @@ export class RealmState {
         if (record.clientVersion <= this.uploadCursor.clientVersion) return [];
         let bytes = 0;
         while (this.head < this.queue.length && this.queue[this.head]!.changeset.clientVersion <= record.clientVersion) {
+          this.base.acknowledge(this.queue[this.head]!.changeset);
           bytes += this.queue[this.head]!.bytes;
           this.head++;
         }
@@ -237,12 +263,44 @@ export class RealmState {
         this.uploadCursor = { clientVersion: record.clientVersion, serverVersion: record.serverVersion };
         return [];
       }
+      case 'compensation':
+        return this.compensate(record.clientVersions);
       case 'epoch':
         // A staged bootstrap of another epoch belongs to a history that was replaced.
         if (record.epoch !== this.epochValue) this.staged = new DocumentSet();
         this.epochValue = record.epoch;
         return [];
     }
+  }
+
+  /**
+   * Refuses the pending changesets `clientVersions` (checked by {@link check}): each keeps its
+   * client version with no operations, its bytes count as transferred (the server answered them),
+   * and each document they touched goes back to its state without the pending changesets, with
+   * those the server did not refuse applied again.
+   */
+  private compensate(clientVersions: readonly number[]): DocumentKey[] {
+    const refused = new Set(clientVersions);
+    const changed = new Map<string, DocumentKey>();
+    const reverted = new Map<string, BaseDocument>();
+    const remaining = this.pending.filter((p) => !refused.has(p.changeset.clientVersion)).map((p) => p.changeset);
+    for (const version of clientVersions) {
+      const index = this.head + (version - this.queue[this.head]!.changeset.clientVersion);
+      const entry = this.queue[index]!;
+      const emptied: Changeset = { ...entry.changeset, ops: [] };
+      const bytes = changesetBytes(emptied);
+      this.queue[index] = { changeset: emptied, serverVersion: entry.serverVersion, bytes };
+      this.unacknowledgedBytes -= entry.bytes - bytes;
+      this.uploadTransferred += entry.bytes - bytes;
+      for (const doc of this.base.refuse(entry.changeset, remaining)) reverted.set(documentKeyOf(doc.type, doc.id), doc);
+    }
+    for (const [key, { type, id, state }] of reverted) {
+      const before = this.documents.get(type, id);
+      if (state === undefined) this.documents.delete(type, id);
+      else this.documents.set(type, id, state);
+      if (before !== state) changed.set(key, { type, id });
+    }
+    return [...changed.values()];
   }
 
   /**
@@ -283,7 +341,20 @@ export class RealmState {
       documents: snapshotDocuments(this.documents, expired),
       pending: this.pending.map(({ changeset, serverVersion }) => ({ changeset, serverVersion })),
       ...(this.staged.isEmpty ? {} : { staged: snapshotDocuments(this.staged, []) }),
+      ...this.baseEntries(),
     };
+  }
+
+  /** The snapshot's `base` and `baseAbsent`, once pending changesets keep any document. */
+  private baseEntries(): Pick<SnapshotRecord, 'base' | 'baseAbsent'> {
+    if (this.base.size === 0) return {};
+    const base: DocumentEntry[] = [];
+    const baseAbsent: Array<readonly [string, string]> = [];
+    for (const { type, id, state } of this.base.entries()) {
+      if (state === undefined) baseAbsent.push([type, id]);
+      else base.push(documentToEntry(type, id, state));
+    }
+    return { base, baseAbsent };
   }
 
   private load(record: SnapshotRecord): DocumentKey[] {
@@ -302,10 +373,16 @@ export class RealmState {
     this.unacknowledgedBytes = this.queue.reduce((sum, p) => sum + p.bytes, 0);
     this.staged = new DocumentSet();
     for (const entry of record.staged ?? []) this.staged.set(entry.type, entry.id, entryToDocument(entry));
-    return record.documents.map((entry) => {
+    const loaded = record.documents.map((entry) => {
       this.documents.set(entry.type, entry.id, entryToDocument(entry));
       return { type: entry.type, id: entry.id };
     });
+    const kept: BaseDocument[] = [
+      ...(record.base ?? []).map((entry) => ({ type: entry.type, id: entry.id, state: entryToDocument(entry) })),
+      ...(record.baseAbsent ?? []).map(([type, id]) => ({ type, id, state: undefined })),
+    ];
+    this.base.load(kept, record.pending.map((p) => p.changeset), this.documents);
+    return loaded;
   }
 }
 

@@ -15,9 +15,10 @@ import { encodeStoreRecord, storeRecordProblem, type StoreRecord } from './store
  * next synced record. Lazily only for a record that changes no document and no client version,
  * sync bookkeeping whose loss at power failure costs a repeated transfer, never data: losing it
  * also loses every record after it (the log is cut at its first missing record), so nothing
- * durable can depend on one that is gone.
+ * durable can depend on one that is gone. `now`: fdatasynced before the append returns, whatever
+ * the durability (`RecordLog.appendDurably`).
  */
-export type AppendSync = 'synced' | 'lazily';
+export type AppendSync = 'synced' | 'lazily' | 'now';
 
 /**
  * Appends `record` to `log` (after checking it fits `state`) and applies it to `state`; returns
@@ -37,6 +38,7 @@ export function appendRecord(log: RecordLog, state: RealmState, record: StoreRec
   const problem = state.check(record) ?? storeRecordProblem(record);
   if (problem !== undefined) throw new InvalidInputError(`cannot commit a ${record.kind} record: ${problem}`);
   if (sync === 'lazily') log.appendLazily([payload]);
+  else if (sync === 'now') log.appendDurably([payload]);
   else log.append([payload]);
   return state.apply(record);
 }

@@ -72,6 +72,13 @@ export interface RecordLog {
   /** Appends the records of one commit with one write call (then fdatasync in `full` mode). */
   append(payloads: readonly Uint8Array[]): void;
   /**
+   * Appends like {@link append}, then fdatasyncs before it returns whatever the durability: for
+   * a record that must be on stable storage before anything it changes is acted on, where a
+   * batched sync would come too late (a compensating write empties changesets that were
+   * uploadable already).
+   */
+  appendDurably(payloads: readonly Uint8Array[]): void;
+  /**
    * Appends records that need not be durable on their own: they reach stable storage with the
    * next append that is synced (`full`: the next `append`; `batched`: the next batch), since
    * one fdatasync covers everything written to the file before it. For records whose loss at
@@ -339,9 +346,17 @@ class FileRecordLog implements RecordLog {
   }
 
   append(payloads: readonly Uint8Array[]): void {
+    this.appendSynced(payloads, this.durability === 'full');
+  }
+
+  appendDurably(payloads: readonly Uint8Array[]): void {
+    this.appendSynced(payloads, true);
+  }
+
+  private appendSynced(payloads: readonly Uint8Array[], now: boolean): void {
     const before = this.size;
     if (!this.write(payloads)) return;
-    if (this.durability === 'full') {
+    if (now) {
       try {
         this.sync();
       } catch (error) {

@@ -72,6 +72,19 @@ export const EpochRecordCodec = t.readonly(t.type({ kind: t.literal('epoch'), ep
 /** A decoded {@link EpochRecordCodec}. */
 export type EpochRecord = t.TypeOf<typeof EpochRecordCodec>;
 
+/**
+ * The server refused these pending changesets (a compensating write, PROTOCOL.md "Compensating
+ * writes"): each keeps its client version with no operations, so the versions after it still
+ * follow, and the documents they touched go back to the server's state (`PendingBase`). Only
+ * pending changesets that still have operations are named.
+ */
+export const CompensationRecordCodec = t.readonly(
+  t.type({ kind: t.literal('compensation'), clientVersions: t.readonlyArray(NatCodec) }),
+  'CompensationRecord',
+);
+/** A decoded {@link CompensationRecordCodec}. */
+export type CompensationRecord = t.TypeOf<typeof CompensationRecordCodec>;
+
 export { DocumentEntryCodec, FieldEntryCodec, StampTupleCodec, type DocumentEntry, type FieldEntry, type StampTuple } from '../protocol/document-entry.codec.js';
 
 /**
@@ -109,7 +122,8 @@ export type ProgressCounters = t.TypeOf<typeof ProgressCountersCodec>;
 /**
  * The whole state of a file in one record: what compaction writes as the first (and only)
  * record. Unacknowledged changesets ride along in `pending`, so they can still be uploaded;
- * `staged` holds the documents of a bootstrap no DOWNLOAD confirmed yet (absent: none).
+ * `staged` holds the documents of a bootstrap no DOWNLOAD confirmed yet (absent: none);
+ * `base` and `baseAbsent` what the documents the pending changesets touch were without them.
  */
 export const SnapshotRecordCodec = t.readonly(
   t.intersection([
@@ -126,7 +140,13 @@ export const SnapshotRecordCodec = t.readonly(
       documents: t.readonlyArray(DocumentEntryCodec),
       pending: t.readonlyArray(PendingEntryCodec),
     }),
-    t.partial({ staged: t.readonlyArray(DocumentEntryCodec) }),
+    t.partial({
+      staged: t.readonlyArray(DocumentEntryCodec),
+      // What the documents pending changesets touch were without them (`PendingBase`): those
+      // with a state, and those that had none. Absent in files written before it was kept.
+      base: t.readonlyArray(DocumentEntryCodec),
+      baseAbsent: t.readonlyArray(t.readonly(t.tuple([NonEmptyStringCodec, NonEmptyStringCodec]))),
+    }),
   ]),
   'SnapshotRecord',
 );
@@ -134,7 +154,7 @@ export const SnapshotRecordCodec = t.readonly(
 export type SnapshotRecord = t.TypeOf<typeof SnapshotRecordCodec>;
 
 /** Any record of a realm file. */
-export type StoreRecord = HeaderRecord | LocalRecord | RemoteRecord | StateRecord | AckRecord | EpochRecord | SnapshotRecord;
+export type StoreRecord = HeaderRecord | LocalRecord | RemoteRecord | StateRecord | AckRecord | EpochRecord | CompensationRecord | SnapshotRecord;
 
 const codecs: Readonly<Record<StoreRecord['kind'], t.Decoder<unknown, StoreRecord>>> = {
   header: HeaderRecordCodec,
@@ -143,6 +163,7 @@ const codecs: Readonly<Record<StoreRecord['kind'], t.Decoder<unknown, StoreRecor
   state: StateRecordCodec,
   ack: AckRecordCodec,
   epoch: EpochRecordCodec,
+  compensation: CompensationRecordCodec,
   snapshot: SnapshotRecordCodec,
 };
 

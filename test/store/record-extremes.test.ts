@@ -54,6 +54,7 @@ const records: Record<StoreRecord['kind'], fc.Arbitrary<StoreRecord>> = {
   state: fc.record({ kind: fc.constant('state' as const), documents: fc.array(documentEntry, { maxLength: 3 }), receivedBytes: nat, downloadableBytes: nat, hlc }),
   ack: fc.record({ kind: fc.constant('ack' as const), clientVersion: nat, serverVersion: nat }),
   epoch: fc.record({ kind: fc.constant('epoch' as const), epoch: name }),
+  compensation: fc.record({ kind: fc.constant('compensation' as const), clientVersions: fc.array(nat, { maxLength: 4 }) }),
   snapshot: fc.record({
     kind: fc.constant('snapshot' as const),
     format: fc.constant(1 as const),
@@ -66,6 +67,8 @@ const records: Record<StoreRecord['kind'], fc.Arbitrary<StoreRecord>> = {
     progress: fc.record({ uploadTransferable: nat, uploadTransferred: nat, downloadTransferred: nat, downloadableBytes: nat }),
     documents: fc.array(documentEntry, { maxLength: 3 }),
     pending: fc.array(fc.record({ changeset, serverVersion: nat }), { maxLength: 2 }),
+    base: fc.array(documentEntry, { maxLength: 2 }),
+    baseAbsent: fc.array(fc.tuple(name, name), { maxLength: 2 }),
   }),
 };
 
