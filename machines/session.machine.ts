@@ -287,12 +287,14 @@ export const sessionMachine = setup({
     resetUnacknowledged: ({ context }) => context.resetUnacknowledged,
     nothingLeftToDownload: ({ event }) => event.type === 'server.download' && event.downloadableBytes === 0,
     /**
-     * The server could not store or read history for this session (a `connection` error), or
-     * refused a stamp until its clock catches up (`clockSkew` with a wait): what was sent since
-     * the last acknowledgement goes again after the wait (docs/SEMANTICS.md §5.7).
+     * The server could not store or read history for this session (a `connection` error),
+     * refused a stamp until its clock catches up (`clockSkew` with a wait), or refused writes the
+     * runtime has since emptied (`compensatingWrite`): what was sent since the last
+     * acknowledgement goes again after the wait (docs/SEMANTICS.md §5.7, §5.8).
      */
     asksToRetryUploads: ({ event }) =>
-      event.type === 'error' && (event.error.category === 'connection' || (event.error.code === 'clockSkew' && event.backoffMs !== undefined)),
+      event.type === 'error' &&
+      (event.error.category === 'connection' || event.error.code === 'compensatingWrite' || (event.error.code === 'clockSkew' && event.backoffMs !== undefined)),
     isFatalError: ({ event }) => event.type === 'error' && event.error.isFatal,
     cancelsWaitsOnNonFatal: ({ context }) => context.cancelWaitsOnNonFatalError,
     refreshRefused: ({ event }) => 'error' in event && refreshFailure(event.error).refused,

@@ -50,12 +50,21 @@ export type ErrorCategory =
   | 'clientReset'
   | 'protocol';
 
+/** One write the server refused in a compensating write: the document, and why. */
+export interface CompensatingWriteInfo {
+  readonly type: string;
+  readonly id: string;
+  readonly reason: string;
+}
+
 /** An error as the chart sees it; the runtime turns it into a `SyncError` at the public API. */
 export interface SyncErrorInfo {
   readonly code: string;
   readonly category: ErrorCategory;
   readonly isFatal: boolean;
   readonly message: string;
+  /** For `compensatingWrite`: the writes the server refused (those it listed). */
+  readonly compensatingWrites?: readonly CompensatingWriteInfo[];
 }
 
 /** The action a user must take for an error, carried by the public `ErrorActionToken`. */

@@ -82,7 +82,7 @@ export { TransactionStateError } from './store/store-errors.js';
  */
 export { AuthRefusedError } from './client/auth-client.js';
 /** The plain data of a `SyncError` (`new SyncError(info)`, `error.toInfo()`). */
-export type { SyncErrorInfo } from '../machines/types.js';
+export type { CompensatingWriteInfo, SyncErrorInfo } from '../machines/types.js';
 /** What `SyncSession.immediatelyHandleError` runs a token with: `app.syncManager`. */
 export type { ErrorActionRunner } from './client/sync-session.js';
 /** `App` options: `reconnect`, `keepalive` and `inspect`; `app.config` is the checked whole. */

@@ -1,4 +1,4 @@
-import type { ErrorAction, ErrorCategory, SyncErrorInfo } from '../../machines/types.js';
+import type { CompensatingWriteInfo, ErrorAction, ErrorCategory, SyncErrorInfo } from '../../machines/types.js';
 
 /** What the user must do about an error, and the means to do it now (docs/SEMANTICS.md §5). */
 export interface ErrorActionToken {
@@ -24,9 +24,16 @@ export class SyncError extends Error {
    * `clientResetInfo().backupFilePath`): where the file with its unsynced changes will be.
    */
   readonly backupPath: string | undefined;
+  /**
+   * For a `compensatingWrite` (realm-js's `CompensatingWriteError.writes`): the writes the
+   * server refused, each document with the reason; the file already holds the server's state of
+   * them. Empty for every other error.
+   */
+  readonly compensatingWrites: readonly CompensatingWriteInfo[];
 
   constructor(info: SyncErrorInfo, actionToken?: ErrorActionToken) {
     super(info.message);
+    this.compensatingWrites = Object.freeze([...(info.compensatingWrites ?? [])]);
     this.code = info.code;
     this.category = info.category;
     this.isFatal = info.isFatal;
@@ -36,7 +43,13 @@ export class SyncError extends Error {
 
   /** The plain data the charts use. */
   toInfo(): SyncErrorInfo {
-    return { code: this.code, category: this.category, isFatal: this.isFatal, message: this.message };
+    return {
+      code: this.code,
+      category: this.category,
+      isFatal: this.isFatal,
+      message: this.message,
+      ...(this.compensatingWrites.length === 0 ? {} : { compensatingWrites: this.compensatingWrites }),
+    };
   }
 }
 

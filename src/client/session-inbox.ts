@@ -15,6 +15,17 @@ export interface SessionInbox {
 }
 
 /**
+ * Empties the pending changesets `from` through `through` the server refused (a compensating
+ * write) and puts their documents back to the server's state. Asked of the pending ones only,
+ * so a hostile range costs what is pending, not what it names.
+ */
+function revertRefused(file: RealmFile, from: number, through: number): void {
+  if (through < from) return;
+  const versions = file.pendingChangesets(Math.max(0, from - 1)).map((c) => c.clientVersion).filter((v) => v <= through);
+  file.compensate(versions);
+}
+
+/**
  * What one server message for a session does: the I/O on the file (epoch, integration,
  * acknowledgement), then one event for the chart, which decides what follows. Nothing is read
  * back from the chart here.
@@ -64,9 +75,25 @@ export function receive(message: ServerMessage, inbox: SessionInbox): void {
       toChart({ type: 'mark.reply', requestId: message.requestId });
       return;
     case 'error':
+      if (message.compensatingWrite !== undefined && message.code === 'compensatingWrite') {
+        // The file reverts before the chart hears of it: the upload it restarts then sends the
+        // refused versions emptied, and `onError` finds the server's state in the file.
+        try {
+          if (file !== undefined) revertRefused(file, message.compensatingWrite.from, message.compensatingWrite.through);
+        } catch (error) {
+          toChart({ type: 'error', error: { code: 'badDownload', category: 'protocol', isFatal: true, message: `cannot revert the refused writes: ${String(error)}` } });
+          return;
+        }
+      }
       toChart({
         type: 'error',
-        error: { code: message.code, category: message.category, isFatal: message.isFatal, message: message.message },
+        error: {
+          code: message.code,
+          category: message.category,
+          isFatal: message.isFatal,
+          message: message.message,
+          ...(message.compensatingWrite === undefined ? {} : { compensatingWrites: message.compensatingWrite.writes }),
+        },
         ...(message.backoffMs === undefined ? {} : { backoffMs: message.backoffMs }),
       });
       return;

@@ -14,6 +14,7 @@ import type { PartitionHub, Subscriber } from './partition-hub.js';
 import type { ServerSocket } from './server-socket.js';
 import type { PartitionHandle } from './storage/server-storage.js';
 import { encodeStateFrame } from '../protocol/server/state-frame.js';
+import { planCompensation, type Compensation } from './compensation-plan.js';
 import { planUpload } from './upload-plan.js';
 import { stampBackoffMs, stampProblem } from './stamp-check.js';
 import { TokenBucket } from './token-bucket.js';
@@ -628,9 +629,11 @@ export class SyncConnection {
 
   private async upload(session: BoundSession, message: Upload): Promise<void> {
     // Decided again for every upload, not once at BIND: a user lowered to read-only must not
-    // write on for as long as the session stays bound.
-    if (this.context.permissions(session.userId, session.partition) !== 'readWrite' && message.changesets.length > 0) {
-      this.failSession(session, 'permissionDenied', `user ${session.userId} may only read partition ${session.partition}`);
+    // write on for as long as the session stays bound. One who may only read gets its writes
+    // refused and the session goes on (a compensating write, below); one lowered to nothing is done.
+    const permission = this.context.permissions(session.userId, session.partition);
+    if (permission === 'none' && message.changesets.length > 0) {
+      this.failSession(session, 'permissionDenied', `user ${session.userId} may no longer read partition ${session.partition}`);
       return;
     }
     const { handle } = session;
@@ -668,7 +671,10 @@ export class SyncConnection {
       return;
     }
     const now = this.context.now();
-    const plan = planUpload(fileIdent, handle.origin(fileIdent).clientVersion, message.changesets, (hlc) => stampProblem(hlc, now, this.context.maxClockSkewMs));
+    const stored = handle.origin(fileIdent).clientVersion;
+    const compensation = permission === 'readWrite' ? undefined : planCompensation(message.changesets, stored, `user ${session.userId} may only read partition ${session.partition}`);
+    const uploaded = compensation === undefined ? message.changesets : compensation.kept;
+    const plan = planUpload(fileIdent, stored, uploaded, (hlc) => stampProblem(hlc, now, this.context.maxClockSkewMs));
     let added = 0;
     let bytes = 0;
     try {
@@ -695,8 +701,12 @@ export class SyncConnection {
       return;
     }
     // Only once stored: an upload the client sends again after a failed store must not find its
-    // cursor already moved past it.
-    session.uploadProgress = message.progress;
+    // cursor already moved past it. Nor past refused changesets, which the client sends again emptied.
+    session.uploadProgress =
+      compensation === undefined
+        ? message.progress
+        : { clientVersion: Math.max(previous.clientVersion, compensation.from - 1), serverVersion: message.progress.serverVersion };
+    if (compensation !== undefined) this.sendCompensation(session, compensation);
     if (plan.refused !== undefined) {
       const { code, clientVersion, reason } = plan.refused;
       // A wall too far ahead is taken once the server's clock catches up: say when, so the
@@ -784,6 +794,28 @@ export class SyncConnection {
         else this.context.clock.setTimeout(check, 5);
       };
       check();
+    });
+  }
+
+  /**
+   * The answer to refused writes: which client versions, and which documents they wrote. No
+   * wait (`backoffMs` 0): the client sends the versions again, emptied, once its file reverted.
+   */
+  private sendCompensation(session: BoundSession, compensation: Compensation): void {
+    const { from, through, writes, omittedWrites } = compensation;
+    const info = errorCodes.compensatingWrite;
+    // A few in the text (keys may be long); every listed one is in `writes`.
+    const listed = writes.slice(0, 3).map((w) => `${w.type} ${w.id}`).join(', ') + (writes.length > 3 ? ', …' : '');
+    this.send({
+      type: 'error',
+      code: 'compensatingWrite',
+      category: info.category,
+      isFatal: info.isFatal,
+      tryAgain: info.tryAgain,
+      message: `user ${session.userId} may only read partition ${session.partition}: changesets ${from} through ${through} refused, writing ${listed}${omittedWrites > 0 ? ` and ${omittedWrites} more documents` : ''}`,
+      session: session.id,
+      backoffMs: 0,
+      compensatingWrite: { from, through, writes, omittedWrites },
     });
   }
 

@@ -11,7 +11,7 @@ afterEach(async () => {
 
 describe('error action tokens', () => {
   it('only a token the app issued runs, once; a forged one, a copy, or another app’s is refused and touches no file', async () => {
-    h = await new Harness().start({ permissions: (_u, partition) => (partition === 'ro' ? 'read' : 'readWrite') });
+    h = await new Harness().start({ permissions: (_u, partition) => (partition === 'ro' ? 'none' : 'readWrite') });
     const a = await h.client('ro');
     const other = h.app();
     a.realm.write((tx) => tx.put('Task', 'forbidden', { n: 1 }));

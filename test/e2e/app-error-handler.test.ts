@@ -13,7 +13,7 @@ afterEach(async () => {
 
 describe('the app-wide error handler', () => {
   it('hears the errors of sessions without their own onError; a session with one keeps its own', async () => {
-    h = await new Harness().start({ permissions: (_u, partition) => (partition.startsWith('ro') ? 'read' : 'readWrite') });
+    h = await new Harness().start({ permissions: (_u, partition) => (partition.startsWith('ro') ? 'none' : 'readWrite') });
     const heard: Array<{ session: SyncSession; error: SyncError }> = [];
     const app = h.app({ onSyncError: (session, error) => void heard.push({ session, error }) });
     const user = await app.logIn(Credentials.anonymous());

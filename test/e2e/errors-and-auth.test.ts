@@ -41,10 +41,13 @@ describe('errors and auth against a real server', () => {
   });
 
   it('a permission error is fatal: inactive, reported with a delete-the-file token that immediatelyHandleError runs', async () => {
-    h = await new Harness().start({ permissions: (_u, partition) => (partition === 'ro' ? 'read' : 'readWrite') });
+    // Bound while it may read and write, then lowered to no access: its next upload is refused.
+    let allowed = true;
+    h = await new Harness().start({ permissions: (_u, partition) => (partition === 'ro' && !allowed ? 'none' : 'readWrite') });
     const a = await h.client('ro');
     const s = a.realm.syncSession!;
     await eventually(() => s.connectionState === 'connected', 'connected');
+    allowed = false;
     a.realm.write((tx) => tx.put('Task', 'forbidden', { n: 1 }));
     await expect(s.waitForUpload(AbortSignal.timeout(5_000))).rejects.toMatchObject({ category: 'permission', isFatal: true });
     expect(s.state).toBe('inactive');
@@ -62,7 +65,7 @@ describe('errors and auth against a real server', () => {
   });
 
   it('an error action not run with immediatelyHandleError runs at the next App start', async () => {
-    h = await new Harness().start({ permissions: (_u, partition) => (partition === 'ro' ? 'read' : 'readWrite') });
+    h = await new Harness().start({ permissions: (_u, partition) => (partition === 'ro' ? 'none' : 'readWrite') });
     const storageDir = `${h.dir}/app-pending`;
     const app = h.app({ storageDir });
     const a = await h.client('ro', {}, app);

@@ -44,7 +44,7 @@ describe('files the store, the client and the server create are private (0600, f
   });
 
   it('the server dataDir, its secret and histories; the client storageDir folders, realm files, pending actions and backups', async () => {
-    h = await new Harness().start({ permissions: (_u, partition) => (partition === 'ro' ? 'read' : 'readWrite') });
+    h = await new Harness().start({ permissions: (_u, partition) => (partition === 'ro' ? 'none' : 'readWrite') });
     const dataDir = join(h.dir, 'server');
     const a = await h.client('p', { clientReset: { mode: 'manual' } });
     const s = a.realm.syncSession!;

@@ -12,7 +12,7 @@ afterEach(async () => {
 describe('runtime hardening (found in review)', () => {
   it('an error action is forgotten once the server accepts the session again: the next start keeps the file', async () => {
     let writable = false;
-    h = await new Harness().start({ permissions: () => (writable ? 'readWrite' : 'read') });
+    h = await new Harness().start({ permissions: () => (writable ? 'readWrite' : 'none') });
     const storageDir = `${h.dir}/kept`;
     const app = h.app({ storageDir });
     const a = await h.client('p', {}, app);
@@ -71,7 +71,7 @@ describe('runtime hardening (found in review)', () => {
   });
 
   it('a paused session lets go of its file once every handle is closed', async () => {
-    h = await new Harness().start({ permissions: () => 'read' });
+    h = await new Harness().start({ permissions: () => 'none' });
     const a = await h.client('p', { stopPolicy: 'immediately' });
     a.realm.write((tx) => tx.put('Task', 'x', { n: 1 }));
     await eventually(() => a.errors.length > 0, 'permissionDenied');

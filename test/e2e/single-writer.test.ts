@@ -63,7 +63,7 @@ describe('one realm file, one App: the second App on the file is refused', () =>
   }, 60_000);
 
   it("an error action leaves a file another App holds alone: immediatelyHandleError throws FileLockedError, and at the next start it stays pending", async () => {
-    h = await new Harness().start({ permissions: () => 'read' });
+    h = await new Harness().start({ permissions: () => 'none' });
     const storageDir = join(h.dir, 'app-with-action');
     const a = await h.client('ro', {}, h.app({ storageDir }));
     a.realm.write((tx) => tx.put('Task', 'forbidden', { n: 1 }));

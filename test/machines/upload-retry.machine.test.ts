@@ -56,6 +56,26 @@ describe('the upload retry delay (docs/SEMANTICS.md §5.7)', () => {
     actor.stop();
   });
 
+  it('a compensatingWrite restarts the upload from the last acknowledged changeset after its wait; the session stays running', () => {
+    const { actor, clock } = connectedSession();
+    const before = actor.getSnapshot().children['upload'];
+    expect(before).toBeDefined();
+    actor.send({
+      type: 'error',
+      error: { code: 'compensatingWrite', category: 'session', isFatal: false, message: 'refused', compensatingWrites: [{ type: 'Task', id: 't', reason: 'read only' }] },
+      backoffMs: 0,
+    });
+    expect(retrying(actor)).toBe(true);
+    expect(actor.getSnapshot().children['upload']).toBeUndefined();
+    clock.increment(100);
+    expect(actor.getSnapshot().matches({ connection: { connected: 'uploading' } })).toBe(true);
+    // A new upload actor: it starts from the last acknowledged changeset, which sends the emptied ones.
+    expect(actor.getSnapshot().children['upload']).toBeDefined();
+    expect(actor.getSnapshot().children['upload']).not.toBe(before);
+    expect(actor.getSnapshot().value).toMatchObject({ lifecycle: { syncing: { active: 'running' } } });
+    actor.stop();
+  });
+
   it('a clockSkew without backoffMs, or an error of another category, does not pause uploads', () => {
     const { actor } = connectedSession();
     actor.send({ type: 'error', error: { code: 'clockSkew', category: 'session', isFatal: false, message: 'counter beyond the bound' } });

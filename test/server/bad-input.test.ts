@@ -141,11 +141,11 @@ describe('the server answers bad input clearly and loses nothing', () => {
     await othersKeepWorking();
   });
 
-  it('a write to a partition the user may only read: permissionDenied, nothing stored', async () => {
+  it('a write to a partition the user may only read: a compensating write, nothing stored', async () => {
     const c = await WireClient.connect(server.url);
     await bound(c, 1, 'readonly', user.accessToken, 'reader-only');
     c.send({ type: 'upload', session: 1, changesets: [putTask('reader-only', 1, 'r1')], progress: { clientVersion: 1, serverVersion: 0 } });
-    expect(await c.next(is('error', 1))).toMatchObject({ code: 'permissionDenied', category: 'permission', isFatal: true });
+    expect(await c.next(is('error', 1))).toMatchObject({ code: 'compensatingWrite', category: 'session', isFatal: false, compensatingWrite: { from: 1, through: 1, writes: [{ type: 'Task', id: 'r1' }] } });
     const check = await WireClient.connect(server.url);
     const first = await bound(check, 1, 'readonly', user.accessToken, 'check');
     expect(first).toMatchObject({ changesets: [], downloadableBytes: 0 });

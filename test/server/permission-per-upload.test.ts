@@ -11,7 +11,7 @@ let server: SyncServer | undefined;
 const bound = (url: string, token: string, fileIdent: string) => bindSession(url, token, fileIdent, sockets);
 
 describe('permissions are decided at every UPLOAD, not only at BIND', () => {
-  it('a user lowered to read-only mid-session gets permissionDenied at its next upload, and nothing of it is stored', { timeout: 30_000 }, async () => {
+  it('a user lowered to read-only mid-session has its writes refused by a compensating write; the session goes on, and only the emptied versions are stored', { timeout: 30_000 }, async () => {
     // What the application decides now; the test changes it while the session stays bound.
     const granted = new Map<string, Permission>();
     server = await start({ permissions: (userId, partition) => granted.get(`${userId}/${partition}`) ?? 'readWrite' });
@@ -22,14 +22,27 @@ describe('permissions are decided at every UPLOAD, not only at BIND', () => {
     await client.next((m) => m.type === 'download' && m.uploadAck === 1);
 
     granted.set(`${writer.userId}/team`, 'read');
-    client.send({ type: 'upload', session: 1, changesets: [putTask('writer', 2, 't2')], progress: { clientVersion: 2, serverVersion: 0 } });
-    expect(await client.next(is('error', 1))).toMatchObject({ code: 'permissionDenied', category: 'permission', isFatal: true });
+    // Re-sent 1 (stored before the change) is not refused; 2 and 3 are, the empty 3 included.
+    const refusedUpload = [putTask('writer', 1, 't1'), putTask('writer', 2, 't2'), { ...putTask('writer', 3, 't3'), ops: [] }];
+    client.send({ type: 'upload', session: 1, changesets: refusedUpload, progress: { clientVersion: 3, serverVersion: 0 } });
+    const refused = await client.next(is('error', 1));
+    expect(refused).toMatchObject({
+      code: 'compensatingWrite',
+      category: 'session',
+      isFatal: false,
+      backoffMs: 0,
+      compensatingWrite: { from: 2, through: 3, writes: [{ type: 'Task', id: 't2', reason: `user ${writer.userId} may only read partition team` }], omittedWrites: 0 },
+    });
+
+    // The client hands the versions back emptied: stored and acknowledged, the session still bound.
+    client.send({ type: 'upload', session: 1, changesets: [{ ...putTask('writer', 2, 't2'), ops: [] }, { ...putTask('writer', 3, 't3'), ops: [] }], progress: { clientVersion: 3, serverVersion: 0 } });
+    await client.next((m) => m.type === 'download' && m.uploadAck === 3);
 
     const reader = await logIn(server.url);
     const { first } = await bound(server.url, reader.accessToken, 'reader');
-    const stored = first.type === 'download' ? first.changesets.map((c) => `${c.origin}#${c.clientVersion}`) : [];
-    expect(stored).toEqual(['writer#1']);
-    console.log(`permission-per-upload: 1 upload before the change stored, the one after refused; history ${JSON.stringify(stored)}`);
+    const stored = first.type === 'download' ? first.changesets.map((c) => `${c.origin}#${c.clientVersion}:${c.ops.length}`) : [];
+    expect(stored).toEqual(['writer#1:1', 'writer#2:0', 'writer#3:0']);
+    console.log(`permission-per-upload: the upload before the change stored; after it ${JSON.stringify(refused.type === 'error' ? refused.compensatingWrite : undefined)} refused; history ${JSON.stringify(stored)}`);
   });
 
   it('a user lowered to no access mid-session gets permissionDenied and is sent nothing written after it', { timeout: 30_000 }, async () => {
