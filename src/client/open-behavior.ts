@@ -11,22 +11,46 @@ import { TimeoutError } from './realm-js-names.js';
 import { waitWithDeadline } from './deadline.js';
 import type { SyncSession } from './sync-session.js';
 
-/** Realm's `OpenRealmBehaviorConfiguration`. */
+/**
+ * Realm's `OpenRealmBehaviorConfiguration`. realm-js's own spellings are accepted too, so its
+ * configurations port unchanged: `timeOut` for `timeOutMs`, `openLocalRealm` for `openLocal`.
+ */
 export interface OpenRealmBehaviorConfiguration {
   /** `downloadBeforeOpen`: resolve once the server's state is in the file; `openImmediately` (default): at once. */
   readonly type: 'downloadBeforeOpen' | 'openImmediately';
   /** How long to wait for the download (no limit without it). */
   readonly timeOutMs?: number;
-  /** After `timeOutMs`: `openLocal` opens what the file holds; `throwException` (default) rejects with a `TimeoutError`. */
-  readonly timeOutBehavior?: 'openLocal' | 'throwException';
+  /** realm-js's name for {@link timeOutMs}; give one of them. */
+  readonly timeOut?: number;
+  /**
+   * After the time-out: `openLocal` (realm-js: `openLocalRealm`) opens what the file holds;
+   * `throwException` (default) rejects with a `TimeoutError`.
+   */
+  readonly timeOutBehavior?: 'openLocal' | 'openLocalRealm' | 'throwException';
 }
+
+const timeOutSchema = num({ min: 0, max: 2_147_483_647, integer: true, unit: 'ms' });
 
 /** The schema of one behaviour (a `TypeError` names a bad field). */
 export const openBehaviorSchema: OptionSchema = obj({
   type: { schema: oneOf(['downloadBeforeOpen', 'openImmediately']), required: true },
-  timeOutMs: num({ min: 0, max: 2_147_483_647, integer: true, unit: 'ms' }),
-  timeOutBehavior: oneOf(['openLocal', 'throwException']),
+  timeOutMs: timeOutSchema,
+  timeOut: timeOutSchema,
+  timeOutBehavior: oneOf(['openLocal', 'openLocalRealm', 'throwException']),
 });
+
+/** Refuses a behaviour that gives both spellings of its time-out (after the schema checked each). */
+export function checkOpenBehavior(path: string, behavior: OpenRealmBehaviorConfiguration | undefined): void {
+  if (behavior?.timeOutMs !== undefined && behavior.timeOut !== undefined) {
+    throw new TypeError(`Realm.open: ${path} gives both timeOutMs and realm-js's timeOut: give one`);
+  }
+}
+
+/** The time-out of `behavior`, whichever spelling gave it. */
+const timeOutOf = (behavior: OpenRealmBehaviorConfiguration): number | undefined => behavior.timeOutMs ?? behavior.timeOut;
+
+/** Whether `behavior` opens what the file holds after its time-out. */
+const opensLocal = (behavior: OpenRealmBehaviorConfiguration): boolean => behavior.timeOutBehavior === 'openLocal' || behavior.timeOutBehavior === 'openLocalRealm';
 
 /** What an open waits for, and who hears its progress. */
 export interface DownloadBeforeOpen {
@@ -50,14 +74,14 @@ export async function downloadBeforeOpen(open: DownloadBeforeOpen): Promise<'dow
   try {
     await waitWithDeadline((aborted) => session.waitForDownload(aborted), {
       clock,
-      timeoutMs: behavior.timeOutMs,
-      timeoutReason: () => (deadline = new TimeoutError(`Realm.open: the download did not complete in ${behavior.timeOutMs} ms.`)),
+      timeoutMs: timeOutOf(behavior),
+      timeoutReason: () => (deadline = new TimeoutError(`Realm.open: the download did not complete in ${timeOutOf(behavior)} ms.`)),
       signal,
     });
     return 'downloaded';
   } catch (error) {
     // Decided by what ended it: an abort that came first stays an abort, whatever fired after.
-    if (deadline !== undefined && error === deadline && behavior.timeOutBehavior === 'openLocal') return 'timedOut';
+    if (deadline !== undefined && error === deadline && opensLocal(behavior)) return 'timedOut';
     throw error;
   } finally {
     subscription.unsubscribe();

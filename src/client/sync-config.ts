@@ -1,4 +1,4 @@
-import { openBehaviorSchema, type OpenRealmBehaviorConfiguration } from './open-behavior.js';
+import { checkOpenBehavior, openBehaviorSchema, type OpenRealmBehaviorConfiguration } from './open-behavior.js';
 import type { ClientResetMode, StopPolicy } from '../../machines/types.js';
 import type { Json } from '../protocol/json.codec.js';
 import type { SyncError } from './errors.js';
@@ -75,5 +75,7 @@ export function checkSyncConfiguration(sync: SyncConfiguration): void {
   if (typeof sync !== 'object' || sync === null) throw new TypeError('Realm.open: sync must be an object');
   if (!(sync.user instanceof User)) throw new TypeError('Realm.open: sync.user must be a User from app.logIn');
   validateOptions('Realm.open', syncSchema, sync, 'sync');
+  checkOpenBehavior('sync.newRealmFileBehavior', sync.newRealmFileBehavior);
+  checkOpenBehavior('sync.existingRealmFileBehavior', sync.existingRealmFileBehavior);
   if (!sync.user.isLoggedIn) throw new TypeError(`Realm.open: sync.user ${sync.user.id} is logged out`);
 }

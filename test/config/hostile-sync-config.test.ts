@@ -62,6 +62,10 @@ describe('Realm.open refuses bad configuration by name', () => {
     await expect(Realm.open({ sync: { user, partition: 'p', existingRealmFileBehavior: { type: 'downloadBeforeOpen', timeOutMs: -1 } } })).rejects.toThrow(/sync\.existingRealmFileBehavior\.timeOutMs must be a whole number from 0/);
     await expect(Realm.open({ sync: { user, partition: 'p', newRealmFileBehavior: { type: 'downloadBeforeOpen', timeOutBehavior: 'wait' as never } } })).rejects.toThrow(/sync\.newRealmFileBehavior\.timeOutBehavior must be one of/);
     await expect(Realm.open({ sync: { user, partition: 'p', newRealmFileBehavior: { timeOutMs: 5 } as never } })).rejects.toThrow(/sync\.newRealmFileBehavior\.type/);
+    await expect(Realm.open({ sync: { user, partition: 'p', newRealmFileBehavior: { type: 'downloadBeforeOpen', timeOutMs: 5, timeOut: 5 } } })).rejects.toThrow(
+      new TypeError("Realm.open: sync.newRealmFileBehavior gives both timeOutMs and realm-js's timeOut: give one"),
+    );
+    await expect(Realm.open({ sync: { user, partition: 'p', existingRealmFileBehavior: { type: 'downloadBeforeOpen', timeOut: Number.POSITIVE_INFINITY } } })).rejects.toThrow(/sync\.existingRealmFileBehavior\.timeOut must be a whole number from 0/);
     await expect(Realm.open({ sync: { user, partition: 'p' } }, { signal: 'stop' as never })).rejects.toThrow(/Realm\.open: options\.signal must be an AbortSignal/);
     await expect(Realm.open({ sync: { user, partition: 'p' } }, { onProgress: 1 as never })).rejects.toThrow(/Realm\.open: options\.onProgress must be a function/);
     const refused = Realm.open(null as never);

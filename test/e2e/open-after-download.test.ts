@@ -80,6 +80,11 @@ describe('Realm.open with downloadBeforeOpen', () => {
     const q = app.syncManager.getSession(user, 'q')!;
     expect(q.state).not.toBe('active');
     for (const free of [RealmFile.open({ path }), RealmFile.open({ path: q.realmPath })]) free.close();
+    // realm-js's own spellings, as its configurations have them: timeOut, openLocalRealm.
+    const ported = await Realm.open({ sync: { user, partition: 'r', stopPolicy: 'immediately', newRealmFileBehavior: { type: 'downloadBeforeOpen', timeOut: 100, timeOutBehavior: 'openLocalRealm' } } });
+    expect(ported.objects('Task')).toEqual([]);
+    ported.close();
+    await expect(Realm.open({ sync: { user, partition: 's', stopPolicy: 'immediately', newRealmFileBehavior: { type: 'downloadBeforeOpen', timeOut: 100 } } })).rejects.toThrow('Realm.open: the download did not complete in 100 ms.');
   });
 
   it('an AbortSignal cancels the open: it rejects with the reason and leaves the file closed', async () => {
