@@ -1,7 +1,7 @@
 import type { FileSystem } from '../store/file-system.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ErrorAction } from '../../machines/types.js';
-import { makeDirectoryDurably, PRIVATE_FILE_MODE } from '../store/durable-fs.js';
+import { fsyncDirectory, makeDirectoryDurably, PRIVATE_FILE_MODE, writeFileDurably } from '../store/durable-fs.js';
 import { acquireFileLock, lockPathOfFile } from '../store/file-lock.js';
 
 const FILE = 'pending-error-actions.json';
@@ -102,12 +102,14 @@ export class PendingActions {
 
   private save(list: readonly RecordedAction[]): void {
     makeDirectoryDurably(this.fs, this.storageDir);
-    // Write and rename: a crash leaves the old list or the new one, never half of one. Private
-    // (0600) whatever the umask: the list names the user's realm files.
+    // Write, fsync, rename, fsync the folder: a crash or a power loss leaves the old list or the
+    // new one, never half of one, and once this returns the new one stays (an action recorded,
+    // then lost, would leave a file the server refused to be synced again). Private (0600)
+    // whatever the umask: the list names the user's realm files.
     const tmp = `${this.path}.tmp`;
-    this.fs.writeFileSync(tmp, JSON.stringify(list), { mode: PRIVATE_FILE_MODE });
-    this.fs.chmodSync(tmp, PRIVATE_FILE_MODE);
+    writeFileDurably(this.fs, tmp, Buffer.from(JSON.stringify(list), 'utf8'));
     this.fs.renameSync(tmp, this.path);
+    fsyncDirectory(this.fs, this.storageDir);
     this.cached = [...list];
   }
 }
@@ -125,6 +127,9 @@ export function runErrorAction(fs: FileSystem, action: ErrorAction, realmPath: s
   try {
     if (action === 'deleteLocalFile') {
       fs.rmSync(realmPath);
+      // Durable before the caller forgets the recorded action: a deletion lost to power loss
+      // would bring back the file the action was for, with nothing left to delete it again.
+      fsyncDirectory(fs, dirname(realmPath));
       return undefined;
     }
     // The path the error named, unless a file is there already (a rename would replace it):
@@ -136,6 +141,7 @@ export function runErrorAction(fs: FileSystem, action: ErrorAction, realmPath: s
       backup = `${base}-${n}`;
     }
     fs.renameSync(realmPath, backup);
+    fsyncDirectory(fs, dirname(realmPath));
     // A file made before realm files were private keeps its mode through the rename; a backup is
     // the user's data all the same.
     fs.chmodSync(backup, PRIVATE_FILE_MODE);
