@@ -84,16 +84,21 @@ export const customHttpHeadersSchema: OptionSchema = {
 
 /**
  * A copy of `value` taken once, each key read once, for {@link customHttpHeadersSchema} to check:
- * what is checked is what is sent. Anything but a plain object is returned as it is, to be refused.
+ * what is checked is what is sent. Anything but a plain object is returned as it is, to be
+ * refused; one that cannot be read (a getter or a proxy that throws) is a `TypeError` at `path`.
  */
-export function copyHttpHeaders(value: unknown): unknown {
-  if (!isPlainObject(value)) return value;
-  // Bounded before any value is read: a million keys are refused by their count.
-  const names = Object.keys(value);
-  if (names.length > MAX_CUSTOM_HTTP_HEADERS) return value;
-  const copy: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  for (const name of names) copy[name] = value[name];
-  return copy;
+export function copyHttpHeaders(owner: string, path: string, value: unknown): unknown {
+  try {
+    if (!isPlainObject(value)) return value;
+    // Bounded before any value is read: a million keys are refused by their count.
+    const names = Object.keys(value);
+    if (names.length > MAX_CUSTOM_HTTP_HEADERS) return value;
+    const copy: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    for (const name of names) copy[name] = value[name];
+    return copy;
+  } catch (error) {
+    throw new TypeError(`${owner}: ${path} could not be read: ${error instanceof Error ? error.message : describeValue(error)}`);
+  }
 }
 
 /**

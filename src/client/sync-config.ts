@@ -92,7 +92,8 @@ export function checkSyncConfiguration(sync: SyncConfiguration): SyncConfigurati
   if (typeof sync !== 'object' || sync === null) throw new TypeError('Realm.open: sync must be an object');
   if (!(sync.user instanceof User)) throw new TypeError('Realm.open: sync.user must be a User from app.logIn');
   // The headers are read once, into a copy: what is checked is what is sent.
-  const headers = sync.customHttpHeaders === undefined ? undefined : copyHttpHeaders(sync.customHttpHeaders);
+  const raw = sync.customHttpHeaders;
+  const headers = raw === undefined ? undefined : copyHttpHeaders('Realm.open', 'sync.customHttpHeaders', raw);
   const given = headers === undefined ? sync : { ...sync, customHttpHeaders: headers as Readonly<Record<string, string>> };
   validateOptions('Realm.open', syncSchema, given, 'sync');
   if (!given.user.isLoggedIn) throw new TypeError(`Realm.open: sync.user ${given.user.id} is logged out`);
