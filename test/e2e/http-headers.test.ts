@@ -63,6 +63,18 @@ describe('what the client sends, as the server reads it', () => {
     realm.close();
   });
 
+  it('refreshes asked for at once with equal headers share one request; with other headers each goes with its own', async () => {
+    h = await new Harness().start();
+    recorder = await startHeaderRecorder(h.server.url);
+    const user = await h.app({ baseUrl: recorder.url }).logIn(Credentials.anonymous());
+    const one = Object.freeze({ 'x-tenant': 'one' });
+    const tokens = await Promise.all([user.refreshAccessToken(one), user.refreshAccessToken({ 'x-tenant': 'one' }), user.refreshAccessToken({ 'x-tenant': 'two' }), user.refreshAccessToken()]);
+    expect(tokens.every((t) => typeof t === 'string' && t !== '')).toBe(true);
+    const sent = posts('/auth/refresh').map((r) => r.headers['x-tenant'] ?? null).sort();
+    expect(sent).toEqual([null, 'one', 'two']);
+    expect(posts('/auth/refresh').every((r) => r.headers['user-agent'] === library)).toBe(true);
+  });
+
   it('sessions of one user with different customHttpHeaders get a socket each, each upgrade with its own; equal ones (any case, any order) share one', async () => {
     h = await new Harness().start();
     recorder = await startHeaderRecorder(h.server.url);
