@@ -87,7 +87,7 @@ export const customHttpHeadersSchema: OptionSchema = {
  * what is checked is what is sent. Anything but a plain object is returned as it is, to be
  * refused; one that cannot be read (a getter or a proxy that throws) is a `TypeError` at `path`.
  */
-export function copyHttpHeaders(owner: string, path: string, value: unknown): unknown {
+function copyHttpHeaders(owner: string, path: string, value: unknown): unknown {
   try {
     if (!isPlainObject(value)) return value;
     // Bounded before any value is read: a million keys are refused by their count.
@@ -109,6 +109,16 @@ export function canonicalHttpHeaders(headers: Readonly<Record<string, string>> |
   const entries = Object.entries(headers ?? {}).map(([name, value]): [string, string] => [name.toLowerCase(), value]);
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return Object.freeze(Object.fromEntries(entries));
+}
+
+/**
+ * `value` read once ({@link copyHttpHeaders}), checked ({@link customHttpHeadersSchema}: a
+ * `TypeError` at `path`) and made canonical ({@link canonicalHttpHeaders}).
+ */
+export function checkedHttpHeaders(owner: string, path: string, value: unknown): HttpHeaders {
+  const copy = copyHttpHeaders(owner, path, value);
+  customHttpHeadersSchema.check(owner, path, copy);
+  return canonicalHttpHeaders(copy as Readonly<Record<string, string>>);
 }
 
 /** One string per canonical form: equal headers, equal keys. */

@@ -7,7 +7,7 @@ import { bool, custom, describeValue, func, obj, oneOf, validateOptions, type Op
 import { keyProblem } from '../protocol/keys.js';
 import { MAX_PARTITION_BYTES } from '../protocol/limits.js';
 import { User } from './user.js';
-import { canonicalHttpHeaders, copyHttpHeaders, customHttpHeadersSchema } from './http-headers.js';
+import { checkedHttpHeaders, customHttpHeadersSchema } from './http-headers.js';
 
 /** Every visible document of a realm at one moment, by type: what reset callbacks read. */
 export type DocumentsSnapshot = Readonly<Record<string, ReadonlyArray<{ readonly id: string; readonly fields: Readonly<Record<string, Json>> }>>>;
@@ -91,11 +91,10 @@ const syncSchema = obj({
 export function checkSyncConfiguration(sync: SyncConfiguration): SyncConfiguration {
   if (typeof sync !== 'object' || sync === null) throw new TypeError('Realm.open: sync must be an object');
   if (!(sync.user instanceof User)) throw new TypeError('Realm.open: sync.user must be a User from app.logIn');
-  // The headers are read once, into a copy: what is checked is what is sent.
+  // The headers are read once, into a checked copy: what is checked is what is sent.
   const raw = sync.customHttpHeaders;
-  const headers = raw === undefined ? undefined : copyHttpHeaders('Realm.open', 'sync.customHttpHeaders', raw);
-  const given = headers === undefined ? sync : { ...sync, customHttpHeaders: headers as Readonly<Record<string, string>> };
+  const given = raw === undefined ? sync : { ...sync, customHttpHeaders: checkedHttpHeaders('Realm.open', 'sync.customHttpHeaders', raw) };
   validateOptions('Realm.open', syncSchema, given, 'sync');
   if (!given.user.isLoggedIn) throw new TypeError(`Realm.open: sync.user ${given.user.id} is logged out`);
-  return given.customHttpHeaders === undefined ? given : { ...given, customHttpHeaders: canonicalHttpHeaders(given.customHttpHeaders) };
+  return given;
 }

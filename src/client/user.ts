@@ -1,7 +1,7 @@
 import type { App } from './app.js';
 import { AuthRefusedError, requestRefresh, tokenExpiry, type Tokens } from './auth-client.js';
 import type { AuthNodes } from './auth-nodes.js';
-import { httpHeadersKey, type HttpHeaders } from './http-headers.js';
+import { checkedHttpHeaders, httpHeadersKey } from './http-headers.js';
 
 /** What a user's sessions hear from it. */
 export interface UserListener {
@@ -61,9 +61,10 @@ export class User {
    * (one node down is no failure: the next one is asked). The request carries `headers` (the
    * asking session's `customHttpHeaders`, canonical): concurrent calls with equal headers share
    * one request, and calls with other headers send their own, so that each request carries
-   * the headers of a session that asked for it.
+   * the headers of a session that asked for it. Headers a session would refuse throw a `TypeError`.
    */
-  refreshAccessToken(headers: HttpHeaders = {}): Promise<string> {
+  refreshAccessToken(given: Readonly<Record<string, string>> = {}): Promise<string> {
+    const headers = checkedHttpHeaders('refreshAccessToken', 'headers', given);
     if (!this.loggedIn) return Promise.reject({ refused: true, message: 'the user is logged out' });
     const key = httpHeadersKey(headers);
     const inFlight = this.refreshing.get(key);
