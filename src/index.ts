@@ -41,7 +41,7 @@ export { SyncSession, type ConnectionStateChange, type ProgressNotificationToken
 export type { OpenRealmBehaviorConfiguration } from './client/open-behavior.js';
 export { TimeoutError, type ConnectionNotificationCallback, type ProgressNotificationCallback } from './client/realm-js-names.js';
 export { User } from './client/user.js';
-export type { Transport, TransportHandlers, TransportSocket } from './transport/transport.js';
+export type { Transport, TransportConnectOptions, TransportHandlers, TransportSocket } from './transport/transport.js';
 /** The clock port of `App({ clock })`: time and every timer of the runtime (`sync-session/testing` has a simulated one). */
 export { systemClock, type Clock, type TimerHandle } from './time/clock.js';
 /** The randomness port of `App({ random })`: file idents and the backoff's jitter seed. */

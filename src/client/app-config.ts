@@ -12,6 +12,7 @@ import { fetchAuthTransport } from '../transport/fetch-auth-transport.js';
 import { createRelayInspector, DEFAULT_INSPECT_URL } from '../inspect/relay-inspector.js';
 import { describeValue, func, num, obj, oneOf, str, validateOptions, withMethods, withoutUndefined, type OptionSchema } from '../config/option-schema.js';
 import { baseUrlSchema, copyBaseUrl, resolveBaseUrls } from './base-urls.js';
+import { libraryUserAgent, userAgentSchema } from './http-headers.js';
 import { MIN_KEEPALIVE_MS, MIN_RETRY_DELAY_MS, timerMs } from '../config/timing.js';
 import type { SyncSession } from './sync-session.js';
 import type { SyncError } from './errors.js';
@@ -96,6 +97,13 @@ export interface AppConfig {
    * request to the next node (docs/SEMANTICS.md §2.8).
    */
   readonly authTransport?: AuthTransport;
+  /**
+   * Added to the `User-Agent` of every request the client makes (login, token refresh, the sync
+   * socket's WebSocket upgrade), after the library's own: `sync-session/<version> (Node
+   * <version>) <userAgent>`, to name the app to its server. Visible ASCII and spaces, 1 to 256
+   * characters.
+   */
+  readonly userAgent?: string;
 }
 
 /** `AppConfig` checked, with defaults. */
@@ -121,6 +129,8 @@ export interface ResolvedAppConfig {
   readonly transport: Transport | undefined;
   readonly fileSystem: FileSystem;
   readonly authTransport: AuthTransport;
+  /** The whole `User-Agent` of every request: the library's, then `AppConfig.userAgent` if given. */
+  readonly userAgent: string;
 }
 
 const isObserverObject = (v: unknown): boolean => typeof v === 'object' && v !== null && typeof (v as { next?: unknown }).next === 'function';
@@ -176,6 +186,7 @@ const appSchema = obj({
   transport: withMethods('a Transport (an object with a connect method)', ['connect']),
   fileSystem: withMethods('a FileSystem (the file port of sync-session/testing)', ['openSync', 'writeSync', 'fsyncSync', 'tryLockFile']),
   authTransport: withMethods('an AuthTransport (an object with a request method)', ['request']),
+  userAgent: userAgentSchema,
 });
 
 /** Checks an app configuration; bad configuration throws a `TypeError` naming the field. */
@@ -204,6 +215,7 @@ export function resolveAppConfig(config: AppConfig): ResolvedAppConfig {
     transport: given.transport,
     fileSystem: given.fileSystem ?? nodeFileSystem,
     authTransport: given.authTransport ?? fetchAuthTransport,
+    userAgent: libraryUserAgent(given.userAgent),
   };
 }
 

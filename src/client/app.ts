@@ -22,7 +22,7 @@ export class App {
    */
   constructor(config: AppConfig) {
     this.config = resolveAppConfig(config);
-    this.authNodes = new AuthNodes(this.config.baseUrls, this.config.authTransport);
+    this.authNodes = new AuthNodes(this.config.baseUrls, this.config.authTransport, this.config.userAgent);
     this.syncManager = new SyncManager(this.config);
     // Error actions an earlier run reported and nobody ran (docs/SEMANTICS.md §5.6) run now, before any file opens.
     this.syncManager.runPendingActions();

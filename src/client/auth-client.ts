@@ -29,13 +29,13 @@ const AUTH_TIMEOUT_MS = 15_000;
  * 15 s of silence, an answer cut short, or 502/503/504) rejects with
  * {@link ServerUnreachableError} naming the URL and the reason: `fetch` alone says only "fetch failed".
  */
-async function post(transport: AuthTransport, baseUrl: string, path: string, body: unknown): Promise<unknown> {
+async function post(transport: AuthTransport, baseUrl: string, path: string, body: unknown, headers: Readonly<Record<string, string>>): Promise<unknown> {
   const url = `${baseUrl}${path}`;
   let res: AuthAnswer;
   try {
     // The body is read under the same 15 s as the headers; a node that dies mid-answer (or
     // stalls) gave no answer, so the next node is asked.
-    res = await transport.request({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), timeoutMs: AUTH_TIMEOUT_MS });
+    res = await transport.request({ url, method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body), timeoutMs: AUTH_TIMEOUT_MS });
   } catch (error) {
     throw new ServerUnreachableError(url, error);
   }
@@ -71,7 +71,7 @@ const isBounded = (value: unknown, max: number): value is string => typeof value
  * and the tokens go into every BIND; a malformed answer throws {@link MalformedAuthResponseError}.
  */
 export async function requestLogin(transport: AuthTransport, baseUrl: string, body: Readonly<Record<string, string>>): Promise<Tokens> {
-  const payload = await post(transport, baseUrl, '/auth/login', body);
+  const payload = await post(transport, baseUrl, '/auth/login', body, {});
   if (
     !isObject(payload) ||
     !isBounded(payload.userId, MAX_USER_ID_LENGTH) ||
@@ -85,9 +85,12 @@ export async function requestLogin(transport: AuthTransport, baseUrl: string, bo
   return { userId: payload.userId, accessToken: payload.accessToken, refreshToken: payload.refreshToken };
 }
 
-/** `POST /auth/refresh`, sent by `transport`: a new access token; a malformed answer throws {@link MalformedAuthResponseError}. */
-export async function requestRefresh(transport: AuthTransport, baseUrl: string, refreshToken: string): Promise<string> {
-  const payload = await post(transport, baseUrl, '/auth/refresh', { refreshToken });
+/**
+ * `POST /auth/refresh`, sent by `transport` with `headers` (the asking session's
+ * `customHttpHeaders`): a new access token; a malformed answer throws {@link MalformedAuthResponseError}.
+ */
+export async function requestRefresh(transport: AuthTransport, baseUrl: string, refreshToken: string, headers: Readonly<Record<string, string>> = {}): Promise<string> {
+  const payload = await post(transport, baseUrl, '/auth/refresh', { refreshToken }, headers);
   if (!isObject(payload) || !isBounded(payload.accessToken, MAX_AUTH_TOKEN_LENGTH)) {
     throw new MalformedAuthResponseError(`/auth/refresh answered without an accessToken (a non-empty string of at most ${MAX_AUTH_TOKEN_LENGTH} characters)`);
   }

@@ -2,6 +2,7 @@ import type { NonEmptyList } from '../../machines/connection.machine.js';
 import type { AuthTransport } from '../transport/auth-transport.js';
 import { fetchAuthTransport } from '../transport/fetch-auth-transport.js';
 import { ServerUnreachableError } from './errors.js';
+import { libraryUserAgent } from './http-headers.js';
 
 /**
  * The base URLs auth requests (login, refresh) go to, shared by an app and its users
@@ -15,12 +16,20 @@ import { ServerUnreachableError } from './errors.js';
 export class AuthNodes {
   /** Index of the node that answered last: the next request starts there. */
   private current = 0;
+  /** `transport` with the `user-agent` on every request. */
+  private readonly sender: AuthTransport;
 
-  /** `transport` sends every auth request of the app and its users (`AppConfig.authTransport`). */
+  /**
+   * `transport` sends every auth request of the app and its users (`AppConfig.authTransport`),
+   * each with `userAgent` as its `user-agent` header (the library's own by default).
+   */
   constructor(
     readonly baseUrls: NonEmptyList<string>,
     readonly transport: AuthTransport = fetchAuthTransport,
-  ) {}
+    readonly userAgent: string = libraryUserAgent(),
+  ) {
+    this.sender = { request: (request) => transport.request({ ...request, headers: { ...request.headers, 'user-agent': userAgent } }) };
+  }
 
   /**
    * `call` on the base URL of each node in turn (with the transport to send by), until one answers (resolves, or rejects with
@@ -34,7 +43,7 @@ export class AuthNodes {
     for (let i = 0; i < count; i += 1) {
       const index = (start + i) % count;
       try {
-        const result = await call(this.baseUrls[index]!, this.transport);
+        const result = await call(this.baseUrls[index]!, this.sender);
         this.current = index;
         return result;
       } catch (error) {

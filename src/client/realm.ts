@@ -110,16 +110,16 @@ export class Realm {
       const file = RealmFile.open({ path: config.path });
       return new Realm(config.path, file, () => file.close());
     }
-    checkSyncConfiguration(config.sync);
-    const app = App.of(config.sync.user);
+    const sync = checkSyncConfiguration(config.sync);
+    const app = App.of(sync.user);
     // Before anything is made on disk (the user's folder included).
     if (options.signal?.aborted) throw options.signal.reason;
-    const path = config.path ?? syncedRealmPath(app.config.fileSystem, app.config.storageDir, config.sync.user.id, config.sync.partition);
+    const path = config.path ?? syncedRealmPath(app.config.fileSystem, app.config.storageDir, sync.user.id, sync.partition);
     const existed = app.config.fileSystem.existsSync(path);
-    const { file, session } = app.syncManager.openHandle(path, config.sync);
+    const { file, session } = app.syncManager.openHandle(path, sync);
     const realm = new Realm(path, file, () => app.syncManager.closeHandle(path));
     if (session !== undefined) realmSessions.set(realm, session);
-    const behavior = existed ? config.sync.existingRealmFileBehavior : config.sync.newRealmFileBehavior;
+    const behavior = existed ? sync.existingRealmFileBehavior : sync.newRealmFileBehavior;
     if (session === undefined || behavior?.type !== 'downloadBeforeOpen') return realm;
     const report = (progress: SyncProgress): void => {
       for (const listener of [options.onProgress, ...listeners]) {

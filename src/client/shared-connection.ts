@@ -30,6 +30,8 @@ export interface SharedConnectionOptions extends Pick<ResolvedAppConfig, 'reconn
   /** The sync URLs of the server's nodes; the chart picks the one each socket goes to. */
   readonly urls: NonEmptyList<string>;
   readonly transport: Transport;
+  /** The headers of every upgrade of this connection: the user agent and its sessions' custom headers. */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Whose socket this is, carried in the chart's context for inspectors. */
   readonly label?: ConnectionLabel;
   /** Seed of the backoff jitter; random unless a test fixes it. */
@@ -37,7 +39,8 @@ export interface SharedConnectionOptions extends Pick<ResolvedAppConfig, 'reconn
 }
 
 /**
- * One socket per (server, user), shared by that user's sessions: the connection chart
+ * One socket per (server, user, custom headers), shared by that user's sessions whose
+ * `customHttpHeaders` are equal (docs/SEMANTICS.md §2.1): the connection chart
  * (`connection.machine.ts`) decides when to open, back off, ping and linger; this runs its
  * effects (the socket, notices to sessions, PING) and routes server messages to sessions by
  * session number. A number is used for one BIND only, so a late answer to an old binding never
@@ -65,6 +68,7 @@ export class SharedConnection {
           let live = true;
           let namedBackoff: number | undefined;
           let socket: TransportSocket;
+          const handshake = { headers: options.headers ?? {} };
           try {
             socket = options.transport.connect(input.url, {
               open: () => {
@@ -99,7 +103,7 @@ export class SharedConnection {
                 options.logger.info('socket closed', { url: input.url, reason });
                 sendBack(namedBackoff === undefined ? { type: 'socket.closed' } : { type: 'socket.closed', backoffMs: namedBackoff });
               },
-            });
+            }, handshake);
           } catch (error) {
             // A socket that cannot even be made (an embedder's transport, a URL `ws` refuses) is a
             // failed attempt on this node like any other, so the chart moves on. Reported after

@@ -7,6 +7,7 @@ import { bool, custom, describeValue, func, obj, oneOf, validateOptions, type Op
 import { keyProblem } from '../protocol/keys.js';
 import { MAX_PARTITION_BYTES } from '../protocol/limits.js';
 import { User } from './user.js';
+import { checkedHttpHeaders, customHttpHeadersSchema } from './http-headers.js';
 
 /** Every visible document of a realm at one moment, by type: what reset callbacks read. */
 export type DocumentsSnapshot = Readonly<Record<string, ReadonlyArray<{ readonly id: string; readonly fields: Readonly<Record<string, Json>> }>>>;
@@ -36,6 +37,17 @@ export interface SyncConfiguration {
   readonly newRealmFileBehavior?: OpenRealmBehaviorConfiguration;
   /** What `Realm.open` waits for when the file is there already; `openImmediately` by default. */
   readonly existingRealmFileBehavior?: OpenRealmBehaviorConfiguration;
+  /**
+   * Headers sent on the sync socket's WebSocket upgrade and on the token refresh requests this
+   * session asks for (Realm's `customHttpHeaders`), for a gateway or proxy in front of the
+   * server. Names are HTTP tokens, once each (case-insensitively), none the runtime owns (`host`,
+   * `connection`, `upgrade`, `content-type`, `user-agent`, `sec-websocket-*`…); values are
+   * strings of visible ASCII; at most 64 headers and 8 KiB. A copy is taken at `Realm.open`:
+   * changing the object later changes nothing. Sessions of a user share a socket only when their
+   * headers are equal (names compared case-insensitively); different ones get a socket each
+   * (docs/SEMANTICS.md §2.1).
+   */
+  readonly customHttpHeaders?: Readonly<Record<string, string>>;
 }
 
 const stopPolicies: readonly StopPolicy[] = ['afterChangesUploaded', 'immediately', 'liveIndefinitely'];
@@ -68,14 +80,23 @@ const syncSchema = obj({
   cancelWaitsOnNonFatalError: bool,
   newRealmFileBehavior: openBehaviorSchema,
   existingRealmFileBehavior: openBehaviorSchema,
+  customHttpHeaders: customHttpHeadersSchema,
 });
 
-/** Checks the `sync` options before anything is opened; bad ones throw a `TypeError` naming the field. */
-export function checkSyncConfiguration(sync: SyncConfiguration): void {
+/**
+ * Checks the `sync` options before anything is opened; bad ones throw a `TypeError` naming the
+ * field. Returns what the session is to use: `sync` itself, or, with `customHttpHeaders`, a copy
+ * holding them checked and canonical (frozen, lower-case names, sorted).
+ */
+export function checkSyncConfiguration(sync: SyncConfiguration): SyncConfiguration {
   if (typeof sync !== 'object' || sync === null) throw new TypeError('Realm.open: sync must be an object');
   if (!(sync.user instanceof User)) throw new TypeError('Realm.open: sync.user must be a User from app.logIn');
-  validateOptions('Realm.open', syncSchema, sync, 'sync');
-  checkOpenBehavior('sync.newRealmFileBehavior', sync.newRealmFileBehavior);
-  checkOpenBehavior('sync.existingRealmFileBehavior', sync.existingRealmFileBehavior);
-  if (!sync.user.isLoggedIn) throw new TypeError(`Realm.open: sync.user ${sync.user.id} is logged out`);
+  // The headers are read once, into a checked copy: what is checked is what is sent.
+  const raw = sync.customHttpHeaders;
+  const given = raw === undefined ? sync : { ...sync, customHttpHeaders: checkedHttpHeaders('Realm.open', 'sync.customHttpHeaders', raw) };
+  validateOptions('Realm.open', syncSchema, given, 'sync');
+  checkOpenBehavior('sync.newRealmFileBehavior', given.newRealmFileBehavior);
+  checkOpenBehavior('sync.existingRealmFileBehavior', given.existingRealmFileBehavior);
+  if (!given.user.isLoggedIn) throw new TypeError(`Realm.open: sync.user ${given.user.id} is logged out`);
+  return given;
 }

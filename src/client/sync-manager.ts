@@ -13,6 +13,7 @@ import type { SyncConfiguration } from './sync-config.js';
 import { defaultServerLimits, type ServerLimits } from './server-terms.js';
 import { SyncSession } from './sync-session.js';
 import { User } from './user.js';
+import { canonicalHttpHeaders, httpHeadersKey, type HttpHeaders } from './http-headers.js';
 
 /** A store file and how many `Realm` handles hold it. */
 interface OpenStore {
@@ -22,7 +23,7 @@ interface OpenStore {
 
 /**
  * The runtime's registry: one session per realm path (created and revived here only), one
- * shared connection per user, and the store files, which stay open while a handle or a syncing
+ * shared connection per user and set of custom headers, and the store files, which stay open while a handle or a syncing
  * session needs them.
  */
 export class SyncManager {
@@ -75,6 +76,10 @@ export class SyncManager {
       if (config !== undefined && (config.user !== sync.user || config.partition !== sync.partition)) {
         throw new TypeError(`Realm.open: ${path} is already synced for user ${config.user.id}, partition ${config.partition}`);
       }
+      // The session keeps the socket it joined: other headers would need another one.
+      if (config !== undefined && httpHeadersKey(canonicalHttpHeaders(config.customHttpHeaders)) !== httpHeadersKey(canonicalHttpHeaders(sync.customHttpHeaders))) {
+        throw new TypeError(`Realm.open: ${path} is already synced with other sync.customHttpHeaders; close it and let its session end first`);
+      }
     }
     let store = this.stores.get(path);
     if (store === undefined) {
@@ -87,7 +92,7 @@ export class SyncManager {
     if (session === undefined || session.configuration() === undefined) {
       session?.dispose();
       session = new SyncSession(path, sync, store.file, {
-        connectionFor: (user) => this.connectionFor(user),
+        connectionFor: (user, headers) => this.connectionFor(user, headers),
         logger: this.config.logger,
         inspect: this.config.inspect,
         refreshRetryDelayMs: this.config.refreshRetryDelayMs,
@@ -216,16 +221,22 @@ export class SyncManager {
     return { path, logger: this.config.logger, durability: this.config.durability, createLazily: true, now: () => clock.now(), random: this.config.random, fileSystem: this.config.fileSystem };
   }
 
-  private connectionFor(user: User): SharedConnection {
-    let connection = this.connections.get(user.id);
+  /**
+   * The socket of `user`'s sessions with these (canonical) headers: sessions share a socket only
+   * when their headers are equal, since an upgrade carries one set (docs/SEMANTICS.md §2.1).
+   */
+  private connectionFor(user: User, headers: HttpHeaders): SharedConnection {
+    const key = JSON.stringify([user.id, httpHeadersKey(headers)]);
+    let connection = this.connections.get(key);
     if (connection === undefined) {
       connection = new SharedConnection({
         ...this.config,
         urls: syncUrls(this.config.baseUrls),
         transport: this.config.transport ?? wsTransport,
+        headers: Object.freeze({ ...headers, 'user-agent': this.config.userAgent }),
         label: { userId: user.id, baseUrls: this.config.baseUrls },
       });
-      this.connections.set(user.id, connection);
+      this.connections.set(key, connection);
     }
     return connection;
   }

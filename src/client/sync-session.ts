@@ -20,6 +20,7 @@ import { Broadcast, Stream, type Sink } from './stream.js';
 import type { SyncConfiguration } from './sync-config.js';
 import { runUploads } from './upload-runner.js';
 import type { User } from './user.js';
+import { canonicalHttpHeaders, type HttpHeaders } from './http-headers.js';
 import { RealmJsNames, type ConnectionNotificationCallback } from './realm-js-names.js';
 
 /** One change of `connectionState`, in the order (previous, current). */
@@ -43,7 +44,8 @@ export interface ErrorActionRunner {
 
 /** What a session needs from the runtime around it. */
 export interface SessionHost {
-  connectionFor(user: User): SharedConnection;
+  /** The shared connection of `user`'s sessions with these custom headers (canonical form). */
+  connectionFor(user: User, headers: HttpHeaders): SharedConnection;
   readonly logger: Logger;
   readonly inspect?: InspectObserver | undefined;
   /** Wait before retrying a token refresh that failed for a network reason. */
@@ -106,7 +108,9 @@ export class SyncSession implements ConnectionMember {
     this.connectionChanges = new Broadcast<ConnectionStateChange>(this.observerFailed);
     this.realmJs = new RealmJsNames(this, host.clock);
     // The user's shared connection, made up front: an actor is never created inside an action.
-    this.binding = new SessionBinding(this, host.connectionFor(config.user));
+    // `{}` when none; `Realm.open` made given ones canonical already (canonical twice is the same).
+    const headers = canonicalHttpHeaders(config.customHttpHeaders);
+    this.binding = new SessionBinding(this, host.connectionFor(config.user, headers));
     this.actor = createSessionActor(
       {
         joinConnection: () => this.binding.join(),
@@ -131,7 +135,7 @@ export class SyncSession implements ConnectionMember {
               action,
             ),
           ),
-        refreshAccessToken: () => this.user.refreshAccessToken(),
+        refreshAccessToken: () => this.user.refreshAccessToken(headers),
         runClientReset: async (signal) => {
           await this.reset.run(this.file.current, signal);
           // The file's counters jumped: notifiers hear it while the chart is still resetting.

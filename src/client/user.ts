@@ -1,6 +1,7 @@
 import type { App } from './app.js';
 import { AuthRefusedError, requestRefresh, tokenExpiry, type Tokens } from './auth-client.js';
 import type { AuthNodes } from './auth-nodes.js';
+import { checkedHttpHeaders, httpHeadersKey } from './http-headers.js';
 
 /** What a user's sessions hear from it. */
 export interface UserListener {
@@ -17,7 +18,8 @@ export class User {
   private refresh: string;
   private loggedIn = true;
   private readonly listeners = new Set<UserListener>();
-  private refreshing: Promise<string> | undefined;
+  /** The refreshes in flight, by the canonical form of the headers they carry. */
+  private readonly refreshing = new Map<string, Promise<string>>();
 
   /** @internal Made by `App.logIn`. */
   constructor(
@@ -56,11 +58,18 @@ export class User {
   /**
    * Gets a new access token. A refusal by the server (401/403) logs the user out and rejects
    * with `{ refused: true }`; a network failure at every node rejects with `{ refused: false }`
-   * (one node down is no failure: the next one is asked). Concurrent calls share one request.
+   * (one node down is no failure: the next one is asked). The request carries `headers` (the
+   * asking session's `customHttpHeaders`, canonical): concurrent calls with equal headers share
+   * one request, and calls with other headers send their own, so that each request carries
+   * the headers of a session that asked for it. Headers a session would refuse throw a `TypeError`.
    */
-  refreshAccessToken(): Promise<string> {
+  refreshAccessToken(given: Readonly<Record<string, string>> = {}): Promise<string> {
+    const headers = checkedHttpHeaders('refreshAccessToken', 'headers', given);
     if (!this.loggedIn) return Promise.reject({ refused: true, message: 'the user is logged out' });
-    this.refreshing ??= this.authNodes.request((baseUrl, transport) => requestRefresh(transport, baseUrl, this.refresh))
+    const key = httpHeadersKey(headers);
+    const inFlight = this.refreshing.get(key);
+    if (inFlight !== undefined) return inFlight;
+    const refreshing = this.authNodes.request((baseUrl, transport) => requestRefresh(transport, baseUrl, this.refresh, headers))
       .then((token) => {
         this.setAccess(token);
         return token;
@@ -75,9 +84,10 @@ export class User {
         throw { refused: false, message: error instanceof Error ? error.message : String(error) };
       })
       .finally(() => {
-        this.refreshing = undefined;
+        this.refreshing.delete(key);
       });
-    return this.refreshing;
+    this.refreshing.set(key, refreshing);
+    return refreshing;
   }
 
   /** @internal The same user logged in again (`App.logIn`): fresh tokens, and its sessions may sync. */

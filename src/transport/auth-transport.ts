@@ -10,6 +10,7 @@ export interface AuthRequest {
   /** The whole URL: the node's base URL and the route. */
   readonly url: string;
   readonly method: 'POST';
+  /** Lower-case names: `content-type`, `user-agent`, and on a refresh the asking session's `customHttpHeaders`. */
   readonly headers: Readonly<Record<string, string>>;
   /** The JSON body, as text. */
   readonly body: string;

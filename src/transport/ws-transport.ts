@@ -3,10 +3,10 @@ import { WebSocket } from 'ws';
 import { SUBPROTOCOL } from '../protocol/endpoint.js';
 import type { Transport } from './transport.js';
 
-/** WebSockets with the protocol's subprotocol: the default transport. */
+/** WebSockets with the protocol's subprotocol: the default transport. `options.headers` go on the upgrade request. */
 export const wsTransport: Transport = {
-  connect(url, handlers) {
-    const socket = new WebSocket(url, SUBPROTOCOL);
+  connect(url, handlers, options) {
+    const socket = new WebSocket(url, SUBPROTOCOL, options === undefined ? {} : { headers: { ...options.headers } });
     let closed = false;
     // The TCP socket, once the upgrade hands it over; until then the socket is connecting,
     // which a session always waits for (the connection chart holds the process then).

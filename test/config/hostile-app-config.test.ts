@@ -28,13 +28,13 @@ const counting: Transport = {
 
 const shape: OptionShape = {
   objects: {
-    '': ['baseUrl', 'storageDir', 'reconnect', 'keepalive', 'connectTimeoutMs', 'lingerMs', 'refreshRetryDelayMs', 'durability', 'clock', 'inspect', 'logger', 'onSyncError', 'transport', 'authTransport'],
+    '': ['baseUrl', 'storageDir', 'reconnect', 'keepalive', 'connectTimeoutMs', 'lingerMs', 'refreshRetryDelayMs', 'durability', 'clock', 'inspect', 'logger', 'onSyncError', 'transport', 'authTransport', 'userAgent'],
     reconnect: ['initialDelayMs', 'maxDelayMs', 'multiplier'],
     keepalive: ['pingIntervalMs', 'pongTimeoutMs'],
   },
   leaves: [
     'baseUrl', 'storageDir', 'reconnect', 'reconnect.initialDelayMs', 'reconnect.maxDelayMs', 'reconnect.multiplier', 'keepalive',
-    'keepalive.pingIntervalMs', 'keepalive.pongTimeoutMs', 'connectTimeoutMs', 'lingerMs', 'refreshRetryDelayMs', 'durability', 'clock', 'inspect', 'logger',
+    'keepalive.pingIntervalMs', 'keepalive.pongTimeoutMs', 'connectTimeoutMs', 'lingerMs', 'refreshRetryDelayMs', 'durability', 'clock', 'inspect', 'logger', 'userAgent',
   ],
   valid: {
     'reconnect.initialDelayMs': fc.integer({ min: 10, max: 2 ** 31 - 1 }),
@@ -48,6 +48,7 @@ const shape: OptionShape = {
     durability: fc.constantFrom('full', 'batched'),
     baseUrl: fc.constantFrom<unknown>('http://127.0.0.1:9', 'https://127.0.0.1/', 'http://localhost:1/path', ['http://127.0.0.1:9'], ['http://127.0.0.1:9', 'https://127.0.0.1:10/x']),
     clock: fc.constant(() => 0),
+    userAgent: fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 256 }),
   },
 };
 
@@ -66,6 +67,18 @@ describe('new App refuses bad configuration by name', () => {
 
   it('onSyncError must be a function', () => {
     for (const bad of [5, 'log', {}, null]) expect(() => new App({ ...base(), onSyncError: bad as never })).toThrow(/App: onSyncError must be a function \(session, error\) => void/);
+  });
+
+  it('userAgent is visible ASCII of at most 256 characters, appended to the library\'s own; CR, LF, control characters or the wrong type are refused by name', () => {
+    const library = resolveAppConfig(base()).userAgent;
+    expect(library).toMatch(/^sync-session\/\d+\.\d+\.\d+\S* \(Node \d+\.\d+\.\d+\)$/);
+    expect(resolveAppConfig({ ...base(), userAgent: 'notes/1.0 (x)' }).userAgent).toBe(`${library} notes/1.0 (x)`);
+    expect(resolveAppConfig({ ...base(), userAgent: 'a'.repeat(256) }).userAgent).toBe(`${library} ${'a'.repeat(256)}`);
+    for (const bad of ['', 'a\r\nX-Injected: 1', 'tab\there', 'nul\u0000', 'del\u007f', 'café', 'a'.repeat(257), 5, null, ['x'], { toString: () => 'x' }]) {
+      expect(() => new App({ ...base(), userAgent: bad as never })).toThrow(/^App: userAgent must be a string of 1 to 256 visible ASCII characters or spaces/);
+    }
+    expect(() => new App({ ...base(), userAgnet: 'x' } as never)).toThrow(/unknown option userAgnet; did you mean userAgent\?/);
+    expect(connects).toBe(0);
   });
 
   it('an option given as undefined leaves its default in force (its spread over the defaults must not erase the minimum)', () => {

@@ -33,12 +33,12 @@ function files(): string[] {
 const shape: OptionShape = {
   objects: {
     '': ['path', 'sync'],
-    sync: ['user', 'partition', 'stopPolicy', 'clientReset', 'onError', 'cancelWaitsOnNonFatalError', 'newRealmFileBehavior', 'existingRealmFileBehavior'],
+    sync: ['user', 'partition', 'stopPolicy', 'clientReset', 'onError', 'cancelWaitsOnNonFatalError', 'newRealmFileBehavior', 'existingRealmFileBehavior', 'customHttpHeaders'],
     'sync.clientReset': ['mode', 'onBefore', 'onAfter'],
   },
   leaves: [
     'path', 'sync', 'sync.user', 'sync.partition', 'sync.stopPolicy', 'sync.clientReset', 'sync.clientReset.mode',
-    'sync.clientReset.onBefore', 'sync.clientReset.onAfter', 'sync.onError', 'sync.cancelWaitsOnNonFatalError',
+    'sync.clientReset.onBefore', 'sync.clientReset.onAfter', 'sync.onError', 'sync.cancelWaitsOnNonFatalError', 'sync.customHttpHeaders',
   ],
   valid: {
     'sync.stopPolicy': fc.constantFrom('afterChangesUploaded', 'immediately', 'liveIndefinitely'),
@@ -46,6 +46,11 @@ const shape: OptionShape = {
     'sync.cancelWaitsOnNonFatalError': fc.boolean(),
     'sync.onError': fc.constant(() => undefined),
     'sync.clientReset.onBefore': fc.constant(() => undefined),
+    'sync.customHttpHeaders': fc.dictionary(
+      fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,19}$/).map((name) => `x-${name}`),
+      fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 40 }),
+      { maxKeys: 8 },
+    ),
   },
 };
 
@@ -80,6 +85,74 @@ describe('Realm.open refuses bad configuration by name', () => {
     await expect(Realm.open({ pth: 'x.realm' } as never)).rejects.toThrow(new TypeError('Realm.open: unknown option pth; did you mean path?'));
     await expect(Realm.open({ sync: { user, partition: 'p', clientReset: {} as never } })).rejects.toThrow(/sync\.clientReset\.mode is required/);
     expect(files()).toEqual(before);
+  });
+});
+
+describe('sync.customHttpHeaders under hostile input', () => {
+  const open = (customHttpHeaders: unknown, partition = 'headers') => Realm.open({ sync: { user, partition, customHttpHeaders: customHttpHeaders as never } });
+
+  it('anything but a plain object of string headers is refused by name, and opens no file', async () => {
+    const before = files();
+    for (const bad of ['x-a: 1', 5, null, [], [['x-a', '1']], new Map([['x-a', '1']]), () => undefined]) {
+      await expect(open(bad)).rejects.toThrow(/^Realm\.open: sync\.customHttpHeaders must be an object of at most 64 HTTP headers/);
+    }
+    for (const value of [5, null, undefined, true, ['a'], { v: 'a' }]) {
+      await expect(open({ 'x-a': value })).rejects.toThrow(/^Realm\.open: sync\.customHttpHeaders\["x-a"\] is refused: the value must be a string/);
+    }
+    expect(files()).toEqual(before);
+  });
+
+  it('names must be HTTP tokens, once each whatever their case, and none the runtime owns', async () => {
+    const before = files();
+    for (const name of ['', 'x a', 'x:a', 'x\r\ny', 'x\u0000', 'é', '(x)', 'x/a', '"x"']) {
+      await expect(open({ [name]: 'v' })).rejects.toThrow(/sync\.customHttpHeaders\[.*\] is refused: the name is not an HTTP token/);
+    }
+    const owned = ['Host', 'connection', 'UPGRADE', 'Keep-Alive', 'content-length', 'Content-Type', 'transfer-encoding', 'TE', 'trailer', 'expect', 'proxy-connection', 'User-Agent', 'Sec-WebSocket-Key', 'sec-websocket-protocol', 'Sec-WebSocket-Extensions'];
+    for (const name of owned) {
+      await expect(open({ [name]: 'v' })).rejects.toThrow(new RegExp(`sync\\.customHttpHeaders\\[.*\\] is refused: ${name.toLowerCase()} is the runtime's to send`));
+    }
+    await expect(open({ 'X-Tenant': 'a', 'x-tenant': 'b' })).rejects.toThrow(/is refused: x-tenant is given twice \(names are case-insensitive\)/);
+    expect(files()).toEqual(before);
+  });
+
+  it('values hold no CR, LF, NUL, other control or non-ASCII character, and no whitespace at either end', async () => {
+    const before = files();
+    for (const value of ['a\r\nX-Injected: 1', 'a\nb', 'a\rb', 'a\u0000', '\u0001', 'del\u007f', 'café', '\u{1F600}', ' lead', 'trail ', '\tt']) {
+      await expect(open({ 'x-a': value })).rejects.toThrow(/^Realm\.open: sync\.customHttpHeaders\["x-a"\] is refused: the value/);
+    }
+    expect(files()).toEqual(before);
+  });
+
+  it('at most 64 headers and 8 KiB of names and values; the bounds themselves are accepted', async () => {
+    const many = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`x-h${i}`, 'v']));
+    await expect(open(many(65))).rejects.toThrow(/sync\.customHttpHeaders must be an object of at most 64 HTTP headers .*: 65 headers/);
+    await expect(open(many(100_000))).rejects.toThrow(/: 100000 headers/);
+    await expect(open({ 'x-a': 'v'.repeat(8 * 1024 - 3 + 1) })).rejects.toThrow(/8193 bytes of names and values, more than 8192/);
+    const atCount = await open(many(64), 'at-count');
+    atCount.close();
+    const atBytes = await open({ 'x-a': 'v'.repeat(8 * 1024 - 3 - 'empty-ok'.length), 'empty-ok': '' }, 'at-bytes');
+    expect(atBytes.syncSession!.configuration()!.customHttpHeaders!['empty-ok']).toBe('');
+    atBytes.close();
+  });
+
+  it('each header is read once, into a frozen canonical copy: a getter changing its answer or a proxy that throws changes nothing', async () => {
+    let reads = 0;
+    const tricky = {
+      get 'X-Trace'() {
+        reads += 1;
+        return reads === 1 ? 'ok' : 'bad\r\nX-Injected: 1';
+      },
+    };
+    const realm = await open(tricky, 'getter');
+    expect(reads).toBe(1);
+    const kept = realm.syncSession!.configuration()!.customHttpHeaders!;
+    expect(kept).toEqual({ 'x-trace': 'ok' });
+    expect(Object.isFrozen(kept)).toBe(true);
+    realm.close();
+    const throwing = new Proxy({}, { ownKeys: () => { throw new Error('no keys for you'); } });
+    await expect(open(throwing)).rejects.toThrow(new TypeError('Realm.open: sync.customHttpHeaders could not be read: no keys for you'));
+    const throwingGetter = { get 'x-a'(): string { throw new Error('boom'); } };
+    await expect(open(throwingGetter)).rejects.toThrow(/sync\.customHttpHeaders could not be read: boom/);
   });
 });
 

@@ -23,9 +23,9 @@ export class Harness {
   app(config: Partial<AppConfig> = {}): App {
     let app: App | undefined;
     const counting: Transport = {
-      connect: (url, handlers) => {
+      connect: (url, handlers, options) => {
         if (app) this.sockets.set(app, (this.sockets.get(app) ?? 0) + 1);
-        return wsTransport.connect(url, handlers);
+        return wsTransport.connect(url, handlers, options);
       },
     };
     app = new App({
