@@ -87,6 +87,32 @@ describe('Realm.open with downloadBeforeOpen', () => {
     await expect(Realm.open({ sync: { user, partition: 's', stopPolicy: 'immediately', newRealmFileBehavior: { type: 'downloadBeforeOpen', timeOut: 100 } } })).rejects.toThrow('Realm.open: the download did not complete in 100 ms.');
   });
 
+  it('a rejected open of a liveIndefinitely session closes its handle and the session syncs on', async () => {
+    h = await new Harness().start();
+    const app = h.app();
+    const user = await app.logIn(Credentials.anonymous());
+    const writer = await h.client('p');
+    writer.realm.write((tx) => tx.put('Task', 'later', { n: 1 }));
+    await writer.realm.syncSession!.waitForUpload();
+    // Aborted before the download could finish: the open rejects, its session lives on by its policy.
+    const opening = Realm.open({ sync: { user, partition: 'p', stopPolicy: 'liveIndefinitely', newRealmFileBehavior: { type: 'downloadBeforeOpen' } } }, { signal: AbortSignal.abort(new Error('not now')) });
+    await expect(opening).rejects.toThrow('not now');
+    const aborted = app.syncManager.getSession(user, 'p');
+    expect(aborted).toBeUndefined(); // aborted before it started: nothing was opened at all
+    const controller = new AbortController();
+    const second = Realm.open({ sync: { user, partition: 'p', stopPolicy: 'liveIndefinitely', newRealmFileBehavior: { type: 'downloadBeforeOpen' } } }, { signal: controller.signal });
+    // The open made its handle and session before its first wait: aborted now, it rejects there.
+    expect(app.syncManager.getSession(user, 'p')).toBeDefined();
+    controller.abort(new Error('changed my mind'));
+    await expect(second).rejects.toThrow('changed my mind');
+    const session = app.syncManager.getSession(user, 'p')!;
+    expect(session.state).toBe('active');
+    await session.waitForDownload(AbortSignal.timeout(5_000));
+    const reopened = await Realm.open({ sync: { user, partition: 'p', stopPolicy: 'liveIndefinitely' } });
+    expect(reopened.objects('Task')).toEqual([{ id: 'later', fields: { n: 1 } }]);
+    reopened.close();
+  });
+
   it('an AbortSignal cancels the open: it rejects with the reason and leaves the file closed', async () => {
     h = await new Harness().start();
     const app = h.app({ reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000, multiplier: 1 } });
