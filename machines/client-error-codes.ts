@@ -30,7 +30,7 @@ export const clientErrorCodes = {
   localStorageFailed: {
     category: 'session',
     isFatal: true,
-    meaning: "the client's own disk failed: the realm file could not record what the server sent (EIO, ENOSPC, EROFS, a log that refuses writes after a failed fsync), or a revived session could not reopen it",
+    meaning: "the realm file could not record what the server sent for a reason of its own (the disk failed: EIO, ENOSPC, EROFS, a log that refuses writes after a failed fsync; or the file was closed), or a revived session could not reopen it",
   },
   uploadFailed: {
     category: 'session',

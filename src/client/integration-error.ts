@@ -6,9 +6,10 @@ import { CursorRegressionError, InvalidInputError } from '../store/store-errors.
  * What a realm file's throw while it records a server message (`setEpoch`, `integrateDownload`,
  * `acknowledgeUpload`, `integrateState`) is. The store refuses input it cannot take with these
  * two types only, and the codecs have already checked every shape, so either one means the
- * server's message is wrong: a `protocol` error. Anything else (a `RecordLogError`, an fs error
- * with `EIO`/`ENOSPC`/`EROFS`, a log that refuses writes after a failed fsync) is this client's
- * disk, which no server fixed: `localStorageFailed`.
+ * server's message is wrong: a `protocol` error. Anything else is this client's own file, which
+ * no server can fix: `localStorageFailed` (a `RecordLogError`, an fs error with
+ * `EIO`/`ENOSPC`/`EROFS`, a log that refuses writes after a failed fsync, a file closed under
+ * the message).
  */
 export function integrationError(error: unknown, message: string): SyncErrorInfo {
   const refused = error instanceof CursorRegressionError || error instanceof InvalidInputError;
