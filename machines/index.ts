@@ -3,6 +3,7 @@
  * `sync-session/machines` to embed the charts or to run your own model-based tests.
  */
 export * from './types.js';
+export * from './client-error-codes.js';
 export * from './backoff.js';
 export * from './random.js';
 export * from './progress.report.js';

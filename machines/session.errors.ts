@@ -1,5 +1,6 @@
 import { assertEvent } from 'xstate';
 import type { ReportErrorParams, RefreshFailure, SessionEvent } from './session.types.js';
+import { clientError } from './client-error-codes.js';
 import type { SyncErrorInfo } from './types.js';
 
 /** Reads the rejection of the `refreshAccessToken` actor, whatever it threw. */
@@ -9,26 +10,17 @@ export const refreshFailure = (error: unknown): RefreshFailure =>
     : { refused: false, message: String(error) };
 
 /** The auth error reported when the server refuses to refresh the access token. */
-export const refreshRefusedError = (message: string): SyncErrorInfo => ({
-  code: 'refreshRefused',
-  category: 'auth',
-  isFatal: true,
-  message: message === '' ? 'the server refused to refresh the access token' : message,
-});
+export const refreshRefusedError = (message: string): SyncErrorInfo =>
+  clientError('refreshRefused', message === '' ? 'the server refused to refresh the access token' : message);
 
 /** The error reported when a client reset cannot run on its own and needs the user. */
-export const manualResetError = (message: string): SyncErrorInfo => ({
-  code: 'clientResetManual',
-  category: 'clientReset',
-  isFatal: true,
-  message,
-});
+export const manualResetError = (message: string): SyncErrorInfo => clientError('clientResetManual', message);
 
 /** The error an `error` event carries (a placeholder for any other event). */
 export const errorOf = (event: SessionEvent): SyncErrorInfo =>
   event.type === 'error'
     ? event.error
-    : { code: 'unknown', category: 'session', isFatal: false, message: `unexpected ${event.type}` };
+    : clientError('unknown', `unexpected ${event.type}`);
 
 /** What `reportError` receives for `error`: permission errors carry the delete-the-file action. */
 export const reportParams = (error: SyncErrorInfo): ReportErrorParams =>
@@ -67,9 +59,7 @@ export function failureOf(event: SessionEvent): SyncErrorInfo | undefined {
 
 
 /** What fails an upload wait whose changes a client reset discarded or replayed. */
-export const resetReplacedUploads: SyncErrorInfo = {
-  code: 'clientResetReplacedUploads',
-  category: 'clientReset',
-  isFatal: false,
-  message: 'a client reset replaced the local changes this wait was for; wait again for the replayed ones',
-};
+export const resetReplacedUploads: SyncErrorInfo = clientError(
+  'clientResetReplacedUploads',
+  'a client reset replaced the local changes this wait was for; wait again for the replayed ones',
+);

@@ -290,7 +290,7 @@ export const sessionMachine = setup({
      * The server could not store or read history for this session (a `connection` error),
      * refused a stamp until its clock catches up (`clockSkew` with a wait), or refused writes the
      * runtime has since emptied (`compensatingWrite`): what was sent since the last
-     * acknowledgement goes again after the wait (docs/SEMANTICS.md §5.7, §5.8).
+     * acknowledgement goes again after the wait (docs/SEMANTICS.md §5.7, §5.9).
      */
     asksToRetryUploads: ({ event }) =>
       event.type === 'error' &&

@@ -59,6 +59,12 @@ export interface CompensatingWriteInfo {
 
 /** An error as the chart sees it; the runtime turns it into a `SyncError` at the public API. */
 export interface SyncErrorInfo {
+  /**
+   * A code of the server's table (`errorCodes`) or of the client's (`clientErrorCodes`) when the
+   * runtime raised it; a string here because the charts import nothing of the runtime (where
+   * the server's table lives) and their test alphabets make up codes of their own. The public
+   * `SyncError.code` is the typed one.
+   */
   readonly code: string;
   readonly category: ErrorCategory;
   readonly isFatal: boolean;

@@ -83,6 +83,18 @@ export { TransactionStateError } from './store/store-errors.js';
 export { AuthRefusedError } from './client/auth-client.js';
 /** The plain data of a `SyncError` (`new SyncError(info)`, `error.toInfo()`). */
 export type { CompensatingWriteInfo, SyncErrorInfo } from '../machines/types.js';
+/**
+ * The type of `SyncError.code`: a code of the server's table or of the client's (README "Error
+ * codes"), so a `switch` on it is checked; `isSyncErrorCode` tells either from any string.
+ */
+export { isSyncErrorCode, type SyncErrorCode } from './client/sync-error-code.js';
+/**
+ * The client's own error codes (never sent by a server), each with its category, fatality and
+ * meaning: what README "Error codes" lists.
+ */
+export { clientErrorCodes, isClientErrorCode, type ClientErrorCode } from '../machines/client-error-codes.js';
+/** The server's error codes, each with its category, fatality, retry and scope: what PROTOCOL.md "Errors" lists. */
+export { errorCodes, isErrorCode, type ErrorCode } from './protocol/error-codes.js';
 /** What `SyncSession.immediatelyHandleError` runs a token with: `app.syncManager`. */
 export type { ErrorActionRunner } from './client/sync-session.js';
 /** `App` options: `reconnect`, `keepalive` and `inspect`; `app.config` is the checked whole. */

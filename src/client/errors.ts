@@ -1,4 +1,5 @@
 import type { CompensatingWriteInfo, ErrorAction, ErrorCategory, SyncErrorInfo } from '../../machines/types.js';
+import { knownCode, type SyncErrorCode } from './sync-error-code.js';
 
 /** What the user must do about an error, and the means to do it now (docs/SEMANTICS.md §5). */
 export interface ErrorActionToken {
@@ -15,7 +16,11 @@ export interface ErrorActionToken {
  */
 export class SyncError extends Error {
   override readonly name = 'SyncError';
-  readonly code: string;
+  /**
+   * A code of the server's table (`errorCodes`, PROTOCOL.md "Errors") or of the client's
+   * (`clientErrorCodes`, README "Error codes"); built from a code neither has, `unknown`.
+   */
+  readonly code: SyncErrorCode;
   readonly category: ErrorCategory;
   readonly isFatal: boolean;
   readonly actionToken: ErrorActionToken | undefined;
@@ -34,7 +39,7 @@ export class SyncError extends Error {
   constructor(info: SyncErrorInfo, actionToken?: ErrorActionToken) {
     super(info.message);
     this.compensatingWrites = Object.freeze([...(info.compensatingWrites ?? [])]);
-    this.code = info.code;
+    this.code = knownCode(info.code);
     this.category = info.category;
     this.isFatal = info.isFatal;
     this.actionToken = actionToken;

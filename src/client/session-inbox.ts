@@ -1,6 +1,7 @@
 import type { SessionEvent } from '../../machines/session.types.js';
 import type { ServerMessage } from '../protocol/index.js';
 import type { RealmFile } from '../store/realm-file.js';
+import { integrationError } from './integration-error.js';
 import type { ServerTerms } from './server-terms.js';
 
 /** What a server message on a session's binding reaches. */
@@ -39,7 +40,7 @@ export function receive(message: ServerMessage, inbox: SessionInbox): void {
       } catch (error) {
         // A disk failing as the epoch is recorded: thrown from here it would escape the socket's
         // message handler and end the app's process. As for a download the file cannot take.
-        toChart({ type: 'error', error: { code: 'badDownload', category: 'protocol', isFatal: true, message: `cannot record the server's epoch: ${String(error)}` } });
+        toChart({ type: 'error', error: integrationError(error, `cannot record the server's epoch: ${String(error)}`) });
         return;
       }
       inbox.terms.learn(message);
@@ -53,7 +54,7 @@ export function receive(message: ServerMessage, inbox: SessionInbox): void {
         file.integrateDownload(message.changesets, message.cursors, message.downloadableBytes);
         if (message.uploadAck > file.cursors.upload.clientVersion) file.acknowledgeUpload(message.uploadAck);
       } catch (error) {
-        toChart({ type: 'error', error: { code: 'badDownload', category: 'protocol', isFatal: true, message: String(error) } });
+        toChart({ type: 'error', error: integrationError(error, String(error)) });
         return;
       }
       inbox.reportProgress();
@@ -66,7 +67,7 @@ export function receive(message: ServerMessage, inbox: SessionInbox): void {
       try {
         file.integrateState(message.documents, message.downloadableBytes);
       } catch (error) {
-        toChart({ type: 'error', error: { code: 'badDownload', category: 'protocol', isFatal: true, message: String(error) } });
+        toChart({ type: 'error', error: integrationError(error, String(error)) });
         return;
       }
       inbox.reportProgress();
@@ -81,7 +82,7 @@ export function receive(message: ServerMessage, inbox: SessionInbox): void {
         try {
           if (file !== undefined) revertRefused(file, message.compensatingWrite.from, message.compensatingWrite.through);
         } catch (error) {
-          toChart({ type: 'error', error: { code: 'badDownload', category: 'protocol', isFatal: true, message: `cannot revert the refused writes: ${String(error)}` } });
+          toChart({ type: 'error', error: integrationError(error, `cannot revert the refused writes: ${String(error)}`) });
           return;
         }
       }

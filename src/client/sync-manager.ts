@@ -260,10 +260,18 @@ export class SyncManager {
       file = RealmFile.open(this.fileOptions(path));
     } catch (error) {
       // Opened elsewhere since it was released (another app or process): that one writes it
-      // now. Or the disk failed. Either way the session syncs again when a handle here opens
-      // the file (which reports a disk error to its caller); thrown here, from a state
-      // change's observer, it would end the app's process.
-      this.config.logger.warn('a revived session could not reopen its realm file', { path, error: String(error), locked: error instanceof FileLockedError });
+      // now, and the session syncs again when a handle here opens the file. Or the disk
+      // failed: the session is told, as an error of its chart (sent after this step: we are
+      // inside its state change), and a handle opened later starts it again. Thrown here, from
+      // a state change's observer, either would end the app's process.
+      const locked = error instanceof FileLockedError;
+      this.config.logger.warn('a revived session could not reopen its realm file', { path, error: String(error), locked });
+      // Not if a handle opened the file meanwhile: that session has its file again.
+      if (!locked) {
+        queueMicrotask(() => {
+          if (!this.stores.has(path)) session.storeUnavailable(String(error));
+        });
+      }
       return;
     }
     this.stores.set(path, { file, handles: 0 });

@@ -1,4 +1,5 @@
 import type { Actor } from 'xstate';
+import { clientError } from '../../machines/client-error-codes.js';
 import type { SessionEvent } from '../../machines/session.types.js';
 import { connectionStateOf, isActiveState, sessionStateOf } from '../../machines/state.js';
 import type { ConnectionState, Direction, ErrorAction, ProgressMode, SessionState, SyncProgress } from '../../machines/types.js';
@@ -382,6 +383,14 @@ export class SyncSession implements ConnectionMember {
     this.file.attach(store);
   }
 
+  /**
+   * @internal The runtime could not reopen the store for this session (its disk failed): the
+   * chart hears a `localStorageFailed` error, and decides what follows as for any other.
+   */
+  storeUnavailable(reason: string): void {
+    this.send({ type: 'error', error: clientError('localStorageFailed', `cannot reopen the realm file: ${reason}`) });
+  }
+
   /** @internal The last handle on the store was closed. */
   storeClosed(): void {
     this.send({ type: 'store.closed' });
@@ -429,7 +438,7 @@ export class SyncSession implements ConnectionMember {
 
   /** @internal The server broke the protocol on the socket this session was bound on. */
   serverViolatedProtocol(reason: string): void {
-    this.send({ type: 'error', error: { code: 'badServerMessage', category: 'protocol', isFatal: true, message: `the server sent a malformed message: ${reason}` } });
+    this.send({ type: 'error', error: clientError('badServerMessage', `the server sent a malformed message: ${reason}`) });
   }
 
   /** @internal A message from the server for this session's binding. */

@@ -1,9 +1,11 @@
+import { clientError } from '../../machines/client-error-codes.js';
 import type { SyncErrorInfo } from '../../machines/types.js';
 import type { Changeset } from '../protocol/index.js';
 import { changesetBytes, UPLOAD_ENVELOPE_BYTES } from '../protocol/index.js';
 import type { RealmFile } from '../store/realm-file.js';
 import type { ServerLimits } from './server-terms.js';
 import type { SessionBinding } from './session-binding.js';
+import { serverCodeError } from './sync-error-code.js';
 
 /** Most changeset bytes in one UPLOAD; the server's default frame limit is far above. */
 const UPLOAD_BATCH_BYTES = 1024 * 1024;
@@ -39,7 +41,7 @@ export function runUploads(run: UploadRun): () => void {
     } catch (error) {
       // A throw here would fail the whole session actor: it ends the session, as a reported error.
       stopped = true;
-      run.fail({ code: 'uploadFailed', category: 'session', isFatal: true, message: `cannot upload local changes: ${String(error)}` });
+      run.fail(clientError('uploadFailed', `cannot upload local changes: ${String(error)}`));
     }
   };
 
@@ -68,12 +70,12 @@ export function runUploads(run: UploadRun): () => void {
         // reconnect, starving the user's other sessions on it: it ends this session instead.
         flush();
         stopped = true;
-        run.fail({
-          code: 'messageTooBig',
-          category: 'protocol',
-          isFatal: true,
-          message: `local changeset ${changeset.clientVersion} is ${size - 1} bytes, over the server's limit of ${limits.maxChangesetBytes} bytes: it cannot be uploaded`,
-        });
+        run.fail(
+          serverCodeError(
+            'messageTooBig',
+            `local changeset ${changeset.clientVersion} is ${size - 1} bytes, over the server's limit of ${limits.maxChangesetBytes} bytes: it cannot be uploaded`,
+          ),
+        );
         return;
       }
       if (bytes + size > budget) flush();

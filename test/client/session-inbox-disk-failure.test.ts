@@ -1,8 +1,10 @@
 /**
  * A disk that fails while a server message is being written to the realm file (`session-inbox.ts`):
- * the session hears a fatal error; nothing is thrown, because a throw there would escape the
- * socket's message handler and end the app's process. The file is a real `RealmFile` on the
- * simulated disk of `sync-session/testing`, whose power loss strikes inside the write.
+ * the session hears a fatal `localStorageFailed` error (the client's disk, not the server's
+ * message); nothing is thrown, because a throw there would escape the socket's message handler
+ * and end the app's process. A message the file refuses (a cursor moving back) is the server's
+ * fault: `badDownload`, a protocol error. The file is a real `RealmFile` on the simulated disk of
+ * `sync-session/testing`, whose power loss strikes inside the write.
  */
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../machines/session.types.js';
@@ -20,6 +22,16 @@ const decoded = (message: unknown): ServerMessage => {
 
 const IDENT = { type: 'ident', session: 1, fileIdent: '0123456789abcdef', epoch: 'e2e2e2e2e2e2', maxMessageBytes: 16 * 1024 * 1024, maxChangesetBytes: 16 * 1024 * 1024 - 1024 };
 
+/** A DOWNLOAD of one changeset from another file, leaving the download cursor at `serverVersion`. */
+const download = (serverVersion: number) => ({
+  type: 'download',
+  session: 1,
+  changesets: [{ clientVersion: serverVersion, origin: 'fedcba9876543210', hlc: { wall: 1764081000123, counter: serverVersion }, ops: [{ op: 'put', type: 'Task', id: `t${serverVersion}`, fields: { title: 'x' } }], serverVersion }],
+  cursors: { serverVersion, clientVersion: 0 },
+  uploadAck: 0,
+  downloadableBytes: 0,
+});
+
 /** A realm file on a fresh simulated disk, and the chart's events of messages delivered to it. */
 function onSimulatedDisk() {
   const disk = new SimDisk('client', new SeededRandom(7));
@@ -33,11 +45,13 @@ function onSimulatedDisk() {
 }
 
 describe('session inbox when the disk fails', () => {
-  it('an IDENT whose new epoch cannot be written is a fatal session error, not a throw', () => {
+  it('an IDENT whose new epoch cannot be written is a fatal local-storage error, not a throw', () => {
     const { disk, file, events, deliver } = onSimulatedDisk();
     disk.armCrash(1, () => disk.crash());
     expect(() => deliver(IDENT)).not.toThrow();
-    expect(events).toEqual([{ type: 'error', error: expect.objectContaining({ code: 'badDownload', isFatal: true, message: expect.stringMatching(/cannot record the server's epoch: .*EIO/) }) }]);
+    expect(events).toEqual([
+      { type: 'error', error: { code: 'localStorageFailed', category: 'session', isFatal: true, message: expect.stringMatching(/cannot record the server's epoch: .*EIO/) } },
+    ]);
     expect(file.cursors.epoch).toBeUndefined();
   });
 
@@ -48,14 +62,34 @@ describe('session inbox when the disk fails', () => {
     expect(events).toEqual([{ type: 'server.ident' }]);
   });
 
-  it('a DOWNLOAD the disk fails under is a fatal session error, and the cursor stays', () => {
+  it('a DOWNLOAD the disk fails under is a fatal local-storage error, and the cursor stays', () => {
     const { disk, file, events, deliver } = onSimulatedDisk();
     deliver(IDENT);
     events.length = 0;
     disk.armCrash(1, () => disk.crash());
-    const changeset = { clientVersion: 1, origin: 'fedcba9876543210', hlc: { wall: 1764081000123, counter: 0 }, ops: [{ op: 'put', type: 'Task', id: 't1', fields: { title: 'x' } }], serverVersion: 1 };
-    expect(() => deliver({ type: 'download', session: 1, changesets: [changeset], cursors: { serverVersion: 1, clientVersion: 0 }, uploadAck: 0, downloadableBytes: 0 })).not.toThrow();
-    expect(events).toEqual([{ type: 'error', error: expect.objectContaining({ code: 'badDownload', isFatal: true }) }]);
+    expect(() => deliver(download(1))).not.toThrow();
+    expect(events).toEqual([{ type: 'error', error: expect.objectContaining({ code: 'localStorageFailed', category: 'session', isFatal: true, message: expect.stringMatching(/EIO/) }) }]);
     expect(file.cursors.download.serverVersion).toBe(0);
+  });
+
+  it('a STATE the disk fails under is a fatal local-storage error', () => {
+    const { disk, events, deliver } = onSimulatedDisk();
+    deliver(IDENT);
+    events.length = 0;
+    disk.armCrash(1, () => disk.crash());
+    const documents = [{ type: 'Task', id: 't1', fields: [['title', 'x', [1764081000123, 0, 'fedcba9876543210', 0]]], tombstone: null }];
+    expect(() => deliver({ type: 'state', session: 1, documents, downloadableBytes: 0 })).not.toThrow();
+    expect(events).toEqual([{ type: 'error', error: expect.objectContaining({ code: 'localStorageFailed', category: 'session', isFatal: true }) }]);
+  });
+
+  it('a DOWNLOAD whose cursor moves back is still the server\'s fault: badDownload, a fatal protocol error', () => {
+    const { file, events, deliver } = onSimulatedDisk();
+    deliver(IDENT);
+    deliver(download(2));
+    expect(file.cursors.download.serverVersion).toBe(2);
+    events.length = 0;
+    expect(() => deliver(download(1))).not.toThrow();
+    expect(events).toEqual([{ type: 'error', error: { code: 'badDownload', category: 'protocol', isFatal: true, message: expect.stringMatching(/move back/) } }]);
+    expect(file.cursors.download.serverVersion).toBe(2);
   });
 });

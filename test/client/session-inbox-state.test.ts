@@ -3,7 +3,8 @@
  * file and decoded frames: the documents are staged (readers see them once the DOWNLOAD that
  * ends the batch comes) and the chart hears the bytes as download progress, but no
  * `server.download` (no cursor moved: that DOWNLOAD is what the chart waits for); a state the
- * file cannot take is a fatal `badDownload`. And the IDENT's
+ * file cannot take for a reason of its own (closed) is a fatal `localStorageFailed`, not the
+ * server's fault. And the IDENT's
  * `historyRetentionMs` reaches the file's compaction through the server terms.
  */
 import { join } from 'node:path';
@@ -62,13 +63,13 @@ describe('session inbox: state', () => {
     file.close();
   });
 
-  it('a state the file cannot take (a closed file) is a fatal badDownload; with no file open it is dropped', () => {
+  it('a state the file cannot take (a closed file) is a fatal localStorageFailed; with no file open it is dropped', () => {
     const file = RealmFile.open({ path: join(tempDir(), 'b.realm') });
     const { events, deliver } = inboxOn(file);
     file.close();
     deliver({ type: 'state', session: 1, documents: [DOCUMENT], downloadableBytes: 0 });
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ type: 'error', error: { code: 'badDownload', category: 'protocol', isFatal: true } });
+    expect(events[0]).toMatchObject({ type: 'error', error: { code: 'localStorageFailed', category: 'session', isFatal: true } });
 
     const none = inboxOn(undefined);
     none.deliver({ type: 'state', session: 1, documents: [DOCUMENT], downloadableBytes: 0 });

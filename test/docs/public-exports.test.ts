@@ -20,8 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   App, AuthRefusedError, Credentials, FileLockedError, InvalidActionTokenError, InvalidInputError, Realm, SyncError,
-  SyncSession, TransactionStateError, fetchAuthTransport, silentLogger,
-  type AuthTransport, type DocumentKey, type ErrorActionRunner, type InspectObserver, type Json, type KeepaliveOptions, type Logger,
+  SyncSession, TransactionStateError, clientErrorCodes, errorCodes, fetchAuthTransport, isClientErrorCode, isErrorCode, isSyncErrorCode, silentLogger,
+  type AuthTransport, type ClientErrorCode, type ErrorCode, type SyncErrorCode, type DocumentKey, type ErrorActionRunner, type InspectObserver, type Json, type KeepaliveOptions, type Logger,
   type RealmChange, type ReconnectOptions, type ResolvedAppConfig, type SyncErrorInfo, type Transaction,
 } from 'sync-session';
 import {
@@ -100,6 +100,15 @@ try {
   }
   const info: SyncErrorInfo = { code: 'permissionDenied', category: 'permission', isFatal: true, message: 'no' };
   results.syncErrorInfo = new SyncError(info).toInfo().code === 'permissionDenied';
+  const code: SyncErrorCode = new SyncError(info).code;
+  const serverCode: ErrorCode = 'permissionDenied';
+  const clientCode: ClientErrorCode = 'localStorageFailed';
+  // @ts-expect-error a SyncError's code is a code of one of the tables
+  const madeUp: SyncErrorCode = 'madeUp';
+  void madeUp;
+  results.errorCodes =
+    isErrorCode(code) && code === serverCode && errorCodes[serverCode].category === 'permission' &&
+    isClientErrorCode(clientCode) && clientErrorCodes[clientCode].category === 'session' && isSyncErrorCode(clientCode) && !isSyncErrorCode('madeUp');
 
   realm.close();
   app.close();
@@ -157,6 +166,7 @@ it('a user imports each name its code needs from the package, and each is what t
     'oneFileLockedErrorClass',
     'errorActionRunner',
     'syncErrorInfo',
+    'errorCodes',
     'serverCore',
     'serverSocket',
   ];
