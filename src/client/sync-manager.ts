@@ -49,6 +49,8 @@ export class SyncManager {
   /**
    * The session of `user` for `partition`, if a realm of it was opened (Realm's
    * `getSession(user, partition)`): what a user can name without knowing the file's path.
+   * After `app.close()` it still names that session, `inactive`, whose waits reject at once
+   * (docs/SEMANTICS.md §9.6): a lookup never makes a session.
    */
   getSession(user: User, partition: string): SyncSession | undefined {
     if (!(user instanceof User)) throw new TypeError('getSession: user must be a User from app.logIn');

@@ -46,5 +46,11 @@ describe('lookups a user can make', () => {
     expect(() => app.syncManager.getSession({} as never, 'team')).toThrow(/getSession: user must be a User from app.logIn/);
     expect(() => app.syncManager.getSession(user, 7 as never)).toThrow(/getSession: partition must be a string, got number/);
     realm.close();
+    // After app.close() the lookup still names the session, which says it is over.
+    app.close();
+    const closed = app.syncManager.getSession(user, 'team');
+    expect(closed).toBe(session);
+    expect(closed?.state).toBe('inactive');
+    await expect(closed!.waitForUpload()).rejects.toThrow(/closed/);
   });
 });
