@@ -38,7 +38,7 @@ export class SyncError extends Error {
 
   constructor(info: SyncErrorInfo, actionToken?: ErrorActionToken) {
     super(info.message);
-    this.compensatingWrites = Object.freeze([...(info.compensatingWrites ?? [])]);
+    this.compensatingWrites = Object.freeze((info.compensatingWrites ?? []).map((w) => Object.freeze({ type: w.type, id: w.id, reason: w.reason })));
     this.code = knownCode(info.code);
     this.category = info.category;
     this.isFatal = info.isFatal;

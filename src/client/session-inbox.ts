@@ -20,10 +20,11 @@ export interface SessionInbox {
  * write) and puts their documents back to the server's state. Asked of the pending ones only,
  * so a hostile range costs what is pending, not what it names.
  */
-function revertRefused(file: RealmFile, from: number, through: number): void {
-  if (through < from) return;
+function revertRefused(file: RealmFile, from: number, through: number): boolean {
+  if (through < from) return false;
   const versions = file.pendingChangesets(Math.max(0, from - 1)).map((c) => c.clientVersion).filter((v) => v <= through);
-  file.compensate(versions);
+  // The refused bytes count as transferred now: progress hears of it.
+  return file.compensate(versions).length > 0;
 }
 
 /**
@@ -80,7 +81,7 @@ export function receive(message: ServerMessage, inbox: SessionInbox): void {
         // The file reverts before the chart hears of it: the upload it restarts then sends the
         // refused versions emptied, and `onError` finds the server's state in the file.
         try {
-          if (file !== undefined) revertRefused(file, message.compensatingWrite.from, message.compensatingWrite.through);
+          if (file !== undefined && revertRefused(file, message.compensatingWrite.from, message.compensatingWrite.through)) inbox.reportProgress();
         } catch (error) {
           toChart({ type: 'error', error: integrationError(error, `cannot revert the refused writes: ${String(error)}`) });
           return;
@@ -93,7 +94,8 @@ export function receive(message: ServerMessage, inbox: SessionInbox): void {
           category: message.category,
           isFatal: message.isFatal,
           message: message.message,
-          ...(message.compensatingWrite === undefined ? {} : { compensatingWrites: message.compensatingWrite.writes }),
+          // Only a compensating write names refused writes: the field on another code is no word of the server's.
+          ...(message.compensatingWrite === undefined || message.code !== 'compensatingWrite' ? {} : { compensatingWrites: message.compensatingWrite.writes }),
         },
         ...(message.backoffMs === undefined ? {} : { backoffMs: message.backoffMs }),
       });

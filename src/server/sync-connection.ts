@@ -671,8 +671,24 @@ export class SyncConnection {
       return;
     }
     const now = this.context.now();
+    const reason = `user ${session.userId} may only read partition ${session.partition}`;
+    let compensation = permission === 'readWrite' ? undefined : planCompensation(message.changesets, handle.origin(fileIdent).clientVersion, reason);
+    if (compensation !== undefined) {
+      // Refused against what this node last saw of the file: another node may have stored those
+      // versions (their acknowledgement lost), and a client told to revert what storage holds
+      // would never hear of it again. A refusal is rare; a refresh settles it.
+      try {
+        await this.refreshHandle(session);
+      } catch (error) {
+        this.context.logger.warn('cannot refresh partition', { partition: session.partition, error: String(error) });
+        if (this.leaveIfStorageLost(error)) return;
+        this.sendError('internalError', 'the server could not read this partition\'s history; send the upload again later', session.id);
+        return;
+      }
+      if (session.ended || this.closed || this.epochMoved(session)) return;
+      compensation = planCompensation(message.changesets, handle.origin(fileIdent).clientVersion, reason);
+    }
     const stored = handle.origin(fileIdent).clientVersion;
-    const compensation = permission === 'readWrite' ? undefined : planCompensation(message.changesets, stored, `user ${session.userId} may only read partition ${session.partition}`);
     const uploaded = compensation === undefined ? message.changesets : compensation.kept;
     const plan = planUpload(fileIdent, stored, uploaded, (hlc) => stampProblem(hlc, now, this.context.maxClockSkewMs));
     let added = 0;
@@ -701,11 +717,9 @@ export class SyncConnection {
       return;
     }
     // Only once stored: an upload the client sends again after a failed store must not find its
-    // cursor already moved past it. Nor past refused changesets, which the client sends again emptied.
-    session.uploadProgress =
-      compensation === undefined
-        ? message.progress
-        : { clientVersion: Math.max(previous.clientVersion, compensation.from - 1), serverVersion: message.progress.serverVersion };
+    // cursor already moved past it. Nor past refused changesets, which the client sends again
+    // emptied from its last acknowledgement, in batches that may end below this upload's end.
+    session.uploadProgress = compensation === undefined ? message.progress : previous;
     if (compensation !== undefined) this.sendCompensation(session, compensation);
     if (plan.refused !== undefined) {
       const { code, clientVersion, reason } = plan.refused;

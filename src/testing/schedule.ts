@@ -15,6 +15,8 @@ export interface FaultOptions {
   readonly serverCrashes?: boolean;
   /** Partitions reset by the server's operator (`resetPartition`, documents kept). */
   readonly partitionResets?: boolean;
+  /** A client's user lowered to read-only and back: its writes meanwhile are refused (compensating writes). */
+  readonly permissionChanges?: boolean;
 }
 
 /** One step of a schedule. `client` is an index into the run's clients. */
@@ -39,6 +41,8 @@ export type Step =
   | { readonly kind: 'stall'; readonly client: number }
   | { readonly kind: 'heal'; readonly client: number }
   | { readonly kind: 'flaky'; readonly refuseChance: number }
+  /** What the server's `permissions` answers for the client's user from now on. */
+  | { readonly kind: 'permission'; readonly client: number; readonly permission: 'read' | 'readWrite' }
   | { readonly kind: 'elapse'; readonly ms: number };
 
 /** Every kind of step. */
@@ -75,6 +79,7 @@ function weights(faults: Required<FaultOptions>): Array<[StepKind, number]> {
   if (faults.clientCrashes) w.push(['crashClient', 2]);
   if (faults.serverCrashes) w.push(['crashServer', 1]);
   if (faults.partitionResets) w.push(['resetPartition', 1]);
+  if (faults.permissionChanges) w.push(['permission', 2]);
   return w;
 }
 
@@ -119,6 +124,8 @@ function drawStep(random: SeededRandom, shape: RunShape, kind: StepKind): Step {
       return { kind, partition: random.int(0, shape.partitions - 1) };
     case 'flaky':
       return { kind, refuseChance: random.pick([0, 0, 0.3, 0.8]) };
+    case 'permission':
+      return { kind, client, permission: random.pick(['read', 'readWrite'] as const) };
     case 'elapse':
       // Now and then past an access token's lifetime (the simulated server's is 60 s): a refresh.
       return { kind, ms: random.chance(0.03) ? 61_000 : random.pick([1, 5, 20, 100, 500, 2_000, 10_000]) };

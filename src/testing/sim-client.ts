@@ -100,6 +100,19 @@ export class SimClient {
   readonly actionsRun: Array<string | undefined> = [];
   /** Ledger entries found in the backups error actions made: kept, but no longer synced. */
   readonly backedUp = new Set<string>();
+  /**
+   * Whether the server answers `read` for this client's user now (a `permission` step): its
+   * writes are refused with compensating writes, and reverted in its file.
+   */
+  readOnly = false;
+  /**
+   * Entries that may have reached the server while it was read-only (written then, or written
+   * before and not yet covered by a resolved upload wait): the ones a compensating write may
+   * take out of the file.
+   */
+  private readonly exposed = new Set<string>();
+  /** Entries a compensating write took out of the file: the server never stored them. */
+  readonly refused = new Set<string>();
   /** Session error codes reported to `onError`, in order. */
   readonly errors: string[] = [];
   private writes = 0;
@@ -157,6 +170,9 @@ export class SimClient {
       lingerMs: 1_000,
       refreshRetryDelayMs: 1_000,
     });
+    // The app's start ran the error actions recorded before the crash: a manual reset's move to
+    // its backup among them, whose writes the backup keeps (docs/SEMANTICS.md §5.6).
+    this.disk.unarmed(() => this.noteBackupsOnDisk(this.fileSystem!));
     this.user = undefined;
     this.realm = undefined;
   }
@@ -194,6 +210,8 @@ export class SimClient {
         },
         onError: (_session, error) => {
           this.errors.push(error.code);
+          // The file reverted the refused writes before this was called.
+          if (error.code === 'compensatingWrite') this.settleRefused(this.ledger());
           // As the README's example does: the action (a manual reset's backup) is run at once,
           // on the closed realm; the world reopens it after the step.
           if (error.actionToken !== undefined) {
@@ -212,6 +230,29 @@ export class SimClient {
     this.realm = undefined;
   }
 
+  /** The server's `permissions` answer for this user changes: to `read` (refused writes) or back. */
+  setReadOnly(readOnly: boolean): void {
+    this.readOnly = readOnly;
+    if (readOnly) for (const entry of this.written) if (!this.confirmed.has(entry)) this.exposed.add(entry);
+  }
+
+  /**
+   * Takes out of `written` the exposed entries a compensating write reverted: not in `present`
+   * (the file's ledger) and never stored by the server. Any other returned write missing from
+   * the file is still a lost write, reported where it is checked.
+   */
+  settleRefused(present: ReadonlySet<string>): void {
+    if (this.exposed.size === 0) return;
+    const stored = this.serverLedger();
+    for (const entry of [...this.exposed]) {
+      if (!this.written.has(entry) || present.has(entry) || stored.has(entry)) continue;
+      this.written.delete(entry);
+      this.confirmed.delete(entry);
+      this.exposed.delete(entry);
+      this.refused.add(entry);
+    }
+  }
+
   /** One transaction: a field of a shared document (or the model's own write) and a new ledger entry. */
   write(doc: number, field: number): void {
     const { model } = this;
@@ -224,6 +265,7 @@ export class SimClient {
       tx.put(LEDGER_TYPE, entry, { by: this.name });
     });
     this.written.add(entry);
+    if (this.readOnly) this.exposed.add(entry);
     this.noteVersion(entry, realm);
   }
 
@@ -237,6 +279,7 @@ export class SimClient {
       tx.put(LEDGER_TYPE, entry, { by: this.name });
     });
     this.written.add(entry);
+    if (this.readOnly) this.exposed.add(entry);
     this.noteVersion(entry, realm);
   }
 
@@ -278,7 +321,8 @@ export class SimClient {
       // checked at the end, where every wait must have settled.
       if (wait.abandoned) return;
       wait.outcome = outcome;
-      if (outcome === 'resolved' && direction === 'upload') for (const entry of wait.covers) this.confirmed.add(entry);
+      // A refused entry's upload was answered (emptied, acknowledged): it is not on the server.
+      if (outcome === 'resolved' && direction === 'upload') for (const entry of wait.covers) if (!this.refused.has(entry)) this.confirmed.add(entry);
       if (outcome === 'resolved' && direction === 'download' && this.realm !== undefined) {
         const have = this.ledger();
         const missing = serverHad.filter((entry) => !have.has(entry));
@@ -335,6 +379,9 @@ export class SimClient {
    */
   checkDurable(): void {
     const fileSystem = this.disk.mount();
+    // A manual reset's move to the backup is durable before the action returns: a crash after it
+    // and before the app heard where the file went leaves the writes in the backup.
+    this.noteBackupsOnDisk(fileSystem);
     const path = this.realmPathOnDisk(fileSystem);
     if (path === undefined) {
       const gone = [...this.written].filter((entry) => !this.backedUp.has(entry) && !this.resetPending.has(entry));
@@ -345,6 +392,8 @@ export class SimClient {
     const file = RealmFile.open({ path, fileSystem, now: () => this.clock.now(), random: this.random.fork().source });
     try {
       const present = new Set(file.objects(LEDGER_TYPE).map((d) => d.id));
+      // A compensating write whose record is on disk, its error never heard: a crash right after.
+      this.settleRefused(present);
       const lost = [...this.written].filter((entry) => !present.has(entry) && !this.resetPending.has(entry));
       if (lost.length > 0) this.report(`${this.name}: after a crash ${lost.length} returned writes are gone from its file: ${lost.slice(0, 5).join(', ')}`);
     } finally {
@@ -362,6 +411,28 @@ export class SimClient {
       for (const name of fileSystem.readdirSync(folder)) if (name.endsWith('.realm')) return `${folder}/${name}`;
     }
     return undefined;
+  }
+
+  /** Every backup an error action left under the storage dir: its ledger entries are kept there, no longer synced. */
+  private noteBackupsOnDisk(fileSystem: FileSystem): void {
+    const root = this.storageDir;
+    if (!fileSystem.existsSync(root)) return;
+    for (const dir of fileSystem.readdirSync(root)) {
+      const folder = `${root}/${dir}`;
+      if (!fileSystem.statSync(folder).isDirectory()) continue;
+      for (const name of fileSystem.readdirSync(folder)) {
+        if (!name.includes('.realm.backup-') || name.endsWith('.lock')) continue;
+        const file = RealmFile.open({ path: `${folder}/${name}`, fileSystem, now: () => this.clock.now(), random: this.random.fork().source });
+        try {
+          for (const d of file.objects(LEDGER_TYPE)) {
+            this.backedUp.add(d.id);
+            this.written.delete(d.id);
+          }
+        } finally {
+          file.close();
+        }
+      }
+    }
   }
 
   /** The replica's documents, as comparable text. */

@@ -29,6 +29,8 @@ export interface RunStats {
   readonly clientCrashes: number;
   readonly serverCrashes: number;
   readonly partitionResets: number;
+  /** Ledger entries compensating writes reverted (the server refused them: the user could only read). */
+  readonly refusedWrites: number;
   readonly sessionErrors: Readonly<Record<string, number>>;
   readonly timersFired: number;
   readonly framesToServer: number;
@@ -64,6 +66,8 @@ export class SimWorld {
   private clientCrashes = 0;
   private serverCrashes = 0;
   private resets = 0;
+  /** The users a `permission` step made read-only. */
+  private readonly readOnlyUsers = new Set<string>();
   private readonly started: number;
   private readonly auditRandom: SeededRandom;
   private readonly auditors: SimClient[] = [];
@@ -90,7 +94,8 @@ export class SimWorld {
     this.scheduler = new SimScheduler(this.clock, () => this.network.activities + disks() + this.clock.timersSet, () => this.network.busy, () => this.network.workDone());
     // One more user per partition: the auditor that downloads it afresh at the end.
     const users = Array.from({ length: shape.clients + shape.partitions }, (_, i) => ({ email: `c${i}@sim.example`, password: `pw-${i}` }));
-    this.server = new SimServer(this.clock, this.network, random.fork(), users);
+    // What a `permission` step set: the server asks at every BIND and UPLOAD.
+    this.server = new SimServer(this.clock, this.network, random.fork(), users, { permissions: (userId) => (this.readOnlyUsers.has(userId) ? 'read' : 'readWrite') });
     for (let i = 0; i < shape.clients; i++) {
       const skew = random.pick([0, 0, 5, -5, 40, -300]);
       const partition = `p${i % shape.partitions}`;
@@ -297,6 +302,13 @@ export class SimWorld {
       case 'flaky':
         this.network.refuseChance = step.refuseChance;
         return true;
+      case 'permission': {
+        if (client?.user === undefined || client.readOnly === (step.permission === 'read')) return false;
+        client.setReadOnly(step.permission === 'read');
+        if (step.permission === 'read') this.readOnlyUsers.add(client.user.id);
+        else this.readOnlyUsers.delete(client.user.id);
+        return true;
+      }
       case 'elapse':
         await this.scheduler.runFor(step.ms);
         return true;
@@ -390,6 +402,9 @@ export class SimWorld {
     }
     for (const client of this.clients) {
       const have = client.ledger();
+      const stored = this.server.stored.putIdsOf(client.partition, LEDGER_TYPE);
+      const back = [...client.refused].filter((entry) => have.has(entry) || stored.has(entry));
+      if (back.length > 0) this.violate(`${client.name}: ${back.length} writes a compensating write reverted are in its replica or on the server: ${back.slice(0, 5).join(', ')}`);
       const lost = [...client.confirmed].filter((entry) => !have.has(entry));
       if (lost.length > 0) this.violate(`${client.name}: ${lost.length} writes a resolved waitForUpload covered are missing at the end: ${lost.slice(0, 5).join(', ')}`);
       const unsent = [...client.written].filter((entry) => !have.has(entry) && !client.backedUp.has(entry));
@@ -506,6 +521,7 @@ export class SimWorld {
       clientCrashes: this.clientCrashes,
       serverCrashes: this.serverCrashes,
       partitionResets: this.resets,
+      refusedWrites: this.clients.reduce((n, c) => n + c.refused.size, 0),
       sessionErrors,
       timersFired: this.clock.fired,
       framesToServer: this.network.stats.framesToServer,

@@ -46,7 +46,7 @@ export interface SimulationResult {
   readonly trace?: readonly string[];
 }
 
-const DEFAULT_FAULTS: Required<FaultOptions> = { network: true, clientCrashes: true, serverCrashes: true, partitionResets: true };
+const DEFAULT_FAULTS: Required<FaultOptions> = { network: true, clientCrashes: true, serverCrashes: true, partitionResets: true, permissionChanges: true };
 
 function checkedInteger(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -64,7 +64,7 @@ export function planRun(options: SimulateOptions): { readonly shape: RunShape; r
   const clients = checkedInteger('clients', options.clients ?? 3, 1, 16);
   const partitions = checkedInteger('partitions', options.partitions ?? 1, 1, clients);
   if (options.faults !== undefined && (typeof options.faults !== 'object' || options.faults === null || Array.isArray(options.faults))) {
-    throw new TypeError('simulate: faults must be an object { network?, clientCrashes?, serverCrashes?, partitionResets? }');
+    throw new TypeError('simulate: faults must be an object { network?, clientCrashes?, serverCrashes?, partitionResets?, permissionChanges? }');
   }
   const faults = { ...DEFAULT_FAULTS, ...(options.faults ?? {}) };
   for (const [key, value] of Object.entries(faults)) {
@@ -119,6 +119,7 @@ function checkedSchedule(schedule: unknown, shape: RunShape): readonly Step[] {
     stall: ['client'],
     heal: ['client'],
     flaky: ['refuseChance'],
+    permission: ['client', 'permission'],
     elapse: ['ms'],
   };
   const checked: Step[] = [];
@@ -140,6 +141,7 @@ function checkedSchedule(schedule: unknown, shape: RunShape): readonly Step[] {
       oneOf(`${at}.direction`, s.direction, ['upload', 'download']);
       oneOf(`${at}.mode`, s.mode, ['reportIndefinitely', 'forCurrentlyOutstandingWork']);
     }
+    if (s.kind === 'permission') oneOf(`${at}.permission`, s.permission, ['read', 'readWrite']);
     if (s.kind === 'resetPartition') int(`${at}.partition`, s.partition, 0, shape.partitions - 1);
     if (s.kind === 'elapse') int(`${at}.ms`, s.ms, 0, MAX_ELAPSE_MS);
     if (s.kind === 'flaky' && (typeof s.refuseChance !== 'number' || !(s.refuseChance >= 0 && s.refuseChance <= 1))) {

@@ -72,6 +72,25 @@ describe('compensating writes', () => {
     console.log(`compensating write: ${error.compensatingWrites.length} writes refused and reverted (${error.message}); the session stayed ${reader.realm.syncSession!.state}`);
   });
 
+  it('a backlog refused over many uploads is handed back emptied in batches that end below the last refused one: no badCursor, the session stays active', { timeout: 60_000 }, async () => {
+    // Over 1 MiB of changesets goes out in several UPLOADs, each refused; the emptied versions
+    // then go from the last acknowledgement, ~10,000 to a batch: the first batch ends below the
+    // last refused upload's end, which the server's upload cursor must not have moved to.
+    h = await new Harness().start({ permissions: () => 'read' });
+    const { realm, errors } = await h.client('p', {}, h.app({ durability: 'batched' }));
+    const s = realm.syncSession!;
+    s.pause();
+    const pad = 'x'.repeat(900);
+    for (let i = 0; i < 13_000; i++) realm.write((tx) => tx.put('Task', `t${i}`, { pad }));
+    s.resume();
+    await s.waitForUpload(AbortSignal.timeout(50_000));
+    expect(errors.filter((e) => e.code !== 'compensatingWrite')).toEqual([]);
+    expect(errors.length).toBeGreaterThan(1);
+    expect(realm.objects('Task')).toEqual([]);
+    expect(s.state).toBe('active');
+    console.log(`compensating write backlog: 13,000 refused changesets answered by ${errors.length} compensatingWrite errors; the session stayed ${s.state}`);
+  });
+
   it('a refused write that an accepted one follows on the same document keeps the accepted one, also after a reopen', { timeout: 30_000 }, async () => {
     const readOnly = new Set<string>();
     h = await new Harness().start({ permissions: (userId) => (readOnly.has(userId) ? 'read' : 'readWrite') });

@@ -48,6 +48,13 @@ describe('a hostile compensating write', () => {
     proxy.inject((session) => compensation(session, {}));
     await eventually(() => a.errors.length === 4, 'every forged error is reported');
     expect(a.realm.objects('Task')).toEqual([{ id: 'kept', fields: { n: 1 } }]);
+    // The list rides only on a compensatingWrite: on another code it is no word of the server's.
+    expect(a.errors.map((e) => [e.code, e.compensatingWrites.length])).toEqual([
+      ['compensatingWrite', 1],
+      ['compensatingWrite', 0],
+      ['badChangeset', 0],
+      ['compensatingWrite', 0],
+    ]);
     expect(s.state).toBe('active');
     a.realm.write((tx) => tx.put('Task', 'after', { n: 2 }));
     await s.waitForUpload(AbortSignal.timeout(5_000));

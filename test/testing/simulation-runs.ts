@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import { describeFailure, shrink, simulate } from '../../src/testing/index.js';
 
 /** What a batch of schedules covered, summed over its runs. */
-const COUNTED = ['writes', 'waitsResolved', 'waitsRejected', 'clientCrashes', 'serverCrashes', 'partitionResets', 'progressReports', 'skippedSteps', 'timersFired', 'stateFrames'] as const;
+const COUNTED = ['writes', 'waitsResolved', 'waitsRejected', 'clientCrashes', 'serverCrashes', 'partitionResets', 'refusedWrites', 'progressReports', 'skippedSteps', 'timersFired', 'stateFrames'] as const;
 
 /**
  * Runs `runs` seeded schedules of `steps` steps from `firstSeed` and fails on the first broken
@@ -29,6 +29,8 @@ export async function runSchedules(label: string, firstSeed: number, runs: numbe
   expect(totals.writes).toBeGreaterThan(runs);
   // The simulated server folds small tails: some clients bootstrap from a folded state.
   if (runs >= 50) expect(totals.stateFrames).toBeGreaterThan(0);
+  // Users lowered to read-only write on: some writes are refused and reverted.
+  if (runs >= 50) expect(totals.refusedWrites).toBeGreaterThan(0);
 }
 
 /** The batch's size and first seed: `SIM_RUNS` schedules in all (`runs` by default, split between the batches), from `SIM_SEED` (random by default, printed). */
