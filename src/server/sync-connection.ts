@@ -351,6 +351,23 @@ export class SyncConnection {
   }
 
   /**
+   * Brings the session's handle up to storage before an upload is decided on it; false when the
+   * upload is not to go on: the refresh failed (answered `internalError`, or the node left a
+   * storage it lost) or the session or socket ended meanwhile.
+   */
+  private async refreshedForUpload(session: BoundSession): Promise<boolean> {
+    try {
+      await this.refreshHandle(session);
+    } catch (error) {
+      this.context.logger.warn('cannot refresh partition', { partition: session.partition, error: String(error) });
+      if (this.leaveIfStorageLost(error)) return false;
+      this.sendError('internalError', 'the server could not read this partition\'s history; send the upload again later', session.id);
+      return false;
+    }
+    return !session.ended && !this.closed;
+  }
+
+  /**
    * After storage refused an upload of `session`: refreshed, is the session of another epoch
    * now (reset) or its file another user's (`permissionDenied`)? True when it was ended so.
    */
@@ -649,15 +666,7 @@ export class SyncConnection {
     const fileIdent = session.fileIdent!;
     // As at IDENT: the handle may be behind another node (this file's earlier uploads went there).
     if (message.progress.serverVersion > handle.latest || (message.changesets[0]?.clientVersion ?? 0) > handle.origin(fileIdent).clientVersion + 1) {
-      try {
-        await this.refreshHandle(session);
-      } catch (error) {
-        this.context.logger.warn('cannot refresh partition', { partition: session.partition, error: String(error) });
-        if (this.leaveIfStorageLost(error)) return;
-        this.sendError('internalError', 'the server could not read this partition\'s history; send the upload again later', session.id);
-        return;
-      }
-      if (session.ended || this.closed) return;
+      if (!(await this.refreshedForUpload(session))) return;
     }
     if (message.progress.serverVersion > handle.latest) {
       this.failSession(session, 'badCursor', `upload cursor names server version ${message.progress.serverVersion} of ${handle.latest}`);
@@ -677,15 +686,7 @@ export class SyncConnection {
       // Refused against what this node last saw of the file: another node may have stored those
       // versions (their acknowledgement lost), and a client told to revert what storage holds
       // would never hear of it again. A refusal is rare; a refresh settles it.
-      try {
-        await this.refreshHandle(session);
-      } catch (error) {
-        this.context.logger.warn('cannot refresh partition', { partition: session.partition, error: String(error) });
-        if (this.leaveIfStorageLost(error)) return;
-        this.sendError('internalError', 'the server could not read this partition\'s history; send the upload again later', session.id);
-        return;
-      }
-      if (session.ended || this.closed || this.epochMoved(session)) return;
+      if (!(await this.refreshedForUpload(session)) || this.epochMoved(session)) return;
       compensation = planCompensation(message.changesets, handle.origin(fileIdent).clientVersion, reason);
     }
     const stored = handle.origin(fileIdent).clientVersion;

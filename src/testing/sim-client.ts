@@ -403,34 +403,34 @@ export class SimClient {
 
   /** The realm file under the storage dir, found on disk (the path encodes the user's id). */
   private realmPathOnDisk(fileSystem: FileSystem): string | undefined {
-    const root = this.storageDir;
-    if (!fileSystem.existsSync(root)) return undefined;
-    for (const dir of fileSystem.readdirSync(root)) {
-      const folder = `${root}/${dir}`;
-      if (!fileSystem.statSync(folder).isDirectory()) continue;
-      for (const name of fileSystem.readdirSync(folder)) if (name.endsWith('.realm')) return `${folder}/${name}`;
-    }
+    for (const path of this.userFilesOnDisk(fileSystem)) if (path.endsWith('.realm')) return path;
     return undefined;
   }
 
-  /** Every backup an error action left under the storage dir: its ledger entries are kept there, no longer synced. */
-  private noteBackupsOnDisk(fileSystem: FileSystem): void {
+  /** Every file in the user folders under the storage dir. */
+  private *userFilesOnDisk(fileSystem: FileSystem): Generator<string> {
     const root = this.storageDir;
     if (!fileSystem.existsSync(root)) return;
     for (const dir of fileSystem.readdirSync(root)) {
       const folder = `${root}/${dir}`;
       if (!fileSystem.statSync(folder).isDirectory()) continue;
-      for (const name of fileSystem.readdirSync(folder)) {
-        if (!name.includes('.realm.backup-') || name.endsWith('.lock')) continue;
-        const file = RealmFile.open({ path: `${folder}/${name}`, fileSystem, now: () => this.clock.now(), random: this.random.fork().source });
-        try {
-          for (const d of file.objects(LEDGER_TYPE)) {
-            this.backedUp.add(d.id);
-            this.written.delete(d.id);
-          }
-        } finally {
-          file.close();
+      for (const name of fileSystem.readdirSync(folder)) yield `${folder}/${name}`;
+    }
+  }
+
+  /** Every backup an error action left under the storage dir: its ledger entries are kept there, no longer synced. */
+  private noteBackupsOnDisk(fileSystem: FileSystem): void {
+    // A list first: opening a backup makes its lock file in the folder being read.
+    for (const path of [...this.userFilesOnDisk(fileSystem)]) {
+      if (!path.includes('.realm.backup-') || path.endsWith('.lock')) continue;
+      const file = RealmFile.open({ path, fileSystem, now: () => this.clock.now(), random: this.random.fork().source });
+      try {
+        for (const d of file.objects(LEDGER_TYPE)) {
+          this.backedUp.add(d.id);
+          this.written.delete(d.id);
         }
+      } finally {
+        file.close();
       }
     }
   }

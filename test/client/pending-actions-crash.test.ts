@@ -6,7 +6,6 @@
  * never half of one, and once a save returned, power loss does not undo it. An action that ran
  * (a deletion, a move to its backup) stays done across power loss.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +13,7 @@ import { PendingActions, runErrorAction } from '../../src/client/pending-actions
 import { makeDirectoryDurably } from '../../src/store/durable-fs.js';
 import { nodeFileSystem } from '../../src/store/file-system.js';
 import { SeededRandom, SimDisk } from '../../src/testing/index.js';
-import { useChildProcesses, useKillRuns } from '../support/kill-runs.js';
+import { runUntilKilled, useChildProcesses, useKillRuns } from '../support/kill-runs.js';
 import { actionsAfter } from './fixtures/pending-actions-script.js';
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,37 +21,15 @@ const runs = useKillRuns('pending-actions-crash');
 const children = useChildProcesses();
 
 /** Runs the loop on `storageDir` and SIGKILLs it once it reported `killAfter` saves (or after 10 s); resolves the last save it reported. */
-function runUntilKilled(storageDir: string, killAfter: number): Promise<{ saved: number; signal: NodeJS.Signals | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/client/fixtures/pending-actions-loop.ts', storageDir], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    let saved = 0;
-    let partial = '';
-    let stderr = '';
-    const kill = (): void => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    };
-    const deadline = setTimeout(kill, 10_000);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        const match = /^s (\d+)$/.exec(line);
-        if (match === null) stderr += `unexpected child output: ${line}\n`;
-        else saved = Number(match[1]);
-      }
-      if (saved >= killAfter) kill();
-    });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (_code, signal) => {
-      clearTimeout(deadline);
-      children.delete(child);
-      resolve({ saved, signal, stderr });
-    });
+async function runLoopUntilKilled(storageDir: string, killAfter: number): Promise<{ saved: number; signal: NodeJS.Signals | null; stderr: string }> {
+  let saved = 0;
+  const { signal, stderr } = await runUntilKilled(children, projectRoot, 'test/client/fixtures/pending-actions-loop.ts', [storageDir], {
+    line: /^s (\d+)$/,
+    onLine: (match) => (saved = Number(match[1])),
+    killNow: () => saved >= killAfter,
+    deadlineMs: 10_000,
   });
+  return { saved, signal, stderr };
 }
 
 describe('pending-error-actions.json under crashes', () => {
@@ -61,7 +38,7 @@ describe('pending-error-actions.json under crashes', () => {
     for (let round = 0; round < 4; round++) {
       const storageDir = join(runs.root, `kill-${round}`);
       const killAfter = 5 + Math.floor(runs.uniform() * 300);
-      const run = await runUntilKilled(storageDir, killAfter);
+      const run = await runLoopUntilKilled(storageDir, killAfter);
       expect(run.stderr).toBe('');
       expect(run.signal).toBe('SIGKILL');
       const found = new PendingActions(storageDir, nodeFileSystem).list();

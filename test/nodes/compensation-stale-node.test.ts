@@ -22,7 +22,7 @@ pgAvailable.describe('compensating writes on several nodes', () => {
     for (const socket of sockets.splice(0)) socket.close();
   });
 
-  pgAvailable.it('a node that had not seen versions another node stored acknowledges them instead of refusing them', { timeout: 60_000 }, async () => {
+  pgAvailable.it('a node that had not seen versions another node stored acknowledges them instead of refusing them', async () => {
     const { nodes } = await suite.fresh('stale');
     const granted = new Map<string, Permission>();
     const permissions = (userId: string): Permission => granted.get(userId) ?? 'readWrite';
@@ -64,5 +64,5 @@ pgAvailable.describe('compensating writes on several nodes', () => {
     const reader = await logIn(one.url);
     const { first } = await bindSession(one.url, reader.accessToken, 'reader', sockets, 'p');
     expect(first.type === 'download' ? first.changesets.map((c) => `${c.origin}#${c.clientVersion}:${c.ops.length}`) : []).toEqual(['f#1:1', 'f#2:1', 'f#3:1']);
-  });
+  }, 60_000);
 });

@@ -6,12 +6,11 @@
  * applied (a document reverted while its changeset kept its operations, or the reverse), and
  * never without one it reported done.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RealmFile } from '../../src/store/realm-file.js';
-import { useChildProcesses, useKillRuns } from '../support/kill-runs.js';
+import { runUntilKilled, useChildProcesses, useKillRuns } from '../support/kill-runs.js';
 import { runOperation, scriptOptions } from './fixtures/compensation-script.js';
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -27,39 +26,19 @@ interface Run {
 }
 
 /** Runs the loop on `dir` and SIGKILLs it once it reported `killAfter` operations (or after 10 s). */
-function runUntilKilled(dir: string, durability: 'full' | 'batched', killAfter: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/store/fixtures/compensation-loop.ts', dir, durability], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    let operations = 0;
-    let compensations = 0;
-    let partial = '';
-    let stderr = '';
-    const kill = (): void => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    };
-    const deadline = setTimeout(kill, KILL_AFTER_MS);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        const match = /^([ok]) (\d+)$/.exec(line);
-        if (match === null) stderr += `unexpected child output: ${line}\n`;
-        else if (match[1] === 'o') operations = Number(match[2]);
-        else compensations++;
-      }
-      if (operations >= killAfter) kill();
-    });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (_code, signal) => {
-      clearTimeout(deadline);
-      children.delete(child);
-      resolve({ operations, compensations, signal, stderr });
-    });
+async function runLoopUntilKilled(dir: string, durability: 'full' | 'batched', killAfter: number): Promise<Run> {
+  let operations = 0;
+  let compensations = 0;
+  const { signal, stderr } = await runUntilKilled(children, projectRoot, 'test/store/fixtures/compensation-loop.ts', [dir, durability], {
+    line: /^([ok]) (\d+)$/,
+    onLine: (match) => {
+      if (match[1] === 'o') operations = Number(match[2]);
+      else compensations++;
+    },
+    killNow: () => operations >= killAfter,
+    deadlineMs: KILL_AFTER_MS,
   });
+  return { operations, compensations, signal, stderr };
 }
 
 /** Everything a reopen must agree on. */
@@ -77,7 +56,7 @@ describe.each(['full', 'batched'] as const)('compensating writes survive SIGKILL
     for (let round = 0; round < 3; round++) {
       const dir = join(runs.root, `${durability}-${round}`);
       const killAfter = 40 + Math.floor(runs.uniform() * 700);
-      const run = await runUntilKilled(dir, durability, killAfter);
+      const run = await runLoopUntilKilled(dir, durability, killAfter);
       expect(run.stderr, 'the child wrote to stderr').toBe('');
       expect(run.signal).toBe('SIGKILL');
       expect(run.compensations).toBeGreaterThan(0);
