@@ -36,7 +36,7 @@ export { Realm, type RealmConfiguration, type RealmOpenOptions, type ProgressRea
 export { FileLockedError } from './store/store-errors.js';
 export { Stream, type Observer, type Subscription } from './client/stream.js';
 export type { ClientResetConfig, DocumentsSnapshot, SyncConfiguration } from './client/sync-config.js';
-export { SyncManager } from './client/sync-manager.js';
+export { MAX_HEADER_SETS_PER_USER, SyncManager } from './client/sync-manager.js';
 export { SyncSession, type ConnectionStateChange, type ProgressNotificationToken } from './client/sync-session.js';
 export type { OpenRealmBehaviorConfiguration } from './client/open-behavior.js';
 export { TimeoutError, type ConnectionNotificationCallback, type ProgressNotificationCallback } from './client/realm-js-names.js';

@@ -40,16 +40,20 @@ export class SyncError extends Error {
     super(info.message);
     this.compensatingWrites = Object.freeze((info.compensatingWrites ?? []).map((w) => Object.freeze({ type: w.type, id: w.id, reason: w.reason })));
     this.code = knownCode(info.code);
+    this.givenCode = info.code;
     this.category = info.category;
     this.isFatal = info.isFatal;
     this.actionToken = actionToken;
     this.backupPath = actionToken?.backupPath;
   }
 
-  /** The plain data the charts use. */
+  /** The code this error was made with, also when it is in neither table (`code` is then `unknown`). */
+  private readonly givenCode: string;
+
+  /** The plain data the charts use: the code it was made with. */
   toInfo(): SyncErrorInfo {
     return {
-      code: this.code,
+      code: this.givenCode,
       category: this.category,
       isFatal: this.isFatal,
       message: this.message,

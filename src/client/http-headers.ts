@@ -84,15 +84,16 @@ export const customHttpHeadersSchema: OptionSchema = {
 
 /**
  * A copy of `value` taken once, each key read once, for {@link customHttpHeadersSchema} to check:
- * what is checked is what is sent. Anything but a plain object is returned as it is, to be
- * refused; one that cannot be read (a getter or a proxy that throws) is a `TypeError` at `path`.
+ * what is checked is what is sent. `undefined` for anything but a plain object of at most
+ * {@link MAX_CUSTOM_HTTP_HEADERS} keys, which is refused without being read again; one that
+ * cannot be read (a getter or a proxy that throws) is a `TypeError` at `path`.
  */
-function copyHttpHeaders(owner: string, path: string, value: unknown): unknown {
+function copyHttpHeaders(owner: string, path: string, value: unknown): Record<string, unknown> | undefined {
   try {
-    if (!isPlainObject(value)) return value;
+    if (!isPlainObject(value)) return undefined;
     // Bounded before any value is read: a million keys are refused by their count.
     const names = Object.keys(value);
-    if (names.length > MAX_CUSTOM_HTTP_HEADERS) return value;
+    if (names.length > MAX_CUSTOM_HTTP_HEADERS) return undefined;
     const copy: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (const name of names) copy[name] = value[name];
     return copy;
@@ -117,6 +118,21 @@ export function canonicalHttpHeaders(headers: Readonly<Record<string, string>> |
  */
 export function checkedHttpHeaders(owner: string, path: string, value: unknown): HttpHeaders {
   const copy = copyHttpHeaders(owner, path, value);
+  if (copy === undefined) {
+    // Refused. The schema words why; a proxy that reads otherwise the second time is refused all the same.
+    try {
+      customHttpHeadersSchema.check(owner, path, value);
+    } catch (error) {
+      if (error instanceof TypeError) throw error;
+    }
+    let described = 'a value that cannot be read';
+    try {
+      described = describeValue(value);
+    } catch {
+      // A proxy whose every trap throws: named as such.
+    }
+    throw new TypeError(`${owner}: ${path} must be ${customHttpHeadersSchema.expected}, got ${described}`);
+  }
   customHttpHeadersSchema.check(owner, path, copy);
   return canonicalHttpHeaders(copy as Readonly<Record<string, string>>);
 }
@@ -128,9 +144,10 @@ export function httpHeadersKey(headers: HttpHeaders): string {
 
 /** `App({ userAgent })`: visible ASCII and spaces, at most {@link MAX_USER_AGENT_LENGTH} characters. */
 export const userAgentSchema: OptionSchema = {
-  expected: `a string of 1 to ${MAX_USER_AGENT_LENGTH} visible ASCII characters or spaces (no CR, LF or other control)`,
+  expected: `a string of 1 to ${MAX_USER_AGENT_LENGTH} visible ASCII characters or spaces (no CR, LF or other control; no space at either end)`,
   check: (owner, path, value) => {
-    if (typeof value !== 'string' || value.length > MAX_USER_AGENT_LENGTH || !VISIBLE.test(value)) {
+    // Spaces at either end are what a parser trims: the server would read another string.
+    if (typeof value !== 'string' || value.length > MAX_USER_AGENT_LENGTH || !VISIBLE.test(value) || value.trim() !== value) {
       throw new TypeError(`${owner}: ${path} must be ${userAgentSchema.expected}, got ${describeValue(value)}`);
     }
   },

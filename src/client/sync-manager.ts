@@ -15,6 +15,9 @@ import { SyncSession } from './sync-session.js';
 import { User } from './user.js';
 import { canonicalHttpHeaders, httpHeadersKey, type HttpHeaders } from './http-headers.js';
 
+/** The most distinct `sync.customHttpHeaders` sets (so sockets) one user may have in one app. */
+export const MAX_HEADER_SETS_PER_USER = 8;
+
 /** A store file and how many `Realm` handles hold it. */
 interface OpenStore {
   readonly file: RealmFile;
@@ -73,16 +76,21 @@ export class SyncManager {
   openHandle(path: string, sync: SyncConfiguration | undefined): { file: RealmFile; session: SyncSession | undefined } {
     if (this.closed) throw new Error('Realm.open: the app is closed');
     const existing = this.sessions.get(path);
+    let replaced = false;
     if (existing !== undefined && sync !== undefined) {
       const config = existing.configuration();
       if (config !== undefined && (config.user !== sync.user || config.partition !== sync.partition)) {
         throw new TypeError(`Realm.open: ${path} is already synced for user ${config.user.id}, partition ${config.partition}`);
       }
-      // The session keeps the socket it joined: other headers would need another one.
-      if (config !== undefined && httpHeadersKey(canonicalHttpHeaders(config.customHttpHeaders)) !== httpHeadersKey(canonicalHttpHeaders(sync.customHttpHeaders))) {
+      // The session keeps the socket it joined: other headers would need another one. Once it
+      // ended (inactive), a new session of the path takes the new headers.
+      const otherHeaders = config !== undefined && httpHeadersKey(canonicalHttpHeaders(config.customHttpHeaders)) !== httpHeadersKey(canonicalHttpHeaders(sync.customHttpHeaders));
+      if (otherHeaders && existing.state !== 'inactive') {
         throw new TypeError(`Realm.open: ${path} is already synced with other sync.customHttpHeaders; close it and let its session end first`);
       }
+      replaced = otherHeaders;
     }
+    if (sync !== undefined) this.checkHeaderSets(sync);
     let store = this.stores.get(path);
     if (store === undefined) {
       store = { file: RealmFile.open(this.fileOptions(path)), handles: 0 };
@@ -91,7 +99,7 @@ export class SyncManager {
     store.handles++;
     if (sync === undefined) return { file: store.file, session: undefined };
     let session = existing;
-    if (session === undefined || session.configuration() === undefined) {
+    if (session === undefined || session.configuration() === undefined || replaced) {
       session?.dispose();
       session = new SyncSession(path, sync, store.file, {
         connectionFor: (user, headers) => this.connectionFor(user, headers),
@@ -221,6 +229,22 @@ export class SyncManager {
   private fileOptions(path: string): RealmFileOptions {
     const { clock } = this.config;
     return { path, logger: this.config.logger, durability: this.config.durability, createLazily: true, now: () => clock.now(), random: this.config.random, fileSystem: this.config.fileSystem };
+  }
+
+  /**
+   * Refuses a set of headers that would give its user more than {@link MAX_HEADER_SETS_PER_USER}
+   * sockets in this app: each set is a socket of its own, and the server counts a user's sockets
+   * (`maxSocketsPerUser`), so unbounded sets would spend the user's budget on every device.
+   */
+  private checkHeaderSets(sync: SyncConfiguration): void {
+    const key = JSON.stringify([sync.user.id, httpHeadersKey(canonicalHttpHeaders(sync.customHttpHeaders))]);
+    if (this.connections.has(key)) return;
+    const prefix = `${JSON.stringify([sync.user.id]).slice(0, -1)},`;
+    let sets = 0;
+    for (const k of this.connections.keys()) if (k.startsWith(prefix)) sets++;
+    if (sets >= MAX_HEADER_SETS_PER_USER) {
+      throw new TypeError(`Realm.open: user ${sync.user.id} already has ${sets} sets of sync.customHttpHeaders in this app, the most there may be (each is a socket of its own)`);
+    }
   }
 
   /**

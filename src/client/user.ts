@@ -57,7 +57,9 @@ export class User {
 
   /**
    * Gets a new access token. A refusal by the server (401/403) logs the user out and rejects
-   * with `{ refused: true }`; a network failure at every node rejects with `{ refused: false }`
+   * with `{ refused: true }`, unless the request carried custom headers: then it rejects so for
+   * the sessions that asked, and the user stays logged in (a gateway refusing one realm's
+   * headers is that realm's configuration, not the end of the user's other sessions); a network failure at every node rejects with `{ refused: false }`
    * (one node down is no failure: the next one is asked). The request carries `headers` (the
    * asking session's `customHttpHeaders`, canonical): concurrent calls with equal headers share
    * one request, and calls with other headers send their own, so that each request carries
@@ -77,9 +79,10 @@ export class User {
       .catch((error: unknown) => {
         if (error instanceof AuthRefusedError) {
           // The session that asked hears the refusal (and reports it) before the logout
-          // reaches every session of the user.
-          setImmediate(() => this.logOut());
-          throw { refused: true, message: error.message };
+          // reaches every session of the user. With custom headers the refusal may be a
+          // gateway's answer to those headers: only the sessions that sent them stop.
+          if (Object.keys(headers).length === 0) setImmediate(() => this.logOut());
+          throw { refused: true, message: Object.keys(headers).length === 0 ? error.message : `${error.message} (the refresh carried sync.customHttpHeaders: the user stays logged in; sessions without them refresh on their own)` };
         }
         throw { refused: false, message: error instanceof Error ? error.message : String(error) };
       })

@@ -210,8 +210,12 @@ export class SimClient {
         },
         onError: (_session, error) => {
           this.errors.push(error.code);
-          // The file reverted the refused writes before this was called.
-          if (error.code === 'compensatingWrite') this.settleRefused(this.ledger());
+          // The file reverted the refused writes before this was called. A closed realm's
+          // session syncs on (its stop policy): then the error's list names them.
+          if (error.code === 'compensatingWrite') {
+            if (this.realm !== undefined) this.settleRefused(this.ledger());
+            else this.settleRefused(new Set(this.written), new Set(error.compensatingWrites.filter((w) => w.type === LEDGER_TYPE).map((w) => w.id)));
+          }
           // As the README's example does: the action (a manual reset's backup) is run at once,
           // on the closed realm; the world reopens it after the step.
           if (error.actionToken !== undefined) {
@@ -238,14 +242,15 @@ export class SimClient {
 
   /**
    * Takes out of `written` the exposed entries a compensating write reverted: not in `present`
-   * (the file's ledger) and never stored by the server. Any other returned write missing from
+   * (the file's ledger), or named by the error (`named`, when no realm is open to read), and
+   * never stored by the server. Any other returned write missing from
    * the file is still a lost write, reported where it is checked.
    */
-  settleRefused(present: ReadonlySet<string>): void {
+  settleRefused(present: ReadonlySet<string>, named?: ReadonlySet<string>): void {
     if (this.exposed.size === 0) return;
     const stored = this.serverLedger();
     for (const entry of [...this.exposed]) {
-      if (!this.written.has(entry) || present.has(entry) || stored.has(entry)) continue;
+      if (!this.written.has(entry) || stored.has(entry) || (named === undefined ? present.has(entry) : !named.has(entry))) continue;
       this.written.delete(entry);
       this.confirmed.delete(entry);
       this.exposed.delete(entry);

@@ -402,6 +402,8 @@ export class SimWorld {
     }
     for (const client of this.clients) {
       const have = client.ledger();
+      // A refusal heard while its realm was closed, of a write the error's list left out.
+      client.settleRefused(have);
       const stored = this.server.stored.putIdsOf(client.partition, LEDGER_TYPE);
       const back = [...client.refused].filter((entry) => have.has(entry) || stored.has(entry));
       if (back.length > 0) this.violate(`${client.name}: ${back.length} writes a compensating write reverted are in its replica or on the server: ${back.slice(0, 5).join(', ')}`);

@@ -48,7 +48,7 @@ const shape: OptionShape = {
     durability: fc.constantFrom('full', 'batched'),
     baseUrl: fc.constantFrom<unknown>('http://127.0.0.1:9', 'https://127.0.0.1/', 'http://localhost:1/path', ['http://127.0.0.1:9'], ['http://127.0.0.1:9', 'https://127.0.0.1:10/x']),
     clock: fc.constant(() => 0),
-    userAgent: fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 256 }),
+    userAgent: fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 256 }).filter((v) => v.trim() === v),
   },
 };
 
@@ -74,7 +74,7 @@ describe('new App refuses bad configuration by name', () => {
     expect(library).toMatch(/^sync-session\/\d+\.\d+\.\d+\S* \(Node \d+\.\d+\.\d+\)$/);
     expect(resolveAppConfig({ ...base(), userAgent: 'notes/1.0 (x)' }).userAgent).toBe(`${library} notes/1.0 (x)`);
     expect(resolveAppConfig({ ...base(), userAgent: 'a'.repeat(256) }).userAgent).toBe(`${library} ${'a'.repeat(256)}`);
-    for (const bad of ['', 'a\r\nX-Injected: 1', 'tab\there', 'nul\u0000', 'del\u007f', 'café', 'a'.repeat(257), 5, null, ['x'], { toString: () => 'x' }]) {
+    for (const bad of ['', ' ', ' lead', 'trail ', 'a\r\nX-Injected: 1', 'tab\there', 'nul\u0000', 'del\u007f', 'café', 'a'.repeat(257), 5, null, ['x'], { toString: () => 'x' }]) {
       expect(() => new App({ ...base(), userAgent: bad as never })).toThrow(/^App: userAgent must be a string of 1 to 256 visible ASCII characters or spaces/);
     }
     expect(() => new App({ ...base(), userAgnet: 'x' } as never)).toThrow(/unknown option userAgnet; did you mean userAgent\?/);

@@ -63,6 +63,28 @@ describe('what the client sends, as the server reads it', () => {
     realm.close();
   });
 
+  it('a gateway refusing one realm\'s headers on a refresh stops that realm\'s session only: the user stays logged in, its other sessions sync', async () => {
+    let serverOffset = -2 * 3_600_000;
+    h = await new Harness().start({ now: () => Date.now() + serverOffset });
+    recorder = await startHeaderRecorder(h.server.url, { refuse: (r) => (r.path === '/auth/refresh' && r.headers['x-tenant'] === 'typo' ? 403 : undefined) });
+    const app = h.app({ baseUrl: recorder.url });
+    // Its token has expired by the client's clock: both opens refresh first.
+    const user = await app.logIn(Credentials.anonymous());
+    serverOffset = 0;
+    const errors: string[] = [];
+    const wrong = await Realm.open({ sync: { user, partition: 'a', customHttpHeaders: { 'x-tenant': 'typo' }, onError: (_s, e) => void errors.push(`${e.code} ${e.category}`) } });
+    const right = await Realm.open({ sync: { user, partition: 'b', customHttpHeaders: { 'x-tenant': 'acme' } } });
+    await eventually(() => wrong.syncSession!.state === 'inactive', 'the refused session stopped');
+    expect(errors).toEqual(['refreshRefused auth']);
+    await eventually(() => right.syncSession!.connectionState === 'connected', 'the other session connected');
+    right.write((tx) => tx.put('Task', 't', { n: 1 }));
+    await right.syncSession!.waitForUpload(AbortSignal.timeout(5_000));
+    expect(user.isLoggedIn).toBe(true);
+    expect(right.syncSession!.state).toBe('active');
+    wrong.close();
+    right.close();
+  });
+
   it('refreshes asked for at once with equal headers share one request; with other headers each goes with its own', async () => {
     h = await new Harness().start();
     recorder = await startHeaderRecorder(h.server.url);
@@ -108,5 +130,29 @@ describe('what the client sends, as the server reads it', () => {
       /already synced with other sync\.customHttpHeaders/,
     );
     for (const realm of all) realm.close();
+  });
+
+  it('at most 8 sets of headers per user in an app, the 9th refused by name; a path whose session ended takes new headers', async () => {
+    h = await new Harness().start();
+    const app = h.app();
+    const user = await app.logIn(Credentials.anonymous());
+    const opened: Realm[] = [];
+    for (let i = 0; i < 8; i++) opened.push(await Realm.open({ sync: { user, partition: `p${i}`, stopPolicy: 'immediately', customHttpHeaders: { 'x-tenant': `t${i}` } } }));
+    await expect(Realm.open({ sync: { user, partition: 'p8', customHttpHeaders: { 'x-tenant': 't8' } } })).rejects.toThrow(
+      new TypeError(`Realm.open: user ${user.id} already has 8 sets of sync.customHttpHeaders in this app, the most there may be (each is a socket of its own)`),
+    );
+    // A set already in use is no new socket: accepted.
+    opened.push(await Realm.open({ sync: { user, partition: 'p9', customHttpHeaders: { 'x-tenant': 't3' } } }));
+    // Closed with stopPolicy immediately, p0's session ends; reopened with another known set, it takes it.
+    const path = opened[0]!.path;
+    const ended = opened[0]!.syncSession!;
+    opened[0]!.close();
+    await eventually(() => ended.state === 'inactive', 'the closed session ended');
+    const reopened = await Realm.open({ path, sync: { user, partition: 'p0', customHttpHeaders: { 'x-tenant': 't1' } } });
+    expect(reopened.syncSession).not.toBe(ended);
+    expect(reopened.syncSession!.configuration()!.customHttpHeaders).toEqual({ 'x-tenant': 't1' });
+    await eventually(() => reopened.syncSession!.connectionState === 'connected', 'connected with the new headers');
+    reopened.close();
+    for (const realm of opened.slice(1)) realm.close();
   });
 });

@@ -23,14 +23,23 @@ export interface HeaderRecorder {
  * Starts a recorder in front of `target` (`http://host:port`): plain requests are forwarded with
  * their headers and the answer piped back; an upgrade is replayed byte for byte (request line,
  * raw headers, what followed them) to the target and the two sockets piped together. Nothing is
- * answered by the recorder itself, so what a test reads here is what the server read.
+ * answered by the recorder itself, so what a test reads here is what the server read, unless
+ * `refuse` names a status for a plain request: then it answers that, as a gateway would.
  */
-export async function startHeaderRecorder(target: string): Promise<HeaderRecorder> {
+export async function startHeaderRecorder(target: string, options: { readonly refuse?: (request: RecordedRequest) => number | undefined } = {}): Promise<HeaderRecorder> {
   const { hostname, port } = new URL(target);
   const requests: RecordedRequest[] = [];
   const tunnels = new Set<Duplex>();
   const server = createServer((req, res) => {
-    requests.push({ kind: 'http', path: req.url ?? '', headers: req.headers });
+    const recorded: RecordedRequest = { kind: 'http', path: req.url ?? '', headers: req.headers };
+    requests.push(recorded);
+    // A gateway's own answer (a wrong tenant or key): the server never sees the request.
+    const refusal = options.refuse?.(recorded);
+    if (refusal !== undefined) {
+      res.writeHead(refusal, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'refused by the gateway' }));
+      req.resume();
+      return;
+    }
     const upstream = httpRequest({ host: hostname, port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
