@@ -427,16 +427,20 @@ export class SimClient {
   private noteBackupsOnDisk(fileSystem: FileSystem): void {
     // A list first: opening a backup makes its lock file in the folder being read.
     for (const path of [...this.userFilesOnDisk(fileSystem)]) {
-      if (!path.includes('.realm.backup-') || path.endsWith('.lock')) continue;
-      const file = RealmFile.open({ path, fileSystem, now: () => this.clock.now(), random: this.random.fork().source });
-      try {
-        for (const d of file.objects(LEDGER_TYPE)) {
-          this.backedUp.add(d.id);
-          this.written.delete(d.id);
-        }
-      } finally {
-        file.close();
+      if (path.includes('.realm.backup-') && !path.endsWith('.lock')) this.noteBackup(path, fileSystem);
+    }
+  }
+
+  /** What the backup at `path` holds is no longer the app's to sync: the next file starts from the server. */
+  private noteBackup(path: string, fileSystem: FileSystem): void {
+    const file = RealmFile.open({ path, fileSystem, now: () => this.clock.now(), random: this.random.fork().source });
+    try {
+      for (const d of file.objects(LEDGER_TYPE)) {
+        this.backedUp.add(d.id);
+        this.written.delete(d.id);
       }
+    } finally {
+      file.close();
     }
   }
 
@@ -465,18 +469,7 @@ export class SimClient {
     const fileSystem = this.fileSystem;
     if (backup !== undefined) {
       // Read by the harness, not the app: no armed power loss strikes inside it.
-      this.disk.unarmed(() => {
-        const file = RealmFile.open({ path: backup, fileSystem, now: () => this.clock.now(), random: this.random.fork().source });
-        try {
-          // What the backup holds is no longer the app's to sync: the next file starts from the server.
-          for (const d of file.objects(LEDGER_TYPE)) {
-            this.backedUp.add(d.id);
-            this.written.delete(d.id);
-          }
-        } finally {
-          file.close();
-        }
-      });
+      this.disk.unarmed(() => this.noteBackup(backup, fileSystem));
     }
     return backup;
   }

@@ -41,21 +41,13 @@ pgAvailable.describe('compensating writes on several nodes', () => {
     await watcher.next((m) => m.type === 'download' && m.uploadAck === 1);
     const cursors = { epoch, upload: { clientVersion: 1, serverVersion: 1 }, download: { serverVersion: 1, clientVersion: 1 } };
     // Versions 2 and 3 stored through node one; the client never hears the acknowledgement.
-    const onOne = await WireClient.connect(one.url);
-    sockets.push(onOne);
-    onOne.send({ type: 'bind', session: 1, partition: 'p', token: writer.accessToken });
-    onOne.send({ type: 'ident', session: 1, fileIdent: 'f', cursors });
-    await onOne.next(is('ident', 1));
+    const onOne = await identified(one.url, writer.accessToken, cursors);
     onOne.send({ type: 'upload', session: 1, changesets: [putTask('f', 2, 't2'), putTask('f', 3, 't3')], progress: { clientVersion: 3, serverVersion: 1 } });
     await onOne.next((m) => m.type === 'download' && m.uploadAck === 3);
     onOne.close();
     // Now the user may only read, and the client sends 2 and 3 again, to node two.
     granted.set(writer.userId, 'read');
-    const mover = await WireClient.connect(two.url);
-    sockets.push(mover);
-    mover.send({ type: 'bind', session: 1, partition: 'p', token: writer.accessToken });
-    mover.send({ type: 'ident', session: 1, fileIdent: 'f', cursors });
-    await mover.next(is('ident', 1));
+    const mover = await identified(two.url, writer.accessToken, cursors);
     mover.send({ type: 'upload', session: 1, changesets: [putTask('f', 2, 't2'), putTask('f', 3, 't3')], progress: { clientVersion: 3, serverVersion: 1 } });
     const answer = await mover.next((m) => (m.type === 'error' && m.session === 1) || (m.type === 'download' && m.uploadAck === 3), 20_000);
     console.log(`compensation on a stale node: the re-sent stored versions were answered with ${answer.type === 'error' ? `${answer.code} (wrong)` : `a download acknowledging ${answer.type === 'download' ? answer.uploadAck : '?'}`}`);
@@ -66,3 +58,13 @@ pgAvailable.describe('compensating writes on several nodes', () => {
     expect(first.type === 'download' ? first.changesets.map((c) => `${c.origin}#${c.clientVersion}:${c.ops.length}`) : []).toEqual(['f#1:1', 'f#2:1', 'f#3:1']);
   }, 60_000);
 });
+
+/** File f of the token's user bound to `p` on `url` with `cursors`, up to the server's IDENT. */
+async function identified(url: string, token: string, cursors: { epoch: string; upload: { clientVersion: number; serverVersion: number }; download: { serverVersion: number; clientVersion: number } }): Promise<WireClient> {
+  const client = await WireClient.connect(url);
+  sockets.push(client);
+  client.send({ type: 'bind', session: 1, partition: 'p', token });
+  client.send({ type: 'ident', session: 1, fileIdent: 'f', cursors });
+  await client.next(is('ident', 1));
+  return client;
+}

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RealmFile } from '../../src/store/realm-file.js';
 import type { Durability } from '../../src/store/record-log.js';
-import { useChildProcesses } from '../support/kill-runs.js';
+import { runUntilKilled, useChildProcesses } from '../support/kill-runs.js';
 import { RecordingLogger, useTempDir } from './temp-dir.js';
 
 const tempDir = useTempDir('crash');
@@ -23,34 +22,16 @@ interface Run {
 }
 
 /** Runs the write loop and SIGKILLs it once it printed `killAfter` counters, or after 5 s regardless. */
-function runUntilKilled(dir: string, durability: Durability, killAfter: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/store/fixtures/write-loop.ts', dir, durability], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    const printed: number[] = [];
-    let partial = '';
-    let stderr = '';
-    const kill = (): void => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    };
-    const deadline = setTimeout(kill, KILL_AFTER_MS);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? ''; // an unterminated line was not fully printed: it does not count
-      for (const line of lines) printed.push(Number(line));
-      if (printed.length >= killAfter) kill();
-    });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (_code, signal) => {
-      clearTimeout(deadline);
-      children.delete(child);
-      resolve({ printed, signal, stderr, ms: Date.now() - started });
-    });
+async function runLoopUntilKilled(dir: string, durability: Durability, killAfter: number): Promise<Run> {
+  const started = Date.now();
+  const printed: number[] = [];
+  const { signal, stderr } = await runUntilKilled(children, projectRoot, 'test/store/fixtures/write-loop.ts', [dir, durability], {
+    line: /^(\d+)$/,
+    onLine: (match) => void printed.push(Number(match[1])),
+    killNow: () => printed.length >= killAfter,
+    deadlineMs: KILL_AFTER_MS,
   });
+  return { printed, signal, stderr, ms: Date.now() - started };
 }
 
 /**
@@ -70,7 +51,7 @@ describe.each(modes)('crash safety, %s durability (a real process killed with SI
     const report: string[] = [];
     for (let round = 0; round < rounds; round++) {
       const killAfter = 50 + Math.floor(Math.random() * 250);
-      const run = await runUntilKilled(dir, durability, killAfter);
+      const run = await runLoopUntilKilled(dir, durability, killAfter);
       expect(run.stderr, 'the child wrote to stderr').toBe('');
       expect(run.signal).toBe('SIGKILL');
       expect(run.printed.length).toBeGreaterThanOrEqual(1);

@@ -13,7 +13,6 @@
  * them whole (`stagedDocument`, every document at its value), nothing of frame max+1 — and
  * compaction keeps both parts, the staged one as staged.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -21,7 +20,7 @@ import { RealmFile } from '../../src/store/realm-file.js';
 import type { Durability } from '../../src/store/record-log.js';
 import type { DocumentState } from '../../src/store/document-state.js';
 import { DOCUMENTS_PER_FRAME, FRAMES_PER_DOWNLOAD, PAD, frameBytes, frameDocumentId, frameDownloadable, goneId } from './fixtures/state-frames.js';
-import { useChildProcesses } from '../support/kill-runs.js';
+import { runUntilKilled, useChildProcesses } from '../support/kill-runs.js';
 import { RecordingLogger, useTempDir } from './temp-dir.js';
 
 const tempDir = useTempDir('state-crash');
@@ -41,38 +40,16 @@ interface Run {
 }
 
 /** Runs the state loop and SIGKILLs it once it printed `killAfter` staged frames, or after 5 s regardless. */
-function runUntilKilled(dir: string, durability: Durability, killAfter: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/store/fixtures/state-loop.ts', dir, durability], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    const staged: number[] = [];
-    const confirmed: number[] = [];
-    let partial = '';
-    let stderr = '';
-    const kill = (): void => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    };
-    const deadline = setTimeout(kill, KILL_AFTER_MS);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? ''; // an unterminated line was not fully printed: it does not count
-      for (const line of lines) {
-        const match = /^([sc]) (\d+)$/.exec(line);
-        if (match === null) stderr += `unexpected child output: ${line}\n`;
-        else (match[1] === 's' ? staged : confirmed).push(Number(match[2]));
-      }
-      if (staged.length >= killAfter) kill();
-    });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (_code, signal) => {
-      clearTimeout(deadline);
-      children.delete(child);
-      resolve({ staged, confirmed, signal, stderr });
-    });
+async function runLoopUntilKilled(dir: string, durability: Durability, killAfter: number): Promise<Run> {
+  const staged: number[] = [];
+  const confirmed: number[] = [];
+  const { signal, stderr } = await runUntilKilled(children, projectRoot, 'test/store/fixtures/state-loop.ts', [dir, durability], {
+    line: /^([sc]) (\d+)$/,
+    onLine: (match) => void (match[1] === 's' ? staged : confirmed).push(Number(match[2])),
+    killNow: () => staged.length >= killAfter,
+    deadlineMs: KILL_AFTER_MS,
   });
+  return { staged, confirmed, signal, stderr };
 }
 
 /** The staged state of every document of frames `from..to` (by type and id, undefined where none is staged). */
@@ -100,7 +77,7 @@ describe.each(modes)('state frames survive SIGKILL, %s durability (a real proces
     const report: string[] = [];
     for (let round = 0; round < rounds; round++) {
       const killAfter = 20 + Math.floor(Math.random() * 200);
-      const run = await runUntilKilled(dir, durability, killAfter);
+      const run = await runLoopUntilKilled(dir, durability, killAfter);
       expect(run.stderr, 'the child wrote to stderr').toBe('');
       expect(run.signal).toBe('SIGKILL');
       expect(run.staged.length).toBeGreaterThanOrEqual(1);
