@@ -107,11 +107,17 @@ export class RealmState {
 
   /** The unacknowledged changeset of client version `clientVersion`, if there is one. O(1), as {@link pendingBetween}. */
   pendingEntry(clientVersion: number): PendingChangeset | undefined {
+    const index = this.pendingIndex(clientVersion);
+    return index === undefined ? undefined : this.queue[index];
+  }
+
+  /** Where in `queue` the pending changeset of `clientVersion` is, if it is pending. */
+  private pendingIndex(clientVersion: number): number | undefined {
     const first = this.queue[this.head];
     // Below the first pending one it would index the acknowledged prefix not yet dropped.
     if (first === undefined || clientVersion < first.changeset.clientVersion) return undefined;
-    const entry = this.queue[this.head + clientVersion - first.changeset.clientVersion];
-    return entry?.changeset.clientVersion === clientVersion ? entry : undefined;
+    const index = this.head + clientVersion - first.changeset.clientVersion;
+    return this.queue[index]?.changeset.clientVersion === clientVersion ? index : undefined;
   }
   /** The counters of docs/SEMANTICS.md §3. */
   get progress(): { readonly upload: { readonly transferred: number; readonly transferable: number }; readonly download: { readonly transferred: number; readonly transferable: number } } {
@@ -285,7 +291,8 @@ export class RealmState {
     const reverted = new Map<string, BaseDocument>();
     const remaining = this.pending.filter((p) => !refused.has(p.changeset.clientVersion)).map((p) => p.changeset);
     for (const version of clientVersions) {
-      const index = this.head + (version - this.queue[this.head]!.changeset.clientVersion);
+      // `check` made sure every named version is pending.
+      const index = this.pendingIndex(version)!;
       const entry = this.queue[index]!;
       const emptied: Changeset = { ...entry.changeset, ops: [] };
       const bytes = changesetBytes(emptied);
